@@ -1,0 +1,35 @@
+# Two commands set everything up on a fresh machine (Debian + Python + pip):
+#   make brief   installs system libraries and the package, then builds the demo briefs in ./out/
+#   make test    installs system libraries and the package with test extras, then runs pytest
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := libharfbuzz-subset0 poppler-utils chromium fonts-noto-core
+
+.PHONY: brief test system venv bench
+
+system:
+	@if command -v apt-get >/dev/null 2>&1; then \
+	  missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  fi; \
+	fi
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+venv: $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[test]"
+
+brief: system venv
+	$(BIN)/surveykit brief
+
+test: system venv
+	$(BIN)/python -m pytest -q
+
+bench: venv
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/run.py

@@ -1,0 +1,63 @@
+"""The public surface is deliberate: pin it, and keep `import surveykit` light."""
+
+import subprocess
+import sys
+
+import pytest
+
+import surveykit
+from surveykit import errors
+
+EXPECTED = {
+    "__version__",
+    "read", "write_sav", "FileMeta",
+    "Instrument", "load_instrument",
+    "validate", "ValidationReport",
+    "Design", "Survey",
+    "models", "segments", "synth", "weighting", "report", "datasets",
+    "SurveykitError", "InstrumentError", "ReadError", "DesignError", "DataError", "ModelError",
+    "ReportError", "SurveykitWarning", "SmallCellWarning", "LonelyPSUWarning", "ConvergenceWarning",
+    "SeparationWarning", "EncodingWarning", "ReliabilityWarning",
+}
+
+
+def test_all_is_pinned():
+    assert set(surveykit.__all__) == EXPECTED
+    assert len(surveykit.__all__) == len(EXPECTED)
+
+
+def test_import_is_light():
+    code = (
+        "import sys, surveykit; heavy = [m for m in ('statsmodels', 'sklearn', 'weasyprint', "
+        "'matplotlib', 'scipy', 'pyreadstat') if m in sys.modules]; print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    "cls, builtin",
+    [
+        (errors.InstrumentError, ValueError),
+        (errors.ReadError, OSError),
+        (errors.DesignError, ValueError),
+        (errors.DataError, ValueError),
+        (errors.ModelError, ValueError),
+        (errors.ReportError, ValueError),
+    ],
+)
+def test_errors_inherit_builtin_and_base(cls, builtin):
+    assert issubclass(cls, errors.SurveykitError)
+    assert issubclass(cls, builtin)
+
+
+def test_unknown_attribute_raises():
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        surveykit.nope  # noqa: B018
+
+
+def test_closest_and_rows():
+    assert errors.closest("wieght", ["weight", "strata"]) == " Did you mean 'weight'?"
+    assert errors.closest("zzz", ["weight"]) == ""
+    assert errors.format_rows([3]) == "row 3"
+    assert errors.format_rows(list(range(1, 9))) == "rows 1, 2, 3, 4, 5 (+3 more)"
