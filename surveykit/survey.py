@@ -1,0 +1,230 @@
+"""The immutable :class:`Survey`: data + design + (optional) instrument.
+
+Descriptive verbs are one-line delegates to a single implementation in :mod:`surveykit.estimate`
+or :mod:`surveykit.tables`; weighting returns a new Survey (:mod:`surveykit.weighting`); models,
+segments and reports are module functions that take a Survey.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from surveykit.design import Design, ResolvedDesign
+from surveykit.errors import DataError, DesignError
+
+if TYPE_CHECKING:
+    from surveykit.instrument import Instrument
+
+__all__ = ["Survey"]
+
+
+class Survey:
+    """Survey data with its design; immutable.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent. Copied, so later changes to the caller's frame do not leak in.
+    design : Design, optional
+        Weights, strata, clusters and FPC. ``None`` means each row is its own PSU with weight 1
+        (R: ``svydesign(ids=~1, weights=~1)``; simple random sampling with replacement).
+    instrument : Instrument, optional
+        The questionnaire: value labels, user-missing codes, question texts.
+
+    Examples
+    --------
+    >>> import pandas as pd, surveykit as sk
+    >>> svy = sk.Survey(pd.DataFrame({"y": [1.0, 2.0, 3.0, 6.0]}))
+    >>> svy.n, svy.weighted_n
+    (4, 4.0)
+    """
+
+    __slots__ = ("_data", "_design", "_instrument", "_resolved", "_history")
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        design: Design | None = None,
+        instrument: Instrument | None = None,
+    ) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
+        if design is not None and not isinstance(design, Design):
+            raise DesignError(f"design must be a surveykit.Design; got {type(design).__name__}.")
+        design = design if design is not None else Design()
+        frame = data.reset_index(drop=True).copy(deep=True)
+        self._init(frame, design, instrument, design.resolve(frame), ())
+
+    def _init(self, data, design, instrument, resolved, history) -> None:  # noqa: ANN001
+        object.__setattr__(self, "_data", data)
+        object.__setattr__(self, "_design", design)
+        object.__setattr__(self, "_instrument", instrument)
+        object.__setattr__(self, "_resolved", resolved)
+        object.__setattr__(self, "_history", tuple(history))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Survey is immutable; use domain(), with_weights() or the weighting functions.")
+
+    def _derive(self, resolved: ResolvedDesign, step: str | None = None) -> Survey:
+        new = object.__new__(Survey)
+        history = self._history + ((step,) if step else ())
+        new._init(self._data, self._design, self._instrument, resolved, history)
+        return new
+
+    # --- accessors -------------------------------------------------------------------------
+    @property
+    def data(self) -> pd.DataFrame:
+        """The data (a copy-on-write view: changing it does not change the Survey)."""
+        return self._data.copy(deep=False)
+
+    @property
+    def design(self) -> Design:
+        return self._design
+
+    @property
+    def instrument(self) -> Instrument | None:
+        return self._instrument
+
+    @property
+    def resolved(self) -> ResolvedDesign:
+        """The design's arrays, as used by the variance kernels."""
+        return self._resolved
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Current weights (zero outside a domain); a copy."""
+        return self._resolved.weights.copy()
+
+    @property
+    def history(self) -> tuple[str, ...]:
+        """Steps applied since the design was built (domains, weighting), for methods notes."""
+        return self._history
+
+    @property
+    def n(self) -> int:
+        """Unweighted number of rows in the (domain of the) survey."""
+        return int(np.count_nonzero(self._resolved.weights))
+
+    @property
+    def weighted_n(self) -> float:
+        return float(self._resolved.weights.sum())
+
+    def column(self, name: str) -> pd.Series:
+        """One column of the data, with a clear error (and suggestions) when it is unknown."""
+        from surveykit.errors import closest
+
+        if name not in self._data.columns:
+            raise DataError(
+                f"variable {name!r} must be a column of the survey data; it is not."
+                + closest(name, map(str, self._data.columns))
+            )
+        return self._data[name]
+
+    def missing_codes(self, name: str) -> tuple[Any, ...]:
+        """User-missing codes of *name* from the instrument (empty without one)."""
+        if self._instrument is None:
+            return ()
+        try:
+            return tuple(self._instrument.missing_codes(name))
+        except (KeyError, ValueError):
+            return ()
+
+    # --- derived surveys -------------------------------------------------------------------
+    def domain(self, where: str | Sequence[bool] | np.ndarray | pd.Series) -> Survey:
+        """Restrict to a domain, keeping the whole design (R: ``subset(design, ...)``).
+
+        Rows outside the domain get weight 0; no row or PSU is dropped, so variances use the
+        full design's strata and PSU counts. *where* is a boolean mask (missing counts as
+        outside) or a :meth:`pandas.DataFrame.eval` expression such as ``"org_type == 2"``.
+        """
+        if isinstance(where, str):
+            try:
+                mask = self._data.eval(where)
+            except Exception as exc:  # pandas raises many kinds here
+                raise DataError(
+                    f"domain expression {where!r} must be a valid expression over the data columns; got: {exc}"
+                ) from exc
+            label = where
+        else:
+            mask = where
+            label = "mask"
+        mask = np.asarray(pd.Series(mask).fillna(False).to_numpy(), dtype=bool) if not isinstance(
+            mask, np.ndarray
+        ) else mask.astype(bool)
+        if mask.shape != (len(self._data),):
+            raise DataError(f"domain mask must have one value per row ({len(self._data)}); got shape {mask.shape}.")
+        w = np.where(mask, self._resolved.weights, 0.0)
+        return self._derive(self._resolved.with_weights(w), f"domain: {label}")
+
+    def with_weights(self, weights: np.ndarray, *, calibration: Any | None = None, step: str | None = None) -> Survey:
+        """A new Survey with other weights (used by :mod:`surveykit.weighting`).
+
+        *calibration* is an object with ``residualize(u) -> u`` that makes standard errors
+        calibration-aware, as R does after ``postStratify``/``rake``/``calibrate``.
+        """
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (len(self._data),):
+            raise DataError(f"weights must have one value per row ({len(self._data)}); got shape {w.shape}.")
+        if not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise DataError("weights must be finite and >= 0; got negative or non-finite values.")
+        return self._derive(self._resolved.with_weights(w, calibration), step)
+
+    # --- descriptive verbs (one implementation each, elsewhere) -----------------------------
+    def mean(self, *args: Any, **kwargs: Any) -> Any:
+        """Design-based mean; see :func:`surveykit.estimate.mean`."""
+        from surveykit import estimate
+
+        return estimate.mean(self, *args, **kwargs)
+
+    def total(self, *args: Any, **kwargs: Any) -> Any:
+        """Design-based total; see :func:`surveykit.estimate.total`."""
+        from surveykit import estimate
+
+        return estimate.total(self, *args, **kwargs)
+
+    def proportion(self, *args: Any, **kwargs: Any) -> Any:
+        """Proportion with a CI; see :func:`surveykit.estimate.proportion`."""
+        from surveykit import estimate
+
+        return estimate.proportion(self, *args, **kwargs)
+
+    def ratio(self, *args: Any, **kwargs: Any) -> Any:
+        """Ratio of totals; see :func:`surveykit.estimate.ratio`."""
+        from surveykit import estimate
+
+        return estimate.ratio(self, *args, **kwargs)
+
+    def quantile(self, *args: Any, **kwargs: Any) -> Any:
+        """Quantiles with Woodruff intervals; see :func:`surveykit.estimate.quantile`."""
+        from surveykit import estimate
+
+        return estimate.quantile(self, *args, **kwargs)
+
+    def frequency(self, *args: Any, **kwargs: Any) -> Any:
+        """One-way frequency table; see :func:`surveykit.tables.frequency`."""
+        from surveykit import tables
+
+        return tables.frequency(self, *args, **kwargs)
+
+    def crosstab(self, *args: Any, **kwargs: Any) -> Any:
+        """Two-way table with the Rao-Scott test; see :func:`surveykit.tables.crosstab`."""
+        from surveykit import tables
+
+        return tables.crosstab(self, *args, **kwargs)
+
+    def multiple_response(self, *args: Any, **kwargs: Any) -> Any:
+        """Multiple-response table; see :func:`surveykit.tables.multiple_response`."""
+        from surveykit import tables
+
+        return tables.multiple_response(self, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        rd = self._resolved
+        return (
+            f"Survey(n={self.n}, weighted_n={self.weighted_n:.6g}, strata={rd.n_strata}, "
+            f"psu={rd.n_psu_total}, design: {self._design.describe()})"
+        )
