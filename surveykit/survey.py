@@ -160,6 +160,24 @@ class Survey:
         w = np.where(mask, self._resolved.weights, 0.0)
         return self._derive(self._resolved.with_weights(w), f"domain: {label}")
 
+    def assign(self, **columns: Any) -> Survey:
+        """A new Survey with added or replaced columns, same design and weights (R ``update()``).
+
+        Each value is an array-like with one value per row. Design columns cannot be replaced.
+        """
+        clash = sorted(set(columns) & set(self._design.columns))
+        if clash:
+            raise DataError(f"assign() must not replace design columns; got {', '.join(clash)}.")
+        data = self._data.copy()
+        for name, values in columns.items():
+            arr = np.asarray(values)
+            if arr.shape[:1] != (len(data),):
+                raise DataError(f"column {name!r} must have one value per row ({len(data)}); got shape {arr.shape}.")
+            data[name] = arr
+        new = object.__new__(Survey)
+        new._init(data, self._design, self._instrument, self._resolved, self._history)
+        return new
+
     def with_weights(self, weights: np.ndarray, *, calibration: Any | None = None, step: str | None = None) -> Survey:
         """A new Survey with other weights (used by :mod:`surveykit.weighting`).
 

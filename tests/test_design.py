@@ -144,3 +144,12 @@ def test_srs_textbook_se_and_immutability():
     assert svy.data.loc[0, "y"] == y[0]
     with pytest.raises(AttributeError, match="immutable"):
         svy.foo = 1
+
+
+def test_assign_keeps_design_and_domain_weights():
+    svy = Survey(api("apistrat"), Design(strata="stype", weights="pw", fpc="fpc")).domain("stype == 'E'")
+    new = svy.assign(high=(svy.data["api00"] > 700).to_numpy(int))
+    np.testing.assert_array_equal(new.weights, svy.weights)
+    assert "high" in new.data.columns and "high" not in svy.data.columns
+    with pytest.raises(Exception, match="must not replace design columns; got pw"):
+        svy.assign(pw=np.ones(len(svy.data)))
