@@ -33,13 +33,14 @@ coef_table <- function(m, level = 0.95) {
 
 glm_case <- function(dname, formula, family, family_name) {
   d <- designs[[dname]]
-  m <- suppressWarnings(svyglm(formula, design = d, family = family))
-  newx <- model.frame(d)[1:5, , drop = FALSE]
+  m <- suppressWarnings(svyglm(formula, design = d, family = family, control = tight))
+  rows <- which(complete.cases(model.frame(d)[, all.vars(formula)]))[1:5]  # first 5 complete rows
+  newx <- model.frame(d)[rows, , drop = FALSE]
   pl <- predict(m, newdata = newx, type = "link")
   pr <- predict(m, newdata = newx, type = "response")
   list(
     call = paste0("svyglm(", deparse(formula), ", design = ", dname, ", family = ",
-                  family_name, "())"),
+                  family_name, "(), control = glm.control(epsilon = 1e-14, maxit = 100))"),
     data = dname, formula = deparse(formula), family = family_name,
     coef = coef_table(m),
     ci90 = {ci <- confint(m, level = 0.90); list(ci_low = unname(ci[, 1]), ci_high = unname(ci[, 2]))},
@@ -47,12 +48,15 @@ glm_case <- function(dname, formula, family, family_name) {
     df_resid = m$df.residual,
     n = length(m$y), weighted_n = sum(weights(m$survey.design)),
     mcfadden = 1 - m$deviance / m$null.deviance,
-    predict_rows = 1:5,
+    predict_rows = rows,
     predict_link = unname(as.numeric(pl)), predict_link_se = unname(as.numeric(SE(pl))),
     predict_response = unname(as.numeric(pr)), predict_response_se = unname(as.numeric(SE(pr)))
   )
 }
 
+# glm's default epsilon = 1e-8 leaves the IRLS weights (hence A^-1 and the SEs) one step behind
+# the final coefficients, visible at ~5e-5 relative in the SEs; a tight tolerance removes that.
+tight <- glm.control(epsilon = 1e-14, maxit = 100)
 f_main <- I(sch.wide == "Yes") ~ ell + meals + mobility
 cases <- list()
 for (dn in names(designs)) {
@@ -66,12 +70,12 @@ cases[["apiclus2_na_quasibinomial"]] <- glm_case("apiclus2", f_na, quasibinomial
 
 # regTermTest for a multi-df term
 f_stype <- I(sch.wide == "Yes") ~ ell + meals + stype
-m_stype <- svyglm(f_stype, design = designs$apistrat, family = quasibinomial())
+m_stype <- svyglm(f_stype, design = designs$apistrat, family = quasibinomial(), control = tight)
 rt_f <- regTermTest(m_stype, ~stype)
 rt_chi <- regTermTest(m_stype, ~stype, df = Inf)
 rt_single <- regTermTest(m_stype, ~meals)
 term_tests <- list(
-  call = "regTermTest(svyglm(I(sch.wide == 'Yes') ~ ell + meals + stype, apistrat, quasibinomial()), ~stype [, df = Inf])",
+  call = "regTermTest(svyglm(I(sch.wide == 'Yes') ~ ell + meals + stype, apistrat, quasibinomial(), control = glm.control(epsilon = 1e-14)), ~stype [, df = Inf])",
   coef = coef_table(m_stype),
   stype_F = as.numeric(rt_f$Ftest), stype_df = rt_f$df, stype_ddf = rt_f$ddf, stype_p = as.numeric(rt_f$p),
   stype_chisq = as.numeric(rt_chi$chisq), stype_chisq_p = as.numeric(rt_chi$p),

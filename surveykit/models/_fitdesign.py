@@ -1,0 +1,83 @@
+"""The design a model is fitted under: complete cases, their weights, and the sandwich variance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surveykit.errors import ModelError
+from surveykit.models._formula import ModelFrame
+
+__all__ = ["ModelDesign", "model_design", "sandwich"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ModelDesign:
+    """Weights of the complete cases (``w``) and the design with weight 0 on the other rows."""
+
+    w: np.ndarray
+    rd: Any  # ResolvedDesign with zero weights outside the complete cases
+    keep: np.ndarray
+    data: pd.DataFrame
+    description: str
+
+    @property
+    def degf(self) -> int:
+        """R ``degf()`` of the complete-case design (PSUs minus strata with weight > 0)."""
+        return int(self.rd.degf)
+
+    def facts(self) -> dict[str, Any]:
+        inset = self.rd.weights != 0
+        st = self.rd.stages[0]
+        psus = np.unique(st.psu[inset])
+        return {"n": int(np.count_nonzero(self.w > 0)), "weighted_n": float(self.w.sum()),
+                "n_strata": int(np.unique(st.psu_stratum[psus]).size), "n_psu": int(psus.size),
+                "design": self.description, "_data": self.data}
+
+
+def model_design(svy: Any, mf: ModelFrame) -> ModelDesign:
+    """Zero the weights of incomplete rows (as ``svyglm``'s ``design[-nas, ]``) and check rank.
+
+    Raises
+    ------
+    ModelError
+        No complete row with positive weight, or model columns that are linearly dependent.
+    """
+    rd = svy.resolved
+    w_all = np.where(mf.keep, rd.weights, 0.0)
+    w = w_all[mf.keep]
+    X = mf.X
+    if not np.any(w > 0):
+        raise ModelError(f"model {mf.formula!r} needs complete rows with positive weight; got none. "
+                         "Check the variables for missing values and the domain.")
+    _check_rank(X[w > 0], mf)
+    data = svy.data.reset_index(drop=True).loc[mf.keep].reset_index(drop=True)
+    design = getattr(svy, "design", None)
+    desc = design.describe() if hasattr(design, "describe") else "each row a PSU, weight 1"
+    return ModelDesign(w=w, rd=rd.with_weights(w_all), keep=mf.keep, data=data, description=desc)
+
+
+def _check_rank(X: np.ndarray, mf: ModelFrame) -> None:
+    rank = np.linalg.matrix_rank(X)
+    if rank == X.shape[1]:
+        return
+    _, r = np.linalg.qr(X)
+    weak = np.abs(np.diag(r)) <= 1e-10 * np.abs(np.diag(r)).max()
+    cols = [c for c, bad in zip(mf.columns, weak) if bad] or list(mf.columns[rank:])
+    raise ModelError(
+        f"model {mf.formula!r} must have linearly independent columns; got {X.shape[1] - rank} "
+        f"aliased ({', '.join(cols)}). Drop the term or merge sparse categories."
+    )
+
+
+def sandwich(fit: Any, md: ModelDesign) -> np.ndarray:
+    """``A^-1 B A^-1``: B is the design variance of the score rows (R ``svy.varcoef``)."""
+    from surveykit._variance import design_vcov
+
+    inv = np.linalg.pinv(fit.info)  # pinv: a diverged (separated) ML fit has a singular A
+    infl = np.zeros((md.keep.size, inv.shape[0]))
+    infl[md.keep] = fit.scores @ inv
+    return design_vcov(infl, md.rd)

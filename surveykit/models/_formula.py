@@ -1,0 +1,167 @@
+"""Model formulas: patsy design matrices, complete cases, and rebuilt matrices for new data.
+
+patsy ships with statsmodels. Column names that are not Python identifiers (``sch.wide``) are
+written ``Q("sch.wide")`` as in patsy.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surveykit.errors import DataError, ModelError, closest, format_rows
+
+__all__ = ["ModelFrame", "model_frame", "rebuild_matrix", "set_variable"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ModelFrame:
+    """The arrays a model is fitted on.
+
+    ``y`` and ``X`` hold the complete cases only; ``keep`` marks them among all data rows.
+    """
+
+    formula: str
+    response: str
+    y_raw: pd.Series
+    X: np.ndarray
+    columns: tuple[str, ...]
+    term_names: tuple[str, ...]
+    term_slices: tuple[slice, ...]
+    keep: np.ndarray
+    design_info: Any
+    variables: tuple[str, ...]  # right-hand-side data columns
+    response_variables: tuple[str, ...]
+
+
+def _variables(formula: str, data: pd.DataFrame, side: str) -> tuple[str, ...]:
+    import patsy
+
+    desc = patsy.ModelDesc.from_formula(formula)
+    names: list[str] = []
+    terms = desc.lhs_termlist if side == "lhs" else desc.rhs_termlist
+    for term in terms:
+        for factor in term.factors:
+            names.extend(n for n in code_variables(factor.code, data.columns) if n not in names)
+    return tuple(names)
+
+
+def code_variables(code: str, columns: Any) -> list[str]:
+    """Data columns a patsy factor's code uses: bare names and ``Q("a.b")`` quotes."""
+    quoted = re.findall(r"Q\(\s*['\"](.+?)['\"]\s*\)", code)
+    bare = re.findall(r"(?<![\w.'\"])[A-Za-z_]\w*(?![\w'\"])", re.sub(r"(['\"]).*?\1", "", code))
+    cols = set(map(str, columns))
+    return [n for n in dict.fromkeys([*quoted, *bare]) if n in cols]
+
+
+def _check_names(formula: str, data: pd.DataFrame, err: Exception) -> None:
+    msg = str(err).splitlines()[0]
+    token = msg.split("'")[1] if "'" in msg else ""
+    hint = closest(token, data.columns) if token else ""
+    raise DataError(
+        f"formula {formula!r} must name columns of the survey data; {msg}.{hint} "
+        'Fix the name (write Q("a.b") for names with dots).'
+    ) from None
+
+
+def model_frame(formula: str, data: pd.DataFrame) -> ModelFrame:
+    """Evaluate *formula* on *data*; rows with a missing model variable are left out.
+
+    Raises
+    ------
+    DataError
+        Unknown column or a formula patsy cannot evaluate.
+    """
+    import patsy
+
+    if "~" not in formula:
+        raise ModelError(f"formula must have a response, as 'y ~ x1 + x2'; got {formula!r}.")
+    frame = data.reset_index(drop=True)
+    try:
+        y, X = patsy.dmatrices(formula, frame, return_type="dataframe", eval_env=1)
+    except patsy.PatsyError as err:
+        _check_names(formula, frame, err)
+    except NameError as err:
+        _check_names(formula, frame, err)
+    keep = np.zeros(len(frame), dtype=bool)
+    keep[X.index.to_numpy()] = True
+    y_raw = _response(y, formula)
+    info = X.design_info
+    return ModelFrame(
+        formula=formula,
+        response=formula.split("~")[0].strip(),
+        y_raw=y_raw,
+        X=np.ascontiguousarray(X.to_numpy(dtype=float)),
+        columns=tuple(X.columns),
+        term_names=tuple(info.term_names),
+        term_slices=tuple(info.term_name_slices.values()),
+        keep=keep,
+        design_info=info,
+        variables=_variables(formula, frame, "rhs"),
+        response_variables=_variables(formula, frame, "lhs"),
+    )
+
+
+def _response(y: pd.DataFrame, formula: str) -> pd.Series:
+    if y.shape[1] == 1:
+        return y.iloc[:, 0]
+    if y.shape[1] == 2:  # a two-level categorical response: the second level is the event (as R)
+        return y.iloc[:, 1].rename(y.columns[1])
+    raise ModelError(
+        f"the response of {formula!r} must be numeric or have two levels; got {y.shape[1]} levels "
+        f"({', '.join(map(str, y.columns[:5]))}). Use ordinal_logistic, or recode it as 0/1."
+    )
+
+
+def binary_response(mf: ModelFrame) -> np.ndarray:
+    """The response as 0/1 floats, or a ModelError naming the bad rows."""
+    y = mf.y_raw.to_numpy(dtype=float)
+    bad = ~np.isin(y, (0.0, 1.0))
+    if bad.any():
+        rows = (mf.y_raw.index.to_numpy()[bad] + 1).tolist()
+        raise ModelError(
+            f"response {mf.response!r} must be 0/1, True/False or two-level; got {bad.sum()} other "
+            f"values ({format_rows(rows)}). Recode it, e.g. 'I(q5 == 1) ~ ...'."
+        )
+    return y
+
+
+def rebuild_matrix(mf: ModelFrame, data: pd.DataFrame) -> np.ndarray:
+    """The model matrix of *data* (new rows) with the fitted formula's coding.
+
+    Raises
+    ------
+    DataError
+        A variable is missing or has a level the model did not see.
+    """
+    import patsy
+
+    missing = [v for v in mf.variables if v not in data.columns]
+    if missing:
+        raise DataError(
+            f"new data must have the model's columns; got none named {missing[0]!r}."
+            + closest(missing[0], data.columns) + " Add the column."
+        )
+    try:
+        (X,) = patsy.build_design_matrices([mf.design_info], data.reset_index(drop=True),
+                                           NA_action="raise", return_type="matrix")
+    except patsy.PatsyError as err:
+        raise DataError(
+            f"new data must hold complete values and levels seen in the fit; {str(err).splitlines()[0]}. "
+            "Drop incomplete rows or recode the level."
+        ) from None
+    return np.asarray(X, dtype=float)
+
+
+def set_variable(data: pd.DataFrame, name: str, value: Any) -> pd.DataFrame:
+    """A copy of *data* with column *name* replaced by *value* (scalar or array)."""
+    out = data.copy()
+    if np.isscalar(value) or isinstance(value, str):
+        out[name] = pd.Series([value] * len(out), index=out.index, dtype=data[name].dtype)
+    else:
+        out[name] = value
+    return out

@@ -1,0 +1,89 @@
+"""Wald inference shared by the models: coefficient tables and term tests (as R survey)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surveykit.results import Summary, jsonable
+
+__all__ = ["coef_frame", "wald", "TermTest"]
+
+COEF_COLUMNS = ("term", "estimate", "se", "t", "p_value", "ci_low", "ci_high",
+                "odds_ratio", "or_ci_low", "or_ci_high")
+
+
+def coef_frame(names: tuple[str, ...], est: np.ndarray, vcov: np.ndarray, df: float,
+               alpha: float) -> pd.DataFrame:
+    """Estimates, SEs, t, two-sided p and CIs with a t reference on *df* degrees of freedom.
+
+    As ``summary.svyglm`` (``2 * pt(-|t|, df)``) and ``confint.svyglm(method="Wald")``
+    (``est +- qt(1 - alpha/2, df) * se``); all NaN when ``df <= 0``.
+    """
+    from scipy import stats
+
+    se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = est / se
+    if df > 0:
+        p = 2.0 * stats.t.sf(np.abs(t), df)
+        q = stats.t.ppf(1.0 - alpha / 2.0, df)
+    else:
+        p = np.full_like(t, np.nan)
+        q = np.nan
+    lo, hi = est - q * se, est + q * se
+    with np.errstate(over="ignore"):  # a diverged (separated) fit has odds ratios of inf
+        ors = np.exp(est), np.exp(lo), np.exp(hi)
+    return pd.DataFrame({
+        "term": list(names), "estimate": est, "se": se, "t": t, "p_value": p,
+        "ci_low": lo, "ci_high": hi,
+        "odds_ratio": ors[0], "or_ci_low": ors[1], "or_ci_high": ors[2],
+    })
+
+
+@dataclass(frozen=True, slots=True)
+class TermTest:
+    """A design-based Wald test of ``L b = 0`` (R ``survey::regTermTest(method = "Wald")``).
+
+    ``F = chisq / df`` is referred to F(df, ddf) with ``ddf`` the model's residual design df;
+    the chi-square form (``regTermTest(..., df = Inf)``) is in ``chisq``, ``chisq_p_value``.
+    """
+
+    terms: tuple[str, ...]
+    chisq: float
+    df: int
+    ddf: float
+    F: float
+    p_value: float
+    chisq_p_value: float
+    label: str = "Wald test"
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({k: getattr(self, k) for k in self.__slots__})
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([self.to_dict()])
+
+    def summary(self) -> Summary:
+        facts = (("terms", ", ".join(self.terms)), ("F", f"{self.F:.4f} on {self.df} and {self.ddf:g} df"),
+                 ("p (F)", f"{self.p_value:.4g}"), ("chi-square", f"{self.chisq:.4f} on {self.df} df"),
+                 ("p (chi-square)", f"{self.chisq_p_value:.4g}"))
+        return Summary(title=self.label, facts=facts)
+
+
+def wald(est: np.ndarray, vcov: np.ndarray, L: np.ndarray, ddf: float, terms: tuple[str, ...],
+         label: str = "Wald test") -> TermTest:
+    """Wald test of ``L est = 0`` with F and chi-square reference distributions."""
+    from scipy import stats
+
+    b = L @ est
+    V = L @ vcov @ L.T
+    chisq = float(b @ np.linalg.solve(V, b))
+    k = L.shape[0]
+    F = chisq / k
+    p_f = float(stats.f.sf(F, k, ddf)) if ddf > 0 else float("nan")
+    return TermTest(terms=terms, chisq=chisq, df=k, ddf=float(ddf), F=F, p_value=p_f,
+                    chisq_p_value=float(stats.chi2.sf(chisq, k)), label=label)

@@ -1,0 +1,260 @@
+"""surveykit.models.logistic against R svyglm/regTermTest goldens (tests/golden/r/models.R)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from surveykit import Design, Survey
+from surveykit.errors import DataError, ModelError, SeparationWarning
+from surveykit.models import logistic
+from surveykit.models._firth import penalised_log_lik
+
+HERE = Path(__file__).parent
+GOLDEN = json.loads((HERE / "golden" / "models.json").read_text())
+API = HERE / "data" / "api"
+
+# Both sides run Newton/IRLS to ~1e-14 (R: glm.control(epsilon = 1e-14)); what remains is
+# floating-point summation order, measured at < 1e-8 relative. The tolerances leave margin.
+COEF_RTOL = 1e-7
+SE_RTOL = 1e-6
+P_RTOL = 1e-6  # p-values and CI bounds inherit the SE error through smooth functions
+ABS_FLOOR = 1e-12  # for values that are exactly 0 in R
+
+DESIGNS = {
+    "apistrat": Design(weights="pw", strata="stype", fpc="fpc"),
+    "apiclus1": Design(weights="pw", ids="dnum", fpc="fpc"),
+    "apiclus2": Design(weights="pw", ids=["dnum", "snum"], fpc=["fpc1", "fpc2"]),
+}
+
+
+def api_survey(name: str) -> Survey:
+    return Survey(pd.read_csv(API / f"{name}.csv"), design=DESIGNS[name])
+
+
+def py_formula(r_formula: str) -> str:
+    rhs = r_formula.split("~")[1].replace("acs.k3", 'Q("acs.k3")')
+    return 'I(Q("sch.wide") == "Yes") ~' + rhs
+
+
+@pytest.fixture(scope="module", params=sorted(GOLDEN["glm"]))
+def case(request):
+    g = GOLDEN["glm"][request.param]
+    svy = api_survey(g["data"])
+    return g, svy, logistic(svy, py_formula(g["formula"]), family=g["family"])
+
+
+def test_coefficients_ses_and_cis_match_svyglm(case):
+    g, _, res = case
+    c, gc = res.coef, g["coef"]
+    np.testing.assert_allclose(c["estimate"], gc["estimate"], rtol=COEF_RTOL)
+    np.testing.assert_allclose(c["se"], gc["se"], rtol=SE_RTOL)
+    np.testing.assert_allclose(c["t"], gc["t"], rtol=SE_RTOL)
+    np.testing.assert_allclose(c["p_value"], gc["p_value"], rtol=P_RTOL)
+    np.testing.assert_allclose(c["ci_low"], gc["ci_low"], rtol=P_RTOL)
+    np.testing.assert_allclose(c["ci_high"], gc["ci_high"], rtol=P_RTOL)
+    np.testing.assert_allclose(res.vcov, np.array(g["vcov"]), rtol=SE_RTOL, atol=ABS_FLOOR)
+    np.testing.assert_allclose(c["odds_ratio"], np.exp(gc["estimate"]), rtol=COEF_RTOL)
+
+
+def test_design_facts_match_svyglm(case):
+    g, _, res = case
+    assert res.df_resid == g["df_resid"]
+    assert res.n == g["n"]
+    assert res.weighted_n == pytest.approx(g["weighted_n"], rel=1e-12)
+    assert res.pseudo_r2 == pytest.approx(g["mcfadden"], rel=COEF_RTOL)
+
+
+def test_ci_level_follows_alpha(case):
+    g, svy, _ = case
+    res = logistic(svy, py_formula(g["formula"]), alpha=0.10)
+    np.testing.assert_allclose(res.coef["ci_low"], g["ci90"]["ci_low"], rtol=P_RTOL)
+    np.testing.assert_allclose(res.coef["ci_high"], g["ci90"]["ci_high"], rtol=P_RTOL)
+
+
+def test_predict_matches_predict_svyglm(case):
+    g, svy, res = case
+    new = svy.data.iloc[[r - 1 for r in g["predict_rows"]]]
+    link = res.predict(new, type="link")
+    resp = res.predict(new, type="response")
+    np.testing.assert_allclose(link["estimate"], g["predict_link"], rtol=COEF_RTOL)
+    np.testing.assert_allclose(link["se"], g["predict_link_se"], rtol=SE_RTOL)
+    np.testing.assert_allclose(resp["estimate"], g["predict_response"], rtol=COEF_RTOL)
+    np.testing.assert_allclose(resp["se"], g["predict_response_se"], rtol=SE_RTOL)
+
+
+def test_missing_covariates_drop_psus_from_df_like_r():
+    g = GOLDEN["glm"]["apiclus2_na_quasibinomial"]
+    full = GOLDEN["glm"]["apiclus2_quasibinomial"]
+    assert g["df_resid"] < full["df_resid"]  # the golden really exercises dropped PSUs
+    res = logistic(api_survey("apiclus2"), py_formula(g["formula"]))
+    assert (res.df_resid, res.n) == (g["df_resid"], g["n"])
+
+
+def test_wald_term_test_matches_regtermtest():
+    t = GOLDEN["term_tests"]
+    res = logistic(api_survey("apistrat"), 'I(Q("sch.wide") == "Yes") ~ ell + meals + C(stype)')
+    r_names = [n.replace("stype", "C(stype)[T.") + "]" if n.startswith("stype") else n
+               for n in t["coef"]["term"]]
+    ours = res.coef.set_index("term").loc[[n.replace("(Intercept)", "Intercept") for n in r_names]]
+    np.testing.assert_allclose(ours["estimate"], t["coef"]["estimate"], rtol=COEF_RTOL)
+    np.testing.assert_allclose(ours["se"], t["coef"]["se"], rtol=SE_RTOL)
+    test = res.wald_test("stype")
+    assert (test.df, test.ddf) == (t["stype_df"], t["stype_ddf"])
+    assert test.F == pytest.approx(t["stype_F"], rel=SE_RTOL)
+    assert test.p_value == pytest.approx(t["stype_p"], rel=P_RTOL)
+    assert test.chisq == pytest.approx(t["stype_chisq"], rel=SE_RTOL)
+    assert test.chisq_p_value == pytest.approx(t["stype_chisq_p"], rel=P_RTOL)
+    single = res.wald_test(["meals"])
+    assert single.F == pytest.approx(t["meals_F"], rel=SE_RTOL)
+    assert single.p_value == pytest.approx(t["meals_p"], rel=P_RTOL)
+
+
+def test_wald_test_unknown_term_is_a_model_error():
+    res = logistic(api_survey("apistrat"), 'I(Q("sch.wide") == "Yes") ~ ell + meals')
+    with pytest.raises(ModelError, match="wald_test terms must name one model term; got 'mels'"):
+        res.wald_test("mels")
+
+
+# ---- random data: AMEs, AUC, invariances ---------------------------------------------------
+
+def random_survey(n: int = 600, seed: int = 3) -> Survey:
+    rng = np.random.default_rng(seed)
+    psu = rng.integers(0, 40, n)
+    g = rng.choice(["a", "b", "c"], n)
+    x = rng.normal(size=n)
+    z = rng.uniform(0, 2, n)
+    eta = -0.3 + 0.8 * x - 0.5 * z + np.where(g == "b", 0.7, np.where(g == "c", -0.4, 0.0))
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    data = pd.DataFrame({"y": y, "x": x, "z": z, "g": g, "psu": psu, "st": psu // 10,
+                         "w": rng.uniform(0.5, 3, n)})
+    return Survey(data, design=Design(weights="w", strata="st", ids="psu"))
+
+
+def test_ames_match_numerical_derivatives_of_predictions():
+    svy = random_survey()
+    res = logistic(svy, "y ~ x + I(z**2) + x:z + C(g)")
+    ame = res.marginal_effects().to_frame().set_index(["variable", "contrast"])
+    data, w = svy.data, svy.weights
+    h = 1e-5  # central difference on the prediction path: error O(h^2) ~ 1e-10
+    for v in ("x", "z"):
+        up = res.predict(data.assign(**{v: data[v] + h}))["estimate"].to_numpy()
+        dn = res.predict(data.assign(**{v: data[v] - h}))["estimate"].to_numpy()
+        numeric = np.sum(w * (up - dn) / (2 * h)) / w.sum()
+        assert ame.loc[(v, "dy/dx"), "estimate"] == pytest.approx(numeric, rel=1e-7)
+    base = res.predict(data.assign(g="a"))["estimate"].to_numpy()
+    for level in ("b", "c"):
+        p1 = res.predict(data.assign(g=level))["estimate"].to_numpy()
+        expected = np.sum(w * (p1 - base)) / w.sum()
+        assert ame.loc[("g", f"{level} - a"), "estimate"] == pytest.approx(expected, rel=1e-12)
+    assert (ame["se"] > 0).all()
+
+
+def test_weighted_auc_matches_sklearn():
+    from sklearn.metrics import roc_auc_score
+
+    svy = random_survey()
+    res = logistic(svy, "y ~ x + z")
+    p = res.predict(svy.data)["estimate"]
+    expected = roc_auc_score(svy.data["y"], p, sample_weight=svy.weights)
+    assert res.auc == pytest.approx(expected, rel=1e-12)
+
+
+def test_scaling_weights_changes_nothing():
+    svy = random_survey()
+    a = logistic(svy, "y ~ x + C(g)")
+    b = logistic(svy.with_weights(svy.weights * 7.5), "y ~ x + C(g)")
+    np.testing.assert_allclose(a.coef["estimate"], b.coef["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(a.coef["se"], b.coef["se"], rtol=1e-9)
+
+
+def test_result_is_frozen_and_serialisable():
+    res = logistic(random_survey(), "y ~ x + C(g)")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.alpha = 0.1
+    d = json.loads(json.dumps(res.to_dict()))
+    assert [r["term"] for r in d["coef"]] == list(res.coef["term"])
+    text, html = str(res.summary()), res.summary().to_html()
+    assert "C(g)[T.b]" in text and "residual design df" in text and "<table" in html
+    forest = res.forest_frame()
+    assert list(forest.columns) == ["term", "label", "or", "ci_low", "ci_high", "p_value"]
+    assert list(forest["label"]) == ["g: b", "g: c", "x"]
+
+
+# ---- separation and Firth -------------------------------------------------------------------
+
+def separated_survey() -> Survey:
+    x = np.linspace(-1, 1, 40)
+    data = pd.DataFrame({"y": (x > 0).astype(int), "x": x, "psu": np.arange(40) % 10,
+                         "w": np.tile([1.0, 2.0], 20)})
+    return Survey(data, design=Design(weights="w", ids="psu"))
+
+
+def test_separation_warns_and_plain_ml_diverges():
+    with pytest.warns(SeparationWarning, match="separation"):
+        res = logistic(separated_survey(), "y ~ x", firth=False)
+    assert res.separation
+    assert abs(res.params[1]) > 50  # ML runs off towards infinity
+
+
+def test_firth_is_used_automatically_and_stays_finite():
+    svy = separated_survey()
+    with pytest.warns(SeparationWarning, match="Firth"):
+        res = logistic(svy, "y ~ x")
+    assert res.method == "Firth penalised ML" and res.converged
+    assert any("Firth" in n for n in res.notices)
+    assert np.all(np.isfinite(res.coef[["estimate", "se"]].to_numpy()))
+    assert 1 < res.params[1] < 50
+
+
+def test_firth_maximises_the_penalised_likelihood():
+    from scipy.optimize import minimize
+
+    svy = separated_survey()
+    with pytest.warns(SeparationWarning):
+        res = logistic(svy, "y ~ x", firth=True)
+    X = np.column_stack([np.ones(40), svy.data["x"]])
+    y, w = svy.data["y"].to_numpy(float), svy.weights / svy.weights.mean()
+    opt = minimize(lambda b: -penalised_log_lik(b, X, y, w), np.zeros(2), method="BFGS",
+                   options={"gtol": 1e-10})
+    np.testing.assert_allclose(res.params, opt.x, rtol=1e-5)
+
+
+def test_firth_on_request_without_separation_notes_it():
+    res = logistic(random_survey(), "y ~ x", firth=True)
+    assert res.method == "Firth penalised ML" and not res.separation
+    ml = logistic(random_survey(), "y ~ x", firth=False)
+    assert np.all(np.abs(res.params) < np.abs(ml.params))  # shrinks towards 0
+
+
+# ---- bad input ------------------------------------------------------------------------------
+
+def test_unknown_column_suggests_the_close_name():
+    with pytest.raises(DataError, match="Did you mean 'x'"):
+        logistic(random_survey(), "y ~ xx")
+
+
+def test_non_binary_response_names_rows():
+    svy = random_survey()
+    with pytest.raises(ModelError, match=r"response 'x' must be 0/1.*rows 1, 2, 3"):
+        logistic(svy, "x ~ z")
+
+
+def test_aliased_columns_are_a_model_error():
+    svy = random_survey()
+    data = svy.data.assign(x2=svy.data["x"] * 2)
+    with pytest.raises(ModelError, match="linearly independent"):
+        logistic(Survey(data, design=svy.design), "y ~ x + x2")
+
+
+@pytest.mark.parametrize("kw, msg", [({"family": "gaussian"}, "family must be"),
+                                     ({"firth": "yes"}, "firth must be"),
+                                     ({"alpha": 1.5}, "alpha must be")])
+def test_bad_arguments(kw, msg):
+    with pytest.raises(ModelError, match=msg):
+        logistic(random_survey(), "y ~ x", **kw)
