@@ -416,17 +416,15 @@ def _looks_korean(text: str) -> bool:
 
 def _check_wanted(src: Path, wanted: list[str] | None, got: list[str],
                   all_columns: Callable[[], tuple[pd.DataFrame, Any]]) -> None:
-    if not wanted:
-        return
-    lacking = [c for c in wanted if c not in got]
+    """Raise DataError for the first requested column the file lacks (with suggestions)."""
+    lacking = [c for c in wanted or () if c not in got]
     if not lacking:
         return
-    names = list(all_columns()[0].columns) if callable(all_columns) else list(all_columns)
-    hint = closest(lacking[0], names)
+    names = [str(c) for c in all_columns()[0].columns]
     raise DataError(
         f"columns= must name variables of data file '{src}'; got {lacking[0]!r}, which the "
-        f"file lacks ({len(names)} variables).{hint} Check the spelling (names are "
-        "case-sensitive) or leave it out.")
+        f"file lacks ({len(names)} variables).{closest(lacking[0], names)} Check the "
+        "spelling (names are case-sensitive) or leave it out.")
 
 
 def _meta_from_pyreadstat(src: Path, fmt: str, data: pd.DataFrame, pmeta: Any,
@@ -588,7 +586,7 @@ def write_sav(data: pd.DataFrame, path: str | os.PathLike[str], *,
     target = _check_target(data, path, (".zsav",) if compress else (".sav",))
     columns = [str(c) for c in data.columns]
     kwargs = {
-        "column_labels": {k: v for k, v in _known(variable_labels, columns, "variable_labels").items()},
+        "column_labels": _known(variable_labels, columns, "variable_labels"),
         "variable_value_labels": {k: dict(v) for k, v in
                                   _known(value_labels, columns, "value_labels").items()},
         "missing_ranges": _missing_for_writer(_known(missing, columns, "missing")),

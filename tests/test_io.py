@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from surveykit import io
 from surveykit.errors import DataError, EncodingWarning, ReadError
@@ -459,3 +461,27 @@ def test_corrupt_parquet_and_xlsx(tmp_path):
         (tmp_path / name).write_bytes(b"not really " * 20)
         with pytest.raises(ReadError, match=rf"{name.replace('.', '[.]')}.*Re-"):
             io.read(tmp_path / name)
+
+
+# ----------------------------------------------------------------------------- properties
+
+_codes_st = st.lists(st.integers(min_value=-9, max_value=999), min_size=1, max_size=30)
+_spec_st = st.one_of(
+    st.lists(st.integers(min_value=-9, max_value=999), min_size=1, max_size=3, unique=True)
+    .map(lambda v: MissingSpec(values=tuple(sorted(v)))),
+    st.tuples(st.integers(-9, 500), st.integers(0, 499), st.lists(st.integers(-9, 999),
+              max_size=1)).map(lambda t: MissingSpec(values=tuple(t[2]),
+                                                     ranges=((t[0], t[0] + t[1]),))),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(codes=_codes_st, spec=_spec_st)
+def test_missing_specs_survive_write_read(tmp_path, codes, spec):
+    frame = pd.DataFrame({"q": np.asarray(codes, dtype=float)})
+    out = io.write_sav(frame, tmp_path / "p.sav", missing={"q": spec})
+    data, meta = io.read(out)
+    assert meta.missing["q"] == spec
+    np.testing.assert_array_equal(data["q"].to_numpy(), frame["q"].to_numpy())  # codes kept
+    blanked, _ = io.read(out, user_missing=False)
+    np.testing.assert_array_equal(blanked["q"].isna().to_numpy(), spec.is_missing(codes))
