@@ -1,0 +1,56 @@
+"""Analysis plans: the bundled plans load; mistakes name the file, the key path and the fix."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from surveykit.errors import ReportError
+from surveykit.report.plan import SECTION_KEYS, bundled_plans, load_plan
+
+
+def test_bundled_plans_load_with_their_sections():
+    assert bundled_plans() == ["combined_brief", "organisation_brief", "worker_brief"]
+    org = load_plan("organisation_brief")
+    assert [s.type for s in org.sections][:2] == ["overview", "key_figures"]
+    assert {s.type for s in org.sections} == set(SECTION_KEYS)  # every section type is exercised
+    assert org.reliability == {"min_n": 5, "max_cv": 0.3, "min_effective_n": 30}
+    assert org.surveys["org"].instrument == "organisation_2018"
+    combined = load_plan("combined_brief")
+    assert set(combined.surveys) == {"org", "worker"}
+
+
+def _write(tmp_path: Path, plan: dict) -> Path:
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+BASE = {
+    "id": "t",
+    "surveys": {"org": {"instrument": "organisation_2018", "data": "demo"}},
+    "sections": [{"type": "overview"}],
+}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"sectons": []}, r"plan.yaml: sectons is not a known key. Did you mean 'sections'"),
+        ({"sections": [{"type": "frequency", "survey": "org"}]}, r"sections\[0\].type must be one of .*Did you mean 'frequencies'"),
+        ({"sections": [{"type": "crosstab", "survey": "org", "row": "a"}]}, r"sections\[0\].col is required for a crosstab"),
+        ({"sections": [{"type": "quality", "survey": "orgs"}]}, r"sections\[0\].survey must name a survey.*Did you mean 'org'"),
+        ({"reliability": {"min_n": -1}}, r"reliability.min_n must be a non-negative number"),
+        ({"lang": "de"}, r"lang must be 'ko' or 'en'; got 'de'"),
+        ({"surveys": {"org": {"instrument": "organisation_2018"}}}, r"surveys.org.data is required"),
+    ],
+)
+def test_plan_errors_name_file_and_key(tmp_path, change, message):
+    path = _write(tmp_path, {**BASE, **change})
+    with pytest.raises(ReportError, match=message):
+        load_plan(path)
+
+
+def test_unknown_plan_name_suggests_bundled():
+    with pytest.raises(ReportError, match="Did you mean 'worker_brief'"):
+        load_plan("worker_brif")
