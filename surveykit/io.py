@@ -71,7 +71,8 @@ class MissingSpec:
     -----
     SPSS allows up to three discrete codes, or one range plus one discrete code
     (R haven: ``labelled_spss(na_values=, na_range=)``). System-missing (NaN) is never
-    user-missing: :meth:`is_missing` is False there.
+    user-missing: :meth:`is_missing` is False there. A degenerate range ``lo == hi`` is read
+    back as the discrete code ``lo`` (pyreadstat reports both alike; the meaning is the same).
     """
 
     values: tuple[Any, ...] = ()

@@ -466,13 +466,13 @@ def test_corrupt_parquet_and_xlsx(tmp_path):
 # ----------------------------------------------------------------------------- properties
 
 _codes_st = st.lists(st.integers(min_value=-9, max_value=999), min_size=1, max_size=30)
-_spec_st = st.one_of(
-    st.lists(st.integers(min_value=-9, max_value=999), min_size=1, max_size=3, unique=True)
-    .map(lambda v: MissingSpec(values=tuple(sorted(v)))),
-    st.tuples(st.integers(-9, 500), st.integers(0, 499), st.lists(st.integers(-9, 999),
-              max_size=1)).map(lambda t: MissingSpec(values=tuple(t[2]),
-                                                     ranges=((t[0], t[0] + t[1]),))),
-)
+_discrete_st = st.lists(st.integers(-9, 999), min_size=1, max_size=3, unique=True).map(
+    lambda v: MissingSpec(values=tuple(sorted(v))))
+# width >= 1: a range lo == hi reads back as the discrete code lo (same meaning)
+_range_st = st.tuples(st.integers(-9, 500), st.integers(1, 499),
+                      st.lists(st.integers(-9, 999), max_size=1)).map(
+    lambda t: MissingSpec(values=tuple(t[2]), ranges=((t[0], t[0] + t[1]),)))
+_spec_st = st.one_of(_discrete_st, _range_st)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
