@@ -6,6 +6,8 @@ Estimates are weighted pseudo-MLE; variances are the design-based sandwich of R 
 
 from surveykit.models._inference import TermTest
 from surveykit.models._logistic import LogisticResult, logistic
+from surveykit.models._ordinal import OrdinalResult, ordinal_logistic
 from surveykit.models._results import MarginalEffects
 
-__all__ = ["logistic", "LogisticResult", "MarginalEffects", "TermTest"]
+__all__ = ["logistic", "ordinal_logistic", "LogisticResult", "OrdinalResult", "MarginalEffects",
+           "TermTest"]

@@ -28,6 +28,7 @@ class ModelFrame:
     formula: str
     response: str
     y_raw: pd.Series
+    y_frame: pd.DataFrame  # patsy's response matrix (one indicator column per level if categorical)
     X: np.ndarray
     columns: tuple[str, ...]
     term_names: tuple[str, ...]
@@ -89,12 +90,13 @@ def model_frame(formula: str, data: pd.DataFrame) -> ModelFrame:
         _check_names(formula, frame, err)
     keep = np.zeros(len(frame), dtype=bool)
     keep[X.index.to_numpy()] = True
-    y_raw = _response(y, formula)
+    y_raw = y.iloc[:, -1]  # numeric: the column; two levels: the second is the event (as R)
     info = X.design_info
     return ModelFrame(
         formula=formula,
         response=formula.split("~")[0].strip(),
         y_raw=y_raw,
+        y_frame=y,
         X=np.ascontiguousarray(X.to_numpy(dtype=float)),
         columns=tuple(X.columns),
         term_names=tuple(info.term_names),
@@ -106,19 +108,13 @@ def model_frame(formula: str, data: pd.DataFrame) -> ModelFrame:
     )
 
 
-def _response(y: pd.DataFrame, formula: str) -> pd.Series:
-    if y.shape[1] == 1:
-        return y.iloc[:, 0]
-    if y.shape[1] == 2:  # a two-level categorical response: the second level is the event (as R)
-        return y.iloc[:, 1].rename(y.columns[1])
-    raise ModelError(
-        f"the response of {formula!r} must be numeric or have two levels; got {y.shape[1]} levels "
-        f"({', '.join(map(str, y.columns[:5]))}). Use ordinal_logistic, or recode it as 0/1."
-    )
-
-
 def binary_response(mf: ModelFrame) -> np.ndarray:
     """The response as 0/1 floats, or a ModelError naming the bad rows."""
+    if mf.y_frame.shape[1] > 2:
+        raise ModelError(
+            f"the response of {mf.formula!r} must be numeric or have two levels; got "
+            f"{mf.y_frame.shape[1]} levels. Use ordinal_logistic, or recode it as 0/1."
+        )
     y = mf.y_raw.to_numpy(dtype=float)
     bad = ~np.isin(y, (0.0, 1.0))
     if bad.any():
@@ -128,6 +124,27 @@ def binary_response(mf: ModelFrame) -> np.ndarray:
             f"values ({format_rows(rows)}). Recode it, e.g. 'I(q5 == 1) ~ ...'."
         )
     return y
+
+
+def ordinal_response(mf: ModelFrame) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Category codes 0..K-1 and level names of an ordered response (>= 3 levels).
+
+    A categorical response keeps its category order (an ordered pandas Categorical, or sorted
+    values); a numeric one is ordered by value.
+    """
+    yf = mf.y_frame
+    if yf.shape[1] > 1:
+        codes = np.argmax(yf.to_numpy(), axis=1)
+        levels = tuple(re.sub(r"^.*\[(.*)\]$", r"\1", str(c)) for c in yf.columns)
+    else:
+        values, codes = np.unique(yf.iloc[:, 0].to_numpy(dtype=float), return_inverse=True)
+        levels = tuple(f"{v:g}" for v in values)
+    if len(levels) < 3:
+        raise ModelError(
+            f"the response of {mf.formula!r} must have at least 3 ordered levels; got "
+            f"{len(levels)} ({', '.join(levels)}). Use logistic for a binary response."
+        )
+    return codes.astype(np.int64), levels
 
 
 def rebuild_matrix(mf: ModelFrame, data: pd.DataFrame) -> np.ndarray:

@@ -85,15 +85,21 @@ term_tests <- list(
 # svyolr: api00 cut into 4 ordered groups
 ds <- update(designs$apistrat, api4 = cut(api00, c(-Inf, 550, 650, 750, Inf),
                                           labels = c("low", "mid", "high", "top"), ordered_result = TRUE))
-olr <- svyolr(api4 ~ meals + ell + stype, design = ds, control = list(reltol = 1e-14, maxit = 10000))
+# optim(hessian = TRUE) differentiates the gradient numerically with step `ndeps` (default 1e-3);
+# svyolr's sandwich uses that Hessian, so its default SEs carry ~2e-4 relative finite-difference
+# error. ndeps = 1e-6 makes that error negligible; the default-ndeps SEs are kept for reference.
+olr_default <- svyolr(api4 ~ meals + ell + stype, design = ds, control = list(reltol = 1e-14, maxit = 10000))
+olr <- svyolr(api4 ~ meals + ell + stype, design = ds,
+              control = list(reltol = 1e-14, maxit = 10000, ndeps = rep(1e-6, 7)))
 V_olr <- vcov(olr)
 ordinal <- list(
   call = paste("svyolr(api4 ~ meals + ell + stype, design = apistrat with",
-               "api4 = cut(api00, c(-Inf, 550, 650, 750, Inf), ordered), control = list(reltol = 1e-14, maxit = 10000))"),
+               "api4 = cut(api00, c(-Inf, 550, 650, 750, Inf), ordered), control = list(reltol = 1e-14, maxit = 10000, ndeps = rep(1e-6, 7)))"),
   breaks = c(550, 650, 750), levels = olr$lev,
   beta_terms = names(coef(olr))[seq_along(olr$coefficients)],
   beta = unname(olr$coefficients), zeta_terms = names(olr$zeta), zeta = unname(olr$zeta),
   se = unname(sqrt(diag(V_olr))), vcov = unname(V_olr),
+  se_default_ndeps = unname(sqrt(diag(vcov(olr_default)))),
   df_resid = olr$df.residual, deviance = olr$deviance, convergence = olr$convergence,
   stype_F = as.numeric(regTermTest(olr, ~stype)$Ftest), stype_p = as.numeric(regTermTest(olr, ~stype)$p)
 )

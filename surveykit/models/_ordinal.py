@@ -1,0 +1,194 @@
+"""Survey ordinal (proportional-odds) logistic regression, as R ``survey::svyolr``."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surveykit.errors import ConvergenceWarning, ModelError
+from surveykit.models._fitdesign import ModelDesign, model_design, sandwich
+from surveykit.models._formula import ModelFrame, model_frame, ordinal_response, rebuild_matrix
+from surveykit.models._glm import fit_logistic
+from surveykit.models._inference import TermTest, coef_frame, wald
+from surveykit.models._margins import average_effects, scenarios
+from surveykit.models._olr_fit import category_probs, category_slopes, fit_olr
+from surveykit.models._results import MarginalEffects, ModelBase, with_inference
+from surveykit.results import Summary, frame_records, jsonable
+
+__all__ = ["ordinal_logistic", "OrdinalResult", "po_test"]
+
+
+@dataclass(frozen=True, slots=True)
+class OrdinalResult(ModelBase):
+    """A fitted survey proportional-odds model ``logit P(Y <= k) = zeta_k - x'b``.
+
+    ``coef`` lists the slopes (``odds_ratio = exp(b)``: odds of a *higher* category per unit)
+    then the thresholds ``zeta`` named ``"low|mid"`` as R (their odds-ratio columns are NaN).
+    ``df_resid = degf - p`` (p slopes), as ``svyolr``. ``po_test`` is the design-based Wald test
+    of proportional odds; ``recommendation`` is set when it rejects at ``alpha``.
+    """
+
+    levels: tuple[str, ...] = ()
+    po_test: TermTest | None = None
+    po_slopes: pd.DataFrame | None = None
+    recommendation: str | None = None
+
+    @property
+    def n_slopes(self) -> int:
+        return self.params.size - (len(self.levels) - 1)
+
+    def _matrix(self, data: pd.DataFrame) -> np.ndarray:
+        return _drop_intercept(self._mf, rebuild_matrix(self._mf, data))
+
+    def predict(self, new_data: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Predicted category probabilities, one column per level (rows sum to 1)."""
+        X = self._matrix(self._data if new_data is None else new_data)
+        return pd.DataFrame(category_probs(self.params, X, len(self.levels) - 1),
+                            columns=list(self.levels))
+
+    def marginal_effects(self) -> MarginalEffects:
+        """AMEs on the probability of each category (``outcome`` column), delta-method SEs."""
+        q, mf = len(self.levels) - 1, self._mf
+        cut = 1 if "Intercept" in mf.columns else 0
+        scs = scenarios(mf, self._data)
+        X = self._matrix(self._data)
+        frame = average_effects(
+            self.params, self.vcov, np.hstack((np.ones((X.shape[0], cut)), X)), self._w, scs,
+            lambda ph, Xf: category_probs(ph, Xf[:, cut:], q),
+            lambda ph, Xf, dX: category_slopes(ph, Xf[:, cut:], dX[:, cut:], q),
+            tuple(f"P({lv})" for lv in self.levels))
+        return MarginalEffects(frame=with_inference(frame, self.df_resid, self.alpha),
+                               df=self.df_resid, alpha=self.alpha,
+                               method="average marginal effects per category, delta-method design SEs")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self._base_dict()
+        out.update(levels=list(self.levels), recommendation=self.recommendation,
+                   po_test=self.po_test.to_dict() if self.po_test else None,
+                   po_slopes=frame_records(self.po_slopes) if self.po_slopes is not None else None)
+        return jsonable(out)
+
+    def summary(self) -> Summary:
+        facts = self._facts() + (("levels", " < ".join(self.levels)),)
+        if self.po_test is not None:
+            t = self.po_test
+            facts += (("proportional odds test", f"F = {t.F:.3f} on {t.df}, {t.ddf:g} df; p = {t.p_value:.4g}"),)
+        notes = self.notices + ((self.recommendation,) if self.recommendation else ())
+        return Summary(title="Survey ordinal logistic regression (proportional odds)", facts=facts,
+                       table=self.coef[["term", "estimate", "se", "t", "p_value", "ci_low",
+                                        "ci_high", "odds_ratio"]], notes=notes)
+
+
+def _drop_intercept(mf: ModelFrame, X: np.ndarray) -> np.ndarray:
+    return X[:, 1:] if "Intercept" in mf.columns else X
+
+
+def po_test(X1: np.ndarray, codes: np.ndarray, md: ModelDesign, q: int, names: tuple[str, ...],
+            ddf: float) -> tuple[TermTest, pd.DataFrame]:
+    """Design-based Wald test of proportional odds (a survey Brant test).
+
+    Fits the ``q`` binary logits ``logit P(Y > k) = a_k + x'b_k`` (weighted), stacks their
+    influence rows so that ``design_vcov`` gives the joint design covariance of all ``b_k``,
+    and tests ``b_1 = b_2 = ... = b_q`` (``(q - 1) p`` contrasts) with F on the model's
+    residual design df. Under proportional odds every ``b_k`` estimates the same ``b``.
+    """
+    from surveykit._variance import design_vcov
+
+    p1 = X1.shape[1]
+    est, infl = [], []
+    for k in range(q):
+        fit = fit_logistic(X1, (codes > k).astype(float), md.w)
+        est.append(fit.beta)
+        full = np.zeros((md.keep.size, p1))
+        full[md.keep] = fit.scores @ np.linalg.pinv(fit.info)
+        infl.append(full)
+    theta = np.concatenate(est)
+    V = design_vcov(np.hstack(infl), md.rd)
+    slopes = [j for j in range(p1) if j > 0]  # column 0 is the intercept a_k
+    rows = []
+    for k in range(1, q):
+        for j in slopes:
+            r = np.zeros(theta.size)
+            r[j], r[k * p1 + j] = 1.0, -1.0
+            rows.append(r)
+    test = wald(theta, V, np.array(rows), ddf, names, label="Proportional-odds test (Wald, design-based)")
+    table = pd.DataFrame({f"b (Y > {k + 1})": est[k][1:] for k in range(q)}, index=list(names))
+    return test, table.reset_index(names="term")
+
+
+def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05,
+                     test_po: bool = True) -> OrdinalResult:
+    """Survey-weighted proportional-odds logistic regression with design-based SEs.
+
+    Parameters
+    ----------
+    svy : Survey
+    formula : str
+        ``"intent ~ org_age + C(org_type)"``; the response is an ordered Categorical (category
+        order), strings (sorted) or numbers (by value), with at least 3 levels.
+    alpha : float
+        1 - confidence level; also the level of the proportional-odds test.
+    test_po : bool
+        Run the design-based proportional-odds test (``q`` extra binary fits).
+
+    Returns
+    -------
+    OrdinalResult
+
+    Notes
+    -----
+    R equivalent: ``svyolr(formula, design)``. The weighted log-likelihood is maximised by
+    Newton's method with analytic derivatives; ``V = H^-1 B H^-1`` with ``B`` the design variance
+    (``svyrecvar``) of the score rows in ``(b, zeta)``, exactly svyolr's sandwich (which uses
+    optim's numerical Hessian). Rows with missing model variables are dropped as in svyglm.
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ModelError(f"alpha must be between 0 and 1; got {alpha!r}.")
+    mf = model_frame(formula, svy.data)
+    codes, levels = ordinal_response(mf)
+    md = model_design(svy, mf)
+    _check_levels(codes, md.w, levels, formula)
+    X = _drop_intercept(mf, mf.X)
+    q = len(levels) - 1
+    fit = fit_olr(X, codes, md.w, q)
+    if not fit.converged:
+        warnings.warn(f"ordinal model {formula!r} did not converge in {fit.iterations} iterations.",
+                      ConvergenceWarning, stacklevel=2)
+    vcov = sandwich(fit, md)
+    df = md.degf - X.shape[1]
+    names = tuple(c for c in mf.columns if c != "Intercept")
+    cuts = tuple(f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:]))
+    coef = coef_frame(names + cuts, fit.beta, vcov, df, alpha)
+    coef.loc[len(names):, ["odds_ratio", "or_ci_low", "or_ci_high"]] = np.nan
+    test, slopes, rec = (None, None, None)
+    if test_po and names:
+        test, slopes = po_test(mf.X if "Intercept" in mf.columns else np.hstack(
+            (np.ones((X.shape[0], 1)), X)), codes, md, q, names, df)
+        rec = _recommend(test, alpha)
+    return OrdinalResult(
+        formula=formula, method="weighted ML (pseudo-likelihood), proportional odds",
+        coef=coef, params=fit.beta, vcov=vcov, df_resid=float(df), alpha=alpha,
+        converged=fit.converged, iterations=fit.iterations, notices=(), _mf=mf, _w=md.w,
+        levels=levels, po_test=test, po_slopes=slopes, recommendation=rec, **md.facts())
+
+
+def _check_levels(codes: np.ndarray, w: np.ndarray, levels: tuple[str, ...], formula: str) -> None:
+    counts = np.bincount(codes, weights=w, minlength=len(levels))
+    empty = [lv for lv, c in zip(levels, counts) if c <= 0]
+    if empty:
+        raise ModelError(
+            f"every level of the response of {formula!r} must occur; got none at {', '.join(empty)}. "
+            "Drop unused categories or merge them with a neighbour."
+        )
+
+
+def _recommend(test: TermTest, alpha: float) -> str | None:
+    if not test.p_value < alpha:
+        return None
+    return (f"The proportional-odds assumption is rejected (design-based Wald F = {test.F:.2f}, "
+            f"p = {test.p_value:.3g}): slopes differ between thresholds. Report the binary logistic "
+            "models at each threshold (po_slopes), or a partial proportional-odds / multinomial model.")
