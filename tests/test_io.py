@@ -485,3 +485,40 @@ def test_missing_specs_survive_write_read(tmp_path, codes, spec):
     np.testing.assert_array_equal(data["q"].to_numpy(), frame["q"].to_numpy())  # codes kept
     blanked, _ = io.read(out, user_missing=False)
     np.testing.assert_array_equal(blanked["q"].isna().to_numpy(), spec.is_missing(codes))
+
+
+# ----------------------------------------------------------------------------- our files in R
+
+WRITTEN = json.loads((SPSS / "surveykit_written_haven.json").read_text(encoding="utf-8"))
+
+
+def _assert_agrees_with_haven(path: Path) -> None:
+    data, meta = io.read(path)
+    assert list(data.columns) == WRITTEN["columns"]
+    assert meta.variable_labels == WRITTEN["variable_labels"]
+    for var, labels in WRITTEN["value_labels"].items():
+        assert meta.value_labels[var] == {code: label for label, code in labels.items()}
+    for var, na in WRITTEN["user_missing"].items():
+        expected = MissingSpec(values=tuple(na["values"]),
+                               ranges=((na["range"][0], na["range"][1]),) if na["range"] else ())
+        assert meta.missing[var] == expected
+        assert meta.missing[var].is_missing(data[var]).tolist() == WRITTEN["is_user_missing"][var]
+    assert set(meta.missing) == set(WRITTEN["user_missing"])
+    for var, values in WRITTEN["data"].items():
+        if var == "org_name":
+            assert data[var].tolist() == values
+        else:
+            assert_same_codes(data[var], [np.nan if v is None else v for v in values])
+
+
+def test_haven_reads_our_committed_file_as_we_do():
+    _assert_agrees_with_haven(SPSS / "surveykit_written.sav")
+
+
+def test_current_write_sav_still_writes_what_haven_read(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("surveykit_written", SPSS / "surveykit_written.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _assert_agrees_with_haven(module.main(tmp_path / "again.sav"))
