@@ -9,8 +9,9 @@ The pieces, in order:
 1. *Encoding.* Numeric and Likert variables enter as numbers; single-choice (and text) variables
    are one-hot encoded over their observed codes. User-missing codes (``svy.missing_codes``) count
    as missing. A row with any missing input, or with weight 0 (outside a domain), is *unassigned*.
-2. *Standardising* (default): every feature is centred and scaled by its survey-weighted mean and
-   standard deviation, so no variable dominates by its unit.
+2. *Standardising* (default): every feature is centred at its survey-weighted mean and every
+   input variable scaled to unit weighted variance (a one-hot block as a whole), so no variable
+   dominates by its unit or its number of levels.
 3. *Clustering:* :class:`sklearn.cluster.KMeans` with ``sample_weight`` = survey weights, which
    minimises the weighted within-segment sum of squares (a population-level k-means).
 4. *Choice of k* (``k=None``): the k in ``k_range`` with the largest *weighted mean silhouette*.
@@ -93,7 +94,8 @@ def _numeric(name: str, col: pd.Series) -> np.ndarray:
 
 
 def _one_hot(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
-    levels = sorted(col.dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
+    levels = [int(v) if isinstance(v, float) and v.is_integer() else v for v in col.dropna().unique().tolist()]
+    levels = sorted(set(levels), key=lambda v: (str(type(v)), v))
     values = col.to_numpy(dtype=object)
     dummies = np.column_stack([(values == lev).astype(float) for lev in levels]) if levels else np.empty((len(col), 0))
     dummies[col.isna().to_numpy()] = np.nan
@@ -116,20 +118,26 @@ def _encode(svy: Survey, names: Sequence[str], categorical: Sequence[str] | None
 
 
 def _standardize(x: np.ndarray, w: np.ndarray, enc: _Encoded, on: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted centring and scaling; returns (z, mean, scale)."""
+    """Weighted centring and scaling to unit total variance per input variable; (z, mean, scale).
+
+    A numeric variable is divided by its weighted standard deviation. The one-hot columns of a
+    categorical variable share one divisor, the square root of their summed weighted variances
+    (``sum_l p_l (1 - p_l)``), so a categorical variable weighs as much as a numeric one however
+    many levels it has, and rare levels are not blown up.
+    """
     mean = w @ x / w.sum()
-    sd = np.sqrt(w @ (x - mean) ** 2 / w.sum())
-    flat = sd <= 1e-12 * np.maximum(np.abs(mean), 1.0)
+    var = w @ (x - mean) ** 2 / w.sum()
+    block = np.sqrt(pd.Series(var).groupby(np.array(enc.variable)).transform("sum").to_numpy())
+    flat = block <= 1e-12 * np.maximum(np.abs(mean), 1.0)
     if flat.any():
         j = int(np.flatnonzero(flat)[0])
-        lev = "" if enc.level[j] is None else f" (level {enc.level[j]!r})"
         raise DataError(
-            f"variable {enc.variable[j]!r}{lev} must vary among the rows being segmented; got a single value "
-            f"{x[0, j]:g} in all {x.shape[0]} rows. Drop it from variables."
+            f"variable {enc.variable[j]!r} must vary among the {x.shape[0]} rows being segmented; got a single "
+            "value in all of them. Drop it from variables."
         )
     if not on:
-        return x.copy(), np.zeros_like(mean), np.ones_like(sd)
-    return (x - mean) / sd, mean, sd
+        return x.copy(), np.zeros_like(mean), np.ones_like(block)
+    return (x - mean) / block, mean, block
 
 
 # --- fitting -----------------------------------------------------------------------------------
@@ -561,7 +569,9 @@ def segments(
     seed : int
         Seeds k-means and the bootstrap; the same seed gives the same labels.
     standardize : bool
-        Centre and scale every feature by its weighted mean and standard deviation.
+        Centre every feature at its weighted mean and scale every variable to unit weighted
+        variance (numeric: by its standard deviation; one-hot block: by the square root of the
+        summed variances of its levels).
     n_init : int
         k-means restarts (the best weighted inertia is kept).
     stability_reps : int

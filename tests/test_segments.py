@@ -320,3 +320,27 @@ def test_bad_input_gets_one_clear_error() -> None:
         segments(text, ["t"], k=2, categorical=[])
     with pytest.raises(DataError, match="variables must name at least one"):
         segments(svy, [], k=2)
+
+
+def test_every_input_variable_gets_unit_weighted_variance() -> None:
+    svy, frame = survey_with_codes()
+    enc = seg_mod._encode(svy, ["x2", "kind", "scale"], None)
+    w = frame["w"].to_numpy()
+    z, _, _ = seg_mod._standardize(enc.matrix, w, enc, True)
+    var = w @ z**2 / w.sum()
+    per_variable = pd.Series(var).groupby(list(enc.variable)).sum()
+    np.testing.assert_allclose(per_variable.to_numpy(), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(w @ z / w.sum(), 0.0, atol=1e-12)
+
+
+def test_centres_are_weighted_segment_means_in_original_units() -> None:
+    svy, frame = survey_with_codes()
+    for standardize in (True, False):
+        result = segments(svy, ["x2", "kind"], k=3, n_init=3, stability_reps=0, standardize=standardize)
+        labels = result.labels.to_numpy(dtype=float, na_value=np.nan)
+        for g in range(1, 4):
+            w = frame["w"].to_numpy()[labels == g]
+            centre = result.centers.iloc[g - 1]
+            assert centre["x2"] == pytest.approx(np.sum(w * frame["x2"].to_numpy()[labels == g]) / w.sum(), rel=1e-9)
+            share_1 = np.sum(w * (frame["kind"].to_numpy()[labels == g] == 1)) / w.sum()
+            assert centre["kind=1"] == pytest.approx(share_1, rel=1e-9, abs=1e-12)
