@@ -70,6 +70,7 @@ labels and user-missing codes, and SPSS's ``VALUE LABELS`` / ``MISSING VALUES`` 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.resources
 import re
 import types
@@ -540,7 +541,7 @@ def load_published_figures() -> dict[str, Any]:
     import yaml
 
     text = importlib.resources.files(_PACKAGE).joinpath("published_figures.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
 
 
 def load_instrument(name_or_path: str | Path) -> Instrument:
@@ -563,14 +564,27 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
 
     Notes
     -----
-    The YAML is read with ``yaml.safe_load``. Closest R idea: a ``haven`` labelled data
+    The YAML is read with PyYAML's safe loader (``CSafeLoader`` when available), never the
+    full loader. Bundled instruments are parsed once and shared (they are immutable). Closest R idea: a ``haven`` labelled data
     dictionary; closest SPSS idea: a syntax file of VALUE LABELS / MISSING VALUES / MRSETS.
     """
+    s = str(name_or_path)
+    if not isinstance(name_or_path, Path) and s in bundled_instruments():
+        return _load_bundled(s)
+    return _parse(*_read_source(name_or_path))
+
+
+@functools.lru_cache(maxsize=None)
+def _load_bundled(name: str) -> Instrument:
+    return _parse(*_read_source(name))  # immutable, so one shared copy per bundled name
+
+
+def _parse(path: str, text: str) -> Instrument:
     import yaml
 
-    path, text = _read_source(name_or_path)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the safe loader (C version when built)
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=loader)  # noqa: S506 - SafeLoader/CSafeLoader only
     except yaml.YAMLError as exc:
         raise InstrumentError(f"{path}: must be valid YAML; {exc}. Fix the syntax at that line.") from None
     return _build(raw, _Ctx(path))
