@@ -156,3 +156,27 @@ def test_frames_are_not_modified(demo_frames):
     before = demo_frames["worker"].copy()
     reproduce(demo_frames["organisation"], demo_frames["worker"])
     pd.testing.assert_frame_equal(before, demo_frames["worker"])
+
+
+# jsonlite::write_json(digits = NA) keeps 15 significant digits; shares and means are single
+# closed-form divisions, so agreement is to that printing precision.
+R_REL_TOL = 1e-13
+GOLDEN = json.loads((Path(__file__).parent / "golden" / "reproduce.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("g", GOLDEN["figures"], ids=[f"{g['survey']}-{g['key']}" for g in GOLDEN["figures"]])
+def test_matches_r_recomputation_of_the_demo_data(demo_result, g):
+    """Counts, bases, exact shares, means and modes agree with R (tests/golden/r/reproduce.R)."""
+    check = demo_result.figure(g["key"], g["survey"])
+    assert check.kind == g["kind"]
+    if g["kind"] == "pct":
+        counts = g["counts"] if isinstance(g["counts"], list) else [g["counts"]]
+        bases = g["bases"] if isinstance(g["bases"], list) else [g["bases"]]
+        pcts = g["pct"] if isinstance(g["pct"], list) else [g["pct"]]
+        assert (check.count, check.base) in set(zip(counts, bases))
+        assert check.exact == pytest.approx(pcts[counts.index(check.count)], rel=R_REL_TOL)
+    elif g["kind"] == "mean":
+        assert check.base == g["base"]
+        assert check.exact == pytest.approx(g["mean"], rel=R_REL_TOL)
+    elif g["kind"] == "mode":
+        assert (check.base, check.count, check.exact) == (g["base"], g["mode_count"], g["mode_code"])
