@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["segments", "Segmentation", "Stability"]
 
 ALPHA = 0.05
+WEAK_SILHOUETTE = 0.25  # Kaufman & Rousseeuw (1990): below this, "no substantial structure"
+UNSTABLE_ARI = 0.6  # mean bootstrap ARI below this: segments change with the sample
 _SILHOUETTE_CHUNK = 2048  # rows per block of the distance matrix (memory ~ chunk x n x 8 bytes)
 _SINGLE_THREAD_ROWS = 20_000  # below this, OpenMP start-up costs more than it saves (~10x on 2 cores)
 _CATEGORICAL_TYPES = ("single",)
@@ -458,6 +460,22 @@ class Segmentation:
     ci_method: str = "normal quantile, as R svymean confint"
     alpha: float = ALPHA
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Cautions for readers: weak structure (silhouette < 0.25, Kaufman & Rousseeuw 1990) or
+        unstable segments (mean ARI < 0.6), and unassigned rows."""
+        out = []
+        sil = float(self.criterion.loc[self.criterion["k"] == self.k, "silhouette"].iloc[0])
+        if sil < WEAK_SILHOUETTE:
+            out.append(f"weighted silhouette {sil:.2f} < {WEAK_SILHOUETTE}: no substantial cluster structure; "
+                       "read the segments as a partition of a continuum.")
+        if self.stability is not None and self.stability.mean_ari < UNSTABLE_ARI:
+            out.append(f"mean bootstrap ARI {self.stability.mean_ari:.2f} < {UNSTABLE_ARI}: the segments "
+                       "change with the sample; do not over-interpret them.")
+        if self.n_unassigned:
+            out.append(f"{self.n_unassigned} rows with a missing input are not in any segment.")
+        return tuple(out)
+
     def domain_masks(self) -> dict[int, np.ndarray]:
         """Boolean mask of each segment over the data rows, for ``svy.domain(mask)``."""
         seg = self.labels.fillna(0).to_numpy(dtype=np.int64)
@@ -479,6 +497,7 @@ class Segmentation:
                 "criterion": frame_records(self.criterion), "centers": frame_records(self.centers),
                 "shares": frame_records(self.shares), "profiles": frame_records(self.profiles),
                 "stability": self.stability.to_dict() if self.stability is not None else None,
+                "notes": self.notes,
             }
         )
 
@@ -501,7 +520,7 @@ class Segmentation:
             index="feature", columns="segment", values="estimate").reset_index()
         wide.columns = [str(c) for c in wide.columns]
         tables.append(("Profiles (estimate by segment)", wide))
-        return Summary(title=f"Segments (k = {self.k})", facts=tuple(facts), tables=tuple(tables))
+        return Summary(title=f"Segments (k = {self.k})", facts=tuple(facts), tables=tuple(tables), notes=self.notes)
 
     def _feature_names(self) -> list[str]:
         return [v if lev is None or pd.isna(lev) else f"{v}={lev}"

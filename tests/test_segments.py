@@ -344,3 +344,17 @@ def test_centres_are_weighted_segment_means_in_original_units() -> None:
             assert centre["x2"] == pytest.approx(np.sum(w * frame["x2"].to_numpy()[labels == g]) / w.sum(), rel=1e-9)
             share_1 = np.sum(w * (frame["kind"].to_numpy()[labels == g] == 1)) / w.sum()
             assert centre["kind=1"] == pytest.approx(share_1, rel=1e-9, abs=1e-12)
+
+
+def test_notes_warn_readers_about_weak_or_unstable_segments(planted_fit) -> None:
+    assert planted_fit[0].notes == ()
+    rng = np.random.default_rng(11)
+    frame, _ = planted()
+    frame[["x1", "x2", "x3"]] = rng.normal(size=(len(frame), 3))
+    frame.loc[[0, 1], "x1"] = np.nan
+    noise = segments(sk.Survey(frame, design()), ["x1", "x2", "x3"], k=3, seed=1, **FAST)
+    joined = " ".join(noise.notes)
+    assert "no substantial cluster structure" in joined and "do not over-interpret" in joined
+    assert "2 rows with a missing input" in joined
+    assert noise.to_dict()["notes"] == list(noise.notes)
+    assert "Note: weighted silhouette" in str(noise.summary())
