@@ -8,6 +8,8 @@ each printed modal category modal. Relationships come from latent scores (see
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +25,9 @@ from surveykit.synth import (
     shuffled_codes,
     unstraightline,
 )
+
+if TYPE_CHECKING:
+    from surveykit.instrument import Instrument
 
 N = 186
 YEAR = 2018
@@ -179,7 +184,7 @@ def _demand(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
     c["join_factor"] = shuffled_codes(rng, *plan_codes(JOIN_FACTOR))
 
 
-def generate_org(rng: np.random.Generator, instrument) -> pd.DataFrame:
+def generate_org(rng: np.random.Generator, instrument: Instrument) -> pd.DataFrame:
     """Organisation microdata (codes as float64, NaN = skipped) in questionnaire column order."""
     c: dict[str, np.ndarray] = {}
     for step in (_general, _finance, _products, _funding, _demand):

@@ -7,6 +7,8 @@ depend on them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -22,6 +24,9 @@ from surveykit.synth import (
     shuffled_codes,
     unstraightline,
 )
+
+if TYPE_CHECKING:
+    from surveykit.instrument import Instrument
 
 N = 417
 
@@ -176,7 +181,7 @@ def _means(rng: np.random.Generator, c: dict[str, np.ndarray]) -> dict[str, np.n
     return skip
 
 
-def generate_worker(rng: np.random.Generator, instrument) -> pd.DataFrame:
+def generate_worker(rng: np.random.Generator, instrument: Instrument) -> pd.DataFrame:
     """Worker microdata (codes as float64, NaN = skipped) in questionnaire column order."""
     c: dict[str, np.ndarray] = {}
     for step in (_demographics, _unemployment, _health, _insurance, _mutual_aid):
