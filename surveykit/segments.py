@@ -42,6 +42,7 @@ __all__ = ["segments", "Segmentation", "Stability"]
 ALPHA = 0.05
 WEAK_SILHOUETTE = 0.25  # Kaufman & Rousseeuw (1990): below this, "no substantial structure"
 UNSTABLE_ARI = 0.6  # mean bootstrap ARI below this: segments change with the sample
+SILHOUETTE_MAX_ROWS = 5000  # above this many rows the silhouette uses a seeded random subsample
 _SILHOUETTE_CHUNK = 2048  # rows per block of the distance matrix (memory ~ chunk x n x 8 bytes)
 _SINGLE_THREAD_ROWS = 20_000  # below this, OpenMP start-up costs more than it saves (~10x on 2 cores)
 _CATEGORICAL_TYPES = ("single",)
@@ -206,7 +207,8 @@ def _silhouette_block(dsum: np.ndarray, own: np.ndarray, w: np.ndarray, size: np
     idx = np.arange(own.size)
     rest = size[own] - w
     a = dsum[idx, own] / np.where(rest > 0, rest, 1.0)
-    other = dsum / size[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        other = np.where(size[None, :] > 0, dsum / size[None, :], np.inf)
     other[idx, own] = np.inf
     b = other.min(1)
     s = (b - a) / np.maximum(np.maximum(a, b), np.finfo(float).tiny)
@@ -215,10 +217,13 @@ def _silhouette_block(dsum: np.ndarray, own: np.ndarray, w: np.ndarray, size: np
 
 def _criterion(z: np.ndarray, w: np.ndarray, ks: Sequence[int], seed: int, n_init: int) -> tuple[pd.DataFrame, dict]:
     fits = {k: _fit(z, w, k, seed, n_init) for k in ks}
+    sub = np.arange(z.shape[0])
+    if sub.size > SILHOUETTE_MAX_ROWS:  # the silhouette is O(n^2): estimate it on a seeded subsample
+        sub = np.sort(np.random.default_rng([seed, 1]).choice(sub.size, SILHOUETTE_MAX_ROWS, replace=False))
     table = pd.DataFrame(
         {
             "k": list(ks),
-            "silhouette": [weighted_silhouette(z, fits[k].labels, w) for k in ks],
+            "silhouette": [weighted_silhouette(z[sub], fits[k].labels[sub], w[sub]) for k in ks],
             "inertia": [fits[k].inertia for k in ks],
         }
     )
@@ -619,6 +624,9 @@ def segments(
     and does not favour large k on weak structure; its weighted form averages each row's width
     with its survey weight and measures distances to segments as weighted mean distances, so it
     describes the population rather than the sample. Weighted inertia is reported alongside.
+    The silhouette costs O(n^2); above ``SILHOUETTE_MAX_ROWS`` rows it is computed on a seeded
+    uniform subsample of that many rows (weights kept), as ``sklearn.metrics.silhouette_score``
+    does with ``sample_size``.
     Stability is computed on the original rows: each replicate's centres assign every assigned
     row, and the adjusted Rand index and per-segment best Jaccard (Hennig 2007) compare them
     with the full-sample segments (unweighted row counts).

@@ -358,3 +358,15 @@ def test_notes_warn_readers_about_weak_or_unstable_segments(planted_fit) -> None
     assert "2 rows with a missing input" in joined
     assert noise.to_dict()["notes"] == list(noise.notes)
     assert "Note: weighted silhouette" in str(noise.summary())
+
+
+def test_large_samples_use_a_silhouette_subsample(monkeypatch) -> None:
+    frame, group = planted(n=240, seed=8)
+    svy = sk.Survey(frame, design())
+    full = segments(svy, ["x1", "x2", "x3"], k_range=[2, 3], n_init=3, stability_reps=0)
+    monkeypatch.setattr(seg_mod, "SILHOUETTE_MAX_ROWS", 120)
+    sub = segments(svy, ["x1", "x2", "x3"], k_range=[2, 3], n_init=3, stability_reps=0)
+    assert sub.k == full.k == 3
+    got, want = sub.criterion["silhouette"].to_numpy(), full.criterion["silhouette"].to_numpy()
+    assert not np.allclose(got, want, rtol=1e-9)  # a subsample was used
+    np.testing.assert_allclose(got, want, atol=0.05)  # and it estimates the full value
