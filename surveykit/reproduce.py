@@ -264,6 +264,9 @@ def demo_path(survey: str, suffix: str = ".sav") -> Path:
 def _load(source: Any, survey: str) -> tuple[pd.DataFrame, str]:
     if isinstance(source, pd.DataFrame):
         return source, f"<{survey} DataFrame>"
+    if source is not None and not isinstance(source, (str, Path)):
+        raise DataError(f"{survey} data must be a file path or a DataFrame; got {type(source).__name__}. "
+                        f"Pass e.g. 'instruments/demo/{SURVEYS[survey]}.sav'.")
     from surveykit.io import read
 
     path = demo_path(survey) if source is None else Path(source)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surveykit.errors import DataError
+from surveykit.errors import DataError, ReadError
 
 __all__ = ["EFFECTS", "generate", "write_demo", "by_rank", "nudge_mean", "shuffled_codes"]
 
@@ -328,6 +328,8 @@ def write_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
     from surveykit.io import write_csv, write_sav
 
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ReadError(f"output folder '{out}' must be a folder; it is a file. Pass a folder path (created if missing).")
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     for stem in DEMO_STEMS.values():

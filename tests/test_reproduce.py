@@ -180,3 +180,8 @@ def test_matches_r_recomputation_of_the_demo_data(demo_result, g):
         assert check.exact == pytest.approx(g["mean"], rel=R_REL_TOL)
     elif g["kind"] == "mode":
         assert (check.base, check.count, check.exact) == (g["base"], g["mode_count"], g["mode_code"])
+
+
+def test_data_of_the_wrong_type_is_a_data_error():
+    with pytest.raises(DataError, match="organisation data must be a file path or a DataFrame; got int"):
+        reproduce(5)

@@ -196,3 +196,12 @@ def test_generation_does_not_warn(instruments):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         synth.generate(instruments["organisation_2018"], seed=5)
+
+
+def test_write_demo_into_a_file_is_a_read_error(tmp_path):
+    from surveykit.errors import ReadError
+
+    target = tmp_path / "taken"
+    target.write_text("x")
+    with pytest.raises(ReadError, match="must be a folder"):
+        synth.write_demo(target)
