@@ -178,7 +178,8 @@ def _pct_one(spec: Any, pub: dict, data: pd.DataFrame, inst: Any, col: str) -> F
         answers = x[in_base & valid]
         others = np.unique(answers[~np.isin(answers, spec.codes)], return_counts=True)[1]
         if others.size and others.max() >= count:
-            match, _ = False, notes.append("published as the most frequent answer; it is not")
+            match = False
+            notes.append("published as the most frequent answer; it is not")
     want = pub.get("count")
     if want is not None and count not in (want if isinstance(want, list) else [want]):
         notes.append(f"count {count} differs from the published count {want}")
