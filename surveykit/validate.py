@@ -191,7 +191,7 @@ def validate(
         cols = [c for c in q.columns() if c in data.columns]
         if not cols:
             continue
-        answered[q.var] = _answered(data, q, cols)
+        answered[q.var] = _answered(data, q, cols, values)
         issues += _code_issues(q, values, cols, where)
         if q.ask_if is not None and all(v in data.columns for v in q.ask_if.variables):
             issues += _routing_issues(q, instrument, data, answered[q.var], where)
@@ -265,24 +265,35 @@ def _numeric_columns(data: pd.DataFrame, inst: Instrument, where: str, issues: l
             continue
         for c in (c for c in q.columns() if c in data.columns):
             raw = data[c]
-            num = pd.to_numeric(raw, errors="coerce")
-            bad = (num.isna() & raw.notna() & (raw.astype("string").str.strip() != "")).to_numpy(dtype=bool)
+            if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
+                out[c] = raw.to_numpy(dtype=float, na_value=np.nan)
+                continue
+            num = _to_float(raw)
+            bad = np.isnan(num) & raw.notna().to_numpy(dtype=bool)
+            bad[bad] = (raw[bad].astype("string").str.strip() != "").to_numpy(dtype=bool)  # blanks = missing
             if bad.any():
                 issues.append(Issue("error", "not_numeric", c, _rows(bad),
                                     f"{where}column {c!r} must hold numeric codes; got text {_show(raw[bad])} "
                                     f"on {format_rows(_rows(bad))}.",
                                     "Recode the text to the instrument's codes (or empty)."))
-            out[c] = num.to_numpy(dtype=float)
+            out[c] = num
     return out
 
 
-def _answered(data: pd.DataFrame, q: Question, cols: list[str]) -> np.ndarray:
+def _to_float(raw: pd.Series) -> np.ndarray:
+    """Text/object column -> float64 (non-numbers NaN), converting each distinct value once."""
+    codes, uniques = pd.factorize(raw)
+    converted = pd.to_numeric(pd.Series(np.asarray(uniques, dtype=object)), errors="coerce")
+    table = np.append(converted.to_numpy(dtype=float, na_value=np.nan), np.nan)  # code -1 -> NaN
+    return table[codes]
+
+
+def _answered(data: pd.DataFrame, q: Question, cols: list[str], values: Mapping[str, np.ndarray]) -> np.ndarray:
     """Rows with any answer (a user-missing code counts as an answer to the question)."""
-    frame = data[cols]
     if q.type == "text":
-        s = frame.iloc[:, 0]
+        s = data[cols[0]]
         return (s.notna() & (s.astype("string").str.strip() != "")).to_numpy(dtype=bool)
-    return frame.apply(pd.to_numeric, errors="coerce").notna().any(axis=1).to_numpy()
+    return ~np.column_stack([np.isnan(values[c]) for c in cols]).all(axis=1)
 
 
 def _code_issues(q: Question, values: Mapping[str, np.ndarray], cols: list[str], where: str) -> list[Issue]:

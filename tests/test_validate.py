@@ -82,6 +82,7 @@ def test_invalid_code_and_not_numeric(org):
     data.loc[1, "revenue_band"] = "1~5억"  # row 2: a label where a code belongs
     data.loc[5, "funding_source_2"] = 2    # row 6: MR column must be 0/1
     data.loc[6, "org_type"] = 99           # user-missing code: valid
+    data.loc[3, "revenue_band"] = "  "     # row 4: a blank cell is system-missing, not text
     report = validate(data, org, source="org.sav")
     codes = {i.variable: i for i in report.by_check("invalid_code")}
     assert set(codes) == {"org_type", "industry", "funding_source_2"}
@@ -92,6 +93,7 @@ def test_invalid_code_and_not_numeric(org):
     assert (text.variable, text.rows) == ("revenue_band", (2,))
     assert text.message.startswith("org.sav: column 'revenue_band' must hold numeric codes")
     assert report.n_errors == 4
+    assert report.nonresponse.set_index("variable").loc["revenue_band", "system_missing"] == 1
 
 
 def test_out_of_range_spares_user_missing(org):
