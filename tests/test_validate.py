@@ -93,7 +93,8 @@ def test_invalid_code_and_not_numeric(org):
     assert (text.variable, text.rows) == ("revenue_band", (2,))
     assert text.message.startswith("org.sav: column 'revenue_band' must hold numeric codes")
     assert report.n_errors == 4
-    assert report.nonresponse.set_index("variable").loc["revenue_band", "system_missing"] == 1
+    # the blank (row 4) and the unusable text (row 2) both leave revenue_band unanswered
+    assert report.nonresponse.set_index("variable").loc["revenue_band", "system_missing"] == 2
 
 
 def test_out_of_range_spares_user_missing(org):
