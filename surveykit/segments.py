@@ -190,17 +190,25 @@ def weighted_silhouette(z: np.ndarray, labels: np.ndarray, w: np.ndarray) -> flo
     With equal weights this is R ``mean(cluster::silhouette(labels, dist(z))[, "sil_width"])``
     (Rousseeuw 1987). Distances are Euclidean, in blocks of rows.
     """
+    return float(_silhouettes(z, [labels], w)[0])
+
+
+def _silhouettes(z: np.ndarray, labelings: Sequence[np.ndarray], w: np.ndarray) -> np.ndarray:
+    """Weighted mean silhouette of several labelings of the same rows; each distance block once."""
     from scipy.spatial.distance import cdist
 
-    k = int(labels.max()) + 1
-    member = np.zeros((labels.size, k))
-    member[np.arange(labels.size), labels] = w
-    size = member.sum(0)
-    s = np.empty(labels.size)
-    for start in range(0, labels.size, _SILHOUETTE_CHUNK):
+    members = []
+    for labels in labelings:
+        member = np.zeros((labels.size, int(labels.max()) + 1))
+        member[np.arange(labels.size), labels] = w
+        members.append(member)
+    widths = np.empty((len(labelings), w.size))
+    for start in range(0, w.size, _SILHOUETTE_CHUNK):
         rows = slice(start, start + _SILHOUETTE_CHUNK)
-        s[rows] = _silhouette_block(cdist(z[rows], z) @ member, labels[rows], w[rows], size)
-    return float(w @ s / w.sum())
+        dist = cdist(z[rows], z)
+        for i, (labels, member) in enumerate(zip(labelings, members)):
+            widths[i, rows] = _silhouette_block(dist @ member, labels[rows], w[rows], member.sum(0))
+    return widths @ w / w.sum()
 
 
 def _silhouette_block(dsum: np.ndarray, own: np.ndarray, w: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -223,7 +231,7 @@ def _criterion(z: np.ndarray, w: np.ndarray, ks: Sequence[int], seed: int, n_ini
     table = pd.DataFrame(
         {
             "k": list(ks),
-            "silhouette": [weighted_silhouette(z[sub], fits[k].labels[sub], w[sub]) for k in ks],
+            "silhouette": _silhouettes(z[sub], [fits[k].labels[sub] for k in ks], w[sub]),
             "inertia": [fits[k].inertia for k in ks],
         }
     )
@@ -307,10 +315,11 @@ def _stability(z: np.ndarray, w: np.ndarray, psu_rows: np.ndarray, rd: ResolvedD
     k = fit.centers.shape[0]
     rng = np.random.default_rng([seed, 20180])
     ari, jac = [], []
+    pattern = np.unique(z, axis=0, return_inverse=True)[1].ravel()  # distinct-row id of each row
     for rep_seed in rng.integers(0, 2**31 - 1, size=reps):
         mult = rao_wu_multipliers(rd, rng)[psu_rows]
         keep = mult > 0
-        if np.unique(z[keep], axis=0).shape[0] < k:
+        if np.unique(pattern[keep]).size < k:
             continue  # too few distinct rows drawn to fit k segments
         refit = _fit(z[keep], w[keep] * mult[keep], k, int(rep_seed), n_init)
         predicted = _nearest(z, refit.centers)
