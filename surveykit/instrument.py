@@ -502,6 +502,21 @@ class Instrument:
             "measure": self.measure(),
         }
 
+    def codebook(self, lang: str = "ko") -> pd.DataFrame:
+        """One row per data column: variable, question, type, section, text, codes, missing,
+        range, unit, ask_if, battery (codes as ``"1=label; 2=label"``)."""
+        labels = self.value_labels(lang)
+        rows = []
+        for q in self.questions:
+            for c in q.columns():
+                codes = "; ".join(f"{k}={v}" for k, v in labels.get(c, {}).items() if k not in q.missing_codes())
+                rows.append((c, q.var, q.type, q.section, self.text(c, lang), codes,
+                             ", ".join(map(str, q.missing_codes())) if c == q.var else "",
+                             "" if q.range is None else f"{q.range[0]:g}..{q.range[1]:g}", q.unit or "",
+                             q.ask_if.text if q.ask_if else "", q.battery or ""))
+        return pd.DataFrame(rows, columns=["column", "question", "type", "section", "text", "codes", "missing",
+                                           "range", "unit", "ask_if", "battery"])
+
     # -- rules --------------------------------------------------------------------------------
     def evaluate(self, rule: Rule | str, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Three-valued ``(true, known)`` of *rule* on *data*, user-missing codes unknown."""

@@ -354,3 +354,16 @@ def test_rule_rejects_anything_outside_the_grammar(text):
 def test_rule_unknown_column_in_data():
     with pytest.raises(DataError, match="Did you mean 'alpha'"):
         Rule.parse("alpah == 1").evaluate(pd.DataFrame({"alpha": [1]}))
+
+
+def test_codebook_table():
+    org = load_instrument("organisation_2018")
+    book = org.codebook("ko").set_index("column")
+    assert list(book.index) == org.columns()
+    assert book.loc["coverage_type", "ask_if"] == "coverage_held == 1"
+    assert book.loc["join_intent", "codes"] == "1=전혀 없다; 2=별로 없다; 3=약간 있다; 4=매우 있다"
+    assert book.loc["join_intent", "missing"] == "9"
+    assert book.loc["founded_year", "range"] == "1950..2018"
+    assert book.loc["funding_source_1", "question"] == "funding_source"
+    assert book.loc["funding_source_1", "codes"] == "0=선택 안 함; 1=특수관계인 차입"
+    assert book.loc["service_need_loan", "battery"] == "service_need"
