@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from surveykit.errors import DataError, InstrumentError
 from surveykit.instrument import (
@@ -367,3 +369,28 @@ def test_codebook_table():
     assert book.loc["funding_source_1", "question"] == "funding_source"
     assert book.loc["funding_source_1", "codes"] == "0=선택 안 함; 1=특수관계인 차입"
     assert book.loc["service_need_loan", "battery"] == "service_need"
+
+
+_CELL = st.sampled_from([1.0, 2.0, 3.0, 9.0, float("nan")])
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=st.lists(_CELL, min_size=1, max_size=30), data=st.data())
+def test_rule_logic_identities(a, data):
+    """Kleene logic keeps De Morgan and 'in' == chained 'or'; fully known rows follow Python."""
+    b = data.draw(st.lists(_CELL, min_size=len(a), max_size=len(a)))
+    frame, missing = pd.DataFrame({"a": a, "b": b}), {"a": [9], "b": [9]}
+
+    def ev(text):
+        return Rule.parse(text).evaluate(frame, missing)
+
+    for left, right in [("not (a == 1 and b == 2)", "a != 1 or b != 2"),
+                        ("not (a < 2 or b >= 3)", "a >= 2 and b < 3"),
+                        ("a in [1, 2]", "a == 1 or a == 2"),
+                        ("a not in [1, 2]", "not (a == 1 or a == 2)")]:
+        (t1, k1), (t2, k2) = ev(left), ev(right)
+        assert (t1 == t2).all() and (k1 == k2).all(), (left, right)
+    true, known = ev("a == 1 and not b > 2")
+    x, y = np.asarray(a), np.asarray(b)
+    full = ~np.isnan(x) & ~np.isnan(y) & (x != 9) & (y != 9)
+    assert (true[full] == ((x == 1) & ~(y > 2))[full]).all() and known[full].all()
