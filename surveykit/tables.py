@@ -207,29 +207,46 @@ class MultipleResponseTable:
 # numeric core (vectorised; no loops over rows)
 
 
-def _se(u: np.ndarray, svy: Survey) -> np.ndarray:
-    return np.sqrt(np.maximum(np.diag(design_vcov(u, svy.resolved)), 0.0))
+def _cell_vcov(codes: np.ndarray, k: int, wd: np.ndarray, svy: Survey) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted totals of the *k* cells and their design covariance (one kernel call).
+
+    Every statistic of a table is a smooth function of these cell totals, and its linearised
+    ``u`` is ``U @ A`` with ``U = wd * onehot(cell)`` and a small gradient matrix ``A``: the
+    kernel (including calibration residualisation) is linear in ``u``, so
+    ``V(U A) = A' V(U) A`` exactly and the data are passed through the kernel once.
+    """
+    ok = codes >= 0
+    totals = np.bincount(codes[ok], weights=wd[ok], minlength=k)
+    u = np.zeros((codes.shape[0], k))
+    u[np.flatnonzero(ok), codes[ok]] = wd[ok]
+    return totals, design_vcov(u, svy.resolved)
 
 
-def _proportions(ind: np.ndarray, wd: np.ndarray, svy: Survey) -> tuple[np.ndarray, np.ndarray]:
-    """Proportions ``sum(wd I) / sum(wd)`` of indicator columns and their covariance."""
-    total = wd.sum()
-    p = wd @ ind / total
-    u = wd[:, None] * (ind - p) / total
-    return p, design_vcov(u, svy.resolved)
+def _ratios(t: np.ndarray, num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ratios ``(t @ num_j) / (t @ den_j)`` of cell totals and their gradient ``A`` (K, k)."""
+    td = t @ den
+    r = np.divide(t @ num, td, out=np.zeros(num.shape[1]), where=td != 0)
+    return r, (num - r * den) / np.where(td == 0, 1.0, td)
 
 
-def _ratio_u(num: np.ndarray, den: np.ndarray, wd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ratios ``sum(wd num_j) / sum(wd den_j)`` and their linearised ``u`` (n, k)."""
-    td = wd @ den
-    r = np.divide(wd @ num, td, out=np.zeros(num.shape[1]), where=td != 0)
-    u = wd[:, None] * (num - r * den) / np.where(td == 0, 1.0, td)
-    return r, u
+QUAD_ROUNDING = 64 * np.finfo(float).eps  # relative rounding bound of a' V a (see _quad_se)
+
+
+def _quad_se(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``sqrt(diag(a' V a))``; variances within rounding of 0 (``|a|' |V| |a|`` x 64 eps) are 0.
+
+    A ratio that is exactly determined (e.g. a share of 1) has variance 0 in exact arithmetic;
+    the quadratic form leaves rounding noise of order eps x the size of its terms, whose square
+    root (~1e-8 relative) would otherwise show as a spurious SE.
+    """
+    var = np.einsum("ij,ik,kj->j", a, v, a)
+    bound = QUAD_ROUNDING * np.einsum("ij,ik,kj->j", np.abs(a), np.abs(v), np.abs(a))
+    return np.sqrt(np.where(var > bound, var, 0.0))
 
 
 def _ci(p: np.ndarray, se: np.ndarray, df: int, alpha: float, method: str) -> tuple[np.ndarray, np.ndarray]:
     """Logit (R ``svyciprop(method="logit")``) or Wald interval with ``t(df)`` quantiles."""
-    from scipy import stats
+    from scipy import special, stats
 
     q = stats.t.ppf(1 - alpha / 2, df) if df > 0 else np.nan
     if method == "wald":
@@ -237,8 +254,8 @@ def _ci(p: np.ndarray, se: np.ndarray, df: int, alpha: float, method: str) -> tu
     inner = (p > 0) & (p < 1) & (se > 0)
     ps = np.where(inner, p, 0.5)
     half = q * np.where(inner, se, 0.0) / (ps * (1 - ps))
-    logit = np.log(ps / (1 - ps))
-    lo, hi = 1 / (1 + np.exp(-(logit - half))), 1 / (1 + np.exp(-(logit + half)))
+    logit = special.logit(ps)
+    lo, hi = special.expit(logit - half), special.expit(logit + half)
     return np.where(inner, lo, p), np.where(inner, hi, p)
 
 
@@ -351,21 +368,24 @@ def frequency(
     miss_levels = [c for c in codes_missing if ((col == c).to_numpy() & (w > 0)).any()]
     levels = valid_levels + miss_levels
     base_levels = levels if include_missing else valid_levels
-    codes = _codes(col, levels)
-    ind = _onehot(codes, len(levels))
-    in_base = np.isin(codes, [levels.index(lv) for lv in base_levels]) & (codes >= 0)
-    wd = np.where(in_base, w, 0.0)
-    if wd.sum() <= 0:
+    if not base_levels:
         raise DataError(
             f"variable {var!r} must have valid (non-missing) values with positive weight; got none. "
             "Check the missing codes and the domain."
         )
+    codes = _codes(col, levels)
+    na = col.isna().to_numpy() & (w > 0)
+    codes = np.where(na, len(levels), codes)  # system missing: one more cell, for its count
+    t, v = _cell_vcov(codes, len(levels) + 1, w, svy)
     k = len(base_levels)
-    p, v = _proportions(ind[:, :k], wd, svy)
-    se = np.sqrt(np.maximum(np.diag(v), 0.0))
+    # base levels come first in `levels`; proportions are ratios to their summed total
+    num = np.eye(len(levels) + 1)[:, :k]
+    p, a = _ratios(t, num, np.repeat(num.sum(axis=1, keepdims=True), k, axis=1))
+    se = _quad_se(a, v)
+    wd = np.where(np.isin(codes, np.arange(k)), w, 0.0)
     df = svy.resolved.with_weights(wd).degf
     lo, hi = _ci(p, se, df, alpha, ci_method)
-    table = _frequency_frame(svy, var, col, levels, base_levels, ind, w, lang)
+    table = _frequency_frame(svy, var, levels, base_levels, codes, w, t, np.sqrt(np.maximum(np.diag(v), 0)), lang)
     nan = np.full(len(table) - k, np.nan)
     table["estimate"], table["se"] = np.r_[p, nan], np.r_[se, nan]
     table["ci_low"], table["ci_high"] = np.r_[lo, nan], np.r_[hi, nan]
@@ -376,28 +396,24 @@ def frequency(
 
 
 def _frequency_frame(
-    svy: Survey, var: str, col: pd.Series, levels: list, base: list, ind: np.ndarray, w: np.ndarray, lang: str
+    svy: Survey, var: str, levels: list, base: list, codes: np.ndarray, w: np.ndarray, t: np.ndarray,
+    t_se: np.ndarray, lang: str,
 ) -> pd.DataFrame:
     labels = _labels(svy, var, lang)
-    active = w > 0
-    na = col.isna().to_numpy() & active
+    k = len(levels)
+    counts = np.bincount(codes[(codes >= 0) & (w > 0)], minlength=k + 1)
     rows = pd.DataFrame(
         {
             "variable": var,
-            "level": levels,
-            "label": [_label(labels, lv) for lv in levels],
-            "missing": [lv not in base for lv in levels],
-            "n": (ind[active]).sum(axis=0).astype(int),
-            "weighted_n": w @ ind,
-            "weighted_n_se": _se(w[:, None] * ind, svy),
+            "level": levels + [None],
+            "label": [_label(labels, lv) for lv in levels] + [SYSTEM_MISSING],
+            "missing": [lv not in base for lv in levels] + [True],
+            "n": counts,
+            "weighted_n": t,
+            "weighted_n_se": t_se,
         }
     )
-    if na.any():
-        sysmiss = {"variable": var, "level": None, "label": SYSTEM_MISSING, "missing": True,
-                   "n": int(na.sum()), "weighted_n": float(w[na].sum()),
-                   "weighted_n_se": float(_se((w * na)[:, None], svy)[0])}
-        rows = pd.concat([rows, pd.DataFrame([sysmiss])], ignore_index=True)
-    return rows
+    return rows if counts[k] > 0 else rows.iloc[:k].copy()
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,24 +483,22 @@ def _rao_scott(p: np.ndarray, v: np.ndarray, n: int, nr: int, nc: int, nu: int) 
     return tests, np.linalg.eigvals(delta).real
 
 
-def _wald(tw: dict[str, Any], svy: Survey, nu: int) -> ChisqTest:
+def _wald(t: np.ndarray, v: np.ndarray, nr: int, nc: int, nu: int) -> ChisqTest:
     """R ``svychisq(statistic = "Wald")``: Wald test of ``T_rc - T_r T_c / T = 0`` for r, c > 1."""
     from scipy import stats
 
-    nr, nc, wd = len(tw["rl"]), len(tw["cl"]), tw["wd"]
-    ir, ic = _onehot(tw["rc"], nr), _onehot(tw["cc"], nc)
-    t, tr, tc = wd.sum(), wd @ ir, wd @ ic
+    table = t.reshape(nc, nr).T
+    total, tr, tc = table.sum(), table.sum(axis=1), table.sum(axis=0)
+    cell_row, cell_col = np.tile(np.arange(nr), nc), np.repeat(np.arange(nc), nr)
     use = [(i, j) for j in range(1, nc) for i in range(1, nr)]
-    cells = np.column_stack([ir[:, i] * ic[:, j] for i, j in use])
-    y = wd @ cells - np.array([tr[i] * tc[j] for i, j in use]) / t
-    # influence of y: d y / d totals (R's Jacobian Jcb), applied row-wise
-    u = np.column_stack(
-        [wd * (cells[:, m] - ir[:, i] * tc[j] / t - ic[:, j] * tr[i] / t + tr[i] * tc[j] / t**2)
-         for m, (i, j) in enumerate(use)]
+    y = np.array([table[i, j] - tr[i] * tc[j] / total for i, j in use])
+    # gradient of each y_m with respect to the cell totals (R's Jacobian Jcb, chained)
+    a = np.column_stack(
+        [(np.arange(nr * nc) == i + nr * j) - (cell_row == i) * tc[j] / total
+         - (cell_col == j) * tr[i] / total + tr[i] * tc[j] / total**2 for i, j in use]
     )
-    vy = design_vcov(u, svy.resolved)
     df = (nr - 1) * (nc - 1)
-    stat = float(y @ np.linalg.solve(vy, y)) / df
+    stat = float(y @ np.linalg.solve(a.T @ v @ a, y)) / df
     return ChisqTest("Wald", stat, float(df), float(nu), float(stats.f.sf(stat, df, nu)))
 
 
@@ -527,28 +541,29 @@ def crosstab(
     """
     tw = _two_way(svy, row, col)
     nr, nc = len(tw["rl"]), len(tw["cl"])
-    wd = tw["wd"]
-    ind = _onehot(tw["cell"], nr * nc)
-    p, v = _proportions(ind, wd, svy)
+    t, v = _cell_vcov(tw["cell"], nr * nc, tw["wd"], svy)
+    p, a = _ratios(t, np.eye(nr * nc), np.ones((nr * nc, nr * nc)))
     nu = svy.resolved.degf
-    n = int(np.count_nonzero(wd))
-    tests, eig = _rao_scott(p, v, n, nr, nc, nu)
+    n = int(np.count_nonzero(tw["wd"]))
+    tests, eig = _rao_scott(p, a.T @ v @ a, n, nr, nc, nu)
     if wald:
-        tests.append(_wald(tw, svy, nu))
-    table = _crosstab_frame(svy, row, col, tw, ind, p, v, lang)
+        tests.append(_wald(t, v, nr, nc, nu))
+    table = _crosstab_frame(svy, row, col, tw, t, v, lang)
     return Crosstab(
         row_variable=row, col_variable=col, table=table, tests=tuple(tests), method="Taylor linearisation",
         ci_method="none", df=nu, alpha=alpha, n=n, deltas=tuple(np.sort(eig)[::-1]), **_design_facts(svy),
     )
 
 
-def _crosstab_frame(svy: Survey, row: str, col: str, tw: dict, ind: np.ndarray, p: np.ndarray,
-                    v: np.ndarray, lang: str) -> pd.DataFrame:
-    nr, nc, wd = len(tw["rl"]), len(tw["cl"]), tw["wd"]
+def _crosstab_frame(svy: Survey, row: str, col: str, tw: dict, t: np.ndarray, v: np.ndarray,
+                    lang: str) -> pd.DataFrame:
+    nr, nc, k = len(tw["rl"]), len(tw["cl"]), len(tw["rl"]) * len(tw["cl"])
     cell_row, cell_col = np.tile(np.arange(nr), nc), np.repeat(np.arange(nc), nr)
-    ir, ic = _onehot(tw["rc"], nr), _onehot(tw["cc"], nc)
-    rp, ru = _ratio_u(ind, ir[:, cell_row], wd)
-    cp, cu = _ratio_u(ind, ic[:, cell_col], wd)
+    eye = np.eye(k)
+    p, pa = _ratios(t, eye, np.ones((k, k)))
+    rp, ra = _ratios(t, eye, (cell_row[:, None] == cell_row[None, :]).astype(float))
+    cp, ca = _ratios(t, eye, (cell_col[:, None] == cell_col[None, :]).astype(float))
+    counts = np.bincount(tw["cell"][tw["cell"] >= 0], minlength=k)
     rlab, clab = _labels(svy, row, lang), _labels(svy, col, lang)
     return pd.DataFrame(
         {
@@ -556,15 +571,15 @@ def _crosstab_frame(svy: Survey, row: str, col: str, tw: dict, ind: np.ndarray, 
             "col_level": [tw["cl"][j] for j in cell_col],
             "row_label": [_label(rlab, tw["rl"][i]) for i in cell_row],
             "col_label": [_label(clab, tw["cl"][j]) for j in cell_col],
-            "n": ind[wd > 0].sum(axis=0).astype(int),
-            "weighted_n": wd @ ind,
-            "weighted_n_se": _se(wd[:, None] * ind, svy),
+            "n": counts,
+            "weighted_n": t,
+            "weighted_n_se": np.sqrt(np.maximum(np.diag(v), 0.0)),
             "cell": p,
-            "cell_se": np.sqrt(np.maximum(np.diag(v), 0.0)),
+            "cell_se": _quad_se(pa, v),
             "row": rp,
-            "row_se": _se(ru, svy),
+            "row_se": _quad_se(ra, v),
             "col": cp,
-            "col_se": _se(cu, svy),
+            "col_se": _quad_se(ca, v),
         }
     )
 
@@ -614,12 +629,15 @@ def _mr_matrix(svy: Survey, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def _mr_rows(svy: Survey, x: np.ndarray, wd: np.ndarray, alpha: float, ci_method: str) -> dict[str, np.ndarray]:
     k = x.shape[1]
-    cases, cu = _ratio_u(x, np.ones_like(x), wd)
-    resp, ru = _ratio_u(x, np.repeat(x.sum(axis=1, keepdims=True), k, axis=1), wd)
-    cse = _se(cu, svy)
+    u = np.column_stack([wd[:, None] * x, wd])  # item totals and the base total
+    t, v = wd @ np.column_stack([x, np.ones(len(wd))]), design_vcov(u, svy.resolved)
+    eye = np.eye(k + 1)[:, :k]
+    cases, ca = _ratios(t, eye, np.repeat(np.eye(k + 1)[:, [k]], k, axis=1))
+    resp, ra = _ratios(t, eye, np.repeat(eye.sum(axis=1, keepdims=True), k, axis=1))
+    cse = _quad_se(ca, v)
     lo, hi = _ci(cases, cse, svy.resolved.with_weights(wd).degf, alpha, ci_method)
-    return {"n": x[wd > 0].sum(axis=0).astype(int), "weighted_n": wd @ x, "estimate": cases, "se": cse,
-            "ci_low": lo, "ci_high": hi, "responses": resp, "responses_se": _se(ru, svy)}
+    return {"n": x[wd > 0].sum(axis=0).astype(int), "weighted_n": t[:k], "estimate": cases, "se": cse,
+            "ci_low": lo, "ci_high": hi, "responses": resp, "responses_se": _quad_se(ra, v)}
 
 
 def multiple_response(
@@ -704,6 +722,7 @@ def crosstab_tests(svy: Survey, row: str, col: str, base: np.ndarray) -> ChisqTe
     """The Rao-Scott F test of ``row x col`` over the rows in *base* (internal helper)."""
     tw = _two_way(svy, row, col, base)
     nr, nc = len(tw["rl"]), len(tw["cl"])
-    p, v = _proportions(_onehot(tw["cell"], nr * nc), tw["wd"], svy)
-    tests, _ = _rao_scott(p, v, int(np.count_nonzero(tw["wd"])), nr, nc, svy.resolved.degf)
+    t, v = _cell_vcov(tw["cell"], nr * nc, tw["wd"], svy)
+    p, a = _ratios(t, np.eye(nr * nc), np.ones((nr * nc, nr * nc)))
+    tests, _ = _rao_scott(p, a.T @ v @ a, int(np.count_nonzero(tw["wd"])), nr, nc, svy.resolved.degf)
     return tests[0]
