@@ -24,18 +24,24 @@ class ModelDesign:
     data: pd.DataFrame
     description: str
 
+    def _counts(self) -> tuple[int, int]:
+        """First-stage PSUs and strata among rows with weight != 0 (as R ``degf()``)."""
+        st = self.rd.stages[0]
+        present = np.bincount(st.psu[self.rd.weights != 0], minlength=st.psu_stratum.size) > 0
+        strata = np.bincount(st.psu_stratum[present], minlength=st.n_h.size) > 0
+        return int(present.sum()), int(strata.sum())
+
     @property
     def degf(self) -> int:
         """R ``degf()`` of the complete-case design (PSUs minus strata with weight > 0)."""
-        return int(self.rd.degf)
+        n_psu, n_strata = self._counts()
+        return n_psu - n_strata
 
     def facts(self) -> dict[str, Any]:
-        inset = self.rd.weights != 0
-        st = self.rd.stages[0]
-        psus = np.unique(st.psu[inset])
+        n_psu, n_strata = self._counts()
         return {"n": int(np.count_nonzero(self.w > 0)), "weighted_n": float(self.w.sum()),
-                "n_strata": int(np.unique(st.psu_stratum[psus]).size), "n_psu": int(psus.size),
-                "design": self.description, "_data": self.data}
+                "n_strata": n_strata, "n_psu": n_psu, "design": self.description,
+                "_data": self.data}
 
 
 def model_design(svy: Any, mf: ModelFrame) -> ModelDesign:
@@ -54,13 +60,18 @@ def model_design(svy: Any, mf: ModelFrame) -> ModelDesign:
         raise ModelError(f"model {mf.formula!r} needs complete rows with positive weight; got none. "
                          "Check the variables for missing values and the domain.")
     _check_rank(X[w > 0], mf)
-    data = svy.data.reset_index(drop=True).loc[mf.keep].reset_index(drop=True)
+    cols = list(dict.fromkeys([*mf.variables, *mf.response_variables]))
+    data = svy.data[cols].reset_index(drop=True).loc[mf.keep].reset_index(drop=True)
     design = getattr(svy, "design", None)
     desc = design.describe() if hasattr(design, "describe") else "each row a PSU, weight 1"
     return ModelDesign(w=w, rd=rd.with_weights(w_all), keep=mf.keep, data=data, description=desc)
 
 
 def _check_rank(X: np.ndarray, mf: ModelFrame) -> None:
+    scale = np.sqrt(np.einsum("ij,ij->j", X, X))
+    gram = (X.T @ X) / np.outer(scale, scale) if np.all(scale > 0) else None
+    if gram is not None and np.linalg.eigvalsh(gram).min() > 1e-10:  # full rank: cheap p x p check
+        return
     rank = np.linalg.matrix_rank(X)
     if rank == X.shape[1]:
         return

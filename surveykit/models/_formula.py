@@ -81,13 +81,13 @@ def model_frame(formula: str, data: pd.DataFrame) -> ModelFrame:
 
     if "~" not in formula:
         raise ModelError(f"formula must have a response, as 'y ~ x1 + x2'; got {formula!r}.")
-    frame = data.reset_index(drop=True)
+    used = [*_variables(formula, data, "lhs"), *_variables(formula, data, "rhs")]
+    frame = data[list(dict.fromkeys(used))].reset_index(drop=True)
     try:
-        y, X = patsy.dmatrices(formula, frame, return_type="dataframe", eval_env=1)
-    except patsy.PatsyError as err:
-        _check_names(formula, frame, err)
-    except NameError as err:
-        _check_names(formula, frame, err)
+        y, X = _fast_numeric(formula, frame) or patsy.dmatrices(
+            formula, frame, return_type="dataframe", eval_env=1)
+    except (patsy.PatsyError, NameError) as err:
+        _check_names(formula, data, err)
     keep = np.zeros(len(frame), dtype=bool)
     keep[X.index.to_numpy()] = True
     y_raw = y.iloc[:, -1]  # numeric: the column; two levels: the second is the event (as R)
@@ -106,6 +106,39 @@ def model_frame(formula: str, data: pd.DataFrame) -> ModelFrame:
         variables=_variables(formula, frame, "rhs"),
         response_variables=_variables(formula, frame, "lhs"),
     )
+
+
+class _Matrix(pd.DataFrame):
+    """A DataFrame carrying patsy's ``design_info`` (what ``dmatrices`` returns)."""
+
+    _metadata = ["design_info"]
+
+
+def _fast_numeric(formula: str, frame: pd.DataFrame):
+    """``y ~ a + b`` with bare numeric columns only: build the matrices without patsy's per-factor
+    evaluation (patsy still supplies ``design_info``, from a few complete rows). None otherwise."""
+    import patsy
+
+    desc = patsy.ModelDesc.from_formula(formula)
+    codes = [f.code for t in [*desc.lhs_termlist, *desc.rhs_termlist] for f in t.factors]
+    if any(len(t.factors) > 1 for t in desc.rhs_termlist) or len(desc.lhs_termlist) != 1:
+        return None
+    ok = all(c in frame.columns and pd.api.types.is_numeric_dtype(frame[c])
+             and not pd.api.types.is_bool_dtype(frame[c]) for c in codes)
+    if not ok:
+        return None
+    values = frame[codes].to_numpy(dtype=float)
+    rows = np.flatnonzero(~np.isnan(values).any(axis=1))
+    if rows.size == 0:
+        return None
+    y_head, X_head = patsy.dmatrices(formula, frame.iloc[rows[:20]], return_type="dataframe")
+    pos = {c: i for i, c in enumerate(codes)}
+    cols = [np.ones(rows.size) if c == "Intercept" else values[rows, pos[c]]
+            for c in X_head.columns]
+    X = _Matrix(np.column_stack(cols), index=rows, columns=X_head.columns)
+    X.design_info = X_head.design_info
+    y = pd.DataFrame({y_head.columns[0]: values[rows, pos[codes[0]]]}, index=rows)
+    return y, X
 
 
 def binary_response(mf: ModelFrame) -> np.ndarray:

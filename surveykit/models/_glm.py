@@ -23,6 +23,7 @@ class Fit:
     p: np.ndarray
     iterations: int
     converged: bool
+    eta: np.ndarray | None = None
 
 
 def expit(eta: np.ndarray) -> np.ndarray:
@@ -32,37 +33,54 @@ def expit(eta: np.ndarray) -> np.ndarray:
 
 def log_lik(beta: np.ndarray, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     """Weighted Bernoulli log-likelihood ``sum w (y eta - log(1 + e^eta))``."""
-    eta = X @ beta
-    return float(np.sum(w * (y * eta - np.logaddexp(0.0, eta))))
-
-
-def _newton_step(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray):
-    p = expit(X @ beta)
-    wv = w * p * (1.0 - p)
-    info = (X * wv[:, None]).T @ X
-    grad = X.T @ (w * (y - p))
-    return np.linalg.lstsq(info, grad, rcond=None)[0], p, info
+    return log_lik_eta(X @ beta, y, w)
 
 
 def fit_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = MAX_ITER) -> Fit:
     """Maximise the weighted log-likelihood by Newton-Raphson with step halving.
 
     Weights are rescaled to mean 1 (as ``svyglm(rescale=TRUE)``); estimates do not depend on it.
+    Each iteration evaluates ``eta``, ``p`` and the log-likelihood once (full-length passes are
+    what costs at 1e6 rows).
     """
     ws = w / w.mean()
     beta = np.zeros(X.shape[1])
-    ll = log_lik(beta, X, y, ws)
-    converged = False
-    it = 0
+    eta = np.zeros(X.shape[0])
+    p, ll = _state(eta, y, ws)
+    converged, it = False, 0
     for it in range(1, max_iter + 1):
-        step, _, _ = _newton_step(X, y, ws, beta)
-        new, ll_new = _halve(beta, step, lambda b: log_lik(b, X, y, ws), ll)
-        change = abs(ll_new - ll) / (abs(ll_new) + 0.1)
-        beta, ll = new, ll_new
-        if change < TOL and np.max(np.abs(step)) < 1e-6 * (1 + np.max(np.abs(beta))):
+        info = (X * (ws * p * (1.0 - p))[:, None]).T @ X
+        step = np.linalg.lstsq(info, (ws * (y - p)) @ X, rcond=None)[0]
+        dstep = X @ step
+        factor = 1.0
+        for _ in range(30):  # step halving until the log-likelihood does not decrease
+            cand = eta + factor * dstep
+            p_new, ll_new = _state(cand, y, ws)
+            if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll):
+                break
+            factor /= 2.0
+        else:
+            break
+        beta, eta, p = beta + factor * step, cand, p_new
+        change, ll = abs(ll_new - ll) / (abs(ll_new) + 0.1), ll_new
+        if change < TOL and np.max(np.abs(factor * step)) < 1e-7 * (1 + np.max(np.abs(beta))):
             converged = True
             break
-    return _finish(X, y, w, beta, it, converged)
+    return _finish(X, y, w, beta, it, converged, eta)
+
+
+def _state(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, float]:
+    """Fitted probabilities and the weighted log-likelihood ``sum w (y eta + log(1 - p))``."""
+    p = expit(eta)
+    with np.errstate(divide="ignore"):
+        ll = float(w @ (y * eta + np.log1p(-p)))
+    if not np.isfinite(ll):  # p rounds to 1 for eta > ~37: use the exact form
+        ll = log_lik_eta(eta, y, w)
+    return p, ll
+
+
+def log_lik_eta(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    return float(w @ (y * eta - np.logaddexp(0.0, eta)))
 
 
 def _halve(beta, step, objective, current, max_halvings: int = 30):
@@ -77,17 +95,17 @@ def _halve(beta, step, objective, current, max_halvings: int = 30):
     return beta, current
 
 
-def _finish(X, y, w, beta, it, converged) -> Fit:
-    p = expit(X @ beta)
+def _finish(X, y, w, beta, it, converged, eta) -> Fit:
+    p = expit(eta)
     info = (X * (w * p * (1.0 - p))[:, None]).T @ X
     scores = X * (w * (y - p))[:, None]
-    return Fit(beta=beta, info=info, scores=scores, p=p, iterations=it, converged=converged)
+    return Fit(beta=beta, info=info, scores=scores, p=p, iterations=it, converged=converged, eta=eta)
 
 
 def looks_separated(fit: Fit, X: np.ndarray, w: np.ndarray) -> bool:
     """Cheap screen: no convergence, or some fitted linear predictors beyond +-ETA_LIMIT."""
-    eta = X[w > 0] @ fit.beta
-    return (not fit.converged) or bool(np.any(np.abs(eta) > ETA_LIMIT))
+    eta = fit.eta if fit.eta is not None else X @ fit.beta
+    return (not fit.converged) or bool(np.any((np.abs(eta) > ETA_LIMIT) & (w > 0)))
 
 
 def detect_separation(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> bool:

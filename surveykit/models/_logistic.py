@@ -109,9 +109,9 @@ def _slope(params: np.ndarray, X: np.ndarray, dX: np.ndarray) -> np.ndarray:
 
 def weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> float:
     """Weighted AUC: ``P(p_i > p_j) + P(p_i = p_j)/2`` for a weighted event i, non-event j."""
-    order = np.argsort(p, kind="mergesort")
+    order = np.argsort(p)
     p, y, w = p[order], y[order], w[order]
-    uniq, start = np.unique(p, return_index=True)
+    start = np.flatnonzero(np.concatenate(([True], p[1:] != p[:-1])))
     pos = np.add.reduceat(w * y, start)
     neg = np.add.reduceat(w * (1.0 - y), start)
     below = np.cumsum(neg) - neg

@@ -1,0 +1,83 @@
+"""Survey logistic and ordinal logistic: surveykit vs svy (Python) vs R survey, side by side.
+
+Logistic: ``b ~ x1 + x2 + x3 + x4 + x5`` (6 coefficients) on the stratified cluster synthetic
+frame; R ``svyglm(family = quasibinomial())``, svy ``sample.glm.fit(family="binomial")``.
+Ordinal: ``ord4 ~ x1 + x2 + x3``; R ``svyolr`` (svy has no ordinal model). R's svyolr is run
+at 1e5 rows only by default (``--r-olr-max``); larger sizes are extrapolated linearly from it
+and marked "~" in the printout. Run: ``python benchmarks/bench_models.py [--sizes 100000 1000000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import warnings
+from pathlib import Path
+
+from common import best_of, have_r, print_table, r_timings, synthetic_frame
+
+from surveykit import Design, Survey
+from surveykit.models import logistic, ordinal_logistic
+
+LOGIT = "b ~ x1 + x2 + x3 + x4 + x5"
+OLR = "ord4 ~ x1 + x2 + x3"
+
+
+def _svy_fit(frame):
+    import polars as pl
+    import svy
+
+    sample = svy.Sample(pl.from_pandas(frame), design=svy.Design(stratum="stratum", psu="psu", wgt="w"))
+    return lambda: sample.glm.fit(y="b", x=["x1", "x2", "x3", "x4", "x5"], family="binomial")
+
+
+def _r(frame, n: int, with_olr: bool) -> dict[str, float]:
+    code = """
+des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = d)
+timings[["logit"]] <- system.time(svyglm(b ~ x1 + x2 + x3 + x4 + x5, des, family = quasibinomial()))[["elapsed"]]
+"""
+    if with_olr:
+        code += """
+d$ord4f <- factor(d$ord4, ordered = TRUE)
+des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = d)
+timings[["olr"]] <- system.time(svyolr(ord4f ~ x1 + x2 + x3, des))[["elapsed"]]
+"""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "frame.csv"
+        frame.to_csv(path, index=False)
+        return r_timings(code, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--r-olr-max", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    rows, r_olr_per_row = [], None
+    for n in args.sizes:
+        frame = synthetic_frame(n)
+        frame["ord4"] = frame["ord4"].astype(int)
+        svy_ = Survey(frame, design=Design(weights="w", strata="stratum", ids="psu"))
+        sk_logit = best_of(lambda: logistic(svy_, LOGIT), args.repeat)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            svy_logit = best_of(_svy_fit(frame), args.repeat)
+        sk_olr = best_of(lambda: ordinal_logistic(svy_, OLR, test_po=False), args.repeat)
+        sk_olr_po = best_of(lambda: ordinal_logistic(svy_, OLR), 1)
+        r = _r(frame, n, with_olr=n <= args.r_olr_max) if have_r() else {}
+        if "olr" in r:
+            r_olr_per_row = r["olr"] / n
+        r_olr = r.get("olr", r_olr_per_row * n if r_olr_per_row else None)
+        rows += [
+            {"operation": "logistic (6 coef)", "n": n, "surveykit": sk_logit, "svy": svy_logit,
+             "R": r.get("logit")},
+            {"operation": "ordinal logistic" + ("" if "olr" in r else " (R ~extrap.)"), "n": n,
+             "surveykit": sk_olr, "svy": None, "R": r_olr},
+            {"operation": "ordinal + PO test", "n": n, "surveykit": sk_olr_po, "svy": None, "R": None},
+        ]
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
