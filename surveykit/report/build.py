@@ -1,0 +1,116 @@
+"""Build briefs from analysis plans: plan -> surveys -> sections -> HTML, PDF, JSON, XLSX.
+
+``surveykit brief`` calls :func:`build_briefs`. Every output of a brief is first written to a
+staging folder and moved into place only when all of them succeeded, so an error never leaves a
+half-written brief behind; input files are only read.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from surveykit.errors import ReportError
+from surveykit.report.context import Ctx
+from surveykit.report.document import Document, Section
+from surveykit.report.plan import Plan, SectionSpec, load_plan
+from surveykit.report.prepare import prepare_surveys
+
+__all__ = ["build_brief", "build_briefs", "build_document", "DEFAULT_PLANS"]
+
+DEFAULT_PLANS = ("organisation_brief", "worker_brief")
+
+
+def _builders() -> dict[str, Callable[[Ctx, SectionSpec], Section]]:
+    from surveykit.report import sections_analysis as a
+    from surveykit.report import sections_basic as b
+
+    return {
+        "overview": b.overview,
+        "key_figures": b.key_figures,
+        "reproduction": b.reproduction,
+        "quality": b.quality,
+        "methods": b.methods,
+        "frequencies": a.frequencies,
+        "crosstab": a.crosstab,
+        "multiple_response": a.multiple_response,
+        "model": a.model,
+        "segments": a.segments,
+    }
+
+
+def build_document(plan: Plan, *, data: str | Path | None = None, lang: str | None = None,
+                   on_section: Callable[[str], None] | None = None) -> tuple[Document, Ctx]:
+    """Compute every section of *plan* and return the document and its build context."""
+    lang = lang or plan.lang
+    ctx = Ctx(plan=plan, lang=lang, surveys=prepare_surveys(plan, data))
+    builders = _builders()
+    sections = []
+    for spec in plan.sections:
+        if on_section is not None:
+            on_section(spec.type)
+        sections.append(builders[spec.type](ctx, spec))
+    doc = Document(
+        title=ctx.text(plan.title),
+        subtitle=ctx.text(plan.subtitle),
+        lang=lang,
+        date=plan.date,
+        organisation=ctx.text(plan.organisation),
+        meta={"plan": plan.id},
+        sections=tuple(sections),
+    )
+    return doc, ctx
+
+
+def build_brief(plan_name: str | Path, *, data: str | Path | None = None, out: str | Path = "out",
+                lang: str | None = None, on_section: Callable[[str], None] | None = None) -> list[Path]:
+    """Build one brief into ``out/<plan id>/``: ``<id>.html``, ``<id>.pdf``, ``results.json``, ``tables.xlsx``."""
+    from surveykit.report.render import write_html, write_json, write_pdf, write_xlsx
+
+    plan = load_plan(plan_name)
+    doc, ctx = build_document(plan, data=data, lang=lang, on_section=on_section)
+    suffix = "" if (lang or plan.lang) == plan.lang else f".{lang}"
+    target = Path(out) / plan.id
+    target.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{plan.id}-", dir=target))
+    try:
+        names = [f"{plan.id}{suffix}.html", f"{plan.id}{suffix}.pdf", f"results{suffix}.json", f"tables{suffix}.xlsx"]
+        write_html(doc, stage / names[0])
+        write_pdf(doc, stage / names[1])
+        write_json({"plan": plan.id, "lang": ctx.lang, "results": ctx.records}, stage / names[2])
+        write_xlsx(ctx.sheets, stage / names[3])
+        outputs = []
+        for name in names:
+            os.replace(stage / name, target / name)
+            outputs.append(target / name)
+        return outputs
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def build_briefs(plans: Sequence[str | Path] = (), *, data: str | Path | None = None, out: str | Path = "out",
+                 lang: str | None = None, progress: bool = True) -> list[Path]:
+    """Build several briefs (default: the bundled organisation and worker briefs) with progress."""
+    plans = list(plans) or list(DEFAULT_PLANS)
+    if data is not None and len(plans) != 1:
+        raise ReportError("--data goes with exactly one plan; name the plan, e.g. `surveykit brief worker_brief --data FILE`.")
+    outputs: list[Path] = []
+    if not progress:
+        for p in plans:
+            outputs += build_brief(p, data=data, out=out, lang=lang)
+        return outputs
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True) as bar:
+        for p in plans:
+            name = Path(str(p)).stem
+            task = bar.add_task(f"{name}: loading", total=None)
+            outputs += build_brief(p, data=data, out=out, lang=lang,
+                                   on_section=lambda kind, t=task, n=name: bar.update(t, description=f"{n}: {kind}"))
+            bar.update(task, description=f"{name}: done", total=1, completed=1)
+    return outputs

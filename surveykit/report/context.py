@@ -1,0 +1,113 @@
+"""The build context shared by section builders: language, surveys, reliability rule, records.
+
+Internal to :mod:`surveykit.report`. A builder appends what it computes to ``records`` (every
+number of the brief, for ``results.json``) and ``sheets`` (every table, for ``tables.xlsx``), and
+returns a document :class:`~surveykit.report.document.Section`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from surveykit.report.plan import Plan, SectionSpec
+from surveykit.report.prepare import Prepared
+
+__all__ = ["Ctx", "UI", "pct", "num", "reliability_flag"]
+
+UI: dict[str, dict[str, str]] = {
+    "ko": {
+        "overview": "설문조사 개요", "key_figures": "핵심 지표", "frequencies": "응답 분포",
+        "crosstab": "교차분석", "multiple_response": "복수응답", "model": "모형",
+        "segments": "응답자 유형", "reproduction": "공표 수치 재현", "quality": "데이터 품질",
+        "methods": "방법론 부록", "level": "응답", "n": "사례 수", "percent": "비율(%)",
+        "ci": "95% 신뢰구간", "se": "표준오차", "missing_row": "모름/무응답(비율 계산 제외)",
+        "total": "전체", "estimate": "추정값", "published": "공표값", "computed": "재현값",
+        "match": "일치", "yes": "예", "no": "아니오", "key": "항목", "survey": "조사",
+        "or": "승산비", "p": "p값", "term": "변수", "segment": "유형", "share": "비중(%)",
+    },
+    "en": {
+        "overview": "Survey overview", "key_figures": "Key figures", "frequencies": "Distributions",
+        "crosstab": "Cross-tabulation", "multiple_response": "Multiple response", "model": "Model",
+        "segments": "Respondent segments", "reproduction": "Reproduction of published figures",
+        "quality": "Data quality", "methods": "Methods appendix", "level": "Answer", "n": "n",
+        "percent": "Percent", "ci": "95% CI", "se": "SE", "missing_row": "Don't know / no answer (excluded)",
+        "total": "Total", "estimate": "Estimate", "published": "Published", "computed": "Computed",
+        "match": "Match", "yes": "Yes", "no": "No", "key": "Item", "survey": "Survey",
+        "or": "Odds ratio", "p": "p-value", "term": "Variable", "segment": "Segment", "share": "Share (%)",
+    },
+}
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    """``0.3226 -> '32.3'``; missing -> ``''``."""
+    if value is None or not math.isfinite(value):
+        return ""
+    return f"{100 * value:.{digits}f}"
+
+
+def num(value: float | None, digits: int = 2) -> str:
+    if value is None or not math.isfinite(value):
+        return ""
+    return f"{value:,.{digits}f}"
+
+
+def reliability_flag(n_cell: float, cv: float, n_eff: float, rule: dict[str, float]) -> str | None:
+    """Flag key of a published estimate under the plan's rule.
+
+    ``suppressed`` when fewer than ``min_n`` respondents stand behind the cell; ``high_cv`` when
+    the coefficient of variation exceeds ``max_cv``; ``low_n`` when the effective sample size
+    (n / deff) is below ``min_effective_n``.
+    """
+    if n_cell < rule["min_n"]:
+        return "suppressed"
+    if math.isfinite(cv) and cv > rule["max_cv"]:
+        return "high_cv"
+    if math.isfinite(n_eff) and n_eff < rule["min_effective_n"]:
+        return "low_n"
+    return None
+
+
+@dataclass
+class Ctx:
+    """Mutable state of one brief's build (internal; never returned to users)."""
+
+    plan: Plan
+    lang: str
+    surveys: dict[str, Prepared]
+    records: list[dict[str, Any]] = field(default_factory=list)
+    sheets: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    tables: int = 0
+    figures: int = 0
+
+    @property
+    def rule(self) -> dict[str, float]:
+        return self.plan.reliability
+
+    def ui(self, key: str) -> str:
+        return UI[self.lang][key]
+
+    def text(self, value: dict[str, str] | None, fallback: str = "") -> str:
+        if not value:
+            return fallback
+        return value.get(self.lang) or next(iter(value.values()))
+
+    def title(self, section: SectionSpec) -> str:
+        return self.text(section.title, self.ui(section.type))
+
+    def next_table(self) -> str:
+        self.tables += 1
+        return f"{'표' if self.lang == 'ko' else 'Table'} {self.tables}."
+
+    def next_figure(self) -> str:
+        self.figures += 1
+        return f"{'그림' if self.lang == 'ko' else 'Figure'} {self.figures}."
+
+    def record(self, **fields: Any) -> None:
+        self.records.append(fields)
+
+    def sheet(self, name: str, frame: pd.DataFrame) -> None:
+        self.sheets.append((name, frame))

@@ -1,0 +1,180 @@
+"""Load a plan's surveys: read the data, derive variables, build the Survey, validate (internal).
+
+Data ``demo`` means the bundled synthetic demo file of the instrument; any other value is a path
+(relative paths resolve against the plan's folder). Derived variables never change the input
+file: they are added to an in-memory copy. User-missing codes become missing before deriving.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surveykit.design import Design
+from surveykit.errors import DesignError, ReportError
+from surveykit.instrument import Instrument, load_instrument
+from surveykit.io import read
+from surveykit.report.plan import Plan, SurveySpec
+from surveykit.survey import Survey
+from surveykit.validate import ValidationReport, validate
+
+__all__ = ["Prepared", "Derived", "prepare_surveys", "demo_path"]
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """Text and value labels of a derived variable."""
+
+    name: str
+    text: dict[str, str]
+    labels: dict[int, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One survey of a plan, ready for analysis.
+
+    ``survey`` keeps user-missing codes as codes (tables show them as rows); ``analysis`` has
+    them as missing values (models and segments drop them).
+    """
+
+    name: str
+    spec: SurveySpec
+    survey: Survey
+    analysis: Survey
+    instrument: Instrument
+    source_name: str
+    sha256: str
+    validation: ValidationReport
+    derived: dict[str, Derived]
+
+    def text(self, var: str, lang: str) -> str:
+        """Question text (or derived variable text) of *var* in *lang*."""
+        if var in self.derived:
+            return self.derived[var].text.get(lang, var)
+        try:
+            return self.instrument.text(var, lang)
+        except (KeyError, ValueError):
+            return var
+
+    def label(self, var: str, code: Any, lang: str) -> str:
+        """Value label of *code* for *var* (derived labels first, then the instrument)."""
+        if var in self.derived:
+            lab = self.derived[var].labels.get(int(code)) if _is_int(code) else None
+            return lab.get(lang, str(code)) if lab else _num(code)
+        try:
+            return self.instrument.label(var, code, lang)
+        except (KeyError, ValueError):
+            return _num(code)
+
+
+def _is_int(v: Any) -> bool:
+    try:
+        return float(v) == int(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _num(v: Any) -> str:
+    return str(int(float(v))) if _is_int(v) else str(v)
+
+
+def demo_path(instrument: str) -> Path:
+    """Path of the bundled demo data file for an instrument name."""
+    res = importlib.resources.files("surveykit.instruments") / "demo" / f"{instrument}.sav"
+    if not res.is_file():
+        raise ReportError(
+            f"bundled demo data for instrument {instrument!r} must exist; it does not. "
+            "Regenerate it with `surveykit synth --out DIR` and pass --data."
+        )
+    return Path(str(res))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _clean(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """A copy where every user-missing code is NaN (for deriving variables)."""
+    clean = data.copy()
+    for var, codes in instrument.missing_map().items():
+        if var in clean.columns and codes:
+            clean[var] = clean[var].where(~clean[var].isin(codes))
+    return clean
+
+
+def _derive_one(spec: dict[str, Any], clean: pd.DataFrame, where: str) -> tuple[pd.Series, Derived]:
+    name = str(spec["name"])
+    text = spec.get("text") or {"ko": name, "en": name}
+    labels = {int(k): v for k, v in (spec.get("labels") or {}).items()}
+    if "expr" in spec:
+        try:
+            values = clean.eval(str(spec["expr"]))
+        except Exception as exc:  # pandas raises many kinds for bad expressions
+            raise ReportError(f"{where}: expr {spec['expr']!r} must be a valid expression over the data; {exc}") from exc
+    elif "from" in spec:
+        src = str(spec["from"])
+        if src not in clean.columns:
+            raise ReportError(f"{where}: from must name a data column; got {src!r}.")
+        if "map" in spec:
+            mapping = {float(k): float(v) for k, v in spec["map"].items()}
+            values = clean[src].astype(float).map(mapping)
+        elif "cut" in spec:
+            values = pd.cut(clean[src].astype(float), bins=list(spec["cut"]), labels=False) + 1
+        else:
+            raise ReportError(f"{where}: a derived variable with 'from' needs 'map' or 'cut'.")
+    else:
+        raise ReportError(f"{where}: a derived variable needs 'expr', or 'from' with 'map' or 'cut'.")
+    return pd.Series(np.asarray(values, dtype=float), index=clean.index, name=name), Derived(name, dict(text), labels)
+
+
+def _load_one(spec: SurveySpec, plan: Plan, data_override: str | Path | None) -> Prepared:
+    instrument = load_instrument(spec.instrument)
+    if data_override is not None:
+        path = Path(data_override)
+    elif spec.data == "demo":
+        path = demo_path(instrument.name)
+    else:
+        path = Path(spec.data)
+        if not path.is_absolute() and plan.folder is not None:
+            path = plan.folder / path
+    data, _meta = read(path)
+    report = validate(data, instrument, source=path.name)
+    clean = _clean(data, instrument)
+    derived: dict[str, Derived] = {}
+    frame = data.copy()
+    for i, d in enumerate(spec.derive):
+        series, info = _derive_one(d, clean, f"plan {plan.id}: surveys.{spec.name}.derive[{i}]")
+        frame[info.name] = series
+        clean[info.name] = series
+        derived[info.name] = info
+    try:
+        design = Design(**spec.design)
+    except TypeError as exc:
+        raise ReportError(f"plan {plan.id}: surveys.{spec.name}.design has an unknown keyword; {exc}") from exc
+    try:
+        survey = Survey(frame, design, instrument)
+        analysis = Survey(clean, design, instrument)
+    except DesignError as exc:
+        raise ReportError(f"plan {plan.id}: surveys.{spec.name}.design on {path.name}: {exc}") from exc
+    return Prepared(spec.name, spec, survey, analysis, instrument, path.name, _sha256(path), report, derived)
+
+
+def prepare_surveys(plan: Plan, data: str | Path | None = None) -> dict[str, Prepared]:
+    """Read and prepare every survey of *plan*; *data* replaces the data of a one-survey plan."""
+    if data is not None and len(plan.surveys) != 1:
+        raise ReportError(
+            f"--data replaces the data of a plan with one survey; plan {plan.id!r} has "
+            f"{len(plan.surveys)} ({', '.join(plan.surveys)}). Edit the plan's surveys.*.data instead."
+        )
+    return {name: _load_one(spec, plan, data) for name, spec in plan.surveys.items()}

@@ -1,0 +1,280 @@
+"""Section builders that analyse: frequencies, crosstabs, multiple response, models, segments."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+from surveykit.report import charts
+from surveykit.report.context import Ctx, num, pct, reliability_flag
+from surveykit.report.document import Cell, Section, Table, Text
+from surveykit.report.plan import SectionSpec
+from surveykit.report.prepare import Prepared
+
+__all__ = ["frequencies", "crosstab", "multiple_response", "model", "segments"]
+
+_TERM = re.compile(r"^C\((?P<var>[A-Za-z_][A-Za-z0-9_]*)\)\[T\.(?P<code>[^\]]+)\]$")
+
+
+def _deff(p: float, se: float, n: float) -> float:
+    """Design effect of a proportion against simple random sampling with replacement."""
+    srs = p * (1 - p) / n if n > 0 else float("nan")
+    return se * se / srs if srs > 0 else float("nan")
+
+
+def _flag(ctx: Ctx, n_cell: float, p: float, se: float, n_base: float) -> str | None:
+    cv = se / p if p > 0 else float("inf")
+    deff = _deff(p, se, n_base)
+    n_eff = n_base / deff if deff and math.isfinite(deff) and deff > 0 else n_base
+    return reliability_flag(n_cell, cv, n_eff, ctx.rule)
+
+
+def _pct_cell(ctx: Ctx, value: float, flag: str | None) -> Cell:
+    return Cell(None if flag == "suppressed" else pct(value), flag)
+
+
+def _label(prep: Prepared, var: str, code: object, lang: str, fallback: object = None) -> str:
+    if fallback is not None and var not in prep.derived and isinstance(fallback, str) and fallback:
+        return fallback
+    return prep.label(var, code, lang)
+
+
+def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
+    res = prep.survey.frequency(var, lang=ctx.lang)
+    frame = res.to_frame()
+    rows, valid = [], frame[~frame["missing"]]
+    base_n = float(valid["n"].sum())
+    bars: list[tuple[str, float, float, float]] = []
+    for r in frame.itertuples(index=False):
+        label = _label(prep, var, r.level, ctx.lang, r.label)
+        if r.missing:
+            rows.append((f"{label} ({ctx.ui('missing_row')})", int(r.n), Cell(None), "", ""))
+            continue
+        flag = _flag(ctx, r.n, r.estimate, r.se, base_n)
+        rows.append((label, int(r.n), _pct_cell(ctx, r.estimate, flag),
+                     "" if flag == "suppressed" else pct(r.ci_low), "" if flag == "suppressed" else pct(r.ci_high)))
+        if flag != "suppressed":
+            bars.append((label, 100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high))
+        ctx.record(key=f"{prep.name}.{var}.{_code(r.level)}", label=f"{prep.text(var, ctx.lang)}: {label}",
+                   estimate=float(r.estimate), se=float(r.se), ci_low=float(r.ci_low), ci_high=float(r.ci_high),
+                   n=int(r.n), flag=flag)
+    title = prep.text(var, ctx.lang)
+    columns = (ctx.ui("level"), ctx.ui("n"), ctx.ui("percent"), "CI low", "CI high")
+    note = (f"n={int(base_n)}; " + ("비율은 모름/무응답을 제외한 값." if ctx.lang == "ko" else "Percentages exclude don't know / no answer."))
+    table = Table(f"{ctx.next_table()} {title}", columns, tuple(rows), notes=(note,),
+                  col_align=("left", "right", "right", "right", "right"))
+    ctx.sheet(f"{prep.name} {var}", frame)
+    blocks: list = [table]
+    if chart and bars:
+        labels, values, low, high = zip(*bars)
+        top = int(np.argmax(values))
+        blocks.append(charts.bar_ci(labels, values, low, high, caption=f"{ctx.next_figure()} {title} (%, 95% CI)",
+                                    highlight=top))
+    return blocks
+
+
+def _code(level: object) -> str:
+    try:
+        f = float(level)
+        return str(int(f)) if f == int(f) else str(f)
+    except (TypeError, ValueError):
+        return str(level)
+
+
+def frequencies(ctx: Ctx, spec: SectionSpec) -> Section:
+    prep = ctx.surveys[spec.options["survey"]]
+    blocks: list = []
+    for var in spec.options["variables"]:
+        blocks += _freq_block(ctx, prep, var, bool(spec.options.get("chart", False)))
+    return Section(spec.id, ctx.title(spec), tuple(blocks))
+
+
+def crosstab(ctx: Ctx, spec: SectionSpec) -> Section:
+    prep = ctx.surveys[spec.options["survey"]]
+    row, col = spec.options["row"], spec.options["col"]
+    res = prep.analysis.crosstab(row, col, lang=ctx.lang)
+    frame = res.to_frame()
+    rows_lv = sorted(frame["row_level"].unique())
+    cols_lv = sorted(frame["col_level"].unique())
+    col_names = [prep.label(col, c, ctx.lang) for c in cols_lv]
+    body = []
+    for rl in rows_lv:
+        part = frame[frame["row_level"] == rl].set_index("col_level")
+        n_row = float(part["n"].sum())
+        cells = []
+        for cl in cols_lv:
+            r = part.loc[cl]
+            flag = _flag(ctx, r["n"], r["row"], r["row_se"], n_row)
+            cells.append(_pct_cell(ctx, r["row"], flag))
+            ctx.record(key=f"{prep.name}.{row}x{col}.{_code(rl)}.{_code(cl)}", label=f"{row}={_code(rl)}, {col}={_code(cl)} (row %)",
+                       estimate=float(r["row"]), se=float(r["row_se"]), ci_low=None, ci_high=None, n=int(r["n"]), flag=flag)
+        body.append((prep.label(row, rl, ctx.lang), *cells, int(n_row)))
+    f = next(t for t in res.tests if t.name == "F")
+    test = (f"Rao–Scott F = {f.statistic:.2f}, df = ({f.ndf:.2f}, {f.ddf:.1f}), p = {f.p_value:.3f}")
+    ctx.record(key=f"{prep.name}.{row}x{col}.rao_scott_F", label="Rao-Scott F", estimate=float(f.statistic), se=None,
+               ci_low=None, ci_high=None, n=int(res.n), ndf=float(f.ndf), ddf=float(f.ddf), p_value=float(f.p_value))
+    caption = f"{ctx.next_table()} {prep.text(row, ctx.lang)} × {prep.text(col, ctx.lang)} ({'행 %' if ctx.lang == 'ko' else 'row %'})"
+    table = Table(caption, (prep.text(row, ctx.lang), *col_names, ctx.ui("n")), tuple(body), notes=(test,),
+                  col_align=("left", *["right"] * (len(col_names) + 1)))
+    ctx.sheet(f"{prep.name} {row} x {col}", frame)
+    return Section(spec.id, ctx.title(spec), (table,))
+
+
+def multiple_response(ctx: Ctx, spec: SectionSpec) -> Section:
+    prep = ctx.surveys[spec.options["survey"]]
+    res = prep.survey.multiple_response(spec.options["set"], lang=ctx.lang)
+    frame = res.to_frame()
+    rows, bars = [], []
+    base = float(res.base) if not isinstance(res.base, str) else float(frame["weighted_n"].max())
+    for r in frame.itertuples(index=False):
+        flag = _flag(ctx, r.n, r.estimate, r.se, base)
+        rows.append((r.label, int(r.n), _pct_cell(ctx, r.estimate, flag), pct(r.ci_low), pct(r.ci_high), pct(r.responses)))
+        if flag != "suppressed":
+            bars.append((r.label, 100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high))
+        ctx.record(key=f"{prep.name}.{r.item}", label=str(r.label), estimate=float(r.estimate), se=float(r.se),
+                   ci_low=float(r.ci_low), ci_high=float(r.ci_high), n=int(r.n), flag=flag)
+    cases = "응답자 대비 %" if ctx.lang == "ko" else "% of cases"
+    resp = "응답 대비 %" if ctx.lang == "ko" else "% of responses"
+    title = prep.text(spec.options["set"], ctx.lang)
+    table = Table(f"{ctx.next_table()} {title}", (ctx.ui("level"), ctx.ui("n"), cases, "CI low", "CI high", resp),
+                  tuple(rows), col_align=("left", "right", "right", "right", "right", "right"))
+    ctx.sheet(f"{prep.name} {spec.options['set']}", frame)
+    blocks: list = [table]
+    if bars:
+        labels, values, low, high = zip(*bars)
+        blocks.append(charts.bar_ci(labels, values, low, high, caption=f"{ctx.next_figure()} {title} ({cases}, 95% CI)"))
+    return Section(spec.id, ctx.title(spec), tuple(blocks))
+
+
+def _term_label(prep: Prepared, term: str, lang: str) -> str:
+    m = _TERM.match(term)
+    if m:
+        var = m.group("var")
+        return f"{prep.text(var, lang)}: {prep.label(var, float(m.group('code')), lang)}"
+    if term.endswith(("|", "Intercept")) or "|" in term:
+        return term
+    return prep.text(term, lang)
+
+
+def _p(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def model(ctx: Ctx, spec: SectionSpec) -> Section:
+    from surveykit import models
+
+    prep = ctx.surveys[spec.options["survey"]]
+    kind, formula = spec.options["kind"], spec.options["formula"]
+    if kind == "logistic":
+        fit = models.logistic(prep.analysis, formula, firth=spec.options.get("firth", "auto"))
+    elif kind == "ordinal":
+        fit = models.ordinal_logistic(prep.analysis, formula)
+    else:
+        from surveykit.errors import ReportError
+
+        raise ReportError(f"plan {ctx.plan.id}: section {spec.id}: kind must be 'logistic' or 'ordinal'; got {kind!r}.")
+    forest = fit.forest_frame()
+    labels = [_term_label(prep, t, ctx.lang) for t in forest["term"]]
+    rows = []
+    for lab, r in zip(labels, forest.to_dict("records")):
+        rows.append((lab, num(r["or"]), num(r["ci_low"]), num(r["ci_high"]), _p(r["p_value"])))
+        ctx.record(key=f"{prep.name}.{spec.id}.{r['term']}", label=lab, estimate=float(r["or"]), se=None,
+                   ci_low=float(r["ci_low"]), ci_high=float(r["ci_high"]), n=int(fit.n), p_value=float(r["p_value"]),
+                   scale="odds ratio")
+    ko = ctx.lang == "ko"
+    facts = (f"n = {fit.n}, " + (f"잔차 설계 자유도 {fit.df_resid}" if ko else f"residual design df {fit.df_resid}"))
+    notes = [facts, f"{'모형' if ko else 'Model'}: {formula}"]
+    if kind == "logistic":
+        notes.append(f"AUC = {fit.auc:.3f}, pseudo R² = {fit.pseudo_r2:.3f}")
+    if getattr(fit, "po_test", None) is not None:
+        t = fit.po_test
+        notes.append(("비례승산 가정 검정" if ko else "Proportional-odds test") + f": p = {_p(t.p_value)}")
+        if fit.recommendation:
+            notes.append(fit.recommendation)
+    notes += list(fit.notices)
+    table = Table(f"{ctx.next_table()} {ctx.title(spec)}", (ctx.ui("term"), ctx.ui("or"), "CI low", "CI high", ctx.ui("p")),
+                  tuple(rows), notes=tuple(notes), col_align=("left", "right", "right", "right", "right"))
+    ctx.sheet(f"{prep.name} {spec.id}", fit.to_frame())
+    chart = charts.forest(labels, forest["or"], forest["ci_low"], forest["ci_high"],
+                          caption=f"{ctx.next_figure()} {ctx.title(spec)} ({ctx.ui('or')}, 95% CI)",
+                          xlabel=ctx.ui("or"))
+    blocks: list = [table, chart]
+    if kind == "logistic":
+        blocks.append(_ame_table(ctx, prep, fit, spec))
+    return Section(spec.id, ctx.title(spec), tuple(blocks))
+
+
+def _ame_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table:  # noqa: ANN001
+    ame = fit.marginal_effects().to_frame()
+    rows = []
+    for r in ame.itertuples(index=False):
+        var = str(r.variable)
+        if r.contrast == "dy/dx":
+            term, lab = var, prep.text(var, ctx.lang)
+        else:
+            code = str(r.contrast).split(" - ")[0]
+            term = f"{var}={code}"
+            lab = f"{prep.text(var, ctx.lang)}: {prep.label(var, float(code), ctx.lang)}"
+        rows.append((lab, f"{100 * r.estimate:+.1f}", f"{100 * r.ci_low:+.1f}", f"{100 * r.ci_high:+.1f}", _p(r.p_value)))
+        ctx.record(key=f"{prep.name}.{spec.id}.ame.{term}", label=lab, estimate=float(r.estimate), se=float(r.se),
+                   ci_low=float(r.ci_low), ci_high=float(r.ci_high), n=int(fit.n), scale="probability")
+    ko = ctx.lang == "ko"
+    caption = f"{ctx.next_table()} " + ("평균 한계효과: 가입 의향 예측확률의 변화(%p)" if ko else
+                                         "Average marginal effects: change in the predicted probability (points)")
+    note = ("연속변수는 1단위 증가, 범주변수는 기준범주 대비 변화. 델타법 설계기반 신뢰구간." if ko else
+            "Per unit for numeric variables, against the base level for categories; delta-method design-based CIs.")
+    return Table(caption, (ctx.ui("term"), "AME", "CI low", "CI high", ctx.ui("p")), tuple(rows), notes=(note,),
+                 col_align=("left", "right", "right", "right", "right"))
+
+
+def segments(ctx: Ctx, spec: SectionSpec) -> Section:
+    from surveykit.segments import segments as run_segments
+
+    prep = ctx.surveys[spec.options["survey"]]
+    variables = list(spec.options["variables"])
+    profile = list(spec.options.get("profile", []))
+    seg = run_segments(prep.analysis, variables, k=spec.options.get("k"), profile_vars=profile, seed=0,
+                       stability_reps=30, lang=ctx.lang)
+    ko = ctx.lang == "ko"
+    shares = seg.shares
+    names = [f"{ctx.ui('segment')} {int(s)}" for s in shares["segment"]]
+    rows = []
+    for name, r in zip(names, shares.itertuples(index=False)):
+        flag = _flag(ctx, r.n, r.estimate, r.se, seg.n_assigned)
+        rows.append((name, int(r.n), _pct_cell(ctx, r.estimate, flag), pct(r.ci_low), pct(r.ci_high)))
+        ctx.record(key=f"{prep.name}.{spec.id}.share.{int(r.segment)}", label=name, estimate=float(r.estimate),
+                   se=float(r.se), ci_low=float(r.ci_low), ci_high=float(r.ci_high), n=int(r.n), flag=flag)
+    stab = seg.stability
+    notes = [("유형 수 k는 가중 실루엣으로 선택" if ko else "k chosen by the weighted silhouette") + f": k = {seg.k}"]
+    if stab is not None:
+        notes.append(("PSU 부트스트랩 안정성(평균 ARI)" if ko else "PSU-bootstrap stability (mean ARI)") + f" = {stab.mean_ari:.2f}")
+    if seg.n_unassigned:
+        notes.append(("결측으로 분류되지 않은 응답자" if ko else "Respondents left unassigned (missing inputs)") + f": {seg.n_unassigned}")
+    sizes = Table(f"{ctx.next_table()} {ctx.title(spec)}", (ctx.ui("segment"), ctx.ui("n"), ctx.ui("share"), "CI low", "CI high"),
+                  tuple(rows), notes=tuple(notes), col_align=("left", "right", "right", "right", "right"))
+    prof = seg.profiles
+    inputs = prof[prof["variable"].isin(variables)]
+    grid, row_labels = [], []
+    for var, part in inputs.groupby("variable", sort=False):
+        vals = part.sort_values("segment")["estimate"].to_numpy(float)
+        spread = np.nanstd(vals)
+        grid.append((vals - np.nanmean(vals)) / spread if spread > 0 else np.zeros_like(vals))
+        row_labels.append(prep.text(str(var), ctx.lang))
+    heat = charts.heatmap(row_labels, names, np.vstack(grid).round(2),
+                          caption=f"{ctx.next_figure()} " + ("유형별 특성(표준화 점수)" if ko else "Segment profiles (standardised)"),
+                          decimals=1)
+    blocks: list = [sizes, heat]
+    outcome = spec.options.get("outcome")
+    if outcome:
+        part = prof[prof["variable"] == outcome].sort_values("segment")
+        labels = [f"{ctx.ui('segment')} {int(s)}" for s in part["segment"]]
+        for r, lab in zip(part.itertuples(index=False), labels):
+            ctx.record(key=f"{prep.name}.{spec.id}.{outcome}.{int(r.segment)}", label=lab, estimate=float(r.estimate),
+                       se=float(r.se), ci_low=float(r.ci_low), ci_high=float(r.ci_high), n=int(r.n))
+        blocks.append(charts.bar_ci(labels, 100 * part["estimate"], 100 * part["ci_low"], 100 * part["ci_high"],
+                                    caption=f"{ctx.next_figure()} {prep.text(outcome, ctx.lang)} — {ctx.ui('segment')} (%, 95% CI)"))
+    ctx.sheet(f"{prep.name} segments", prof)
+    return Section(spec.id, ctx.title(spec), tuple(blocks))
