@@ -130,7 +130,8 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         if m is None or m.end() == pos:
             raise InstrumentError(
                 f"routing rule {text!r} must use names, numbers and == != < <= > >= in and or not ( ) [ ]; "
-                f"got {text[pos:].lstrip()[:1]!r} at position {len(text) - len(text[pos:].lstrip()) + 1}. Rewrite it, e.g. \"coverage_held == 1\"."
+                f"got {text[pos:].lstrip()[:1]!r} at position {len(text) - len(text[pos:].lstrip()) + 1}. "
+                "Rewrite it, e.g. \"coverage_held == 1\"."
             )
         kind = m.lastgroup or ""
         value = m.group(kind)
@@ -731,7 +732,8 @@ def _question(raw: Any, path: str, ctx: _Ctx, scales: Mapping[str, tuple]) -> Qu
         raise ctx.error(f"{path}.var", f"must be snake_case (a-z, 0-9, _; starting with a letter); got {var!r}.")
     qtype = ctx.text(m["type"], f"{path}.type")
     if qtype not in QUESTION_TYPES:
-        raise ctx.error(f"{path}.type", f"must be one of {', '.join(QUESTION_TYPES)}; got {qtype!r}.{closest(qtype, QUESTION_TYPES)}")
+        raise ctx.error(f"{path}.type",
+                        f"must be one of {', '.join(QUESTION_TYPES)}; got {qtype!r}.{closest(qtype, QUESTION_TYPES)}")
     options, missing = _question_codes(m, path, ctx, scales, qtype)
     return Question(
         var=var, type=qtype, ko=ctx.text(m["ko"], f"{path}.ko"), en=ctx.text(m["en"], f"{path}.en"),
@@ -772,7 +774,8 @@ def _question_codes(m: dict, path: str, ctx: _Ctx, scales: Mapping[str, tuple], 
 def _range(raw: Any, path: str, ctx: _Ctx) -> tuple[float, float] | None:
     if raw is None:
         return None
-    if not (isinstance(raw, list) and len(raw) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw)):
+    numbers = isinstance(raw, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw)
+    if not (numbers and len(raw) == 2):
         raise ctx.error(path, f"must be [low, high] numbers; got {raw!r}.")
     if raw[0] > raw[1]:
         raise ctx.error(path, f"must have low <= high; got {raw!r}. Swap the bounds.")
@@ -785,7 +788,8 @@ def _check_questions(qs: tuple[Question, ...], sections: tuple[Section, ...], ct
     for i, q in enumerate(qs):
         for c in (q.var, *q.columns()):
             if c in by_column and by_column[c] is not q:
-                raise ctx.error(f"questions[{i}].var", f"must be unique; {c!r} is already used by questions[{qs.index(by_column[c])}]. Rename one.")
+                first = qs.index(by_column[c])
+                raise ctx.error(f"questions[{i}].var", f"must be unique; {c!r} is already used by questions[{first}]. Rename one.")
             by_column[c] = q
         if q.section is not None and sections and q.section not in names:
             raise ctx.error(f"questions[{i}].section", f"must name a section; got {q.section!r}.{closest(q.section, names)}")
@@ -793,7 +797,8 @@ def _check_questions(qs: tuple[Question, ...], sections: tuple[Section, ...], ct
     for i, q in enumerate(qs):
         for v in q.ask_if.variables if q.ask_if else ():
             if v not in order:
-                raise ctx.error(f"questions[{i}].ask_if", f"must refer to known variables; {v!r} is not a question.{closest(v, list(order))}")
+                raise ctx.error(f"questions[{i}].ask_if",
+                                f"must refer to known variables; {v!r} is not a question.{closest(v, list(order))}")
             if order[v] >= i:
                 raise ctx.error(f"questions[{i}].ask_if", f"must refer to earlier questions; {v!r} comes at or after {q.var!r}.")
     return by_column
@@ -809,7 +814,8 @@ def _figure(raw: Any, path: str, ctx: _Ctx) -> FigureSpec:
         () if q is None else (ctx.text(q, f"{path}.question"),))
     if (kind == "external") == bool(questions):
         raise ctx.error(f"{path}.question", "must be given for pct/mean/mode figures and absent for external ones.")
-    codes = tuple(ctx.typed(c, f"{path}.codes[{j}]", int, "a whole-number code") for j, c in enumerate(ctx.items(m.get("codes", []), f"{path}.codes")))
+    raw_codes = ctx.items(m.get("codes", []), f"{path}.codes")
+    codes = tuple(ctx.typed(c, f"{path}.codes[{j}]", int, "a whole-number code") for j, c in enumerate(raw_codes))
     na = m.get("na", "exclude")
     if na not in ("exclude", "count"):
         raise ctx.error(f"{path}.na", f"must be 'exclude' or 'count'; got {na!r}.")
