@@ -199,21 +199,24 @@ def _population_table(population: Any, names: tuple[str, ...]) -> dict[tuple, fl
 
 
 def _cells(svy: Survey, names: tuple[str, ...]) -> tuple[np.ndarray, list[tuple]]:
-    """Integer cell code of each row for the cross of ``names``, and the cell keys."""
-    cols = [_column(svy, n, "weighting") for n in names]
-    frame = pd.DataFrame({i: c.map(_key) for i, c in enumerate(cols)})
-    codes, uniques = pd.MultiIndex.from_frame(frame).factorize()
-    return codes.astype(np.int64), [tuple(u) for u in uniques]
+    """Integer cell code of each row for the cross of ``names``, and the cell keys (vectorised)."""
+    per_col = [pd.factorize(_column(svy, n, "weighting"), sort=False) for n in names]
+    shape = tuple(len(u) for _, u in per_col)
+    flat = np.ravel_multi_index(tuple(c for c, _ in per_col), shape) if len(names) > 1 else per_col[0][0]
+    codes, cells = pd.factorize(flat, sort=False)
+    parts = np.unravel_index(np.asarray(cells), shape)
+    keys = [tuple(_key(u[i]) for (_, u), i in zip(per_col, idx)) for idx in zip(*parts)]
+    return codes.astype(np.int64), keys
 
 
 def _show(keys: list[tuple]) -> str:
     return ", ".join(repr(k[0] if len(k) == 1 else k) for k in keys[:5])
 
 
-def _post_weights(
+def _prepare(
     svy: Survey, names: tuple[str, ...], population: Any, weights: np.ndarray, partial: bool = False
 ) -> tuple[np.ndarray, np.ndarray, list]:
-    """One post-stratification step on ``weights``: (codes, new weights, ignored levels)."""
+    """Check one post-stratification: (cell codes, population count per cell, ignored levels)."""
     codes, keys = _cells(svy, names)
     pop = _population_table(population, names)
     sample = np.bincount(codes, weights=weights, minlength=len(keys))
@@ -225,16 +228,21 @@ def _post_weights(
             f"every {label} level in the sample must have a population count; got none for "
             f"{_show(absent)} ({rows}). Add it to the population table."
         )
-    unsampled = [k for k, v in pop.items() if v > 0 and (k not in keys or sample[keys.index(k)] == 0)]
+    index = {k: i for i, k in enumerate(keys)}
+    unsampled = [k for k, v in pop.items() if v > 0 and (k not in index or sample[index[k]] == 0)]
     if unsampled and not partial:
         raise DataError(
             f"every {label} level of the population must occur in the sample with positive weight; "
-            f"got no sample for {_show(unsampled)}. Collapse levels, or pass "
-            "partial=True to ignore them."
+            f"got no sample for {_show(unsampled)}. Collapse levels, or pass partial=True to ignore them."
         )
-    target = np.array([pop[k] for k in keys])
+    return codes, np.array([pop[k] for k in keys]), unsampled
+
+
+def _step(codes: np.ndarray, target: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Scale *weights* so that their cell sums equal *target* (cells with no weight stay 0)."""
+    sample = np.bincount(codes, weights=weights, minlength=target.shape[0])
     factor = np.divide(target, sample, out=np.zeros_like(target), where=sample > 0)
-    return codes, weights * factor[codes], unsampled
+    return weights * factor[codes]
 
 
 # --------------------------------------------------------------------------------------------
@@ -276,7 +284,8 @@ def poststratify(
     """
     names = (strata,) if isinstance(strata, str) else tuple(strata)
     old = np.asarray(svy.resolved.weights, dtype=float)
-    codes, new, ignored = _post_weights(svy, names, population, old, partial)
+    codes, target, ignored = _prepare(svy, names, population, old, partial)
+    new = _step(codes, target, old)
     if ignored:
         warnings.warn(
             f"population levels {_show(ignored)} of {list(names)} have no sample; ignored (partial=True).",
@@ -351,12 +360,13 @@ def rake(
     w = np.asarray(svy.resolved.weights, dtype=float)
     tol = epsilon * w.sum() if epsilon < 1 else epsilon
     cross, n_cells = _joint_codes(svy, margins)
+    prepared = [_prepare(svy, names, pop, w)[:2] for names, pop in margins]
     table = np.bincount(cross, weights=w, minlength=n_cells)
     converged, iteration = False, 0
     while iteration < max_iter:
         steps = []
-        for names, pop in margins:
-            codes, w, _ = _post_weights(svy, names, pop, w)
+        for codes, target in prepared:
+            w = _step(codes, target, w)
             steps.append((codes, w))
         new_table = np.bincount(cross, weights=w, minlength=n_cells)
         if np.max(np.abs(new_table - table)) < tol:
