@@ -713,13 +713,13 @@ def _mr_labels(svy: Survey, cols: list[str], lang: str) -> list[str]:
 def _mr_tests(svy: Survey, cols: list[str], by: str, in_base: np.ndarray) -> pd.DataFrame:
     rows = []
     for c in cols:
-        t = crosstab_tests(svy, c, by, in_base)
+        t = _item_test(svy, c, by, in_base)
         rows.append({"item": c, "statistic": t.statistic, "ndf": t.ndf, "ddf": t.ddf, "p_value": t.p_value})
     return pd.DataFrame(rows)
 
 
-def crosstab_tests(svy: Survey, row: str, col: str, base: np.ndarray) -> ChisqTest:
-    """The Rao-Scott F test of ``row x col`` over the rows in *base* (internal helper)."""
+def _item_test(svy: Survey, row: str, col: str, base: np.ndarray) -> ChisqTest:
+    """The Rao-Scott F test of ``row x col`` over the rows in *base*."""
     tw = _two_way(svy, row, col, base)
     nr, nc = len(tw["rl"]), len(tw["cl"])
     t, v = _cell_vcov(tw["cell"], nr * nc, tw["wd"], svy)

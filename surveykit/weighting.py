@@ -292,7 +292,8 @@ def poststratify(
             SurveykitWarning,
             stacklevel=2,
         )
-    return svy.with_weights(new, calibration=PostStratification(codes, new, old))
+    step = f"poststratify({', '.join(names)})"
+    return svy.with_weights(new, calibration=PostStratification(codes, new, old), step=step)
 
 
 def _margin_list(margins: Any) -> list[tuple[tuple[str, ...], Any]]:
@@ -382,7 +383,8 @@ def rake(
         )
     else:
         _warn_unmet_margins(svy, margins, w, tol)
-    return svy.with_weights(w, calibration=Raking(tuple(steps)))
+    step = f"rake({', '.join('x'.join(n) for n, _ in margins)}; {iteration + 1} passes)"
+    return svy.with_weights(w, calibration=Raking(tuple(steps)), step=step)
 
 
 def _warn_unmet_margins(
@@ -544,7 +546,8 @@ def calibrate(
         g = _g_bounded(x, w, pop, (float(bounds[0]), float(bounds[1])), max_iter, epsilon)
     whalf = np.sqrt(w)
     cal = LinearCalibration(_orthonormal_basis(x * whalf[:, None]), g * whalf)
-    return svy.with_weights(w * g, calibration=cal)
+    step = f"calibrate({', '.join(names)}{'' if bounds is None else f'; bounds {bounds}'})"
+    return svy.with_weights(w * g, calibration=cal, step=step)
 
 
 def _g_linear(x: np.ndarray, w: np.ndarray, pop: np.ndarray, names: list[str]) -> np.ndarray:
@@ -633,4 +636,4 @@ def trim(
         w = new
         if not strict:
             break
-    return svy.with_weights(w)
+    return svy.with_weights(w, step=f"trim([{lo:g}, {hi:g}])")

@@ -236,6 +236,10 @@ def test_history_and_calibrations(dclus1: sk.Survey) -> None:
     out = weighting.rake(dclus1, {"stype": POP_STYPE, "sch.wide": POP_SCHWIDE})
     assert isinstance(out.resolved.calibrations[-1], weighting.Raking)
     assert dclus1.resolved.calibrations == ()
+    assert out.history[-1].startswith("rake(stype, sch.wide;")
+    trimmed = weighting.trim(out, upper=60)
+    assert trimmed.history[-1] == "trim([-inf, 60])"
+    assert trimmed.resolved.calibrations == out.resolved.calibrations  # R keeps postStrata
 
 
 # --- invariants --------------------------------------------------------------------------------
