@@ -1,0 +1,254 @@
+"""Charts for briefs, drawn with matplotlib (Agg) as SVG and returned as :class:`Chart` blocks.
+
+* :func:`bar_ci` - horizontal bars of percentages with confidence-interval whiskers;
+* :func:`grouped_bars` - horizontal bars of several groups per category;
+* :func:`forest` - odds ratios with confidence intervals on a log axis, with a line at 1;
+* :func:`heatmap` - a profile table (rows x columns) as coloured cells with values.
+
+Text stays text (``svg.fonttype='none'``) in the bundled Korean font, so Hangul in a chart is
+searchable in the PDF. Output is deterministic: fixed ``svg.hashsalt``, no date or creator in the
+metadata, and tick labels written out with an ASCII hyphen for negatives. matplotlib is imported
+inside the functions, so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from surveykit.errors import ReportError
+from surveykit.report.document import Chart
+from surveykit.report.fonts import FONT_STACK, register_matplotlib
+
+__all__ = ["PALETTE", "bar_ci", "grouped_bars", "forest", "heatmap"]
+
+#: the brief's colours: navy, teal, ochre, slate, brick, sky
+PALETTE = ("#1f3a5f", "#2a7f8e", "#c98b2b", "#7a8591", "#b4543a", "#8fb3d1")
+INK, MUTED, GRID = "#1d2430", "#5b6573", "#e3e7ec"
+WIDTH_IN = 6.69  # the A4 text block: 210 mm - 2 x 20 mm margins = 170 mm
+_BAR_IN = 0.34  # height per bar row
+
+
+def _rc() -> dict[str, object]:
+    family = register_matplotlib()
+    return {
+        "font.family": [family], "font.size": 8.5, "svg.fonttype": "none",
+        "svg.hashsalt": "surveykit", "axes.unicode_minus": False, "axes.edgecolor": MUTED,
+        "axes.labelcolor": INK, "xtick.color": MUTED, "ytick.color": INK, "text.color": INK,
+        "axes.spines.top": False, "axes.spines.right": False, "axes.linewidth": 0.6,
+        "xtick.major.width": 0.6, "ytick.major.width": 0, "axes.titlesize": 9,
+    }
+
+
+def _draw(width: float, height: float, paint: Callable[[object, object], None]) -> str:
+    """Run *paint(fig, ax)* on a fresh figure under the brief's style; return SVG text."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib import pyplot as plt
+
+    with matplotlib.rc_context(_rc()):
+        fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+        try:
+            paint(fig, ax)
+            buf = io.StringIO()
+            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None},
+                        transparent=True)
+        finally:
+            plt.close(fig)
+    return buf.getvalue().replace(f"font-family: '{register_matplotlib()}'", f"font-family: {FONT_STACK}")
+
+
+def _fmt(decimals: int, suffix: str = "") -> Callable[[float, int], str]:
+    def label(value: float, _pos: int = 0) -> str:
+        text = f"{value:.{decimals}f}"
+        return ("0" if text.strip("-0.") == "" else text) + suffix  # never "-0"
+    return label
+
+
+def _array(values: Sequence[float] | None, n: int, what: str) -> np.ndarray | None:
+    if values is None:
+        return None
+    arr = np.asarray(values, dtype=float)
+    if arr.shape != (n,):
+        raise ReportError(f"chart {what} must have one value per label ({n}); got shape {arr.shape}.")
+    return arr
+
+
+def _describe(labels: Sequence[str], values: np.ndarray, fmt: Callable[[float], str]) -> str:
+    return "; ".join(f"{lab}: {fmt(v)}" for lab, v in zip(labels, values))
+
+
+def bar_ci(labels: Sequence[str], values: Sequence[float], low: Sequence[float] | None = None,
+           high: Sequence[float] | None = None, *, caption: str, alt: str | None = None,
+           xlabel: str = "%", decimals: int = 1, xmax: float | None = 100.0,
+           highlight: int | None = None, notes: Sequence[str] = (), source: str = "") -> Chart:
+    """Horizontal bars (e.g. percentages) with CI whiskers, value printed at each bar end.
+
+    Parameters
+    ----------
+    labels, values : sequences of equal length, drawn top to bottom.
+    low, high : optional CI bounds (same length), drawn as whiskers.
+    caption, alt : figure caption and text alternative (default: the values listed).
+    xlabel, decimals, xmax : axis label, printed decimals, axis maximum (``None``: automatic).
+    highlight : index of a bar drawn in the accent colour.
+
+    Notes
+    -----
+    R equivalent: ``barplot(svymean(...), horiz = TRUE)`` with ``confint()`` whiskers.
+    """
+    labels = [str(s) for s in labels]
+    vals = _array(values, len(labels), "values")
+    lo, hi = _array(low, len(labels), "low"), _array(high, len(labels), "high")
+    fmt = _fmt(decimals)
+    y = np.arange(len(labels))[::-1]
+
+    def paint(fig, ax) -> None:
+        colors = [PALETTE[2] if i == highlight else PALETTE[0] for i in range(len(labels))]
+        ax.barh(y, vals, color=colors, height=0.62, zorder=2)
+        if lo is not None and hi is not None:
+            ax.errorbar(vals, y, xerr=[vals - lo, hi - vals], fmt="none", ecolor=INK,
+                        elinewidth=0.8, capsize=2.5, capthick=0.8, zorder=3)
+        ends = hi if hi is not None else vals
+        top = xmax if xmax is not None else float(np.nanmax(ends)) * 1.15
+        for yi, v, e in zip(y, vals, ends):
+            ax.text(e + top * 0.012, yi, fmt(v), va="center", ha="left", fontsize=8, color=INK)
+        ax.set_yticks(y, labels)
+        ax.set_xlim(0, top * (1.08 if xmax is not None else 1.0))
+        ax.xaxis.set_major_formatter(_fmt(0))
+        ax.set_xlabel(xlabel)
+        ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
+
+    svg = _draw(WIDTH_IN, 0.55 + _BAR_IN * len(labels), paint)
+    return Chart(svg, caption, alt or _describe(labels, vals, fmt), tuple(notes), source)
+
+
+def grouped_bars(categories: Sequence[str], groups: Mapping[str, Sequence[float]], *,
+                 caption: str, alt: str | None = None, xlabel: str = "%", decimals: int = 1,
+                 xmax: float | None = 100.0, notes: Sequence[str] = (), source: str = "") -> Chart:
+    """Horizontal grouped bars: one bar per group within each category, with a legend.
+
+    Notes
+    -----
+    R equivalent: ``barplot(svyby(...), beside = TRUE, horiz = TRUE)``.
+    """
+    cats = [str(c) for c in categories]
+    if not groups or len(groups) > len(PALETTE):
+        raise ReportError(f"grouped_bars needs 1 to {len(PALETTE)} groups; got {len(groups)}. "
+                          f"Split the chart or merge groups.")
+    data = {str(g): _array(v, len(cats), f"group {g!r}") for g, v in groups.items()}
+    k, fmt = len(data), _fmt(decimals)
+    step = 0.8 / k
+    base = np.arange(len(cats))[::-1].astype(float)
+
+    def paint(fig, ax) -> None:
+        for j, (name, vals) in enumerate(data.items()):
+            pos = base + 0.4 - step * (j + 0.5)
+            ax.barh(pos, vals, height=step * 0.9, color=PALETTE[j], label=name, zorder=2)
+            for p, v in zip(pos, vals):
+                ax.text(v, p, " " + fmt(v), va="center", ha="left", fontsize=7, color=INK)
+        top = xmax if xmax is not None else max(float(np.nanmax(v)) for v in data.values()) * 1.15
+        ax.set_xlim(0, top * 1.08)
+        ax.set_yticks(base, cats)
+        ax.xaxis.set_major_formatter(_fmt(0))
+        ax.set_xlabel(xlabel)
+        ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
+        ax.legend(loc="lower right", frameon=False, fontsize=7.5, reverse=False)
+
+    svg = _draw(WIDTH_IN, 0.7 + _BAR_IN * 0.75 * k * len(cats), paint)
+    text = "; ".join(f"{g}: {_describe(cats, v, fmt)}" for g, v in data.items())
+    return Chart(svg, caption, alt or text, tuple(notes), source)
+
+
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    candidates = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50]
+    ticks = [t for t in candidates if lo <= t <= hi]
+    return ticks if 1 in ticks else sorted({*ticks, 1.0})
+
+
+def forest(labels: Sequence[str], estimates: Sequence[float], low: Sequence[float],
+           high: Sequence[float], *, caption: str, alt: str | None = None,
+           xlabel: str = "Odds ratio", decimals: int = 2, notes: Sequence[str] = (),
+           source: str = "") -> Chart:
+    """Forest plot of odds ratios with CIs on a log axis and a reference line at 1.
+
+    Notes
+    -----
+    R equivalent: ``exp(cbind(coef(fit), confint(fit)))`` of a ``svyglm`` fit, plotted.
+    """
+    labels = [str(s) for s in labels]
+    est = _array(estimates, len(labels), "estimates")
+    lo, hi = _array(low, len(labels), "low"), _array(high, len(labels), "high")
+    if np.any(np.concatenate([est, lo, hi]) <= 0):
+        raise ReportError("forest plot values must be odds ratios (> 0); got a value <= 0. "
+                          "Pass exp(coefficient), not the coefficient.")
+    from matplotlib.ticker import NullLocator
+
+    fmt = _fmt(decimals)
+    y = np.arange(len(labels))[::-1]
+    span = (min(lo.min(), 1.0) / 1.25, max(hi.max(), 1.0) * 1.25)
+
+    def paint(fig, ax) -> None:
+        ax.axvline(1.0, color=MUTED, linewidth=0.8, linestyle=(0, (3, 2)), zorder=1)
+        ax.hlines(y, lo, hi, color=PALETTE[0], linewidth=1.2, zorder=2)
+        ax.plot(est, y, "s", color=PALETTE[0], markersize=4.5, zorder=3)
+        ax.set_xscale("log")
+        ax.set_xlim(*span)
+        ticks = _log_ticks(*span)
+        ax.set_xticks(ticks, [_fmt(2 if t < 1 else 0)(t).rstrip("0").rstrip(".") for t in ticks])
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_yticks(y, labels)
+        ax.set_ylim(-0.7, len(labels) - 0.3)
+        ax.set_xlabel(xlabel)
+        ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
+        for yi, e, a, b in zip(y, est, lo, hi):
+            ax.annotate(f"{fmt(e)} ({fmt(a)}, {fmt(b)})", (1.0, yi), xycoords=("axes fraction", "data"),
+                        xytext=(6, 0), textcoords="offset points", va="center", fontsize=7.5)
+
+    svg = _draw(WIDTH_IN, 0.65 + _BAR_IN * len(labels), paint)
+    text = "; ".join(f"{lab}: {fmt(e)} ({fmt(a)}-{fmt(b)})" for lab, e, a, b in zip(labels, est, lo, hi))
+    return Chart(svg, caption, alt or text, tuple(notes), source)
+
+
+def heatmap(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequence[float]], *,
+            caption: str, alt: str | None = None, decimals: int = 0, notes: Sequence[str] = (),
+            source: str = "") -> Chart:
+    """A profile heat map: rows x columns of values, each cell coloured and labelled.
+
+    Notes
+    -----
+    R equivalent: ``heatmap(as.matrix(svyby(...)), Rowv = NA, Colv = NA)``.
+    """
+    from matplotlib.colors import LinearSegmentedColormap
+
+    rows, columns = [str(r) for r in rows], [str(c) for c in columns]
+    grid = np.asarray(values, dtype=float)
+    if grid.shape != (len(rows), len(columns)):
+        raise ReportError(f"heatmap values must be {len(rows)} rows x {len(columns)} columns; "
+                          f"got shape {grid.shape}.")
+    fmt = _fmt(decimals)
+    cmap = LinearSegmentedColormap.from_list("sk", ["#f4f6f8", PALETTE[5], PALETTE[0]])
+    finite = grid[np.isfinite(grid)]
+    vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+
+    def paint(fig, ax) -> None:
+        masked = np.ma.masked_invalid(grid)
+        ax.pcolormesh(masked, cmap=cmap, vmin=vmin, vmax=vmax, edgecolors="white", linewidth=1.5)
+        ax.set_xlim(0, len(columns))
+        ax.set_ylim(len(rows), 0)
+        dark = (grid - vmin) / ((vmax - vmin) or 1.0) > 0.55
+        for (i, j), v in np.ndenumerate(grid):
+            ax.text(j + 0.5, i + 0.5, "" if not np.isfinite(v) else fmt(v), ha="center", va="center",
+                    fontsize=7.5, color="white" if dark[i, j] else INK)
+        ax.set_xticks(np.arange(len(columns)) + 0.5, columns)
+        ax.set_yticks(np.arange(len(rows)) + 0.5, rows)
+        ax.tick_params(axis="x", top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
+        for side in ("left", "bottom", "top", "right"):
+            ax.spines[side].set_visible(False)
+
+    svg = _draw(WIDTH_IN, 0.7 + 0.3 * len(rows), paint)
+    text = "; ".join(f"{r}: " + ", ".join(f"{c} {fmt(v)}" for c, v in zip(columns, grid[i]))
+                     for i, r in enumerate(rows))
+    return Chart(svg, caption, alt or text, tuple(notes), source)

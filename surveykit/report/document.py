@@ -1,0 +1,317 @@
+"""The document model a brief is rendered from: plain, frozen, generic data.
+
+A :class:`Document` holds :class:`Section` objects, each a sequence of blocks:
+:class:`Text`, :class:`Callouts`, :class:`Table`, :class:`Chart`, :class:`KeyValue` and
+:class:`PageBreak`. Nothing here knows about statistics: the analysis layer (``report.build``)
+fills the model from results, and ``report.render`` turns it into HTML and PDF.
+
+Every class coerces lists to tuples and checks its input once, raising
+:class:`~surveykit.errors.ReportError` with the block and the fix. Text is plain text: it is
+always escaped when rendered, so free-text answers holding markup are harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal, TypeAlias
+
+from surveykit.errors import ReportError, closest
+from surveykit.results import jsonable
+
+__all__ = [
+    "Document", "Section", "Text", "Callout", "Callouts", "Cell", "Flag", "Table", "Chart",
+    "KeyValue", "PageBreak", "Block", "DEFAULT_FLAGS", "LANGS",
+]
+
+LANGS = ("ko", "en")
+ALIGNS = ("left", "right", "center")
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+CellValue: TypeAlias = str | int | float | None
+
+
+def _tuple(value: Any, what: str) -> tuple:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise ReportError(f"{what} must be a list or tuple; got {type(value).__name__}. "
+                          f"Wrap a single item in a list.")
+    return tuple(value)
+
+
+def _set(obj: Any, name: str, value: Any) -> None:
+    object.__setattr__(obj, name, value)
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A footnoted cell flag: ``key`` is what cells refer to, ``marker`` is printed after the
+    value, ``note`` says why (e.g. ``"CV above 30%: interpret with caution"``).
+
+    ``suppress=True`` hides the value (shown as an em dash), as a small-cell rule requires.
+    """
+
+    key: str
+    marker: str
+    note: str
+    suppress: bool = False
+
+
+DEFAULT_FLAGS: Mapping[str, Mapping[str, Flag]] = MappingProxyType({
+    "ko": MappingProxyType({
+        "suppressed": Flag("suppressed", "†", "응답자 수가 적어 값을 표시하지 않음", suppress=True),
+        "high_cv": Flag("high_cv", "*", "변동계수(CV)가 높아 해석에 주의"),
+        "low_n": Flag("low_n", "‡", "유효 표본 수가 적어 해석에 주의"),
+    }),
+    "en": MappingProxyType({
+        "suppressed": Flag("suppressed", "†", "Too few respondents; value not shown", suppress=True),
+        "high_cv": Flag("high_cv", "*", "High coefficient of variation (CV); interpret with caution"),
+        "low_n": Flag("low_n", "‡", "Low effective sample size; interpret with caution"),
+    }),
+})
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """A table cell: a value and optionally the key of a :class:`Flag`."""
+
+    value: CellValue
+    flag: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.value is not None and not isinstance(self.value, (str, int, float)):
+            raise ReportError(f"a table cell must hold text or a number; got "
+                              f"{type(self.value).__name__}. Convert it with str() or float().")
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Paragraphs of plain text, with optional footnotes placed at the foot of the page."""
+
+    paragraphs: tuple[str, ...]
+    footnotes: tuple[str, ...] = ()
+    kind: ClassVar[str] = "text"
+
+    def __post_init__(self) -> None:
+        paragraphs = (self.paragraphs,) if isinstance(self.paragraphs, str) else self.paragraphs
+        _set(self, "paragraphs", tuple(str(p) for p in _tuple(paragraphs, "Text.paragraphs")))
+        _set(self, "footnotes", tuple(str(f) for f in _tuple(self.footnotes, "Text.footnotes")))
+
+
+@dataclass(frozen=True, slots=True)
+class Callout:
+    """One key figure: a label, the value as printed, and an optional note."""
+
+    label: str
+    value: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Callouts:
+    """A row of key-figure boxes (two to four read best)."""
+
+    items: tuple[Callout, ...]
+    kind: ClassVar[str] = "callouts"
+
+    def __post_init__(self) -> None:
+        items = tuple(i if isinstance(i, Callout) else Callout(*i)
+                      for i in _tuple(self.items, "Callouts.items"))
+        if not items:
+            raise ReportError("Callouts.items must hold at least one (label, value, note); got none.")
+        _set(self, "items", items)
+
+
+def _cell(value: Any) -> Cell:
+    return value if isinstance(value, Cell) else Cell(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table with a caption, header, rows of cells, notes and per-column alignment.
+
+    Cells may be :class:`Cell` objects carrying a flag key; plain values are wrapped. Flags are
+    looked up in ``flags`` first, then in :data:`DEFAULT_FLAGS` for the document language.
+    Floats are printed with ``digits`` decimals, integers with thousands separators, text as is.
+    """
+
+    caption: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    notes: tuple[str, ...] = ()
+    col_align: tuple[str, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    digits: int = 1
+    source: str = ""
+    kind: ClassVar[str] = "table"
+
+    def __post_init__(self) -> None:
+        columns = tuple(str(c) for c in _tuple(self.columns, f"Table {self.caption!r} columns"))
+        rows = tuple(tuple(_cell(v) for v in _tuple(r, f"Table {self.caption!r} row {i}"))
+                     for i, r in enumerate(_tuple(self.rows, f"Table {self.caption!r} rows"), 1))
+        for i, row in enumerate(rows, 1):
+            if len(row) != len(columns):
+                raise ReportError(f"Table {self.caption!r}: every row must have {len(columns)} cells "
+                                  f"(one per column); row {i} has {len(row)}. Pad or trim the row.")
+        align = _tuple(self.col_align, f"Table {self.caption!r} col_align") or (
+            ("left",) + ("right",) * (len(columns) - 1))
+        bad = [a for a in align if a not in ALIGNS]
+        if len(align) != len(columns) or bad:
+            raise ReportError(f"Table {self.caption!r}: col_align must give one of {ALIGNS} per "
+                              f"column ({len(columns)}); got {list(align)}.")
+        _set(self, "columns", columns)
+        _set(self, "rows", rows)
+        _set(self, "col_align", tuple(align))
+        _set(self, "notes", tuple(str(n) for n in _tuple(self.notes, "Table.notes")))
+        _set(self, "flags", tuple(_tuple(self.flags, "Table.flags")))
+
+    def resolve_flags(self, lang: str) -> dict[str, Flag]:
+        """The flags this table uses, by key, in order of first use; unknown keys raise."""
+        known = {**DEFAULT_FLAGS[lang], **{f.key: f for f in self.flags}}
+        used: dict[str, Flag] = {}
+        for i, row in enumerate(self.rows, 1):
+            for col, cell in zip(self.columns, row):
+                if cell.flag is None or cell.flag in used:
+                    continue
+                if cell.flag not in known:
+                    raise ReportError(f"Table {self.caption!r}, row {i}, column {col!r}: unknown flag "
+                                      f"{cell.flag!r}; define it in Table.flags or use one of "
+                                      f"{sorted(known)}.{closest(cell.flag, known)}")
+                used[cell.flag] = known[cell.flag]
+        return used
+
+    def to_frame(self):
+        """The table as a DataFrame (raw values; suppressed cells become missing)."""
+        import pandas as pd
+
+        known = {**DEFAULT_FLAGS["en"], **{f.key: f for f in self.flags}}
+        suppressed = {key for key, flag in known.items() if flag.suppress}
+        data = [[None if c.flag in suppressed else c.value for c in row] for row in self.rows]
+        return pd.DataFrame(data, columns=pd.Index(self.columns, dtype=object))
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A figure: SVG markup (from :mod:`surveykit.report.charts`), a caption and alt text.
+
+    The SVG is sanitised when rendered: only drawing elements are kept, ids are prefixed per
+    chart, and anything scriptable or external is refused.
+    """
+
+    svg: str
+    caption: str
+    alt: str
+    notes: tuple[str, ...] = ()
+    source: str = ""
+    kind: ClassVar[str] = "chart"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.svg, str) or "<svg" not in self.svg:
+            raise ReportError(f"Chart {self.caption!r}: svg must be SVG markup text (as made by "
+                              f"surveykit.report.charts); got {type(self.svg).__name__}.")
+        if not str(self.alt).strip():
+            raise ReportError(f"Chart {self.caption!r}: alt must describe the chart for readers "
+                              f"who cannot see it; got an empty string.")
+        _set(self, "notes", tuple(str(n) for n in _tuple(self.notes, "Chart.notes")))
+
+
+@dataclass(frozen=True, slots=True)
+class KeyValue:
+    """A two-column list of facts (e.g. how the survey was done)."""
+
+    pairs: tuple[tuple[str, str], ...]
+    caption: str = ""
+    kind: ClassVar[str] = "keyvalue"
+
+    def __post_init__(self) -> None:
+        pairs = self.pairs.items() if isinstance(self.pairs, Mapping) else _tuple(self.pairs, "KeyValue.pairs")
+        _set(self, "pairs", tuple((str(k), str(v)) for k, v in pairs))
+
+
+@dataclass(frozen=True, slots=True)
+class PageBreak:
+    """Start a new page in the PDF (no effect on screen)."""
+
+    kind: ClassVar[str] = "pagebreak"
+
+
+Block: TypeAlias = Text | Callouts | Table | Chart | KeyValue | PageBreak
+_BLOCKS = (Text, Callouts, Table, Chart, KeyValue, PageBreak)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A numbered section: an HTML id (letters, digits, ``-``, ``_``), a title and blocks."""
+
+    id: str
+    title: str
+    blocks: tuple[Block, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not _ID.match(self.id):
+            raise ReportError(f"Section {self.title!r}: id must start with a letter and hold only "
+                              f"letters, digits, '-' or '_'; got {self.id!r}.")
+        blocks = _tuple(self.blocks, f"Section {self.id!r} blocks")
+        for i, block in enumerate(blocks, 1):
+            if not isinstance(block, _BLOCKS):
+                raise ReportError(f"Section {self.id!r}, block {i}: must be one of "
+                                  f"{[b.__name__ for b in _BLOCKS]}; got {type(block).__name__}.")
+        _set(self, "blocks", blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A whole brief: cover facts, free-form ``meta`` (shown on the cover) and sections.
+
+    ``date`` is printed as given (a :class:`datetime.date` is formatted per ``lang``); the
+    renderer never reads the clock, so the same document always renders to the same bytes.
+    """
+
+    title: str
+    subtitle: str
+    lang: Literal["ko", "en"]
+    date: _dt.date | str
+    meta: Mapping[str, str] = field(default_factory=dict)
+    sections: tuple[Section, ...] = ()
+    organisation: str = ""
+
+    def __post_init__(self) -> None:
+        if self.lang not in LANGS:
+            raise ReportError(f"Document.lang must be one of {LANGS}; got {self.lang!r}.")
+        sections = _tuple(self.sections, "Document.sections")
+        ids = [s.id for s in sections]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ReportError(f"Document section ids must be unique; got {dupes} more than once. "
+                              f"Rename the repeated sections.")
+        _set(self, "sections", sections)
+        _set(self, "meta", MappingProxyType({str(k): str(v) for k, v in dict(self.meta).items()}))
+
+    def date_text(self) -> str:
+        """The date as printed on the cover."""
+        if isinstance(self.date, _dt.date):
+            d = self.date
+            return f"{d.year}년 {d.month}월 {d.day}일" if self.lang == "ko" else f"{d.day} {d:%B %Y}"
+        return str(self.date)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe plain data (for ``write_json``)."""
+        return jsonable(_plain(self))
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, _BLOCKS + (Document, Section, Cell, Callout, Flag)):
+        out = {"kind": getattr(obj, "kind", type(obj).__name__.lower())}
+        out.update({f.name: _plain(getattr(obj, f.name)) for f in fields(obj)})
+        return out
+    if isinstance(obj, Mapping):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, _dt.date):
+        return obj.isoformat()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

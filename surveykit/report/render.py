@@ -1,0 +1,317 @@
+"""Writers: a :class:`~surveykit.report.document.Document` to HTML, PDF, JSON and XLSX.
+
+* :func:`render_html` - one self-contained HTML string (CSS, charts and fonts inline);
+* :func:`write_html`, :func:`write_pdf` (WeasyPrint, A4), :func:`write_json`, :func:`write_xlsx`.
+
+Fonts: the HTML embeds a subset of the bundled Korean font, cut to the characters the document
+uses, as ``data:`` URIs (``embed_fonts=True``, the default), so it shows Korean in any browser,
+offline. The PDF references the package's font files by ``file://`` URL, resolved at render time;
+WeasyPrint embeds what it uses. Both outputs are byte-identical for the same document: nothing
+reads the clock and charts are deterministic.
+
+Safety: templates autoescape and use ``StrictUndefined``; only the package's CSS and the
+sanitised chart SVG are marked safe, never data. The PDF renderer fetches through
+:class:`PackageFetcher`, which serves only the package's own ``fonts/`` and ``static/`` files and
+refuses (and logs) everything else. A missing glyph (WeasyPrint's ``.notdef`` warning) raises
+:class:`~surveykit.errors.ReportError` instead of printing boxes. Every file is written to a
+temporary file in the target folder and moved into place, so an error leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from surveykit.errors import ReportError
+from surveykit.report.document import Document, Table
+from surveykit.report.fonts import font_face_css, package_dir
+from surveykit.report.svg import sanitize_svg
+from surveykit.report.text import UI, format_cell, kw
+from surveykit.results import jsonable
+
+__all__ = ["render_html", "write_html", "write_pdf", "write_json", "write_xlsx", "PackageFetcher"]
+
+LOG = logging.getLogger("surveykit.report")
+_FONT_SLOT = "/*@surveykit-font-face@*/"
+
+
+@functools.cache
+def _env():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(package_dir() / "templates")),
+        autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+    )
+    env.filters["kw"] = kw
+    env.filters["cell"] = format_cell
+    return env
+
+
+def _view(doc: Document) -> list[dict[str, Any]]:
+    """Sections with numbered tables/figures, resolved flags and sanitised SVG."""
+    counts = {"table": 0, "chart": 0}
+    sections = []
+    for number, sec in enumerate(doc.sections, 1):
+        items = []
+        for block in sec.blocks:
+            item: dict[str, Any] = {"kind": block.kind, "block": block, "flags": {}}
+            if block.kind in counts:
+                counts[block.kind] += 1
+                n = counts[block.kind]
+                item["number"] = n
+                item["anchor"] = f"{'tbl' if block.kind == 'table' else 'fig'}-{n}"
+            if isinstance(block, Table):
+                item["flags"] = block.resolve_flags(doc.lang)
+            elif block.kind == "chart":
+                where = f"section {sec.id!r}, figure {item['number']} ({block.caption!r})"
+                item["svg"] = Markup(sanitize_svg(block.svg, f"fig{item['number']}-", where=where))
+            items.append(item)
+        lead_break = bool(items) and items[0]["kind"] == "pagebreak"
+        sections.append({"id": sec.id, "title": sec.title, "number": number,
+                         "break_before": lead_break, "blocks": items[1:] if lead_break else items})
+    return sections
+
+
+def _render(doc: Document) -> str:
+    """The page with a placeholder where the ``@font-face`` rules go."""
+    if not isinstance(doc, Document):
+        raise ReportError(f"render needs a surveykit.report.Document; got {type(doc).__name__}. "
+                          f"Build one with Document(title=..., sections=[...]).")
+    css = (package_dir() / "static" / "brief.css").read_text(encoding="utf-8")
+    return _env().get_template("brief.html.j2").render(
+        doc=doc, ui=UI[doc.lang], sections=_view(doc), css=Markup(css), font_css=Markup(_FONT_SLOT),
+    )
+
+
+def render_html(doc: Document, *, embed_fonts: bool = True) -> str:
+    """Render *doc* as one self-contained HTML page.
+
+    Parameters
+    ----------
+    doc : Document
+    embed_fonts : bool
+        ``True`` (default): the bundled Korean font, subset to the document's characters, is
+        inlined as ``data:`` URIs, so Korean shows on machines without a Korean font.
+        ``False``: no ``@font-face``; the page falls back to installed fonts (small output,
+        used for snapshots).
+
+    Returns
+    -------
+    str
+        The HTML; byte-identical for equal documents.
+    """
+    html = _render(doc)
+    fonts = font_face_css(embed=True, text=html) if embed_fonts else ""
+    return html.replace(_FONT_SLOT, fonts, 1)
+
+
+def _atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
+    """Write *data* to a temporary file beside *path*, then move it into place."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise ReportError(f"output folder {str(target.parent)!r} must exist; it does not. "
+                          f"Create it first or choose another path.")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def write_html(doc: Document, path: str | os.PathLike[str], *, embed_fonts: bool = True) -> Path:
+    """Write :func:`render_html` output to *path* (UTF-8, atomically); return the path."""
+    return _atomic_write(path, render_html(doc, embed_fonts=embed_fonts))
+
+
+def _fetcher_base():
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher
+
+
+class PackageFetcher:
+    """A WeasyPrint URL fetcher that serves only the package's ``fonts/`` and ``static/`` files.
+
+    Every request is recorded in ``requested``; refused ones also in ``refused`` and logged on
+    the ``surveykit.report`` logger. Build with :meth:`create` (WeasyPrint's base class is
+    imported lazily).
+    """
+
+    MIME = {".otf": "font/otf", ".ttf": "font/ttf", ".woff2": "font/woff2", ".css": "text/css",
+            ".svg": "image/svg+xml", ".png": "image/png"}
+
+    @classmethod
+    def create(cls, roots: Sequence[Path] | None = None):
+        base = _fetcher_base()
+        klass = type("SurveykitPackageFetcher", (cls, base), {})
+        fetcher = klass(timeout=1, allowed_protocols=("file",), allow_redirects=False)
+        fetcher.roots = tuple(p.resolve() for p in (roots or (package_dir() / "fonts",
+                                                              package_dir() / "static")))
+        fetcher.requested, fetcher.refused = [], []
+        return fetcher
+
+    def _allowed(self, url: str) -> Path | None:
+        from urllib.parse import unquote, urlsplit
+        from urllib.request import url2pathname
+
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            return None
+        path = Path(url2pathname(unquote(parts.path))).resolve()
+        ok = path.is_file() and any(root in path.parents for root in self.roots)
+        return path if ok else None
+
+    def fetch(self, url: str, headers: Mapping[str, str] | None = None):
+        from weasyprint.urls import URLFetcherResponse
+
+        self.requested.append(url)
+        path = self._allowed(url)
+        if path is None:
+            self.refused.append(url)
+            LOG.warning("refused to fetch %s: the PDF renderer loads only the package's own "
+                        "fonts and styles", url[:200])
+            raise ValueError(f"surveykit refuses to fetch {url[:200]!r}")
+        mime = self.MIME.get(path.suffix.lower(), "application/octet-stream")
+        return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers={"Content-Type": mime})
+
+
+class _GlyphCheck(logging.Handler):
+    """Collects WeasyPrint's missing-glyph warnings."""
+
+    PATTERN = re.compile(r"\.notdef|missing glyph|unsupported by fonts", re.IGNORECASE)
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.problems: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if self.PATTERN.search(message):
+            self.problems.append(message)
+
+
+@contextlib.contextmanager
+def _glyph_check() -> Iterator[_GlyphCheck]:
+    logger = logging.getLogger("weasyprint")
+    handler = _GlyphCheck()
+    old_level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+
+
+def render_pdf(doc: Document, *, fetcher: Any = None) -> bytes:
+    """Render *doc* to PDF bytes (A4) with WeasyPrint; see :func:`write_pdf`."""
+    import weasyprint
+
+    html = _render(doc).replace(_FONT_SLOT, font_face_css(embed=False), 1)
+    fetcher = fetcher if fetcher is not None else PackageFetcher.create()
+    with _glyph_check() as check:
+        pdf = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    if check.problems:
+        shown = "; ".join(sorted(set(check.problems))[:5])
+        raise ReportError(f"PDF for {doc.title!r}: every character must exist in the bundled font; "
+                          f"got missing glyphs ({shown}). Replace those characters or extend "
+                          f"scripts/make_font_subset.py and rebuild the font subset.")
+    return pdf
+
+
+def write_pdf(doc: Document, path: str | os.PathLike[str], *, fetcher: Any = None) -> Path:
+    """Render *doc* to an A4 PDF at *path* (atomically) and return the path.
+
+    Parameters
+    ----------
+    doc : Document
+    path : path-like
+        The output file; its folder must exist.
+    fetcher : PackageFetcher, optional
+        The URL fetcher (default: a new :class:`PackageFetcher`); pass one to inspect requests.
+
+    Raises
+    ------
+    ReportError
+        When a character has no glyph in the bundled font, or the document is invalid.
+
+    Notes
+    -----
+    No R equivalent; comparable to rendering an R Markdown brief with ``pagedown``.
+    """
+    return _atomic_write(path, render_pdf(doc, fetcher=fetcher))
+
+
+def write_json(obj: Any, path: str | os.PathLike[str]) -> Path:
+    """Write *obj* (a Document, a result with ``to_dict()``, or plain data) as UTF-8 JSON.
+
+    Values pass through :func:`surveykit.results.jsonable` (NaN -> null, numpy -> Python).
+    """
+    data = jsonable(obj.to_dict() if hasattr(obj, "to_dict") else obj)
+    text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
+    return _atomic_write(path, text + "\n")
+
+
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_names(names: Sequence[str]) -> list[str]:
+    """Excel-safe, unique sheet names of at most 31 characters."""
+    out: list[str] = []
+    for i, name in enumerate(names, 1):
+        base = _SHEET_BAD.sub(" ", str(name)).strip().strip("'") or f"Table {i}"
+        candidate, k = base[:31], 2
+        while candidate.lower() in {o.lower() for o in out}:
+            suffix = f" ({k})"
+            candidate, k = base[: 31 - len(suffix)] + suffix, k + 1
+        out.append(candidate)
+    return out
+
+
+def write_xlsx(tables: Sequence[Any] | Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write tables to an Excel workbook, one sheet per table.
+
+    Parameters
+    ----------
+    tables : sequence of Table or of (name, Table | DataFrame) pairs, or a mapping name -> either
+        Sheet names come from the keys or the table captions, made unique and <= 31 characters.
+    path : path-like
+    """
+    import io
+
+    from openpyxl import Workbook
+
+    items = list(tables.items()) if isinstance(tables, Mapping) else [
+        (t.caption, t) if isinstance(t, Table) else tuple(t) for t in tables]
+    if not items:
+        raise ReportError(f"write_xlsx: {str(path)!r} needs at least one table; got none.")
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, (_, table) in zip(_sheet_names([n for n, _ in items]), items):
+        frame = table.to_frame() if isinstance(table, Table) else table
+        ws = wb.create_sheet(name)
+        ws.append([str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            ws.append([jsonable(v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _atomic_write(path, buf.getvalue())
