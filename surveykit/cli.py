@@ -20,16 +20,19 @@ __all__ = ["main"]
 def _cmd_validate(args: argparse.Namespace) -> int:
     from surveykit.instrument import load_instrument
     from surveykit.io import read
-    from surveykit.validate import validate
+    from surveykit.validate import reconcile, validate
 
     instrument = load_instrument(args.instrument)
-    data, _meta = read(args.file, encoding=args.encoding)
+    data, meta = read(args.file, encoding=args.encoding)
     report = validate(data, instrument, source=str(args.file))
+    labels = reconcile(meta, instrument)
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps({**report.to_dict(), "reconcile": labels.to_dict()}, ensure_ascii=False, indent=2))
     else:
         print(report.summary())
-    return 1 if (args.strict and report.n_errors) else 0
+        print()
+        print(labels.summary())
+    return 1 if (args.strict and (report.n_errors or labels.n_errors)) else 0
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -46,7 +49,9 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
     result = reproduce(*(args.data or ()))
     if args.json:
-        print(json.dumps(result.to_dict()["figures"], ensure_ascii=False, indent=2))
+        keys = ("key", "survey", "published", "computed", "match")
+        rows = [{k: row[k] for k in keys} for row in result.to_dict()["figures"]]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         print(result.summary())
     return 0 if result.all_match else 1

@@ -93,19 +93,23 @@ def build_brief(plan_name: str | Path, *, data: str | Path | None = None, out: s
 
 def build_briefs(plans: Sequence[str | Path] = (), *, data: str | Path | None = None, out: str | Path = "out",
                  lang: str | None = None, progress: bool = True) -> list[Path]:
-    """Build several briefs (default: the bundled organisation and worker briefs) with progress."""
+    """Build several briefs (default: the bundled organisation and worker briefs).
+
+    A progress display (section by section) goes to stderr when it is a terminal.
+    """
     plans = list(plans) or list(DEFAULT_PLANS)
     if data is not None and len(plans) != 1:
         raise ReportError("--data goes with exactly one plan; name the plan, e.g. `surveykit brief worker_brief --data FILE`.")
     outputs: list[Path] = []
-    if not progress:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not progress or not console.is_terminal:
         for p in plans:
             outputs += build_brief(p, data=data, out=out, lang=lang)
         return outputs
-    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True) as bar:
         for p in plans:
             name = Path(str(p)).stem
