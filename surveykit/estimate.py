@@ -175,7 +175,7 @@ def _se_deff(cw: np.ndarray, z: np.ndarray, rd: ResolvedDesign, deff: DeffKind) 
         return se, np.full(se.shape, np.nan)
     big_n = cw.sum(axis=0)
     n = np.count_nonzero(cw, axis=0).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         zbar = u.sum(axis=0) / big_n
         s2 = (cw * (z - zbar) ** 2).sum(axis=0) / big_n * n / (n - 1)
         fac = 1.0 if deff == "replace" else np.where(big_n < n, np.nan, (big_n - n) / big_n)
@@ -224,7 +224,7 @@ def _labels(svy: Survey, names: Sequence[str], levels: Sequence[Sequence[Any]], 
 def _result(svy: Survey, statistic: str, keys: tuple[tuple, tuple, tuple], labels: tuple, cols: dict[str, Any],
             method: str, ci_method: str, alpha: float, dom: _ci.Domains, notes: tuple[str, ...] = ()) -> Estimate:  # fmt: skip
     rd = svy.resolved
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         cv = cols["se"] / cols["estimate"]
     return Estimate(
         statistic=statistic, variable=keys[0], domain=keys[2], level=keys[1], label=labels, cv=cv,
