@@ -34,7 +34,7 @@ from markupsafe import Markup
 
 from surveykit.errors import ReportError
 from surveykit.report.document import Document, Table
-from surveykit.report.fonts import font_face_css, package_dir
+from surveykit.report.fonts import FAMILY, font_face_css, package_dir
 from surveykit.report.svg import sanitize_svg
 from surveykit.report.text import UI, format_cell, kw
 from surveykit.results import jsonable
@@ -229,13 +229,26 @@ def render_pdf(doc: Document, *, fetcher: Any = None) -> bytes:
     html = _render(doc).replace(_FONT_SLOT, font_face_css(embed=False), 1)
     fetcher = fetcher if fetcher is not None else PackageFetcher.create()
     with _glyph_check() as check:
-        pdf = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
-    if check.problems:
-        shown = "; ".join(sorted(set(check.problems))[:5])
-        raise ReportError(f"PDF for {doc.title!r}: every character must exist in the bundled font; "
-                          f"got missing glyphs ({shown}). Replace those characters or extend "
-                          f"scripts/make_font_subset.py and rebuild the font subset.")
+        rendered = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
+        pdf = rendered.write_pdf()
+    problems = sorted(set(check.problems)) + _fallback_fonts(rendered)
+    if problems:
+        raise ReportError(f"PDF for {doc.title!r}: every character must exist in the bundled font "
+                          f"({FAMILY}); got {'; '.join(problems[:5])}. Replace those characters or "
+                          f"extend scripts/make_font_subset.py and rebuild the font subset.")
     return pdf
+
+
+def _fallback_fonts(rendered: Any) -> list[str]:
+    """Characters drawn with a system font instead of the bundled one (not portable)."""
+    found: dict[str, set[str]] = {}
+    for font in rendered.fonts.values():
+        if font.family != FAMILY:
+            chars = {c for text in font.to_unicode.values() for c in text if not c.isspace()}
+            if chars:
+                found.setdefault(font.family, set()).update(chars)
+    return [f"{''.join(sorted(chars))!r} ({', '.join(f'U+{ord(c):04X}' for c in sorted(chars)[:5])}) "
+            f"drawn with the system font {family!r}" for family, chars in sorted(found.items())]
 
 
 def write_pdf(doc: Document, path: str | os.PathLike[str], *, fetcher: Any = None) -> Path:
@@ -252,7 +265,9 @@ def write_pdf(doc: Document, path: str | os.PathLike[str], *, fetcher: Any = Non
     Raises
     ------
     ReportError
-        When a character has no glyph in the bundled font, or the document is invalid.
+        When a character has no glyph in the bundled font (whether WeasyPrint drew a ``.notdef``
+        box or fell back to a system font, which other machines may lack), or the document is
+        invalid.
 
     Notes
     -----
