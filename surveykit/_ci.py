@@ -97,10 +97,6 @@ class Domains:
     def k(self) -> int:
         return len(self.keys)
 
-    def onehot(self) -> np.ndarray:
-        """Boolean ``(n, k)`` membership matrix."""
-        return self.codes[:, None] == np.arange(self.k)[None, :]
-
 
 def domains(svy: Survey, by: str | Sequence[str] | None, weights: np.ndarray) -> Domains:
     """Domains of *by* among rows with positive weight, sorted (R ``svyby`` drops empty ones)."""
@@ -301,15 +297,54 @@ def qrule_math(xs: np.ndarray, cumw: np.ndarray, total: float, probs: np.ndarray
     return np.where(ok, out, np.nan)
 
 
-def degf_by_domain(psu: np.ndarray, stratum: np.ndarray, member: np.ndarray) -> np.ndarray:
-    """R ``degf()`` of each domain: first-stage PSUs minus strata among the domain's rows.
+def cells(codes: np.ndarray, valid: np.ndarray, k: int) -> np.ndarray:
+    """Result column of each (row, variable): ``j * k + d`` for variable *j* in domain *d*.
 
-    *member* is a boolean ``(n, k)`` matrix (row in domain and weight > 0).
+    Rows outside every domain (or with weight 0) or with a missing value point at the spare
+    column ``m = p * k``, which every sum below drops. Each row belongs to at most one domain,
+    so a row has at most one column per variable and a sum over a result column is a single
+    ``bincount`` over the rows.
     """
-    n_psu = psu.max() + 1
-    n_str = stratum.max() + 1
-    rows, dom = np.nonzero(member)
-    psus = np.unique(dom * n_psu + psu[rows]) // n_psu
-    strs = np.unique(dom * n_str + stratum[rows]) // n_str
-    k = member.shape[1]
-    return (np.bincount(psus, minlength=k) - np.bincount(strs, minlength=k)).astype(float)
+    m = k * valid.shape[1]
+    idx = codes[:, None] + k * np.arange(valid.shape[1])[None, :]
+    return np.where(valid & (codes >= 0)[:, None], idx, m)
+
+
+def pad(values: np.ndarray) -> np.ndarray:
+    """Per-column *values* with a 0 for the spare column, so ``pad(v)[cell]`` is safe."""
+    return np.append(values, 0.0)
+
+
+def bsum(cell: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
+    """Sum of *values* (broadcast to ``cell``'s shape) in each of the *m* result columns."""
+    vals = np.broadcast_to(values, cell.shape)
+    return np.bincount(cell.ravel(), weights=vals.ravel(), minlength=m + 1)[:m]
+
+
+def count(cell: np.ndarray, m: int) -> np.ndarray:
+    """Unweighted number of rows in each result column."""
+    return np.bincount(cell.ravel(), minlength=m + 1)[:m]
+
+
+def dense(cell: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
+    """``(n, m)`` matrix with *values* at each row's result columns, 0 elsewhere (kernel input)."""
+    n = cell.shape[0]
+    out = np.zeros((n, m + 1))
+    vals = np.broadcast_to(values, cell.shape)
+    rows = np.arange(n)
+    for j in range(cell.shape[1]):  # loop over variables, not rows
+        out[rows, cell[:, j]] = vals[:, j]
+    return out[:, :m]
+
+
+def degf_cells(psu: np.ndarray, stratum: np.ndarray, cell: np.ndarray, m: int) -> np.ndarray:
+    """R ``degf()`` per result column: first-stage PSUs minus strata among the column's rows."""
+    n_psu = int(psu.max()) + 1
+    n_str = int(stratum.max()) + 1
+    key = cell * n_psu + psu[:, None]
+    present = np.bincount(key.ravel(), minlength=(m + 1) * n_psu)[: m * n_psu].reshape(m, n_psu) > 0
+    psu_stratum = np.zeros(n_psu, np.int64)
+    psu_stratum[psu] = stratum
+    col_idx, psu_idx = np.nonzero(present)
+    strata = np.bincount(col_idx * n_str + psu_stratum[psu_idx], minlength=m * n_str).reshape(m, n_str) > 0
+    return (present.sum(axis=1) - strata.sum(axis=1)).astype(float)

@@ -155,36 +155,29 @@ def _setup(svy: Survey, by: str | Sequence[str] | None, na: str, alpha: float) -
     return rd, _ci.domains(svy, by, rd.weights)
 
 
-def _cell_weights(w: np.ndarray, dom: _ci.Domains, valid: np.ndarray) -> np.ndarray:
-    """Weights per (variable, domain) column: ``(n, p*k)``, zero off the domain or where missing."""
-    member = dom.onehot()
-    cw = w[:, None, None] * member[:, None, :] * valid[:, :, None]
-    return cw.reshape(w.shape[0], -1)
+def _se_deff(cell: np.ndarray, w: np.ndarray, z: np.ndarray, rd: ResolvedDesign, deff: DeffKind,
+             m: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Design SE of ``sum(w z)`` in each result column and its design effect (R ``deff=``).
 
-
-def _repeat_cols(values: np.ndarray, k: int) -> np.ndarray:
-    """``(n, p)`` values repeated for each of *k* domains: ``(n, p*k)``, variable-major."""
-    return np.repeat(values, k, axis=1)
-
-
-def _se_deff(cw: np.ndarray, z: np.ndarray, rd: ResolvedDesign, deff: DeffKind) -> tuple[np.ndarray, np.ndarray]:
-    """Design SE of ``sum(cw * z)`` per column and its design effect (R ``deff=``)."""
-    u = cw * z
-    se = np.sqrt(np.clip(np.diag(design_vcov(u, rd)), 0, None))
+    *z* is the per-row (unweighted) linearisation value, ``(n, p)`` aligned with *cell*.
+    """
+    with np.errstate(all="ignore"):  # the spare column may hold inf/NaN; it is never summed
+        wz = w[:, None] * z
+    se = np.sqrt(np.clip(np.diag(design_vcov(_ci.dense(cell, wz, m), rd)), 0, None))
     if deff is False:
         return se, np.full(se.shape, np.nan)
-    big_n = cw.sum(axis=0)
-    n = np.count_nonzero(cw, axis=0).astype(float)
+    big_n = _ci.bsum(cell, w[:, None], m)
+    n = _ci.count(cell, m).astype(float)
     with np.errstate(all="ignore"):
-        zbar = u.sum(axis=0) / big_n
-        s2 = (cw * (z - zbar) ** 2).sum(axis=0) / big_n * n / (n - 1)
+        zbar = _ci.bsum(cell, wz, m) / big_n
+        s2 = _ci.bsum(cell, w[:, None] * (z - _ci.pad(zbar)[cell]) ** 2, m) / big_n * n / (n - 1)
         fac = 1.0 if deff == "replace" else np.where(big_n < n, np.nan, (big_n - n) / big_n)
         vsrs = big_n**2 * s2 * fac / n
         return se, se**2 / vsrs
 
 
-def _df(rd: ResolvedDesign, member: np.ndarray) -> np.ndarray:
-    return _ci.degf_by_domain(rd.clusters[:, 0], rd.strata[:, 0], member)
+def _df(rd: ResolvedDesign, cell: np.ndarray, m: int) -> np.ndarray:
+    return _ci.degf_cells(rd.clusters[:, 0], rd.strata[:, 0], cell, m)
 
 
 def _ci_crit(alpha: float, ci_df: float | Literal["design"] | None, df: np.ndarray, default_design: bool) -> np.ndarray:
@@ -241,21 +234,22 @@ def _linear(svy: Survey, values: np.ndarray, names: list[str], kind: str, by: An
     active = dom.codes >= 0
     for name in dict.fromkeys(names):
         _ci.check_na(svy, name, active, na, kind)
-    cw = _cell_weights(w, dom, ~np.isnan(values))
-    y = _repeat_cols(np.nan_to_num(values), dom.k)
-    big_n = cw.sum(axis=0)
-    est = (cw * y).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    m = values.shape[1] * dom.k
+    cell = _ci.cells(dom.codes, ~np.isnan(values), dom.k)
+    y = np.nan_to_num(values)
+    big_n = _ci.bsum(cell, w[:, None], m)
+    est = _ci.bsum(cell, w[:, None] * y, m)
+    with np.errstate(all="ignore"):
         if kind in ("mean", "proportion"):
             est = est / big_n
-            z = (y - est) / big_n
+            z = (y - _ci.pad(est)[cell]) / _ci.pad(big_n)[cell]  # spare column: never summed
         else:
             z = y
-    se, de = _se_deff(cw, z, rd, deff)
-    df = _df(rd, cw > 0)
+    se, de = _se_deff(cell, w, z, rd, deff, m)
+    df = _df(rd, cell, m)
     t = _ci_crit(alpha, ci_df, df, default_design=False)
     cols = dict(estimate=est, se=se, ci_low=est - t * se, ci_high=est + t * se, df=df, deff=de,
-                n=np.count_nonzero(cw, axis=0), weighted_n=big_n)  # fmt: skip
+                n=_ci.count(cell, m), weighted_n=big_n)  # fmt: skip
     levels = [[None]] * len(names)
     res = _result(svy, kind, _keys(names, levels, dom), _labels(svy, names, levels, dom.k), cols,
                   f"Taylor linearisation ({kind})", _ci_label(ci_df, False), alpha, dom)  # fmt: skip
@@ -404,11 +398,12 @@ def proportion(
     cols_names = [v for v, lv in zip(names, levels) for _ in lv]
     res, dom = _linear(svy, values, cols_names, "proportion", by, na, deff, alpha, ci_df)
     rd = svy.resolved
-    member = _cell_weights(rd.weights, dom, np.ones(values.shape, bool)) > 0
-    df = _df(rd, member)
+    m = values.shape[1] * dom.k
+    member = _ci.cells(dom.codes, np.ones(values.shape, bool), dom.k)  # domain rows, answered or not
+    df = _df(rd, member, m)
     t_df = df if ci_df in (None, "design") else np.full(df.shape, float(ci_df))
-    n_rows = member.sum(axis=0).astype(float)
-    w_dom = _cell_weights(rd.weights, dom, np.ones(values.shape, bool)).sum(axis=0)
+    n_rows = _ci.count(member, m).astype(float)
+    w_dom = _ci.bsum(member, rd.weights[:, None], m)
     n_glm = res.n.astype(float)
     w_glm = n_rows * res.weighted_n / w_dom  # sum of R svyglm's mean-1 rescaled weights
     low, high = _ci.proportion_ci(ci_method, res.estimate, res.se, alpha, t_df, n_rows, n_glm, w_glm)
@@ -461,45 +456,53 @@ def ratio(
     active = dom.codes >= 0
     for name in nums + den:
         _ci.check_na(svy, name, active, na, "ratio")
-    valid = ~np.isnan(y) & ~np.isnan(x)
-    cw = _cell_weights(rd.weights, dom, valid)
-    yy = _repeat_cols(np.nan_to_num(y), dom.k)
-    xx = _repeat_cols(np.nan_to_num(np.broadcast_to(x, y.shape)), dom.k)
-    tx = (cw * xx).sum(axis=0)
+    m = len(nums) * dom.k
+    w = rd.weights[:, None]
+    cell = _ci.cells(dom.codes, ~np.isnan(y) & ~np.isnan(x), dom.k)
+    yy, xx = np.nan_to_num(y), np.nan_to_num(x)
+    tx = _ci.bsum(cell, w * xx, m)
     if np.any(tx == 0):
         raise DataError(f"denominator {den[0]!r} must have a non-zero weighted total in every domain; got 0.")
-    est = (cw * yy).sum(axis=0) / tx
-    se, de = _se_deff(cw, (yy - est * xx) / tx, rd, deff)
-    df = _df(rd, cw > 0)
+    est = _ci.bsum(cell, w * yy, m) / tx
+    with np.errstate(all="ignore"):
+        z = (yy - _ci.pad(est)[cell] * xx) / _ci.pad(tx)[cell]
+    se, de = _se_deff(cell, rd.weights, z, rd, deff, m)
+    df = _df(rd, cell, m)
     t = _ci_crit(alpha, ci_df, df, default_design=False)
     cols = dict(estimate=est, se=se, ci_low=est - t * se, ci_high=est + t * se, df=df, deff=de,
-                n=np.count_nonzero(cw, axis=0), weighted_n=cw.sum(axis=0))  # fmt: skip
+                n=_ci.count(cell, m), weighted_n=_ci.bsum(cell, w, m))  # fmt: skip
     names = [f"{v}/{den[0]}" for v in nums]
     levels = [[None]] * len(names)
     return _result(svy, "ratio", _keys(names, levels, dom), _labels(svy, names, levels, dom.k), cols,
                    "Taylor linearisation (ratio)", _ci_label(ci_df, False), alpha, dom)  # fmt: skip
 
 
-def _sorted_cdf(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Sorted values, cumulative weights and total, accumulated in extended precision as R's
-    ``cumsum()``/``sum()`` do (so ties such as ``cumw == p * sum(w)`` under equal weights
-    resolve as in R)."""
-    order = np.argsort(x, kind="stable")
-    cum = np.cumsum(w[order].astype(np.longdouble))
+def _sorted_cdf(xs: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Sorted values *xs* with their cumulative weights and total, accumulated in extended
+    precision as R's ``cumsum()``/``sum()`` do (so ties such as ``cumw == p * sum(w)`` under
+    equal weights resolve as in R)."""
+    cum = np.cumsum(w.astype(np.longdouble))
     total = float(cum[-1]) if cum.size else 0.0
-    return x[order], cum.astype(float), total
+    return xs, cum.astype(float), total
 
 
-def _woodruff(rd: ResolvedDesign, x: np.ndarray, member: np.ndarray, qhat: np.ndarray, interval: str,
+def _woodruff(rd: ResolvedDesign, x: np.ndarray, codes: np.ndarray, qhat: np.ndarray, interval: str,
               alpha: float, df: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Limits of the share below each quantile (R ``woodruffCI``): ``(k, m)`` arrays."""
+    """Limits of the share below each quantile (R ``woodruffCI``): ``(k, m)`` arrays.
+
+    *codes* is the domain of each row (-1 outside or missing); result column ``d * m + j``.
+    """
     k, m = qhat.shape
-    cw = np.repeat(rd.weights[:, None] * member, m, axis=1)  # column d*m + j
-    ind = (x[:, None] <= qhat.reshape(1, -1)).astype(float)
-    big_n = cw.sum(axis=0)
-    pm = (cw * ind).sum(axis=0) / big_n
-    se, _ = _se_deff(cw, (ind - pm) / big_n, rd, False)
-    n_rows = np.repeat(member.sum(axis=0).astype(float), m)
+    w = rd.weights
+    ok = codes >= 0
+    cell = np.where(ok[:, None], codes[:, None] * m + np.arange(m)[None, :], k * m)
+    ind = (x[:, None] <= qhat[np.where(ok, codes, 0)]).astype(float)
+    big_n = _ci.bsum(cell, w[:, None], k * m)
+    pm = _ci.bsum(cell, w[:, None] * ind, k * m) / big_n
+    with np.errstate(all="ignore"):
+        z = (ind - _ci.pad(pm)[cell]) / _ci.pad(big_n)[cell]
+    se, _ = _se_deff(cell, w, z, rd, False, k * m)
+    n_rows = np.repeat(np.bincount(codes[ok], minlength=k).astype(float), m)
     dfr = np.repeat(df, m)
     if interval == "mean":
         t = _ci.crit(alpha, dfr)
@@ -512,25 +515,27 @@ def _woodruff(rd: ResolvedDesign, x: np.ndarray, member: np.ndarray, qhat: np.nd
 def _quantile_one(rd: ResolvedDesign, x: np.ndarray, dom: _ci.Domains, probs: np.ndarray, interval: str,
                   alpha: float) -> dict[str, np.ndarray]:  # fmt: skip
     """Quantiles of one variable in every domain, columns ordered probability-major then domain."""
-    member = dom.onehot() & ~np.isnan(x)[:, None]
+    codes = np.where(np.isnan(x), -1, dom.codes)
     w = rd.weights
     est, low, high = (np.full((dom.k, probs.size), np.nan) for _ in range(3))
-    cdfs = [_sorted_cdf(x[member[:, d]], w[member[:, d]]) for d in range(dom.k)]  # loop over domains
-    for d, (xs, cumw, tot) in enumerate(cdfs):
+    order = np.argsort(x, kind="stable")  # one sort; each domain's values stay in order
+    by_dom = order[np.argsort(codes[order], kind="stable")]
+    starts = np.searchsorted(codes[by_dom], np.arange(dom.k + 1))
+    cdfs = [_sorted_cdf(x[by_dom[a:b]], w[by_dom[a:b]]) for a, b in zip(starts[:-1], starts[1:])]
+    for d, (xs, cumw, tot) in enumerate(cdfs):  # loop over domains
         if xs.size:
             est[d] = _ci.qrule_math(xs, cumw, tot, probs)
-    df = _df(rd, member)
-    p_low, p_high = _woodruff(rd, np.nan_to_num(x), member, est, interval, alpha, df)
+    cell = np.where(codes >= 0, codes, dom.k)[:, None]
+    df = _df(rd, cell, dom.k)
+    p_low, p_high = _woodruff(rd, np.nan_to_num(x), codes, est, interval, alpha, df)
     for d, (xs, cumw, tot) in enumerate(cdfs):
         if xs.size:
             low[d] = _ci.qrule_math(xs, cumw, tot, p_low[d])
             high[d] = _ci.qrule_math(xs, cumw, tot, p_high[d])
     se = (high - low) / (2 * _ci.crit(alpha, df)[:, None])
-    n = member.sum(axis=0)
-    wn = (w[:, None] * member).sum(axis=0)
     out = dict(estimate=est, se=se, ci_low=low, ci_high=high)
     out = {key: v.T.reshape(-1) for key, v in out.items()}
-    reps = {"df": df, "n": n, "weighted_n": wn}
+    reps = {"df": df, "n": _ci.count(cell, dom.k), "weighted_n": _ci.bsum(cell, w[:, None], dom.k)}
     out.update({key: np.tile(v, probs.size) for key, v in reps.items()})
     out["deff"] = np.full(dom.k * probs.size, np.nan)
     return out
