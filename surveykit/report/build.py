@@ -59,7 +59,7 @@ def build_document(plan: Plan, *, data: str | Path | None = None, lang: str | No
         lang=lang,
         date=plan.date,
         organisation=ctx.text(plan.organisation),
-        meta={"plan": plan.id},
+        meta={},
         sections=tuple(sections),
     )
     return doc, ctx

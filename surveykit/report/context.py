@@ -16,7 +16,7 @@ import pandas as pd
 from surveykit.report.plan import Plan, SectionSpec
 from surveykit.report.prepare import Prepared
 
-__all__ = ["Ctx", "UI", "pct", "num", "reliability_flag"]
+__all__ = ["Ctx", "UI", "pct", "num", "reliability_flag", "proportion_flag"]
 
 UI: dict[str, dict[str, str]] = {
     "ko": {
@@ -24,7 +24,7 @@ UI: dict[str, dict[str, str]] = {
         "crosstab": "교차분석", "multiple_response": "복수응답", "model": "모형",
         "segments": "응답자 유형", "reproduction": "공표 수치 재현", "quality": "데이터 품질",
         "methods": "방법론 부록", "level": "응답", "n": "사례 수", "percent": "비율(%)",
-        "ci": "95% 신뢰구간", "se": "표준오차", "missing_row": "모름/무응답(비율 계산 제외)",
+        "ci": "95% 신뢰구간", "se": "표준오차", "missing_row": "비율 계산에서 제외",
         "total": "전체", "estimate": "추정값", "published": "공표값", "computed": "재현값",
         "match": "일치", "yes": "예", "no": "아니오", "key": "항목", "survey": "조사",
         "or": "승산비", "p": "p값", "term": "변수", "segment": "유형", "share": "비중(%)",
@@ -34,7 +34,7 @@ UI: dict[str, dict[str, str]] = {
         "crosstab": "Cross-tabulation", "multiple_response": "Multiple response", "model": "Model",
         "segments": "Respondent segments", "reproduction": "Reproduction of published figures",
         "quality": "Data quality", "methods": "Methods appendix", "level": "Answer", "n": "n",
-        "percent": "Percent", "ci": "95% CI", "se": "SE", "missing_row": "Don't know / no answer (excluded)",
+        "percent": "Percent", "ci": "95% CI", "se": "SE", "missing_row": "excluded from percentages",
         "total": "Total", "estimate": "Estimate", "published": "Published", "computed": "Computed",
         "match": "Match", "yes": "Yes", "no": "No", "key": "Item", "survey": "Survey",
         "or": "Odds ratio", "p": "p-value", "term": "Variable", "segment": "Segment", "share": "Share (%)",
@@ -71,6 +71,20 @@ def reliability_flag(n_cell: float, cv: float, n_eff: float, rule: dict[str, flo
     return None
 
 
+def proportion_flag(rule: dict[str, float], n_cell: float, p: float, se: float, n_base: float) -> str | None:
+    """:func:`reliability_flag` of a proportion ``p`` (SE ``se``) resting on ``n_cell`` of ``n_base``.
+
+    The design effect is taken against simple random sampling with replacement,
+    ``deff = se^2 / (p (1 - p) / n_base)``, so unweighted data give ``deff`` near 1 (R's
+    ``deff=TRUE`` is infinite there: its SRS-without-replacement reference has no variance).
+    """
+    cv = se / p if p > 0 else float("inf")
+    srs = p * (1 - p) / n_base if n_base > 0 else float("nan")
+    deff = se * se / srs if srs > 0 else float("nan")
+    n_eff = n_base / deff if math.isfinite(deff) and deff > 0 else n_base
+    return reliability_flag(n_cell, cv, n_eff, rule)
+
+
 @dataclass
 class Ctx:
     """Mutable state of one brief's build (internal; never returned to users)."""
@@ -80,8 +94,6 @@ class Ctx:
     surveys: dict[str, Prepared]
     records: list[dict[str, Any]] = field(default_factory=list)
     sheets: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
-    tables: int = 0
-    figures: int = 0
 
     @property
     def rule(self) -> dict[str, float]:
@@ -97,14 +109,6 @@ class Ctx:
 
     def title(self, section: SectionSpec) -> str:
         return self.text(section.title, self.ui(section.type))
-
-    def next_table(self) -> str:
-        self.tables += 1
-        return f"{'표' if self.lang == 'ko' else 'Table'} {self.tables}."
-
-    def next_figure(self) -> str:
-        self.figures += 1
-        return f"{'그림' if self.lang == 'ko' else 'Figure'} {self.figures}."
 
     def record(self, **fields: Any) -> None:
         self.records.append(fields)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit.report import charts
-from surveykit.report.context import Ctx, num, pct, reliability_flag
+from surveykit.report.context import Ctx, num, pct, proportion_flag
 from surveykit.report.document import Cell, Section, Table, Text
 from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
@@ -19,17 +19,8 @@ __all__ = ["frequencies", "crosstab", "multiple_response", "model", "segments"]
 _TERM = re.compile(r"^C\((?P<var>[A-Za-z_][A-Za-z0-9_]*)\)\[T\.(?P<code>[^\]]+)\]$")
 
 
-def _deff(p: float, se: float, n: float) -> float:
-    """Design effect of a proportion against simple random sampling with replacement."""
-    srs = p * (1 - p) / n if n > 0 else float("nan")
-    return se * se / srs if srs > 0 else float("nan")
-
-
 def _flag(ctx: Ctx, n_cell: float, p: float, se: float, n_base: float) -> str | None:
-    cv = se / p if p > 0 else float("inf")
-    deff = _deff(p, se, n_base)
-    n_eff = n_base / deff if deff and math.isfinite(deff) and deff > 0 else n_base
-    return reliability_flag(n_cell, cv, n_eff, ctx.rule)
+    return proportion_flag(ctx.rule, n_cell, p, se, n_base)
 
 
 def _pct_cell(ctx: Ctx, value: float, flag: str | None) -> Cell:
@@ -51,7 +42,7 @@ def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
     for r in frame.itertuples(index=False):
         label = _label(prep, var, r.level, ctx.lang, r.label)
         if r.missing:
-            rows.append((f"{label} ({ctx.ui('missing_row')})", int(r.n), Cell(None), "", ""))
+            rows.append((f"{label} — {ctx.ui('missing_row')}", int(r.n), Cell(None), "", ""))
             continue
         flag = _flag(ctx, r.n, r.estimate, r.se, base_n)
         rows.append((label, int(r.n), _pct_cell(ctx, r.estimate, flag),
@@ -64,14 +55,14 @@ def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
     title = prep.text(var, ctx.lang)
     columns = (ctx.ui("level"), ctx.ui("n"), ctx.ui("percent"), "CI low", "CI high")
     note = (f"n={int(base_n)}; " + ("비율은 모름/무응답을 제외한 값." if ctx.lang == "ko" else "Percentages exclude don't know / no answer."))
-    table = Table(f"{ctx.next_table()} {title}", columns, tuple(rows), notes=(note,),
+    table = Table(f"{title}", columns, tuple(rows), notes=(note,),
                   col_align=("left", "right", "right", "right", "right"))
     ctx.sheet(f"{prep.name} {var}", frame)
     blocks: list = [table]
     if chart and bars:
         labels, values, low, high = zip(*bars)
         top = int(np.argmax(values))
-        blocks.append(charts.bar_ci(labels, values, low, high, caption=f"{ctx.next_figure()} {title} (%, 95% CI)",
+        blocks.append(charts.bar_ci(labels, values, low, high, caption=f"{title} (%, 95% CI)",
                                     highlight=top))
     return blocks
 
@@ -116,7 +107,7 @@ def crosstab(ctx: Ctx, spec: SectionSpec) -> Section:
     test = (f"Rao–Scott F = {f.statistic:.2f}, df = ({f.ndf:.2f}, {f.ddf:.1f}), p = {f.p_value:.3f}")
     ctx.record(key=f"{prep.name}.{row}x{col}.rao_scott_F", label="Rao-Scott F", estimate=float(f.statistic), se=None,
                ci_low=None, ci_high=None, n=int(res.n), ndf=float(f.ndf), ddf=float(f.ddf), p_value=float(f.p_value))
-    caption = f"{ctx.next_table()} {prep.text(row, ctx.lang)} × {prep.text(col, ctx.lang)} ({'행 %' if ctx.lang == 'ko' else 'row %'})"
+    caption = f"{prep.text(row, ctx.lang)} × {prep.text(col, ctx.lang)} ({'행 %' if ctx.lang == 'ko' else 'row %'})"
     table = Table(caption, (prep.text(row, ctx.lang), *col_names, ctx.ui("n")), tuple(body), notes=(test,),
                   col_align=("left", *["right"] * (len(col_names) + 1)))
     ctx.sheet(f"{prep.name} {row} x {col}", frame)
@@ -139,13 +130,13 @@ def multiple_response(ctx: Ctx, spec: SectionSpec) -> Section:
     cases = "응답자 대비 %" if ctx.lang == "ko" else "% of cases"
     resp = "응답 대비 %" if ctx.lang == "ko" else "% of responses"
     title = prep.text(spec.options["set"], ctx.lang)
-    table = Table(f"{ctx.next_table()} {title}", (ctx.ui("level"), ctx.ui("n"), cases, "CI low", "CI high", resp),
+    table = Table(f"{title}", (ctx.ui("level"), ctx.ui("n"), cases, "CI low", "CI high", resp),
                   tuple(rows), col_align=("left", "right", "right", "right", "right", "right"))
     ctx.sheet(f"{prep.name} {spec.options['set']}", frame)
     blocks: list = [table]
     if bars:
         labels, values, low, high = zip(*bars)
-        blocks.append(charts.bar_ci(labels, values, low, high, caption=f"{ctx.next_figure()} {title} ({cases}, 95% CI)"))
+        blocks.append(charts.bar_ci(labels, values, low, high, caption=f"{title} ({cases}, 95% CI)"))
     return Section(spec.id, ctx.title(spec), tuple(blocks))
 
 
@@ -195,11 +186,11 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
         if fit.recommendation:
             notes.append(fit.recommendation)
     notes += list(fit.notices)
-    table = Table(f"{ctx.next_table()} {ctx.title(spec)}", (ctx.ui("term"), ctx.ui("or"), "CI low", "CI high", ctx.ui("p")),
+    table = Table(f"{ctx.title(spec)}", (ctx.ui("term"), ctx.ui("or"), "CI low", "CI high", ctx.ui("p")),
                   tuple(rows), notes=tuple(notes), col_align=("left", "right", "right", "right", "right"))
     ctx.sheet(f"{prep.name} {spec.id}", fit.to_frame())
     chart = charts.forest(labels, forest["or"], forest["ci_low"], forest["ci_high"],
-                          caption=f"{ctx.next_figure()} {ctx.title(spec)} ({ctx.ui('or')}, 95% CI)",
+                          caption=f"{ctx.title(spec)} ({ctx.ui('or')}, 95% CI)",
                           xlabel=ctx.ui("or"))
     blocks: list = [table, chart]
     if kind == "logistic":
@@ -222,7 +213,7 @@ def _ame_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table:  # no
         ctx.record(key=f"{prep.name}.{spec.id}.ame.{term}", label=lab, estimate=float(r.estimate), se=float(r.se),
                    ci_low=float(r.ci_low), ci_high=float(r.ci_high), n=int(fit.n), scale="probability")
     ko = ctx.lang == "ko"
-    caption = f"{ctx.next_table()} " + ("평균 한계효과: 가입 의향 예측확률의 변화(%p)" if ko else
+    caption = f"" + ("평균 한계효과: 가입 의향 예측확률의 변화(%p)" if ko else
                                          "Average marginal effects: change in the predicted probability (points)")
     note = ("연속변수는 1단위 증가, 범주변수는 기준범주 대비 변화. 델타법 설계기반 신뢰구간." if ko else
             "Per unit for numeric variables, against the base level for categories; delta-method design-based CIs.")
@@ -253,7 +244,7 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
         notes.append(("PSU 부트스트랩 안정성(평균 ARI)" if ko else "PSU-bootstrap stability (mean ARI)") + f" = {stab.mean_ari:.2f}")
     if seg.n_unassigned:
         notes.append(("결측으로 분류되지 않은 응답자" if ko else "Respondents left unassigned (missing inputs)") + f": {seg.n_unassigned}")
-    sizes = Table(f"{ctx.next_table()} {ctx.title(spec)}", (ctx.ui("segment"), ctx.ui("n"), ctx.ui("share"), "CI low", "CI high"),
+    sizes = Table(f"{ctx.title(spec)}", (ctx.ui("segment"), ctx.ui("n"), ctx.ui("share"), "CI low", "CI high"),
                   tuple(rows), notes=tuple(notes), col_align=("left", "right", "right", "right", "right"))
     prof = seg.profiles
     inputs = prof[prof["variable"].isin(variables)]
@@ -264,7 +255,7 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
         grid.append((vals - np.nanmean(vals)) / spread if spread > 0 else np.zeros_like(vals))
         row_labels.append(prep.text(str(var), ctx.lang))
     heat = charts.heatmap(row_labels, names, np.vstack(grid).round(2),
-                          caption=f"{ctx.next_figure()} " + ("유형별 특성(표준화 점수)" if ko else "Segment profiles (standardised)"),
+                          caption=f"" + ("유형별 특성(표준화 점수)" if ko else "Segment profiles (standardised)"),
                           decimals=1)
     blocks: list = [sizes, heat]
     outcome = spec.options.get("outcome")
@@ -275,6 +266,6 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
             ctx.record(key=f"{prep.name}.{spec.id}.{outcome}.{int(r.segment)}", label=lab, estimate=float(r.estimate),
                        se=float(r.se), ci_low=float(r.ci_low), ci_high=float(r.ci_high), n=int(r.n))
         blocks.append(charts.bar_ci(labels, 100 * part["estimate"], 100 * part["ci_low"], 100 * part["ci_high"],
-                                    caption=f"{ctx.next_figure()} {prep.text(outcome, ctx.lang)} — {ctx.ui('segment')} (%, 95% CI)"))
+                                    caption=f"{prep.text(outcome, ctx.lang)} — {ctx.ui('segment')} (%, 95% CI)"))
     ctx.sheet(f"{prep.name} segments", prof)
     return Section(spec.id, ctx.title(spec), tuple(blocks))

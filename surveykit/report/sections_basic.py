@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit.instrument import load_published_figures
-from surveykit.report.context import Ctx, pct, reliability_flag
+from surveykit.report.context import Ctx, pct, proportion_flag
 from surveykit.report.document import Callout, Callouts, Cell, KeyValue, Section, Table, Text
 from surveykit.report.plan import SectionSpec
 
@@ -80,7 +80,7 @@ def key_figures(ctx: Ctx, spec: SectionSpec) -> Section:
         hit = np.isin(x, np.asarray(fig.codes or (1,), float)) & base
         est = prep.survey.assign(_hit=hit.astype(float)).domain(base).proportion("_hit")
         row = est.to_frame().iloc[-1]
-        flag = reliability_flag(int(hit.sum()), float(row["cv"]), float(row["n"]) / max(float(row["deff"]), 1e-12), ctx.rule)
+        flag = proportion_flag(ctx.rule, int(hit.sum()), float(row["estimate"]), float(row["se"]), float(row["n"]))
         value = "—" if flag == "suppressed" else f"{pct(row['estimate'])}%"
         note = f"{ctx.ui('ci')} {pct(row['ci_low'])}–{pct(row['ci_high'])} · n={int(row['n'])}"
         items.append(Callout(label, value, note))
@@ -90,7 +90,7 @@ def key_figures(ctx: Ctx, spec: SectionSpec) -> Section:
         ctx.record(key=f"{prep.name}.{key}", label=label, estimate=float(row["estimate"]), se=float(row["se"]),
                    ci_low=float(row["ci_low"]), ci_high=float(row["ci_high"]), n=int(row["n"]), published_pct=pub)
     columns = (ctx.ui("key"), ctx.ui("percent"), "CI low", "CI high", ctx.ui("n"), ctx.ui("published"))
-    table = Table(f"{ctx.next_table()} {ctx.title(spec)}", columns, tuple(rows),
+    table = Table(f"{ctx.title(spec)}", columns, tuple(rows),
                   notes=(_ci_note(ctx),), col_align=("left", "right", "right", "right", "right", "right"))
     ctx.sheet(f"{prep.name} key figures", pd.DataFrame([[c.value if isinstance(c, Cell) else c for c in r] for r in rows], columns=columns))
     blocks = [Callouts(tuple(items[i:i + 3])) for i in range(0, len(items), 3)]
@@ -131,7 +131,7 @@ def reproduction(ctx: Ctx, spec: SectionSpec) -> Section:
     columns = (ctx.ui("survey"), ctx.ui("key"), ctx.ui("published"), ctx.ui("computed"), ctx.ui("match"))
     frame = pd.DataFrame(rows, columns=columns)
     ctx.sheet("reproduction", frame)
-    table = Table(f"{ctx.next_table()} {ctx.title(spec)}", columns, tuple(rows), col_align=("left", "left", "right", "right", "center"))
+    table = Table(f"{ctx.title(spec)}", columns, tuple(rows), col_align=("left", "left", "right", "right", "center"))
     return Section(spec.id, ctx.title(spec), (Text((intro,)), table))
 
 
@@ -149,15 +149,20 @@ def quality(ctx: Ctx, spec: SectionSpec) -> Section:
     if len(frame):
         cols = [c for c in ("severity", "check", "variable", "message") if c in frame.columns]
         shown = frame[cols].head(15)
-        blocks.append(Table(f"{ctx.next_table()} {ctx.title(spec)}", tuple(cols),
+        blocks.append(Table(ctx.title(spec), tuple(cols),
                             tuple(tuple(str(v) for v in r) for r in shown.itertuples(index=False))))
         ctx.sheet(f"{prep.name} validation", frame)
     nr = report.nonresponse
     if nr is not None and len(nr):
-        top = nr.sort_values(nr.columns[-1], ascending=False).head(10)
-        blocks.append(Table(f"{ctx.next_table()} {'문항 무응답 상위 10개' if ko else 'Item non-response, top 10'}",
-                            tuple(str(c) for c in top.columns),
-                            tuple(tuple(_cellval(v) for v in r) for r in top.itertuples(index=False))))
+        top = nr.sort_values(["rate", "variable"], ascending=[False, True], kind="stable").head(10)
+        cols = ("변수" if ko else "Variable", "대상" if ko else "Eligible", "응답" if ko else "Answered",
+                "무응답" if ko else "No answer", "무응답률(%)" if ko else "Rate (%)")
+        rows = tuple((str(r.variable), int(r.eligible), int(r.answered), int(r.nonresponse), pct(float(r.rate)))
+                     for r in top.itertuples(index=False))
+        blocks.append(Table("문항 무응답 상위 10개" if ko else "Item non-response, top 10", cols, rows,
+                            notes=("무응답 = 모름/무응답 코드 + 응답 누락(해당 문항 대상자 기준)." if ko else
+                                   "No answer = don't-know codes + blanks among those routed to the question.",),
+                            col_align=("left", "right", "right", "right", "right")))
         ctx.sheet(f"{prep.name} nonresponse", nr)
     return Section(spec.id, ctx.title(spec), tuple(blocks))
 
