@@ -101,6 +101,13 @@ def test_flag_footnotes_sit_with_their_table(sample) -> None:
     assert "*변동계수(CV)가30%를넘어해석에주의" in page
 
 
+def test_text_footnote_on_the_page_of_its_call(sample) -> None:
+    pages = [re.sub(r"\s+", "", p) for p in sample[3]]
+    call = [i for i, p in enumerate(pages) if "미가입자(71명)의" in p]
+    note = [i for i, p in enumerate(pages) if "복수응답비율이다" in p]
+    assert len(call) == 1 and call == note
+
+
 def test_only_package_fonts_were_fetched(sample) -> None:
     fetcher = sample[2]
     allowed = {p.resolve().as_uri() for p in font_files().values()}

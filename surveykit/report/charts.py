@@ -148,7 +148,8 @@ def grouped_bars(categories: Sequence[str], groups: Mapping[str, Sequence[float]
             pos = base + 0.4 - step * (j + 0.5)
             ax.barh(pos, vals, height=step * 0.9, color=PALETTE[j], label=name, zorder=2)
             for p, v in zip(pos, vals):
-                ax.text(v, p, " " + fmt(v), va="center", ha="left", fontsize=7, color=INK)
+                ax.annotate(fmt(v), (v, p), xytext=(3, 0), textcoords="offset points", va="center",
+                            ha="left", fontsize=7, color=INK)
         top = xmax if xmax is not None else max(float(np.nanmax(v)) for v in data.values()) * 1.15
         ax.set_xlim(0, top * 1.08)
         ax.set_yticks(base, cats)
