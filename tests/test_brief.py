@@ -1,0 +1,150 @@
+"""End to end: analysis plan -> HTML, PDF, results.json, tables.xlsx on the bundled demo data."""
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from surveykit.errors import ModelError, ReportError, SurveykitError
+from surveykit.report.build import build_brief, build_document
+from surveykit.report.plan import load_plan
+from surveykit.report.prepare import demo_path
+from surveykit.report.render import render_html
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory):
+    out = tmp_path_factory.mktemp("briefs")
+    paths = build_brief("organisation_brief", out=out)
+    return {p.suffix: p for p in paths}
+
+
+def _pdftext(path):
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_outputs_are_written_and_nothing_else(org):
+    folder = org[".pdf"].parent
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "organisation_brief.html", "organisation_brief.pdf", "results.json", "tables.xlsx"]
+    assert org[".pdf"].read_bytes()[:5] == b"%PDF-"
+
+
+def test_pdf_has_korean_headings_and_the_json_key_figures(org):
+    text = _pdftext(org[".pdf"])
+    for heading in ("설문조사 개요", "핵심 지표", "공제 가입 의향의 결정 요인", "공표 수치 재현", "방법론 부록"):
+        assert heading in text
+    results = json.loads(org[".json"].read_text(encoding="utf-8"))["results"]
+    figures = [r for r in results if r.get("published_pct") is not None]
+    assert len(figures) == 6
+    for r in figures:
+        printed = f"{100 * r['estimate']:.1f}%"
+        assert printed in text, r["key"]
+        # the brief's estimate reproduces the published share to its printed precision
+        assert abs(100 * r["estimate"] - r["published_pct"]) <= 0.05 + 1e-9
+        assert r["ci_low"] < r["estimate"] < r["ci_high"]
+
+
+def test_pdf_embeds_the_bundled_font_only(org):
+    fonts = subprocess.run(["pdffonts", str(org[".pdf"])], capture_output=True, text=True, check=True).stdout
+    rows = fonts.splitlines()[2:]
+    assert rows and all("Surveykit-Noto-Sans-KR" in r for r in rows)
+    assert all(" yes yes " in r for r in rows)  # embedded, subset
+
+
+def test_results_json_has_every_number_with_key_and_n(org):
+    results = json.loads(org[".json"].read_text(encoding="utf-8"))["results"]
+    keys = [r["key"] for r in results]
+    assert len(keys) == len(set(keys)) > 100
+    assert all("estimate" in r and "n" in r for r in results)
+    join = next(r for r in results if r["key"] == "org.join_intent.3")
+    assert join["estimate"] == pytest.approx(93 / 186) and join["n"] == 93
+
+
+def _visible(html: str) -> str:
+    """The text of the document body, tags removed (Korean words sit in no-wrap spans)."""
+    body = html[html.index("<body"):]
+    return re.sub(r"<[^>]+>", "", body)
+
+
+def test_small_cells_are_suppressed_and_high_cv_flagged(org):
+    results = json.loads(org[".json"].read_text(encoding="utf-8"))["results"]
+    suppressed = [r for r in results if r.get("flag") == "suppressed"]
+    assert suppressed and all(r["n"] < 5 for r in suppressed)
+    assert all(r.get("flag") != "suppressed" for r in results if r.get("n", 99) >= 5 and "flag" in r)
+    text = _visible(org[".html"].read_text(encoding="utf-8"))
+    assert "응답자 수가 적어 값을 표시하지 않음" in text
+    assert "변동계수(CV)가 높아 해석에 주의" in text
+
+
+def test_planted_small_cell_is_suppressed(tmp_path):
+    from surveykit.io import read, write_csv
+
+    data, _ = read(demo_path("worker_2018"))
+    data.loc[data["fee_band"] == 5, "fee_band"] = 4
+    data.loc[data.index[:2], "fee_band"] = 5  # plant: exactly two respondents in band 5
+    write_csv(data, tmp_path / "workers.csv")
+    plan = {
+        "id": "planted", "lang": "ko",
+        "surveys": {"w": {"instrument": "worker_2018", "data": "workers.csv"}},
+        "reliability": {"min_n": 5, "max_cv": 0.3, "min_effective_n": 30},
+        "sections": [{"type": "frequencies", "survey": "w", "variables": ["fee_band"], "chart": True}],
+    }
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    doc, ctx = build_document(load_plan(tmp_path / "plan.yaml"))
+    record = next(r for r in ctx.records if r["key"] == "w.fee_band.5")
+    assert record["n"] == 2 and record["flag"] == "suppressed"
+    table = doc.sections[0].blocks[0]
+    row = next(r for r in table.rows if r[1].value == 2)
+    assert row[2].value is None and row[2].flag == "suppressed"
+    html = _visible(render_html(doc))
+    assert f"{100 * record['estimate']:.1f}" not in html  # 0.5% is printed nowhere
+    assert "응답자 수가 적어 값을 표시하지 않음" in html
+
+
+def test_tables_xlsx_has_one_sheet_per_table(org):
+    from openpyxl import load_workbook
+
+    book = load_workbook(org[".xlsx"], read_only=True)
+    assert len(book.sheetnames) >= 10
+    assert len(set(book.sheetnames)) == len(book.sheetnames)
+
+
+def test_same_inputs_give_byte_identical_html():
+    plan = load_plan("combined_brief")
+    first = render_html(build_document(plan)[0])
+    second = render_html(build_document(plan)[0])
+    assert hashlib.sha256(first.encode()).digest() == hashlib.sha256(second.encode()).digest()
+
+
+def test_english_brief_uses_english_labels():
+    doc, _ctx = build_document(load_plan("combined_brief"), lang="en")
+    html = render_html(doc)
+    text = _visible(html)
+    assert "Organisations: key figures" in text and "Reproduction of published figures" in text
+    assert "Strong" in text  # join_intent code 4 in English
+    assert "Methods appendix" in text
+    assert doc.lang == "en"
+
+
+def test_a_failing_section_leaves_no_output_and_inputs_untouched(tmp_path):
+    plan = yaml.safe_load(load_plan("worker_brief").path.read_text(encoding="utf-8")) if load_plan("worker_brief").path else None
+    if plan is None:
+        from importlib.resources import files
+
+        plan = yaml.safe_load((files("surveykit.reports") / "worker_brief.yaml").read_text(encoding="utf-8"))
+    plan["sections"].append({"type": "model", "survey": "worker", "kind": "logistic", "formula": "join_yes ~ no_such_var"})
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    source = demo_path("worker_2018")
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    with pytest.raises((ModelError, ReportError, SurveykitError), match="no_such_var"):
+        build_brief(path, out=tmp_path / "out")
+    assert not any(p.is_file() for p in (tmp_path / "out").rglob("*"))
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before
