@@ -127,6 +127,13 @@ def test_labels_follow_language() -> None:
     assert "Contents" in en and "Table 1." in en and "Figure 1." in en and "Note: " in en
 
 
+def test_dates_are_printed_per_language() -> None:
+    assert small_document().date_text() == "2019년 3월 15일"
+    en = Document("t", "", "en", dt.date(2019, 3, 5))
+    assert en.date_text() == "5 March 2019"
+    assert Document("t", "", "en", "Spring 2019").date_text() == "Spring 2019"
+
+
 def test_unknown_flag_names_table_row_column() -> None:
     bad = Table("T", ("a", "b"), (("x", Cell(1.0, "high_vc")),))
     doc = Document("t", "", "ko", "2019", sections=(Section("s", "S", (bad,)),))
@@ -260,5 +267,6 @@ def test_write_xlsx_sheet_names(tmp_path: Path) -> None:
     assert all(len(n) <= 31 for n in names) and names[1] == "a b c"
     rows = list(wb[names[0]].values)
     assert rows[0] == ("유형", "사례 수", "비율(%)") and rows[3] == ("마을기업", 3, None)
+    assert wb[names[0]]["A1"].font.bold and wb[names[0]].freeze_panes == "A2"
     with pytest.raises(ReportError, match=r"at least one table"):
         write_xlsx([], tmp_path / "empty.xlsx")

@@ -30,6 +30,8 @@ __all__ = [
 
 LANGS = ("ko", "en")
 ALIGNS = ("left", "right", "center")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")  # not strftime: independent of the process locale
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 CellValue: TypeAlias = str | int | float | None
 
@@ -293,7 +295,7 @@ class Document:
         """The date as printed on the cover."""
         if isinstance(self.date, _dt.date):
             d = self.date
-            return f"{d.year}년 {d.month}월 {d.day}일" if self.lang == "ko" else f"{d.day} {d:%B %Y}"
+            return f"{d.year}년 {d.month}월 {d.day}일" if self.lang == "ko" else f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
         return str(self.date)
 
     def to_dict(self) -> dict[str, Any]:

@@ -314,6 +314,7 @@ def write_xlsx(tables: Sequence[Any] | Mapping[str, Any], path: str | os.PathLik
     import io
 
     from openpyxl import Workbook
+    from openpyxl.styles import Font
 
     items = list(tables.items()) if isinstance(tables, Mapping) else [
         (t.caption, t) if isinstance(t, Table) else tuple(t) for t in tables]
@@ -327,6 +328,9 @@ def write_xlsx(tables: Sequence[Any] | Mapping[str, Any], path: str | os.PathLik
         ws.append([str(c) for c in frame.columns])
         for row in frame.itertuples(index=False):
             ws.append([jsonable(v) for v in row])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)
     return _atomic_write(path, buf.getvalue())
