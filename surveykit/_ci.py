@@ -315,36 +315,53 @@ def pad(values: np.ndarray) -> np.ndarray:
     return np.append(values, 0.0)
 
 
+def spread(values: np.ndarray, cell: np.ndarray, m: int) -> np.ndarray | float:
+    """Each row's value of its result column (spare column: 0); a scalar when there is one column."""
+    if m == 1:
+        return float(values[0])
+    return pad(values)[cell]
+
+
 def bsum(cell: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
     """Sum of *values* (broadcast to ``cell``'s shape) in each of the *m* result columns."""
     vals = np.broadcast_to(values, cell.shape)
+    if m == 1 and cell.shape[1] == 1:  # fast path: one column, a masked sum (no bincount)
+        return np.array([np.sum(vals, where=cell == 0)])
     return np.bincount(cell.ravel(), weights=vals.ravel(), minlength=m + 1)[:m]
 
 
 def count(cell: np.ndarray, m: int) -> np.ndarray:
     """Unweighted number of rows in each result column."""
+    if m == 1:
+        return np.array([np.count_nonzero(cell == 0)])
     return np.bincount(cell.ravel(), minlength=m + 1)[:m]
 
 
 def dense(cell: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
     """``(n, m)`` matrix with *values* at each row's result columns, 0 elsewhere (kernel input)."""
     n = cell.shape[0]
-    out = np.zeros((n, m + 1))
     vals = np.broadcast_to(values, cell.shape)
+    if m == 1 and cell.shape[1] == 1:
+        return np.where(cell == 0, vals, 0.0)
+    out = np.zeros((n, m + 1))
     rows = np.arange(n)
     for j in range(cell.shape[1]):  # loop over variables, not rows
         out[rows, cell[:, j]] = vals[:, j]
     return out[:, :m]
 
 
-def degf_cells(psu: np.ndarray, stratum: np.ndarray, cell: np.ndarray, m: int) -> np.ndarray:
-    """R ``degf()`` per result column: first-stage PSUs minus strata among the column's rows."""
-    n_psu = int(psu.max()) + 1
-    n_str = int(stratum.max()) + 1
-    key = cell * n_psu + psu[:, None]
-    present = np.bincount(key.ravel(), minlength=(m + 1) * n_psu)[: m * n_psu].reshape(m, n_psu) > 0
-    psu_stratum = np.zeros(n_psu, np.int64)
-    psu_stratum[psu] = stratum
+def degf_cells(psu: np.ndarray, psu_stratum: np.ndarray, cell: np.ndarray, m: int) -> np.ndarray:
+    """R ``degf()`` per result column: first-stage PSUs minus strata among the column's rows.
+
+    *psu* is each row's first-stage PSU code, *psu_stratum* each PSU's stratum code.
+    """
+    n_psu = psu_stratum.shape[0]
+    n_str = int(psu_stratum.max()) + 1
+    if m == 1 and cell.shape[1] == 1:
+        present = (np.bincount(psu[cell[:, 0] == 0], minlength=n_psu) > 0)[None, :]
+    else:
+        key = cell * n_psu + psu[:, None]
+        present = np.bincount(key.ravel(), minlength=(m + 1) * n_psu)[: m * n_psu].reshape(m, n_psu) > 0
     col_idx, psu_idx = np.nonzero(present)
     strata = np.bincount(col_idx * n_str + psu_stratum[psu_idx], minlength=m * n_str).reshape(m, n_str) > 0
     return (present.sum(axis=1) - strata.sum(axis=1)).astype(float)

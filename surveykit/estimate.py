@@ -170,14 +170,15 @@ def _se_deff(cell: np.ndarray, w: np.ndarray, z: np.ndarray, rd: ResolvedDesign,
     n = _ci.count(cell, m).astype(float)
     with np.errstate(all="ignore"):
         zbar = _ci.bsum(cell, wz, m) / big_n
-        s2 = _ci.bsum(cell, w[:, None] * (z - _ci.pad(zbar)[cell]) ** 2, m) / big_n * n / (n - 1)
+        s2 = _ci.bsum(cell, w[:, None] * (z - _ci.spread(zbar, cell, m)) ** 2, m) / big_n * n / (n - 1)
         fac = 1.0 if deff == "replace" else np.where(big_n < n, np.nan, (big_n - n) / big_n)
         vsrs = big_n**2 * s2 * fac / n
         return se, se**2 / vsrs
 
 
 def _df(rd: ResolvedDesign, cell: np.ndarray, m: int) -> np.ndarray:
-    return _ci.degf_cells(rd.clusters[:, 0], rd.strata[:, 0], cell, m)
+    stage = rd.stages[0]
+    return _ci.degf_cells(stage.psu, stage.psu_stratum, cell, m)
 
 
 def _ci_crit(alpha: float, ci_df: float | Literal["design"] | None, df: np.ndarray, default_design: bool) -> np.ndarray:
@@ -235,14 +236,15 @@ def _linear(svy: Survey, values: np.ndarray, names: list[str], kind: str, by: An
     for name in dict.fromkeys(names):
         _ci.check_na(svy, name, active, na, kind)
     m = values.shape[1] * dom.k
-    cell = _ci.cells(dom.codes, ~np.isnan(values), dom.k)
-    y = np.nan_to_num(values)
+    valid = ~np.isnan(values)
+    cell = _ci.cells(dom.codes, valid, dom.k)
+    y = np.where(valid, values, 0.0)
     big_n = _ci.bsum(cell, w[:, None], m)
     est = _ci.bsum(cell, w[:, None] * y, m)
     with np.errstate(all="ignore"):
         if kind in ("mean", "proportion"):
             est = est / big_n
-            z = (y - _ci.pad(est)[cell]) / _ci.pad(big_n)[cell]  # spare column: never summed
+            z = (y - _ci.spread(est, cell, m)) / _ci.spread(big_n, cell, m)  # spare column: never summed
         else:
             z = y
     se, de = _se_deff(cell, w, z, rd, deff, m)
@@ -465,7 +467,7 @@ def ratio(
         raise DataError(f"denominator {den[0]!r} must have a non-zero weighted total in every domain; got 0.")
     est = _ci.bsum(cell, w * yy, m) / tx
     with np.errstate(all="ignore"):
-        z = (yy - _ci.pad(est)[cell] * xx) / _ci.pad(tx)[cell]
+        z = (yy - _ci.spread(est, cell, m) * xx) / _ci.spread(tx, cell, m)
     se, de = _se_deff(cell, rd.weights, z, rd, deff, m)
     df = _df(rd, cell, m)
     t = _ci_crit(alpha, ci_df, df, default_design=False)
@@ -500,7 +502,7 @@ def _woodruff(rd: ResolvedDesign, x: np.ndarray, codes: np.ndarray, qhat: np.nda
     big_n = _ci.bsum(cell, w[:, None], k * m)
     pm = _ci.bsum(cell, w[:, None] * ind, k * m) / big_n
     with np.errstate(all="ignore"):
-        z = (ind - _ci.pad(pm)[cell]) / _ci.pad(big_n)[cell]
+        z = (ind - _ci.spread(pm, cell, k * m)) / _ci.spread(big_n, cell, k * m)
     se, _ = _se_deff(cell, w, z, rd, False, k * m)
     n_rows = np.repeat(np.bincount(codes[ok], minlength=k).astype(float), m)
     dfr = np.repeat(df, m)
