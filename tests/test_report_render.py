@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
 
 from surveykit.errors import ReportError
 from surveykit.report import (
@@ -100,6 +106,25 @@ def test_korean_words_wrapped_after_escaping() -> None:
         '<span class="w">공제회</span> <span class="w">&lt;b&gt;가입&lt;/b&gt;</span> rate')
     html = render_html(small_document(), embed_fonts=False)
     assert '<span class="w">절반이</span>' in html
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from("가힣 ab<>&\"'/\n\t=;.") | st.characters(), max_size=40))
+def test_kw_escapes_everything_and_keeps_the_text(text: str) -> None:
+    bare = re.sub(r'</?span( class="w")?>', "", str(kw(text)))
+    assert html.unescape(bare) == text
+    assert not set("<>\"'") & set(bare) and not re.search(r"&(?!(amp|lt|gt|#34|#39);)", bare)
+
+
+def test_kw_does_not_trust_markup_data() -> None:
+    assert str(kw(Markup("<b>가</b>"))) == '<span class="w">&lt;b&gt;가&lt;/b&gt;</span>'
+
+
+def test_import_stays_light() -> None:
+    code = ("import sys, surveykit.report; "
+            "print(sorted(m for m in ('matplotlib', 'weasyprint', 'openpyxl', 'fontTools', 'jinja2') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
 
 
 def test_flags_footnoted_where_planted() -> None:

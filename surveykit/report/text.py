@@ -34,11 +34,9 @@ def kw(text: object) -> Markup:
     """Escape *text*, then wrap each Korean word in a no-wrap span.
 
     >>> str(kw("공제회 <가입> rate"))
-    '<span class="w">공제회</span> &lt;가입&gt; rate'
+    '<span class="w">공제회</span> <span class="w">&lt;가입&gt;</span> rate'
     """
-    if isinstance(text, Markup):  # already safe markup (e.g. a formatted cell): wrap its text only
-        return text
-    parts = _SPACE.split(str(text))
+    parts = _SPACE.split(str(text))  # str() drops a Markup type too: data is never trusted
     return Markup("").join(
         Markup('<span class="w">{}</span>').format(part) if _HANGUL.search(part) else escape(part)
         for part in parts
