@@ -97,7 +97,8 @@ def test_row_order_does_not_matter(frame, rnd):
 
 
 @PROPS
-@given(st.lists(st.floats(min_value=-1e3, max_value=1e3, allow_subnormal=False), min_size=3, max_size=60))
+# values on a 0.001 grid: tiny magnitudes such as 1e-308 make se**2 underflow, which is not the point here
+@given(st.lists(st.integers(-10**6, 10**6).map(lambda i: i / 1000), min_size=3, max_size=60))
 def test_no_design_gives_textbook_se(values):
     y = np.array(values)
     if np.ptp(y) == 0:
