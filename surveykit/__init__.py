@@ -41,7 +41,7 @@ _LAZY: dict[str, str] = {
     "Design": "surveykit.design",
     "Survey": "surveykit.survey",
 }
-_SUBMODULES = ("models", "segments", "synth", "weighting", "report", "datasets")
+_SUBMODULES = ("estimate", "tables", "models", "segments", "synth", "weighting", "report")
 
 __all__ = [
     "__version__",

@@ -14,7 +14,7 @@ EXPECTED = {
     "Instrument", "load_instrument",
     "validate", "ValidationReport",
     "Design", "Survey",
-    "models", "segments", "synth", "weighting", "report", "datasets",
+    "estimate", "tables", "models", "segments", "synth", "weighting", "report",
     "SurveykitError", "InstrumentError", "ReadError", "DesignError", "DataError", "ModelError",
     "ReportError", "SurveykitWarning", "SmallCellWarning", "LonelyPSUWarning", "ConvergenceWarning",
     "SeparationWarning", "EncodingWarning", "ReliabilityWarning",

@@ -33,14 +33,36 @@ def _label(prep: Prepared, var: str, code: object, lang: str, fallback: object =
     return prep.label(var, code, lang)
 
 
+def _asked(prep: Prepared, var: str):  # noqa: ANN202
+    """The survey restricted to those the questionnaire routes to *var*, and the rule's text."""
+    try:
+        rule = prep.instrument.question(var).ask_if
+    except (KeyError, ValueError):
+        rule = None
+    if rule is None:
+        return prep.survey, None
+    return prep.survey.domain(prep.instrument.mask(rule, prep.survey.data)), rule.text
+
+
+def _rule_text(prep: Prepared, rule: str, lang: str) -> str:
+    """``"unemployed_3y == 1"`` -> ``"최근 3년 동안 실업을 경험한 적이 있습니까? = 예"``; other rules as written."""
+    m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*==\s*(-?\d+)\s*", rule)
+    if not m:
+        return rule
+    return f"{prep.text(m.group(1), lang)} = {prep.label(m.group(1), float(m.group(2)), lang)}"
+
+
 def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
-    res = prep.survey.frequency(var, lang=ctx.lang)
+    svy, rule = _asked(prep, var)
+    res = svy.frequency(var, lang=ctx.lang)
     frame = res.to_frame()
     rows, valid = [], frame[~frame["missing"]]
     base_n = float(valid["n"].sum())
     bars: list[tuple[str, float, float, float]] = []
     for r in frame.itertuples(index=False):
         label = _label(prep, var, r.level, ctx.lang, r.label)
+        if pd.isna(r.level):
+            label = "응답 누락" if ctx.lang == "ko" else "No answer (blank)"
         if r.missing:
             rows.append((f"{label} — {ctx.ui('missing_row')}", int(r.n), Cell(None), "", ""))
             continue
@@ -55,6 +77,9 @@ def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
     title = prep.text(var, ctx.lang)
     columns = (ctx.ui("level"), ctx.ui("n"), ctx.ui("percent"), "CI low", "CI high")
     note = (f"n={int(base_n)}; " + ("비율은 모름/무응답을 제외한 값." if ctx.lang == "ko" else "Percentages exclude don't know / no answer."))
+    if rule:
+        asked = _rule_text(prep, rule, ctx.lang)
+        note += (f" 응답 대상: {asked}." if ctx.lang == "ko" else f" Asked only if: {asked}.")
     table = Table(f"{title}", columns, tuple(rows), notes=(note,),
                   col_align=("left", "right", "right", "right", "right"))
     ctx.sheet(f"{prep.name} {var}", frame)
