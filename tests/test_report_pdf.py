@@ -122,6 +122,14 @@ def test_hostile_text_fetches_nothing(tmp_path: Path) -> None:
     assert all(url.endswith(".otf") for url in fetcher.requested) and fetcher.refused == []
 
 
+def test_pdf_is_byte_identical_and_carries_metadata(tmp_path: Path) -> None:
+    doc = Document("제목", "부제", "ko", "2019", organisation="기관", sections=(Section("s", "절", (Text("본문"),)),))
+    a, b = write_pdf(doc, tmp_path / "a.pdf"), write_pdf(doc, tmp_path / "b.pdf")
+    assert a.read_bytes() == b.read_bytes()
+    info = run("pdfinfo", str(a))
+    assert re.search(r"^Title:\s+제목$", info, re.M) and re.search(r"^Author:\s+기관$", info, re.M)
+
+
 @pytest.mark.parametrize("url", [
     "file:///etc/passwd",
     "http://example.invalid/x.png",

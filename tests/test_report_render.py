@@ -189,6 +189,16 @@ def test_table_to_frame_hides_suppressed_values() -> None:
     assert frame.loc[1, "비율(%)"] == 35.0
 
 
+def test_table_from_frame() -> None:
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({"유형": ["a", "b"], "n": np.array([3, 4]), "pct": [12.5, np.nan]})
+    table = Table.from_frame(frame, "cap", notes=("note",))
+    assert table.columns == ("유형", "n", "pct") and table.notes == ("note",)
+    assert [c.value for c in table.rows[1]] == ["b", 4, None] and type(table.rows[0][1].value) is int
+
+
 # ---------- SVG sanitising ----------
 
 def test_svg_ids_prefixed_and_references_follow() -> None:

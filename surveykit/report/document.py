@@ -169,6 +169,19 @@ class Table:
         _set(self, "notes", tuple(str(n) for n in _tuple(self.notes, "Table.notes")))
         _set(self, "flags", tuple(_tuple(self.flags, "Table.flags")))
 
+    @classmethod
+    def from_frame(cls, frame: Any, caption: str, **options: Any) -> Table:
+        """A table from a DataFrame: its columns as the header, its rows as cells.
+
+        Missing values become empty cells; *options* are the other fields (notes, flags, ...).
+        """
+        import pandas as pd
+
+        rows = tuple(tuple(None if (not isinstance(v, str) and pd.isna(v)) else
+                           (v.item() if hasattr(v, "item") else v) for v in row)
+                     for row in frame.itertuples(index=False))
+        return cls(caption, tuple(str(c) for c in frame.columns), rows, **options)
+
     def resolve_flags(self, lang: str) -> dict[str, Flag]:
         """The flags this table uses, by key, in order of first use; unknown keys raise."""
         known = {**DEFAULT_FLAGS[lang], **{f.key: f for f in self.flags}}
