@@ -22,11 +22,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +34,13 @@ from markupsafe import Markup
 from surveykit.errors import ReportError
 from surveykit.report.document import Document, Table
 from surveykit.report.fonts import FAMILY, font_face_css, package_dir
+from surveykit.report.pdfguard import PackageFetcher, fallback_fonts, glyph_check
 from surveykit.report.svg import sanitize_svg
 from surveykit.report.text import UI, format_cell, kw
 from surveykit.results import jsonable
 
 __all__ = ["render_html", "write_html", "write_pdf", "write_json", "write_xlsx", "PackageFetcher"]
 
-LOG = logging.getLogger("surveykit.report")
 _FONT_SLOT = "/*@surveykit-font-face@*/"
 
 
@@ -140,115 +139,21 @@ def write_html(doc: Document, path: str | os.PathLike[str], *, embed_fonts: bool
     return _atomic_write(path, render_html(doc, embed_fonts=embed_fonts))
 
 
-def _fetcher_base():
-    from weasyprint.urls import URLFetcher
-
-    return URLFetcher
-
-
-class PackageFetcher:
-    """A WeasyPrint URL fetcher that serves only the package's ``fonts/`` and ``static/`` files.
-
-    Every request is recorded in ``requested``; refused ones also in ``refused`` and logged on
-    the ``surveykit.report`` logger. Build with :meth:`create` (WeasyPrint's base class is
-    imported lazily).
-    """
-
-    MIME = {".otf": "font/otf", ".ttf": "font/ttf", ".woff2": "font/woff2", ".css": "text/css",
-            ".svg": "image/svg+xml", ".png": "image/png"}
-
-    @classmethod
-    def create(cls, roots: Sequence[Path] | None = None):
-        base = _fetcher_base()
-        klass = type("SurveykitPackageFetcher", (cls, base), {})
-        fetcher = klass(timeout=1, allowed_protocols=("file",), allow_redirects=False)
-        fetcher.roots = tuple(p.resolve() for p in (roots or (package_dir() / "fonts",
-                                                              package_dir() / "static")))
-        fetcher.requested, fetcher.refused = [], []
-        return fetcher
-
-    def _allowed(self, url: str) -> Path | None:
-        from urllib.parse import unquote, urlsplit
-        from urllib.request import url2pathname
-
-        parts = urlsplit(url)
-        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            return None
-        path = Path(url2pathname(unquote(parts.path))).resolve()
-        ok = path.is_file() and any(root in path.parents for root in self.roots)
-        return path if ok else None
-
-    def fetch(self, url: str, headers: Mapping[str, str] | None = None):
-        from weasyprint.urls import URLFetcherResponse
-
-        self.requested.append(url)
-        path = self._allowed(url)
-        if path is None:
-            self.refused.append(url)
-            LOG.warning("refused to fetch %s: the PDF renderer loads only the package's own "
-                        "fonts and styles", url[:200])
-            raise ValueError(f"surveykit refuses to fetch {url[:200]!r}")
-        mime = self.MIME.get(path.suffix.lower(), "application/octet-stream")
-        return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers={"Content-Type": mime})
-
-
-class _GlyphCheck(logging.Handler):
-    """Collects WeasyPrint's missing-glyph warnings."""
-
-    PATTERN = re.compile(r"\.notdef|missing glyph|unsupported by fonts", re.IGNORECASE)
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.problems: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if self.PATTERN.search(message):
-            self.problems.append(message)
-
-
-@contextlib.contextmanager
-def _glyph_check() -> Iterator[_GlyphCheck]:
-    logger = logging.getLogger("weasyprint")
-    handler = _GlyphCheck()
-    old_level = logger.level
-    logger.addHandler(handler)
-    if logger.getEffectiveLevel() > logging.WARNING:
-        logger.setLevel(logging.WARNING)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
-
-
 def render_pdf(doc: Document, *, fetcher: Any = None) -> bytes:
     """Render *doc* to PDF bytes (A4) with WeasyPrint; see :func:`write_pdf`."""
     import weasyprint
 
     html = _render(doc).replace(_FONT_SLOT, font_face_css(embed=False), 1)
     fetcher = fetcher if fetcher is not None else PackageFetcher.create()
-    with _glyph_check() as check:
+    with glyph_check() as check:
         rendered = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
         pdf = rendered.write_pdf()
-    problems = sorted(set(check.problems)) + _fallback_fonts(rendered)
+    problems = sorted(set(check.problems)) + fallback_fonts(rendered, FAMILY)
     if problems:
         raise ReportError(f"PDF for {doc.title!r}: every character must exist in the bundled font "
                           f"({FAMILY}); got {'; '.join(problems[:5])}. Replace those characters or "
                           f"extend scripts/make_font_subset.py and rebuild the font subset.")
     return pdf
-
-
-def _fallback_fonts(rendered: Any) -> list[str]:
-    """Characters drawn with a system font instead of the bundled one (not portable)."""
-    found: dict[str, set[str]] = {}
-    for font in rendered.fonts.values():
-        if font.family != FAMILY:
-            chars = {c for text in font.to_unicode.values() for c in text if not c.isspace()}
-            if chars:
-                found.setdefault(font.family, set()).update(chars)
-    return [f"{''.join(sorted(chars))!r} ({', '.join(f'U+{ord(c):04X}' for c in sorted(chars)[:5])}) "
-            f"drawn with the system font {family!r}" for family, chars in sorted(found.items())]
 
 
 def write_pdf(doc: Document, path: str | os.PathLike[str], *, fetcher: Any = None) -> Path:

@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 
 from surveykit.report.document import (
-    Callout, Callouts, Cell, Chart, Document, Flag, KeyValue, PageBreak, Section, Table, Text,
+    Callout, Callouts, Cell, Document, Flag, KeyValue, PageBreak, Section, Table, Text,
 )
 
 __all__ = ["sample_document", "wilson"]
