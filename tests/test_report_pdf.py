@@ -130,6 +130,14 @@ def test_pdf_is_byte_identical_and_carries_metadata(tmp_path: Path) -> None:
     assert re.search(r"^Title:\s+제목$", info, re.M) and re.search(r"^Author:\s+기관$", info, re.M)
 
 
+def test_korean_lines_break_between_words_only(tmp_path: Path) -> None:
+    word = "사회안전망실태조사결과"  # Hangul allows a break between any two syllables
+    doc = Document("t", "", "ko", "2019", sections=(Section("s", "S", (Text(" ".join([word] * 40)),)),))
+    text = run("pdftotext", str(write_pdf(doc, tmp_path / "k.pdf")), "-")
+    tokens = [t for line in text.splitlines() if "안전" in line or "결과" in line for t in line.split()]
+    assert tokens == [word] * 40  # without the no-wrap spans WeasyPrint splits words across lines
+
+
 @pytest.mark.parametrize("url", [
     "file:///etc/passwd",
     "http://example.invalid/x.png",
