@@ -18,209 +18,39 @@ The pieces, in order:
 5. *Stability:* Rao-Wu bootstrap of PSUs within strata; refit; adjusted Rand index and Jaccard
    against the full-sample segments on the original rows.
 6. *Profiles:* design-based domain means (Taylor linearisation, as R ``svyby(..., svymean)``).
+
+Steps 1-2 live in ``_segments_encode``, 3 in ``_segments_fit``, 4 in ``_segments_silhouette``,
+5 in ``_segments_stability`` and 6 in ``_segments_profiles``; this module chooses k, runs the
+steps and builds the result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from surveykit.errors import DataError, format_rows
+from surveykit._segments_encode import _encode, _Encoded, _standardize
+from surveykit._segments_fit import _fit, _Fit
+from surveykit._segments_profiles import ALPHA, _profiles, _shares
+from surveykit._segments_silhouette import _silhouettes, weighted_silhouette  # noqa: F401
+from surveykit._segments_stability import Stability, _stability, rao_wu_multipliers  # noqa: F401
+from surveykit.errors import DataError
 from surveykit.results import Summary, frame_records, jsonable
 
 if TYPE_CHECKING:
-    from surveykit.design import ResolvedDesign
     from surveykit.survey import Survey
 
 __all__ = ["segments", "Segmentation", "Stability"]
 
-ALPHA = 0.05
 WEAK_SILHOUETTE = 0.25  # Kaufman & Rousseeuw (1990): below this, "no substantial structure"
 UNSTABLE_ARI = 0.6  # mean bootstrap ARI below this: segments change with the sample
 SILHOUETTE_MAX_ROWS = 5000  # above this many rows the silhouette uses a seeded random subsample
-_SILHOUETTE_CHUNK = 2048  # rows per block of the distance matrix (memory ~ chunk x n x 8 bytes)
-_SINGLE_THREAD_ROWS = 20_000  # below this, OpenMP start-up costs more than it saves (~10x on 2 cores)
-_CATEGORICAL_TYPES = ("single",)
-_NUMERIC_TYPES = ("numeric", "likert")
 
-
-# --- encoding ----------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Encoded:
-    """Feature matrix of the input variables (NaN where missing)."""
-
-    matrix: np.ndarray
-    variable: tuple[str, ...]  # source variable of each feature column
-    level: tuple[Any, ...]  # one-hot level of each column (None for numeric)
-    missing: dict[str, int]  # rows with a missing value, per variable
-
-
-def _is_categorical(svy: Survey, name: str, column: pd.Series, categorical: Sequence[str] | None) -> bool:
-    if categorical is not None:
-        return name in categorical
-    inst = svy.instrument
-    if inst is not None:
-        try:
-            qtype = inst.question(name).type
-        except (DataError, KeyError, AttributeError):
-            qtype = None
-        if qtype in _CATEGORICAL_TYPES:
-            return True
-        if qtype in _NUMERIC_TYPES:
-            return False
-    return not pd.api.types.is_numeric_dtype(column) or isinstance(column.dtype, pd.CategoricalDtype)
-
-
-def _observed(svy: Survey, name: str) -> pd.Series:
-    """The column with user-missing codes set to missing."""
-    col = svy.column(name)
-    codes = svy.missing_codes(name)
-    return col.mask(col.isin(codes)) if codes else col
-
-
-def _numeric(name: str, col: pd.Series) -> np.ndarray:
-    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    bad = np.isnan(values) & col.notna().to_numpy()
-    if bad.any():
-        example = col[bad].iloc[0]
-        raise DataError(
-            f"variable {name!r} must be numeric to be clustered as a number; got text such as {example!r} "
-            f"({format_rows((np.flatnonzero(bad) + 1).tolist())}). Pass categorical=[{name!r}] to one-hot "
-            "encode it, or recode it."
-        )
-    return values
-
-
-def _one_hot(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
-    levels = [int(v) if isinstance(v, float) and v.is_integer() else v for v in col.dropna().unique().tolist()]
-    levels = sorted(set(levels), key=lambda v: (str(type(v)), v))
-    values = col.to_numpy(dtype=object)
-    dummies = np.column_stack([(values == lev).astype(float) for lev in levels]) if levels else np.empty((len(col), 0))
-    dummies[col.isna().to_numpy()] = np.nan
-    return dummies, levels
-
-
-def _encode(svy: Survey, names: Sequence[str], categorical: Sequence[str] | None) -> _Encoded:
-    blocks, variable, level, missing = [], [], [], {}
-    for name in names:
-        col = _observed(svy, name)
-        missing[name] = int(col.isna().sum())
-        if _is_categorical(svy, name, col, categorical):
-            block, levels = _one_hot(col)
-        else:
-            block, levels = _numeric(name, col)[:, None], [None]
-        blocks.append(block)
-        variable += [name] * len(levels)
-        level += levels
-    return _Encoded(np.column_stack(blocks), tuple(variable), tuple(level), missing)
-
-
-def _standardize(x: np.ndarray, w: np.ndarray, enc: _Encoded, on: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted centring and scaling to unit total variance per input variable; (z, mean, scale).
-
-    A numeric variable is divided by its weighted standard deviation. The one-hot columns of a
-    categorical variable share one divisor, the square root of their summed weighted variances
-    (``sum_l p_l (1 - p_l)``), so a categorical variable weighs as much as a numeric one however
-    many levels it has, and rare levels are not blown up.
-    """
-    mean = w @ x / w.sum()
-    var = w @ (x - mean) ** 2 / w.sum()
-    block = np.sqrt(pd.Series(var).groupby(np.array(enc.variable)).transform("sum").to_numpy())
-    flat = block <= 1e-12 * np.maximum(np.abs(mean), 1.0)
-    if flat.any():
-        j = int(np.flatnonzero(flat)[0])
-        raise DataError(
-            f"variable {enc.variable[j]!r} must vary among the {x.shape[0]} rows being segmented; got a single "
-            "value in all of them. Drop it from variables."
-        )
-    if not on:
-        return x.copy(), np.zeros_like(mean), np.ones_like(block)
-    return (x - mean) / block, mean, block
-
-
-# --- fitting -----------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Fit:
-    labels: np.ndarray  # 0..k-1, 0 = largest weighted segment
-    centers: np.ndarray  # (k, p) in the standardised space
-    inertia: float
-
-
-def _relabel(labels: np.ndarray, centers: np.ndarray, w: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Order segments by descending weighted size (ties: first row of the segment)."""
-    size = np.bincount(labels, weights=w, minlength=k)
-    first = np.full(k, labels.size)
-    np.minimum.at(first, labels, np.arange(labels.size))
-    order = np.lexsort((first, -size))
-    new = np.empty(k, dtype=np.int64)
-    new[order] = np.arange(k)
-    return new[labels], centers[order]
-
-
-def _fit(z: np.ndarray, w: np.ndarray, k: int, seed: int, n_init: int) -> _Fit:
-    from sklearn.cluster import KMeans
-    from threadpoolctl import threadpool_limits
-
-    threads = 1 if z.shape[0] < _SINGLE_THREAD_ROWS else None
-    with threadpool_limits(limits=threads):
-        km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(z, sample_weight=w)
-    labels, centers = _relabel(km.labels_, km.cluster_centers_, w, k)
-    return _Fit(labels, centers, float(km.inertia_))
-
-
-def _nearest(z: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    d2 = (z * z).sum(1)[:, None] - 2.0 * z @ centers.T + (centers * centers).sum(1)[None, :]
-    return np.argmin(d2, axis=1)
-
-
-def weighted_silhouette(z: np.ndarray, labels: np.ndarray, w: np.ndarray) -> float:
-    """Survey-weighted mean silhouette width.
-
-    For row i in segment A: ``a_i = sum_{j in A, j != i} w_j d_ij / (W_A - w_i)``,
-    ``b_i = min_{B != A} sum_{j in B} w_j d_ij / W_B`` and ``s_i = (b_i - a_i) / max(a_i, b_i)``
-    (0 for a single-row segment); the result is ``sum w_i s_i / sum w_i``.
-
-    Notes
-    -----
-    With equal weights this is R ``mean(cluster::silhouette(labels, dist(z))[, "sil_width"])``
-    (Rousseeuw 1987). Distances are Euclidean, in blocks of rows.
-    """
-    return float(_silhouettes(z, [labels], w)[0])
-
-
-def _silhouettes(z: np.ndarray, labelings: Sequence[np.ndarray], w: np.ndarray) -> np.ndarray:
-    """Weighted mean silhouette of several labelings of the same rows; each distance block once."""
-    from scipy.spatial.distance import cdist
-
-    members = []
-    for labels in labelings:
-        member = np.zeros((labels.size, int(labels.max()) + 1))
-        member[np.arange(labels.size), labels] = w
-        members.append(member)
-    widths = np.empty((len(labelings), w.size))
-    for start in range(0, w.size, _SILHOUETTE_CHUNK):
-        rows = slice(start, start + _SILHOUETTE_CHUNK)
-        dist = cdist(z[rows], z)
-        for i, (labels, member) in enumerate(zip(labelings, members)):
-            widths[i, rows] = _silhouette_block(dist @ member, labels[rows], w[rows], member.sum(0))
-    return widths @ w / w.sum()
-
-
-def _silhouette_block(dsum: np.ndarray, own: np.ndarray, w: np.ndarray, size: np.ndarray) -> np.ndarray:
-    idx = np.arange(own.size)
-    rest = size[own] - w
-    a = dsum[idx, own] / np.where(rest > 0, rest, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        other = np.where(size[None, :] > 0, dsum / size[None, :], np.inf)
-    other[idx, own] = np.inf
-    b = other.min(1)
-    s = (b - a) / np.maximum(np.maximum(a, b), np.finfo(float).tiny)
-    return np.where(rest > 0, s, 0.0)
+Stability.__module__ = __name__  # defined in surveykit._segments_stability; public here
 
 
 def _criterion(z: np.ndarray, w: np.ndarray, ks: Sequence[int], seed: int, n_init: int) -> tuple[pd.DataFrame, dict]:
@@ -240,190 +70,6 @@ def _criterion(z: np.ndarray, w: np.ndarray, ks: Sequence[int], seed: int, n_ini
     return table, fits
 
 
-# --- stability ---------------------------------------------------------------------------------
-def rao_wu_multipliers(rd: ResolvedDesign, rng: np.random.Generator) -> np.ndarray:
-    """Weight multipliers of one Rao-Wu (n_h - 1) bootstrap replicate of the first-stage PSUs.
-
-    In each stratum with n_h >= 2 PSUs, n_h - 1 PSUs are drawn with replacement; a PSU drawn m
-    times gets multiplier ``m n_h / (n_h - 1)``. Strata with one PSU keep multiplier 1.
-
-    Notes
-    -----
-    R equivalent: one column of ``survey:::subbootweights`` (``as.svrepdesign(type="subbootstrap")``).
-    """
-    st = rd.stages[0]
-    n_h = np.bincount(st.psu_stratum)
-    order = np.argsort(st.psu_stratum, kind="stable")
-    start = np.concatenate([[0], np.cumsum(n_h)[:-1]])
-    draws = np.where(n_h > 1, n_h - 1, 0)
-    stratum = np.repeat(np.arange(n_h.size), draws)
-    picked = order[start[stratum] + rng.integers(0, n_h[stratum])]
-    count = np.bincount(picked, minlength=st.psu_stratum.size).astype(float)
-    n_psu = n_h[st.psu_stratum]
-    mult = np.where(n_psu > 1, count * n_psu / np.maximum(n_psu - 1, 1), 1.0)
-    return mult[st.psu]
-
-
-@dataclass(frozen=True, slots=True)
-class Stability:
-    """Bootstrap stability of a segmentation.
-
-    Attributes
-    ----------
-    reps : int
-        Bootstrap replicates refitted.
-    ari : tuple of float
-        Adjusted Rand index of each replicate against the full-sample segments, on the original
-        assigned rows (replicate segments by nearest replicate centre).
-    jaccard : pandas.DataFrame
-        Per segment: mean over replicates of the best Jaccard similarity with a replicate segment
-        (``segment, jaccard``). Hennig (2007) reads < 0.6 as unstable and > 0.85 as highly stable.
-    method : str
-    """
-
-    reps: int
-    ari: tuple[float, ...]
-    jaccard: pd.DataFrame
-    method: str = "Rao-Wu (n_h - 1) bootstrap of PSUs within strata; refit k-means; ARI and Jaccard"
-
-    @property
-    def mean_ari(self) -> float:
-        return float(np.mean(self.ari)) if self.ari else float("nan")
-
-    @property
-    def sd_ari(self) -> float:
-        return float(np.std(self.ari, ddof=1)) if len(self.ari) > 1 else float("nan")
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable(
-            {"reps": self.reps, "method": self.method, "mean_ari": self.mean_ari, "sd_ari": self.sd_ari,
-             "ari": self.ari, "jaccard": frame_records(self.jaccard)}
-        )
-
-
-def _best_jaccard(full: np.ndarray, rep: np.ndarray, k: int) -> np.ndarray:
-    table = np.zeros((k, k))
-    np.add.at(table, (full, rep), 1.0)
-    union = table.sum(1)[:, None] + table.sum(0)[None, :] - table
-    return (table / np.where(union > 0, union, 1.0)).max(1)
-
-
-def _stability(z: np.ndarray, w: np.ndarray, psu_rows: np.ndarray, rd: ResolvedDesign,
-               fit: _Fit, *, seed: int, n_init: int, reps: int) -> Stability:
-    from sklearn.metrics import adjusted_rand_score
-
-    k = fit.centers.shape[0]
-    rng = np.random.default_rng([seed, 20180])
-    ari, jac = [], []
-    pattern = np.unique(z, axis=0, return_inverse=True)[1].ravel()  # distinct-row id of each row
-    for rep_seed in rng.integers(0, 2**31 - 1, size=reps):
-        mult = rao_wu_multipliers(rd, rng)[psu_rows]
-        keep = mult > 0
-        if np.unique(pattern[keep]).size < k:
-            continue  # too few distinct rows drawn to fit k segments
-        refit = _fit(z[keep], w[keep] * mult[keep], k, int(rep_seed), n_init)
-        predicted = _nearest(z, refit.centers)
-        ari.append(float(adjusted_rand_score(fit.labels, predicted)))
-        jac.append(_best_jaccard(fit.labels, predicted, k))
-    mean_jac = np.mean(jac, axis=0) if jac else np.full(k, np.nan)
-    frame = pd.DataFrame({"segment": np.arange(1, k + 1), "jaccard": mean_jac})
-    return Stability(reps=len(ari), ari=tuple(ari), jaccard=frame)
-
-
-# --- profiles ----------------------------------------------------------------------------------
-def _domain_means(rd: ResolvedDesign, y: np.ndarray, seg: np.ndarray, k: int) -> dict[str, np.ndarray]:
-    """Domain means of y in segments 1..k with Taylor SEs (R ``svyby(~y, ~seg, des, svymean, na.rm=TRUE)``)."""
-    from surveykit._variance import design_vcov
-
-    ok = ~np.isnan(y)
-    inside = (seg[:, None] == np.arange(1, k + 1)[None, :]) & ok[:, None]
-    wd = rd.weights[:, None] * inside
-    total = wd.sum(0)
-    y0 = np.where(ok, y, 0.0)
-    est = (wd * y0[:, None]).sum(0) / np.where(total > 0, total, np.nan)
-    u = wd * (y0[:, None] - np.nan_to_num(est)[None, :]) / np.where(total > 0, total, 1.0)
-    se = np.sqrt(np.clip(np.diag(design_vcov(u, rd)), 0.0, None))
-    n = (inside & (rd.weights[:, None] > 0)).sum(0)
-    return {"estimate": est, "se": np.where(total > 0, se, np.nan), "n": n, "weighted_n": total}
-
-
-def _shares(rd: ResolvedDesign, seg: np.ndarray, k: int) -> pd.DataFrame:
-    """Weighted share of each segment among assigned rows, with Taylor SEs.
-
-    R equivalent: ``svymean(~factor(seg), subset(des, !is.na(seg)))``.
-    """
-    from surveykit._variance import design_vcov
-
-    member = (seg[:, None] == np.arange(1, k + 1)[None, :]).astype(float)
-    wa = rd.weights * (seg > 0)
-    total = wa.sum()
-    est = wa @ member / total
-    u = wa[:, None] * (member - est[None, :]) / total
-    se = np.sqrt(np.clip(np.diag(design_vcov(u, rd)), 0.0, None))
-    frame = pd.DataFrame(
-        {
-            "segment": np.arange(1, k + 1),
-            "estimate": est,
-            "se": se,
-            "n": ((member > 0) & (wa[:, None] > 0)).sum(0),
-            "weighted_n": wa @ member,
-        }
-    )
-    return _with_ci(frame)
-
-
-def _with_ci(frame: pd.DataFrame) -> pd.DataFrame:
-    z = NormalDist().inv_cdf(1 - ALPHA / 2)
-    frame["ci_low"] = frame["estimate"] - z * frame["se"]
-    frame["ci_high"] = frame["estimate"] + z * frame["se"]
-    frame["cv"] = frame["se"] / frame["estimate"].abs()
-    return frame
-
-
-def _level_label(svy: Survey, name: str, level: Any, lang: str) -> str | None:
-    if level is None:
-        return None
-    inst = svy.instrument
-    if inst is not None:
-        try:
-            return str(inst.label(name, level, lang))
-        except (DataError, KeyError, ValueError, TypeError):
-            pass
-    return str(level)
-
-
-def _variable_rows(svy: Survey, name: str, seg: np.ndarray, k: int, cat: bool, lang: str) -> list[pd.DataFrame]:
-    col = _observed(svy, name)
-    if cat:
-        dummies, levels = _one_hot(col)
-        columns = [(dummies[:, j], lev) for j, lev in enumerate(levels)]
-    else:
-        columns = [(_numeric(name, col), None)]
-    out = []
-    for y, lev in columns:
-        part = pd.DataFrame(_domain_means(svy.resolved, y, seg, k))
-        part.insert(0, "segment", np.arange(1, k + 1))
-        part.insert(1, "variable", name)
-        part.insert(2, "level", lev)
-        part.insert(3, "label", _level_label(svy, name, lev, lang))
-        out.append(part)
-    return out
-
-
-def _profiles(svy: Survey, seg: np.ndarray, k: int, names: Sequence[str],
-              categorical: Sequence[str] | None, lang: str = "ko") -> pd.DataFrame:
-    """Design-based mean (SE) of each variable per segment; one-hot levels as proportions."""
-    parts = []
-    for name in names:
-        cat = _is_categorical(svy, name, svy.column(name), categorical)
-        parts += _variable_rows(svy, name, seg, k, cat, lang)
-    frame = pd.concat(parts, ignore_index=True).sort_values(["segment"], kind="stable", ignore_index=True)
-    return _with_ci(frame)[
-        ["segment", "variable", "level", "label", "estimate", "se", "ci_low", "ci_high", "cv", "n", "weighted_n"]
-    ]
-
-
-# --- result ------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Segmentation:
     """Result of :func:`segments`.
@@ -541,7 +187,6 @@ class Segmentation:
                 for v, lev in zip(self.profiles["variable"], self.profiles["level"])]
 
 
-# --- entry point -------------------------------------------------------------------------------
 def _names(value: str | Sequence[str], what: str, *, allow_empty: bool = False) -> tuple[str, ...]:
     names = (value,) if isinstance(value, str) else tuple(value)
     if not names and not allow_empty:
