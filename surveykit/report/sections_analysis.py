@@ -80,7 +80,7 @@ def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
     if rule:
         asked = _rule_text(prep, rule, ctx.lang)
         note += (f" 응답 대상: {asked}." if ctx.lang == "ko" else f" Asked only if: {asked}.")
-    table = Table(f"{title}", columns, tuple(rows), notes=(note,),
+    table = Table(title, columns, tuple(rows), notes=(note,),
                   col_align=("left", "right", "right", "right", "right"))
     ctx.sheet(f"{prep.name} {var}", frame)
     blocks: list = [table]
@@ -144,7 +144,9 @@ def multiple_response(ctx: Ctx, spec: SectionSpec) -> Section:
     res = prep.survey.multiple_response(spec.options["set"], lang=ctx.lang)
     frame = res.to_frame()
     rows, bars = [], []
-    base = float(res.base) if not isinstance(res.base, str) else float(frame["weighted_n"].max())
+    columns = list(prep.instrument.mr_sets().get(spec.options["set"], frame["item"]))
+    answered = prep.survey.data[columns].notna().all(axis=1).to_numpy() & (prep.survey.weights > 0)
+    base = float(answered.sum())
     for r in frame.itertuples(index=False):
         flag = _flag(ctx, r.n, r.estimate, r.se, base)
         rows.append((r.label, int(r.n), _pct_cell(ctx, r.estimate, flag), pct(r.ci_low), pct(r.ci_high), pct(r.responses)))
@@ -155,8 +157,13 @@ def multiple_response(ctx: Ctx, spec: SectionSpec) -> Section:
     cases = "응답자 대비 %" if ctx.lang == "ko" else "% of cases"
     resp = "응답 대비 %" if ctx.lang == "ko" else "% of responses"
     title = prep.text(spec.options["set"], ctx.lang)
-    table = Table(f"{title}", (ctx.ui("level"), ctx.ui("n"), cases, "CI low", "CI high", resp),
-                  tuple(rows), col_align=("left", "right", "right", "right", "right", "right"))
+    _svy, rule = _asked(prep, spec.options["set"])
+    note = (f"기준: 문항 응답자 {int(base)}명" if ctx.lang == "ko" else f"Base: {int(base)} respondents who answered")
+    if rule:
+        asked = _rule_text(prep, rule, ctx.lang)
+        note += (f" (응답 대상: {asked})" if ctx.lang == "ko" else f" (asked only if: {asked})")
+    table = Table(title, (ctx.ui("level"), ctx.ui("n"), cases, "CI low", "CI high", resp),
+                  tuple(rows), notes=(note + ".",), col_align=("left", "right", "right", "right", "right", "right"))
     ctx.sheet(f"{prep.name} {spec.options['set']}", frame)
     blocks: list = [table]
     if bars:
@@ -211,7 +218,7 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
         if fit.recommendation:
             notes.append(fit.recommendation)
     notes += list(fit.notices)
-    table = Table(f"{ctx.title(spec)}", (ctx.ui("term"), ctx.ui("or"), "CI low", "CI high", ctx.ui("p")),
+    table = Table(ctx.title(spec), (ctx.ui("term"), ctx.ui("or"), "CI low", "CI high", ctx.ui("p")),
                   tuple(rows), notes=tuple(notes), col_align=("left", "right", "right", "right", "right"))
     ctx.sheet(f"{prep.name} {spec.id}", fit.to_frame())
     chart = charts.forest(labels, forest["or"], forest["ci_low"], forest["ci_high"],
