@@ -305,3 +305,47 @@ def test_write_xlsx_sheet_names(tmp_path: Path) -> None:
     assert wb[names[0]]["A1"].font.bold and wb[names[0]].freeze_panes == "A2"
     with pytest.raises(ReportError, match=r"at least one table"):
         write_xlsx([], tmp_path / "empty.xlsx")
+
+
+# ---------- bundled font ----------
+
+BRIEF_SYMBOLS = "·‘’“”–—%~×≥≤±−→★☆①「」『』。、〈〉《》【】₩℃"
+
+
+def test_bundled_font_covers_korean_and_symbols() -> None:
+    from fontTools.ttLib import TTFont
+
+    from surveykit.report.fonts import FAMILY, font_files
+
+    for weight, path in font_files().items():
+        with TTFont(str(path), lazy=True) as font:
+            cmap = font.getBestCmap()
+            family, cff, weight_class = font["name"].getDebugName(1), "CFF " in font, font["OS/2"].usWeightClass
+        wanted = [*range(0xAC00, 0xD7A4), *range(0x3131, 0x318F), *range(0x20, 0x7F), *map(ord, BRIEF_SYMBOLS)]
+        missing = [f"U+{cp:04X}" for cp in wanted if cp not in cmap]
+        assert missing == [], (path.name, missing[:10])
+        assert family == FAMILY and cff and weight_class == weight  # OTF outlines, renamed family
+        assert 1e6 < path.stat().st_size < 3e6
+    licence = (font_files()[400].parent / "OFL.txt").read_text(encoding="utf-8")
+    assert "SIL OPEN FONT LICENSE Version 1.1" in licence and "Adobe" in licence
+
+
+def test_matplotlib_finds_the_bundled_font() -> None:
+    from matplotlib import font_manager
+
+    from surveykit.report.fonts import FAMILY, font_files, register_matplotlib
+
+    assert register_matplotlib() == FAMILY
+    found = font_manager.findfont(font_manager.FontProperties(family=FAMILY), fallback_to_default=False)
+    assert Path(found).resolve() == font_files()[400].resolve()
+
+
+def test_font_subset_script_ranges_include_the_brief_symbols() -> None:
+    import importlib.util
+
+    script = Path(__file__).parent.parent / "scripts" / "make_font_subset.py"
+    spec = importlib.util.spec_from_file_location("make_font_subset", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    points = set(module.codepoints())
+    assert {ord(c) for c in BRIEF_SYMBOLS} <= points and {0xAC00, 0xD7A3, 0x3131, 0x1100} <= points

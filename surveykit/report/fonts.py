@@ -46,16 +46,16 @@ def _subset_b64(path: Path, text: str) -> str:
     from fontTools import subset as ftsubset
     from fontTools.ttLib import TTFont
 
-    font = TTFont(str(path), recalcTimestamp=False)
     options = ftsubset.Options()
     options.layout_features = ["ccmp", "ljmo", "vjmo", "tjmo", "kern", "liga", "locl"]
     options.name_IDs = ["*"]
     options.notdef_outline = True
     sub = ftsubset.Subsetter(options=options)
     sub.populate(text="".join(map(chr, range(0x20, 0x7F))) + text)
-    sub.subset(font)
     buf = io.BytesIO()
-    font.save(buf)
+    with TTFont(str(path), recalcTimestamp=False) as font:
+        sub.subset(font)
+        font.save(buf)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
