@@ -11,7 +11,7 @@ import pandas as pd
 from surveykit.errors import ModelError
 from surveykit.models._formula import ModelFrame
 
-__all__ = ["ModelDesign", "model_design", "sandwich"]
+__all__ = ["ModelDesign", "model_design", "sandwich", "design_scores_vcov"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -85,10 +85,22 @@ def _check_rank(X: np.ndarray, mf: ModelFrame) -> None:
 
 
 def sandwich(fit: Any, md: ModelDesign) -> np.ndarray:
-    """``A^-1 B A^-1``: B is the design variance of the score rows (R ``svy.varcoef``)."""
+    """``A^-1 B A^-1``: B is the design variance of the score rows (R ``svy.varcoef``).
+
+    R forms the influence rows ``scores @ A^-1`` and takes their design variance; the design
+    variance is a quadratic form in the rows (calibration residuals are linear in them too),
+    so ``V(scores @ M) = M' V(scores) M`` and we skip the n x p product.
+    """
+    inv = np.linalg.pinv(fit.info)  # pinv: a diverged (separated) ML fit has a singular A
+    return inv.T @ design_scores_vcov(fit.scores, md) @ inv
+
+
+def design_scores_vcov(scores: np.ndarray, md: ModelDesign) -> np.ndarray:
+    """Design variance (``svyrecvar``) of the complete-case score rows, zero on other rows."""
     from surveykit._variance import design_vcov
 
-    inv = np.linalg.pinv(fit.info)  # pinv: a diverged (separated) ML fit has a singular A
-    infl = np.zeros((md.keep.size, inv.shape[0]))
-    infl[md.keep] = fit.scores @ inv
-    return design_vcov(infl, md.rd)
+    if md.keep.all():
+        return design_vcov(scores, md.rd)
+    full = np.zeros((md.keep.size, scores.shape[1]), order="F")
+    full[md.keep] = scores
+    return design_vcov(full, md.rd)

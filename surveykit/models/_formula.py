@@ -84,21 +84,19 @@ def model_frame(formula: str, data: pd.DataFrame) -> ModelFrame:
     used = [*_variables(formula, data, "lhs"), *_variables(formula, data, "rhs")]
     frame = data[list(dict.fromkeys(used))].reset_index(drop=True)
     try:
-        y, X = _fast_numeric(formula, frame) or patsy.dmatrices(
-            formula, frame, return_type="dataframe", eval_env=1)
+        y, X, rows, info = _fast_numeric(formula, frame) or _patsy_matrices(formula, frame)
     except (patsy.PatsyError, NameError) as err:
         _check_names(formula, data, err)
     keep = np.zeros(len(frame), dtype=bool)
-    keep[X.index.to_numpy()] = True
+    keep[rows] = True
     y_raw = y.iloc[:, -1]  # numeric: the column; two levels: the second is the event (as R)
-    info = X.design_info
     return ModelFrame(
         formula=formula,
         response=formula.split("~")[0].strip(),
         y_raw=y_raw,
         y_frame=y,
-        X=np.ascontiguousarray(X.to_numpy(dtype=float)),
-        columns=tuple(X.columns),
+        X=X,
+        columns=tuple(info.column_names),
         term_names=tuple(info.term_names),
         term_slices=tuple(info.term_name_slices.values()),
         keep=keep,
@@ -108,15 +106,18 @@ def model_frame(formula: str, data: pd.DataFrame) -> ModelFrame:
     )
 
 
-class _Matrix(pd.DataFrame):
-    """A DataFrame carrying patsy's ``design_info`` (what ``dmatrices`` returns)."""
+def _patsy_matrices(formula: str, frame: pd.DataFrame):
+    """patsy's ``dmatrices``: response frame, column-major X, complete rows, design info."""
+    import patsy
 
-    _metadata = ["design_info"]
+    y, X = patsy.dmatrices(formula, frame, return_type="dataframe", eval_env=2)
+    return y, np.asfortranarray(X.to_numpy(dtype=float)), X.index.to_numpy(), X.design_info
 
 
 def _fast_numeric(formula: str, frame: pd.DataFrame):
-    """``y ~ a + b`` with bare numeric columns only: build the matrices without patsy's per-factor
-    evaluation (patsy still supplies ``design_info``, from a few complete rows). None otherwise."""
+    """``y ~ a + b`` with bare numeric columns only: the matrices without patsy's per-factor
+    evaluation, X column-major (patsy still supplies ``design_info``, from a few complete rows).
+    Same values as ``dmatrices``; None when the formula needs patsy."""
     import patsy
 
     desc = patsy.ModelDesc.from_formula(formula)
@@ -127,18 +128,21 @@ def _fast_numeric(formula: str, frame: pd.DataFrame):
              and not pd.api.types.is_bool_dtype(frame[c]) for c in codes)
     if not ok:
         return None
-    values = frame[codes].to_numpy(dtype=float)
-    rows = np.flatnonzero(~np.isnan(values).any(axis=1))
+    values = {c: frame[c].to_numpy(dtype=float) for c in dict.fromkeys(codes)}
+    missing = np.zeros(len(frame), dtype=bool)
+    for v in values.values():
+        missing |= np.isnan(v)
+    rows = np.flatnonzero(~missing)
     if rows.size == 0:
         return None
     y_head, X_head = patsy.dmatrices(formula, frame.iloc[rows[:20]], return_type="dataframe")
-    pos = {c: i for i, c in enumerate(codes)}
-    cols = [np.ones(rows.size) if c == "Intercept" else values[rows, pos[c]]
-            for c in X_head.columns]
-    X = _Matrix(np.column_stack(cols), index=rows, columns=X_head.columns)
-    X.design_info = X_head.design_info
-    y = pd.DataFrame({y_head.columns[0]: values[rows, pos[codes[0]]]}, index=rows)
-    return y, X
+    complete = rows.size == len(frame)
+    X = np.empty((rows.size, X_head.shape[1]), order="F")
+    for j, c in enumerate(X_head.columns):
+        X[:, j] = 1.0 if c == "Intercept" else (values[c] if complete else values[c][rows])
+    yv = values[codes[0]] if complete else values[codes[0]][rows]
+    y = pd.DataFrame({y_head.columns[0]: yv}, index=rows)
+    return y, X, rows, X_head.design_info
 
 
 def binary_response(mf: ModelFrame) -> np.ndarray:
