@@ -16,6 +16,8 @@ from surveykit.report.plan import SectionSpec
 
 __all__ = ["overview", "key_figures", "reproduction", "quality", "methods"]
 
+_POPULATION_EN = ("Third-sector organisations and workers: social economy enterprises, social ventures, "
+                  "non-profits, intermediary support organisations and platform workers")
 _SURVEY_KEY = {"organisation_2018": "organisation", "worker_2018": "worker"}
 
 
@@ -38,7 +40,7 @@ def overview(ctx: Ctx, spec: SectionSpec) -> Section:
     ko = ctx.lang == "ko"
     pairs.append(("조사명" if ko else "Survey", figures["survey"]["name_ko" if ko else "name_en"]))
     pairs.append(("조사 기간" if ko else "Fieldwork", figures["survey"]["fieldwork"]))
-    pairs.append(("조사 대상" if ko else "Population", figures["survey"]["population_ko"]))
+    pairs.append(("조사 대상" if ko else "Population", figures["survey"]["population_ko"] if ko else _POPULATION_EN))
     for name, prep in ctx.surveys.items():
         label = ctx.text(prep.spec.label, name)
         pairs.append((f"{label}: {'유효 응답' if ko else 'valid responses'}", f"{prep.survey.n:,}"))
