@@ -258,3 +258,11 @@ def test_aliased_columns_are_a_model_error():
 def test_bad_arguments(kw, msg):
     with pytest.raises(ModelError, match=msg):
         logistic(random_survey(), "y ~ x", **kw)
+
+
+def test_lazy_auc_is_cached_and_serialised():
+    res = logistic(random_survey(), "y ~ x + z")
+    first = res.auc
+    assert 0.5 < first < 1.0 and res.auc is first  # computed once, then served from the cache
+    assert res.to_dict()["auc"] == first
+    assert f"{first:.4f}" in str(res.summary())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -40,15 +40,25 @@ class LogisticResult(ModelBase):
         McFadden's pseudo-R² of the weighted log-likelihoods, ``1 - l(b) / l(intercept only)``
         (``1 - deviance/null.deviance`` of the svyglm fit).
     auc : float
-        Weighted area under the ROC curve of the fitted probabilities (ties count 1/2).
+        Weighted area under the ROC curve of the fitted probabilities (ties count 1/2);
+        computed on first access (a sort of the n fitted values) and cached.
     separation : bool
         (Quasi-)complete separation was detected (linear-programming check).
     """
 
     family: str = "quasibinomial"
     pseudo_r2: float = float("nan")
-    auc: float = float("nan")
     separation: bool = False
+    _y: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _p: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _cache: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def auc(self) -> float:
+        """Weighted AUC of the fitted probabilities (see ``weighted_auc``), cached."""
+        if "auc" not in self._cache:
+            self._cache["auc"] = weighted_auc(self._y, self._p, self._w)
+        return self._cache["auc"]
 
     def predict(self, new_data: pd.DataFrame | None = None,
                 type: Literal["response", "link"] = "response") -> pd.DataFrame:
@@ -191,14 +201,18 @@ def logistic(svy: Any, formula: str, *, family: str = "quasibinomial",
         coef=coef_frame(mf.columns, fit.beta, vcov, df, alpha), params=fit.beta, vcov=vcov,
         df_resid=float(df), alpha=alpha, converged=fit.converged, iterations=fit.iterations,
         notices=tuple(notices), _mf=mf, _w=md.w, family=family, separation=separated,
-        pseudo_r2=_mcfadden(mf.X, y, md.w, fit.beta), auc=weighted_auc(y, fit.p, md.w),
+        pseudo_r2=_mcfadden(fit, mf.X, y, md.w), _y=y, _p=fit.p,
         **md.facts(),
     )
 
 
-def _mcfadden(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray) -> float:
-    ybar = np.sum(w * y) / np.sum(w)
+def _mcfadden(fit: Fit, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """``1 - l(b) / l(intercept only)``; the null log-likelihood in closed form from the
+    weighted event total, ``l(b)`` from the fit (recomputed for a penalised fit)."""
+    total, events = float(w.sum()), float(w @ y)
+    ybar = events / total
     if ybar in (0.0, 1.0):
         return float("nan")
-    ll0 = float(np.sum(w * (y * np.log(ybar) + (1 - y) * np.log1p(-ybar))))
-    return 1.0 - log_lik(beta, X, y, w) / ll0
+    ll0 = events * np.log(ybar) + (total - events) * np.log1p(-ybar)
+    ll = fit.loglik if np.isfinite(fit.loglik) else log_lik(fit.beta, X, y, w)
+    return float(1.0 - ll / ll0)
