@@ -42,34 +42,59 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = MA
     """Maximise the weighted log-likelihood by Newton-Raphson with step halving.
 
     Weights are rescaled to mean 1 (as ``svyglm(rescale=TRUE)``); estimates do not depend on it.
-    Each iteration costs one blocked pass for ``A = X'HX`` and the score, one ``X @ step`` and
-    one ``eta``/``p``/log-likelihood evaluation per trial step (full-length passes are what
-    costs at 1e6 rows; X is best column-major, as ``model_frame`` builds it).
+    Each trial point costs one blocked pass over the rows (``_Pass``: eta, p, log-likelihood,
+    score and information together), so an accepted step already carries what the next
+    Newton step needs; the last pass gives the information of the returned fit.
     """
-    ws = w / w.mean()
+    scale = w.mean()
+    ws = w / scale
     beta = np.zeros(X.shape[1])
-    eta = np.zeros(X.shape[0])
-    p, ll = _state(eta, y, ws)
+    cur = _Pass(X, y, ws, beta)
     converged, it = False, 0
     for it in range(1, max_iter + 1):
-        info = weighted_gram(X, ws * p * (1.0 - p))
-        step = np.linalg.lstsq(info, (ws * (y - p)) @ X, rcond=None)[0]
-        dstep = X @ step
+        step = np.linalg.lstsq(cur.info, cur.score, rcond=None)[0]
         factor = 1.0
         for _ in range(30):  # step halving until the log-likelihood does not decrease
-            cand = eta + factor * dstep
-            p_new, ll_new = _state(cand, y, ws)
-            if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll):
+            cand = _Pass(X, y, ws, beta + factor * step)
+            if np.isfinite(cand.ll) and cand.ll >= cur.ll - 1e-12 * abs(cur.ll):
                 break
             factor /= 2.0
         else:
             break
-        beta, eta, p = beta + factor * step, cand, p_new
-        change, ll = abs(ll_new - ll) / (abs(ll_new) + 0.1), ll_new
+        beta, change, cur = beta + factor * step, abs(cand.ll - cur.ll) / (abs(cand.ll) + 0.1), cand
         if change < TOL and np.max(np.abs(factor * step)) < 1e-7 * (1 + np.max(np.abs(beta))):
             converged = True
             break
-    return _finish(X, y, w, beta, it, converged, eta, p, ll * w.mean())
+    scores = X * (w * (y - cur.p))[:, None]
+    return Fit(beta=beta, info=cur.info * scale, scores=scores, p=cur.p, iterations=it,
+               converged=converged, eta=cur.eta, loglik=cur.ll * scale)
+
+
+class _Pass:
+    """One blocked pass at *beta*: ``eta``, ``p``, the log-likelihood, the score ``X'(w(y-p))``
+    and the information ``X' diag(w p (1-p)) X``, each block used while it is in cache."""
+
+    __slots__ = ("eta", "p", "ll", "score", "info")
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray) -> None:
+        n, k = X.shape
+        self.eta, self.p = np.empty(n), np.empty(n)
+        self.score, self.info, self.ll = np.zeros(k), np.zeros((k, k)), 0.0
+        for s in range(0, n, BLOCK):
+            Xb, yb, wb = X[s:s + BLOCK], y[s:s + BLOCK], w[s:s + BLOCK]
+            eta = np.dot(Xb, beta, out=self.eta[s:s + BLOCK])
+            p = self.p[s:s + BLOCK]
+            p[:] = expit(eta)
+            self.ll += _block_ll(eta, p, yb, wb)
+            self.score += (wb * (yb - p)) @ Xb
+            self.info += (Xb * (wb * p * (1.0 - p))[:, None]).T @ Xb
+
+
+def _block_ll(eta: np.ndarray, p: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """``sum w (y eta + log(1 - p))``; the exact form where p rounds to 1 (eta > ~37)."""
+    with np.errstate(divide="ignore"):
+        ll = float(w @ (y * eta + np.log1p(-p)))
+    return ll if np.isfinite(ll) else log_lik_eta(eta, y, w)
 
 
 def weighted_gram(X: np.ndarray, c: np.ndarray, Z: np.ndarray | None = None) -> np.ndarray:
@@ -83,16 +108,6 @@ def weighted_gram(X: np.ndarray, c: np.ndarray, Z: np.ndarray | None = None) -> 
     for s in range(0, X.shape[0], BLOCK):
         out += (X[s:s + BLOCK] * c[s:s + BLOCK, None]).T @ Z[s:s + BLOCK]
     return out
-
-
-def _state(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, float]:
-    """Fitted probabilities and the weighted log-likelihood ``sum w (y eta + log(1 - p))``."""
-    p = expit(eta)
-    with np.errstate(divide="ignore"):
-        ll = float(w @ (y * eta + np.log1p(-p)))
-    if not np.isfinite(ll):  # p rounds to 1 for eta > ~37: use the exact form
-        ll = log_lik_eta(eta, y, w)
-    return p, ll
 
 
 def log_lik_eta(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
@@ -109,14 +124,6 @@ def _halve(beta, step, objective, current, max_halvings: int = 30):
             return cand, val
         factor /= 2.0
     return beta, current
-
-
-def _finish(X, y, w, beta, it, converged, eta, p, loglik) -> Fit:
-    """The fit at *beta*, reusing the last iteration's ``eta`` and ``p`` (no extra pass)."""
-    info = weighted_gram(X, w * p * (1.0 - p))
-    scores = X * (w * (y - p))[:, None]
-    return Fit(beta=beta, info=info, scores=scores, p=p, iterations=it, converged=converged,
-               eta=eta, loglik=loglik)
 
 
 def looks_separated(fit: Fit, X: np.ndarray, w: np.ndarray) -> bool:
