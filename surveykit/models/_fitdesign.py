@@ -16,32 +16,39 @@ __all__ = ["ModelDesign", "model_design", "sandwich", "design_scores_vcov"]
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ModelDesign:
-    """Weights of the complete cases (``w``) and the design with weight 0 on the other rows."""
+    """Weights of the complete cases (``w``) and the design with weight 0 on the other rows.
+
+    ``n_psu`` and ``n_strata`` count the first-stage PSUs and strata among rows with weight
+    != 0, as R ``degf()`` does for the complete-case design.
+    """
 
     w: np.ndarray
     rd: Any  # ResolvedDesign with zero weights outside the complete cases
     keep: np.ndarray
     data: pd.DataFrame
     description: str
-
-    def _counts(self) -> tuple[int, int]:
-        """First-stage PSUs and strata among rows with weight != 0 (as R ``degf()``)."""
-        st = self.rd.stages[0]
-        present = np.bincount(st.psu[self.rd.weights != 0], minlength=st.psu_stratum.size) > 0
-        strata = np.bincount(st.psu_stratum[present], minlength=st.n_h.size) > 0
-        return int(present.sum()), int(strata.sum())
+    n_psu: int
+    n_strata: int
 
     @property
     def degf(self) -> int:
         """R ``degf()`` of the complete-case design (PSUs minus strata with weight > 0)."""
-        n_psu, n_strata = self._counts()
-        return n_psu - n_strata
+        return self.n_psu - self.n_strata
 
     def facts(self) -> dict[str, Any]:
-        n_psu, n_strata = self._counts()
         return {"n": int(np.count_nonzero(self.w > 0)), "weighted_n": float(self.w.sum()),
-                "n_strata": n_strata, "n_psu": n_psu, "design": self.description,
+                "n_strata": self.n_strata, "n_psu": self.n_psu, "design": self.description,
                 "_data": self.data}
+
+
+def _counts(rd: Any, w_all: np.ndarray) -> tuple[int, int]:
+    """First-stage PSUs and strata among rows with weight != 0."""
+    st = rd.stages[0]
+    nonzero = w_all != 0
+    psu = st.psu if nonzero.all() else st.psu[nonzero]
+    present = np.bincount(psu, minlength=st.psu_stratum.size) > 0
+    strata = np.bincount(st.psu_stratum[present], minlength=st.n_h.size) > 0
+    return int(present.sum()), int(strata.sum())
 
 
 def model_design(svy: Any, mf: ModelFrame) -> ModelDesign:
@@ -53,25 +60,34 @@ def model_design(svy: Any, mf: ModelFrame) -> ModelDesign:
         No complete row with positive weight, or model columns that are linearly dependent.
     """
     rd = svy.resolved
-    w_all = np.where(mf.keep, rd.weights, 0.0)
-    w = w_all[mf.keep]
-    X = mf.X
-    if not np.any(w > 0):
+    complete = bool(mf.keep.all())
+    w_all = rd.weights if complete else np.where(mf.keep, rd.weights, 0.0)
+    w = w_all if complete else w_all[mf.keep]
+    positive = w > 0
+    if not positive.any():
         raise ModelError(f"model {mf.formula!r} needs complete rows with positive weight; got none. "
                          "Check the variables for missing values and the domain.")
-    _check_rank(X[w > 0], mf)
+    _check_rank(mf.X, positive, mf)
     cols = list(dict.fromkeys([*mf.variables, *mf.response_variables]))
-    data = svy.data[cols].reset_index(drop=True).loc[mf.keep].reset_index(drop=True)
+    data = svy.data[cols].reset_index(drop=True)
+    data = data if complete else data.loc[mf.keep].reset_index(drop=True)
     design = getattr(svy, "design", None)
     desc = design.describe() if hasattr(design, "describe") else "each row a PSU, weight 1"
-    return ModelDesign(w=w, rd=rd.with_weights(w_all), keep=mf.keep, data=data, description=desc)
+    n_psu, n_strata = _counts(rd, w_all)
+    return ModelDesign(w=w, rd=rd if complete else rd.with_weights(w_all), keep=mf.keep, data=data,
+                       description=desc, n_psu=n_psu, n_strata=n_strata)
 
 
-def _check_rank(X: np.ndarray, mf: ModelFrame) -> None:
-    scale = np.sqrt(np.einsum("ij,ij->j", X, X))
-    gram = (X.T @ X) / np.outer(scale, scale) if np.all(scale > 0) else None
-    if gram is not None and np.linalg.eigvalsh(gram).min() > 1e-10:  # full rank: cheap p x p check
+def _check_rank(X: np.ndarray, positive: np.ndarray, mf: ModelFrame) -> None:
+    """Full column rank over the rows with positive weight: a p x p check of the scaled Gram
+    matrix (one blocked pass); the SVD/QR of those rows only when that check fails."""
+    from surveykit.models._glm import weighted_gram
+
+    gram = weighted_gram(X, positive.astype(float))
+    scale = np.sqrt(np.diag(gram))
+    if np.all(scale > 0) and np.linalg.eigvalsh(gram / np.outer(scale, scale)).min() > 1e-10:
         return
+    X = X[positive]
     rank = np.linalg.matrix_rank(X)
     if rank == X.shape[1]:
         return
