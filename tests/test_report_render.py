@@ -207,6 +207,14 @@ def test_svg_ids_prefixed_and_references_follow() -> None:
     assert not re.search(r'id="(?!fig7-)', out)
 
 
+def test_svg_styles_become_presentation_attributes() -> None:
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg"><rect fill="red" style="fill: blue; stroke: #000; '
+           'stroke-width: 0.8; clip-path: url(#c); paint-order: stroke"/></svg>')
+    out = sanitize_svg(svg, "p-")
+    assert 'fill="red"' in out and 'stroke="#000"' in out and 'stroke-width="0.8"' in out
+    assert 'clip-path="url(#p-c)"' in out and 'style="fill: blue; paint-order: stroke"' in out
+
+
 @pytest.mark.parametrize("evil, message", [
     ('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', r"<script> is not allowed"),
     ('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', r"'onload'.*not allowed"),

@@ -20,7 +20,7 @@ import numpy as np
 
 from surveykit.errors import ReportError
 from surveykit.report.document import Chart
-from surveykit.report.fonts import FONT_STACK, register_matplotlib
+from surveykit.report.fonts import FAMILY, FONT_STACK, register_matplotlib
 
 __all__ = ["PALETTE", "bar_ci", "grouped_bars", "forest", "heatmap"]
 
@@ -58,7 +58,20 @@ def _draw(width: float, height: float, paint: Callable[[object, object], None]) 
                         transparent=True)
         finally:
             plt.close(fig)
-    return buf.getvalue().replace(f"font-family: '{register_matplotlib()}'", f"font-family: {FONT_STACK}")
+    return _tidy(buf.getvalue())
+
+
+_MPL_STYLE = '<style type="text/css">*{stroke-linejoin: round; stroke-linecap: butt}</style>'
+
+
+def _tidy(svg: str) -> str:
+    """Font fallbacks for browsers; matplotlib's ``*{...}`` stroke rule as inherited attributes
+    (a CSS rule would override the presentation attributes the sanitiser writes)."""
+    svg = svg.replace(f"font-family: '{FAMILY}'", f"font-family: {FONT_STACK}")
+    if _MPL_STYLE in svg:
+        svg = svg.replace(_MPL_STYLE, "", 1).replace(
+            "<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
+    return svg
 
 
 def _fmt(decimals: int, suffix: str = "") -> Callable[[float, int], str]:

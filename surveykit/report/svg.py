@@ -28,7 +28,7 @@ _ATTRS = frozenset({
     "id", "class", "style", "d", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "rx", "ry",
     "width", "height", "viewBox", "transform", "points", "fill", "stroke", "stroke-width",
     "clip-path", "clip-rule", "fill-rule", "opacity", "fill-opacity", "stroke-opacity",
-    "stroke-linecap", "stroke-linejoin", "stroke-dasharray", "stroke-miterlimit", "font-size",
+    "stroke-linecap", "stroke-linejoin", "stroke-dasharray", "stroke-miterlimit", "stroke-dashoffset", "font-size",
     "font-family", "font-weight", "text-anchor", "dominant-baseline", "offset", "stop-color",
     "stop-opacity", "gradientUnits", "gradientTransform", "patternUnits", "preserveAspectRatio",
     "type", "version", "href", "dx", "dy", "mask", "role", "aria-label", "overflow",
@@ -80,6 +80,33 @@ def _rewrite(value: str, prefix: str, local: str) -> str:
     return _URL_REF.sub(lambda m: f"url(#{prefix}{m.group(1)})", value)
 
 
+_PRESENTATION = frozenset({
+    "fill", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin", "stroke-dasharray",
+    "stroke-miterlimit", "stroke-dashoffset", "opacity", "fill-opacity", "stroke-opacity",
+    "font-size", "font-family", "font-weight", "text-anchor", "clip-path", "fill-rule", "clip-rule",
+})
+
+
+def _unstyle(elem: ET.Element) -> None:
+    """Move ``style="fill: ...; ..."`` declarations to presentation attributes.
+
+    Inline SVG styles are also parsed as HTML CSS by WeasyPrint, which warns once per unknown
+    property (``fill``...) and spends time on it; attributes mean the same to every renderer.
+    """
+    style = elem.attrib.pop("style", None)
+    if style is None:
+        return
+    kept = []
+    for decl in filter(None, (d.strip() for d in style.split(";"))):
+        name, _, value = (part.strip() for part in decl.partition(":"))
+        if name in _PRESENTATION and name not in elem.attrib:
+            elem.set(name, value)
+        else:
+            kept.append(decl)
+    if kept:
+        elem.set("style", "; ".join(kept))
+
+
 def _clean(elem: ET.Element, prefix: str, where: str) -> None:
     for child in list(elem):
         ns, tag = _local(child.tag)
@@ -96,6 +123,7 @@ def _clean(elem: ET.Element, prefix: str, where: str) -> None:
     for name, value in list(elem.attrib.items()):
         _check_attr(name, value, tag, where)
         elem.set(name, _rewrite(value, prefix, _local(name)[1]))
+    _unstyle(elem)
 
 
 def sanitize_svg(svg: str, prefix: str, *, where: str = "chart") -> str:
