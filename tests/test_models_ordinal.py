@@ -144,3 +144,47 @@ def test_empty_level_is_refused():
     cat = pd.Categorical(svy.data["y"].astype(str), categories=["1", "2", "3", "4", "5"], ordered=True)
     with pytest.raises(ModelError, match="got none at 5"):
         ordinal_logistic(Survey(svy.data.assign(yc=cat), design=svy.design), "yc ~ x")
+
+
+# ---- the structured derivatives against finite differences of the log-likelihood ------------
+
+# Central differences with step 1e-5 on a log-likelihood of size ~1e3: truncation ~1e-10 and
+# rounding ~1e-16 * 1e3 / 1e-5 ~ 1e-8 absolute; relative to entries of size 1..1e3.
+FD_STEP = 1e-5
+FD_RTOL = 1e-6
+
+
+def _olr_problem(seed: int = 11, n: int = 400):
+    from surveykit.models._olr_fit import _onehot
+
+    rng = np.random.default_rng(seed)
+    X = np.asfortranarray(rng.normal(size=(n, 3)))
+    codes = rng.integers(0, 4, n)
+    w = rng.uniform(0.2, 3.0, n)
+    phi = np.array([0.4, -0.3, 0.2, -1.0, 0.1, 1.2])  # off the optimum: the score is not 0
+    return X, codes, w, phi, _onehot(codes, 3)
+
+
+def test_olr_score_and_hessian_match_finite_differences():
+    from surveykit.models._olr_fit import _OlrPass, _score_rows, olr_log_lik
+
+    X, codes, w, phi, onehot = _olr_problem()
+    at = _OlrPass(phi, X, codes, w, 3, onehot)
+    assert at.ll == pytest.approx(olr_log_lik(phi, X, codes, w), rel=1e-14)
+    eye = np.eye(phi.size) * FD_STEP
+    grad = np.array([(olr_log_lik(phi + e, X, codes, w) - olr_log_lik(phi - e, X, codes, w))
+                     / (2 * FD_STEP) for e in eye])
+    np.testing.assert_allclose(at.grad, grad, rtol=FD_RTOL)
+    hess = np.column_stack([(_OlrPass(phi + e, X, codes, w, 3, onehot).grad
+                             - _OlrPass(phi - e, X, codes, w, 3, onehot).grad) / (2 * FD_STEP)
+                            for e in eye])
+    np.testing.assert_allclose(at.hess, hess, rtol=FD_RTOL, atol=FD_RTOL * np.abs(hess).max())
+    np.testing.assert_allclose(_score_rows(X, w, at, onehot, 3).sum(axis=0), at.grad, rtol=1e-12)
+
+
+def test_olr_pass_outside_the_parameter_space_is_minus_infinity():
+    from surveykit.models._olr_fit import _OlrPass
+
+    X, codes, w, phi, onehot = _olr_problem()
+    phi[3:] = [0.5, 0.1, 1.2]  # thresholds out of order
+    assert _OlrPass(phi, X, codes, w, 3, onehot).ll == -np.inf

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from surveykit.models._glm import expit
+from surveykit.models._glm import expit, weighted_gram
 
 __all__ = ["OlrFit", "fit_olr", "category_probs", "olr_log_lik"]
 
@@ -52,26 +52,64 @@ def olr_log_lik(phi: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray
     return float(w @ np.log(prob))
 
 
-def _derivatives(phi, X, codes, w, q):
-    """Score rows (n x m) and the Hessian (m x m) of the weighted log-likelihood."""
-    n, p = X.shape
-    a, b = _bounds(X, codes, phi[:p], phi[p:])
-    F1, f1 = _dens(a)
-    F0, f0 = _dens(b)
-    P = F1 - F0
-    d1, d0 = f1 * (1.0 - 2.0 * F1), f0 * (1.0 - 2.0 * F0)
-    Ja = np.zeros((n, p + q))
-    Jb = np.zeros((n, p + q))
-    Ja[:, :p] = -X
-    Jb[:, :p] = -X
-    rows = np.arange(n)
-    up, lo = codes < q, codes > 0
-    Ja[rows[up], p + codes[up]] = 1.0
-    Jb[rows[lo], p + codes[lo] - 1] = 1.0
-    g = (f1[:, None] * Ja - f0[:, None] * Jb) / P[:, None]
-    H = ((Ja * (w * d1 / P)[:, None]).T @ Ja - (Jb * (w * d0 / P)[:, None]).T @ Jb
-         - (g * w[:, None]).T @ g)
-    return g * w[:, None], H
+class _OlrPass:
+    """Log-likelihood, score and Hessian at ``phi = (b, zeta)`` from a handful of n-vectors.
+
+    The Jacobians of the bounds are ``[-x, e_k]`` (upper, ``k`` = the row's category) and
+    ``[-x, e_{k-1}]`` (lower), so every block of the Hessian is a weighted sum: ``X'cX`` for
+    (b, b), ``X' diag(c) onehot`` for (b, zeta) and per-category sums (tridiagonal) for
+    (zeta, zeta). ``ll`` is ``-inf`` (and nothing else is computed) outside the parameter space.
+    """
+
+    __slots__ = ("ll", "grad", "hess", "u", "v")
+
+    def __init__(self, phi: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray, q: int,
+                 onehot: np.ndarray) -> None:
+        p = X.shape[1]
+        self.ll = -np.inf
+        if np.any(np.diff(phi[p:]) <= 0):
+            return
+        a, b = _bounds(X, codes, phi[:p], phi[p:])
+        F1, f1 = _dens(a)
+        F0, f0 = _dens(b)
+        P = F1 - F0
+        if np.any(P <= 0):
+            return
+        self.ll = float(w @ np.log(P))
+        u, v = f1 / P, f0 / P  # d log P / d(upper bound), -d log P / d(lower bound)
+        d1, d0 = f1 * (1.0 - 2.0 * F1) / P, f0 * (1.0 - 2.0 * F0) / P
+        s = u - v
+        self.u, self.v = u, v
+        by_cat = lambda vals: np.bincount(codes, weights=vals, minlength=q + 1)  # noqa: E731
+        wu, wv = w * u, w * v
+        sum_u, sum_v = by_cat(wu), by_cat(wv)
+        self.grad = np.concatenate((-(w * s) @ X, sum_u[:q] - sum_v[1:]))
+        hbz_up = weighted_gram(X, w * (s * u - d1), onehot)
+        hbz_lo = weighted_gram(X, w * (d0 - s * v), onehot)
+        upper, lower, cross = by_cat(w * (d1 - u * u)), by_cat(-w * (d0 + v * v)), by_cat(wu * v)
+        hzz = np.diag(upper[:q] + lower[1:])
+        k = np.arange(q - 1)
+        hzz[k, k + 1] = hzz[k + 1, k] = cross[1:q]
+        hbz = hbz_up[:, :q] + hbz_lo[:, 1:]
+        self.hess = np.block([[weighted_gram(X, w * (d1 - d0 - s * s)), hbz], [hbz.T, hzz]])
+
+
+def _onehot(codes: np.ndarray, q: int) -> np.ndarray:
+    """n x (q + 1) category indicators, column-major."""
+    out = np.zeros((codes.size, q + 1), order="F")
+    out[np.arange(codes.size), codes] = 1.0
+    return out
+
+
+def _score_rows(X: np.ndarray, w: np.ndarray, last: _OlrPass, onehot: np.ndarray,
+                q: int) -> np.ndarray:
+    """Weighted score rows ``w_i d log P_i / d phi`` (n x (p + q)), column-major."""
+    p = X.shape[1]
+    wu, wv = w * last.u, w * last.v
+    out = np.empty((X.shape[0], p + q), order="F")
+    out[:, :p] = X * (-(wu - wv))[:, None]
+    out[:, p:] = onehot[:, :q] * wu[:, None] - onehot[:, 1:] * wv[:, None]
+    return out
 
 
 def _start(codes, w, p, q):
@@ -81,24 +119,40 @@ def _start(codes, w, p, q):
 
 def fit_olr(X: np.ndarray, codes: np.ndarray, w: np.ndarray, q: int) -> OlrFit:
     """Maximise ``sum w log P(Y = y)`` by Newton-Raphson with step halving (weights rescaled to
-    mean 1 for the iterations; information and scores are returned on the caller's scale)."""
-    from surveykit.models._glm import _halve
+    mean 1 for the iterations; information and scores are returned on the caller's scale).
 
-    ws = w / w.mean()
+    Each trial point is one ``_OlrPass``; an accepted one already holds the next step's score
+    and Hessian, and the last one gives the returned information and score rows.
+    """
+    scale = w.mean()
+    ws = w / scale
     p = X.shape[1]
+    onehot = _onehot(codes, q)
     phi = _start(codes, ws, p, q)
-    ll = olr_log_lik(phi, X, codes, ws)
+    cur = _OlrPass(phi, X, codes, ws, q, onehot)
     converged, it = False, 0
     for it in range(1, MAX_ITER + 1):
-        scores, H = _derivatives(phi, X, codes, ws, q)
-        step = np.linalg.solve(-H, scores.sum(axis=0))
-        phi, new = _halve(phi, step, lambda f: olr_log_lik(f, X, codes, ws), ll)
-        change, ll = abs(new - ll) / (abs(new) + 0.1), new
+        step = np.linalg.solve(-cur.hess, cur.grad)
+        new_phi, new = _halve_pass(phi, step, cur, lambda f: _OlrPass(f, X, codes, ws, q, onehot))
+        change = abs(new.ll - cur.ll) / (abs(new.ll) + 0.1)
+        phi, cur = new_phi, new
         if change < TOL and np.max(np.abs(step)) < STEP_TOL * (1.0 + np.max(np.abs(phi))):
             converged = True
             break
-    scores, H = _derivatives(phi, X, codes, w, q)
-    return OlrFit(beta=phi, info=-H, scores=scores, iterations=it, converged=converged)
+    return OlrFit(beta=phi, info=-cur.hess * scale, scores=_score_rows(X, w, cur, onehot, q),
+                  iterations=it, converged=converged)
+
+
+def _halve_pass(phi, step, cur, evaluate, max_halvings: int = 30):
+    """The Newton step, halved until the log-likelihood does not decrease (else stay put)."""
+    factor = 1.0
+    for _ in range(max_halvings):
+        cand = phi + factor * step
+        new = evaluate(cand)
+        if np.isfinite(new.ll) and new.ll >= cur.ll - 1e-12 * abs(cur.ll):
+            return cand, new
+        factor /= 2.0
+    return phi, cur
 
 
 def category_probs(phi: np.ndarray, X: np.ndarray, q: int) -> np.ndarray:
