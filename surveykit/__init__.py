@@ -27,6 +27,8 @@ from surveykit.errors import (
     SurveykitWarning,
 )
 
+from surveykit.validate import ValidationReport, validate  # eager: the function shares its module's name
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first access)
@@ -36,8 +38,6 @@ _LAZY: dict[str, str] = {
     "FileMeta": "surveykit.io",
     "Instrument": "surveykit.instrument",
     "load_instrument": "surveykit.instrument",
-    "validate": "surveykit.validate",
-    "ValidationReport": "surveykit.validate",
     "Design": "surveykit.design",
     "Survey": "surveykit.survey",
 }
@@ -46,6 +46,8 @@ _SUBMODULES = ("estimate", "tables", "models", "segments", "synth", "weighting",
 __all__ = [
     "__version__",
     *sorted(_LAZY),
+    "validate",
+    "ValidationReport",
     *_SUBMODULES,
     "SurveykitError",
     "InstrumentError",

@@ -61,3 +61,10 @@ def test_closest_and_rows():
     assert errors.closest("zzz", ["weight"]) == ""
     assert errors.format_rows([3]) == "row 3"
     assert errors.format_rows(list(range(1, 9))) == "rows 1, 2, 3, 4, 5 (+3 more)"
+
+
+def test_validate_is_the_function_even_after_its_module_is_imported():
+    import importlib
+
+    importlib.import_module("surveykit.validate")
+    assert callable(surveykit.validate) and surveykit.validate.__name__ == "validate"
