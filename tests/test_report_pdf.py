@@ -32,18 +32,36 @@ def run(*cmd: str) -> str:
     return subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=60).stdout
 
 
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    """The sample brief rendered once: (document, pdf path, fetcher, text of each page)."""
+    """The sample brief rendered once: (document, pdf path, fetcher, page texts, warnings)."""
     doc = sample_document()
     fetcher = PackageFetcher.create()
-    path = write_pdf(doc, tmp_path_factory.mktemp("pdf") / "brief.pdf", fetcher=fetcher)
+    collect, logger = _Collect(), logging.getLogger("weasyprint")
+    logger.addHandler(collect)
+    try:
+        path = write_pdf(doc, tmp_path_factory.mktemp("pdf") / "brief.pdf", fetcher=fetcher)
+    finally:
+        logger.removeHandler(collect)
     pages = run("pdftotext", "-enc", "UTF-8", str(path), "-").split("\f")
-    return doc, path, fetcher, [p for p in pages if p.strip()]
+    return doc, path, fetcher, [p for p in pages if p.strip()], collect.messages
+
+
+def test_weasyprint_has_nothing_to_complain_about(sample) -> None:
+    assert sample[4] == []  # no ignored CSS, unknown properties, failed fetches or glyph issues
 
 
 def test_pdf_has_korean_headings_and_every_table_number(sample) -> None:
-    doc, _, _, pages = sample
+    doc, _, _, pages, _ = sample
     text = "\n".join(pages)
     for number, sec in enumerate(doc.sections, 1):
         assert re.search(rf"^{number} {re.escape(sec.title)}$", text, re.M), sec.title
@@ -74,7 +92,7 @@ def test_bundled_font_embedded_as_subset(sample) -> None:
 
 
 def test_toc_page_numbers_point_at_the_headings(sample) -> None:
-    doc, _, _, pages = sample
+    doc, _, _, pages, _ = sample
     toc = dict(re.findall(r"^(.+?)\s*\.{5,}\s*(\d+)$", pages[1], re.M))
     assert set(toc) == {s.title for s in doc.sections}
     for number, sec in enumerate(doc.sections, 1):
@@ -84,7 +102,7 @@ def test_toc_page_numbers_point_at_the_headings(sample) -> None:
 
 
 def test_running_header_footer_and_repeated_table_head(sample) -> None:
-    doc, _, _, pages = sample
+    doc, _, _, pages, _ = sample
     for i, page in enumerate(pages[1:], 2):
         assert doc.title in page and re.search(rf"^{i}$", page, re.M), f"page {i}"
     long_pages = [p for p in pages if "항목 01" in p or "항목 45" in p]

@@ -271,6 +271,12 @@ def test_forest_and_grouped_bars(charts) -> None:
     assert "조직" in g.svg and "종사자" in g.svg and "46.2" in g.svg
 
 
+def test_missing_values_get_no_label(charts) -> None:
+    c = charts.bar_ci(["a", "b"], [12.5, float("nan")], caption="c")
+    g = charts.grouped_bars(["a", "b"], {"x": [1.0, float("nan")]}, caption="g")
+    assert "nan" not in c.svg and "nan" not in g.svg and "12.5" in c.svg
+
+
 def test_chart_input_errors(charts) -> None:
     with pytest.raises(ReportError, match=r"one value per label \(2\)"):
         charts.bar_ci(["a", "b"], [1.0], caption="c")

@@ -127,7 +127,8 @@ def bar_ci(labels: Sequence[str], values: Sequence[float], low: Sequence[float] 
         ends = hi if hi is not None else vals
         top = xmax if xmax is not None else float(np.nanmax(ends)) * 1.15
         for yi, v, e in zip(y, vals, ends):
-            ax.text(e + top * 0.012, yi, fmt(v), va="center", ha="left", fontsize=8, color=INK)
+            if np.isfinite(v):  # a missing value gets no bar and no label
+                ax.text(e + top * 0.012, yi, fmt(v), va="center", ha="left", fontsize=8, color=INK)
         ax.set_yticks(y, labels)
         ax.set_xlim(0, top * (1.08 if xmax is not None else 1.0))
         ax.xaxis.set_major_formatter(_fmt(0))
@@ -160,7 +161,7 @@ def grouped_bars(categories: Sequence[str], groups: Mapping[str, Sequence[float]
         for j, (name, vals) in enumerate(data.items()):
             pos = base + 0.4 - step * (j + 0.5)
             ax.barh(pos, vals, height=step * 0.9, color=PALETTE[j], label=name, zorder=2)
-            for p, v in zip(pos, vals):
+            for p, v in zip(pos[np.isfinite(vals)], vals[np.isfinite(vals)]):
                 ax.annotate(fmt(v), (v, p), xytext=(3, 0), textcoords="offset points", va="center",
                             ha="left", fontsize=7, color=INK)
         top = xmax if xmax is not None else max(float(np.nanmax(v)) for v in data.values()) * 1.15
