@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from surveykit.models._glm import expit, weighted_gram
+from surveykit.models._glm import BLOCK, expit
 
 __all__ = ["OlrFit", "fit_olr", "category_probs", "olr_log_lik"]
 
@@ -53,45 +53,75 @@ def olr_log_lik(phi: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray
 
 
 class _OlrPass:
-    """Log-likelihood, score and Hessian at ``phi = (b, zeta)`` from a handful of n-vectors.
+    """Log-likelihood, score and Hessian at ``phi = (b, zeta)``, in one blocked pass.
 
     The Jacobians of the bounds are ``[-x, e_k]`` (upper, ``k`` = the row's category) and
     ``[-x, e_{k-1}]`` (lower), so every block of the Hessian is a weighted sum: ``X'cX`` for
     (b, b), ``X' diag(c) onehot`` for (b, zeta) and per-category sums (tridiagonal) for
-    (zeta, zeta). ``ll`` is ``-inf`` (and nothing else is computed) outside the parameter space.
+    (zeta, zeta). Rows are processed BLOCK at a time so the dozen row-wise temporaries stay in
+    cache. ``ll`` is ``-inf`` (and nothing else is kept) outside the parameter space.
     """
 
     __slots__ = ("ll", "grad", "hess", "u", "v")
 
     def __init__(self, phi: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray, q: int,
                  onehot: np.ndarray) -> None:
-        p = X.shape[1]
+        n, p = X.shape
         self.ll = -np.inf
         if np.any(np.diff(phi[p:]) <= 0):
             return
-        a, b = _bounds(X, codes, phi[:p], phi[p:])
-        F1, f1 = _dens(a)
-        F0, f0 = _dens(b)
+        cuts = np.concatenate(([-np.inf], phi[p:], [np.inf]))
+        self.u, self.v = np.empty(n), np.empty(n)
+        acc = _Sums(p, q)
+        for s in range(0, n, BLOCK):
+            sl = slice(s, s + BLOCK)
+            if not acc.add(X[sl], codes[sl], w[sl], onehot[sl], phi[:p], cuts,
+                           self.u[sl], self.v[sl]):
+                return
+        self.ll, self.grad, self.hess = acc.ll, acc.gradient(), acc.hessian()
+
+
+class _Sums:
+    """Running sums of one ``_OlrPass``."""
+
+    def __init__(self, p: int, q: int) -> None:
+        self.q, self.ll = q, 0.0
+        self.xs, self.hbb = np.zeros(p), np.zeros((p, p))
+        self.hbz_up, self.hbz_lo = np.zeros((p, q + 1)), np.zeros((p, q + 1))
+        self.cat = np.zeros((5, q + 1))  # per category: w u, w v, upper, lower, cross
+
+    def add(self, X, codes, w, onehot, beta, cuts, u_out, v_out) -> bool:
+        """Add one block; False when some row has probability <= 0."""
+        eta = X @ beta
+        F1, f1 = _dens(cuts[codes + 1] - eta)
+        F0, f0 = _dens(cuts[codes] - eta)
         P = F1 - F0
         if np.any(P <= 0):
-            return
-        self.ll = float(w @ np.log(P))
-        u, v = f1 / P, f0 / P  # d log P / d(upper bound), -d log P / d(lower bound)
+            return False
+        self.ll += float(w @ np.log(P))
+        u = np.divide(f1, P, out=u_out)  # d log P / d(upper bound)
+        v = np.divide(f0, P, out=v_out)  # -d log P / d(lower bound)
         d1, d0 = f1 * (1.0 - 2.0 * F1) / P, f0 * (1.0 - 2.0 * F0) / P
         s = u - v
-        self.u, self.v = u, v
-        by_cat = lambda vals: np.bincount(codes, weights=vals, minlength=q + 1)  # noqa: E731
         wu, wv = w * u, w * v
-        sum_u, sum_v = by_cat(wu), by_cat(wv)
-        self.grad = np.concatenate((-(w * s) @ X, sum_u[:q] - sum_v[1:]))
-        hbz_up = weighted_gram(X, w * (s * u - d1), onehot)
-        hbz_lo = weighted_gram(X, w * (d0 - s * v), onehot)
-        upper, lower, cross = by_cat(w * (d1 - u * u)), by_cat(-w * (d0 + v * v)), by_cat(wu * v)
-        hzz = np.diag(upper[:q] + lower[1:])
+        self.xs -= (w * s) @ X
+        self.hbb += (X * (w * (d1 - d0 - s * s))[:, None]).T @ X
+        self.hbz_up += (X * (w * (s * u - d1))[:, None]).T @ onehot
+        self.hbz_lo += (X * (w * (d0 - s * v))[:, None]).T @ onehot
+        for row, vals in enumerate((wu, wv, w * (d1 - u * u), -w * (d0 + v * v), wu * v)):
+            self.cat[row] += np.bincount(codes, weights=vals, minlength=self.q + 1)
+        return True
+
+    def gradient(self) -> np.ndarray:
+        return np.concatenate((self.xs, self.cat[0, :-1] - self.cat[1, 1:]))
+
+    def hessian(self) -> np.ndarray:
+        q = self.q
+        hzz = np.diag(self.cat[2, :q] + self.cat[3, 1:])
         k = np.arange(q - 1)
-        hzz[k, k + 1] = hzz[k + 1, k] = cross[1:q]
-        hbz = hbz_up[:, :q] + hbz_lo[:, 1:]
-        self.hess = np.block([[weighted_gram(X, w * (d1 - d0 - s * s)), hbz], [hbz.T, hzz]])
+        hzz[k, k + 1] = hzz[k + 1, k] = self.cat[4, 1:q]
+        hbz = self.hbz_up[:, :q] + self.hbz_lo[:, 1:]
+        return np.block([[self.hbb, hbz], [hbz.T, hzz]])
 
 
 def _onehot(codes: np.ndarray, q: int) -> np.ndarray:

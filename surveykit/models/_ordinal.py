@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit.errors import ConvergenceWarning, ModelError
-from surveykit.models._fitdesign import ModelDesign, model_design, sandwich
+from surveykit.models._fitdesign import ModelDesign, design_scores_vcov, model_design, sandwich
 from surveykit.models._formula import ModelFrame, model_frame, ordinal_response, rebuild_matrix
 from surveykit.models._glm import fit_logistic
 from surveykit.models._inference import TermTest, coef_frame, wald
@@ -96,18 +96,17 @@ def po_test(X1: np.ndarray, codes: np.ndarray, md: ModelDesign, q: int, names: t
     and tests ``b_1 = b_2 = ... = b_q`` (``(q - 1) p`` contrasts) with F on the model's
     residual design df. Under proportional odds every ``b_k`` estimates the same ``b``.
     """
-    from surveykit._variance import design_vcov
-
     p1 = X1.shape[1]
-    est, infl = [], []
+    est, scores = [], np.empty((X1.shape[0], q * p1), order="F")
+    inv = np.zeros((q * p1, q * p1))
     for k in range(q):
         fit = fit_logistic(X1, (codes > k).astype(float), md.w)
         est.append(fit.beta)
-        full = np.zeros((md.keep.size, p1))
-        full[md.keep] = fit.scores @ np.linalg.pinv(fit.info)
-        infl.append(full)
+        block = slice(k * p1, (k + 1) * p1)
+        scores[:, block] = fit.scores
+        inv[block, block] = np.linalg.pinv(fit.info)
     theta = np.concatenate(est)
-    V = design_vcov(np.hstack(infl), md.rd)
+    V = inv.T @ design_scores_vcov(scores, md) @ inv  # = design variance of the influence rows
     slopes = [j for j in range(p1) if j > 0]  # column 0 is the intercept a_k
     rows = []
     for k in range(1, q):
