@@ -40,6 +40,8 @@ _LAZY: dict[str, str] = {
     "load_instrument": "surveykit.instrument",
     "Design": "surveykit.design",
     "Survey": "surveykit.survey",
+    "demo_path": "surveykit.demo",
+    "demo_survey": "surveykit.demo",
 }
 _SUBMODULES = ("estimate", "tables", "models", "segments", "synth", "weighting", "report")
 

@@ -8,7 +8,6 @@ file: they are added to an in-memory copy. User-missing codes become missing bef
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,13 +86,15 @@ def _num(v: Any) -> str:
 
 def demo_path(instrument: str) -> Path:
     """Path of the bundled demo data file for an instrument name."""
-    res = importlib.resources.files("surveykit.instruments") / "demo" / f"{instrument}.sav"
-    if not res.is_file():
+    from surveykit.demo import DEMO_INSTRUMENTS
+    from surveykit.demo import demo_path as _demo
+
+    if instrument not in DEMO_INSTRUMENTS:
         raise ReportError(
-            f"bundled demo data for instrument {instrument!r} must exist; it does not. "
-            "Regenerate it with `surveykit synth --out DIR` and pass --data."
+            f"bundled demo data exist for instruments {', '.join(DEMO_INSTRUMENTS)}; got {instrument!r}. "
+            "Give the plan's data as a file path instead of 'demo', or pass --data."
         )
-    return Path(str(res))
+    return _demo(instrument)
 
 
 def _sha256(path: Path) -> str:
