@@ -141,6 +141,15 @@ def test_flags_footnoted_where_planted() -> None:
     assert "유효 표본 수" not in text
 
 
+@pytest.mark.parametrize("n, rows", [(1, [1]), (4, [4]), (5, [3, 2]), (6, [3, 3])])
+def test_callouts_rows(n: int, rows: list[int]) -> None:
+    block = Callouts(tuple(Callout(f"l{i}", f"{i}%") for i in range(n)))
+    doc = Document("t", "", "en", "2019", sections=(Section("s", "S", (block,)),))
+    html = render_html(doc, embed_fonts=False)
+    found = [chunk.count('class="callout"') for chunk in html.split('<div class="callouts">')[1:]]
+    assert found == rows
+
+
 def test_labels_follow_language() -> None:
     ko = render_html(small_document(), embed_fonts=False)
     en_doc = Document("Brief", "", "en", "March 2019", sections=small_document().sections)

@@ -109,6 +109,11 @@ def render_html(doc: Document, *, embed_fonts: bool = True) -> str:
     -------
     str
         The HTML; byte-identical for equal documents.
+
+    Notes
+    -----
+    No R ``survey`` equivalent; comparable to a self-contained R Markdown HTML document
+    (``rmarkdown::html_document(self_contained = TRUE)``).
     """
     html = _render(doc)
     fonts = font_face_css(embed=True, text=html) if embed_fonts else ""
@@ -176,7 +181,7 @@ def write_pdf(doc: Document, path: str | os.PathLike[str], *, fetcher: Any = Non
 
     Notes
     -----
-    No R equivalent; comparable to rendering an R Markdown brief with ``pagedown``.
+    No R ``survey`` equivalent; comparable to ``pagedown::chrome_print()`` of an R Markdown brief.
     """
     return _atomic_write(path, render_pdf(doc, fetcher=fetcher))
 
