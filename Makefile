@@ -4,7 +4,7 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := libharfbuzz-subset0 poppler-utils chromium fonts-noto-core
+APT_PACKAGES := libharfbuzz-subset0 poppler-utils chromium
 
 .PHONY: brief test system venv bench
 

@@ -39,7 +39,8 @@ def overview(ctx: Ctx, spec: SectionSpec) -> Section:
     pairs: list[tuple[str, str]] = []
     ko = ctx.lang == "ko"
     pairs.append(("조사명" if ko else "Survey", figures["survey"]["name_ko" if ko else "name_en"]))
-    pairs.append(("조사 기간" if ko else "Fieldwork", figures["survey"]["fieldwork"]))
+    fieldwork = str(figures["survey"]["fieldwork"])
+    pairs.append(("조사 기간" if ko else "Fieldwork", fieldwork.replace(" to ", " ~ ") if ko else fieldwork))
     pairs.append(("조사 대상" if ko else "Population", figures["survey"]["population_ko"] if ko else _POPULATION_EN))
     for name, prep in ctx.surveys.items():
         label = ctx.text(prep.spec.label, name)
