@@ -65,6 +65,10 @@ def test_results_json_has_every_number_with_key_and_n(org):
     assert all("estimate" in r and "n" in r for r in results)
     join = next(r for r in results if r["key"] == "org.join_intent.3")
     assert join["estimate"] == pytest.approx(93 / 186) and join["n"] == 93
+    predicted = [r for r in results if ".predicted.org_age10=" in r["key"]]
+    assert len(predicted) == 3 and all(r["ci_low"] < r["estimate"] < r["ci_high"] for r in predicted)
+    # older organisations: higher predicted intent (the generator's built-in effect)
+    assert [r["estimate"] for r in predicted] == sorted(r["estimate"] for r in predicted)
 
 
 def _visible(html: str) -> str:

@@ -227,7 +227,61 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
     blocks: list = [table, chart]
     if kind == "logistic":
         blocks.append(_ame_table(ctx, prep, fit, spec))
+        prediction = _prediction_table(ctx, prep, fit, spec)
+        if prediction is not None:
+            blocks.append(prediction)
     return Section(spec.id, ctx.title(spec), tuple(blocks))
+
+
+def _typical_profile(prep: Prepared, terms: list[str]) -> tuple[dict[str, float], str | None]:
+    """Covariates of a typical respondent (weighted mean; modal level for ``C(x)``) and the first numeric term."""
+    data, w = prep.analysis.data, prep.analysis.weights
+    profile: dict[str, float] = {}
+    focus = None
+    for term in terms:
+        m = re.fullmatch(r"C\((\w+)\)", term)
+        var = m.group(1) if m else term
+        col = pd.to_numeric(data[var], errors="coerce")
+        ok = col.notna().to_numpy() & (w > 0)
+        if m:
+            counts = pd.Series(w[ok]).groupby(col[ok].to_numpy()).sum()
+            profile[var] = float(counts.idxmax())
+        else:
+            profile[var] = float(np.average(col[ok], weights=w[ok]))
+            focus = focus or var
+    return profile, focus
+
+
+def _prediction_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table | None:  # noqa: ANN001
+    """Predicted probability for a typical respondent at low/median/high values of the first numeric term."""
+    from scipy.special import expit
+    from scipy.stats import t as t_dist
+
+    rhs = spec.options["formula"].split("~", 1)[1]
+    terms = [t.strip() for t in rhs.split("+") if t.strip()]
+    if not all(re.fullmatch(r"C\(\w+\)|\w+", t) for t in terms):
+        return None
+    profile, focus = _typical_profile(prep, terms)
+    if focus is None:
+        return None
+    col = pd.to_numeric(prep.analysis.data[focus], errors="coerce").dropna()
+    values = sorted({round(float(v), 1) for v in col.quantile([0.1, 0.5, 0.9])})
+    new = pd.DataFrame([{**profile, focus: v} for v in values])
+    link = fit.predict(new, type="link")
+    crit = float(t_dist.ppf(0.975, fit.df_resid))
+    rows = []
+    for v, est, se in zip(values, link["estimate"], link["se"]):
+        p, lo, hi = expit(est), expit(est - crit * se), expit(est + crit * se)
+        label = f"{prep.text(focus, ctx.lang)} = {v:g}"
+        rows.append((label, pct(p), pct(lo), pct(hi)))
+        ctx.record(key=f"{prep.name}.{spec.id}.predicted.{focus}={v:g}", label=label, estimate=float(p), se=None,
+                   ci_low=float(lo), ci_high=float(hi), n=int(fit.n), scale="probability", link_se=float(se))
+    ko = ctx.lang == "ko"
+    caption = ("전형적 응답자의 가입 의향 예측확률(%)" if ko else "Predicted probability of intent for a typical respondent (%)")
+    note = ("다른 변수는 가중평균(범주형은 최빈 범주)에 고정; 신뢰구간은 로짓 척도 델타법." if ko else
+            "Other covariates at their weighted mean (categories at the modal level); CIs by the delta method on the logit scale.")
+    return Table(caption, (ctx.ui("term"), ctx.ui("percent"), "CI low", "CI high"), tuple(rows), notes=(note,),
+                 col_align=("left", "right", "right", "right"))
 
 
 def _ame_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table:  # noqa: ANN001
