@@ -1,0 +1,93 @@
+"""Levels, codes, labels and bases shared by the table builders of :mod:`surveykit.tables`.
+
+Argument checks, value labels from the instrument, user-missing codes, sorted levels and their
+integer codes (one-hot where needed), the valid base of a two-way table (:func:`_two_way`) and
+the design facts every table result records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from surveykit.errors import DataError, closest
+
+if TYPE_CHECKING:
+    from surveykit.survey import Survey
+
+
+def _check(name: str, value: Any, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise DataError(f"{name} must be one of {list(choices)}; got {value!r}." + closest(str(value), choices))
+
+
+def _labels(svy: Survey, var: str, lang: str) -> dict[Any, str]:
+    inst = svy.instrument
+    if inst is None:
+        return {}
+    try:
+        return dict(inst.value_labels(lang).get(var, {}))
+    except (KeyError, ValueError):
+        return {}
+
+
+def _label(labels: dict[Any, str], level: Any) -> str:
+    if isinstance(level, float) and level.is_integer():
+        level = int(level)
+    return labels.get(level, str(level))
+
+
+def _missing_codes(svy: Survey, var: str, missing: Sequence[Any] | None) -> list[Any]:
+    if missing is not None:
+        return list(missing)
+    return list(svy.missing_codes(var))
+
+
+def _sorted_levels(values: pd.Series) -> list[Any]:
+    uniq = pd.unique(values.dropna())
+    try:
+        return sorted(uniq.tolist())
+    except TypeError:
+        return sorted(uniq.tolist(), key=str)
+
+
+def _codes(col: pd.Series, levels: list[Any]) -> np.ndarray:
+    """Level index of each row (-1 for values not in *levels*)."""
+    return pd.Index(levels, dtype=object).get_indexer(col.astype(object)).astype(np.int64)
+
+
+def _onehot(codes: np.ndarray, k: int) -> np.ndarray:
+    out = np.zeros((codes.shape[0], k))
+    ok = codes >= 0
+    out[np.flatnonzero(ok), codes[ok]] = 1.0
+    return out
+
+
+def _design_facts(svy: Survey) -> dict[str, int]:
+    rd = svy.resolved
+    return {"n_strata": rd.n_strata, "n_psu": rd.n_psu_total}
+
+
+
+def _two_way(svy: Survey, row: str, col: str, base: np.ndarray | None = None) -> dict[str, Any]:
+    """Level codes of a two-way table over the valid rows (both variables present, not user-missing)."""
+    r, c = svy.column(row), svy.column(col)
+    valid = r.notna().to_numpy() & c.notna().to_numpy() & (svy.resolved.weights > 0)
+    valid &= ~r.isin(_missing_codes(svy, row, None)).to_numpy()
+    valid &= ~c.isin(_missing_codes(svy, col, None)).to_numpy()
+    if base is not None:
+        valid &= base
+    rl, cl = _sorted_levels(r[valid]), _sorted_levels(c[valid])
+    if len(rl) < 2 or len(cl) < 2:
+        raise DataError(
+            f"crosstab variables {row!r} and {col!r} must each have at least 2 valid levels; got "
+            f"{len(rl)} and {len(cl)}. Choose variables that vary in this base."
+        )
+    rc, cc = _codes(r, rl), _codes(c, cl)
+    cell = np.where(valid, rc + len(rl) * cc, -1)  # row level varies fastest, as R's interaction()
+    wd = np.where(valid, svy.resolved.weights, 0.0)
+    return {"rl": rl, "cl": cl, "rc": np.where(valid, rc, -1), "cc": np.where(valid, cc, -1),
+            "cell": cell, "wd": wd}
