@@ -10,6 +10,7 @@ scipy is imported inside the functions so that ``import surveykit`` stays light.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from surveykit._variance import cell_keys, cells_vcov, design_vcov
 from surveykit.errors import DataError, closest, format_rows
 
 if TYPE_CHECKING:
+    from surveykit.design import ResolvedDesign
     from surveykit.survey import Survey
 
 NA_POLICIES: tuple[str, ...] = ("fail", "drop")
@@ -71,12 +74,15 @@ def numeric_column(svy: Survey, name: str, include_missing: bool, fix: str) -> n
     return num.to_numpy(dtype=float, na_value=np.nan)
 
 
-def check_na(svy: Survey, name: str, active: np.ndarray, na: str, verb: str) -> None:
+def check_na(svy: Survey, name: str, active: np.ndarray | None, na: str, verb: str) -> None:
     """With ``na="fail"``, raise when *name* is system-missing on an *active* row (weight > 0, in a
-    domain). User-missing codes are not checked: they are left out of the estimand by design."""
+    domain; ``None``: every row). User-missing codes are not checked: they are left out of the
+    estimand by design."""
     if na == "drop":
         return
-    bad = svy.column(name).isna().to_numpy() & active
+    bad = svy.column(name).isna().to_numpy()
+    if active is not None:
+        bad = bad & active
     if bad.any():
         raise DataError(
             f"variable {name!r} must have no missing values for {verb}(); got {int(bad.sum())} "
@@ -86,36 +92,82 @@ def check_na(svy: Survey, name: str, active: np.ndarray, na: str, verb: str) -> 
 
 
 @dataclass(frozen=True, slots=True)
-class Domains:
-    """Domain membership: ``codes[i]`` in ``0..k-1`` or -1 (outside every domain)."""
+class DesignFacts:
+    """Weight-dependent facts of a resolved design, computed once per design (see :func:`design_facts`)."""
 
-    codes: np.ndarray
+    all_positive: bool  # every weight > 0 (no Survey.domain() zeros)
+    n_positive: int  # rows with weight > 0
+    degf: float  # R degf(): first-stage PSUs minus strata among rows with weight > 0
+
+
+_FACTS: weakref.WeakKeyDictionary[Any, DesignFacts] = weakref.WeakKeyDictionary()
+
+
+def design_facts(rd: ResolvedDesign) -> DesignFacts:
+    """:class:`DesignFacts` of *rd*, cached while *rd* lives (its arrays are never mutated)."""
+    facts = _FACTS.get(rd)
+    if facts is None:
+        pos = rd.weights > 0
+        st = rd.stages[0]
+        present = np.bincount(st.psu[pos], minlength=st.psu_stratum.shape[0])[:, None] > 0
+        facts = DesignFacts(bool(pos.all()), int(np.count_nonzero(pos)), float(degf_present(present, st.psu_stratum)[0]))
+        _FACTS[rd] = facts
+    return facts
+
+
+@dataclass(frozen=True, slots=True)
+class Domains:
+    """Domain membership: ``codes[i]`` in ``0..k-1`` or -1 (outside every domain, or weight 0).
+
+    ``codes`` is ``None`` when every row is in the one domain (no ``by``, every weight > 0);
+    ``complete`` says that no code is -1.
+    """
+
+    codes: np.ndarray | None
     keys: tuple[Any, ...]
     by: tuple[str, ...]
+    complete: bool = False
 
     @property
     def k(self) -> int:
         return len(self.keys)
 
+    @property
+    def active(self) -> np.ndarray | None:
+        """Rows in some domain (``None``: every row)."""
+        return None if self.complete else self.codes >= 0
 
-def domains(svy: Survey, by: str | Sequence[str] | None, weights: np.ndarray) -> Domains:
-    """Domains of *by* among rows with positive weight, sorted (R ``svyby`` drops empty ones)."""
-    n = weights.shape[0]
-    if by is None:
-        return Domains(np.where(weights > 0, 0, -1).astype(np.int64), (None,), ())
-    cols = as_names(by, "by")
+
+def _group_codes(svy: Survey, cols: list[str]) -> tuple[np.ndarray, list[Any]]:
+    """Sorted group codes (-1 for a missing value) and keys, as ``groupby(sort=True, dropna=True)``."""
+    if len(cols) == 1:  # factorize gives the same codes and keys, without the groupby machinery
+        codes, uniques = pd.factorize(svy.column(cols[0]), sort=True)
+        return codes.astype(np.int64, copy=False), list(uniques)
     frame = pd.DataFrame({c: svy.column(c) for c in cols})
     grouped = frame.groupby(cols, sort=True, dropna=True)
     raw = grouped.ngroup().to_numpy(dtype=float, na_value=np.nan)
-    raw = np.where(np.isnan(raw) | (weights <= 0), -1, raw).astype(np.int64)
-    keys = list(grouped.size().index)
-    present = np.bincount(raw[raw >= 0], minlength=len(keys)) > 0
-    remap = np.full(len(keys) + 1, -1, np.int64)
-    remap[:-1][present] = np.arange(int(present.sum()))
-    codes = remap[raw] if n else raw
+    return np.where(np.isnan(raw), -1, raw).astype(np.int64), list(grouped.size().index)
+
+
+def domains(svy: Survey, by: str | Sequence[str] | None, rd: ResolvedDesign) -> Domains:
+    """Domains of *by* among rows with positive weight, sorted (R ``svyby`` drops empty ones)."""
+    facts = design_facts(rd)
+    if by is None:
+        codes = None if facts.all_positive else np.where(rd.weights > 0, 0, -1).astype(np.int64)
+        return Domains(codes, (None,), (), facts.all_positive)
+    cols = as_names(by, "by")
+    raw, keys = _group_codes(svy, cols)
+    if not facts.all_positive:
+        raw = np.where(rd.weights > 0, raw, -1)
+    sizes = np.bincount(raw + 1, minlength=len(keys) + 1)  # sizes[0]: rows in no domain
+    present = sizes[1:] > 0
     if not present.any():
         raise DataError(f"by {cols!r} must have at least one non-missing value on a row with weight > 0; got none.")
-    return Domains(codes, tuple(k for k, p in zip(keys, present) if p), tuple(cols))
+    if not present.all():
+        remap = np.full(len(keys) + 1, -1, np.int64)
+        remap[:-1][present] = np.arange(int(present.sum()))
+        raw = remap[raw]
+    return Domains(raw, tuple(k for k, p in zip(keys, present) if p), tuple(cols), bool(sizes[0] == 0))
 
 
 def value_labels(svy: Survey, name: str) -> dict[Any, str]:
@@ -131,30 +183,42 @@ def value_labels(svy: Survey, name: str) -> dict[Any, str]:
     return {k: str(v) for k, v in dict(labels or {}).items()}
 
 
+def _observed_levels(col: pd.Series, missing: np.ndarray) -> list[Any]:
+    """Levels whose proportions are wanted when none is named (see :func:`indicator_columns`)."""
+    if pd.api.types.is_bool_dtype(col):
+        return [True]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return list(col.cat.categories)
+    observed = pd.unique(col[~missing]) if missing.any() else pd.unique(col)
+    is_num = pd.api.types.is_numeric_dtype(col)
+    return [1] if is_num and set(observed.tolist()) <= {0, 1} else sorted(observed.tolist())
+
+
 def indicator_columns(
     svy: Survey, name: str, level: Any, include_missing: bool
 ) -> tuple[np.ndarray, list[Any]]:
     """0/1 columns (NaN where missing) for the levels of *name* whose proportions are wanted.
 
     With *level*: that level only. A 0/1 or boolean column: the share of 1. Otherwise every
-    observed level (categories in order for a pandas Categorical, sorted otherwise).
+    observed level (categories in order for a pandas Categorical, sorted otherwise). Numeric
+    columns are compared as float64 (a 0/1 column is its own indicator); others as objects.
     """
     col = raw_column(svy, name, include_missing)
-    missing = col.isna().to_numpy()
-    if level is not None:
-        levels = [level]
-    elif pd.api.types.is_bool_dtype(col):
-        levels = [True]
-    elif isinstance(col.dtype, pd.CategoricalDtype):
-        levels = list(col.cat.categories)
+    numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+    arr = col.to_numpy(dtype=float, na_value=np.nan) if numeric else None
+    missing = np.isnan(arr) if numeric else col.isna().to_numpy()
+    levels = [level] if level is not None else _observed_levels(col, missing)
+    if numeric and levels == [1] and level is None:
+        return arr[:, None], levels  # observed values are 0 and 1 (NaN where missing)
+    if numeric and all(isinstance(lv, (int, float, np.number)) and not isinstance(lv, bool) for lv in levels):
+        ind = np.column_stack([arr == lv for lv in levels]).astype(float)
     else:
-        observed = pd.unique(col[~missing])
-        is_num = pd.api.types.is_numeric_dtype(col)
-        levels = [1] if is_num and set(observed.tolist()) <= {0, 1} else sorted(observed.tolist())
-    values = col.to_numpy(dtype=object)
-    ind = np.column_stack([values == lv for lv in levels]).astype(float)
-    ind[missing, :] = np.nan
+        values = col.to_numpy(dtype=object)
+        ind = np.column_stack([values == lv for lv in levels]).astype(float)
+    if missing.any():
+        ind[missing, :] = np.nan
     return ind, levels
+
 
 PROPORTION_METHODS: tuple[str, ...] = ("logit", "likelihood", "asin", "beta", "mean", "xlogit", "wilson", "wald")
 
@@ -162,14 +226,16 @@ PROPORTION_METHODS: tuple[str, ...] = ("logit", "likelihood", "asin", "beta", "m
 def crit(alpha: float, df: np.ndarray | float) -> np.ndarray:
     """Upper ``1 - alpha/2`` quantile of Student's t with *df* (normal where df is inf).
 
-    As R's ``qt(1 - alpha/2, df)``: NaN for ``df <= 0``.
+    As R's ``qt(1 - alpha/2, df)``: NaN for ``df <= 0``. Calls ``scipy.special.stdtrit`` and
+    ``ndtri`` directly, which is what ``scipy.stats.t.ppf``/``norm.ppf`` compute, without their
+    per-call argument checking (about 0.3 ms each).
     """
-    from scipy import stats
+    from scipy import special
 
     df = np.asarray(df, dtype=float)
     with np.errstate(invalid="ignore"):
-        t = stats.t.ppf(1 - alpha / 2, np.where(df > 0, df, np.nan))
-    return np.where(np.isinf(df), stats.norm.ppf(1 - alpha / 2), t)
+        t = special.stdtrit(np.where(df > 0, df, np.nan), 1 - alpha / 2)
+    return np.where(np.isinf(df), special.ndtri(1 - alpha / 2), t)
 
 
 def _expit(eta: np.ndarray) -> np.ndarray:
@@ -297,71 +363,142 @@ def qrule_math(xs: np.ndarray, cumw: np.ndarray, total: float, probs: np.ndarray
     return np.where(ok, out, np.nan)
 
 
-def cells(codes: np.ndarray, valid: np.ndarray, k: int) -> np.ndarray:
-    """Result column of each (row, variable): ``j * k + d`` for variable *j* in domain *d*.
+# float64 cumulative weights of m values are within m * eps * total of R's long-double ones (and of
+# any other order of tied values); a target p * total farther than this from the bracketing
+# cumulative weights gives the same qrule_math value in every case. 4x covers the total's own error.
+TIE_GUARD = 4.0
 
-    Rows outside every domain (or with weight 0) or with a missing value point at the spare
-    column ``m = p * k``, which every sum below drops. Each row belongs to at most one domain,
-    so a row has at most one column per variable and a sum over a result column is a single
-    ``bincount`` over the rows.
+
+class WeightedCdf:
+    """Weighted CDF of one domain's values, inverted with R's ``qrule_math``.
+
+    Built from any sort of the values (ties in any order) and a float64 ``cumsum``. Where a
+    target ``p * total`` falls within rounding of a cumulative weight, the answer depends on
+    R's exact arithmetic, so it is recomputed as R does: ties in row order (R ``order()`` is
+    stable) and cumulative sums accumulated in extended precision (R ``cumsum()``).
     """
-    m = k * valid.shape[1]
-    idx = codes[:, None] + k * np.arange(valid.shape[1])[None, :]
-    return np.where(valid & (codes >= 0)[:, None], idx, m)
+
+    __slots__ = ("rows", "xs", "cum", "_w", "_exact")
+
+    def __init__(self, rows: np.ndarray, x: np.ndarray, w: np.ndarray) -> None:
+        self.rows, self._w, self._exact = rows, w, None
+        self.xs = x[rows]
+        self.cum = np.cumsum(w[rows])
+
+    def quantile(self, probs: np.ndarray) -> np.ndarray:
+        """``qrule_math`` at each of *probs* (NaN outside [0, 1]; NaN when the domain is empty)."""
+        probs = np.asarray(probs, dtype=float)
+        m = self.xs.shape[0]
+        if m == 0:
+            return np.full(probs.shape, np.nan)
+        total = float(self.cum[-1])
+        ok = np.isfinite(probs) & (probs >= 0) & (probs <= 1)
+        target = probs[ok] * total
+        pos = np.clip(np.searchsorted(self.cum, target, side="right") - 1, 0, m - 1)
+        near = np.abs(np.stack([self.cum[pos], self.cum[np.minimum(pos + 1, m - 1)]]) - target)
+        if np.all(near > TIE_GUARD * (m + 1) * np.finfo(float).eps * total):
+            return qrule_math(self.xs, self.cum, total, probs)
+        return qrule_math(*self._exact_cdf(), probs)
+
+    def _exact_cdf(self) -> tuple[np.ndarray, np.ndarray, float]:
+        if self._exact is None:
+            xs = self.xs
+            run = np.concatenate([[0], np.cumsum(xs[1:] != xs[:-1])])
+            span = int(self.rows.max()) + 1
+            rows = np.sort(run * span + self.rows) % span  # ties in row order
+            cum = np.cumsum(self._w[rows].astype(np.longdouble))
+            self._exact = (xs, cum.astype(float), float(cum[-1]))
+        return self._exact
 
 
-def pad(values: np.ndarray) -> np.ndarray:
-    """Per-column *values* with a 0 for the spare column, so ``pad(v)[cell]`` is safe."""
-    return np.append(values, 0.0)
+def domain_cdfs(x: np.ndarray, w: np.ndarray, codes: np.ndarray | None, k: int) -> list[WeightedCdf]:
+    """One :class:`WeightedCdf` per domain (``codes``: domain of each row, -1 none; ``None``: all
+    rows in one). One sort of the values, then a stable sort of the small domain codes."""
+    order = np.argsort(x)
+    if codes is None:
+        return [WeightedCdf(order, x, w)]
+    c = codes[order]
+    if k == 1:
+        return [WeightedCdf(order[c >= 0], x, w)]
+    by_dom = order[np.argsort(c.astype(np.int16) if k < 2**15 - 1 else c, kind="stable")]
+    starts = np.searchsorted(codes[by_dom], np.arange(k + 1))
+    return [WeightedCdf(by_dom[a:b], x, w) for a, b in zip(starts[:-1], starts[1:])]
 
 
-def spread(values: np.ndarray, cell: np.ndarray, m: int) -> np.ndarray | float:
-    """Each row's value of its result column (spare column: 0); a scalar when there is one column."""
-    if m == 1:
-        return float(values[0])
-    return pad(values)[cell]
+@dataclass(frozen=True, slots=True, eq=False)
+class Layout:
+    """Result column of every (row, variable) value, and the sums, counts and variances over them.
 
-
-def bsum(cell: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
-    """Sum of *values* (broadcast to ``cell``'s shape) in each of the *m* result columns."""
-    vals = np.broadcast_to(values, cell.shape)
-    if m == 1 and cell.shape[1] == 1:  # fast path: one column, a masked sum (no bincount)
-        return np.array([np.sum(vals, where=cell == 0)])
-    return np.bincount(cell.ravel(), weights=vals.ravel(), minlength=m + 1)[:m]
-
-
-def count(cell: np.ndarray, m: int) -> np.ndarray:
-    """Unweighted number of rows in each result column."""
-    if m == 1:
-        return np.array([np.count_nonzero(cell == 0)])
-    return np.bincount(cell.ravel(), minlength=m + 1)[:m]
-
-
-def dense(cell: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
-    """``(n, m)`` matrix with *values* at each row's result columns, 0 elsewhere (kernel input)."""
-    n = cell.shape[0]
-    vals = np.broadcast_to(values, cell.shape)
-    if m == 1 and cell.shape[1] == 1:
-        return np.where(cell == 0, vals, 0.0)
-    out = np.zeros((n, m + 1))
-    rows = np.arange(n)
-    for j in range(cell.shape[1]):  # loop over variables, not rows
-        out[rows, cell[:, j]] = vals[:, j]
-    return out[:, :m]
-
-
-def degf_cells(psu: np.ndarray, psu_stratum: np.ndarray, cell: np.ndarray, m: int) -> np.ndarray:
-    """R ``degf()`` per result column: first-stage PSUs minus strata among the column's rows.
-
-    *psu* is each row's first-stage PSU code, *psu_stratum* each PSU's stratum code.
+    ``cell`` is ``int64 (n, p)``: ``j * k + d`` for variable *j* in domain *d*, or the spare
+    column ``m = p * k`` for a value outside every domain, with weight 0 or missing; every sum
+    drops the spare column, where values may even be NaN. Each row belongs to at most one
+    domain, so a sum over result columns is one ``bincount``, and the PSU totals of every column
+    one ``bincount`` over ``keys`` (see :func:`surveykit._variance.cells_vcov`).
+    ``cell is None`` is the common case of one column holding every row (one variable, one
+    domain, nothing missing, every weight positive): sums are plain sums.
     """
-    n_psu = psu_stratum.shape[0]
+
+    cell: np.ndarray | None
+    m: int
+    keys: tuple[np.ndarray, ...] | None
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum of *values* (``(n,)``, ``(n, 1)`` or ``(n, p)``, broadcast) in each result column."""
+        if self.cell is None:
+            return np.array([np.sum(values)])
+        vals = np.broadcast_to(values.reshape(values.shape[0], -1), self.cell.shape)
+        return np.bincount(self.cell.ravel(), weights=vals.ravel(), minlength=self.m + 1)[: self.m]
+
+    def sum_product(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Sum of ``a * b`` (both ``(n, p)``) in each result column."""
+        if self.cell is None:
+            return np.array([np.einsum("ij,ij->", a, b)])
+        return self.sum(a * b)
+
+    def spread(self, per_column: np.ndarray) -> np.ndarray | float:
+        """Each value's entry of *per_column* (spare column: 0); a scalar when there is one column."""
+        if self.m == 1:
+            return float(per_column[0])
+        return np.append(per_column, 0.0)[self.cell]
+
+    def counts(self, rd: ResolvedDesign) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (``n``) and R ``degf()`` (first-stage PSUs minus strata among the rows) per column."""
+        if self.cell is None:
+            facts = design_facts(rd)
+            return np.array([facts.n_positive]), np.array([facts.degf])
+        st = rd.stages[0]
+        n_p = st.psu_stratum.shape[0]
+        by_psu = np.bincount(self.keys[0], minlength=n_p * (self.m + 1)).reshape(n_p, self.m + 1)[:, : self.m]
+        return by_psu.sum(axis=0), degf_present(by_psu > 0, st.psu_stratum)
+
+    def vcov(self, u: np.ndarray, rd: ResolvedDesign) -> np.ndarray:
+        """Design variance-covariance ``(m, m)`` of the column totals of *u* (weighted influence)."""
+        if self.cell is None:
+            return design_vcov(u.reshape(u.shape[0], 1), rd)
+        return cells_vcov(u, self.cell, self.m, rd, self.keys)
+
+
+def layout(dom: Domains, valid: np.ndarray | None, p: int, rd: ResolvedDesign) -> Layout:
+    """:class:`Layout` of *p* variables in the domains *dom*; *valid* ``(n, p)`` marks answered
+    values (``None``: all)."""
+    m = p * dom.k
+    if m == 1 and dom.codes is None and valid is None:
+        return Layout(None, 1, None)
+    n = rd.weights.shape[0]
+    codes = np.zeros(n, np.int64) if dom.codes is None else dom.codes
+    cell = codes[:, None] + dom.k * np.arange(p)[None, :] if p > 1 else codes[:, None]
+    if not dom.complete:
+        cell = np.where((codes >= 0)[:, None], cell, m)
+    if valid is not None:
+        cell = np.where(valid, cell, m)
+    return Layout(cell, m, cell_keys(cell, m, rd))
+
+
+def degf_present(present: np.ndarray, psu_stratum: np.ndarray) -> np.ndarray:
+    """R ``degf()`` per column of *present* (``(P, m)`` bool: PSU has rows in the column):
+    PSUs minus strata among them."""
+    m = present.shape[1]
     n_str = int(psu_stratum.max()) + 1
-    if m == 1 and cell.shape[1] == 1:
-        present = (np.bincount(psu[cell[:, 0] == 0], minlength=n_psu) > 0)[None, :]
-    else:
-        key = cell * n_psu + psu[:, None]
-        present = np.bincount(key.ravel(), minlength=(m + 1) * n_psu)[: m * n_psu].reshape(m, n_psu) > 0
-    col_idx, psu_idx = np.nonzero(present)
+    psu_idx, col_idx = np.nonzero(present)
     strata = np.bincount(col_idx * n_str + psu_stratum[psu_idx], minlength=m * n_str).reshape(m, n_str) > 0
-    return (present.sum(axis=1) - strata.sum(axis=1)).astype(float)
+    return (present.sum(axis=0) - strata.sum(axis=1)).astype(float)

@@ -5,15 +5,22 @@ centred PSU totals scaled by ``f_h n_h / (n_h - 1)`` with ``f_h = 1 - n_h/N_h``,
 policies as ``options(survey.lonely.psu=)``, and, for designs with an FPC at more than one stage,
 the multistage recursion (Särndal et al. 1992, sec. 4.3) where each stage's within-cluster
 variance is added, multiplied by the sampling fraction of the stage above.
+
+:func:`cells_vcov` is the same variance for *cell totals* (each row adds its value to at most one
+result column per variable, as for domains): the PSU totals of every cell come from one
+``bincount`` over ``psu * (m + 1) + cell`` instead of an ``(n, m)`` dense matrix. Both share the
+stage arithmetic, so they agree to the last bit where the PSU totals do.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 from surveykit.design import ResolvedDesign, Stage
 
-__all__ = ["design_vcov", "psu_totals"]
+__all__ = ["design_vcov", "psu_totals", "cell_keys", "cells_vcov"]
 
 
 def psu_totals(u: np.ndarray, psu: np.ndarray, n_psu: int) -> np.ndarray:
@@ -28,16 +35,23 @@ def psu_totals(u: np.ndarray, psu: np.ndarray, n_psu: int) -> np.ndarray:
     return out
 
 
-def _stage_vcov(u: np.ndarray, st: Stage, lonely: str, stratum_factor: np.ndarray) -> np.ndarray:
-    """Variance contribution of one stage; ``stratum_factor`` multiplies each stratum's term."""
-    n_p = st.psu_stratum.shape[0]
+def _group_sums(totals: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Column sums of ``totals`` (P, k) by ``group`` code (in row order, as ``np.add.at``)."""
+    if totals.shape[1] <= 64:
+        cols = [np.bincount(group, weights=totals[:, j], minlength=n_groups) for j in range(totals.shape[1])]
+        return np.column_stack(cols) if cols else np.zeros((n_groups, 0))
+    out = np.zeros((n_groups, totals.shape[1]))
+    np.add.at(out, group, totals)
+    return out
+
+
+def _stage_vcov(totals: np.ndarray, st: Stage, lonely: str, stratum_factor: np.ndarray) -> np.ndarray:
+    """Variance contribution of one stage from its PSU totals ``(P, k)``; ``stratum_factor``
+    multiplies each stratum's term."""
     n_str = st.n_h.shape[0]
-    totals = psu_totals(u, st.psu, n_p)
     n_h = st.n_h.astype(float)
     present = np.bincount(st.psu_stratum, minlength=n_str).astype(float)
-    sums = np.zeros((n_str, u.shape[1]))
-    np.add.at(sums, st.psu_stratum, totals)
-    means = sums / n_h[:, None]
+    means = _group_sums(totals, st.psu_stratum, n_str) / n_h[:, None]
 
     single = st.n_h == 1
     centre = np.ones(n_str, bool)
@@ -47,7 +61,6 @@ def _stage_vcov(u: np.ndarray, st: Stage, lonely: str, stratum_factor: np.ndarra
 
     scale = np.where(single, st.f_h, st.f_h * n_h / np.maximum(n_h - 1, 1))
     scale = np.where(st.f_h < 1e-7, 0.0, scale) * stratum_factor
-    ok = np.ones(n_str, bool)
     if lonely == "average":
         ok = ~single | (st.f_h < 1e-7)
         n_groups = st.group_fraction.shape[0]
@@ -61,6 +74,18 @@ def _stage_vcov(u: np.ndarray, st: Stage, lonely: str, stratum_factor: np.ndarra
     if np.any(pad > 0):
         centred_means = np.where(centre[:, None], means, 0.0)
         v += (centred_means * pad[:, None]).T @ centred_means
+    return v
+
+
+def _recursion(rd: ResolvedDesign, totals_of: Callable[[int, Stage], np.ndarray]) -> np.ndarray:
+    """Sum of the stage contributions, each stage's PSU totals from ``totals_of(s, stage)``."""
+    stages = rd.stages
+    factor = np.ones(stages[0].n_h.shape[0])
+    v = _stage_vcov(totals_of(0, stages[0]), stages[0], rd.lonely_psu, factor)
+    for s, (prev, st) in enumerate(zip(stages[:-1], stages[1:]), start=1):
+        parent_stratum = prev.psu_stratum[st.stratum_group]
+        factor = st.group_fraction[st.stratum_group] * factor[parent_stratum]
+        v += _stage_vcov(totals_of(s, st), st, rd.lonely_psu, factor)
     return v
 
 
@@ -86,11 +111,55 @@ def design_vcov(u: np.ndarray, rd: ResolvedDesign) -> np.ndarray:
         u = u[:, None]
     for cal in rd.calibrations:
         u = cal.residualize(u)
-    stages = rd.stages
-    factor = np.ones(stages[0].n_h.shape[0])
-    v = _stage_vcov(u, stages[0], rd.lonely_psu, factor)
-    for prev, st in zip(stages[:-1], stages[1:]):
-        parent_stratum = prev.psu_stratum[st.stratum_group]
-        factor = st.group_fraction[st.stratum_group] * factor[parent_stratum]
-        v += _stage_vcov(u, st, rd.lonely_psu, factor)
-    return v
+    return _recursion(rd, lambda s, st: psu_totals(u, st.psu, st.psu_stratum.shape[0]))
+
+
+def cell_keys(cell: np.ndarray, m: int, rd: ResolvedDesign) -> tuple[np.ndarray, ...]:
+    """Per stage, ``psu * (m + 1) + cell`` flattened: the bin of each (row, variable) value.
+
+    *cell* is ``int64 (n, p)`` with values ``0..m`` (``m``: in no result column).
+    """
+    return tuple((st.psu[:, None] * (m + 1) + cell).ravel() for st in rd.stages)
+
+
+def dense_cells(u: np.ndarray, cell: np.ndarray, m: int) -> np.ndarray:
+    """``(n, m)`` matrix with ``u[i, j]`` in column ``cell[i, j]`` (column ``m`` dropped)."""
+    n = cell.shape[0]
+    out = np.zeros((n, m + 1))
+    rows = np.arange(n)
+    for j in range(cell.shape[1]):  # loop over variables, not rows
+        out[rows, cell[:, j]] = u[:, j]
+    return out[:, :m]
+
+
+def cells_vcov(u: np.ndarray, cell: np.ndarray, m: int, rd: ResolvedDesign,
+               keys: tuple[np.ndarray, ...] | None = None) -> np.ndarray:  # fmt: skip
+    """Variance-covariance of the *m* cell totals ``T_c = sum of u[i, j] over cell[i, j] == c``.
+
+    Parameters
+    ----------
+    u : ndarray, shape (n, p)
+        Weighted influence values (rows in column ``m`` may hold anything, even NaN).
+    cell : ndarray of int64, shape (n, p)
+        Result column of each value, ``0..m-1``, or ``m`` for none.
+    m : int
+    rd : ResolvedDesign
+    keys : tuple of ndarray, optional
+        :func:`cell_keys` of *cell*, when the caller already has them.
+
+    Returns
+    -------
+    ndarray, shape (m, m)
+        As ``design_vcov`` of the dense ``(n, m)`` matrix (R ``svyrecvar``); with calibrations the
+        dense matrix is built, since residualisation works row by row.
+    """
+    if rd.calibrations:
+        return design_vcov(dense_cells(u, cell, m), rd)
+    keys = cell_keys(cell, m, rd) if keys is None else keys
+    flat = u.ravel()
+
+    def totals(s: int, st: Stage) -> np.ndarray:
+        n_p = st.psu_stratum.shape[0]
+        return np.bincount(keys[s], weights=flat, minlength=n_p * (m + 1)).reshape(n_p, m + 1)[:, :m]
+
+    return _recursion(rd, totals)

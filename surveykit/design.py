@@ -124,9 +124,13 @@ class Stage:
     stratum_label: tuple[Any, ...]  # original label of each stratum (for messages)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, weakref_slot=True)
 class ResolvedDesign:
-    """Numpy arrays of a design on a particular data frame (see ``docs/architecture.md``)."""
+    """Numpy arrays of a design on a particular data frame (see ``docs/architecture.md``).
+
+    Weak-referenceable, so that kernels may cache arrays derived from it (e.g. per-design facts
+    in :mod:`surveykit._ci`) without keeping it alive.
+    """
 
     weights: np.ndarray
     strata: np.ndarray

@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 
 from surveykit import _ci
-from surveykit._variance import design_vcov
 from surveykit.errors import DataError
 from surveykit.results import Summary, frame_records, jsonable
 
@@ -152,33 +151,48 @@ def _setup(svy: Survey, by: str | Sequence[str] | None, na: str, alpha: float) -
     _ci.check_choice("na", na, _ci.NA_POLICIES)
     _ci.check_alpha(alpha)
     rd = svy.resolved
-    return rd, _ci.domains(svy, by, rd.weights)
+    return rd, _ci.domains(svy, by, rd)
 
 
-def _se_deff(cell: np.ndarray, w: np.ndarray, z: np.ndarray, rd: ResolvedDesign, deff: DeffKind,
-             m: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _answered(svy: Survey, names: Sequence[str], values: np.ndarray, dom: _ci.Domains, na: str,
+              verb: str) -> np.ndarray | None:  # fmt: skip
+    """Answered values (``~isnan(values)``), or ``None`` when nothing is missing (one pass).
+
+    With ``na="fail"``, a system-missing value on a row in a domain raises (user-missing codes,
+    also NaN here, do not).
+    """
+    nan = np.isnan(values)
+    if not nan.any():
+        return None
+    for name in dict.fromkeys(names):
+        _ci.check_na(svy, name, dom.active, na, verb)
+    return ~nan
+
+
+def _se_deff(lay: _ci.Layout, w: np.ndarray, z: np.ndarray, zbar: np.ndarray | None, rd: ResolvedDesign,
+             deff: DeffKind, big_n: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Design SE of ``sum(w z)`` in each result column and its design effect (R ``deff=``).
 
-    *z* is the per-row (unweighted) linearisation value, ``(n, p)`` aligned with *cell*.
+    *z* is the per-value (unweighted) linearisation value ``(n, p)``; *zbar* its weighted mean
+    per column, ``None`` where that is 0 by construction (means, proportions, ratios), so the
+    element variance is ``sum(w z^2) / N`` from the same pass.
     """
     with np.errstate(all="ignore"):  # the spare column may hold inf/NaN; it is never summed
-        wz = w[:, None] * z
-    se = np.sqrt(np.clip(np.diag(design_vcov(_ci.dense(cell, wz, m), rd)), 0, None))
+        u = w[:, None] * z
+    se = np.sqrt(np.clip(np.diag(lay.vcov(u, rd)), 0, None))
     if deff is False:
         return se, np.full(se.shape, np.nan)
-    big_n = _ci.bsum(cell, w[:, None], m)
-    n = _ci.count(cell, m).astype(float)
+    nf = n.astype(float)
     with np.errstate(all="ignore"):
-        zbar = _ci.bsum(cell, wz, m) / big_n
-        s2 = _ci.bsum(cell, w[:, None] * (z - _ci.spread(zbar, cell, m)) ** 2, m) / big_n * n / (n - 1)
-        fac = 1.0 if deff == "replace" else np.where(big_n < n, np.nan, (big_n - n) / big_n)
-        vsrs = big_n**2 * s2 * fac / n
+        if zbar is None:
+            ss = lay.sum_product(u, z)
+        else:
+            dev = z - lay.spread(zbar)
+            ss = lay.sum_product(w[:, None] * dev, dev)
+        s2 = ss / big_n * nf / (nf - 1)
+        fac = 1.0 if deff == "replace" else np.where(big_n < nf, np.nan, (big_n - nf) / big_n)
+        vsrs = big_n**2 * s2 * fac / nf
         return se, se**2 / vsrs
-
-
-def _df(rd: ResolvedDesign, cell: np.ndarray, m: int) -> np.ndarray:
-    stage = rd.stages[0]
-    return _ci.degf_cells(stage.psu, stage.psu_stratum, cell, m)
 
 
 def _ci_crit(alpha: float, ci_df: float | Literal["design"] | None, df: np.ndarray, default_design: bool) -> np.ndarray:
@@ -227,38 +241,44 @@ def _result(svy: Survey, statistic: str, keys: tuple[tuple, tuple, tuple], label
     )  # fmt: skip
 
 
-def _linear(svy: Survey, values: np.ndarray, names: list[str], kind: str, by: Any, na: str,
-            deff: DeffKind, alpha: float, ci_df: Any) -> tuple[Estimate, _ci.Domains]:  # fmt: skip
-    """Means or totals of the columns of *values* (``(n, p)``, NaN = missing) in every domain."""
-    rd, dom = _setup(svy, by, na, alpha)
+def _moments(lay: _ci.Layout, rd: ResolvedDesign, values: np.ndarray, kind: str,
+             deff: DeffKind) -> dict[str, np.ndarray]:  # fmt: skip
+    """Estimate, SE, deff, n, weighted n and df of the means or totals of *values* ``(n, p)``."""
     w = rd.weights
-    active = dom.codes >= 0
-    for name in dict.fromkeys(names):
-        _ci.check_na(svy, name, active, na, kind)
-    m = values.shape[1] * dom.k
-    valid = ~np.isnan(values)
-    cell = _ci.cells(dom.codes, valid, dom.k)
-    y = np.where(valid, values, 0.0)
-    big_n = _ci.bsum(cell, w[:, None], m)
-    est = _ci.bsum(cell, w[:, None] * y, m)
-    with np.errstate(all="ignore"):
-        if kind in ("mean", "proportion"):
-            est = est / big_n
-            z = (y - _ci.spread(est, cell, m)) / _ci.spread(big_n, cell, m)  # spare column: never summed
+    n, df = lay.counts(rd)
+    big_n = lay.sum(w)
+    with np.errstate(all="ignore"):  # the spare column may hold inf/NaN; it is never summed
+        tot = lay.sum(w[:, None] * values)
+        if kind == "total":
+            est, z, zbar = tot, values, tot / big_n
         else:
-            z = y
-    se, de = _se_deff(cell, w, z, rd, deff, m)
-    df = _df(rd, cell, m)
-    t = _ci_crit(alpha, ci_df, df, default_design=False)
-    cols = dict(estimate=est, se=se, ci_low=est - t * se, ci_high=est + t * se, df=df, deff=de,
-                n=_ci.count(cell, m), weighted_n=big_n)  # fmt: skip
+            est = tot / big_n
+            z = (values - lay.spread(est)) / lay.spread(big_n)
+            zbar = None
+    se, de = _se_deff(lay, w, z, zbar, rd, deff, big_n, n)
+    return dict(estimate=est, se=se, deff=de, n=n, weighted_n=big_n, df=df)
+
+
+def _linear(svy: Survey, values: np.ndarray, names: list[str], kind: str, by: Any, na: str,
+            deff: DeffKind, alpha: float, ci_df: Any) -> tuple[Estimate, _ci.Domains, np.ndarray | None]:  # fmt: skip
+    """Means or totals of the columns of *values* (``(n, p)``, NaN = missing) in every domain;
+    also the domains and the answered mask (``None``: nothing missing)."""
+    rd, dom = _setup(svy, by, na, alpha)
+    valid = _answered(svy, names, values, dom, na, kind)
+    lay = _ci.layout(dom, valid, values.shape[1], rd)
+    cols = _moments(lay, rd, values, kind, deff)
+    est, se = cols["estimate"], cols["se"]
+    t = _ci_crit(alpha, ci_df, cols["df"], default_design=False)
+    cols.update(ci_low=est - t * se, ci_high=est + t * se)
     levels = [[None]] * len(names)
     res = _result(svy, kind, _keys(names, levels, dom), _labels(svy, names, levels, dom.k), cols,
                   f"Taylor linearisation ({kind})", _ci_label(ci_df, False), alpha, dom)  # fmt: skip
-    return res, dom
+    return res, dom, valid
 
 
 def _numeric_matrix(svy: Survey, names: list[str], include_missing: bool, fix: str) -> np.ndarray:
+    if len(names) == 1:  # a view of the column when it is already float64
+        return _ci.numeric_column(svy, names[0], include_missing, fix)[:, None]
     return np.column_stack([_ci.numeric_column(svy, v, include_missing, fix) for v in names])
 
 
@@ -398,14 +418,15 @@ def proportion(
     values = np.column_stack([p[0] for p in parts])
     levels = [p[1] for p in parts]
     cols_names = [v for v, lv in zip(names, levels) for _ in lv]
-    res, dom = _linear(svy, values, cols_names, "proportion", by, na, deff, alpha, ci_df)
+    res, dom, valid = _linear(svy, values, cols_names, "proportion", by, na, deff, alpha, ci_df)
     rd = svy.resolved
-    m = values.shape[1] * dom.k
-    member = _ci.cells(dom.codes, np.ones(values.shape, bool), dom.k)  # domain rows, answered or not
-    df = _df(rd, member, m)
+    if valid is None:  # every domain row answered: the domain's rows are the estimand's
+        n_rows, df, w_dom = res.n.astype(float), res.df, res.weighted_n
+    else:
+        member = _ci.layout(dom, None, values.shape[1], rd)  # domain rows, answered or not
+        n_rows, df = member.counts(rd)
+        n_rows, w_dom = n_rows.astype(float), member.sum(rd.weights)
     t_df = df if ci_df in (None, "design") else np.full(df.shape, float(ci_df))
-    n_rows = _ci.count(member, m).astype(float)
-    w_dom = _ci.bsum(member, rd.weights[:, None], m)
     n_glm = res.n.astype(float)
     w_glm = n_rows * res.weighted_n / w_dom  # sum of R svyglm's mean-1 rescaled weights
     low, high = _ci.proportion_ci(ci_method, res.estimate, res.se, alpha, t_df, n_rows, n_glm, w_glm)
@@ -455,89 +476,71 @@ def ratio(
     rd, dom = _setup(svy, by, na, alpha)
     y = _numeric_matrix(svy, nums, include_missing, "Ratios need numeric variables.")
     x = _numeric_matrix(svy, den, include_missing, "Ratios need numeric variables.")
-    active = dom.codes >= 0
-    for name in nums + den:
-        _ci.check_na(svy, name, active, na, "ratio")
-    m = len(nums) * dom.k
-    w = rd.weights[:, None]
-    cell = _ci.cells(dom.codes, ~np.isnan(y) & ~np.isnan(x), dom.k)
-    yy, xx = np.nan_to_num(y), np.nan_to_num(x)
-    tx = _ci.bsum(cell, w * xx, m)
-    if np.any(tx == 0):
-        raise DataError(f"denominator {den[0]!r} must have a non-zero weighted total in every domain; got 0.")
-    est = _ci.bsum(cell, w * yy, m) / tx
-    with np.errstate(all="ignore"):
-        z = (yy - _ci.spread(est, cell, m) * xx) / _ci.spread(tx, cell, m)
-    se, de = _se_deff(cell, rd.weights, z, rd, deff, m)
-    df = _df(rd, cell, m)
+    valid = _answered(svy, nums + den, np.where(np.isnan(x), np.nan, y), dom, na, "ratio")  # NaN in either
+    lay = _ci.layout(dom, valid, len(nums), rd)
+    w = rd.weights
+    n, df = lay.counts(rd)
+    with np.errstate(all="ignore"):  # the spare column may hold inf/NaN; it is never summed
+        tx = lay.sum(w[:, None] * x)
+        if np.any(tx == 0):
+            raise DataError(f"denominator {den[0]!r} must have a non-zero weighted total in every domain; got 0.")
+        est = lay.sum(w[:, None] * y) / tx
+        z = (y - lay.spread(est) * x) / lay.spread(tx)
+    big_n = lay.sum(w)
+    se, de = _se_deff(lay, w, z, None, rd, deff, big_n, n)
     t = _ci_crit(alpha, ci_df, df, default_design=False)
     cols = dict(estimate=est, se=se, ci_low=est - t * se, ci_high=est + t * se, df=df, deff=de,
-                n=_ci.count(cell, m), weighted_n=_ci.bsum(cell, w, m))  # fmt: skip
+                n=n, weighted_n=big_n)  # fmt: skip
     names = [f"{v}/{den[0]}" for v in nums]
     levels = [[None]] * len(names)
     return _result(svy, "ratio", _keys(names, levels, dom), _labels(svy, names, levels, dom.k), cols,
                    "Taylor linearisation (ratio)", _ci_label(ci_df, False), alpha, dom)  # fmt: skip
 
 
-def _sorted_cdf(xs: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Sorted values *xs* with their cumulative weights and total, accumulated in extended
-    precision as R's ``cumsum()``/``sum()`` do (so ties such as ``cumw == p * sum(w)`` under
-    equal weights resolve as in R)."""
-    cum = np.cumsum(w.astype(np.longdouble))
-    total = float(cum[-1]) if cum.size else 0.0
-    return xs, cum.astype(float), total
-
-
-def _woodruff(rd: ResolvedDesign, x: np.ndarray, codes: np.ndarray, qhat: np.ndarray, interval: str,
-              alpha: float, df: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _woodruff(rd: ResolvedDesign, x: np.ndarray, dom: _ci.Domains, qhat: np.ndarray, interval: str,
+              alpha: float, df: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Limits of the share below each quantile (R ``woodruffCI``): ``(k, m)`` arrays.
 
-    *codes* is the domain of each row (-1 outside or missing); result column ``d * m + j``.
+    *dom* holds the rows with a value; *qhat* is ``(k, m)``, domains x probabilities; *df* and
+    *n* are per domain. Result column ``j * k + d`` is probability *j* in domain *d*.
     """
     k, m = qhat.shape
     w = rd.weights
-    ok = codes >= 0
-    cell = np.where(ok[:, None], codes[:, None] * m + np.arange(m)[None, :], k * m)
-    ind = (x[:, None] <= qhat[np.where(ok, codes, 0)]).astype(float)
-    big_n = _ci.bsum(cell, w[:, None], k * m)
-    pm = _ci.bsum(cell, w[:, None] * ind, k * m) / big_n
-    with np.errstate(all="ignore"):
-        z = (ind - _ci.spread(pm, cell, k * m)) / _ci.spread(big_n, cell, k * m)
-    se, _ = _se_deff(cell, w, z, rd, False, k * m)
-    n_rows = np.repeat(np.bincount(codes[ok], minlength=k).astype(float), m)
-    dfr = np.repeat(df, m)
+    lay = _ci.layout(dom, None, m, rd)
+    n_col = lay.sum(w)  # summed as the numerator below, so that an all-below share is exactly 1
+    ind = x[:, None] <= lay.spread(qhat.T.reshape(-1))
+    with np.errstate(all="ignore"):  # the spare column may hold inf/NaN; it is never summed
+        pm = lay.sum(w[:, None] * ind) / n_col
+        z = (ind - lay.spread(pm)) / lay.spread(n_col)
+    se, _ = _se_deff(lay, w, z, None, rd, False, n_col, np.tile(n, m))
+    n_rows, dfr = np.tile(n, m).astype(float), np.tile(df, m)
     if interval == "mean":
         t = _ci.crit(alpha, dfr)
         low, high = pm - t * se, pm + t * se
     else:
         low, high = _ci.proportion_ci(interval, pm, se, alpha, dfr, n_rows, n_rows, n_rows)
-    return low.reshape(k, m), high.reshape(k, m)
+    return low.reshape(m, k).T, high.reshape(m, k).T
 
 
 def _quantile_one(rd: ResolvedDesign, x: np.ndarray, dom: _ci.Domains, probs: np.ndarray, interval: str,
-                  alpha: float) -> dict[str, np.ndarray]:  # fmt: skip
+                  alpha: float, missing: bool) -> dict[str, np.ndarray]:  # fmt: skip
     """Quantiles of one variable in every domain, columns ordered probability-major then domain."""
-    codes = np.where(np.isnan(x), -1, dom.codes)
+    if missing:  # rows without a value leave every domain
+        codes = np.where(np.isnan(x), -1, 0 if dom.codes is None else dom.codes)
+        dom = _ci.Domains(codes, dom.keys, dom.by, False)
     w = rd.weights
-    est, low, high = (np.full((dom.k, probs.size), np.nan) for _ in range(3))
-    order = np.argsort(x, kind="stable")  # one sort; each domain's values stay in order
-    by_dom = order[np.argsort(codes[order], kind="stable")]
-    starts = np.searchsorted(codes[by_dom], np.arange(dom.k + 1))
-    cdfs = [_sorted_cdf(x[by_dom[a:b]], w[by_dom[a:b]]) for a, b in zip(starts[:-1], starts[1:])]
-    for d, (xs, cumw, tot) in enumerate(cdfs):  # loop over domains
-        if xs.size:
-            est[d] = _ci.qrule_math(xs, cumw, tot, probs)
-    cell = np.where(codes >= 0, codes, dom.k)[:, None]
-    df = _df(rd, cell, dom.k)
-    p_low, p_high = _woodruff(rd, np.nan_to_num(x), codes, est, interval, alpha, df)
-    for d, (xs, cumw, tot) in enumerate(cdfs):
-        if xs.size:
-            low[d] = _ci.qrule_math(xs, cumw, tot, p_low[d])
-            high[d] = _ci.qrule_math(xs, cumw, tot, p_high[d])
+    lay = _ci.layout(dom, None, 1, rd)
+    n, df = lay.counts(rd)
+    big_n = lay.sum(w)
+    cdfs = _ci.domain_cdfs(x, w, dom.codes, dom.k)
+    est = np.array([c.quantile(probs) for c in cdfs]).reshape(dom.k, probs.size)  # loop over domains
+    p_low, p_high = _woodruff(rd, x, dom, est, interval, alpha, df, n)
+    low = np.array([c.quantile(p) for c, p in zip(cdfs, p_low)]).reshape(est.shape)
+    high = np.array([c.quantile(p) for c, p in zip(cdfs, p_high)]).reshape(est.shape)
     se = (high - low) / (2 * _ci.crit(alpha, df)[:, None])
     out = dict(estimate=est, se=se, ci_low=low, ci_high=high)
     out = {key: v.T.reshape(-1) for key, v in out.items()}
-    reps = {"df": df, "n": _ci.count(cell, dom.k), "weighted_n": _ci.bsum(cell, w[:, None], dom.k)}
+    reps = {"df": df, "n": n, "weighted_n": big_n}
     out.update({key: np.tile(v, probs.size) for key, v in reps.items()})
     out["deff"] = np.full(dom.k * probs.size, np.nan)
     return out
@@ -592,8 +595,8 @@ def quantile(
     values = _numeric_matrix(svy, names, include_missing, "Quantiles need a numeric variable.")
     parts = []
     for j, name in enumerate(names):  # loop over variables
-        _ci.check_na(svy, name, dom.codes >= 0, na, "quantile")
-        parts.append(_quantile_one(rd, values[:, j], dom, plist, interval, alpha))
+        missing = _answered(svy, [name], values[:, j], dom, na, "quantile") is not None
+        parts.append(_quantile_one(rd, values[:, j], dom, plist, interval, alpha, missing))
     cols = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     levels = [plist.tolist()] * len(names)
     return _result(svy, "quantile", _keys(names, levels, dom), (None,) * len(cols["estimate"]), cols,
