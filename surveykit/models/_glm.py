@@ -80,21 +80,22 @@ class _Pass:
         n, k = X.shape
         self.eta, self.p = np.empty(n), np.empty(n)
         self.score, self.info, self.ll = np.zeros(k), np.zeros((k, k)), 0.0
-        for s in range(0, n, BLOCK):
-            Xb, yb, wb = X[s:s + BLOCK], y[s:s + BLOCK], w[s:s + BLOCK]
-            eta = np.dot(Xb, beta, out=self.eta[s:s + BLOCK])
-            p = self.p[s:s + BLOCK]
-            p[:] = expit(eta)
-            self.ll += _block_ll(eta, p, yb, wb)
-            self.score += (wb * (yb - p)) @ Xb
-            self.info += (Xb * (wb * p * (1.0 - p))[:, None]).T @ Xb
+        with np.errstate(divide="ignore"):
+            for s in range(0, n, BLOCK):
+                self._block(X[s:s + BLOCK], y[s:s + BLOCK], w[s:s + BLOCK], beta,
+                            self.eta[s:s + BLOCK], self.p[s:s + BLOCK])
 
-
-def _block_ll(eta: np.ndarray, p: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
-    """``sum w (y eta + log(1 - p))``; the exact form where p rounds to 1 (eta > ~37)."""
-    with np.errstate(divide="ignore"):
-        ll = float(w @ (y * eta + np.log1p(-p)))
-    return ll if np.isfinite(ll) else log_lik_eta(eta, y, w)
+    def _block(self, X, y, w, beta, eta, p) -> None:
+        np.dot(X, beta, out=eta)
+        np.multiply(eta, 0.5, out=p)  # expit(eta) = (1 + tanh(eta / 2)) / 2, in place
+        np.tanh(p, out=p)
+        p += 1.0
+        p *= 0.5
+        q = 1.0 - p
+        ll = float(w @ (y * eta + np.log1p(-p)))  # sum w (y eta + log(1 - p))
+        self.ll += ll if np.isfinite(ll) else log_lik_eta(eta, y, w)  # p rounds to 1: exact form
+        self.score += (w * (y - p)) @ X
+        self.info += (X * (w * p * q)[:, None]).T @ X
 
 
 def weighted_gram(X: np.ndarray, c: np.ndarray, Z: np.ndarray | None = None) -> np.ndarray:
