@@ -6,6 +6,7 @@ written ``Q("sch.wide")`` as in patsy.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -39,10 +40,16 @@ class ModelFrame:
     response_variables: tuple[str, ...]
 
 
-def _variables(formula: str, data: pd.DataFrame, side: str) -> tuple[str, ...]:
+@functools.lru_cache(maxsize=256)
+def _desc(formula: str) -> Any:
+    """patsy's parse of *formula* (immutable; parsed once per formula)."""
     import patsy
 
-    desc = patsy.ModelDesc.from_formula(formula)
+    return patsy.ModelDesc.from_formula(formula)
+
+
+def _variables(formula: str, data: pd.DataFrame, side: str) -> tuple[str, ...]:
+    desc = _desc(formula)
     names: list[str] = []
     terms = desc.lhs_termlist if side == "lhs" else desc.rhs_termlist
     for term in terms:
@@ -114,13 +121,16 @@ def _patsy_matrices(formula: str, frame: pd.DataFrame):
     return y, np.asfortranarray(X.to_numpy(dtype=float)), X.index.to_numpy(), X.design_info
 
 
+_HEADS: dict[tuple[Any, ...], tuple[str, tuple[str, ...], Any]] = {}  # numeric formula -> layout
+_HEADS_MAX = 256
+
+
 def _fast_numeric(formula: str, frame: pd.DataFrame):
     """``y ~ a + b`` with bare numeric columns only: the matrices without patsy's per-factor
-    evaluation, X column-major (patsy still supplies ``design_info``, from a few complete rows).
-    Same values as ``dmatrices``; None when the formula needs patsy."""
-    import patsy
-
-    desc = patsy.ModelDesc.from_formula(formula)
+    evaluation, X column-major. patsy still supplies the column layout and ``design_info``,
+    from a few complete rows, once per formula and column dtypes. Same values as
+    ``dmatrices``; None when the formula needs patsy."""
+    desc = _desc(formula)
     codes = [f.code for t in [*desc.lhs_termlist, *desc.rhs_termlist] for f in t.factors]
     if any(len(t.factors) > 1 for t in desc.rhs_termlist) or len(desc.lhs_termlist) != 1:
         return None
@@ -135,14 +145,26 @@ def _fast_numeric(formula: str, frame: pd.DataFrame):
     rows = np.flatnonzero(~missing)
     if rows.size == 0:
         return None
-    y_head, X_head = patsy.dmatrices(formula, frame.iloc[rows[:20]], return_type="dataframe")
+    y_name, x_names, info = _numeric_layout(formula, frame, rows[:20], codes)
     complete = rows.size == len(frame)
-    X = np.empty((rows.size, X_head.shape[1]), order="F")
-    for j, c in enumerate(X_head.columns):
+    X = np.empty((rows.size, len(x_names)), order="F")
+    for j, c in enumerate(x_names):
         X[:, j] = 1.0 if c == "Intercept" else (values[c] if complete else values[c][rows])
     yv = values[codes[0]] if complete else values[codes[0]][rows]
-    y = pd.DataFrame({y_head.columns[0]: yv}, index=rows)
-    return y, X, rows, X_head.design_info
+    return pd.DataFrame({y_name: yv}, index=rows), X, rows, info
+
+
+def _numeric_layout(formula: str, frame: pd.DataFrame, head: np.ndarray, codes: list[str]):
+    """Response name, X column names and ``design_info`` of a plain numeric formula."""
+    import patsy
+
+    key = (formula, *((c, str(frame[c].dtype)) for c in dict.fromkeys(codes)))
+    if key not in _HEADS:
+        y_head, X_head = patsy.dmatrices(formula, frame.iloc[head], return_type="dataframe")
+        if len(_HEADS) >= _HEADS_MAX:
+            _HEADS.clear()
+        _HEADS[key] = (str(y_head.columns[0]), tuple(map(str, X_head.columns)), X_head.design_info)
+    return _HEADS[key]
 
 
 def binary_response(mf: ModelFrame) -> np.ndarray:
@@ -153,7 +175,7 @@ def binary_response(mf: ModelFrame) -> np.ndarray:
             f"{mf.y_frame.shape[1]} levels. Use ordinal_logistic, or recode it as 0/1."
         )
     y = mf.y_raw.to_numpy(dtype=float)
-    bad = ~np.isin(y, (0.0, 1.0))
+    bad = (y != 0.0) & (y != 1.0)  # NaN is bad too
     if bad.any():
         rows = (mf.y_raw.index.to_numpy()[bad] + 1).tolist()
         raise ModelError(
