@@ -14,20 +14,37 @@ surveykit              R                               residualisation of ``u`` 
 :func:`calibrate`      ``calibrate(calfun="linear")``  ``w * qr.resid(qr(X sqrt(w0)), u / w)``
 :func:`trim`           ``trimWeights()``               none (earlier calibrations are kept)
 =====================  ==============================  =============================================
+
+The calibration objects live in ``_calibration``, population tables and sample cells in
+``_weighting_population`` and the linear-calibration algebra (model matrix, g-weights) in
+``_weighting_linear``; this module holds the public functions and re-exports the rest.
 """
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from surveykit.errors import ConvergenceWarning, DataError, SurveykitWarning, closest, format_rows
+from surveykit._calibration import (  # noqa: F401 (RAKE_RESIDUAL_SWEEPS re-exported)
+    RAKE_RESIDUAL_SWEEPS,
+    LinearCalibration,
+    PostStratification,
+    Raking,
+    _orthonormal_basis,
+)
+from surveykit._weighting_linear import (  # noqa: F401 (GINV_TOL, RESCALE_THRESHOLD re-exported)
+    GINV_TOL,
+    RESCALE_THRESHOLD,
+    _g_bounded,
+    _g_linear,
+    _population_vector,
+    model_matrix,
+)
+from surveykit._weighting_population import _cells, _population_table, _prepare, _show, _step
+from surveykit.errors import ConvergenceWarning, DataError, SurveykitWarning
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey
@@ -42,211 +59,13 @@ __all__ = [
     "LinearCalibration",
 ]
 
-RAKE_RESIDUAL_SWEEPS = 10  # R svyrecvar: `for (iterations in 1:10)` over the raking margins
-GINV_TOL = 256 * np.finfo(float).eps  # R grake: MASS::ginv(Tmat, tol = 256 * .Machine$double.eps)
-RESCALE_THRESHOLD = 20.0  # R grake: SOMETHRESHOLD, weights rescaled when every pop/sample ratio exceeds it
 MARGIN_TOTAL_RTOL = 1e-6  # raking margins whose totals differ by more than this are inconsistent
 MARGIN_MET_RTOL = 1e-6  # a converged rake whose margins are further off than this x total ...
 UNMET_FACTOR = 100.0  # ... and than this x the convergence tolerance has no joint solution
 
-
-# --------------------------------------------------------------------------------------------
-# calibration objects (consumed by surveykit._variance.design_vcov)
-
-
-def _group_sums(u: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """Column sums of ``u`` (n, k) by integer code: (n_groups, k)."""
-    return np.column_stack(
-        [np.bincount(codes, weights=u[:, j], minlength=n_groups) for j in range(u.shape[1])]
-    )
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class PostStratification:
-    """Residualisation of one post-stratification step (R ``postStratify``'s index object).
-
-    ``u`` becomes ``u - w_new * sum_g(u w_old / w_new) / sum_g(w_old)`` within each post-stratum.
-    """
-
-    codes: np.ndarray  # int64[n]: post-stratum of each row
-    weights: np.ndarray  # float64[n]: weights after this step
-    old_weights: np.ndarray  # float64[n]: weights before it
-
-    def residualize(self, u: np.ndarray) -> np.ndarray:
-        u = np.asarray(u, dtype=float).reshape(len(self.codes), -1)
-        psw = np.where((self.weights == 0) & (self.old_weights == 0), 1.0, self.weights)
-        n_groups = int(self.codes.max()) + 1
-        ratio = np.divide(self.old_weights, psw, out=np.zeros_like(psw), where=psw != 0)
-        sums = _group_sums(u * ratio[:, None], self.codes, n_groups)
-        den = np.bincount(self.codes, weights=self.old_weights, minlength=n_groups)
-        means = np.divide(sums, den[:, None], out=np.zeros_like(sums), where=den[:, None] != 0)
-        return u - means[self.codes] * psw[:, None]
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Raking:
-    """Residualisation after raking, as R ``svyrecvar`` does for a ``"raking"`` object.
-
-    ``margins`` holds, for each margin of the last raking pass, the level codes and the weights
-    right after that margin was post-stratified. R sweeps ``u <- u - w_m * ave(u / w_m, m)``
-    over the margins ten times (a fixed count, not a convergence test); so do we.
-    """
-
-    margins: tuple[tuple[np.ndarray, np.ndarray], ...]
-
-    def residualize(self, u: np.ndarray) -> np.ndarray:
-        u = np.asarray(u, dtype=float).reshape(len(self.margins[0][0]), -1)
-        prepared = []
-        for codes, psw in self.margins:
-            n_groups = int(codes.max()) + 1
-            counts = np.bincount(codes, minlength=n_groups).astype(float)
-            prepared.append((codes, psw, n_groups, np.where(counts == 0, 1.0, counts)))
-        for _ in range(RAKE_RESIDUAL_SWEEPS):
-            for codes, psw, n_groups, counts in prepared:
-                ratio = np.divide(u, psw[:, None], out=np.zeros_like(u), where=psw[:, None] != 0)
-                means = _group_sums(ratio, codes, n_groups) / counts[:, None]
-                u = u - psw[:, None] * means[codes]
-        return u
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class LinearCalibration:
-    """Residualisation after GREG calibration (R's ``greg_calibration`` at stage 0).
-
-    ``u`` becomes ``w * resid(u / w)``, the residual of the least-squares projection on the
-    column space of ``X * sqrt(w0)``; ``basis`` is an orthonormal basis of that space and
-    ``w = g * sqrt(w0)``.
-    """
-
-    basis: np.ndarray  # float64[n, r]
-    w: np.ndarray  # float64[n]
-
-    def residualize(self, u: np.ndarray) -> np.ndarray:
-        u = np.asarray(u, dtype=float).reshape(len(self.w), -1)
-        e = np.divide(u, self.w[:, None], out=np.zeros_like(u), where=self.w[:, None] != 0)
-        e = e - self.basis @ (self.basis.T @ e)
-        return e * self.w[:, None]
-
-
-def _orthonormal_basis(x: np.ndarray) -> np.ndarray:
-    """Orthonormal basis of the column space of ``x`` (rank-revealing, like R's ``qr``)."""
-    q, r = np.linalg.qr(x)
-    d = np.abs(np.diag(r))
-    if d.size and d.min() > 1e-7 * d.max():
-        return q
-    u, s, _ = np.linalg.svd(x, full_matrices=False)
-    return u[:, s > 1e-7 * s.max()]
-
-
-# --------------------------------------------------------------------------------------------
-# shared helpers
-
-
-def _column(svy: Survey, name: str, what: str) -> pd.Series:
-    data = svy.data
-    if name not in data.columns:
-        raise DataError(
-            f"{what} column {name!r} must be a column of the data; it is not.{closest(name, data.columns)}"
-        )
-    col = data[name]
-    bad = col.isna().to_numpy()
-    if bad.any():
-        rows = format_rows((np.flatnonzero(bad) + 1).tolist())
-        raise DataError(
-            f"{what} column {name!r} must have no missing values; got {int(bad.sum())} ({rows}). "
-            "Impute them or drop those rows before weighting."
-        )
-    return col
-
-
-def _key(value: Any) -> Any:
-    """A matching key for a level: integral floats as ints, numpy scalars as Python values."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _population_table(population: Any, names: tuple[str, ...]) -> dict[tuple, float]:
-    """Population counts as ``{(level, ...): count}`` from a mapping, Series or DataFrame."""
-    if isinstance(population, pd.DataFrame):
-        missing = [n for n in names if n not in population.columns]
-        others = [c for c in population.columns if c not in names]
-        if missing or len(others) != 1:
-            raise DataError(
-                f"population table must have columns {list(names)} plus one count column; got "
-                f"{list(population.columns)}. Name the count column e.g. 'Freq'."
-            )
-        keys = zip(*(population[n] for n in names))
-        return {tuple(_key(k) for k in key): float(v) for key, v in zip(keys, population[others[0]])}
-    if isinstance(population, pd.Series):
-        population = population.to_dict()
-    if not isinstance(population, Mapping):
-        raise DataError(
-            f"population for {list(names)} must be a mapping {{level: count}}, a Series or a "
-            f"DataFrame; got {type(population).__name__}."
-        )
-    out = {}
-    for k, v in population.items():
-        key = tuple(k) if isinstance(k, tuple) else (k,)
-        if len(key) != len(names):
-            raise DataError(
-                f"population keys for {list(names)} must have {len(names)} part(s); got {k!r}."
-            )
-        out[tuple(_key(x) for x in key)] = float(v)
-    return out
-
-
-def _cells(svy: Survey, names: tuple[str, ...]) -> tuple[np.ndarray, list[tuple]]:
-    """Integer cell code of each row for the cross of ``names``, and the cell keys (vectorised)."""
-    per_col = [pd.factorize(_column(svy, n, "weighting"), sort=False) for n in names]
-    shape = tuple(len(u) for _, u in per_col)
-    flat = np.ravel_multi_index(tuple(c for c, _ in per_col), shape) if len(names) > 1 else per_col[0][0]
-    codes, cells = pd.factorize(flat, sort=False)
-    parts = np.unravel_index(np.asarray(cells), shape)
-    keys = [tuple(_key(u[i]) for (_, u), i in zip(per_col, idx)) for idx in zip(*parts)]
-    return codes.astype(np.int64), keys
-
-
-def _show(keys: list[tuple]) -> str:
-    return ", ".join(repr(k[0] if len(k) == 1 else k) for k in keys[:5])
-
-
-def _prepare(
-    svy: Survey, names: tuple[str, ...], population: Any, weights: np.ndarray, partial: bool = False
-) -> tuple[np.ndarray, np.ndarray, list]:
-    """Check one post-stratification: (cell codes, population count per cell, ignored levels)."""
-    codes, keys = _cells(svy, names)
-    pop = _population_table(population, names)
-    sample = np.bincount(codes, weights=weights, minlength=len(keys))
-    label = "x".join(names)
-    absent = [k for k in keys if k not in pop]
-    if absent:
-        rows = format_rows((np.flatnonzero(np.isin(codes, [keys.index(k) for k in absent])) + 1).tolist())
-        raise DataError(
-            f"every {label} level in the sample must have a population count; got none for "
-            f"{_show(absent)} ({rows}). Add it to the population table."
-        )
-    index = {k: i for i, k in enumerate(keys)}
-    unsampled = [k for k, v in pop.items() if v > 0 and (k not in index or sample[index[k]] == 0)]
-    if unsampled and not partial:
-        raise DataError(
-            f"every {label} level of the population must occur in the sample with positive weight; "
-            f"got no sample for {_show(unsampled)}. Collapse levels, or pass partial=True to ignore them."
-        )
-    return codes, np.array([pop[k] for k in keys]), unsampled
-
-
-def _step(codes: np.ndarray, target: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Scale *weights* so that their cell sums equal *target* (cells with no weight stay 0)."""
-    sample = np.bincount(codes, weights=weights, minlength=target.shape[0])
-    factor = np.divide(target, sample, out=np.zeros_like(target), where=sample > 0)
-    return weights * factor[codes]
-
-
-# --------------------------------------------------------------------------------------------
-# public functions
+for _cls in (PostStratification, Raking, LinearCalibration):
+    _cls.__module__ = __name__  # defined in surveykit._calibration; public here
+del _cls
 
 
 def poststratify(
@@ -421,78 +240,6 @@ def _joint_codes(svy: Survey, margins: list[tuple[tuple[str, ...], Any]]) -> tup
     return codes, len(keys)
 
 
-# --------------------------------------------------------------------------------------------
-# linear calibration
-
-_C_TERM = re.compile(r"^C\((\w[\w.]*)\)$")
-
-
-def _terms(spec: str | Sequence[str]) -> tuple[list[tuple[str, bool]], bool]:
-    """Parse ``"~ a + C(b) - 1"`` or ``["a", "b"]``: ([(column, forced_categorical)], intercept)."""
-    if not isinstance(spec, str):
-        return [(c, False) for c in spec], True
-    body = spec.split("~", 1)[-1].replace(" ", "")
-    intercept = True
-    terms = []
-    for i, piece in enumerate(re.split(r"(?=[+-])", body)):
-        sign, name = (piece[0], piece[1:]) if piece[:1] in "+-" else ("+", piece)
-        if name in ("0", "1"):
-            intercept = intercept and not (name == "0" or sign == "-")
-            continue
-        if not name or sign == "-":
-            raise DataError(
-                f"calibration formula must be '~ a + b + C(c)' (terms added, '-1' for no intercept); "
-                f"got {spec!r}. Interactions are not supported: make a crossed column instead."
-            )
-        m = _C_TERM.match(name)
-        terms.append((m.group(1), True) if m else (name, False))
-    return terms, intercept
-
-
-def model_matrix(svy: Survey, spec: str | Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """Calibration model matrix with R names: ``(Intercept)``, ``stypeH``, ``api99``.
-
-    Categorical columns (strings, categories, booleans, or ``C(x)``) get treatment dummies
-    for every level but the first in sorted order, as R's ``model.matrix``.
-    """
-    terms, intercept = _terms(spec)
-    blocks, names = [], []
-    if intercept:
-        blocks.append(np.ones((len(svy.data), 1)))
-        names.append("(Intercept)")
-    for col, forced in terms:
-        x = _column(svy, col, "calibration")
-        if forced or not pd.api.types.is_numeric_dtype(x) or pd.api.types.is_bool_dtype(x):
-            levels = sorted(x.map(_key).unique(), key=lambda v: (str(type(v)), v))
-            keep = levels[1:] if intercept or blocks else levels
-            blocks.append(np.column_stack([(x.map(_key) == lv).to_numpy(float) for lv in keep]))
-            names += [f"{col}{lv}" for lv in keep]
-        else:
-            blocks.append(x.to_numpy(float)[:, None])
-            names.append(col)
-    return np.hstack(blocks), names
-
-
-def _population_vector(population: Any, names: list[str]) -> np.ndarray:
-    if isinstance(population, (Mapping, pd.Series)):
-        pop = dict(population)
-        absent = [n for n in names if n not in pop]
-        extra = [k for k in pop if k not in names]
-        if absent or extra:
-            hint = closest(str(extra[0]), names) if extra else ""
-            raise DataError(
-                f"calibration population must give a total for each of {names}; got missing "
-                f"{absent}, unknown {extra}.{hint} Name totals as R's model.matrix does."
-            )
-        return np.array([float(pop[n]) for n in names])
-    vec = np.asarray(population, dtype=float).ravel()
-    if vec.size != len(names):
-        raise DataError(
-            f"calibration population must have {len(names)} totals ({names}); got {vec.size}."
-        )
-    return vec
-
-
 def calibrate(
     svy: Survey,
     formula_or_columns: str | Sequence[str],
@@ -548,46 +295,6 @@ def calibrate(
     cal = LinearCalibration(_orthonormal_basis(x * whalf[:, None]), g * whalf)
     step = f"calibrate({', '.join(names)}{'' if bounds is None else f'; bounds {bounds}'})"
     return svy.with_weights(w * g, calibration=cal, step=step)
-
-
-def _g_linear(x: np.ndarray, w: np.ndarray, pop: np.ndarray, names: list[str]) -> np.ndarray:
-    tmat = (x * w[:, None]).T @ x
-    if np.linalg.matrix_rank(tmat) < tmat.shape[0]:
-        raise DataError(
-            f"calibration variables {names} must be linearly independent in the sample; they are "
-            "not (a level with no sample, or a column that is a combination of others). Drop or merge them."
-        )
-    return 1.0 + x @ np.linalg.solve(tmat, pop - w @ x)
-
-
-def _g_bounded(
-    x: np.ndarray, w: np.ndarray, pop: np.ndarray, bounds: tuple[float, float], max_iter: int, epsilon: float
-) -> np.ndarray:
-    """R ``grake`` with ``cal.linear``: Newton steps on the truncated linear calibration."""
-    lo, hi = bounds
-    sample = w @ x
-    scales = pop / np.where(sample == 0, np.nan, sample)
-    scale = float(np.mean(scales)) if np.nanmin(scales) > RESCALE_THRESHOLD else 1.0
-    w, sample = w * scale, sample * scale
-    eta = np.zeros(x.shape[1])
-    xeta = x @ eta
-    for iteration in range(1, max_iter + 2):
-        deriv = ((xeta < hi - 1) & (xeta > lo - 1)).astype(float)
-        tmat = (x * (w * deriv)[:, None]).T @ x
-        misfit = pop - sample - (x * w[:, None]).T @ (np.clip(xeta + 1, lo, hi) - 1)
-        eta = eta + np.linalg.pinv(tmat, rcond=GINV_TOL) @ misfit
-        xeta = x @ eta
-        g = np.clip(xeta + 1, lo, hi)
-        misfit = pop - sample - (x * w[:, None]).T @ (g - 1)
-        if np.all(np.abs(misfit) / (1 + np.abs(pop)) < epsilon):
-            return g * scale
-        if iteration >= max_iter:
-            break
-    achieved = float(np.max(np.abs(misfit) / (1 + np.abs(pop))))
-    raise DataError(
-        f"calibration with bounds {bounds} must meet the population totals; after {max_iter} "
-        f"iterations the relative misfit is {achieved:.3g}. Widen the bounds or raise max_iter."
-    )
 
 
 def trim(
