@@ -5,6 +5,10 @@ frame; R ``svyglm(family = quasibinomial())``, svy ``sample.glm.fit(family="bino
 Ordinal: ``ord4 ~ x1 + x2 + x3``; R ``svyolr`` (svy has no ordinal model). R's svyolr is run
 at 1e5 rows only by default (``--r-olr-max``); larger sizes are extrapolated linearly from it
 and marked "~" in the printout. Run: ``python benchmarks/bench_models.py [--sizes 100000 1000000]``.
+
+Timings are the best of ``--repeat`` calls (at least ``SMALL_REPEAT`` below 1e6 rows, where one
+call takes tens of milliseconds and a busy machine adds noise of the same size); R runs once.
+The BLAS library, kernel and thread count in use are printed first (threadpoolctl).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from surveykit import Design, Survey
 from surveykit.models import logistic, ordinal_logistic
 
 LOGIT = "b ~ x1 + x2 + x3 + x4 + x5"
+SMALL_REPEAT = 10
 OLR = "ord4 ~ x1 + x2 + x3"
 
 
@@ -48,22 +53,34 @@ timings[["olr"]] <- system.time(svyolr(ord4f ~ x1 + x2 + x3, des))[["elapsed"]]
         return r_timings(code, path)
 
 
+def _print_blas() -> None:
+    from threadpoolctl import threadpool_info
+
+    for lib in threadpool_info():
+        if lib.get("user_api") == "blas":
+            print(f"BLAS: {lib.get('internal_api')} {lib.get('version')}, kernel "
+                  f"{lib.get('architecture')}, {lib.get('num_threads')} threads")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--r-olr-max", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args(argv)
+    _print_blas()
     rows, r_olr_per_row = [], None
     for n in args.sizes:
         frame = synthetic_frame(n)
         frame["ord4"] = frame["ord4"].astype(int)
         svy_ = Survey(frame, design=Design(weights="w", strata="stratum", ids="psu"))
-        sk_logit = best_of(lambda: logistic(svy_, LOGIT), args.repeat)
+        svy_.resolved  # the design is resolved once per Survey, outside the timings
+        reps = args.repeat if n >= 1_000_000 else max(args.repeat, SMALL_REPEAT)
+        sk_logit = best_of(lambda: logistic(svy_, LOGIT), reps)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            svy_logit = best_of(_svy_fit(frame), args.repeat)
-        sk_olr = best_of(lambda: ordinal_logistic(svy_, OLR, test_po=False), args.repeat)
+            svy_logit = best_of(_svy_fit(frame), reps)
+        sk_olr = best_of(lambda: ordinal_logistic(svy_, OLR, test_po=False), reps)
         sk_olr_po = best_of(lambda: ordinal_logistic(svy_, OLR), 1)
         r = _r(frame, n, with_olr=n <= args.r_olr_max) if have_r() else {}
         if "olr" in r:

@@ -266,3 +266,20 @@ def test_lazy_auc_is_cached_and_serialised():
     assert 0.5 < first < 1.0 and res.auc is first  # computed once, then served from the cache
     assert res.to_dict()["auc"] == first
     assert f"{first:.4f}" in str(res.summary())
+
+
+@pytest.mark.parametrize("formula", ["y ~ x + z", "y ~ z + x - 1", "y ~ 0 + x", "x ~ z"])
+def test_numeric_fast_path_builds_what_patsy_builds(formula):
+    from surveykit.models._formula import _fast_numeric, _patsy_matrices
+
+    data = random_survey().data
+    data.loc[[3, 17, 250], "x"] = np.nan  # incomplete rows are left out by both
+    data.loc[[40], "y"] = np.nan
+    fast, slow = _fast_numeric(formula, data), _patsy_matrices(formula, data)
+    assert fast is not None
+    np.testing.assert_array_equal(fast[1], slow[1])  # X, bit for bit
+    np.testing.assert_array_equal(fast[2], slow[2])  # complete rows
+    assert fast[3].column_names == slow[3].column_names
+    pd.testing.assert_frame_equal(fast[0], slow[0], check_index_type=False)
+    assert fast[1].flags.f_contiguous
+    assert _fast_numeric("y ~ C(g) + x", data) is None  # categorical: patsy's job
