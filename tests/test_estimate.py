@@ -296,3 +296,54 @@ def test_zero_denominator(surveys):
 def test_wilson_is_inside_unit_interval_and_covers_estimate(surveys):
     res = est.proportion(surveys["clus1"], "sch.wide", level="Yes", by="stype", ci_method="wilson")
     assert np.all((res.ci_low > 0) & (res.ci_low < res.estimate) & (res.estimate < res.ci_high) & (res.ci_high < 1))
+
+
+# --- kernel for cell totals -----------------------------------------------------------------------
+
+# the per-cell PSU totals are the same sums in the same row order as the dense kernel's
+CELL_KERNEL_RTOL = 1e-13
+
+
+@pytest.mark.parametrize("design", ["clus2", "strat", "srs"])
+def test_cell_kernel_equals_dense_kernel(surveys, design):
+    from surveykit._variance import cells_vcov, design_vcov
+
+    svy = surveys[design]
+    rd = svy.resolved
+    data = svy.data
+    codes = pd.factorize(data["stype"], sort=True)[0]
+    y = np.column_stack([data["api00"].to_numpy(float), data["api99"].to_numpy(float)])
+    u = rd.weights[:, None] * y
+    k, rows = 3, np.arange(len(data))
+    cell = np.column_stack([codes, codes + k])
+    cell[rows % 7 == 3, 1] = 2 * k  # some values in no cell (missing)
+    dense = np.zeros((len(data), 2 * k + 1))
+    for j in range(2):
+        dense[rows, cell[:, j]] = u[:, j]
+    want = design_vcov(dense[:, : 2 * k], rd)
+    np.testing.assert_allclose(cells_vcov(u, cell, 2 * k, rd), want, rtol=CELL_KERNEL_RTOL, atol=0)
+
+
+def test_domain_survey_uses_its_own_rows_for_n_and_df(surveys):
+    # weights set to 0 outside a domain: n and df count the domain's rows and PSUs only
+    svy = surveys["clus1"]
+    keep = (svy.data["stype"] == "E").to_numpy()
+    res = est.mean(svy.domain(keep), "api00")
+    assert res.n[0] == keep.sum()
+    assert res.df[0] == svy.data.loc[keep, "dnum"].nunique() - 1
+    full = est.mean(svy, "api00")
+    assert full.n[0] == len(svy.data) and full.df[0] == svy.data["dnum"].nunique() - 1
+
+
+def test_ratio_drops_rows_missing_only_in_the_denominator(surveys):
+    svy = surveys["strat"]
+    frame = svy.data.assign(den=svy.data["api99"].where(np.arange(len(svy.data)) % 9 != 0))
+    with_na = sk.Survey(frame, design=svy.design)
+    with pytest.raises(DataError, match="'den' must have no missing values"):
+        est.ratio(with_na, "api00", "den")
+    got = est.ratio(with_na, "api00", "den", na="drop")
+    kept = frame["den"].notna().to_numpy()
+    want = est.ratio(svy.domain(kept), "api00", "api99")
+    np.testing.assert_allclose(got.estimate, want.estimate, rtol=1e-14)
+    np.testing.assert_allclose(got.se, want.se, rtol=1e-12)
+    assert got.n[0] == kept.sum()

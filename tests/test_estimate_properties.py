@@ -126,3 +126,69 @@ def test_verbs_never_mutate_inputs(frame):
     pd.testing.assert_frame_equal(frame, before)
     pd.testing.assert_frame_equal(svy.data, before)
     np.testing.assert_array_equal(svy.weights, weights)
+
+
+# --- the fast paths give the general path's numbers ----------------------------------------------
+
+
+def _verbs_na(svy: sk.Survey, by: str | None, na: str) -> dict[str, est.Estimate]:
+    return {
+        "mean": est.mean(svy, "y", by=by, na=na),
+        "total": est.total(svy, "y", by=by, na=na, deff="replace"),
+        "proportion": est.proportion(svy, "b", by=by, na=na, ci_method="beta"),
+        "ratio": est.ratio(svy, "y", "x", by=by, na=na),
+        "quantile": est.quantile(svy, "y", [0.25, 0.5], by=by, na=na),
+    }
+
+
+@PROPS
+@given(frames(), st.booleans())
+def test_single_column_fast_path_equals_domain_path(frame, with_missing):
+    # one variable, no by, nothing missing, all weights > 0: plain sums and the design's cached
+    # n/df; by= a constant column takes the general cell layout with its bincounts instead
+    if with_missing:  # then both take the cell layout, with the missing rows in the spare column
+        frame = frame.assign(y=frame["y"].where(frame.index % 5 != 1), b=frame["b"].where(frame.index % 7 != 2))
+    na = "drop" if with_missing else "fail"
+    fast = _verbs_na(_survey(frame), None, na)
+    general = _verbs_na(_survey(frame.assign(one=1)), "one", na)
+    for name in fast:
+        for field in ("estimate", "se", "ci_low", "ci_high", "deff", "df", "n", "weighted_n"):
+            np.testing.assert_allclose(
+                getattr(fast[name], field), getattr(general[name], field), rtol=INVARIANCE_RTOL, atol=1e-12,
+                err_msg=f"{name} {field}",
+            )  # fmt: skip
+
+
+def _r_qrule_math(x: np.ndarray, w: np.ndarray, p: float) -> float:
+    """R survey:::qrule_math/qs written out: order() (stable), cumsum() and sum() accumulated in long
+    double and stored as double, last(cumw <= p * sum(w)) (index 1 when none)."""
+    ii = np.argsort(x, kind="stable")
+    xs, cumw = x[ii], np.cumsum(w[ii].astype(np.longdouble)).astype(float)
+    total = float(np.cumsum(w.astype(np.longdouble))[-1])
+    hits = np.flatnonzero(cumw <= p * total)
+    pos = int(hits[-1]) if hits.size else 0
+    nxt = min(pos + 1, x.size - 1)
+    return float(xs[pos] if p - cumw[pos] / total == 0 else xs[nxt])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(0, 6), min_size=2, max_size=50),
+    st.lists(st.sampled_from([0.1, 0.3, 1.0, 2.5]), min_size=50, max_size=50),
+    st.booleans(),
+    st.randoms(use_true_random=False),
+)
+def test_quantile_rule_matches_r_at_ties(ints, weights, equal, rnd):
+    # many tied values and cumulative weights that hit p * total exactly (or within rounding):
+    # the fast CDF (any tie order, float64 cumsum) must fall back to R's arithmetic there
+    from surveykit import _ci
+
+    x = np.array(ints, dtype=float)
+    w = np.full(x.size, 0.1) if equal else np.array(weights[: x.size])
+    cum = np.cumsum(w)
+    probs = [0.0, 0.5, 1.0, 1 / 3] + [float(cum[rnd.randrange(x.size)] / cum[-1]) for _ in range(4)]
+    cdf = _ci.WeightedCdf(np.argsort(x), x, w)
+    got = cdf.quantile(np.array(probs))
+    assert got.tolist() == [_r_qrule_math(x, w, p) for p in probs]
+    svy = sk.Survey(pd.DataFrame({"x": x, "w": w}), design=sk.Design(weights="w"))
+    assert est.quantile(svy, "x", probs).estimate.tolist() == got.tolist()
