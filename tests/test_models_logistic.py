@@ -283,3 +283,26 @@ def test_numeric_fast_path_builds_what_patsy_builds(formula):
     pd.testing.assert_frame_equal(fast[0], slow[0], check_index_type=False)
     assert fast[1].flags.f_contiguous
     assert _fast_numeric("y ~ C(g) + x", data) is None  # categorical: patsy's job
+
+
+def test_sandwich_equals_the_design_variance_of_the_influence_rows_after_calibration():
+    # The sandwich takes A^-1 V(scores) A^-1 instead of V(scores @ A^-1), as svyglm forms it;
+    # that needs every design step, calibration included, to be linear in the rows.
+    from surveykit._variance import design_vcov
+    from surveykit.models._fitdesign import model_design, sandwich
+    from surveykit.models._formula import binary_response, model_frame
+    from surveykit.models._glm import fit_logistic
+    from surveykit.weighting import calibrate, rake
+
+    base = api_survey("apistrat")
+    pop = {"(Intercept)": 6194, "stypeH": 755, "stypeM": 1018, "api99": 3914069}
+    formula = 'I(Q("sch.wide") == "Yes") ~ ell + meals'
+    for svy in (calibrate(base, ["stype", "api99"], pop),
+                rake(base, {"stype": {"E": 4421, "H": 755, "M": 1018}})):
+        assert svy.resolved.calibrations  # the check is about calibrated designs
+        mf = model_frame(formula, svy.data)
+        md = model_design(svy, mf)
+        fit = fit_logistic(mf.X, binary_response(mf), md.w)
+        infl = np.zeros((md.keep.size, mf.X.shape[1]))
+        infl[md.keep] = fit.scores @ np.linalg.pinv(fit.info)
+        np.testing.assert_allclose(sandwich(fit, md), design_vcov(infl, md.rd), rtol=1e-10)
