@@ -1,9 +1,12 @@
 """Design-based estimates: mean, total, proportion, ratio and quantile, overall or by domain.
 
 Each verb takes a :class:`~surveykit.survey.Survey` first and returns an :class:`Estimate`.
-Variances are Taylor linearisation through :func:`surveykit._variance.design_vcov` (R
-``survey::svyrecvar``); every domain and variable is one column of the influence matrix, so a
-call makes one kernel pass whatever the number of domains.
+Variances are Taylor linearisation through :func:`surveykit._variance.cells_vcov` (R
+``survey::svyrecvar``); every domain and variable is one result column, and since a row is in
+at most one domain, the PSU totals of all columns come from one ``bincount`` whatever the number
+of domains (:class:`surveykit._ci.Layout`). One variable without domains or missing values, the
+common case, is plain sums over the rows. Everything stays vectorised over rows; at 1e6 rows a
+mean with SE and design effect takes a few milliseconds (``benchmarks/bench_estimate.py``).
 
 Conventions (all as R ``survey`` 4.1, checked against ``tests/golden/estimate.json``):
 
