@@ -306,3 +306,21 @@ def test_sandwich_equals_the_design_variance_of_the_influence_rows_after_calibra
         infl = np.zeros((md.keep.size, mf.X.shape[1]))
         infl[md.keep] = fit.scores @ np.linalg.pinv(fit.info)
         np.testing.assert_allclose(sandwich(fit, md), design_vcov(infl, md.rd), rtol=1e-10)
+
+
+def test_fits_restore_the_callers_blas_threads():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from surveykit.models import ordinal_logistic
+
+    def blas_threads():  # per library (a fit may load another one, e.g. scipy's, lazily)
+        return {lib["filepath"]: lib["num_threads"] for lib in threadpool_info()
+                if lib["user_api"] == "blas"}
+
+    svy = random_survey()
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        logistic(svy, "y ~ x + z")
+        ordinal_logistic(svy.with_weights(svy.weights), "I(x.round().clip(-1, 1)) ~ z")
+        after = blas_threads()
+        assert before and {k: after[k] for k in before} == before

@@ -17,6 +17,7 @@ from surveykit.models._glm import Fit, detect_separation, expit, fit_logistic, l
 from surveykit.models._inference import coef_frame
 from surveykit.models._margins import average_effects, scenarios
 from surveykit.models._results import MarginalEffects, ModelBase, with_inference
+from surveykit.models._threads import single_thread_blas
 from surveykit.results import Summary, jsonable
 
 __all__ = ["logistic", "LogisticResult", "weighted_auc"]
@@ -189,21 +190,22 @@ def logistic(svy: Any, formula: str, *, family: str = "quasibinomial",
     ``degf`` counts the PSUs with complete rows).
     """
     _check_args(family, firth, alpha)
-    mf = model_frame(formula, svy.data)
-    y = binary_response(mf)
-    md = model_design(svy, mf)
-    fit, separated, used_firth, notices = _fit(mf.X, y, md.w, firth, formula)
-    vcov = sandwich(fit, md)
-    df = md.degf - mf.X.shape[1] + 1
-    return LogisticResult(
-        formula=formula,
-        method="Firth penalised ML" if used_firth else "weighted ML (pseudo-likelihood)",
-        coef=coef_frame(mf.columns, fit.beta, vcov, df, alpha), params=fit.beta, vcov=vcov,
-        df_resid=float(df), alpha=alpha, converged=fit.converged, iterations=fit.iterations,
-        notices=tuple(notices), _mf=mf, _w=md.w, family=family, separation=separated,
-        pseudo_r2=_mcfadden(fit, mf.X, y, md.w), _y=y, _p=fit.p,
-        **md.facts(),
-    )
+    with single_thread_blas():  # see _threads: small BLAS calls, no thread wake-ups
+        mf = model_frame(formula, svy.data)
+        y = binary_response(mf)
+        md = model_design(svy, mf)
+        fit, separated, used_firth, notices = _fit(mf.X, y, md.w, firth, formula)
+        vcov = sandwich(fit, md)
+        df = md.degf - mf.X.shape[1] + 1
+        return LogisticResult(
+            formula=formula,
+            method="Firth penalised ML" if used_firth else "weighted ML (pseudo-likelihood)",
+            coef=coef_frame(mf.columns, fit.beta, vcov, df, alpha), params=fit.beta, vcov=vcov,
+            df_resid=float(df), alpha=alpha, converged=fit.converged, iterations=fit.iterations,
+            notices=tuple(notices), _mf=mf, _w=md.w, family=family, separation=separated,
+            pseudo_r2=_mcfadden(fit, mf.X, y, md.w), _y=y, _p=fit.p,
+            **md.facts(),
+        )
 
 
 def _mcfadden(fit: Fit, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:

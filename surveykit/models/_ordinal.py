@@ -17,6 +17,7 @@ from surveykit.models._inference import TermTest, coef_frame, wald
 from surveykit.models._margins import average_effects, scenarios
 from surveykit.models._olr_fit import category_probs, category_slopes, fit_olr
 from surveykit.models._results import MarginalEffects, ModelBase, with_inference
+from surveykit.models._threads import single_thread_blas
 from surveykit.results import Summary, frame_records, jsonable
 
 __all__ = ["ordinal_logistic", "OrdinalResult", "po_test"]
@@ -147,32 +148,33 @@ def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05,
     """
     if not 0.0 < alpha < 1.0:
         raise ModelError(f"alpha must be between 0 and 1; got {alpha!r}.")
-    mf = model_frame(formula, svy.data)
-    codes, levels = ordinal_response(mf)
-    md = model_design(svy, mf)
-    _check_levels(codes, md.w, levels, formula)
-    X = _drop_intercept(mf, mf.X)
-    q = len(levels) - 1
-    fit = fit_olr(X, codes, md.w, q)
-    if not fit.converged:
-        warnings.warn(f"ordinal model {formula!r} did not converge in {fit.iterations} iterations.",
-                      ConvergenceWarning, stacklevel=2)
-    vcov = sandwich(fit, md)
-    df = md.degf - X.shape[1]
-    names = tuple(c for c in mf.columns if c != "Intercept")
-    cuts = tuple(f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:]))
-    coef = coef_frame(names + cuts, fit.beta, vcov, df, alpha)
-    coef.loc[len(names):, ["odds_ratio", "or_ci_low", "or_ci_high"]] = np.nan
-    test, slopes, rec = (None, None, None)
-    if test_po and names:
-        test, slopes = po_test(mf.X if "Intercept" in mf.columns else np.hstack(
-            (np.ones((X.shape[0], 1)), X)), codes, md, q, names, df)
-        rec = _recommend(test, alpha)
-    return OrdinalResult(
-        formula=formula, method="weighted ML (pseudo-likelihood), proportional odds",
-        coef=coef, params=fit.beta, vcov=vcov, df_resid=float(df), alpha=alpha,
-        converged=fit.converged, iterations=fit.iterations, notices=(), _mf=mf, _w=md.w,
-        levels=levels, po_test=test, po_slopes=slopes, recommendation=rec, **md.facts())
+    with single_thread_blas():  # see _threads: small BLAS calls, no thread wake-ups
+        mf = model_frame(formula, svy.data)
+        codes, levels = ordinal_response(mf)
+        md = model_design(svy, mf)
+        _check_levels(codes, md.w, levels, formula)
+        X = _drop_intercept(mf, mf.X)
+        q = len(levels) - 1
+        fit = fit_olr(X, codes, md.w, q)
+        if not fit.converged:
+            warnings.warn(f"ordinal model {formula!r} did not converge in {fit.iterations} iterations.",
+                          ConvergenceWarning, stacklevel=2)
+        vcov = sandwich(fit, md)
+        df = md.degf - X.shape[1]
+        names = tuple(c for c in mf.columns if c != "Intercept")
+        cuts = tuple(f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:]))
+        coef = coef_frame(names + cuts, fit.beta, vcov, df, alpha)
+        coef.loc[len(names):, ["odds_ratio", "or_ci_low", "or_ci_high"]] = np.nan
+        test, slopes, rec = (None, None, None)
+        if test_po and names:
+            test, slopes = po_test(mf.X if "Intercept" in mf.columns else np.hstack(
+                (np.ones((X.shape[0], 1)), X)), codes, md, q, names, df)
+            rec = _recommend(test, alpha)
+        return OrdinalResult(
+            formula=formula, method="weighted ML (pseudo-likelihood), proportional odds",
+            coef=coef, params=fit.beta, vcov=vcov, df_resid=float(df), alpha=alpha,
+            converged=fit.converged, iterations=fit.iterations, notices=(), _mf=mf, _w=md.w,
+            levels=levels, po_test=test, po_slopes=slopes, recommendation=rec, **md.facts())
 
 
 def _check_levels(codes: np.ndarray, w: np.ndarray, levels: tuple[str, ...], formula: str) -> None:
