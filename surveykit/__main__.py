@@ -4,4 +4,5 @@ import sys
 
 from surveykit.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # guarded: worker processes re-import this module
+    sys.exit(main())

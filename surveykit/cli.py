@@ -60,7 +60,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 def _cmd_brief(args: argparse.Namespace) -> int:
     from surveykit.report.build import build_briefs
 
-    outputs = build_briefs(args.plans, data=args.data, out=args.out, lang=args.lang, progress=not args.quiet)
+    outputs = build_briefs(args.plans, data=args.data, out=args.out, lang=args.lang, progress=not args.quiet,
+                           workers=args.jobs)
     for p in outputs:
         print(p)
     return 0
@@ -94,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="out", help="output folder (default: ./out)")
     b.add_argument("--lang", choices=("ko", "en"), default=None, help="language (default: the plan's)")
     b.add_argument("--quiet", action="store_true", help="no progress display")
+    b.add_argument("--jobs", type=int, default=1, help="build this many briefs in parallel processes (default 1)")
     b.set_defaults(func=_cmd_brief)
     return p
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import io
 from pathlib import Path
 
 __all__ = ["FAMILY", "FONT_STACK", "font_files", "font_face_css", "register_matplotlib", "package_dir"]
@@ -42,21 +41,18 @@ def _face(weight: int, src: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _subset_b64(path: Path, text: str) -> str:
-    """The font subset to *text* (plus ASCII), as base64 OTF; deterministic for equal input."""
-    from fontTools import subset as ftsubset
-    from fontTools.ttLib import TTFont
+    """The font subset to *text* (plus ASCII), as base64 OTF; deterministic for equal input.
 
-    options = ftsubset.Options()
-    options.layout_features = ["ccmp", "ljmo", "vjmo", "tjmo", "kern", "liga", "locl"]
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    sub = ftsubset.Subsetter(options=options)
-    sub.populate(text="".join(map(chr, range(0x20, 0x7F))) + text)
-    buf = io.BytesIO()
-    with TTFont(str(path), recalcTimestamp=False) as font:
-        sub.subset(font)
-        font.save(buf)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    Uses HarfBuzz's subsetter (``uharfbuzz``): milliseconds for the 13,000-glyph CJK font, where
+    fontTools' pure-Python CFF subsetter takes about a second per weight.
+    """
+    import uharfbuzz as hb
+
+    face = hb.Face(hb.Blob.from_file_path(str(path)))
+    wanted = hb.SubsetInput()
+    wanted.unicode_set.update(range(0x20, 0x7F))
+    wanted.unicode_set.update(ord(c) for c in text)
+    return base64.b64encode(hb.subset(face, wanted).blob.data).decode("ascii")
 
 
 def font_face_css(*, embed: bool, text: str = "") -> str:
