@@ -9,7 +9,6 @@ codes and measures against the data, and write to a temporary file in the target
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from surveykit._io_meta import MissingSpec
+from surveykit._atomic import atomic_target
 from surveykit.errors import DataError, ReadError, closest
 
 __all__ = ["write_sav", "write_csv", "SOURCE_ATTR"]
@@ -117,14 +117,8 @@ def _check_target(data: Any, path: str | os.PathLike[str], suffixes: tuple[str, 
 
 
 def _atomic(target: Path, write: Callable[[str], None]) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_target(target, suffix=".tmp") as tmp:
         write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target
 
 

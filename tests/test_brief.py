@@ -152,3 +152,13 @@ def test_a_failing_section_leaves_no_output_and_inputs_untouched(tmp_path):
         build_brief(path, out=tmp_path / "out")
     assert not any(p.is_file() for p in (tmp_path / "out").rglob("*"))
     assert hashlib.sha256(source.read_bytes()).hexdigest() == before
+
+
+def test_outputs_get_ordinary_file_permissions(org):
+    import os
+    import stat
+
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in org.values():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

@@ -19,18 +19,17 @@ temporary file in the target folder and moved into place, so an error leaves no 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
+from surveykit._atomic import atomic_target
 from surveykit.errors import ReportError
 from surveykit.report.document import Document, Table
 from surveykit.report.fonts import FAMILY, font_face_css, package_dir
@@ -127,15 +126,8 @@ def _atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
         raise ReportError(f"output folder {str(target.parent)!r} must exist; it does not. "
                           f"Create it first or choose another path.")
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_target(target) as tmp:
+        Path(tmp).write_bytes(payload)
     return target
 
 
