@@ -129,7 +129,8 @@ def crosstab(ctx: Ctx, spec: SectionSpec) -> Section:
                        estimate=float(r["row"]), se=float(r["row_se"]), ci_low=None, ci_high=None, n=int(r["n"]), flag=flag)
         body.append((prep.label(row, rl, ctx.lang), *cells, int(n_row)))
     f = next(t for t in res.tests if t.name == "F")
-    test = (f"Rao–Scott F = {f.statistic:.2f}, df = ({f.ndf:.2f}, {f.ddf:.1f}), p = {f.p_value:.3f}")
+    p_text = _p(f.p_value)
+    test = f"Rao–Scott F = {f.statistic:.2f}, df = ({f.ndf:.2f}, {f.ddf:.1f}), p {'' if p_text.startswith('<') else '= '}{p_text}"
     ctx.record(key=f"{prep.name}.{row}x{col}.rao_scott_F", label="Rao-Scott F", estimate=float(f.statistic), se=None,
                ci_low=None, ci_high=None, n=int(res.n), ndf=float(f.ndf), ddf=float(f.ddf), p_value=float(f.p_value))
     caption = f"{prep.text(row, ctx.lang)} × {prep.text(col, ctx.lang)} ({'행 %' if ctx.lang == 'ko' else 'row %'})"
