@@ -95,7 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="out", help="output folder (default: ./out)")
     b.add_argument("--lang", choices=("ko", "en"), default=None, help="language (default: the plan's)")
     b.add_argument("--quiet", action="store_true", help="no progress display")
-    b.add_argument("--jobs", type=int, default=1, help="build this many briefs in parallel processes (default 1)")
+    b.add_argument("--jobs", type=int, default=None,
+                   help="briefs built in parallel processes (default: one per brief, up to the CPUs; 1 = serial)")
     b.set_defaults(func=_cmd_brief)
     return p
 

@@ -97,12 +97,14 @@ def _build_job(job: tuple[str | Path, str | Path | None, str | Path, str | None]
 
 
 def build_briefs(plans: Sequence[str | Path] = (), *, data: str | Path | None = None, out: str | Path = "out",
-                 lang: str | None = None, progress: bool = True, workers: int = 1) -> list[Path]:
+                 lang: str | None = None, progress: bool = True, workers: int | None = None) -> list[Path]:
     """Build several briefs (default: the bundled organisation and worker briefs).
 
-    Briefs are independent: ``workers > 1`` builds them in parallel processes (worth it on an
-    idle multi-core machine; each process pays its own imports). A progress display goes to
-    stderr when it is a terminal. Each brief's outputs appear only when all four are written.
+    Briefs are independent, so several are built in parallel processes: ``workers`` of them
+    (default: one per brief, up to the number of CPUs; ``1`` builds in this process). On the
+    2-core reference machine the two demo briefs take about 10 s in parallel, 15 s one after the
+    other. A progress display goes to stderr when it is a terminal. Each brief's outputs appear
+    only when all four are written.
     """
     plans = list(plans) or list(DEFAULT_PLANS)
     if data is not None and len(plans) != 1:
@@ -110,7 +112,7 @@ def build_briefs(plans: Sequence[str | Path] = (), *, data: str | Path | None = 
     for p in plans:
         load_plan(p)  # fail fast, before any work, on a bad plan name or key
     jobs = [(p, data, out, lang) for p in plans]
-    n_workers = max(1, min(len(jobs), workers))
+    n_workers = max(1, min(len(jobs), workers or os.cpu_count() or 1))
     from rich.console import Console
 
     console = Console(stderr=True)
