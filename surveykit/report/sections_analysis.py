@@ -329,6 +329,13 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
     notes = [("유형 수 k는 가중 실루엣으로 선택" if ko else "k chosen by the weighted silhouette") + f": k = {seg.k}"]
     if stab is not None:
         notes.append(("PSU 부트스트랩 안정성(평균 ARI)" if ko else "PSU-bootstrap stability (mean ARI)") + f" = {stab.mean_ari:.2f}")
+    crit = seg.criterion
+    sil = float(crit.loc[crit["chosen"], "silhouette"].iloc[0])
+    notes.append((f"가중 실루엣 {sil:.2f}" if ko else f"weighted silhouette {sil:.2f}")
+                 + ((" — 군집 구조가 약하므로 유형은 참고용" if ko else " — weak structure: read segments as indicative")
+                    if sil < 0.25 else ""))
+    if stab is not None and stab.mean_ari < 0.6:
+        notes.append("부트스트랩에서 유형이 불안정함" if ko else "segments are unstable under the bootstrap")
     if seg.n_unassigned:
         notes.append(("결측으로 분류되지 않은 응답자" if ko else "Respondents left unassigned (missing inputs)") + f": {seg.n_unassigned}")
     sizes = Table(f"{ctx.title(spec)}", (ctx.ui("segment"), ctx.ui("n"), ctx.ui("share"), "CI low", "CI high"),

@@ -111,9 +111,11 @@ def _ci_note(ctx: Ctx) -> str:
 def reproduction(ctx: Ctx, spec: SectionSpec) -> Section:
     from surveykit.reproduce import reproduce
 
-    frames = {}
+    frames, labels = {}, {}
     for prep in ctx.surveys.values():
-        frames[_SURVEY_KEY.get(prep.instrument.name, prep.instrument.survey)] = prep.survey.data
+        key = _SURVEY_KEY.get(prep.instrument.name, prep.instrument.survey)
+        frames[key] = prep.survey.data
+        labels[key] = ctx.text(prep.spec.label, key)
     result = reproduce(frames.get("organisation"), frames.get("worker"))
     wanted = set(frames)
     rows = []
@@ -121,7 +123,7 @@ def reproduction(ctx: Ctx, spec: SectionSpec) -> Section:
         if check.survey not in wanted:
             continue
         match = {True: ctx.ui("yes"), False: ctx.ui("no"), None: "—"}[check.match]
-        rows.append((check.survey, check.key, str(check.published), "" if check.computed is None else str(check.computed), match))
+        rows.append((labels[check.survey], check.key, str(check.published), "" if check.computed is None else str(check.computed), match))
         ctx.record(key=f"reproduction.{check.survey}.{check.key}", label=check.key, estimate=check.exact,
                    se=None, ci_low=None, ci_high=None, n=check.base, published=check.published, match=check.match)
     n_ok = sum(1 for r in rows if r[4] == ctx.ui("yes"))
