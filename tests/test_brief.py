@@ -162,3 +162,36 @@ def test_outputs_get_ordinary_file_permissions(org):
     os.umask(mask)
     for path in org.values():
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_plan_weighting_steps_match_the_library_and_are_reported(tmp_path):
+    import surveykit as sk
+
+    margins = {"gender": {1: 190, 2: 223, 9: 4}}
+    plan = {
+        "id": "weighted", "lang": "en",
+        "surveys": {"w": {"instrument": "worker_2018", "data": "demo",
+                          "weighting": [{"method": "rake", "margins": margins}]}},
+        "sections": [{"type": "frequencies", "survey": "w", "variables": ["join_intent"]}, {"type": "methods"}],
+    }
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan), encoding="utf-8")
+    doc, ctx = build_document(load_plan(tmp_path / "plan.yaml"))
+    direct = sk.weighting.rake(sk.demo_survey("worker_2018"), margins).frequency("join_intent").to_frame()
+    record = next(r for r in ctx.records if r["key"] == "w.join_intent.3")
+    row = direct[direct["level"] == 3].iloc[0]
+    assert record["estimate"] == pytest.approx(row["estimate"], rel=1e-12)
+    assert record["se"] == pytest.approx(row["se"], rel=1e-12)
+    assert record["estimate"] != pytest.approx(200 / 417)  # the weights changed the estimate
+    methods = dict(doc.sections[-1].blocks[1].pairs)
+    assert "rake(gender" in methods["Design (w)"]
+
+
+def test_plan_weighting_errors_name_the_step(tmp_path):
+    plan = {
+        "id": "bad", "surveys": {"w": {"instrument": "worker_2018", "data": "demo",
+                                       "weighting": [{"method": "rakes", "margins": {}}]}},
+        "sections": [{"type": "overview"}],
+    }
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan), encoding="utf-8")
+    with pytest.raises(ReportError, match=r"surveys.w.weighting\[0\]: method must be one of poststratify, rake, trim"):
+        build_document(load_plan(tmp_path / "plan.yaml"))

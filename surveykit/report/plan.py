@@ -1,6 +1,8 @@
 """Analysis plans: the YAML that says what a brief contains.
 
-A plan names one or more surveys (instrument, data, design, derived variables), the reliability
+A plan names one or more surveys (instrument, data, design, derived variables, weighting steps:
+``poststratify`` with ``by`` and ``population``, ``rake`` with ``margins``, ``trim`` with
+``lower``/``upper``, applied in order), the reliability
 rule for published cells, and an ordered list of sections. Loading checks every key and names the
 file and key path of anything wrong. The bundled plans live in ``reports/`` (package data
 ``surveykit.reports``): ``organisation_brief``, ``worker_brief`` and ``combined_brief``.
@@ -47,7 +49,7 @@ SECTION_KEYS: dict[str, dict[str, bool]] = {
 }
 _COMMON_SECTION_KEYS = {"type", "title", "id", "note"}
 _PLAN_KEYS = {"id", "lang", "title", "subtitle", "organisation", "date", "surveys", "reliability", "sections"}
-_SURVEY_KEYS = {"instrument", "data", "design", "derive", "label"}
+_SURVEY_KEYS = {"instrument", "data", "design", "derive", "label", "weighting"}
 _RELIABILITY_DEFAULTS = {"min_n": 5, "max_cv": 0.3, "min_effective_n": 30}
 
 
@@ -61,6 +63,7 @@ class SurveySpec:
     design: dict[str, Any] = field(default_factory=dict)
     derive: tuple[dict[str, Any], ...] = ()
     label: dict[str, str] = field(default_factory=dict)
+    weighting: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +155,11 @@ def _survey(name: str, raw: Any, label: str) -> SurveySpec:
     design = raw.get("design") or {}
     if not isinstance(design, dict):
         raise ReportError(f"{label}: {where}design must be a mapping of Design keywords; got {design!r}.")
-    return SurveySpec(name, str(raw["instrument"]), str(raw["data"]), dict(design), tuple(derive), _text(raw.get("label"), label, where + "label"))
+    weighting = raw.get("weighting") or []
+    if not isinstance(weighting, list) or not all(isinstance(w, dict) and "method" in w for w in weighting):
+        raise ReportError(f"{label}: {where}weighting must be a list of steps with a 'method'; got {weighting!r}.")
+    return SurveySpec(name, str(raw["instrument"]), str(raw["data"]), dict(design), tuple(derive),
+                      _text(raw.get("label"), label, where + "label"), tuple(weighting))
 
 
 def _section(i: int, raw: Any, surveys: dict[str, SurveySpec], label: str) -> SectionSpec:

@@ -139,6 +139,35 @@ def _derive_one(spec: dict[str, Any], clean: pd.DataFrame, where: str) -> tuple[
     return pd.Series(np.asarray(values, dtype=float), index=clean.index, name=name), Derived(name, dict(text), labels)
 
 
+_WEIGHTING = {"poststratify": ("by", "population"), "rake": ("margins",), "trim": ()}
+
+
+def _weight(svy: Survey, step: dict[str, Any], where: str) -> Survey:
+    """Apply one weighting step of a plan (``poststratify``, ``rake`` or ``trim``)."""
+    from surveykit import weighting
+
+    method = step.get("method")
+    if method not in _WEIGHTING:
+        raise ReportError(f"{where}: method must be one of {', '.join(_WEIGHTING)}; got {method!r}.")
+    missing = [k for k in _WEIGHTING[method] if k not in step]
+    if missing:
+        raise ReportError(f"{where}: a {method} step needs {', '.join(missing)}.")
+    if method == "poststratify":
+        return weighting.poststratify(svy, step["by"], step["population"])
+    if method == "rake":
+        return weighting.rake(svy, step["margins"], max_iter=int(step.get("max_iter", 100)))
+    return weighting.trim(svy, step.get("lower"), step.get("upper"), strict=bool(step.get("strict", False)))
+
+
+def _same_weights(analysis: Survey, weighted: Survey) -> Survey:
+    """*analysis* (same rows, user-missing as NaN) with the weights and calibrations of *weighted*."""
+    w = weighted.weights
+    out = analysis.with_weights(w)
+    for cal in weighted.resolved.calibrations:
+        out = out.with_weights(w, calibration=cal)
+    return out
+
+
 def _load_one(spec: SurveySpec, plan: Plan, data_override: str | Path | None) -> Prepared:
     instrument = load_instrument(spec.instrument)
     if data_override is not None:
@@ -168,6 +197,10 @@ def _load_one(spec: SurveySpec, plan: Plan, data_override: str | Path | None) ->
         analysis = Survey(clean, design, instrument)
     except DesignError as exc:
         raise ReportError(f"plan {plan.id}: surveys.{spec.name}.design on {path.name}: {exc}") from exc
+    for i, step in enumerate(spec.weighting):
+        survey = _weight(survey, step, f"plan {plan.id}: surveys.{spec.name}.weighting[{i}]")
+    if spec.weighting:
+        analysis = _same_weights(analysis, survey)
     return Prepared(spec.name, spec, survey, analysis, instrument, path.name, _sha256(path), report, derived)
 
 

@@ -24,6 +24,11 @@ _SURVEY_KEY = {"organisation_2018": "organisation", "worker_2018": "worker"}
 def _design_text(ctx: Ctx, name: str) -> str:
     prep = ctx.surveys[name]
     design = prep.survey.design
+    if prep.survey.history:
+        steps = "; ".join(prep.survey.history)
+        base = design.describe() if design.columns else ("단순무작위표본" if ctx.lang == "ko" else "simple random sample")
+        return (f"{base}; 가중 조정: {steps} (보정을 반영한 표준오차)" if ctx.lang == "ko"
+                else f"{base}; weighting: {steps} (calibration-aware standard errors)")
     if not design.columns:
         return (
             "가중치 없음: 응답자를 단순무작위표본으로 보고 설계기반 표준오차를 계산함(모집단 정보 없음)"
