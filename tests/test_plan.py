@@ -54,3 +54,15 @@ def test_plan_errors_name_file_and_key(tmp_path, change, message):
 def test_unknown_plan_name_suggests_bundled():
     with pytest.raises(ReportError, match="Did you mean 'worker_brief'"):
         load_plan("worker_brif")
+
+
+def test_documented_plan_example_is_a_valid_plan(tmp_path):
+    import re
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "plans.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(.*?)```", doc, flags=re.S).group(1)
+    path = tmp_path / "documented.yaml"
+    path.write_text(example, encoding="utf-8")
+    plan = load_plan(path)
+    assert {s.type for s in plan.sections} == set(SECTION_KEYS)
+    assert plan.surveys["worker"].weighting[0]["method"] == "rake"
