@@ -11,13 +11,10 @@ Design construction is not timed anywhere; every tool's time is the best of ``--
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
-from common import best_of, have_r, print_table, r_timings, synthetic_frame
+from common import bench_args, best_of, have_r, print_table, r_frame_timings, synthetic_frame
 
 from surveykit import Design, Survey
 from surveykit import estimate as est
@@ -72,10 +69,7 @@ def _svy(frame) -> dict[str, Callable[[], object]]:
 
 
 def _r(frame, repeat: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "frame.csv"
-        frame.to_csv(path, index=False)
-        return r_timings(R_CODE.replace("{repeat}", str(repeat)), path)
+    return r_frame_timings(R_CODE.replace("{repeat}", str(repeat)), frame)
 
 
 def _verdicts(rows: list[dict]) -> None:
@@ -93,10 +87,7 @@ def _verdicts(rows: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args(argv)
+    args = bench_args(argv)
     rows = []
     for n in args.sizes:
         frame = synthetic_frame(n)

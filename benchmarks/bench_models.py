@@ -13,12 +13,9 @@ The BLAS library, kernel and thread count in use are printed first (threadpoolct
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 import warnings
-from pathlib import Path
 
-from common import best_of, have_r, print_table, r_timings, synthetic_frame
+from common import bench_args, best_of, have_r, print_table, r_frame_timings, synthetic_frame
 
 from surveykit import Design, Survey
 from surveykit.models import logistic, ordinal_logistic
@@ -47,10 +44,7 @@ d$ord4f <- factor(d$ord4, ordered = TRUE)
 des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = d)
 timings[["olr"]] <- system.time(svyolr(ord4f ~ x1 + x2 + x3, des))[["elapsed"]]
 """
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "frame.csv"
-        frame.to_csv(path, index=False)
-        return r_timings(code, path)
+    return r_frame_timings(code, frame)
 
 
 def _print_blas() -> None:
@@ -63,11 +57,7 @@ def _print_blas() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--r-olr-max", type=int, default=100_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args(argv)
+    args = bench_args(argv, extra=lambda ap: ap.add_argument("--r-olr-max", type=int, default=100_000))
     _print_blas()
     rows, r_olr_per_row = [], None
     for n in args.sizes:

@@ -10,12 +10,9 @@ Run: ``python benchmarks/bench_tables.py [--sizes 100000 1000000]``.
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 import warnings
-from pathlib import Path
 
-from common import best_of, have_r, print_table, r_timings, synthetic_frame
+from common import bench_args, best_of, have_r, print_table, r_frame_timings, synthetic_frame
 
 from surveykit import Design, Survey
 from surveykit.tables import crosstab
@@ -40,17 +37,11 @@ def _svy_table(frame):
 
 
 def _r(frame) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "frame.csv"
-        frame.to_csv(path, index=False)
-        return r_timings(R_CODE, path)
+    return r_frame_timings(R_CODE, frame)
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args(argv)
+    args = bench_args(argv)
     rows = []
     for n in args.sizes:
         frame = synthetic_frame(n)

@@ -11,14 +11,11 @@ Run: ``python benchmarks/bench_weighting.py [--sizes 100000 1000000]``.
 
 from __future__ import annotations
 
-import argparse
 import json
-import tempfile
 import warnings
-from pathlib import Path
 
 import numpy as np
-from common import best_of, have_r, print_table, r_timings, synthetic_frame
+from common import bench_args, best_of, have_r, print_table, r_frame_timings, synthetic_frame
 
 from surveykit import Design, Survey
 from surveykit._variance import design_vcov
@@ -62,17 +59,11 @@ des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = d)
 timings[["rake"]] <- system.time(r <- rake(des, list(~a3, ~c4), list(pa, pc)))[["elapsed"]]
 timings[["rake_mean"]] <- system.time({{r <- rake(des, list(~a3, ~c4), list(pa, pc)); svymean(~y, r)}})[["elapsed"]]
 """
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "frame.csv"
-        frame.to_csv(path, index=False)
-        return r_timings(code, path)
+    return r_frame_timings(code, frame)
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args(argv)
+    args = bench_args(argv)
     rows = []
     for n in args.sizes:
         frame = synthetic_frame(n)

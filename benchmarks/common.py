@@ -7,6 +7,7 @@ the ratios. Run all with ``python benchmarks/run.py`` (or ``make bench``).
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import tempfile
@@ -89,6 +90,25 @@ for (nm in names(timings)) cat(nm, "\\t", timings[[nm]], "\\n", sep = "")
             name, value = line.split("\t", 1)
             result[name.strip()] = float(value)
     return result
+
+
+def r_frame_timings(r_code: str, frame: pd.DataFrame) -> dict[str, float]:
+    """:func:`r_timings` on *frame*, written to a temporary CSV for R."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "frame.csv"
+        frame.to_csv(path, index=False)
+        return r_timings(r_code, path)
+
+
+def bench_args(argv: list[str] | None, *, sizes: tuple[int, ...] = (100_000, 1_000_000), repeat: int = 3,
+               extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+    """``--sizes`` and ``--repeat`` (plus *extra* options); unknown options are for other benchmarks."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(sizes))
+    parser.add_argument("--repeat", type=int, default=repeat)
+    if extra is not None:
+        extra(parser)
+    return parser.parse_known_args(argv)[0]
 
 
 def _ratio(a: float | None, b: float | None) -> str:
