@@ -45,12 +45,14 @@ def _group_sums(totals: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndar
     return out
 
 
-def _stage_vcov(totals: np.ndarray, st: Stage, lonely: str, stratum_factor: np.ndarray) -> np.ndarray:
+def _stage_vcov(totals: np.ndarray, st: Stage, lonely: str, stratum_factor: np.ndarray,
+                present: np.ndarray | None = None) -> np.ndarray:
     """Variance contribution of one stage from its PSU totals ``(P, k)``; ``stratum_factor``
-    multiplies each stratum's term."""
+    multiplies each stratum's term. ``present`` (``(H, k)`` bool, "average" policy only) says
+    which strata hold rows of each column: R scales by the strata of the (sub)design it is given."""
     n_str = st.n_h.shape[0]
     n_h = st.n_h.astype(float)
-    present = np.bincount(st.psu_stratum, minlength=n_str).astype(float)
+    n_present = np.bincount(st.psu_stratum, minlength=n_str).astype(float)
     means = _group_sums(totals, st.psu_stratum, n_str) / n_h[:, None]
 
     single = st.n_h == 1
@@ -62,30 +64,46 @@ def _stage_vcov(totals: np.ndarray, st: Stage, lonely: str, stratum_factor: np.n
     scale = np.where(single, st.f_h, st.f_h * n_h / np.maximum(n_h - 1, 1))
     scale = np.where(st.f_h < 1e-7, 0.0, scale) * stratum_factor
     if lonely == "average":
-        ok = ~single | (st.f_h < 1e-7)
-        n_groups = st.group_fraction.shape[0]
-        nstrat = np.bincount(st.stratum_group, minlength=n_groups).astype(float)
-        nok = np.bincount(st.stratum_group, weights=ok.astype(float), minlength=n_groups)
-        scale = np.where(ok, scale * (nstrat / np.where(nok == 0, 1, nok))[st.stratum_group], 0.0)
+        scale = _average_scale(scale, st, single, totals.shape[1], present)
+    else:
+        scale = np.broadcast_to(scale[:, None], (n_str, totals.shape[1]))
 
-    weighted = dev * np.sqrt(scale)[st.psu_stratum, None]
+    weighted = dev * np.sqrt(scale)[st.psu_stratum]
     v = weighted.T @ weighted
-    pad = (n_h - present) * scale  # PSUs of the full design with no rows here (R pads zeros)
+    pad = (n_h - n_present)[:, None] * scale  # PSUs of the full design with no rows here (R pads zeros)
     if np.any(pad > 0):
-        centred_means = np.where(centre[:, None], means, 0.0)
-        v += (centred_means * pad[:, None]).T @ centred_means
+        centred = np.where(centre[:, None], means, 0.0) * np.sqrt(pad)
+        v += centred.T @ centred
     return v
 
 
-def _recursion(rd: ResolvedDesign, totals_of: Callable[[int, Stage], np.ndarray]) -> np.ndarray:
-    """Sum of the stage contributions, each stage's PSU totals from ``totals_of(s, stage)``."""
+def _average_scale(scale: np.ndarray, st: Stage, single: np.ndarray, k: int,
+                   present: np.ndarray | None) -> np.ndarray:
+    """``(H, k)`` scale under ``lonely_psu="average"``: lone strata drop out and the others are
+    scaled by (strata present) / (non-lone strata present) within each parent group, per column."""
+    n_str = st.n_h.shape[0]
+    present = np.ones((n_str, k), bool) if present is None else present
+    ok = (~single | (st.f_h < 1e-7))[:, None] & present
+    n_groups = st.group_fraction.shape[0]
+    nstrat = _group_sums(present.astype(float), st.stratum_group, n_groups)
+    nok = _group_sums(ok.astype(float), st.stratum_group, n_groups)
+    ratio = nstrat / np.where(nok == 0, 1, nok)
+    return np.where(ok, scale[:, None] * ratio[st.stratum_group], 0.0)
+
+
+def _recursion(rd: ResolvedDesign, totals_of: Callable[[int, Stage], np.ndarray],
+               present_of: Callable[[int, Stage], np.ndarray] | None = None) -> np.ndarray:
+    """Sum of the stage contributions, each stage's PSU totals from ``totals_of(s, stage)``
+    (and, for the "average" lonely-PSU policy, the strata holding each column's rows)."""
     stages = rd.stages
+    average = rd.lonely_psu == "average" and present_of is not None
     factor = np.ones(stages[0].n_h.shape[0])
-    v = _stage_vcov(totals_of(0, stages[0]), stages[0], rd.lonely_psu, factor)
+    v = _stage_vcov(totals_of(0, stages[0]), stages[0], rd.lonely_psu, factor,
+                    present_of(0, stages[0]) if average else None)
     for s, (prev, st) in enumerate(zip(stages[:-1], stages[1:]), start=1):
         parent_stratum = prev.psu_stratum[st.stratum_group]
         factor = st.group_fraction[st.stratum_group] * factor[parent_stratum]
-        v += _stage_vcov(totals_of(s, st), st, rd.lonely_psu, factor)
+        v += _stage_vcov(totals_of(s, st), st, rd.lonely_psu, factor, present_of(s, st) if average else None)
     return v
 
 
@@ -111,7 +129,13 @@ def design_vcov(u: np.ndarray, rd: ResolvedDesign) -> np.ndarray:
         u = u[:, None]
     for cal in rd.calibrations:
         u = cal.residualize(u)
-    return _recursion(rd, lambda s, st: psu_totals(u, st.psu, st.psu_stratum.shape[0]))
+    nonzero = u != 0
+
+    def present(s: int, st: Stage) -> np.ndarray:
+        rows = psu_totals(nonzero.astype(float), st.psu, st.psu_stratum.shape[0])
+        return _group_sums(rows, st.psu_stratum, st.n_h.shape[0]) > 0
+
+    return _recursion(rd, lambda s, st: psu_totals(u, st.psu, st.psu_stratum.shape[0]), present)
 
 
 def cell_keys(cell: np.ndarray, m: int, rd: ResolvedDesign) -> tuple[np.ndarray, ...]:
@@ -162,4 +186,10 @@ def cells_vcov(u: np.ndarray, cell: np.ndarray, m: int, rd: ResolvedDesign,
         n_p = st.psu_stratum.shape[0]
         return np.bincount(keys[s], weights=flat, minlength=n_p * (m + 1)).reshape(n_p, m + 1)[:, :m]
 
-    return _recursion(rd, totals)
+    def present(s: int, st: Stage) -> np.ndarray:
+        n_str = st.n_h.shape[0]
+        where = (st.psu_stratum[st.psu][:, None] * (m + 1) + cell).ravel()
+        hits = np.bincount(where, weights=(flat != 0).astype(float), minlength=n_str * (m + 1))
+        return hits.reshape(n_str, m + 1)[:, :m] > 0
+
+    return _recursion(rd, totals, present)

@@ -153,3 +153,21 @@ def test_assign_keeps_design_and_domain_weights():
     assert "high" in new.data.columns and "high" not in svy.data.columns
     with pytest.raises(Exception, match="must not replace design columns; got pw"):
         svy.assign(pw=np.ones(len(svy.data)))
+
+
+@pytest.mark.parametrize("policy", ["average", "adjust", "remove"])
+def test_lonely_psu_policies_in_domains_match_svyby(policy):
+    """R subsets the design per domain: "average" scales by the strata present in the domain."""
+    gold = GOLDEN["lonely"]["by_domain"][policy]
+    data = api("apistrat")
+    keep = (data.stype != "H") | (data.snum == GOLDEN["lonely"]["by_domain_h_snum"])
+    with pytest.warns(LonelyPSUWarning):
+        svy = Survey(data[keep], Design(strata="stype", weights="pw", lonely_psu=policy))
+    est = svy.mean("api00", by="awards").to_frame()
+    assert list(est["domain"]) == gold["awards"]
+    np.testing.assert_allclose(est["estimate"], gold["mean"], rtol=REL)
+    np.testing.assert_allclose(est["se"], gold["se"], rtol=1e-9)
+    # the same through an explicit domain and the dense kernel
+    for level, se in zip(gold["awards"], gold["se"]):
+        _, v = mean_and_vcov(svy.domain(svy.data["awards"] == level), ["api00"])
+        assert np.sqrt(v[0, 0]) == pytest.approx(se, rel=1e-9)

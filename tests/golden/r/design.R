@@ -31,6 +31,17 @@ for (pol in c("remove", "adjust", "average", "certainty")) {
   tt <- svytotal(~enroll, d)
   lonely[[pol]] <- list(mean = unname(coef(m)), se = as.vector(SE(m)), total_se = as.vector(SE(tt)))
 }
+# "average" in domains: R scales by the strata present in each domain's subset
+one_h <- apistrat[apistrat$stype != "H" | apistrat$snum == min(apistrat$snum[apistrat$stype == "H"]), ]
+by_dom <- list()
+for (pol in c("average", "adjust", "remove")) {
+  options(survey.lonely.psu = pol)
+  d <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = one_h)
+  b <- svyby(~api00, ~awards, d, svymean)
+  by_dom[[pol]] <- list(awards = as.character(b$awards), mean = unname(coef(b)), se = unname(SE(b)))
+}
+lonely$by_domain <- by_dom
+lonely$by_domain_h_snum <- min(apistrat$snum[apistrat$stype == "H"])
 options(survey.lonely.psu = "fail")
 out$lonely <- lonely
 out$versions <- list(R = as.character(getRversion()), survey = as.character(packageVersion("survey")))
