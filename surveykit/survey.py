@@ -187,8 +187,14 @@ class Survey:
         w = np.asarray(weights, dtype=float)
         if w.shape != (len(self._data),):
             raise DataError(f"weights must have one value per row ({len(self._data)}); got shape {w.shape}.")
-        if not np.all(np.isfinite(w)) or np.any(w < 0):
-            raise DataError("weights must be finite and >= 0; got negative or non-finite values.")
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            from surveykit.design import rows_message
+
+            raise DataError(
+                f"weights must be finite and >= 0; got {int(bad.sum())} negative or non-finite values "
+                f"({rows_message(bad)}). Check the weighting inputs that produced them."
+            )
         return self._derive(self._resolved.with_weights(w, calibration), step)
 
     # --- descriptive verbs (one implementation each, elsewhere) -----------------------------

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveykit import Design, DesignError, LonelyPSUWarning, Survey
+from surveykit import DataError, Design, DesignError, LonelyPSUWarning, Survey
 from surveykit._variance import design_vcov
 
 HERE = Path(__file__).parent
@@ -171,3 +171,9 @@ def test_lonely_psu_policies_in_domains_match_svyby(policy):
     for level, se in zip(gold["awards"], gold["se"]):
         _, v = mean_and_vcov(svy.domain(svy.data["awards"] == level), ["api00"])
         assert np.sqrt(v[0, 0]) == pytest.approx(se, rel=1e-9)
+
+
+def test_with_weights_names_bad_rows():
+    svy = Survey(pd.DataFrame({"y": [1.0, 2, 3]}))
+    with pytest.raises(DataError, match=r"got 2 negative or non-finite values \(rows 2, 3\)"):
+        svy.with_weights(np.array([1.0, -1.0, np.nan]))
