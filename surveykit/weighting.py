@@ -44,7 +44,7 @@ from surveykit._weighting_linear import (  # noqa: F401 (GINV_TOL, RESCALE_THRES
     model_matrix,
 )
 from surveykit._weighting_population import _cells, _population_table, _prepare, _show, _step
-from surveykit.errors import ConvergenceWarning, DataError, SurveykitWarning
+from surveykit.errors import ConvergenceWarning, DataError, SurveykitWarning, format_rows
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey
@@ -62,6 +62,11 @@ __all__ = [
 MARGIN_TOTAL_RTOL = 1e-6  # raking margins whose totals differ by more than this are inconsistent
 MARGIN_MET_RTOL = 1e-6  # a converged rake whose margins are further off than this x total ...
 UNMET_FACTOR = 100.0  # ... and than this x the convergence tolerance has no joint solution
+# trim(strict=True) passes: each is O(n); oscillating redistributions (R recurses until its C
+# stack overflows) settle in < 100 passes on skewed weights, so 1000 only stops true cycles.
+MAX_TRIM_PASSES = 1000
+# bounds equal to the mean weight can hold exactly; allow the rounding of the total's sum
+TRIM_FEASIBLE_RTOL = 1e-12
 
 for _cls in (PostStratification, Raking, LinearCalibration):
     _cls.__module__ = __name__  # defined in surveykit._calibration; public here
@@ -308,7 +313,8 @@ def trim(
     lower, upper : float, optional
         Bounds on the weights (``None``: unbounded on that side).
     strict : bool
-        Repeat until no weight is outside the bounds (redistribution can push weights out again).
+        Repeat until no weight is outside the bounds (redistribution can push weights out
+        again), at most ``MAX_TRIM_PASSES`` passes.
 
     Returns
     -------
@@ -316,19 +322,35 @@ def trim(
         With trimmed weights; the total weight is unchanged. Calibrations attached earlier stay
         in force for the variance (as R keeps ``postStrata``); trimming adds none.
 
+    Raises
+    ------
+    DataError
+        Bounds that are not numbers or have ``lower > upper``; bounds that no set of weights
+        with the same total can meet (``lower * n > W`` or ``upper * n < W`` over the ``n`` rows
+        with positive weight and their total ``W``); or a redistribution that would leave a row
+        with weight ``<= 0`` (the error names the rows).
+
+    Warns
+    -----
+    ConvergenceWarning
+        ``strict=True`` stopped after ``MAX_TRIM_PASSES`` passes with weights still outside the
+        bounds (the passes were oscillating); the weights of the last pass are returned.
+
     Notes
     -----
     R equivalent: ``trimWeights(design, upper, lower, strict)``: weights outside the bounds are
     set to the bound and the sum of the trimmings is added equally to every row inside them.
-    Rows with weight 0 (outside a domain) are left at 0.
+    Rows with weight 0 (outside a domain) are left at 0. Without ``strict`` this is R's single
+    pass, so weights can end outside the bounds after the redistribution, as in R. Where R
+    differs: R returns weights ``<= 0`` and bounds that cannot hold without complaint, and with
+    ``strict = TRUE`` recurses without limit (stack overflow) when the passes oscillate; here
+    these raise a DataError, or warn after ``MAX_TRIM_PASSES`` passes.
     """
-    lo = -np.inf if lower is None else float(lower)
-    hi = np.inf if upper is None else float(upper)
-    if lo > hi:
-        raise DataError(f"trim bounds must have lower <= upper; got lower={lo:g}, upper={hi:g}. Swap them.")
+    lo, hi = _trim_bounds(lower, upper)
     w = np.asarray(svy.resolved.weights, dtype=float)
-    active = w != 0
-    while True:
+    active = w > 0
+    _check_trim_feasible(w[active], lo, hi)
+    for _ in range(MAX_TRIM_PASSES):
         outside = active & ((w < lo) | (w > hi))
         if not outside.any():
             break
@@ -343,4 +365,55 @@ def trim(
         w = new
         if not strict:
             break
+    else:
+        _warn_trim_unconverged(w, active, lo, hi)
+    _check_trim_positive(w, active, lo, hi)
     return svy.with_weights(w, step=f"trim([{lo:g}, {hi:g}])")
+
+
+def _trim_bounds(lower: Any, upper: Any) -> tuple[float, float]:
+    """The bounds as floats (``None``: infinite); one DataError for anything else."""
+    out = []
+    for name, value, default in (("lower", lower, -np.inf), ("upper", upper, np.inf)):
+        if value is None:
+            out.append(default)
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or np.isnan(value):
+            raise DataError(f"trim {name} must be a number or None; got {value!r}. Pass e.g. {name}=40.")
+        out.append(float(value))
+    lo, hi = out
+    if lo > hi:
+        raise DataError(f"trim bounds must have lower <= upper; got lower={lo:g}, upper={hi:g}. Swap them.")
+    return lo, hi
+
+
+def _check_trim_feasible(w: np.ndarray, lo: float, hi: float) -> None:
+    """Trimming keeps the total: bounds hold only if ``lo * n <= W <= hi * n``."""
+    n, total = w.shape[0], float(w.sum())
+    if lo * n > total * (1 + TRIM_FEASIBLE_RTOL) or hi * n < total * (1 - TRIM_FEASIBLE_RTOL):
+        raise DataError(
+            f"trim bounds [{lo:g}, {hi:g}] cannot hold with total weight {total:g} over {n} rows; widen the "
+            f"bounds so that they contain the mean weight {total / n:g}."
+        )
+
+
+def _warn_trim_unconverged(w: np.ndarray, active: np.ndarray, lo: float, hi: float) -> None:
+    outside = active & ((w < lo) | (w > hi))
+    if outside.any():
+        warnings.warn(
+            f"trim(strict=True) stopped after {MAX_TRIM_PASSES} passes with {int(outside.sum())} weights "
+            f"still outside [{lo:g}, {hi:g}] ({format_rows((np.flatnonzero(outside) + 1).tolist())}); the "
+            "redistribution oscillates. Widen the bounds.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+def _check_trim_positive(w: np.ndarray, active: np.ndarray, lo: float, hi: float) -> None:
+    bad = active & (w <= 0)
+    if bad.any():
+        raise DataError(
+            f"trimming to [{lo:g}, {hi:g}] must leave every weight positive; spreading the trimmings "
+            f"gives weight <= 0 to {format_rows((np.flatnonzero(bad) + 1).tolist())} (lowest "
+            f"{w[bad].min():g}). Widen the bounds (raise upper or lower the lower bound), or pass strict=True."
+        )

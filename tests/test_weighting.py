@@ -225,6 +225,43 @@ def test_trim_bounds(dstrat: sk.Survey) -> None:
     assert out.weights.sum() == pytest.approx(dstrat.weights.sum(), rel=EST_RTOL)
 
 
+def _five() -> sk.Survey:
+    return sk.Survey(pd.DataFrame({"w": [1, 1, 1, 1, 10.0], "y": [1, 2, 3, 4, 5.0]}), sk.Design(weights="w"))
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize(("lower", "upper"), [(3.5, None), (6, None), (3, None), (None, 1.0)])
+def test_trim_bounds_that_cannot_hold(lower: float | None, upper: float | None, strict: bool) -> None:
+    # total 14 over 5 rows: every weight in [lower, upper] needs lower <= 2.8 <= upper. Before the
+    # fix strict=True looped for ever and lower=3.5 gave row 5 a weight of 0 (R does the same).
+    with pytest.raises(DataError, match=r"cannot hold with total weight 14 over 5 rows; widen the bounds"):
+        weighting.trim(_five(), lower=lower, upper=upper, strict=strict)
+
+
+def test_trim_never_gives_a_weight_at_or_below_zero() -> None:
+    # feasible bounds (mean 15.15 >= 2), but one pass pushes row 6 to 2.05 - 2.5 < 0 (R returns -0.45)
+    svy = sk.Survey(pd.DataFrame({"w": [1, 1, 1, 1, 1, 2.05, 100.0]}), sk.Design(weights="w"))
+    with pytest.raises(DataError, match=r"trimming to \[2, inf\] must leave every weight positive; .* row 6 "):
+        weighting.trim(svy, lower=2)
+    out = weighting.trim(svy, lower=2, strict=True)  # the passes settle: every weight within bounds
+    assert out.weights.min() >= 2 - 1e-12
+    assert out.weights.sum() == pytest.approx(svy.weights.sum(), rel=EST_RTOL)
+
+
+def test_trim_strict_pass_cap_warns(monkeypatch: pytest.MonkeyPatch) -> None:
+    svy = sk.Survey(pd.DataFrame({"w": [1, 1, 1, 1, 1, 2.05, 100.0]}), sk.Design(weights="w"))
+    monkeypatch.setattr(weighting, "MAX_TRIM_PASSES", 3)  # this case needs ~80 passes
+    with pytest.warns(ConvergenceWarning, match="stopped after 3 passes"):
+        out = weighting.trim(svy, lower=2, strict=True)
+    assert out.weights.sum() == pytest.approx(svy.weights.sum(), rel=EST_RTOL)
+
+
+@pytest.mark.parametrize("bad", ["40", float("nan"), True])
+def test_trim_bound_must_be_a_number(dstrat: sk.Survey, bad: object) -> None:
+    with pytest.raises(DataError, match=r"trim upper must be a number or None; got"):
+        weighting.trim(dstrat, upper=bad)
+
+
 def test_trim_keeps_domain_zeros(dstrat: sk.Survey) -> None:
     dom = dstrat.domain(dstrat.data["stype"] != "H")
     out = weighting.trim(dom, lower=30)
