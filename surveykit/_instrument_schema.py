@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from surveykit._rules import Rule
+from surveykit._yaml import yaml_error
 from surveykit.errors import InstrumentError, closest
 from surveykit.instrument import (
     FIGURE_KINDS,
@@ -64,7 +65,7 @@ def _parse(path: str, text: str) -> Instrument:
     try:
         raw = yaml.load(text, Loader=loader)  # noqa: S506 - SafeLoader/CSafeLoader only
     except yaml.YAMLError as exc:
-        raise InstrumentError(f"{path}: must be valid YAML; {exc}. Fix the syntax at that line.") from None
+        raise InstrumentError(yaml_error(path, exc, text)) from None
     return _build(raw, _Ctx(path))
 
 
@@ -163,9 +164,29 @@ def _scales(raw: Any, ctx: _Ctx) -> dict[str, tuple[tuple[Option, ...], tuple[Op
     out = {}
     for name, spec in raw.items():
         m = ctx.mapping(spec, f"scales.{name}", ("options", "missing"), ("options",))
-        out[str(name)] = (_options(m["options"], f"scales.{name}.options", ctx),
-                          _options(m.get("missing", []), f"scales.{name}.missing", ctx))
+        options = _options(m["options"], f"scales.{name}.options", ctx)
+        out[str(name)] = (options, _missing(m.get("missing", []), options, f"scales.{name}", ctx))
     return out
+
+
+def _missing(raw: Any, options: tuple[Option, ...], path: str, ctx: _Ctx) -> tuple[Option, ...]:
+    """User-missing codes under ``<path>.missing``; none may also be an answer option.
+
+    A shared code would make that answer count as missing (excluded from every estimate).
+    """
+    missing = _options(raw, f"{path}.missing", ctx)
+    by_code = {o.code: (i, o) for i, o in enumerate(options)}
+    for j, m in enumerate(missing):
+        if m.code in by_code:
+            i, o = by_code[m.code]
+            taken = set(by_code) | {x.code for x in missing}
+            free = next((c for c in (9, 99, 999, 9999) if c not in taken), "an unused number")
+            raise ctx.error(
+                f"{path}.missing[{j}].code",
+                f"must not also be an answer option; {m.code} is {path}.options[{i}] {o.ko!r} ({o.en}), so that "
+                f"answer would count as missing. Give the user-missing code a number no option uses (e.g. {free}).",
+            )
+    return missing
 
 
 def _question(raw: Any, path: str, ctx: _Ctx, scales: Mapping[str, tuple]) -> Question:
@@ -197,16 +218,13 @@ def _question_codes(m: dict, path: str, ctx: _Ctx, scales: Mapping[str, tuple], 
         options, missing = scales[name]
     else:
         options = _options(m.get("options", []), f"{path}.options", ctx)
-        missing = _options(m.get("missing", []), f"{path}.missing", ctx)
+        missing = _missing(m.get("missing", []), options, path, ctx)
     if qtype in ("single", "multi", "likert") and not options:
         raise ctx.error(path, f"must have options (or a scale): a {qtype} question needs coded answers.")
     if qtype in ("numeric", "text") and options:
         raise ctx.error(f"{path}.options", f"must be absent for a {qtype} question; use 'range' and 'missing'.")
     if qtype == "multi" and missing:
         raise ctx.error(f"{path}.missing", "must be absent for a multi question (0/1 columns; empty = not answered).")
-    clash = sorted(set(o.code for o in options) & set(o.code for o in missing))
-    if clash:
-        raise ctx.error(f"{path}.missing", f"must not reuse option codes; got {clash}. Use a distinct code such as 9 or 99.")
     if qtype == "likert" and "battery" not in m:
         raise ctx.error(path, "must have 'battery' (a likert item belongs to a battery). Add battery: <name>.")
     if qtype != "numeric" and "range" in m:

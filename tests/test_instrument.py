@@ -337,6 +337,78 @@ def test_other_schema_errors(tmp_path):
         load_instrument(tmp_path / "absent.yaml")
 
 
+def test_missing_code_that_is_also_an_option_is_rejected(tmp_path):
+    """A user-missing code equal to an option code would turn that answer into 'missing'."""
+    def mutate(raw):
+        q = raw["questions"][3]
+        assert q["var"] == "industry" and q["options"][11] == {"code": 12, "ko": "기타", "en": "Other"}
+        q["missing"] = [{"code": 12, "ko": "모름/무응답", "en": "Don't know / no answer"}]
+    msg = _load_broken(tmp_path, mutate)
+    assert "questions[3].missing[0].code must not also be an answer option" in msg
+    assert "questions[3].options[11] '기타'" in msg and "(e.g. 99)" in msg  # 9 is an industry option
+
+
+@pytest.mark.parametrize("used", [True, False], ids=["used", "unused"])
+def test_scale_missing_code_that_is_also_an_option_is_rejected(tmp_path, used):
+    """Checked where the scale is defined, whether or not a question uses it."""
+    def mutate(raw):
+        options = [{"code": 1, "ko": "예", "en": "Yes"}, {"code": 2, "ko": "아니오", "en": "No"}]
+        raw["scales"]["clashing"] = {"options": options, "missing": [
+            {"code": 9, "ko": "모름", "en": "Don't know"}, {"code": 2, "ko": "무응답", "en": "No answer"}]}
+        if used:
+            q = next(q for q in raw["questions"] if q.get("scale") == "yes_no")
+            q["scale"] = "clashing"
+    msg = _load_broken(tmp_path, mutate)
+    assert "scales.clashing.missing[1].code must not also be an answer option" in msg
+    assert "scales.clashing.options[1] '아니오'" in msg and "(e.g. 99)" in msg
+
+
+# Broken YAML -> (1-based line, column) of the offending character, found by reading the text.
+_BROKEN_YAML = {
+    "unclosed flow": ("name: x\nquestions: [\n  - a\n", 3, 3),
+    "indented key": ("name: x\n title: y\n", 2, 7),
+    "tab indent": ("name: x\nquestions:\n\t- a\n", 3, 1),
+    "control char after Korean": ("title: 한국어\nname: x\x01\n", 2, 8),
+}
+
+
+@pytest.mark.parametrize("loader", ["SafeLoader", "CSafeLoader"])
+@pytest.mark.parametrize("case", sorted(_BROKEN_YAML))
+def test_yaml_error_is_one_line_with_position(case, loader):
+    from surveykit._yaml import yaml_error
+
+    text, line, column = _BROKEN_YAML[case]
+    if not hasattr(yaml, loader):
+        pytest.skip(f"PyYAML built without {loader}")
+    with pytest.raises(yaml.YAMLError) as info:
+        yaml.load(text, Loader=getattr(yaml, loader))  # noqa: S506 - safe loaders only
+    msg = yaml_error("f.yaml", info.value, text)
+    assert msg.startswith(f"f.yaml: must be valid YAML; line {line}, column {column}: ")
+    assert "\n" not in msg and msg.endswith(".") and not msg.endswith("..") and "<unicode string>" not in msg
+
+
+def test_instrument_yaml_syntax_error_is_one_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(_BROKEN_YAML["unclosed flow"][0], encoding="utf-8")
+    with pytest.raises(InstrumentError) as info:
+        load_instrument(path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: must be valid YAML; line 3, column 3: ") and "\n" not in msg
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_plan_yaml_syntax_error_is_one_line(tmp_path):
+    from surveykit.errors import ReportError
+    from surveykit.report.plan import load_plan
+
+    path = tmp_path / "plan.yaml"
+    path.write_text(_BROKEN_YAML["indented key"][0], encoding="utf-8")
+    with pytest.raises(ReportError) as info:
+        load_plan(path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: must be valid YAML; line 2, column 7: ") and "\n" not in msg
+
+
 # -- the rule language ---------------------------------------------------------------------------
 
 

@@ -120,7 +120,9 @@ def _read(name_or_path: str | Path) -> tuple[dict[str, Any], Path | None, str]:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ReportError(f"{label}: must be valid YAML; {exc}") from exc
+        from surveykit._yaml import yaml_error
+
+        raise ReportError(yaml_error(label, exc, text)) from None
     if not isinstance(raw, dict):
         raise ReportError(f"{label}: must hold a mapping at the top level; got {type(raw).__name__}.")
     return raw, where, label
