@@ -84,13 +84,29 @@ def _population_vector(population: Any, names: list[str]) -> np.ndarray:
                 f"calibration population must give a total for each of {names}; got missing "
                 f"{absent}, unknown {extra}.{hint} Name totals as R's model.matrix does."
             )
-        return np.array([float(pop[n]) for n in names])
-    vec = np.asarray(population, dtype=float).ravel()
-    if vec.size != len(names):
+        return np.array([_total(pop[n], n) for n in names])
+    if isinstance(population, (str, bytes)) or not isinstance(population, (Sequence, np.ndarray)):
         raise DataError(
-            f"calibration population must have {len(names)} totals ({names}); got {vec.size}."
+            f"calibration population must be a mapping {{name: total}} or a sequence of {len(names)} "
+            f"totals ({names}); got {type(population).__name__}."
         )
-    return vec
+    values = list(np.ravel(population)) if isinstance(population, np.ndarray) else list(population)
+    if len(values) != len(names):
+        raise DataError(
+            f"calibration population must have {len(names)} totals ({names}); got {len(values)}."
+        )
+    return np.array([_total(v, n) for v, n in zip(values, names)])
+
+
+def _total(value: Any, name: str) -> float:
+    """One calibration total as a float; a DataError naming it unless finite."""
+    try:
+        total = float(value)
+    except (TypeError, ValueError):
+        total = np.nan
+    if not np.isfinite(total):
+        raise DataError(f"calibration total of {name} must be a finite number; got {value!r}. Fix the population.")
+    return total
 
 
 def _g_linear(x: np.ndarray, w: np.ndarray, pop: np.ndarray, names: list[str]) -> np.ndarray:

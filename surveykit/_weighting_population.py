@@ -47,8 +47,30 @@ def _key(value: Any) -> Any:
     return value
 
 
+def _level_name(names: tuple[str, ...], key: tuple) -> str:
+    """``lvl=1`` or ``stype=E, sch.wide=No`` for messages."""
+    return ", ".join(f"{n}={k}" for n, k in zip(names, key))
+
+
+def _count(value: Any, names: tuple[str, ...], key: tuple) -> float:
+    """One population count as a float; a DataError naming the level unless finite and >= 0."""
+    try:
+        count = float(value)
+    except (TypeError, ValueError):
+        count = np.nan
+    if not np.isfinite(count) or count < 0:
+        raise DataError(
+            f"population count of {_level_name(names, key)} must be a finite number >= 0; got {value!r}. "
+            "Fix the population table."
+        )
+    return count
+
+
 def _population_table(population: Any, names: tuple[str, ...]) -> dict[tuple, float]:
-    """Population counts as ``{(level, ...): count}`` from a mapping, Series or DataFrame."""
+    """Population counts as ``{(level, ...): count}`` from a mapping, Series or DataFrame.
+
+    Every count must be a finite number >= 0 (one DataError naming the level otherwise).
+    """
     if isinstance(population, pd.DataFrame):
         missing = [n for n in names if n not in population.columns]
         others = [c for c in population.columns if c not in names]
@@ -57,8 +79,8 @@ def _population_table(population: Any, names: tuple[str, ...]) -> dict[tuple, fl
                 f"population table must have columns {list(names)} plus one count column; got "
                 f"{list(population.columns)}. Name the count column e.g. 'Freq'."
             )
-        keys = zip(*(population[n] for n in names))
-        return {tuple(_key(k) for k in key): float(v) for key, v in zip(keys, population[others[0]])}
+        keys = [tuple(_key(k) for k in key) for key in zip(*(population[n] for n in names))]
+        return {key: _count(v, names, key) for key, v in zip(keys, population[others[0]])}
     if isinstance(population, pd.Series):
         population = population.to_dict()
     if not isinstance(population, Mapping):
@@ -73,7 +95,8 @@ def _population_table(population: Any, names: tuple[str, ...]) -> dict[tuple, fl
             raise DataError(
                 f"population keys for {list(names)} must have {len(names)} part(s); got {k!r}."
             )
-        out[tuple(_key(x) for x in key)] = float(v)
+        key = tuple(_key(x) for x in key)
+        out[key] = _count(v, names, key)
     return out
 
 
@@ -92,6 +115,15 @@ def _show(keys: list[tuple]) -> str:
     return ", ".join(repr(k[0] if len(k) == 1 else k) for k in keys[:5])
 
 
+def _type_hint(absent: list[tuple], pop: dict[tuple, float]) -> str:
+    """A hint when the population keys match the sample levels only as text (``"1"`` vs ``1``)."""
+    as_text = {tuple(map(str, k)) for k in pop}
+    if not all(tuple(map(str, k)) in as_text for k in absent):
+        return ""
+    sample_type = type(absent[0][0]).__name__
+    return f" (The population keys match as text: give them as {sample_type}, like the column's values.)"
+
+
 def _prepare(
     svy: Survey, names: tuple[str, ...], population: Any, weights: np.ndarray, partial: bool = False
 ) -> tuple[np.ndarray, np.ndarray, list]:
@@ -105,7 +137,14 @@ def _prepare(
         rows = format_rows((np.flatnonzero(np.isin(codes, [keys.index(k) for k in absent])) + 1).tolist())
         raise DataError(
             f"every {label} level in the sample must have a population count; got none for "
-            f"{_show(absent)} ({rows}). Add it to the population table."
+            f"{_show(absent)} ({rows}). Add it to the population table.{_type_hint(absent, pop)}"
+        )
+    zero = [k for k in keys if pop[k] == 0]
+    if zero:
+        raise DataError(
+            f"population count of {_level_name(names, zero[0])} must be positive; got 0 (a sampled level "
+            f"would get weight 0 on {int(np.isin(codes, [keys.index(k) for k in zero]).sum())} rows). "
+            "Give its count, or drop or merge that level before weighting."
         )
     index = {k: i for i, k in enumerate(keys)}
     unsampled = [k for k, v in pop.items() if v > 0 and (k not in index or sample[index[k]] == 0)]

@@ -98,8 +98,10 @@ def poststratify(
     Raises
     ------
     DataError
-        Unknown or missing strata values, a sample level without population count, or a
-        population level without sample (unless ``partial``).
+        Unknown or missing strata values, a sample level without population count, a
+        population level without sample (unless ``partial``), a count that is not a finite
+        number >= 0, or a count of 0 for a level that is in the sample (its rows would drop
+        out of every estimate).
 
     Notes
     -----
@@ -172,7 +174,8 @@ def rake(
     Raises
     ------
     DataError
-        Margins with different totals, a level without sample or population count, missing values.
+        Margins with different totals, a level without sample or population count, missing
+        values, counts that are not finite numbers >= 0 or are 0 for a sampled level.
 
     Notes
     -----
@@ -281,7 +284,7 @@ def calibrate(
     Raises
     ------
     DataError
-        Unknown columns, missing values, wrong population totals, collinear calibration
+        Unknown columns, missing values, wrong or non-finite population totals, collinear calibration
         variables, or bounds that cannot be met.
 
     Notes

@@ -155,6 +155,63 @@ def test_population_level_without_sample(dclus1: sk.Survey) -> None:
     assert out.weights.sum() == pytest.approx(sum(POP_STYPE.values()), rel=EST_RTOL)
 
 
+@pytest.fixture(scope="module")
+def dlvl(dclus1: sk.Survey) -> sk.Survey:
+    """apiclus1 with stype coded 1/2/3 (E/H/M) as a numeric column ``lvl``."""
+    data = dclus1.data.assign(lvl=dclus1.data["stype"].map({"E": 1, "H": 2, "M": 3}))
+    return sk.Survey(data, dclus1.design)
+
+
+def test_poststratify_zero_count_of_a_sampled_level(dlvl: sk.Survey) -> None:
+    # before the fix every row of level 1 silently got weight 0 and left every estimate
+    with pytest.raises(DataError, match=r"population count of lvl=1 must be positive; got 0 "):
+        weighting.poststratify(dlvl, "lvl", {1: 0, 2: 755, 3: 1018})
+
+
+@pytest.mark.parametrize("bad", [-4421, float("nan"), float("inf"), "many", None])
+def test_population_counts_must_be_finite(dlvl: sk.Survey, bad: object) -> None:
+    pop = {1: bad, 2: 755, 3: 1018}
+    match = r"population count of lvl=1 must be a finite number >= 0; got"
+    with pytest.raises(DataError, match=match):
+        weighting.poststratify(dlvl, "lvl", pop)
+    with pytest.raises(DataError, match=match):
+        weighting.rake(dlvl, {"lvl": pop, "sch.wide": POP_SCHWIDE})
+    frame = pd.DataFrame({"lvl": [1, 2, 3], "Freq": [bad, 755, 1018]})
+    with pytest.raises(DataError, match=match):
+        weighting.poststratify(dlvl, "lvl", frame)
+
+
+def test_population_count_of_a_crossed_level_is_named(dclus1: sk.Survey) -> None:
+    pop = dict(POP_CROSS)
+    pop[("E", "No")] = 0
+    with pytest.raises(DataError, match=r"population count of stype=E, sch.wide=No must be positive; got 0"):
+        weighting.poststratify(dclus1, ["stype", "sch.wide"], pop)
+
+
+def test_zero_count_of_an_unsampled_level_is_allowed(dclus1: sk.Survey) -> None:
+    out = weighting.poststratify(dclus1, "stype", {**POP_STYPE, "X": 0})  # no sample, no population
+    np.testing.assert_allclose(
+        pd.Series(out.weights).groupby(dclus1.data["stype"].to_numpy()).sum()[list(POP_STYPE)],
+        list(POP_STYPE.values()), rtol=EST_RTOL,
+    )
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "x", None])
+def test_calibration_totals_must_be_finite(dclus1: sk.Survey, bad: object) -> None:
+    match = r"calibration total of stypeH must be a finite number; got"
+    with pytest.raises(DataError, match=match):
+        weighting.calibrate(dclus1, "~ stype + api99", {**POP_CAL, "stypeH": bad})
+    vector = [POP_CAL[k] for k in ("(Intercept)", "stypeH", "stypeM", "api99")]
+    vector[1] = bad
+    with pytest.raises(DataError, match=match):
+        weighting.calibrate(dclus1, "~ stype + api99", vector)
+
+
+def test_population_keys_of_another_type_get_a_hint(dlvl: sk.Survey) -> None:
+    with pytest.raises(DataError, match=r"match as text: give them as int"):
+        weighting.poststratify(dlvl, "lvl", {"1": 4421, "2": 755, "3": 1018})
+
+
 def test_missing_and_unknown_columns(dclus1: sk.Survey) -> None:
     with pytest.raises(DataError, match=r"'stpye'.*Did you mean 'stype'"):
         weighting.poststratify(dclus1, "stpye", POP_STYPE)
