@@ -24,11 +24,17 @@ if TYPE_CHECKING:
 GINV_TOL = 256 * np.finfo(float).eps  # R grake: MASS::ginv(Tmat, tol = 256 * .Machine$double.eps)
 RESCALE_THRESHOLD = 20.0  # R grake: SOMETHRESHOLD, weights rescaled when every pop/sample ratio exceeds it
 
-_C_TERM = re.compile(r"^C\((\w[\w.]*)\)$")
+# C(x), factor(x), as.factor(x): x as categorical (the last two as R writes it)
+_C_TERM = re.compile(r"^(?:C|factor|as\.factor)\((\w[\w.]*)\)$")
+# R's model.matrix names a dummy of factor(x) 'factor(x)2'; ours is 'x2': accept both for totals
+_WRAPPED_NAME = re.compile(r"^(?:C|factor|as\.factor)\((\w[\w.]*)\)(.*)$")
 
 
 def _terms(spec: str | Sequence[str]) -> tuple[list[tuple[str, bool]], bool]:
-    """Parse ``"~ a + C(b) - 1"`` or ``["a", "b"]``: ([(column, forced_categorical)], intercept)."""
+    """Parse ``"~ a + C(b) - 1"`` or ``["a", "b"]``: ([(column, forced_categorical)], intercept).
+
+    ``factor(b)`` and ``as.factor(b)`` are aliases of ``C(b)``.
+    """
     if not isinstance(spec, str):
         return [(c, False) for c in spec], True
     body = spec.split("~", 1)[-1].replace(" ", "")
@@ -41,7 +47,8 @@ def _terms(spec: str | Sequence[str]) -> tuple[list[tuple[str, bool]], bool]:
             continue
         if not name or sign == "-":
             raise DataError(
-                f"calibration formula must be '~ a + b + C(c)' (terms added, '-1' for no intercept); "
+                f"calibration formula must be '~ a + b + C(c)' (terms added, C(c) or factor(c) for a "
+                "categorical numeric column, '-1' for no intercept); "
                 f"got {spec!r}. Interactions are not supported: make a crossed column instead."
             )
         m = _C_TERM.match(name)
@@ -75,7 +82,7 @@ def model_matrix(svy: Survey, spec: str | Sequence[str]) -> tuple[np.ndarray, li
 
 def _population_vector(population: Any, names: list[str]) -> np.ndarray:
     if isinstance(population, (Mapping, pd.Series)):
-        pop = dict(population)
+        pop = _unwrap_names(dict(population), names)
         absent = [n for n in names if n not in pop]
         extra = [k for k in pop if k not in names]
         if absent or extra:
@@ -96,6 +103,20 @@ def _population_vector(population: Any, names: list[str]) -> np.ndarray:
             f"calibration population must have {len(names)} totals ({names}); got {len(values)}."
         )
     return np.array([_total(v, n) for v, n in zip(values, names)])
+
+
+def _unwrap_names(pop: dict, names: list[str]) -> dict:
+    """Accept R's ``factor(x)2`` (or ``C(x)2``) for our ``x2``; a DataError if both are given."""
+    out: dict = {}
+    for key, value in pop.items():
+        m = _WRAPPED_NAME.match(key) if isinstance(key, str) and key not in names else None
+        name = m.group(1) + m.group(2) if m else key
+        if name in out:
+            raise DataError(
+                f"calibration population must give each total once; got {name!r} twice (as {key!r} too)."
+            )
+        out[name] = value
+    return out
 
 
 def _total(value: Any, name: str) -> float:

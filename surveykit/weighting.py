@@ -264,10 +264,15 @@ def calibrate(
     svy : Survey
     formula_or_columns : str or sequence of str
         ``"~ stype + api99"`` or ``["stype", "api99"]``; categorical columns get treatment
-        dummies (``C(x)`` forces a numeric column to be categorical); ``- 1`` drops the intercept.
+        dummies for every level but the first in sorted order; ``C(x)``, ``factor(x)`` or
+        ``as.factor(x)`` makes a numeric column categorical; ``- 1`` drops the intercept.
     population : mapping, Series or sequence
-        Totals keyed by R's model-matrix names (``{"(Intercept)": 6194, "stypeH": 755, ...}``)
-        or a vector in that order.
+        Totals keyed by model-matrix names, or a vector in that order. The names are R's for
+        plain columns: ``(Intercept)``, ``stypeH`` (column then level), ``api99``. For a
+        wrapped term the name is the bare column then the level: ``~ factor(lvl) + api99``
+        gives ``(Intercept)``, ``lvl2``, ``lvl3``, ``api99``, where R's ``model.matrix`` says
+        ``factor(lvl)2``; R's spelling (``factor(lvl)2``, ``C(lvl)2``) is accepted as a key
+        too. A vector follows that order (R's).
     bounds : (float, float), optional
         Lower and upper bound on the g-weights ``w_new / w`` (R ``bounds=``); solved by R's
         Newton iteration for the truncated linear distance.

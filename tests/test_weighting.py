@@ -212,6 +212,31 @@ def test_population_keys_of_another_type_get_a_hint(dlvl: sk.Survey) -> None:
         weighting.poststratify(dlvl, "lvl", {"1": 4421, "2": 755, "3": 1018})
 
 
+@pytest.mark.parametrize(
+    ("formula", "names"),
+    [
+        ("~ factor(lvl) + api99", ("lvl2", "lvl3")),  # surveykit's names
+        ("~ factor(lvl) + api99", ("factor(lvl)2", "factor(lvl)3")),  # R's model.matrix names
+        ("~ as.factor(lvl) + api99", ("lvl2", "lvl3")),
+        ("~ C(lvl) + api99", ("C(lvl)2", "C(lvl)3")),
+    ],
+)
+def test_calibrate_factor_term(dlvl: sk.Survey, formula: str, names: tuple[str, str]) -> None:
+    # lvl 1/2/3 is stype E/H/M, so these are R's calibrate(dclus1, ~stype + api99, ...) weights;
+    # before the fix factor(lvl) was looked up as a column and failed
+    pop = {"(Intercept)": POP_CAL["(Intercept)"], names[0]: POP_CAL["stypeH"], names[1]: POP_CAL["stypeM"],
+           "api99": POP_CAL["api99"]}  # fmt: skip
+    out = weighting.calibrate(dlvl, formula, pop)
+    want = GOLDEN["cases"]["calibrate_apiclus1_linear"]["weights"]
+    np.testing.assert_allclose(out.weights, want, rtol=EST_RTOL)
+
+
+def test_calibrate_total_given_twice(dlvl: sk.Survey) -> None:
+    pop = {"(Intercept)": 6194, "lvl2": 755, "factor(lvl)2": 755, "lvl3": 1018, "api99": 3914069}
+    with pytest.raises(DataError, match=r"give each total once; got 'lvl2' twice"):
+        weighting.calibrate(dlvl, "~ factor(lvl) + api99", pop)
+
+
 def test_missing_and_unknown_columns(dclus1: sk.Survey) -> None:
     with pytest.raises(DataError, match=r"'stpye'.*Did you mean 'stype'"):
         weighting.poststratify(dclus1, "stpye", POP_STYPE)
