@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except (SurveykitError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+    except (SurveykitError, OSError) as exc:
         print(f"surveykit: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -195,3 +195,85 @@ def test_plan_weighting_errors_name_the_step(tmp_path):
     (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan), encoding="utf-8")
     with pytest.raises(ReportError, match=r"surveys.w.weighting\[0\]: method must be one of poststratify, rake, trim"):
         build_document(load_plan(tmp_path / "plan.yaml"))
+
+
+def _plan_file(tmp_path, surveys, sections, **extra):
+    plan = {"id": "probe", "lang": "ko", "surveys": surveys, "sections": sections, **extra}
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("expr", ["@clean.to_csv('pwned.csv')", "founded_year.to_csv('pwned.csv')",
+                                  "__import__('os').system('touch pwned.csv')"])
+def test_derived_expressions_cannot_run_code(tmp_path, monkeypatch, expr):
+    monkeypatch.chdir(tmp_path)
+    path = _plan_file(tmp_path, {"org": {"instrument": "organisation_2018", "data": "demo",
+                                         "derive": [{"name": "x", "expr": expr}]}}, [{"type": "overview"}])
+    with pytest.raises(ReportError, match=r"derive\[0\]: (expression .* may use only|expression .* must be valid)"):
+        build_document(load_plan(path))
+    assert not (tmp_path / "pwned.csv").exists()
+
+
+def test_free_text_questions_are_not_tabulated(tmp_path):
+    path = _plan_file(tmp_path, {"org": {"instrument": "organisation_2018", "data": "demo"}},
+                      [{"type": "frequencies", "survey": "org", "variables": ["main_business"]}])
+    with pytest.raises(ReportError, match=r"plan.yaml: sections\[0\] \(frequencies\): .*'main_business': it is a free-text"):
+        build_document(load_plan(path))
+
+
+def test_section_errors_name_plan_and_section(tmp_path):
+    path = _plan_file(tmp_path, {"org": {"instrument": "organisation_2018", "data": "demo"}},
+                      [{"type": "overview"}, {"type": "frequencies", "survey": "org", "variables": ["join_intnet"]}])
+    with pytest.raises(SurveykitError, match=r"plan.yaml: sections\[1\] \(frequencies\): .*Did you mean 'join_intent'"):
+        build_document(load_plan(path))
+
+
+def test_data_that_fail_validation_are_refused(tmp_path):
+    from surveykit.io import read, write_csv
+
+    data, _ = read(demo_path("organisation_2018"))
+    data["join_intent"] = data["join_intent"].astype(object)
+    data.loc[data.index[:2], "join_intent"] = ["abc", "<img src=x>"]
+    write_csv(data, tmp_path / "orgs.csv")
+    path = _plan_file(tmp_path, {"org": {"instrument": "organisation_2018", "data": "orgs.csv"}},
+                      [{"type": "frequencies", "survey": "org", "variables": ["join_intent"]}])
+    with pytest.raises(ReportError, match=r"'orgs.csv' must match questionnaire 'organisation_2018'.*join_intent.*surveykit validate"):
+        build_brief(path, out=tmp_path / "out")
+    assert not (tmp_path / "out" / "probe").exists()
+
+
+def test_a_plan_without_tables_still_writes_all_outputs(tmp_path):
+    from openpyxl import load_workbook
+
+    path = _plan_file(tmp_path, {"org": {"instrument": "organisation_2018", "data": "demo"}}, [{"type": "overview"}])
+    outputs = build_brief(path, out=tmp_path / "out")
+    xlsx = next(p for p in outputs if p.suffix == ".xlsx")
+    assert load_workbook(xlsx).sheetnames == ["results"]
+
+
+def test_out_must_be_a_writable_folder(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(ReportError, match="must be a folder; it is a file"):
+        build_brief("combined_brief", out=blocker)
+
+
+def test_xlsx_is_byte_identical_across_builds(tmp_path):
+    import time
+
+    from surveykit.report.render import write_xlsx
+
+    doc, ctx = build_document(load_plan("combined_brief"))
+    write_xlsx(ctx.sheets, tmp_path / "a.xlsx")
+    time.sleep(1.1)
+    write_xlsx(ctx.sheets, tmp_path / "b.xlsx")
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
+def test_english_reproduction_table_has_no_korean():
+    doc, _ctx = build_document(load_plan("combined_brief"), lang="en")
+    table = next(s for s in doc.sections if s.id.endswith("reproduction")).blocks[1]
+    text = " ".join(str(c.value) for row in table.rows for c in row)
+    assert not re.search(r"[\uac00-\ud7a3]", text)
+    assert "KRW 10-30 thousand" in text

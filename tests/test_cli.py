@@ -63,3 +63,11 @@ def test_synth_writes_demo_files(tmp_path):
     assert names == ["organisation_2018.csv", "organisation_2018.sav", "worker_2018.csv", "worker_2018.sav"]
     check = run("reproduce", "--data", str(tmp_path / "organisation_2018.sav"), str(tmp_path / "worker_2018.sav"))
     assert check.returncode == 0, check.stdout[-2000:]
+
+
+def test_brief_out_pointing_at_a_file_exits_2(tmp_path):
+    blocker = tmp_path / "taken"
+    blocker.write_text("x")
+    out = run("brief", "combined_brief", "--out", str(blocker))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "must be a folder; it is a file" in out.stderr

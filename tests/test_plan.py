@@ -43,6 +43,25 @@ BASE = {
         ({"reliability": {"min_n": -1}}, r"reliability.min_n must be a non-negative number"),
         ({"lang": "de"}, r"lang must be 'ko' or 'en'; got 'de'"),
         ({"surveys": {"org": {"instrument": "organisation_2018"}}}, r"surveys.org.data is required"),
+        ({"id": "../x"}, r"id must be letters, digits, '_' or '-'"),
+        ({"sections": [{"type": "frequencies", "survey": "org", "variables": "join_intent"}]},
+         r"sections\[0\].variables must be a non-empty list of variable names; got 'join_intent'"),
+        ({"sections": [{"type": "frequencies", "survey": "org", "variables": ["a"], "chart": "no"}]},
+         r"sections\[0\].chart must be true or false"),
+        ({"sections": [{"type": "model", "survey": "org", "kind": "logistic", "formula": "y ~ "}]},
+         r"sections\[0\].formula must be a model formula"),
+        ({"sections": [{"type": "crosstab", "survey": "org", "row": "a", "col": "a"}]},
+         r"row and col must be two different variables"),
+        ({"reliability": {"min_n": True}}, r"reliability.min_n must be a non-negative number"),
+        ({"surveys": {"org": {"instrument": "organisation_2018", "data": "demo",
+                              "derive": [{"name": "x", "from": "a", "map": {"a": 1}}]}}},
+         r"surveys.org.derive\[0\].map must map codes to numbers"),
+        ({"surveys": {"org": {"instrument": "organisation_2018", "data": "demo",
+                              "derive": [{"name": "x", "from": "a", "cut": "abc"}]}}},
+         r"derive\[0\].cut must be an increasing list"),
+        ({"surveys": {"org": {"instrument": "organisation_2018", "data": "demo",
+                              "derive": [{"name": "x", "expr": "a", "from": "b", "map": {1: 1}}]}}},
+         r"derive\[0\] needs exactly one of 'expr' or 'from'"),
     ],
 )
 def test_plan_errors_name_file_and_key(tmp_path, change, message):
@@ -66,3 +85,14 @@ def test_documented_plan_example_is_a_valid_plan(tmp_path):
     plan = load_plan(path)
     assert {s.type for s in plan.sections} == set(SECTION_KEYS)
     assert plan.surveys["worker"].weighting[0]["method"] == "rake"
+    from surveykit.report.build import build_document
+
+    doc, ctx = build_document(plan)  # the documented plan runs on the bundled data
+    assert len(doc.sections) == len(plan.sections) and ctx.records
+
+
+def test_plan_in_a_legacy_encoding_is_refused_clearly(tmp_path):
+    path = tmp_path / "cp949.yaml"
+    path.write_bytes(yaml.safe_dump({**BASE, "title": "조직 브리프"}, allow_unicode=True).encode("cp949"))
+    with pytest.raises(ReportError, match=r"must be UTF-8 text; byte \d+ is not"):
+        load_plan(path)

@@ -13,7 +13,9 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from surveykit.errors import ReportError
+import pandas as pd
+
+from surveykit.errors import ReportError, SurveykitError
 from surveykit.report.context import Ctx
 from surveykit.report.document import Document, Section
 from surveykit.report.plan import Plan, SectionSpec, load_plan
@@ -49,10 +51,14 @@ def build_document(plan: Plan, *, data: str | Path | None = None, lang: str | No
     ctx = Ctx(plan=plan, lang=lang, surveys=prepare_surveys(plan, data))
     builders = _builders()
     sections = []
-    for spec in plan.sections:
+    label = plan.path.name if plan.path is not None else f"{plan.id}.yaml"
+    for i, spec in enumerate(plan.sections):
         if on_section is not None:
             on_section(spec.type)
-        sections.append(builders[spec.type](ctx, spec))
+        try:
+            sections.append(builders[spec.type](ctx, spec))
+        except SurveykitError as exc:
+            raise type(exc)(f"{label}: sections[{i}] ({spec.type}): {exc}") from exc
     doc = Document(
         title=ctx.text(plan.title),
         subtitle=ctx.text(plan.subtitle),
@@ -73,15 +79,18 @@ def build_brief(plan_name: str | Path, *, data: str | Path | None = None, out: s
     plan = load_plan(plan_name)
     doc, ctx = build_document(plan, data=data, lang=lang, on_section=on_section)
     suffix = "" if (lang or plan.lang) == plan.lang else f".{lang}"
-    target = Path(out) / plan.id
-    target.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{plan.id}-", dir=target))
+    root = _output_root(out)
+    target = root / plan.id
+    if target.exists() and not target.is_dir():
+        raise ReportError(f"output {str(target)!r} must be a folder; it is a file. Choose another --out.")
+    stage = Path(tempfile.mkdtemp(prefix=f".{plan.id}-", dir=root))
     try:
         names = [f"{plan.id}{suffix}.html", f"{plan.id}{suffix}.pdf", f"results{suffix}.json", f"tables{suffix}.xlsx"]
         write_html(doc, stage / names[0])
         write_pdf(doc, stage / names[1])
         write_json({"plan": plan.id, "lang": ctx.lang, "results": ctx.records}, stage / names[2])
-        write_xlsx(ctx.sheets, stage / names[3])
+        write_xlsx([*ctx.sheets, ("results", pd.DataFrame(ctx.records))], stage / names[3])
+        target.mkdir(exist_ok=True)
         outputs = []
         for name in names:
             os.replace(stage / name, target / name)
@@ -89,6 +98,21 @@ def build_brief(plan_name: str | Path, *, data: str | Path | None = None, out: s
         return outputs
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _output_root(out: str | Path) -> Path:
+    """The output folder, created if needed; a clear error when it cannot be."""
+    root = Path(out)
+    if root.exists() and not root.is_dir():
+        raise ReportError(f"--out {str(root)!r} must be a folder; it is a file. Choose another path.")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"output folder {str(root)!r} cannot be created ({exc.strerror}). "
+                          "Choose a folder you can write to.") from exc
+    if not os.access(root, os.W_OK):
+        raise ReportError(f"output folder {str(root)!r} must be writable; it is not. Choose another --out.")
+    return root
 
 
 def _build_job(job: tuple[str | Path, str | Path | None, str | Path, str | None]) -> list[Path]:

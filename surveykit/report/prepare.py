@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from surveykit.design import Design
-from surveykit.errors import DesignError, ReportError
+from surveykit._expr import evaluate
+from surveykit.errors import DataError, DesignError, ReportError
 from surveykit.instrument import Instrument, load_instrument
 from surveykit.io import read
 from surveykit.report.plan import Plan, SurveySpec
@@ -115,27 +116,22 @@ def _clean(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
 
 
 def _derive_one(spec: dict[str, Any], clean: pd.DataFrame, where: str) -> tuple[pd.Series, Derived]:
+    """Compute one derived variable (its spec was type-checked when the plan loaded)."""
     name = str(spec["name"])
     text = spec.get("text") or {"ko": name, "en": name}
     labels = {int(k): v for k, v in (spec.get("labels") or {}).items()}
-    if "expr" in spec:
-        try:
-            values = clean.eval(str(spec["expr"]))
-        except Exception as exc:  # pandas raises many kinds for bad expressions
-            raise ReportError(f"{where}: expr {spec['expr']!r} must be a valid expression over the data; {exc}") from exc
-    elif "from" in spec:
-        src = str(spec["from"])
-        if src not in clean.columns:
-            raise ReportError(f"{where}: from must name a data column; got {src!r}.")
-        if "map" in spec:
-            mapping = {float(k): float(v) for k, v in spec["map"].items()}
-            values = clean[src].astype(float).map(mapping)
-        elif "cut" in spec:
-            values = pd.cut(clean[src].astype(float), bins=list(spec["cut"]), labels=False) + 1
+    try:
+        if "expr" in spec:
+            values = evaluate(spec["expr"], clean)
         else:
-            raise ReportError(f"{where}: a derived variable with 'from' needs 'map' or 'cut'.")
-    else:
-        raise ReportError(f"{where}: a derived variable needs 'expr', or 'from' with 'map' or 'cut'.")
+            source = pd.to_numeric(clean[spec["from"]], errors="coerce").astype(float)
+            if "map" in spec:
+                values = source.map({float(k): float(v) for k, v in spec["map"].items()})
+            else:
+                values = pd.cut(source, bins=[float(c) for c in spec["cut"]], labels=False) + 1
+    except (DataError, KeyError) as exc:
+        raise ReportError(f"{where}: {exc}" if isinstance(exc, DataError) else
+                          f"{where}: from must name a data column; got {spec['from']!r}.") from exc
     return pd.Series(np.asarray(values, dtype=float), index=clean.index, name=name), Derived(name, dict(text), labels)
 
 
@@ -168,6 +164,22 @@ def _same_weights(analysis: Survey, weighted: Survey) -> Survey:
     return out
 
 
+# validation findings that would make tables wrong: refuse to build rather than publish them
+_BLOCKING = ("missing_variable", "not_numeric", "invalid_code", "duplicate_id")
+
+
+def _refuse_broken(report: ValidationReport, path: Path, instrument: str) -> None:
+    blocking = [i for i in report.issues if i.severity == "error" and i.check in _BLOCKING]
+    if blocking:
+        shown = " ".join(i.message for i in blocking[:3])
+        more = f" (+{len(blocking) - 3} more)" if len(blocking) > 3 else ""
+        raise ReportError(
+            f"data file {path.name!r} must match questionnaire {instrument!r} before a brief is built; "
+            f"got {len(blocking)} problems{more}: {shown} Run `surveykit validate {path.name} "
+            f"--instrument {instrument}` for the full list and fix the data."
+        )
+
+
 def _load_one(spec: SurveySpec, plan: Plan, data_override: str | Path | None) -> Prepared:
     instrument = load_instrument(spec.instrument)
     if data_override is not None:
@@ -180,6 +192,7 @@ def _load_one(spec: SurveySpec, plan: Plan, data_override: str | Path | None) ->
             path = plan.folder / path
     data, _meta = read(path)
     report = validate(data, instrument, source=path.name)
+    _refuse_broken(report, path, instrument.name)
     clean = _clean(data, instrument)
     derived: dict[str, Derived] = {}
     frame = data.copy()

@@ -235,4 +235,26 @@ def write_xlsx(tables: Sequence[Any] | Mapping[str, Any], path: str | os.PathLik
         ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)
-    return _atomic_write(path, buf.getvalue())
+    return _atomic_write(path, _fixed_stamps(buf.getvalue()))
+
+
+_XLSX_STAMP = "2000-01-01T00:00:00Z"
+
+
+def _fixed_stamps(xlsx: bytes) -> bytes:
+    """The workbook with its save time (core properties, zip entry times) fixed, so equal input
+    gives byte-identical files."""
+    import io
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                              rb"\g<1>" + _XLSX_STAMP.encode() + rb"\g<2>", data)
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0)), data,
+                         compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()

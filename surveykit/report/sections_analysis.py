@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
 import pandas as pd
 
+from surveykit.errors import ReportError
 from surveykit.report import charts
 from surveykit.report.context import Ctx, num, pct, proportion_flag
-from surveykit.report.document import Cell, Section, Table, Text
+from surveykit.report.document import Cell, Section, Table
 from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
 
@@ -33,6 +33,17 @@ def _label(prep: Prepared, var: str, code: object, lang: str, fallback: object =
     return prep.label(var, code, lang)
 
 
+def _not_free_text(prep: Prepared, var: str, where: str) -> None:
+    """Free-text answers are never tabulated: each would print verbatim and identify its author."""
+    try:
+        kind = prep.instrument.question(var).type
+    except (KeyError, ValueError):
+        return
+    if kind == "text":
+        raise ReportError(f"{where} cannot tabulate {var!r}: it is a free-text question, and each answer "
+                          "would be printed verbatim. Code the answers into categories first.")
+
+
 def _asked(prep: Prepared, var: str):  # noqa: ANN202
     """The survey restricted to those the questionnaire routes to *var*, and the rule's text."""
     try:
@@ -53,6 +64,7 @@ def _rule_text(prep: Prepared, rule: str, lang: str) -> str:
 
 
 def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
+    _not_free_text(prep, var, "a frequencies section")
     svy, rule = _asked(prep, var)
     res = svy.frequency(var, lang=ctx.lang)
     frame = res.to_frame()
@@ -111,6 +123,8 @@ def frequencies(ctx: Ctx, spec: SectionSpec) -> Section:
 def crosstab(ctx: Ctx, spec: SectionSpec) -> Section:
     prep = ctx.surveys[spec.options["survey"]]
     row, col = spec.options["row"], spec.options["col"]
+    for var in (row, col):
+        _not_free_text(prep, var, "a crosstab section")
     res = prep.analysis.crosstab(row, col, lang=ctx.lang)
     frame = res.to_frame()
     rows_lv = sorted(frame["row_level"].unique())
@@ -197,8 +211,6 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
     elif kind == "ordinal":
         fit = models.ordinal_logistic(prep.analysis, formula)
     else:
-        from surveykit.errors import ReportError
-
         raise ReportError(f"plan {ctx.plan.id}: section {spec.id}: kind must be 'logistic' or 'ordinal'; got {kind!r}.")
     forest = fit.forest_frame()
     labels = [_term_label(prep, t, ctx.lang) for t in forest["term"]]
@@ -300,7 +312,7 @@ def _ame_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table:  # no
         ctx.record(key=f"{prep.name}.{spec.id}.ame.{term}", label=lab, estimate=float(r.estimate), se=float(r.se),
                    ci_low=float(r.ci_low), ci_high=float(r.ci_high), n=int(fit.n), scale="probability")
     ko = ctx.lang == "ko"
-    caption = f"" + ("평균 한계효과: 가입 의향 예측확률의 변화(%p)" if ko else
+    caption = ("평균 한계효과: 가입 의향 예측확률의 변화(%p)" if ko else
                                          "Average marginal effects: change in the predicted probability (points)")
     note = ("연속변수는 1단위 증가, 범주변수는 기준범주 대비 변화. 델타법 설계기반 신뢰구간." if ko else
             "Per unit for numeric variables, against the base level for categories; delta-method design-based CIs.")
@@ -314,6 +326,8 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
     prep = ctx.surveys[spec.options["survey"]]
     variables = list(spec.options["variables"])
     profile = list(spec.options.get("profile", []))
+    for var in variables + profile:
+        _not_free_text(prep, var, "a segments section")
     seg = run_segments(prep.analysis, variables, k=spec.options.get("k"), profile_vars=profile, seed=0,
                        stability_reps=30, lang=ctx.lang)
     ko = ctx.lang == "ko"
@@ -341,15 +355,17 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
     sizes = Table(f"{ctx.title(spec)}", (ctx.ui("segment"), ctx.ui("n"), ctx.ui("share"), "CI low", "CI high"),
                   tuple(rows), notes=tuple(notes), col_align=("left", "right", "right", "right", "right"))
     prof = seg.profiles
-    inputs = prof[prof["variable"].isin(variables)]
+    inputs = prof[prof["variable"].isin(variables)].assign(_level=lambda f: f["level"].astype(str))
     grid, row_labels = [], []
-    for var, part in inputs.groupby("variable", sort=False):
+    for (var, _level), part in inputs.groupby(["variable", "_level"], sort=False, dropna=False):
         vals = part.sort_values("segment")["estimate"].to_numpy(float)
         spread = np.nanstd(vals)
         grid.append((vals - np.nanmean(vals)) / spread if spread > 0 else np.zeros_like(vals))
-        row_labels.append(prep.text(str(var), ctx.lang))
+        text = prep.text(str(var), ctx.lang)
+        first = part.iloc[0]
+        row_labels.append(text if pd.isna(first["level"]) else f"{text}: {prep.label(str(var), first['level'], ctx.lang)}")
     heat = charts.heatmap(row_labels, names, np.vstack(grid).round(2),
-                          caption=f"" + ("유형별 특성(표준화 점수)" if ko else "Segment profiles (standardised)"),
+                          caption=("유형별 특성(표준화 점수)" if ko else "Segment profiles (standardised)"),
                           decimals=1)
     blocks: list = [sizes, heat]
     outcome = spec.options.get("outcome")

@@ -116,11 +116,12 @@ def _ci_note(ctx: Ctx) -> str:
 def reproduction(ctx: Ctx, spec: SectionSpec) -> Section:
     from surveykit.reproduce import reproduce
 
-    frames, labels = {}, {}
+    frames, labels, insts = {}, {}, {}
     for prep in ctx.surveys.values():
         key = _SURVEY_KEY.get(prep.instrument.name, prep.instrument.survey)
         frames[key] = prep.survey.data
         labels[key] = ctx.text(prep.spec.label, key)
+        insts[key] = prep.instrument
     result = reproduce(frames.get("organisation"), frames.get("worker"))
     wanted = set(frames)
     rows = []
@@ -128,7 +129,11 @@ def reproduction(ctx: Ctx, spec: SectionSpec) -> Section:
         if check.survey not in wanted:
             continue
         match = {True: ctx.ui("yes"), False: ctx.ui("no"), None: "—"}[check.match]
-        rows.append((labels[check.survey], check.key, str(check.published), "" if check.computed is None else str(check.computed), match))
+        published, computed = check.published, check.computed
+        if check.kind == "mode" and ctx.lang != "ko":
+            inst = insts[check.survey]
+            published, computed = (_label_in(inst, check.key, v, ctx.lang) for v in (published, computed))
+        rows.append((labels[check.survey], check.key, str(published), "" if computed is None else str(computed), match))
         ctx.record(key=f"reproduction.{check.survey}.{check.key}", label=check.key, estimate=check.exact,
                    se=None, ci_low=None, ci_high=None, n=check.base, published=check.published, match=check.match)
     n_ok = sum(1 for r in rows if r[4] == ctx.ui("yes"))
@@ -143,6 +148,15 @@ def reproduction(ctx: Ctx, spec: SectionSpec) -> Section:
     ctx.sheet("reproduction", frame)
     table = Table(f"{ctx.title(spec)}", columns, tuple(rows), col_align=("left", "left", "right", "right", "center"))
     return Section(spec.id, ctx.title(spec), (Text((intro,)), table))
+
+
+def _label_in(inst, key: str, value_ko: object, lang: str) -> object:  # noqa: ANN001
+    """The *lang* label of the option of figure *key*'s question whose Korean label is *value_ko*."""
+    question = inst.question(inst.figure(key).question)
+    for option in question.options:
+        if option.ko == value_ko:
+            return option.label(lang)
+    return value_ko
 
 
 def quality(ctx: Ctx, spec: SectionSpec) -> Section:
