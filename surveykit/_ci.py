@@ -194,19 +194,54 @@ def _observed_levels(col: pd.Series, missing: np.ndarray) -> list[Any]:
     return [1] if is_num and set(observed.tolist()) <= {0, 1} else sorted(observed.tolist())
 
 
+def _known_level(col: pd.Series, name: str, level: Any, missing: np.ndarray, numeric: bool) -> Any:
+    """*level* if it is a level of *col* (an observed value; a category of a Categorical).
+
+    A numeric string names the equal observed value of a numeric column (``"2"`` is ``2``);
+    nothing else is converted. A DataError with close matches (compared as text) otherwise.
+    """
+    if isinstance(level, (list, tuple, set, dict, np.ndarray, pd.Series, pd.Index)):
+        raise DataError(
+            f"level must be one value (a level of {name!r}); got {level!r}. Leave level out to get every level."
+        )
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        known = list(col.cat.categories)
+    else:
+        known = pd.unique(col[~missing]).tolist()
+    if level in known:
+        return level
+    if numeric and isinstance(level, str):
+        try:
+            as_number = float(level)
+        except ValueError:
+            as_number = np.nan
+        match = [v for v in known if v == as_number]
+        if len(match) == 1:
+            return match[0]
+    tidy = [int(v) if isinstance(v, float) and v.is_integer() else v for v in known]  # 2.0 (masked ints) as 2
+    shown = ", ".join(map(repr, sorted(tidy, key=str)[:12])) + (", ..." if len(tidy) > 12 else "")
+    raise DataError(
+        f"level must be a value of {name!r}; got {level!r} ({type(level).__name__}), but {name!r} has "
+        f"{shown}.{closest(str(level), [str(v) for v in tidy])} Pass one of those values."
+    )
+
+
 def indicator_columns(
     svy: Survey, name: str, level: Any, include_missing: bool
 ) -> tuple[np.ndarray, list[Any]]:
     """0/1 columns (NaN where missing) for the levels of *name* whose proportions are wanted.
 
-    With *level*: that level only. A 0/1 or boolean column: the share of 1. Otherwise every
-    observed level (categories in order for a pandas Categorical, sorted otherwise). Numeric
-    columns are compared as float64 (a 0/1 column is its own indicator); others as objects.
+    With *level*: that level only, which must be a value of the column (see
+    :func:`_known_level`). A 0/1 or boolean column: the share of 1. Otherwise every observed
+    level (categories in order for a pandas Categorical, sorted otherwise). Numeric columns are
+    compared as float64 (a 0/1 column is its own indicator); others as objects.
     """
     col = raw_column(svy, name, include_missing)
     numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
     arr = col.to_numpy(dtype=float, na_value=np.nan) if numeric else None
     missing = np.isnan(arr) if numeric else col.isna().to_numpy()
+    if level is not None:
+        level = _known_level(col, name, level, missing, numeric)
     levels = [level] if level is not None else _observed_levels(col, missing)
     if numeric and levels == [1] and level is None:
         return arr[:, None], levels  # observed values are 0 and 1 (NaN where missing)

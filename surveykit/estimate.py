@@ -394,7 +394,10 @@ def proportion(
     variables : str or sequence of str
         A 0/1 or boolean column (the share of 1), or a categorical one (one row per level).
     level : optional
-        Only this level of a categorical column.
+        Only this level of a categorical column. It must be a value of the column (a category
+        of a pandas Categorical); a numeric string names the equal value of a numeric column
+        (``level="2"`` is ``2``), nothing else is converted. Otherwise a DataError lists the
+        values (user-missing codes only with ``include_missing=True``).
     ci_method : {"logit", "likelihood", "asin", "beta", "mean", "xlogit", "wilson", "wald"}
         The six methods of R ``svyciprop`` plus two extras: ``"wilson"`` (Wilson score interval on
         the effective sample size ``p(1-p)/se^2``, with the design-df t quantile) and ``"wald"``

@@ -236,6 +236,45 @@ def test_user_missing_codes_are_excluded_unless_asked():
     assert list(incl.level) == [1, 2, 9] and incl.n[0] == 8
 
 
+@pytest.fixture(scope="module")
+def coded(surveys):
+    """apistrat with sch.wide as numeric codes 1/2 (``code``) and as their text (``scode``)."""
+    svy = surveys["strat"]
+    code = (svy.data["sch.wide"] == "Yes").astype(int) + 1
+    return sk.Survey(svy.data.assign(code=code, scode=code.astype(str)), design=svy.design)
+
+
+def test_numeric_string_level_names_the_numeric_value(coded):
+    # before the fix level="2" on a numeric column matched nothing: estimate 0, se 0
+    want = est.proportion(coded, "sch.wide", level="Yes")
+    for level in ("2", 2, 2.0):
+        got = est.proportion(coded, "code", level=level)
+        assert list(got.level) == [2]
+        np.testing.assert_allclose(got.estimate, want.estimate, rtol=1e-14)
+        np.testing.assert_allclose(got.se, want.se, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "var, level, pattern",
+    [
+        ("scode", 2, r"level must be a value of 'scode'; got 2 \(int\), but 'scode' has '1', '2'\. Did you mean '2'\?"),
+        ("code", 7, r"level must be a value of 'code'; got 7 \(int\), but 'code' has 1, 2\."),
+        ("code", "x", r"level must be a value of 'code'; got 'x'"),
+        ("stype", "Z", r"level must be a value of 'stype'; got 'Z' \(str\), but 'stype' has 'E', 'H', 'M'"),
+    ],
+)
+def test_level_not_among_the_values(coded, var, level, pattern):
+    with pytest.raises(DataError, match=pattern):
+        est.proportion(coded, var, level=level)
+
+
+def test_user_missing_code_is_not_a_level_unless_included():
+    svy = _coded_survey()
+    with pytest.raises(DataError, match=r"got 9 \(int\), but 'q' has 1, 2"):
+        est.proportion(svy, "q", level=9)
+    assert est.proportion(svy, "q", level=9, include_missing=True).estimate[0] == pytest.approx(2 / 12)
+
+
 def test_na_drop_equals_domain_of_answered_rows(surveys):
     svy = surveys["clus2"]
     answered = svy.data["enroll"].notna().to_numpy()
