@@ -22,6 +22,10 @@ Conventions (all as R ``survey`` 4.1, checked against ``tests/golden/estimate.js
   minus strata among its rows with weight > 0. Means, totals and ratios use the normal quantile
   for their interval (R ``confint.svystat``); proportions and quantiles use the t quantile with
   ``df`` (R ``svyciprop``, ``svyquantile``). ``ci_df=`` overrides either.
+* **Empty domains.** A domain where every value is missing (``na="drop"``) has ``n = 0``:
+  its ``se``, ``deff``, ``cv`` and interval are NaN (the estimate is NaN, a total 0) and one
+  :class:`~surveykit.errors.ReliabilityWarning` names those domains. R ``svyby`` stops with an
+  error there.
 * **Design effects.** ``deff=True`` is R ``deff=TRUE`` (variance over that of simple random
   sampling *without* replacement of the same n from the estimated N); ``deff="replace"`` is R
   ``deff="replace"`` (SRS with replacement). Both use the weighted element variance with R's
@@ -30,6 +34,8 @@ Conventions (all as R ``survey`` 4.1, checked against ``tests/golden/estimate.js
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -38,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit import _ci
-from surveykit.errors import DataError
+from surveykit.errors import DataError, ReliabilityWarning
 from surveykit.results import Summary, frame_records, jsonable
 
 if TYPE_CHECKING:
@@ -232,9 +238,48 @@ def _labels(svy: Survey, names: Sequence[str], levels: Sequence[Sequence[Any]], 
     return tuple(out)
 
 
+def _empty_cells(statistic: str, keys: tuple[tuple, tuple, tuple], cols: dict[str, Any], by: tuple[str, ...],
+                 warn: bool) -> dict[str, Any]:  # fmt: skip
+    """Set se, deff and the interval to NaN where a result row rests on no rows (``n == 0``: a
+    domain where every value is missing), and warn once naming those domains."""
+    empty = np.asarray(cols["n"]) == 0
+    if not empty.any():
+        return cols
+    cols = dict(cols)
+    for name in ("se", "deff", "ci_low", "ci_high"):
+        cols[name] = np.where(empty, np.nan, np.asarray(cols[name], dtype=float))
+    if warn:
+        where = dict.fromkeys((keys[0][i], _domain_text(by, keys[2][i])) for i in np.flatnonzero(empty))
+        shown = "; ".join(f"{v!r} in {d}" for v, d in where)
+        warnings.warn(
+            f"{statistic} has no answered rows for {shown}: se, deff, cv and interval are NaN there. "
+            "Merge or drop those domains, or check the missing values.",
+            ReliabilityWarning,
+            stacklevel=_caller_level(),
+        )
+    return cols
+
+
+def _caller_level() -> int:
+    """``stacklevel`` of the first frame outside surveykit, counted from the caller."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("surveykit"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _domain_text(by: tuple[str, ...], key: Any) -> str:
+    if not by:
+        return "the whole sample"
+    parts = key if isinstance(key, tuple) else (key,)
+    return ", ".join(f"{b}={k}" for b, k in zip(by, parts))
+
+
 def _result(svy: Survey, statistic: str, keys: tuple[tuple, tuple, tuple], labels: tuple, cols: dict[str, Any],
-            method: str, ci_method: str, alpha: float, dom: _ci.Domains, notes: tuple[str, ...] = ()) -> Estimate:  # fmt: skip
+            method: str, ci_method: str, alpha: float, dom: _ci.Domains, notes: tuple[str, ...] = (),
+            warn_empty: bool = True) -> Estimate:  # fmt: skip
     rd = svy.resolved
+    cols = _empty_cells(statistic, keys, cols, dom.by, warn_empty)
     with np.errstate(all="ignore"):
         cv = cols["se"] / cols["estimate"]
     return Estimate(
@@ -263,9 +308,11 @@ def _moments(lay: _ci.Layout, rd: ResolvedDesign, values: np.ndarray, kind: str,
 
 
 def _linear(svy: Survey, values: np.ndarray, names: list[str], kind: str, by: Any, na: str,
-            deff: DeffKind, alpha: float, ci_df: Any) -> tuple[Estimate, _ci.Domains, np.ndarray | None]:  # fmt: skip
+            deff: DeffKind, alpha: float, ci_df: Any,
+            final: bool = True) -> tuple[Estimate, _ci.Domains, np.ndarray | None]:  # fmt: skip
     """Means or totals of the columns of *values* (``(n, p)``, NaN = missing) in every domain;
-    also the domains and the answered mask (``None``: nothing missing)."""
+    also the domains and the answered mask (``None``: nothing missing). ``final=False``: an
+    intermediate result (no warning for empty domains; the caller's result warns)."""
     rd, dom = _setup(svy, by, na, alpha)
     valid = _answered(svy, names, values, dom, na, kind)
     lay = _ci.layout(dom, valid, values.shape[1], rd)
@@ -275,7 +322,7 @@ def _linear(svy: Survey, values: np.ndarray, names: list[str], kind: str, by: An
     cols.update(ci_low=est - t * se, ci_high=est + t * se)
     levels = [[None]] * len(names)
     res = _result(svy, kind, _keys(names, levels, dom), _labels(svy, names, levels, dom.k), cols,
-                  f"Taylor linearisation ({kind})", _ci_label(ci_df, False), alpha, dom)  # fmt: skip
+                  f"Taylor linearisation ({kind})", _ci_label(ci_df, False), alpha, dom, (), final)  # fmt: skip
     return res, dom, valid
 
 
@@ -424,7 +471,7 @@ def proportion(
     values = np.column_stack([p[0] for p in parts])
     levels = [p[1] for p in parts]
     cols_names = [v for v, lv in zip(names, levels) for _ in lv]
-    res, dom, valid = _linear(svy, values, cols_names, "proportion", by, na, deff, alpha, ci_df)
+    res, dom, valid = _linear(svy, values, cols_names, "proportion", by, na, deff, alpha, ci_df, final=False)
     rd = svy.resolved
     if valid is None:  # every domain row answered: the domain's rows are the estimand's
         n_rows, df, w_dom = res.n.astype(float), res.df, res.weighted_n
@@ -488,7 +535,7 @@ def ratio(
     n, df = lay.counts(rd)
     with np.errstate(all="ignore"):  # the spare column may hold inf/NaN; it is never summed
         tx = lay.sum(w[:, None] * x)
-        if np.any(tx == 0):
+        if np.any((tx == 0) & (n > 0)):  # a domain with no answered rows gets NaN (and a warning)
             raise DataError(f"denominator {den[0]!r} must have a non-zero weighted total in every domain; got 0.")
         est = lay.sum(w[:, None] * y) / tx
         z = (y - lay.spread(est) * x) / lay.spread(tx)

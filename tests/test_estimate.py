@@ -275,6 +275,35 @@ def test_user_missing_code_is_not_a_level_unless_included():
     assert est.proportion(svy, "q", level=9, include_missing=True).estimate[0] == pytest.approx(2 / 12)
 
 
+_EMPTY_DOMAIN_CALLS = {
+    "mean": lambda s: est.mean(s, "acs.k3", na="drop", by="stype"),
+    "total": lambda s: est.total(s, "acs.k3", na="drop", by="stype"),
+    "proportion": lambda s: est.proportion(s, "acs.k3", level=20, na="drop", by="stype"),
+    "ratio": lambda s: est.ratio(s, "acs.k3", "api99", na="drop", by="stype"),
+    "quantile": lambda s: est.quantile(s, "acs.k3", [0.25, 0.5], na="drop", by="stype"),
+}
+
+
+@pytest.mark.parametrize("verb", sorted(_EMPTY_DOMAIN_CALLS))
+def test_domain_without_answered_rows(surveys, verb):
+    # apiclus2: acs.k3 is missing on every H and M school. Before the fix: se 0 (ratio: an error).
+    from surveykit.errors import ReliabilityWarning
+
+    svy = surveys["clus2"]
+    with pytest.warns(ReliabilityWarning, match=r"no answered rows for 'acs\.k3.*' in stype=H; .* in stype=M") as rec:
+        res = _EMPTY_DOMAIN_CALLS[verb](svy)
+    assert len(rec) == 1
+    empty = res.n == 0
+    assert [d for d, e in zip(res.domain, empty) if e] == ["H", "M"] * (2 if verb == "quantile" else 1)
+    for col in ("se", "ci_low", "ci_high", "deff", "cv"):
+        assert np.all(np.isnan(getattr(res, col)[empty])), col
+    assert np.all(np.isfinite(res.se[~empty])) and np.all(res.se[~empty] > 0)
+    # the answered domain is unchanged: the same numbers as a domain estimate of E alone
+    alone = _EMPTY_DOMAIN_CALLS[verb](svy.domain(svy.data["stype"] == "E"))
+    np.testing.assert_allclose(res.estimate[~empty], alone.estimate, rtol=1e-14)
+    np.testing.assert_allclose(res.se[~empty], alone.se, rtol=1e-12)
+
+
 def test_na_drop_equals_domain_of_answered_rows(surveys):
     svy = surveys["clus2"]
     answered = svy.data["enroll"].notna().to_numpy()
