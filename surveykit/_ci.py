@@ -49,6 +49,31 @@ def check_alpha(alpha: float) -> None:
         raise DataError(f"alpha must be a number between 0 and 1 (0.05 gives 95% intervals); got {alpha!r}.")
 
 
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_options(deff: Any = False, ci_df: Any = None, include_missing: Any = False) -> None:
+    """One wording for the estimators' other options: ``<arg> must be <what>; got <value>.``"""
+    if not isinstance(deff, (bool, np.bool_)) and deff != "replace":
+        raise DataError(f"deff must be True, False or \"replace\"; got {deff!r}.")
+    if ci_df is not None and ci_df != "design" and not (_is_real(ci_df) and ci_df > 0):
+        raise DataError(
+            f"ci_df must be a number > 0 (inf for the normal quantile), \"design\" or None; got {ci_df!r}."
+        )
+    if not isinstance(include_missing, (bool, np.bool_)):
+        raise DataError(f"include_missing must be True or False; got {include_missing!r}.")
+
+
+def check_probs(probs: Any) -> np.ndarray:
+    """Quantile probabilities as a 1-d float array; one DataError for anything but numbers in [0, 1]."""
+    items = list(probs) if isinstance(probs, (list, tuple, np.ndarray, pd.Series)) else [probs]
+    ok = bool(items) and all(_is_real(p) and 0 <= p <= 1 for p in items)
+    if not ok or np.ndim(probs) > 1:
+        raise DataError(f"probs must be numbers between 0 and 1 (0.5 for the median); got {probs!r}.")
+    return np.asarray(items, dtype=float)
+
+
 def raw_column(svy: Survey, name: str, include_missing: bool) -> pd.Series:
     """The column with the instrument's user-missing codes set to NA (unless *include_missing*)."""
     col = svy.column(name)

@@ -386,6 +386,7 @@ def mean(
     >>> round(float(svy.mean("y").estimate[0]), 6), round(float(svy.mean("y").se[0]), 6)
     (3.0, 1.080123)
     """
+    _ci.check_options(deff, ci_df, include_missing)
     names = _ci.as_names(variables)
     values = _numeric_matrix(svy, names, include_missing, _FIX_NUMERIC)
     return _linear(svy, values, names, "mean", by, na, deff, alpha, ci_df)[0]
@@ -415,6 +416,7 @@ def total(
     R: ``svytotal(~y, design, deff=, na.rm=)`` and ``svyby(..., svytotal)``; normal-quantile
     interval as ``confint()``. Linearisation ``u_i = w_i y_i``.
     """
+    _ci.check_options(deff, ci_df, include_missing)
     names = _ci.as_names(variables)
     values = _numeric_matrix(svy, names, include_missing, _FIX_NUMERIC)
     return _linear(svy, values, names, "total", by, na, deff, alpha, ci_df)[0]
@@ -466,6 +468,7 @@ def proportion(
     df-adjusted effective n, using the domain's row count (``nrow(design)``).
     """
     _ci.check_choice("ci_method", ci_method, PROPORTION_METHODS)
+    _ci.check_options(deff, ci_df, include_missing)
     names = _ci.as_names(variables)
     parts = [_ci.indicator_columns(svy, v, level, include_missing) for v in names]
     values = np.column_stack([p[0] for p in parts])
@@ -522,6 +525,7 @@ def ratio(
     R: ``svyratio(~y, ~x, design, deff=)``, ``svyby(~y, ~g, design, svyratio, denominator=~x)``;
     linearisation ``u_i = w_i (y_i - R x_i) / sum(w x)``; normal-quantile interval.
     """
+    _ci.check_options(deff, ci_df, include_missing)
     nums = _ci.as_names(numerator, "numerator")
     den = _ci.as_names(denominator, "denominator")
     if len(den) != 1:
@@ -640,9 +644,8 @@ def quantile(
     (Francisco and Fuller) is not implemented.
     """
     _ci.check_choice("interval", interval, QUANTILE_INTERVALS)
-    plist = np.atleast_1d(np.asarray(probs, dtype=float))
-    if plist.ndim != 1 or not np.all((plist >= 0) & (plist <= 1)):
-        raise DataError(f"probs must be numbers between 0 and 1 (0.5 for the median); got {probs!r}.")
+    _ci.check_options(include_missing=include_missing)
+    plist = _ci.check_probs(probs)
     names = _ci.as_names(variables)
     rd, dom = _setup(svy, by, na, alpha)
     values = _numeric_matrix(svy, names, include_missing, "Quantiles need a numeric variable.")

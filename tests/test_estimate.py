@@ -353,6 +353,54 @@ def test_bad_quantile_options(surveys):
         est.quantile(surveys["strat"], "api00", interval="score")
 
 
+_VERBS = {
+    "mean": lambda s, **kw: est.mean(s, "api00", **kw),
+    "total": lambda s, **kw: est.total(s, "api00", **kw),
+    "proportion": lambda s, **kw: est.proportion(s, "sch.wide", level="Yes", **kw),
+    "ratio": lambda s, **kw: est.ratio(s, "api00", "api99", **kw),
+}
+
+
+@pytest.mark.parametrize("verb", sorted(_VERBS))
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(ci_df="x"), "ci_df must be a number > 0 (inf for the normal quantile), \"design\" or None; got 'x'."),
+        (dict(ci_df=0), "ci_df must be a number > 0 (inf for the normal quantile), \"design\" or None; got 0."),
+        (dict(ci_df=True), "ci_df must be a number > 0 (inf for the normal quantile), \"design\" or None; got True."),
+        (dict(deff="yes"), "deff must be True, False or \"replace\"; got 'yes'."),
+        (dict(deff=1), "deff must be True, False or \"replace\"; got 1."),
+        (dict(include_missing="no"), "include_missing must be True or False; got 'no'."),
+    ],
+)
+def test_bad_option_values_get_one_wording(surveys, verb, kwargs, message):
+    # before the fix: ci_df="x" a float() ValueError, deff="yes" silently True
+    with pytest.raises(DataError) as info:
+        _VERBS[verb](surveys["strat"], **kwargs)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("probs", ["0.5", ["0.25", 0.5], [], True, [[0.5]], 1.5, None])
+def test_quantile_probs_must_be_numbers(surveys, probs):
+    with pytest.raises(DataError, match=r"^probs must be numbers between 0 and 1 \(0\.5 for the median\); got "):
+        est.quantile(surveys["strat"], "api00", probs)
+
+
+@pytest.mark.parametrize("level", [["E", "H"], ("E",), np.array(["E"])])
+def test_proportion_level_must_be_one_value(surveys, level):
+    with pytest.raises(DataError, match=r"^level must be one value \(a level of 'stype'\); got "):
+        est.proportion(surveys["strat"], "stype", level=level)
+
+
+def test_valid_options_still_accepted(surveys):
+    svy = surveys["strat"]
+    base = est.mean(svy, "api00")
+    for kwargs in (dict(ci_df=np.inf), dict(ci_df="design"), dict(ci_df=np.int64(10)), dict(deff=np.True_),
+                   dict(deff="replace"), dict(deff=False)):  # fmt: skip
+        assert est.mean(svy, "api00", **kwargs).estimate[0] == base.estimate[0]
+    np.testing.assert_array_equal(est.quantile(svy, "api00", np.array([0.5])).estimate, est.quantile(svy, "api00").estimate)
+
+
 def test_zero_denominator(surveys):
     svy = surveys["strat"].domain(surveys["strat"].data["api99"] > 0)
     frame = svy.data.assign(zero=0.0)
