@@ -195,8 +195,12 @@ def crosstab(
     -----
     R equivalents: ``svychisq(~row + col, design, statistic = "F" | "Chisq" | "Wald")``;
     ``svymean(~interaction(row, col))`` (cell), ``svyby(~col, ~row, design, svymean)`` (row),
-    ``svyby(~row, ~col, design, svymean)`` (column). As in R, ``N`` in X^2 is the number of rows
-    in the base and ``nu`` the design df of the whole survey.
+    ``svyby(~row, ~col, design, svymean)`` (column). As in R, ``N`` in the Pearson X^2 of the
+    "Chisq" test is R's ``nrow(design)``: every row with positive weight (in a domain, the
+    domain's rows, R's ``subset``), *including* rows where *row* or *col* is missing or a
+    user-missing code, while the proportions use the base rows only; ``nu`` is the design df
+    of the whole survey. ``N`` cancels in the F statistic and in every p-value. ``Crosstab.n``
+    is the number of base rows.
     """
     tw = _two_way(svy, row, col)
     nr, nc = len(tw["rl"]), len(tw["cl"])
@@ -204,7 +208,8 @@ def crosstab(
     p, a = _ratios(t, np.eye(nr * nc), np.ones((nr * nc, nr * nc)))
     nu = svy.resolved.degf
     n = int(np.count_nonzero(tw["wd"]))
-    tests, eig = _rao_scott(p, a.T @ v @ a, n, nr, nc, nu)
+    n_design = int(np.count_nonzero(svy.resolved.weights > 0))  # R's nrow(design): NA rows too
+    tests, eig = _rao_scott(p, a.T @ v @ a, n_design, nr, nc, nu)
     if wald:
         tests.append(_wald(t, v, nr, nc, nu))
     table = _crosstab_frame(svy, row, col, tw, t, v, lang)

@@ -147,6 +147,31 @@ def test_chisq_matches_r(svys: dict, case: str) -> None:
             np.testing.assert_allclose([t.ndf, t.ddf], [par["ndf"], par["ddf"]], rtol=EST_RTOL, err_msg=name)
 
 
+GOLDEN_NA = json.loads((HERE / "golden" / "tables_na.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN_NA["chisq"]))
+def test_chisq_with_missing_values_matches_r(svys: dict, case: str) -> None:
+    # tables_na.R: 'aw' is awards with NA on rows 1, 10, 19, ...; R's "Chisq" X^2 uses
+    # N = nrow(design) (NA rows included). Before the fix N was the base rows: X^2 14.06, R 15.89.
+    svy = svys["apiclus1"]
+    data = svy.data.assign(aw=svy.data["awards"].where(np.arange(len(svy.data)) % 9 != 0))
+    svy = sk.Survey(data, svy.design)
+    if case == "domain_api00_gt_600":
+        svy = svy.domain(data["api00"] > 600)
+    want = GOLDEN_NA["chisq"][case]
+    assert int(np.count_nonzero(svy.weights)) == want["nrow"]
+    assert int(data["aw"][svy.weights > 0].isna().sum()) == want["na_rows"]
+    res = svy.crosstab("stype", "aw")
+    assert res.n == want["nrow"] - want["na_rows"]  # Crosstab.n: the base rows
+    for name in ("F", "Chisq", "Wald"):
+        t, w = res.test(name), want[name]
+        np.testing.assert_allclose(t.statistic, w["statistic"], rtol=EST_RTOL, err_msg=name)
+        np.testing.assert_allclose(t.p_value, w["p_value"], rtol=P_RTOL, err_msg=name)
+        par = [w["parameter"]["df"], np.inf] if name == "Chisq" else [w["parameter"]["ndf"], w["parameter"]["ddf"]]
+        np.testing.assert_allclose([t.ndf, t.ddf], par, rtol=EST_RTOL, err_msg=name)
+
+
 @pytest.mark.parametrize("case", sorted(GOLDEN["crosstab"]))
 def test_crosstab_percentages_match_r(svys: dict, case: str) -> None:
     want = GOLDEN["crosstab"][case]
