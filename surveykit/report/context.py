@@ -27,7 +27,7 @@ UI: dict[str, dict[str, str]] = {
         "ci": "95% 신뢰구간", "se": "표준오차", "missing_row": "비율 계산에서 제외",
         "total": "전체", "estimate": "추정값", "published": "공표값", "computed": "재현값",
         "match": "일치", "yes": "예", "no": "아니오", "key": "항목", "survey": "조사",
-        "or": "승산비", "p": "p값", "term": "변수", "segment": "유형", "share": "비중(%)",
+        "or": "승산비", "p": "p값", "ci_low": "95% 하한", "ci_high": "95% 상한", "term": "변수", "segment": "유형", "share": "비중(%)",
     },
     "en": {
         "overview": "Survey overview", "key_figures": "Key figures", "frequencies": "Distributions",
@@ -37,7 +37,7 @@ UI: dict[str, dict[str, str]] = {
         "percent": "Percent", "ci": "95% CI", "se": "SE", "missing_row": "excluded from percentages",
         "total": "Total", "estimate": "Estimate", "published": "Published", "computed": "Computed",
         "match": "Match", "yes": "Yes", "no": "No", "key": "Item", "survey": "Survey",
-        "or": "Odds ratio", "p": "p-value", "term": "Variable", "segment": "Segment", "share": "Share (%)",
+        "or": "Odds ratio", "p": "p-value", "ci_low": "95% CI low", "ci_high": "95% CI high", "term": "Variable", "segment": "Segment", "share": "Share (%)",
     },
 }
 

@@ -87,7 +87,7 @@ def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
                    estimate=float(r.estimate), se=float(r.se), ci_low=float(r.ci_low), ci_high=float(r.ci_high),
                    n=int(r.n), flag=flag)
     title = prep.text(var, ctx.lang)
-    columns = (ctx.ui("level"), ctx.ui("n"), ctx.ui("percent"), "CI low", "CI high")
+    columns = (ctx.ui("level"), ctx.ui("n"), ctx.ui("percent"), ctx.ui("ci_low"), ctx.ui("ci_high"))
     note = (f"n={int(base_n)}; " + ("비율은 모름/무응답을 제외한 값." if ctx.lang == "ko" else "Percentages exclude don't know / no answer."))
     if rule:
         asked = _rule_text(prep, rule, ctx.lang)
@@ -177,7 +177,7 @@ def multiple_response(ctx: Ctx, spec: SectionSpec) -> Section:
     if rule:
         asked = _rule_text(prep, rule, ctx.lang)
         note += (f" (응답 대상: {asked})" if ctx.lang == "ko" else f" (asked only if: {asked})")
-    table = Table(title, (ctx.ui("level"), ctx.ui("n"), cases, "CI low", "CI high", resp),
+    table = Table(title, (ctx.ui("level"), ctx.ui("n"), cases, ctx.ui("ci_low"), ctx.ui("ci_high"), resp),
                   tuple(rows), notes=(note + ".",), col_align=("left", "right", "right", "right", "right", "right"))
     ctx.sheet(f"{prep.name} {spec.options['set']}", frame)
     blocks: list = [table]
@@ -231,7 +231,7 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
         if fit.recommendation:
             notes.append(fit.recommendation)
     notes += list(fit.notices)
-    table = Table(ctx.title(spec), (ctx.ui("term"), ctx.ui("or"), "CI low", "CI high", ctx.ui("p")),
+    table = Table(ctx.title(spec), (ctx.ui("term"), ctx.ui("or"), ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("p")),
                   tuple(rows), notes=tuple(notes), col_align=("left", "right", "right", "right", "right"))
     ctx.sheet(f"{prep.name} {spec.id}", fit.to_frame())
     chart = charts.forest(labels, forest["or"], forest["ci_low"], forest["ci_high"],
@@ -293,7 +293,7 @@ def _prediction_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table
     caption = ("전형적 응답자의 가입 의향 예측확률(%)" if ko else "Predicted probability of intent for a typical respondent (%)")
     note = ("다른 변수는 가중평균(범주형은 최빈 범주)에 고정; 신뢰구간은 로짓 척도 델타법." if ko else
             "Other covariates at their weighted mean (categories at the modal level); CIs by the delta method on the logit scale.")
-    return Table(caption, (ctx.ui("term"), ctx.ui("percent"), "CI low", "CI high"), tuple(rows), notes=(note,),
+    return Table(caption, (ctx.ui("term"), ctx.ui("percent"), ctx.ui("ci_low"), ctx.ui("ci_high")), tuple(rows), notes=(note,),
                  col_align=("left", "right", "right", "right"))
 
 
@@ -316,7 +316,7 @@ def _ame_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table:  # no
                                          "Average marginal effects: change in the predicted probability (points)")
     note = ("연속변수는 1단위 증가, 범주변수는 기준범주 대비 변화. 델타법 설계기반 신뢰구간." if ko else
             "Per unit for numeric variables, against the base level for categories; delta-method design-based CIs.")
-    return Table(caption, (ctx.ui("term"), "AME", "CI low", "CI high", ctx.ui("p")), tuple(rows), notes=(note,),
+    return Table(caption, (ctx.ui("term"), "AME", ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("p")), tuple(rows), notes=(note,),
                  col_align=("left", "right", "right", "right", "right"))
 
 
@@ -352,7 +352,7 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
         notes.append("부트스트랩에서 유형이 불안정함" if ko else "segments are unstable under the bootstrap")
     if seg.n_unassigned:
         notes.append(("결측으로 분류되지 않은 응답자" if ko else "Respondents left unassigned (missing inputs)") + f": {seg.n_unassigned}")
-    sizes = Table(f"{ctx.title(spec)}", (ctx.ui("segment"), ctx.ui("n"), ctx.ui("share"), "CI low", "CI high"),
+    sizes = Table(f"{ctx.title(spec)}", (ctx.ui("segment"), ctx.ui("n"), ctx.ui("share"), ctx.ui("ci_low"), ctx.ui("ci_high")),
                   tuple(rows), notes=tuple(notes), col_align=("left", "right", "right", "right", "right"))
     prof = seg.profiles
     inputs = prof[prof["variable"].isin(variables)].assign(_level=lambda f: f["level"].astype(str))

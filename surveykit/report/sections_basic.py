@@ -97,7 +97,7 @@ def key_figures(ctx: Ctx, spec: SectionSpec) -> Section:
                      "" if pub is None else f"{pub}"))
         ctx.record(key=f"{prep.name}.{key}", label=label, estimate=float(row["estimate"]), se=float(row["se"]),
                    ci_low=float(row["ci_low"]), ci_high=float(row["ci_high"]), n=int(row["n"]), published_pct=pub)
-    columns = (ctx.ui("key"), ctx.ui("percent"), "CI low", "CI high", ctx.ui("n"), ctx.ui("published"))
+    columns = (ctx.ui("key"), ctx.ui("percent"), ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("n"), ctx.ui("published"))
     table = Table(f"{ctx.title(spec)}", columns, tuple(rows),
                   notes=(_ci_note(ctx),), col_align=("left", "right", "right", "right", "right", "right"))
     ctx.sheet(f"{prep.name} key figures", pd.DataFrame([[c.value if isinstance(c, Cell) else c for c in r] for r in rows], columns=columns))
