@@ -66,12 +66,9 @@ def check_probs(probs: Any) -> np.ndarray:
 
 
 def raw_column(svy: Survey, name: str, include_missing: bool) -> pd.Series:
-    """The column with the instrument's user-missing codes set to NA (unless *include_missing*)."""
-    col = svy.column(name)
-    codes = () if include_missing else svy.missing_codes(name)
-    if codes:
-        col = col.mask(col.isin(list(codes)))
-    return col
+    """The column with its user-missing codes set to NA (unless *include_missing*); the policy is
+    :meth:`Survey.user_missing` (file metadata and instrument)."""
+    return svy.column(name) if include_missing else svy.valid_column(name)
 
 
 def numeric_column(svy: Survey, name: str, include_missing: bool, fix: str) -> np.ndarray:
@@ -108,16 +105,8 @@ def check_na(svy: Survey, name: str, active: np.ndarray | None, na: str, verb: s
 
 
 def value_labels(svy: Survey, name: str) -> dict[Any, str]:
-    """Value labels of *name* from the instrument, when it offers ``value_labels(name)``."""
-    inst = svy.instrument
-    getter = getattr(inst, "value_labels", None)
-    if getter is None:
-        return {}
-    try:
-        labels = getter(name)
-    except (KeyError, ValueError, TypeError, AttributeError):
-        return {}
-    return {k: str(v) for k, v in dict(labels or {}).items()}
+    """Value labels of *name* (the instrument's, else the data file's): :meth:`Survey.value_labels`."""
+    return {k: str(v) for k, v in svy.value_labels(name).items()}
 
 
 def _observed_levels(col: pd.Series, missing: np.ndarray) -> list[Any]:

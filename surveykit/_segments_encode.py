@@ -53,9 +53,7 @@ def _is_categorical(svy: Survey, name: str, column: pd.Series, categorical: Sequ
 
 def _observed(svy: Survey, name: str) -> pd.Series:
     """The column with user-missing codes set to missing."""
-    col = svy.column(name)
-    codes = svy.missing_codes(name)
-    return col.mask(col.isin(codes)) if codes else col
+    return svy.valid_column(name)
 
 
 def _numeric(name: str, col: pd.Series) -> np.ndarray:

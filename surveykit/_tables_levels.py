@@ -25,13 +25,7 @@ def _check(name: str, value: Any, choices: Sequence[str]) -> None:
 
 
 def _labels(svy: Survey, var: str, lang: str) -> dict[Any, str]:
-    inst = svy.instrument
-    if inst is None:
-        return {}
-    try:
-        return dict(inst.value_labels(lang).get(var, {}))
-    except (KeyError, ValueError):
-        return {}
+    return svy.value_labels(var, lang)
 
 
 def _label(labels: dict[Any, str], level: Any) -> str:
@@ -40,10 +34,13 @@ def _label(labels: dict[Any, str], level: Any) -> str:
     return labels.get(level, str(level))
 
 
-def _missing_codes(svy: Survey, var: str, missing: Sequence[Any] | None) -> list[Any]:
-    if missing is not None:
-        return list(missing)
-    return list(svy.missing_codes(var))
+def _user_missing(svy: Survey, var: str, missing: Sequence[Any] | None = None) -> np.ndarray:
+    """Rows of *var* holding a user-missing code: the given *missing* codes, else the Survey's
+    policy (:meth:`Survey.user_missing`: file metadata and instrument)."""
+    if missing is None:
+        return svy.user_missing(var)
+    col = svy.column(var)
+    return col.isin(list(missing)).to_numpy() & col.notna().to_numpy()
 
 
 def _sorted_levels(values: pd.Series) -> list[Any]:
@@ -76,8 +73,7 @@ def _two_way(svy: Survey, row: str, col: str, base: np.ndarray | None = None) ->
     """Level codes of a two-way table over the valid rows (both variables present, not user-missing)."""
     r, c = svy.column(row), svy.column(col)
     valid = r.notna().to_numpy() & c.notna().to_numpy() & (svy.resolved.weights > 0)
-    valid &= ~r.isin(_missing_codes(svy, row, None)).to_numpy()
-    valid &= ~c.isin(_missing_codes(svy, col, None)).to_numpy()
+    valid &= ~svy.user_missing(row) & ~svy.user_missing(col)
     if base is not None:
         valid &= base
     rl, cl = _sorted_levels(r[valid]), _sorted_levels(c[valid])

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit._rao_scott import _rao_scott
-from surveykit._tables_levels import _check, _design_facts, _missing_codes, _sorted_levels, _two_way
+from surveykit._tables_levels import _check, _design_facts, _sorted_levels, _two_way
 from surveykit._tables_linear import CI_METHODS, _cell_vcov, _ci, _quad_se, _ratios
 from surveykit._tables_results import ChisqTest, MultipleResponseTable
 from surveykit._variance import design_vcov
@@ -50,11 +50,7 @@ def _mr_columns(svy: Survey, columns_or_set: str | Sequence[str]) -> tuple[str, 
 
 def _mr_matrix(svy: Survey, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """0/1 selections (n, k) and a mask of rows that answered every item."""
-    frame = pd.DataFrame({c: svy.column(c) for c in cols})
-    for c in cols:
-        codes = _missing_codes(svy, c, None)
-        if codes:
-            frame[c] = frame[c].mask(frame[c].isin(codes))
+    frame = pd.DataFrame({c: svy.valid_column(c) for c in cols})
     values = frame.apply(pd.to_numeric, errors="coerce")
     answered = values.notna().all(axis=1).to_numpy()
     x = values.to_numpy(dtype=float, na_value=np.nan)

@@ -17,7 +17,10 @@ from surveykit.design import Design, ResolvedDesign
 from surveykit.errors import DataError, DesignError
 
 if TYPE_CHECKING:
+    import os
+
     from surveykit.instrument import Instrument
+    from surveykit.io import FileMeta, MissingSpec
 
 __all__ = ["Survey"]
 
@@ -33,7 +36,23 @@ class Survey:
         Weights, strata, clusters and FPC. ``None`` means each row is its own PSU with weight 1
         (R: ``svydesign(ids=~1, weights=~1)``; simple random sampling with replacement).
     instrument : Instrument, optional
-        The questionnaire: value labels, user-missing codes, question texts.
+        The questionnaire: value labels, user-missing codes, question texts. It refines the
+        file's metadata: its labels win, and its user-missing codes are added to the file's.
+    meta : FileMeta, optional
+        What the data file says about its variables (``data, meta = sk.read(path)``): its
+        user-missing codes and ranges, value labels and variable labels are honoured by every
+        verb, table, model and segment, with or without a questionnaire.
+
+    Notes
+    -----
+    **The missing-data policy** (one home: :meth:`user_missing`). A value is *user-missing*
+    when it is one of the instrument's missing codes for its column, or one of the file's
+    declared missing values or inside one of its missing ranges (SPSS ``MISSING VALUES``;
+    R haven ``na_values``/``na_range``). User-missing values stay in the data as codes, are
+    listed as their own rows in frequency tables, and are excluded from every estimand: means,
+    totals, proportions, quantiles, tables, models (the row is incomplete, as R's ``na.omit``
+    after ``haven::zap_missing``) and segments. System-missing values (NaN) are missing
+    everywhere.
 
     Examples
     --------
@@ -43,28 +62,65 @@ class Survey:
     (4, 4.0)
     """
 
-    __slots__ = ("_data", "_design", "_instrument", "_resolved", "_history")
+    __slots__ = ("_data", "_design", "_instrument", "_meta", "_resolved", "_history", "_cache")
 
     def __init__(
         self,
         data: pd.DataFrame,
         design: Design | None = None,
         instrument: Instrument | None = None,
+        *,
+        meta: FileMeta | None = None,
     ) -> None:
+        from surveykit.io import FileMeta
+
         if not isinstance(data, pd.DataFrame):
             raise DataError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
         if design is not None and not isinstance(design, Design):
             raise DesignError(f"design must be a surveykit.Design; got {type(design).__name__}.")
+        if meta is not None and not isinstance(meta, FileMeta):
+            raise DataError(f"meta must be the FileMeta of sk.read(path); got {type(meta).__name__}.")
         design = design if design is not None else Design()
         frame = data.reset_index(drop=True).copy(deep=True)
-        self._init(frame, design, instrument, design.resolve(frame), ())
+        self._init(frame, design, instrument, design.resolve(frame), (), meta)
 
-    def _init(self, data, design, instrument, resolved, history) -> None:  # noqa: ANN001
+    @classmethod
+    def from_file(
+        cls,
+        path: str | os.PathLike[str],
+        design: Design | None = None,
+        instrument: Instrument | None = None,
+        **read_options: Any,
+    ) -> Survey:
+        """Read a data file and build its Survey in one step, keeping the file's metadata.
+
+        ``Survey.from_file(path, design)`` is ``data, meta = sk.read(path, **read_options)``
+        followed by ``Survey(data, design, instrument, meta=meta)``: the file's user-missing
+        codes, value labels and variable labels are honoured without a questionnaire.
+
+        Examples
+        --------
+        >>> import surveykit as sk
+        >>> svy = sk.Survey.from_file(sk.demo_path("organisation_2018"))
+        >>> svy.n
+        186
+        """
+        from surveykit.io import read
+
+        if read_options.get("user_missing") is False:
+            raise DataError("user_missing must be True for Survey.from_file (the Survey applies the "
+                            "file's missing codes itself); got False. Drop the option.")
+        data, meta = read(path, **read_options)
+        return cls(data, design, instrument, meta=meta)
+
+    def _init(self, data, design, instrument, resolved, history, meta=None) -> None:  # noqa: ANN001
         object.__setattr__(self, "_data", data)
         object.__setattr__(self, "_design", design)
         object.__setattr__(self, "_instrument", instrument)
+        object.__setattr__(self, "_meta", meta)
         object.__setattr__(self, "_resolved", resolved)
         object.__setattr__(self, "_history", tuple(history))
+        object.__setattr__(self, "_cache", {})
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Survey is immutable; use domain(), with_weights() or the weighting functions.")
@@ -72,7 +128,8 @@ class Survey:
     def _derive(self, resolved: ResolvedDesign, step: str | None = None) -> Survey:
         new = object.__new__(Survey)
         history = self._history + ((step,) if step else ())
-        new._init(self._data, self._design, self._instrument, resolved, history)
+        new._init(self._data, self._design, self._instrument, resolved, history, self._meta)
+        new._cache.update(self._cache)  # same data: the missing masks still hold
         return new
 
     # --- accessors -------------------------------------------------------------------------
@@ -88,6 +145,11 @@ class Survey:
     @property
     def instrument(self) -> Instrument | None:
         return self._instrument
+
+    @property
+    def meta(self) -> FileMeta | None:
+        """The data file's metadata (labels, user-missing codes), when given."""
+        return self._meta
 
     @property
     def resolved(self) -> ResolvedDesign:
@@ -124,14 +186,95 @@ class Survey:
             )
         return self._data[name]
 
-    def missing_codes(self, name: str) -> tuple[Any, ...]:
-        """User-missing codes of *name* from the instrument (empty without one)."""
+    def missing_spec(self, name: str) -> MissingSpec:
+        """User-missing codes and ranges of *name*: the file's, plus the instrument's codes."""
+        from surveykit.io import MissingSpec
+
+        key = ("spec", name)
+        if key not in self._cache:
+            spec = self._meta.missing.get(name) if self._meta is not None else None
+            values = list(spec.values) if spec is not None else []
+            ranges = tuple(spec.ranges) if spec is not None else ()
+            values += [c for c in self._instrument_missing(name) if c not in values]
+            self._cache[key] = MissingSpec(tuple(values), ranges)
+        return self._cache[key]
+
+    def _instrument_missing(self, name: str) -> tuple[Any, ...]:
         if self._instrument is None:
             return ()
         try:
             return tuple(self._instrument.missing_codes(name))
         except (KeyError, ValueError):
             return ()
+
+    def missing_codes(self, name: str) -> tuple[Any, ...]:
+        """Discrete user-missing codes of *name* (file and instrument); ranges: :meth:`missing_spec`."""
+        return tuple(self.missing_spec(name).values)
+
+    def user_missing(self, name: str) -> np.ndarray:
+        """Boolean mask of the rows where *name* holds a user-missing code (the one policy).
+
+        True for the instrument's missing codes and the file's missing values and ranges;
+        False on system-missing (NaN) and valid values. A read-only array.
+        """
+        key = ("mask", name)
+        if key not in self._cache:
+            col = self.column(name)
+            spec = self.missing_spec(name)
+            if spec.values or spec.ranges:
+                mask = np.asarray(spec.is_missing(col.to_numpy()), dtype=bool) & col.notna().to_numpy()
+            else:
+                mask = np.zeros(len(col), dtype=bool)
+            mask.flags.writeable = False
+            self._cache[key] = mask
+        return self._cache[key]
+
+    def valid_column(self, name: str) -> pd.Series:
+        """*name* with its user-missing codes set to missing (what every estimand uses)."""
+        col = self.column(name)
+        mask = self.user_missing(name)
+        return col.mask(mask) if mask.any() else col
+
+    def analysis_data(self) -> pd.DataFrame:
+        """The data with every user-missing code set to missing (models and segments use it).
+
+        A new frame sharing the unchanged columns; columns without user-missing values are
+        the data's own.
+        """
+        if "analysis" not in self._cache:
+            out = self._data.copy(deep=False)
+            for name in out.columns:
+                if isinstance(name, str) and self.user_missing(name).any():
+                    out[name] = self.valid_column(name)
+            self._cache["analysis"] = out
+        return self._cache["analysis"].copy(deep=False)
+
+    def value_labels(self, name: str, lang: str | None = None) -> dict[Any, str]:
+        """``{code: label}`` of *name*: the instrument's (in *lang*, default its first language),
+        else the file's value labels; ``{}`` when neither has any."""
+        if self._instrument is not None:
+            try:
+                labels = self._instrument.value_labels(lang or "ko").get(name)
+            except (KeyError, ValueError):
+                labels = None
+            if labels:
+                return dict(labels)
+        if self._meta is not None:
+            return dict(self._meta.value_labels.get(name) or {})
+        return {}
+
+    def variable_label(self, name: str, lang: str | None = None) -> str | None:
+        """Question wording of *name* (instrument), else the file's variable label, else None."""
+        if self._instrument is not None:
+            try:
+                text = self._instrument.text(name, lang or "ko")
+            except (KeyError, ValueError):
+                text = None
+            if text:
+                return str(text)
+        if self._meta is not None:
+            return self._meta.variable_labels.get(name) or None
+        return None
 
     # --- derived surveys -------------------------------------------------------------------
     def domain(self, where: str | Sequence[bool] | np.ndarray | pd.Series) -> Survey:
@@ -175,7 +318,7 @@ class Survey:
                 raise DataError(f"column {name!r} must have one value per row ({len(data)}); got shape {arr.shape}.")
             data[name] = arr
         new = object.__new__(Survey)
-        new._init(data, self._design, self._instrument, self._resolved, self._history)
+        new._init(data, self._design, self._instrument, self._resolved, self._history, self._meta)
         return new
 
     def with_weights(self, weights: np.ndarray, *, calibration: Any | None = None, step: str | None = None) -> Survey:

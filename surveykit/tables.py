@@ -28,7 +28,7 @@ from surveykit._tables_levels import (
     _design_facts,
     _label,
     _labels,
-    _missing_codes,
+    _user_missing,
     _sorted_levels,
     _two_way,
 )
@@ -82,7 +82,8 @@ def frequency(
     var : str
         The variable (codes or strings).
     missing : sequence, optional
-        User-missing codes; default: the instrument's codes for *var* (none without one).
+        User-missing codes; default: the Survey's policy (:meth:`Survey.user_missing`: the
+        file's missing values and ranges and the instrument's codes).
     include_missing : bool
         Count user-missing codes in the base of the percentages (they are always listed).
     alpha : float
@@ -106,11 +107,10 @@ def frequency(
     """
     _check("ci_method", ci_method, CI_METHODS)
     col = svy.column(var)
-    codes_missing = _missing_codes(svy, var, missing)
     w = svy.resolved.weights
-    is_user_missing = col.isin(codes_missing).to_numpy() & col.notna().to_numpy()
+    is_user_missing = _user_missing(svy, var, missing)
     valid_levels = _sorted_levels(col[~is_user_missing & (w > 0)])
-    miss_levels = [c for c in codes_missing if ((col == c).to_numpy() & (w > 0)).any()]
+    miss_levels = _sorted_levels(col[is_user_missing & (w > 0)])
     levels = valid_levels + miss_levels
     base_levels = levels if include_missing else valid_levels
     if not base_levels:

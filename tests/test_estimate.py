@@ -209,13 +209,15 @@ def test_alpha_changes_interval(surveys):
 
 
 class _Inst:
-    def missing_codes(self, name: str) -> list[int]:
-        if name != "q":
-            raise KeyError(name)
-        return [9]
+    """The two Instrument methods estimates use, with Instrument's own signatures."""
 
-    def value_labels(self, name: str) -> dict[int, str]:
-        return {1: "Yes", 2: "No", 9: "Don't know"}
+    def missing_codes(self, var: str) -> tuple[int, ...]:
+        if var != "q":
+            raise KeyError(var)
+        return (9,)
+
+    def value_labels(self, lang: str = "ko") -> dict[str, dict[int, str]]:
+        return {"q": {1: "Yes", 2: "No", 9: "Don't know"}}
 
 
 def _coded_survey() -> sk.Survey:

@@ -69,7 +69,7 @@ def model_design(svy: Any, mf: ModelFrame) -> ModelDesign:
                          "Check the variables for missing values and the domain.")
     _check_rank(mf.X, positive, mf)
     cols = list(dict.fromkeys([*mf.variables, *mf.response_variables]))
-    data = svy.data[cols].reset_index(drop=True)
+    data = svy.analysis_data()[cols].reset_index(drop=True)
     data = data if complete else data.loc[mf.keep].reset_index(drop=True)
     design = getattr(svy, "design", None)
     desc = design.describe() if hasattr(design, "describe") else "each row a PSU, weight 1"

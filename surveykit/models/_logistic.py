@@ -191,7 +191,7 @@ def logistic(svy: Any, formula: str, *, family: str = "quasibinomial",
     """
     _check_args(family, firth, alpha)
     with single_thread_blas():  # see _threads: small BLAS calls, no thread wake-ups
-        mf = model_frame(formula, svy.data)
+        mf = model_frame(formula, svy.analysis_data())
         y = binary_response(mf)
         md = model_design(svy, mf)
         fit, separated, used_firth, notices = _fit(mf.X, y, md.w, firth, formula)

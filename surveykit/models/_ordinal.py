@@ -149,7 +149,7 @@ def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05,
     if not 0.0 < alpha < 1.0:
         raise ModelError(f"alpha must be between 0 and 1; got {alpha!r}.")
     with single_thread_blas():  # see _threads: small BLAS calls, no thread wake-ups
-        mf = model_frame(formula, svy.data)
+        mf = model_frame(formula, svy.analysis_data())
         codes, levels = ordinal_response(mf)
         md = model_design(svy, mf)
         _check_levels(codes, md.w, levels, formula)

@@ -40,8 +40,9 @@ class Derived:
 class Prepared:
     """One survey of a plan, ready for analysis.
 
-    ``survey`` keeps user-missing codes as codes (tables show them as rows); ``analysis`` has
-    them as missing values (models and segments drop them).
+    ``survey`` keeps user-missing codes as codes and applies the one missing-data policy of
+    :class:`~surveykit.Survey` (tables list them as rows; estimates, models and segments leave
+    them out). ``analysis`` is the same Survey (kept for the sections that name it).
     """
 
     name: str
@@ -106,13 +107,9 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _clean(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
-    """A copy where every user-missing code is NaN (for deriving variables)."""
-    clean = data.copy()
-    for var, codes in instrument.missing_map().items():
-        if var in clean.columns and codes:
-            clean[var] = clean[var].where(~clean[var].isin(codes))
-    return clean
+def _clean(data: pd.DataFrame, instrument: Instrument, meta: Any) -> pd.DataFrame:
+    """A copy where every user-missing code is NaN (for deriving variables): the Survey's policy."""
+    return Survey(data, None, instrument, meta=meta).analysis_data().copy()
 
 
 def _derive_one(spec: dict[str, Any], clean: pd.DataFrame, where: str) -> tuple[pd.Series, Derived]:
@@ -155,15 +152,6 @@ def _weight(svy: Survey, step: dict[str, Any], where: str) -> Survey:
     return weighting.trim(svy, step.get("lower"), step.get("upper"), strict=bool(step.get("strict", False)))
 
 
-def _same_weights(analysis: Survey, weighted: Survey) -> Survey:
-    """*analysis* (same rows, user-missing as NaN) with the weights and calibrations of *weighted*."""
-    w = weighted.weights
-    out = analysis.with_weights(w)
-    for cal in weighted.resolved.calibrations:
-        out = out.with_weights(w, calibration=cal)
-    return out
-
-
 # validation findings that would make tables wrong: refuse to build rather than publish them
 _BLOCKING = ("missing_variable", "not_numeric", "invalid_code", "duplicate_id")
 
@@ -190,10 +178,10 @@ def _load_one(spec: SurveySpec, plan: Plan, data_override: str | Path | None) ->
         path = Path(spec.data)
         if not path.is_absolute() and plan.folder is not None:
             path = plan.folder / path
-    data, _meta = read(path)
+    data, meta = read(path)
     report = validate(data, instrument, source=path.name)
     _refuse_broken(report, path, instrument.name)
-    clean = _clean(data, instrument)
+    clean = _clean(data, instrument, meta)
     derived: dict[str, Derived] = {}
     frame = data.copy()
     for i, d in enumerate(spec.derive):
@@ -206,15 +194,12 @@ def _load_one(spec: SurveySpec, plan: Plan, data_override: str | Path | None) ->
     except TypeError as exc:
         raise ReportError(f"plan {plan.id}: surveys.{spec.name}.design has an unknown keyword; {exc}") from exc
     try:
-        survey = Survey(frame, design, instrument)
-        analysis = Survey(clean, design, instrument)
+        survey = Survey(frame, design, instrument, meta=meta)
     except DesignError as exc:
         raise ReportError(f"plan {plan.id}: surveys.{spec.name}.design on {path.name}: {exc}") from exc
     for i, step in enumerate(spec.weighting):
         survey = _weight(survey, step, f"plan {plan.id}: surveys.{spec.name}.weighting[{i}]")
-    if spec.weighting:
-        analysis = _same_weights(analysis, survey)
-    return Prepared(spec.name, spec, survey, analysis, instrument, path.name, _sha256(path), report, derived)
+    return Prepared(spec.name, spec, survey, survey, instrument, path.name, _sha256(path), report, derived)
 
 
 def prepare_surveys(plan: Plan, data: str | Path | None = None) -> dict[str, Prepared]:

@@ -248,7 +248,7 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
 
 def _typical_profile(prep: Prepared, terms: list[str]) -> tuple[dict[str, float], str | None]:
     """Covariates of a typical respondent (weighted mean; modal level for ``C(x)``) and the first numeric term."""
-    data, w = prep.analysis.data, prep.analysis.weights
+    data, w = prep.analysis.analysis_data(), prep.analysis.weights
     profile: dict[str, float] = {}
     focus = None
     for term in terms:
@@ -277,7 +277,7 @@ def _prediction_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table
     profile, focus = _typical_profile(prep, terms)
     if focus is None:
         return None
-    col = pd.to_numeric(prep.analysis.data[focus], errors="coerce").dropna()
+    col = pd.to_numeric(prep.analysis.analysis_data()[focus], errors="coerce").dropna()
     values = sorted({round(float(v), 1) for v in col.quantile([0.1, 0.5, 0.9])})
     new = pd.DataFrame([{**profile, focus: v} for v in values])
     link = fit.predict(new, type="link")

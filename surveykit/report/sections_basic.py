@@ -83,7 +83,7 @@ def key_figures(ctx: Ctx, spec: SectionSpec) -> Section:
         fig = inst.figure(key)
         col = fig.question
         x = pd.to_numeric(data[col], errors="coerce").to_numpy(float)
-        valid = ~np.isnan(x) & ~np.isin(x, np.asarray(inst.missing_codes(col), float))
+        valid = ~np.isnan(x) & ~prep.survey.user_missing(col)
         base = inst.mask(fig.base, data) & (valid if fig.na == "exclude" else True)
         hit = np.isin(x, np.asarray(fig.codes or (1,), float)) & base
         est = prep.survey.assign(_hit=hit.astype(float)).domain(base).proportion("_hit")
