@@ -9,7 +9,8 @@ Semantics (vectorised over the rows, float64 with NaN = missing):
 
 * arithmetic ``+ - * / // % **`` propagates missing values; division by zero gives ``inf``;
 * a comparison on a missing value (or on a user-missing code passed in *missing*) is missing;
-* ``and``/``or``/``not`` (and ``&``/``|``/``~`` between conditions) are three-valued (Kleene):
+* ``and``/``or``/``not`` (``&``/``|`` are read as ``and``/``or``; ``~`` negates a condition) are
+  three-valued (Kleene):
   ``missing and false`` is false, ``missing or true`` is true, otherwise missing stays missing;
 * text is compared only with a column: ``region == 'Seoul'``, ``stype in ['E', 'M']``;
 * ``min``/``max`` ignore missing arguments (NaN only when all are missing); ``round`` rounds
@@ -98,11 +99,8 @@ class _Eval:
         value = self.walk(spine[-1].left)
         for step in reversed(spine):
             right = self.walk(step.right)
-            if isinstance(step.op, (ast.BitAnd, ast.BitOr)):
-                value = _logic(isinstance(step.op, ast.BitAnd), [value, right])
-            else:
-                with np.errstate(all="ignore"):
-                    value = np.asarray(_BINARY[type(step.op)](value, right), dtype=float)
+            with np.errstate(all="ignore"):
+                value = np.asarray(_BINARY[type(step.op)](value, right), dtype=float)
         return value
 
     def compare(self, node: ast.Compare) -> np.ndarray:

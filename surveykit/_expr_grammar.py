@@ -72,7 +72,7 @@ FUNCTIONS: dict[str, Function] = {
 _ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
 _CMP = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 ALLOWED = ("columns, numbers, + - * / // % **, comparisons (== != < <= > >=, in [...]), and/or/not "
-           "(also & | ~ between conditions), 'text' compared with a column by == != in, and the functions "
+           "(also & | for and/or, ~ before a condition), 'text' compared with a column by == != in, and the functions "
            + ", ".join(FUNCTIONS))
 
 
@@ -96,13 +96,11 @@ def show(text: str, limit: int = 80) -> str:
 
 
 def is_logical(node: ast.expr) -> bool:
-    """Whether *node* is a condition (comparison, and/or/not, & | ~, is_missing)."""
+    """Whether *node* is a condition (comparison, and/or/not, ~, is_missing)."""
     if isinstance(node, (ast.Compare, ast.BoolOp)):
         return True
     if isinstance(node, ast.UnaryOp):
         return isinstance(node.op, (ast.Not, ast.Invert))
-    if isinstance(node, ast.BinOp):
-        return isinstance(node.op, (ast.BitAnd, ast.BitOr))
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "is_missing"
 
 
@@ -110,6 +108,8 @@ class _Checker:
     def __init__(self, text: str, subject: str, error: type[Exception]) -> None:
         self.text, self.subject, self.error = text, subject, error
         self.quoted: dict[str, str] = {}
+        self.origin: list[int] = []
+        self.count = 0
 
     def fail(self, must: str, got: str, fix: str = "") -> Exception:
         return self.error(f"{self.subject} {show(self.text)} must {must}; got {got}.{' ' + fix if fix else ''}")
@@ -127,10 +127,21 @@ class _Checker:
                           + (f" {why}" if why else ""))
 
     # -- pre-scan: linear, before ast.parse ------------------------------------------------------
-    def prescan(self) -> tuple[str, dict[str, str]]:
-        text, out, quoted = self.text, [], self.quoted
+    def prescan(self) -> str:
+        """Check length-independent limits in one pass; quote backtick names; ``&``/``|`` -> and/or.
+
+        ``&`` and ``|`` become ``and``/``or`` (boolean precedence, as in pandas queries), so
+        ``a == 1 & b == 2`` means ``(a == 1) and (b == 2)``. ``self.origin`` maps each character
+        of the result back to the text, for error columns.
+        """
+        text, out, quoted, origin = self.text, [], self.quoted, self.origin
         depth = deepest = 0
         i, n = 0, len(text)
+
+        def emit(piece: str, at: int) -> None:
+            out.append(piece)
+            origin.extend([at] * len(piece))
+
         while i < n:
             ch = text[i]
             if ch in "'\"":
@@ -138,7 +149,12 @@ class _Checker:
                 while j < n and text[j] != ch:
                     j += 2 if text[j] == "\\" else 1
                 out.append(text[i:j + 1])
+                origin.extend(range(i, i + len(out[-1])))
                 i = j + 1
+                continue
+            if ch in "&|":
+                emit(" and " if ch == "&" else " or ", i)
+                i += 1
                 continue
             if ch == "`":
                 j = text.find("`", i + 1)
@@ -148,7 +164,7 @@ class _Checker:
                                     f"an unmatched or empty backtick at column {i + 1}", "Close the backtick.")
                 key = f"_{'_' * (j - i - 2 - len(str(len(quoted))))}{len(quoted)}"  # same width as `name`
                 quoted[key] = name
-                out.append(key)
+                emit(key, i)
                 i = j + 1
                 continue
             if ch in "([{":
@@ -159,24 +175,27 @@ class _Checker:
                                     "Remove redundant brackets or split it into derived variables.")
             elif ch in ")]}":
                 depth -= 1
-            out.append(ch)
+            emit(ch, i)
             i += 1
-        return "".join(out), quoted
+        return "".join(out)
 
     # -- the tree: one iterative pass --------------------------------------------------------------
     def check(self, root: ast.expr) -> None:
         stack: list[tuple[ast.expr, int]] = [(root, 1)]
-        count = 0
+        self.count = 0
         while stack:
             node, depth = stack.pop()
-            count += 1
-            if count > MAX_NODES:
-                raise self.fail(f"have at most {MAX_NODES} terms (columns, numbers, operators)", "more",
-                                "Split it into several derived variables.")
+            self.tick(1)
             if depth > MAX_DEPTH:
                 raise self.fail(f"nest operators and calls at most {MAX_DEPTH} deep", "deeper",
                                 "Simplify it or split it into derived variables.")
             stack.extend((child, d) for child, d in self.children(node, depth))
+
+    def tick(self, terms: int) -> None:
+        self.count += terms
+        if self.count > MAX_NODES:
+            raise self.fail(f"have at most {MAX_NODES} terms (columns, numbers, operators)", "more",
+                            "Split it into several derived variables.")
 
     def children(self, node: ast.expr, depth: int) -> list[tuple[ast.expr, int]]:
         if isinstance(node, ast.Name):
@@ -186,13 +205,6 @@ class _Checker:
             return []
         if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITH):
             return [(node.left, depth), (node.right, depth + 1)]  # left chains are evaluated in a loop
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr)):
-            if not (is_logical(node.left) and is_logical(node.right)):
-                sign = "&" if isinstance(node.op, ast.BitAnd) else "|"
-                raise self.fail(f"join conditions with {sign} only, each in brackets",
-                                repr(self.src(node)), f"Write (a == 1) {sign} (b == 2), or use "
-                                f"{'and' if sign == '&' else 'or'}.")
-            return [(node.left, depth), (node.right, depth + 1)]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
             return [(node.operand, depth + 1)]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert):
@@ -236,6 +248,7 @@ class _Checker:
             if not isinstance(values, (ast.List, ast.Tuple)) or not values.elts:
                 raise self.fail("follow 'in' with a bracketed list of values", repr(self.src(values)),
                                 "Write x in [1, 2].")
+            self.tick(len(values.elts))  # the listed values count as terms
             kinds = {self.literal(v) for v in values.elts}
             if len(kinds) > 1:
                 raise self.fail("list either numbers or texts after 'in'", repr(self.src(values)),
@@ -346,11 +359,11 @@ def parse(text: str, subject: str = "expression", error: type[Exception] = DataE
     if len(checker.text) > MAX_LENGTH:
         raise checker.fail(f"be at most {MAX_LENGTH} characters", str(len(checker.text)),
                            "Split it into several derived variables.")
-    source, quoted = checker.prescan()
+    source = checker.prescan()
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        col = exc.offset or 0
+        col = checker.origin[exc.offset - 1] + 1 if 0 < (exc.offset or 0) <= len(checker.origin) else 0
         near = checker.text[col - 1:col] if 0 < col <= len(checker.text) else ""
         got = f"{near!r} at column {col}" if near.strip() else "the end of the text"
         raise checker.fail(f"be valid ({exc.msg})", got,
@@ -359,4 +372,4 @@ def parse(text: str, subject: str = "expression", error: type[Exception] = DataE
         raise checker.fail("be simple enough to read", type(exc).__name__,
                            "Simplify it or split it into derived variables.") from None
     checker.check(tree.body)
-    return Parsed(checker.text, tree.body, quoted, subject)
+    return Parsed(checker.text, tree.body, checker.quoted, subject)

@@ -50,11 +50,10 @@ def _fail(parsed: Parsed, expected: str, node: ast.AST) -> InstrumentError:
 
 def _routing(node: ast.expr, parsed: Parsed) -> tuple:
     """The tuple AST of a checked tree, or InstrumentError outside the routing subset."""
-    if isinstance(node, ast.BoolOp) or (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr))):
-        kind = "and" if isinstance(node.op, (ast.And, ast.BitAnd)) else "or"
-        parts = node.values if isinstance(node, ast.BoolOp) else [node.left, node.right]
-        out = _routing(parts[0], parsed)
-        for part in parts[1:]:
+    if isinstance(node, ast.BoolOp):
+        kind = "and" if isinstance(node.op, ast.And) else "or"
+        out = _routing(node.values[0], parsed)
+        for part in node.values[1:]:
             out = (kind, out, _routing(part, parsed))
         return out
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.Invert)):
