@@ -50,7 +50,7 @@ class Function:
     min_args: int
     max_args: int | None  # None: no upper bound (min/max), still bounded by MAX_NODES
     call: Callable[[list[np.ndarray], tuple[int, ...]], np.ndarray]
-    usage: str  # the fix shown in errors, e.g. "abs(x)"
+    usage: str  # the fix shown in errors, e.g. "abs({0})"; {0} is the first argument (or x)
     constants: frozenset[int] = field(default_factory=frozenset)  # argument positions that must be integers
 
 
@@ -59,14 +59,14 @@ def _unary(ufunc: np.ufunc) -> Callable[[list[np.ndarray], tuple[int, ...]], np.
 
 
 FUNCTIONS: dict[str, Function] = {
-    **{name: Function(name, 1, 1, _unary(uf), f"{name}(x)") for name, uf in [
+    **{name: Function(name, 1, 1, _unary(uf), name + "({0})") for name, uf in [
         ("abs", np.abs), ("sqrt", np.sqrt), ("log", np.log), ("log10", np.log10), ("exp", np.exp),
         ("floor", np.floor), ("ceil", np.ceil)]},
-    "round": Function("round", 1, 2, lambda a, c: np.round(a[0], c[0] if c else 0), "round(x) or round(x, 1)",
+    "round": Function("round", 1, 2, lambda a, c: np.round(a[0], c[0] if c else 0), "round({0}) or round({0}, 1)",
                       frozenset({1})),
     "min": Function("min", 2, None, lambda a, _c: _fmin(a), "min(a, b)"),
     "max": Function("max", 2, None, lambda a, _c: _fmax(a), "max(a, b)"),
-    "is_missing": Function("is_missing", 1, 1, lambda a, _c: np.isnan(a[0]).astype(float), "is_missing(x)"),
+    "is_missing": Function("is_missing", 1, 1, lambda a, _c: np.isnan(a[0]).astype(float), "is_missing({0})"),
 }
 
 _ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
@@ -281,23 +281,24 @@ class _Checker:
         if spec is None:
             raise self.error(f"{self.subject} {show(self.text)} may use only {ALLOWED}; "
                              f"got a call of {node.func.id!r}.")
+        n = len(node.args)
+        usage = spec.usage.format(self.src(node.args[0]) if node.args else "x")
         if node.keywords:
             raise self.fail(f"call {spec.name} without keyword arguments",
-                            ", ".join(repr(self.src(k)) for k in node.keywords), f"Write {spec.usage}.")
-        n = len(node.args)
+                            ", ".join(repr(self.src(k)) for k in node.keywords), f"Write {usage}.")
         if n < spec.min_args or (spec.max_args is not None and n > spec.max_args):
-            raise self.fail(f"call {spec.name} with {_arity(spec)}", str(n), f"Write {spec.usage}.")
+            raise self.fail(f"call {spec.name} with {_arity(spec)}", str(n), f"Write {usage}.")
         for pos in spec.constants:
             if pos < n:
-                self.digits(spec, node.args[pos])
+                self.digits(spec, node.args[pos], usage)
         return [(a, depth + 1) for i, a in enumerate(node.args) if i not in spec.constants]
 
-    def digits(self, spec: Function, node: ast.expr) -> int:
+    def digits(self, spec: Function, node: ast.expr, usage: str) -> int:
         value = _signed(node)
         if value is None or isinstance(value.value, bool) or not isinstance(value.value, int) \
                 or abs(value.value) > MAX_DIGITS:
             raise self.fail(f"give {spec.name}'s digits as a whole number from -{MAX_DIGITS} to {MAX_DIGITS}",
-                            repr(self.src(node)), f"Write {spec.usage}.")
+                            repr(self.src(node)), f"Write {usage}.")
         return int(value.value)
 
 

@@ -43,7 +43,7 @@ def test_extra_arguments_leave_the_analysis_frame_unchanged(org, expr, message):
     with pytest.raises(ReportError) as info:
         _derive_one({"name": "x", "expr": expr}, clean, "surveys.org.derive[0]")
     assert str(info.value).startswith(f"surveys.org.derive[0]: expression {expr!r} ")
-    assert message in str(info.value).replace("abs(x)", "abs(founded_year)")
+    assert message in str(info.value)
     assert _frame_hash(clean) == before
     for name, values in columns.items():
         np.testing.assert_array_equal(clean[name].to_numpy(), values)
