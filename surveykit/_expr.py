@@ -70,7 +70,10 @@ class _Eval:
         if pd.api.types.is_numeric_dtype(raw.dtype):
             raise DataError(f"{self.parsed.subject} {self.parsed.text!r} compares {self.parsed.column(node)!r} "
                             "with text, so it must hold text; it holds numbers. Compare it with a number.")
-        return raw.astype(object).to_numpy(), raw.isna().to_numpy()
+        absent = raw.isna().to_numpy()
+        values = raw.astype(object).to_numpy(copy=True)
+        values[absent] = None  # pd.NA would make == ambiguous; the rows are masked as missing anyway
+        return values, absent
 
     def walk(self, node: ast.expr) -> np.ndarray:
         if isinstance(node, ast.Constant):
@@ -109,11 +112,8 @@ class _Eval:
             return self.member(node)
         if any(isinstance(o, ast.Constant) and isinstance(o.value, str) for o in operands):
             const, col = (operands[0], operands[1]) if isinstance(operands[0], ast.Constant) else operands[::-1]
-            if not isinstance(col, ast.Name):  # 'a' == 'b': both constants
-                hit = np.full(self.n, float(const.value == col.value))  # type: ignore[attr-defined]
-            else:
-                values, absent = self.text(col)
-                hit = np.where(absent, np.nan, (values == const.value).astype(float))  # type: ignore[attr-defined]
+            values, absent = self.text(col)  # type: ignore[arg-type]  # parse() checked: a column vs text
+            hit = np.where(absent, np.nan, (values == const.value).astype(float))  # type: ignore[attr-defined]
             return 1.0 - hit if isinstance(node.ops[0], ast.NotEq) else hit
         left = self.walk(node.left)
         parts = []

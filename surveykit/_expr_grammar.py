@@ -262,7 +262,7 @@ class _Checker:
             if not isinstance(node.ops[0], (ast.Eq, ast.NotEq)) or not isinstance(other, ast.Name):
                 raise self.fail("compare text only with a column by == or !=", repr(self.src(node)),
                                 "Write region == 'Seoul'.")
-            return [] if all(texts) else [(other, depth + 1)]
+            return [(other, depth + 1)]
         return [(o, depth + 1) for o in operands]
 
     def literal(self, node: ast.expr) -> str:

@@ -129,6 +129,15 @@ def test_logic_is_three_valued_and_text_compares_with_columns(expr, expected):
     np.testing.assert_array_equal(evaluate(expr, LOGIC), np.asarray(expected))
 
 
+@pytest.mark.parametrize("dtype", [object, "string", "category"])
+def test_text_comparisons_work_for_every_text_dtype(dtype):
+    frame = pd.DataFrame({"s": pd.Series(["a", None, "b"], dtype=dtype)})
+    np.testing.assert_array_equal(evaluate("s == 'a'", frame), [1.0, NAN, 0.0])
+    np.testing.assert_array_equal(evaluate("s != 'a'", frame), [0.0, NAN, 1.0])
+    np.testing.assert_array_equal(evaluate("s not in ['b']", frame), [1.0, NAN, 0.0])
+    np.testing.assert_array_equal(evaluate("is_missing(s)", frame), [0.0, 1.0, 0.0])
+
+
 def test_user_missing_codes_count_as_missing():
     np.testing.assert_array_equal(evaluate("a + 1", LOGIC, {"a": [9]}), [2.0, NAN, NAN, 1.0, NAN])
     np.testing.assert_array_equal(evaluate("is_missing(a)", LOGIC, {"a": [9]}), [0.0, 1.0, 1.0, 0.0, 1.0])
