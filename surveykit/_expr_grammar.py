@@ -218,6 +218,8 @@ class _Checker:
             return self.compare(node, depth)
         if isinstance(node, ast.Call):
             return self.call(node, depth)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            raise self.refuse(node, "A list of values may only follow in: write x in [1, 2].")
         raise self.refuse(node)
 
     def number(self, node: ast.Constant) -> float:
@@ -367,6 +369,9 @@ def parse(text: str, subject: str = "expression", error: type[Exception] = DataE
         col = checker.origin[exc.offset - 1] + 1 if 0 < (exc.offset or 0) <= len(checker.origin) else 0
         near = checker.text[col - 1:col] if 0 < col <= len(checker.text) else ""
         got = f"{near!r} at column {col}" if near.strip() else "the end of the text"
+        if near == "@":
+            raise checker.fail("be valid (no @ variables)", got, "Write the value itself; for Survey.domain "
+                               "a boolean mask also works, e.g. svy.domain(svy.data['x'] > limit).") from None
         raise checker.fail(f"be valid ({exc.msg})", got,
                            "Write e.g. \"x == 1 and y in [1, 2]\".") from None
     except (RecursionError, MemoryError, ValueError) as exc:

@@ -163,6 +163,8 @@ def test_user_missing_codes_count_as_missing():
         ("10 ** 100000000000000000000", "must use numbers of at most 1e+15 in size"),
         ("a ==", "must be valid (invalid syntax); got the end of the text."),
         ("a & | b", "must be valid (invalid syntax); got '|' at column 5."),
+        ("a > @limit", "must be valid (no @ variables); got '@' at column 5. Write the value itself"),
+        ("a == [1, 2]", "got List ('[1, 2]'). A list of values may only follow in: write x in [1, 2]."),
     ],
 )
 def test_refusals_say_what_is_allowed_and_how_to_fix(expr, message):

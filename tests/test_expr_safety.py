@@ -213,3 +213,69 @@ def test_random_text_raises_only_our_errors(text):
     except DataError:
         return
     assert true.dtype == bool and known.dtype == bool and not (true & ~known).any()
+
+
+_LEAF = st.sampled_from(["a", "b", "`a`", "0", "1", "2.5", "9", "-1"])
+_COND_LEAF = st.builds(lambda col, op, v: f"{col} {op} {v}", st.sampled_from(["a", "b"]),
+                       st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), st.sampled_from(["0", "1", "2", "9", "-1"]))
+_MEMBER = st.builds(lambda col, neg, vs: f"{col} {'not in' if neg else 'in'} [{', '.join(vs)}]",
+                    st.sampled_from(["a", "b"]), st.booleans(), st.lists(st.sampled_from(["0", "1", "9"]), min_size=1, max_size=3))
+_TEXT_COND = st.sampled_from(["region == 'Seoul'", "region != 'Busan'", "region in ['Seoul', 'Jeju']"])
+_ROUTING = st.recursive(
+    st.one_of(_COND_LEAF, _MEMBER),
+    lambda inner: st.one_of(
+        st.builds(lambda x, y, j: f"({x}) {j} ({y})", inner, inner, st.sampled_from(["and", "or", "&", "|"])),
+        st.builds(lambda x: f"not ({x})", inner),
+    ),
+    max_leaves=8,
+)
+_NUMERIC = st.recursive(
+    _LEAF,
+    lambda inner: st.one_of(
+        st.builds(lambda x, op, y: f"({x}) {op} ({y})", inner, st.sampled_from(["+", "-", "*", "/", "//", "%", "**"]), inner),
+        st.builds(lambda f, x: f"{f}({x})", st.sampled_from(["abs", "sqrt", "log", "log10", "exp", "floor", "ceil",
+                                                             "round", "is_missing"]), inner),
+        st.builds(lambda x, d: f"round({x}, {d})", inner, st.integers(-3, 3)),
+        st.builds(lambda f, xs: f"{f}({', '.join(xs)})", st.sampled_from(["min", "max"]), st.lists(inner, min_size=2, max_size=3)),
+        st.builds(lambda x: f"-({x})", inner),
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(numeric=_NUMERIC, routing=_ROUTING, text=_TEXT_COND, join=st.sampled_from(["and", "or"]))
+def test_well_formed_expressions_evaluate_consistently(numeric, routing, text, join):
+    """Generated grammar: numbers come back float64[n]; a mask is 'known and non-zero'; a routing
+    rule evaluates exactly as the former hand-written routing evaluator did."""
+    from surveykit._expr import evaluate_logic
+
+    values = evaluate(numeric, _FRAME)
+    assert values.dtype == np.float64 and values.shape == (len(_FRAME),)
+    combined = f"({numeric} > 1) {join} ({routing}) {join} {text}"
+    truth = evaluate(combined, _FRAME)
+    np.testing.assert_array_equal(evaluate_mask(combined, _FRAME), ~np.isnan(truth) & (truth != 0))
+    rule = Rule.parse(routing)
+    true, known = rule.evaluate(_FRAME, {"a": [9]})
+    want_true, want_known = _kleene(rule.node, _FRAME, {"a": [9]})  # the former _rules evaluator
+    np.testing.assert_array_equal(true, want_true)
+    np.testing.assert_array_equal(known, want_known)
+    np.testing.assert_array_equal(evaluate_logic(routing, _FRAME, {"a": [9]})[0], want_true)
+
+
+def _kleene(node, data, missing):
+    """Reference: the tuple-AST evaluator routing rules used before they shared the grammar."""
+    ops = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
+           ">=": np.greater_equal}
+    if node[0] in ("cmp", "in"):
+        x = data[node[1]].to_numpy(dtype=float)
+        known = ~np.isnan(x) & ~np.isin(x, np.asarray(missing.get(node[1], ()), dtype=float))
+        true = ops[node[2]](x, node[3]) if node[0] == "cmp" else np.isin(x, np.asarray(node[2])) != node[3]
+        return true & known, known
+    if node[0] == "not":
+        t, k = _kleene(node[1], data, missing)
+        return ~t & k, k
+    (ta, ka), (tb, kb) = _kleene(node[1], data, missing), _kleene(node[2], data, missing)
+    if node[0] == "and":
+        return ta & tb, (ka & kb) | (ka & ~ta) | (kb & ~tb)
+    return ta | tb, (ka & kb) | ta | tb
