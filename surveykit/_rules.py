@@ -1,134 +1,72 @@
-"""Routing rules of :mod:`surveykit.instrument`: tokenizer, parser and three-valued evaluator.
+"""Routing rules of :mod:`surveykit.instrument`: the routing subset of the one expression grammar.
 
-A rule (a question's ``ask_if`` or a figure's ``base``, e.g. ``"coverage_held == 1"``) is
-tokenized and parsed by recursive descent into a tuple AST (never ``eval``), then evaluated
-vectorised over a data frame with Kleene logic: a comparison on a system-missing value or a
-user-missing code is *unknown*. The grammar is documented in :mod:`surveykit.instrument`;
-:class:`Rule` is public through that module.
+A rule (a question's ``ask_if`` or a figure's ``base``, e.g. ``"coverage_held == 1"``) is parsed
+and checked by :mod:`surveykit._expr_grammar` (same limits on length, size and depth as every
+expression; never ``eval``), then restricted to the routing subset: ``name OP number``,
+``name [not] in [numbers]``, joined by ``and``/``or``/``not`` and brackets. It is kept as a tuple
+AST (``("cmp", name, op, value)``, ``("in", name, values, negate)``, ``("and"|"or", a, b)``,
+``("not", a)``) and evaluated by :func:`surveykit._expr.evaluate_logic` with Kleene logic: a
+comparison on a system-missing value or a user-missing code is *unknown*. :class:`Rule` is
+public through :mod:`surveykit.instrument`.
 """
 
 from __future__ import annotations
 
-import re
+import ast
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from surveykit._expr import evaluate_logic
+from surveykit._expr_grammar import Parsed, parse
 from surveykit.errors import DataError, InstrumentError, closest
 
 __all__ = ["Rule"]
 
-_TOKEN_RE = re.compile(
-    r"\s*(?:(?P<num>-?\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>==|!=|<=|>=|<|>|\(|\)|\[|\]|,))"
-)
-_KEYWORDS = {"and", "or", "not", "in"}
-_OPS = {
-    "==": np.equal, "!=": np.not_equal, "<": np.less,
-    "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
-}
+_SUBJECT = "routing rule"
+_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_EXAMPLE = 'Write rules like "loan_used_3y == 1 and lender in [1, 2]".'
 
 
-def _tokenize(text: str) -> list[tuple[str, str]]:
-    tokens: list[tuple[str, str]] = []
-    pos = 0
-    text = text.rstrip()
-    while pos < len(text):
-        m = _TOKEN_RE.match(text, pos)
-        if m is None or m.end() == pos:
-            raise InstrumentError(
-                f"routing rule {text!r} must use names, numbers and == != < <= > >= in and or not ( ) [ ]; "
-                f"got {text[pos:].lstrip()[:1]!r} at position {len(text) - len(text[pos:].lstrip()) + 1}. "
-                "Rewrite it, e.g. \"coverage_held == 1\"."
-            )
-        kind = m.lastgroup or ""
-        value = m.group(kind)
-        if kind == "name" and value in _KEYWORDS:
-            kind = value
-        tokens.append((kind, value))
-        pos = m.end()
-    return tokens
+def _parse(text: str) -> Parsed:
+    return parse(text, _SUBJECT, InstrumentError)
 
 
-class _Parser:
-    """Recursive-descent parser producing a tuple AST."""
+def _number(node: ast.expr, parsed: Parsed) -> float:
+    sign = 1.0
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign, node = (-1.0 if isinstance(node.op, ast.USub) else 1.0), node.operand
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return sign * float(node.value)
+    raise _fail(parsed, "a number", node)
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens = _tokenize(text)
-        self.i = 0
 
-    def fail(self, expected: str) -> InstrumentError:
-        got = self.tokens[self.i][1] if self.i < len(self.tokens) else "end of rule"
-        return InstrumentError(
-            f"routing rule {self.text!r} must have {expected} at token {self.i + 1}; got {got!r}. "
-            f"Write rules like \"loan_used_3y == 1 and lender in [1, 2]\"."
-        )
+def _fail(parsed: Parsed, expected: str, node: ast.AST) -> InstrumentError:
+    return InstrumentError(f"{_SUBJECT} {parsed.text!r} must have {expected}; got {ast.unparse(node)[:60]!r}. "
+                           f"{_EXAMPLE}")
 
-    def peek(self) -> str:
-        return self.tokens[self.i][0] if self.i < len(self.tokens) else ""
 
-    def take(self, kind: str, expected: str) -> str:
-        if self.peek() != kind:
-            raise self.fail(expected)
-        value = self.tokens[self.i][1]
-        self.i += 1
-        return value
-
-    def take_op(self, ops: Sequence[str], expected: str) -> str:
-        if self.peek() != "op" or self.tokens[self.i][1] not in ops:
-            raise self.fail(expected)
-        self.i += 1
-        return self.tokens[self.i - 1][1]
-
-    def parse(self) -> tuple:
-        node = self.expr()
-        if self.i != len(self.tokens):
-            raise self.fail("'and', 'or' or the end")
-        return node
-
-    def expr(self) -> tuple:
-        node = self.term()
-        while self.peek() == "or":
-            self.i += 1
-            node = ("or", node, self.term())
-        return node
-
-    def term(self) -> tuple:
-        node = self.factor()
-        while self.peek() == "and":
-            self.i += 1
-            node = ("and", node, self.factor())
-        return node
-
-    def factor(self) -> tuple:
-        if self.peek() == "not":
-            self.i += 1
-            return ("not", self.factor())
-        if self.peek() == "op" and self.tokens[self.i][1] == "(":
-            self.i += 1
-            node = self.expr()
-            self.take_op([")"], "')'")
-            return node
-        name = self.take("name", "a variable name")
-        if self.peek() in ("in", "not"):
-            negate = self.peek() == "not"
-            self.i += 1
-            if negate:
-                self.take("in", "'in' after 'not'")
-            return ("in", name, self.number_list(), negate)
-        op = self.take_op(list(_OPS), "a comparison (== != < <= > >=) or 'in'")
-        return ("cmp", name, op, float(self.take("num", "a number")))
-
-    def number_list(self) -> tuple[float, ...]:
-        self.take_op(["["], "'['")
-        values = [float(self.take("num", "a number"))]
-        while self.peek() == "op" and self.tokens[self.i][1] == ",":
-            self.i += 1
-            values.append(float(self.take("num", "a number")))
-        self.take_op(["]"], "']'")
-        return tuple(values)
+def _routing(node: ast.expr, parsed: Parsed) -> tuple:
+    """The tuple AST of a checked tree, or InstrumentError outside the routing subset."""
+    if isinstance(node, ast.BoolOp):
+        kind = "and" if isinstance(node.op, ast.And) else "or"
+        out = _routing(node.values[0], parsed)
+        for part in node.values[1:]:
+            out = (kind, out, _routing(part, parsed))
+        return out
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.Invert)):
+        return ("not", _routing(node.operand, parsed))
+    if not isinstance(node, ast.Compare):
+        raise _fail(parsed, "a comparison (== != < <= > >=) or 'in'", node)
+    if len(node.ops) != 1 or not isinstance(node.left, ast.Name):
+        raise _fail(parsed, "a variable name compared with one number", node)
+    name, op, right = parsed.column(node.left), node.ops[0], node.comparators[0]
+    if isinstance(op, (ast.In, ast.NotIn)):
+        values = right.elts if isinstance(right, (ast.List, ast.Tuple)) else [right]
+        return ("in", name, tuple(_number(v, parsed) for v in values), isinstance(op, ast.NotIn))
+    return ("cmp", name, _OPS[type(op)], _number(right, parsed))
 
 
 def _names(node: tuple) -> list[str]:
@@ -154,7 +92,8 @@ class Rule:
         """Parse *text*; raise :class:`InstrumentError` naming the offending token."""
         if not isinstance(text, str) or not text.strip():
             raise InstrumentError(f"a routing rule must be a non-empty string; got {text!r}.")
-        node = _Parser(text).parse()
+        parsed = _parse(text)
+        node = _routing(parsed.tree, parsed)
         return cls(text=text.strip(), node=node, variables=tuple(dict.fromkeys(_names(node))))
 
     def evaluate(
@@ -167,24 +106,4 @@ class Rule:
                 f"routing rule {self.text!r} needs column {absent[0]!r}; the data has no such column."
                 f"{closest(absent[0], data.columns)} Add the column or fix the rule."
             )
-        return _eval(self.node, data, missing or {})
-
-
-def _eval(node: tuple, data: pd.DataFrame, missing: Mapping[str, Sequence[float]]) -> tuple[np.ndarray, np.ndarray]:
-    kind = node[0]
-    if kind in ("cmp", "in"):
-        x = pd.to_numeric(data[node[1]], errors="coerce").to_numpy(dtype=float)
-        known = ~np.isnan(x) & ~np.isin(x, np.asarray(missing.get(node[1], ()), dtype=float))
-        if kind == "cmp":
-            true = _OPS[node[2]](x, node[3])
-        else:
-            true = np.isin(x, np.asarray(node[2])) != node[3]
-        return true & known, known
-    if kind == "not":
-        t, k = _eval(node[1], data, missing)
-        return ~t & k, k
-    ta, ka = _eval(node[1], data, missing)
-    tb, kb = _eval(node[2], data, missing)
-    if kind == "and":
-        return ta & tb, (ka & kb) | (ka & ~ta) | (kb & ~tb)
-    return ta | tb, (ka & kb) | ta | tb
+        return evaluate_logic(_parse(self.text), data, missing, subject=_SUBJECT)

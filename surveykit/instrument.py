@@ -24,9 +24,10 @@ is system-missing: skipped by routing, or item non-response.
 
 Routing rules (``ask_if``, figure ``base``)
 -------------------------------------------
-A small expression language, parsed here (never ``eval``)::
+The routing subset of the one expression grammar (:mod:`surveykit._expr`; never ``eval``, at
+most 2000 characters, 500 terms, 50 levels of nesting)::
 
-    expr := term ('or' term)* ;  term := factor ('and' factor)*
+    expr := term ('or' term)* ;  term := factor ('and' factor)*      ('&' / '|' also work)
     factor := 'not' factor | '(' expr ')' | NAME OP NUMBER | NAME ['not'] 'in' '[' NUMBER, ... ']'
     OP := == | != | < | <= | > | >=
 

@@ -282,15 +282,15 @@ class Survey:
 
         Rows outside the domain get weight 0; no row or PSU is dropped, so variances use the
         full design's strata and PSU counts. *where* is a boolean mask (missing counts as
-        outside) or a :meth:`pandas.DataFrame.eval` expression such as ``"org_type == 2"``.
+        outside) or an expression of :mod:`surveykit._expr` such as ``"org_type == 2"`` or
+        ``"stype == 'E' and api00 > 600"`` (``&``, ``|``, ``~``, ``in [...]`` and backtick-quoted
+        column names also work; rows where it is missing or unknown are outside). Attributes,
+        methods and ``@`` variables are refused with a :class:`DataError`.
         """
         if isinstance(where, str):
-            try:
-                mask = self._data.eval(where)
-            except Exception as exc:  # pandas raises many kinds here
-                raise DataError(
-                    f"domain expression {where!r} must be a valid expression over the data columns; got: {exc}"
-                ) from exc
+            from surveykit._expr import evaluate_mask  # local: keeps this module's imports as they are
+
+            mask = evaluate_mask(where, self._data, subject="domain expression")
             label = where
         else:
             mask = where

@@ -305,6 +305,14 @@ def test_routing_rule_syntax_error_names_path(tmp_path):
     assert "questions[13].ask_if" in msg and "'='" in msg
 
 
+def test_routing_rule_bomb_names_path_and_limit(tmp_path):
+    def mutate(raw):
+        raw["questions"][13]["ask_if"] = "(" * 5000 + "coverage_held == 1" + ")" * 5000
+
+    msg = _load_broken(tmp_path, mutate)
+    assert "questions[13].ask_if" in msg and "must be at most 2000 characters; got 10018" in msg
+
+
 def test_figure_with_unknown_code_or_column(tmp_path):
     def bad_code(raw):
         raw["figures"][0]["codes"] = [42]
@@ -432,6 +440,36 @@ def test_rule_three_valued_logic():
 def test_rule_rejects_anything_outside_the_grammar(text):
     with pytest.raises(InstrumentError, match="rule"):
         Rule.parse(text)
+
+
+@pytest.mark.parametrize("text, node", [
+    ("a == -1", ("cmp", "a", "==", -1.0)),
+    ("a in (1, 2.5)", ("in", "a", (1.0, 2.5), False)),
+    ("a == 1 & b != 2 | not c >= 3", ("or", ("and", ("cmp", "a", "==", 1.0), ("cmp", "b", "!=", 2.0)),
+                                      ("not", ("cmp", "c", ">=", 3.0)))),
+    ("a == 1 and b == 2 and c == 3", ("and", ("and", ("cmp", "a", "==", 1.0), ("cmp", "b", "==", 2.0)),
+                                      ("cmp", "c", "==", 3.0))),
+    ("`a` < 1e3", ("cmp", "a", "<", 1000.0)),
+])
+def test_rule_is_the_routing_subset_of_the_expression_grammar(text, node):
+    assert Rule.parse(text).node == node
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a + 1 == 2", "routing rule 'a + 1 == 2' must have a variable name compared with one number; got 'a + 1 == 2'."),
+    ("1 < a < 3", "must have a variable name compared with one number; got '1 < a < 3'."),
+    ("a == b", "routing rule 'a == b' must have a number; got 'b'."),
+    ("region == 'Seoul'", "must have a number; got \"'Seoul'\"."),
+    ("abs(a) == 1", "must have a variable name compared with one number"),
+    ("a", "must have a comparison (== != < <= > >=) or 'in'; got 'a'."),
+    ("abs(a, b) == 1", "routing rule 'abs(a, b) == 1' must call abs with 1 argument; got 2. Write abs(a)."),
+    ("a.b == 1", "routing rule 'a.b == 1' may use only"),
+    ("coverage_held = 1", "must be valid (invalid syntax); got '=' at column 15."),
+])
+def test_rule_errors_say_what_is_allowed(text, message):
+    with pytest.raises(InstrumentError) as info:
+        Rule.parse(text)
+    assert message in str(info.value)
 
 
 def test_rule_unknown_column_in_data():
