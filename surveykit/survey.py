@@ -290,7 +290,7 @@ class Survey:
         if isinstance(where, str):
             from surveykit._expr import evaluate_mask  # local: keeps this module's imports as they are
 
-            mask = evaluate_mask(where, self._data, subject="domain expression")
+            mask = evaluate_mask(where, self.analysis_data(), subject="domain expression")
             label = where
         else:
             mask = where
