@@ -66,9 +66,7 @@ def model_frame(formula: str, data: pd.DataFrame) -> ModelFrame:
     DataError
         Unknown column, or an expression the safe evaluator refuses.
     """
-    if not isinstance(formula, str) or "~" not in formula:
-        raise ModelError(f"formula must have a response, as 'y ~ x1 + x2'; got {formula!r}.")
-    parsed = _parsed(formula)
+    parsed = _parsed(formula) if isinstance(formula, str) else parse(formula)
     y_factor = one_response(formula, parsed.lhs)
     factors = list(dict.fromkeys([y_factor, *(f for t in parsed.rhs for f in t)]))
     check_columns(formula, factors, data)

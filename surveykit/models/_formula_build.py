@@ -133,7 +133,7 @@ def factor_values(f: Factor, data: pd.DataFrame, levels: tuple[Any, ...] | None 
     """
     if f.kind == "expression":
         x = _expression(f, data)
-        if (levels is not None) if fitted else f.boolean:
+        if (levels is not None) if fitted else (f.boolean or _bool_column(f, data)):
             return np.where(np.isnan(x), -1, x != 0).astype(np.int64), (False, True)
         return x, None
     s = data[str(f.column)]
@@ -147,6 +147,12 @@ def factor_values(f: Factor, data: pd.DataFrame, levels: tuple[Any, ...] | None 
         return _numeric(f, s), None
     codes, found = _sniff(s)
     return codes, found
+
+
+def _bool_column(f: Factor, data: pd.DataFrame) -> bool:
+    """``I(b)`` of a boolean column b: patsy codes it False/True."""
+    return (len(f.variables) == 1 and f.expr in (f.variables[0], *(a[0] for a in f.aliases))
+            and pd.api.types.is_bool_dtype(data[f.variables[0]].dtype))
 
 
 def _numeric(f: Factor, s: pd.Series) -> np.ndarray:

@@ -11,6 +11,7 @@ method allowed is ``column.isin([1, 2, "a"])`` (literal values), also computed b
 
 from __future__ import annotations
 
+import ast
 import keyword
 from typing import Any
 
@@ -175,6 +176,22 @@ def _boolean(items: list[tuple[str, Token, str]]) -> bool:
     return False
 
 
+_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.Name, ast.Load,
+          ast.Constant, ast.Call, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+
+def _check_syntax(p: Any, expr: str, at: Token) -> None:
+    """Parse (never run) the rewritten text: a ModelError now rather than an evaluator error later.
+    *at* shows the whole factor."""
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError as exc:
+        raise p.fail(f"have a complete expression ({exc.msg})", at, _FIX) from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _NODES) or (isinstance(node, ast.Call) and node.keywords):
+            raise p.fail("have one expression (no tuples, keywords or other Python)", at, _FIX)
+
+
 def expression_factor(p: Any, start: int):
     """The factor of ``I(...)``, ``f(...)`` or ``np.f(...)`` starting at token *start*."""
     from surveykit.models._formula_parse import Factor
@@ -198,6 +215,7 @@ def expression_factor(p: Any, start: int):
                      "Derive the variable in the plan instead")
     items = _items(p, inner)
     expr, aliases, variables = _rewrite(p, items)
+    _check_syntax(p, expr, Token("NAME", spaced(tokens[start:close_i + 1]), name.pos))
     p.i = close_i + 1
     return Factor(spaced(tokens[start:close_i + 1]), "expression", variables, expr=expr,
                   aliases=aliases, boolean=_boolean(items), column_no=name.column)

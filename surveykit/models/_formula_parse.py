@@ -219,6 +219,8 @@ class _Parser:
         self.i += 1
         if self.tok.text != "(" and self.tok.text != ".":
             return Factor(name.text, "column", (name.text,), column=name.text, column_no=name.column)
+        if self.tok.text == "." and name.text not in ("np", "numpy"):
+            raise self.fail("use no attributes", fix=f'Write Q("{name.text}.…") for a column name with a dot')
         if name.text == "Q":
             column = self.quoted()
             return Factor(spaced(self.tokens[start:self.i]), "column", (column,), column=column,
@@ -256,7 +258,9 @@ class _Parser:
 
     def contrast(self) -> tuple[bool, object]:
         fix = "Write C(g, Treatment('b')), C(g, Treatment(reference='b')) or C(g, Treatment(2))"
-        self.take("Treatment", "use the Treatment contrast")
+        if self.tok.text != "Treatment":
+            raise self.fail("use the Treatment contrast in C(...)", fix=fix)
+        self.i += 1
         if self.tok.text != "(":
             return False, None
         self.i += 1
