@@ -36,6 +36,8 @@ def small_data(n=60, seed=3):
 
 @pytest.mark.parametrize("formula, terms", [
     ("y ~ x + z", ["Intercept", "x", "z"]),
+    ("y ~ 1", ["Intercept"]),
+    ("y ~ 0", []),
     ("y ~ x - 1", ["x"]),
     ("y ~ 0 + x", ["x"]),
     ("y ~ x + 0", ["x"]),
@@ -213,6 +215,27 @@ def test_unknown_column_is_a_data_error_with_a_suggestion():
 def test_limits_end_in_a_clear_error(formula, must):
     with pytest.raises(ModelError, match=f"must {must}"):
         model_frame(formula, small_data())
+
+
+def test_cell_limit(monkeypatch):
+    import surveykit.models._formula_build as build
+
+    monkeypatch.setattr(build, "MAX_CELLS", 100)
+    with pytest.raises(ModelError, match=r"must have at most 100 cells; got 60 rows x 2 columns"):
+        model_frame("y ~ x", small_data())
+
+
+def test_intercept_only_model_keeps_its_rows():
+    data = small_data()
+    mf = model_frame("y ~ 1", data)
+    assert mf.columns == ("Intercept",) and rebuild_matrix(mf, data).shape == (len(data), 1)
+
+
+def test_text_inside_an_expression_gets_level_contrasts_in_marginal_effects():
+    data = small_data(n=300)
+    res = sk.models.logistic(sk.Survey(data, sk.Design()), 'y ~ x + I(g == "a")')
+    me = res.marginal_effects().frame
+    assert list(zip(me["variable"], me["contrast"])) == [("x", "dy/dx"), ("g", "b - a"), ("g", "c - a")]
 
 
 def test_column_limit():

@@ -18,7 +18,7 @@ import pandas as pd
 
 from surveykit.errors import DataError, ModelError, closest, format_rows
 from surveykit.models._formula_build import (Coding, check_columns, factor_values, info_for, layout,
-                                             one_response, response_frame)
+                                             one_response, response_frame, text_levels)
 from surveykit.models._formula_parse import ParsedFormula, Term, parse
 
 __all__ = ["ModelFrame", "model_frame", "rebuild_matrix", "set_variable"]
@@ -80,9 +80,9 @@ def model_frame(formula: str, data: pd.DataFrame) -> ModelFrame:
         missing |= np.isnan(values[f.name]) if levels is None else values[f.name] < 0
     rows = np.flatnonzero(~missing)
     complete = rows.size == len(frame)
-    coding = layout(formula, parsed.rhs, infos, infos[y_factor.name])
+    coding = layout(formula, parsed.rhs, infos, infos[y_factor.name], text_levels(parsed.rhs, frame))
     y = response_frame(infos[y_factor.name], values[y_factor.name], rows)
-    X = coding.matrix({k: v if complete else v[rows] for k, v in values.items()})
+    X = coding.matrix({k: v if complete else v[rows] for k, v in values.items()}, rows.size)
     keep = ~missing
     return ModelFrame(
         formula=formula,
@@ -167,7 +167,7 @@ def rebuild_matrix(mf: ModelFrame, data: pd.DataFrame) -> np.ndarray:
                 "Drop incomplete rows or recode the level."
             )
         values[name] = v
-    return coding.matrix(values)
+    return coding.matrix(values, len(frame))
 
 
 def set_variable(data: pd.DataFrame, name: str, value: Any) -> pd.DataFrame:

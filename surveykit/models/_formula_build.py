@@ -23,9 +23,10 @@ from surveykit.errors import DataError, ModelError, closest
 from surveykit.models._formula_parse import Factor, Term, term_name
 from surveykit.models._formula_tokens import formula_error
 
-__all__ = ["MAX_COLUMNS", "Coding", "FactorInfo", "factor_values", "layout"]
+__all__ = ["MAX_CELLS", "MAX_COLUMNS", "Coding", "FactorInfo", "factor_values", "layout"]
 
 MAX_COLUMNS = 1000  # columns of one model matrix
+MAX_CELLS = 250_000_000  # rows x columns (2 GB of float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,18 +53,24 @@ class Coding:
     term_names: tuple[str, ...]
     term_slices: tuple[slice, ...]
     specs: tuple[tuple[tuple[str, int], ...], ...]
+    text_levels: dict[str, tuple[Any, ...]]  # non-numeric columns used inside expressions
 
     def categorical_variables(self) -> dict[str, tuple[Any, ...]]:
-        """Data column -> levels, for right-hand columns used as categorical factors."""
+        """Data column -> levels, for right-hand columns used as categorical factors (or as
+        text inside expressions, as ``I(g == "a")``)."""
         out: dict[str, tuple[Any, ...]] = {}
         for info in self.factors.values():
             if info.levels is not None and info.factor.kind != "expression":
                 out.setdefault(str(info.factor.column), info.levels)
-        return out
+        return {**self.text_levels, **out}
 
-    def matrix(self, values: dict[str, np.ndarray]) -> np.ndarray:
-        """The model matrix (column-major) from factor values (floats, or level codes)."""
-        n = len(next(iter(values.values()))) if values else 0
+    def matrix(self, values: dict[str, np.ndarray], n: int) -> np.ndarray:
+        """The *n*-row model matrix (column-major) from factor values (floats, or level codes)."""
+        if n * len(self.specs) > MAX_CELLS:
+            raise ModelError(
+                f"the model matrix of {self.formula!r} must have at most {MAX_CELLS:,} cells; got "
+                f"{n:,} rows x {len(self.specs)} columns. Merge levels, drop terms or subset the rows."
+            )
         X = np.empty((n, len(self.specs)), order="F")
         for j, spec in enumerate(self.specs):
             if not spec:
@@ -232,7 +239,19 @@ def _columns(term: Term, coding: dict[str, bool], infos: dict[str, FactorInfo]):
         yield (":".join(c[0] for c in combo) or "Intercept"), tuple(c[1] for c in combo)
 
 
-def layout(formula: str, rhs: tuple[Term, ...], infos: dict[str, FactorInfo], response: FactorInfo) -> Coding:
+def text_levels(rhs: tuple[Term, ...], data: pd.DataFrame) -> dict[str, tuple[Any, ...]]:
+    """Levels of the non-numeric columns that right-hand expressions use."""
+    out: dict[str, tuple[Any, ...]] = {}
+    for f in (f for t in rhs for f in t if f.kind == "expression"):
+        for v in f.variables:
+            s = data[v]
+            if v not in out and not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
+                out[v] = _sniff(s)[1]
+    return out
+
+
+def layout(formula: str, rhs: tuple[Term, ...], infos: dict[str, FactorInfo], response: FactorInfo,
+           texts: dict[str, tuple[Any, ...]] | None = None) -> Coding:
     """The coding of the right-hand terms: patsy's order, names, slices and redundancy rule."""
     ordered, buckets = _order(rhs, infos)
     used: dict[frozenset[str], set[frozenset]] = {k: set() for k in buckets}
@@ -252,7 +271,7 @@ def layout(formula: str, rhs: tuple[Term, ...], infos: dict[str, FactorInfo], re
         slices.append(slice(start, len(names)))
     rhs_infos = {f.name: infos[f.name] for t in rhs for f in t}
     return Coding(formula, rhs_infos, response, tuple(names), tuple(term_name(t) for t in ordered),
-                  tuple(slices), tuple(specs))
+                  tuple(slices), tuple(specs), dict(texts or {}))
 
 
 def response_frame(info: FactorInfo, values: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
