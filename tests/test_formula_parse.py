@@ -247,7 +247,7 @@ def test_column_limit():
 
 # ---- property: any text ends in a surveykit error or a parse, never anything else ------------
 
-_PIECES = st.sampled_from(["y", "x", "~", "+", "-", "*", ":", "(", ")", "0", "1", "2", "C(", "I(",
+_PIECES = st.sampled_from(["y", "x", "g", "b", "o", "~", "+", "-", "*", ":", "(", ")", "0", "1", "2", "C(", "I(",
                            "Q(", '"a.b"', "'g'", ",", "Treatment(", "reference=", ".", "__import__",
                            "np.", "log(", "[", "]", "==", "**", "lambda", " ", "isin(", "\\", "'"])
 
@@ -258,4 +258,11 @@ def test_parser_only_raises_surveykit_errors(text):
     try:
         parse(text)
     except SurveykitError:
+        return
+    try:  # it parsed: building it on data also ends in a matrix or a surveykit error
+        model_frame(text, _DATA)
+    except SurveykitError:
         pass
+
+
+_DATA = small_data()

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from surveykit.errors import ModelError
 
-__all__ = ["MAX_DEPTH", "MAX_LENGTH", "MAX_TOKENS", "Token", "formula_error", "spaced", "tokenize"]
+__all__ = ["MAX_DEPTH", "MAX_LENGTH", "MAX_TOKENS", "Token", "formula_error", "spaced", "string_value",
+           "tokenize"]
 
 MAX_LENGTH = 2000  # characters of a formula
 MAX_TOKENS = 600  # names, numbers, strings and operators
