@@ -167,8 +167,11 @@ def logistic(svy: Any, formula: str, *, family: str = "quasibinomial",
     ----------
     svy : Survey
     formula : str
-        patsy formula, e.g. ``"join ~ org_age + C(org_type)"``; the response is 0/1, boolean,
-        two-level (second level = event, as R) or an expression such as ``I(q5 == 1)``.
+        Model formula in patsy's notation, e.g. ``"join ~ org_age + C(org_type)"``, parsed by
+        surveykit and never run as Python: terms ``x``, ``Q("a.b")``, ``C(g)``,
+        ``C(g, Treatment('b'))``, ``I(expr)`` (safe expressions), ``a:b``, ``a * b``, ``- 1``.
+        The response is 0/1, boolean, two-level (second level = event, as R) or an expression
+        such as ``I(q5 == 1)``.
     family : {"quasibinomial", "binomial"}
         Both give the same estimates and design-based SEs, as in ``svyglm``.
     firth : "auto", True or False

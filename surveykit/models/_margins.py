@@ -5,7 +5,7 @@ For a numeric variable ``v`` the AME on outcome ``k`` is the weighted mean over 
 ``dX/dv`` (``dX/dv`` by a central difference of the rebuilt model matrix, exact for terms
 linear or quadratic in ``v``, including interactions). For a categorical variable it is, per
 level, the weighted mean of ``P_k(v = level) - P_k(v = base)`` with every row set to that
-level (base = the first level, patsy's treatment reference).
+level (base = the first level, the default treatment reference).
 
 SEs: ``J V J'`` with ``V`` the design-based covariance of the parameters and ``J`` the
 Jacobian of the AMEs with respect to the parameters (central differences). This treats the
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surveykit.models._formula import ModelFrame, code_variables, rebuild_matrix, set_variable
+from surveykit.models._formula import ModelFrame, rebuild_matrix, set_variable
 
 __all__ = ["Scenario", "scenarios", "average_effects"]
 
@@ -44,13 +44,7 @@ class Scenario:
 
 
 def _categorical_vars(mf: ModelFrame) -> dict[str, tuple[Any, ...]]:
-    out: dict[str, tuple[Any, ...]] = {}
-    for factor, fi in mf.design_info.factor_infos.items():
-        if fi.type != "categorical":
-            continue
-        for name in code_variables(factor.code, mf.variables):
-            out[name] = tuple(fi.categories)
-    return out
+    return mf.design_info.categorical_variables()
 
 
 def scenarios(mf: ModelFrame, data: pd.DataFrame) -> list[Scenario]:

@@ -21,7 +21,7 @@ _SHOWN = ["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high", "odds_r
 
 
 def term_label(column: str) -> str:
-    """A readable label for a patsy column name: ``C(org_type)[T.coop]`` -> ``org_type: coop``."""
+    """A readable label for a model column name: ``C(org_type)[T.coop]`` -> ``org_type: coop``."""
     m = re.fullmatch(r"(?:C\()?(.+?)(?:,.*)?\)?\[(?:T\.)?(.+)\]", column)
     if m:
         return f"{m.group(1)}: {m.group(2)}"
