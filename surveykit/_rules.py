@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from surveykit.errors import DataError, InstrumentError, closest
+from surveykit.errors import DataError, InstrumentError, closest, excerpt
 
 __all__ = ["Rule"]
 
@@ -38,7 +38,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         m = _TOKEN_RE.match(text, pos)
         if m is None or m.end() == pos:
             raise InstrumentError(
-                f"routing rule {text!r} must use names, numbers and == != < <= > >= in and or not ( ) [ ]; "
+                f"routing rule {excerpt(text)} must use names, numbers and == != < <= > >= in and or not ( ) [ ]; "
                 f"got {text[pos:].lstrip()[:1]!r} at position {len(text) - len(text[pos:].lstrip()) + 1}. "
                 "Rewrite it, e.g. \"coverage_held == 1\"."
             )
@@ -62,7 +62,7 @@ class _Parser:
     def fail(self, expected: str) -> InstrumentError:
         got = self.tokens[self.i][1] if self.i < len(self.tokens) else "end of rule"
         return InstrumentError(
-            f"routing rule {self.text!r} must have {expected} at token {self.i + 1}; got {got!r}. "
+            f"routing rule {excerpt(self.text)} must have {expected} at token {self.i + 1}; got {excerpt(got, 30)}. "
             f"Write rules like \"loan_used_3y == 1 and lender in [1, 2]\"."
         )
 
@@ -153,7 +153,7 @@ class Rule:
     def parse(cls, text: str) -> Rule:
         """Parse *text*; raise :class:`InstrumentError` naming the offending token."""
         if not isinstance(text, str) or not text.strip():
-            raise InstrumentError(f"a routing rule must be a non-empty string; got {text!r}.")
+            raise InstrumentError(f"a routing rule must be a non-empty string; got {excerpt(text)}.")
         node = _Parser(text).parse()
         return cls(text=text.strip(), node=node, variables=tuple(dict.fromkeys(_names(node))))
 
@@ -164,7 +164,7 @@ class Rule:
         absent = [v for v in self.variables if v not in data.columns]
         if absent:
             raise DataError(
-                f"routing rule {self.text!r} needs column {absent[0]!r}; the data has no such column."
+                f"routing rule {excerpt(self.text)} needs column {absent[0]!r}; the data has no such column."
                 f"{closest(absent[0], data.columns)} Add the column or fix the rule."
             )
         return _eval(self.node, data, missing or {})
