@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from surveykit._rules import Rule
-from surveykit._schema import Checker, is_number
+from surveykit._schema import Checker, is_number, key_path
 from surveykit._yaml import MAX_CHARS, load_yaml
 from surveykit.errors import InstrumentError, closest, excerpt
 from surveykit.instrument import (
@@ -164,9 +164,10 @@ def _scales(raw: Any, ctx: _Ctx) -> dict[str, tuple[tuple[Option, ...], tuple[Op
     ctx.mapping(raw, "scales", what="a mapping of scale name -> {options, missing}")
     out = {}
     for name, spec in raw.items():
-        m = ctx.mapping(spec, f"scales.{name}", ("options", "missing"), ("options",))
-        options = _options(m["options"], f"scales.{name}.options", ctx)
-        out[str(name)] = (options, _missing(m.get("missing", []), options, f"scales.{name}", ctx))
+        where = key_path("scales", name)
+        m = ctx.mapping(spec, where, ("options", "missing"), ("options",))
+        options = _options(m["options"], f"{where}.options", ctx)
+        out[str(name)] = (options, _missing(m.get("missing", []), options, where, ctx))
     return out
 
 

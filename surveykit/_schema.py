@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 from surveykit.errors import closest, excerpt
 
-__all__ = ["Checker", "is_number"]
+__all__ = ["Checker", "is_number", "key_path"]
 
 LANGS = ("ko", "en")
 
@@ -29,6 +29,14 @@ LANGS = ("ko", "en")
 def is_number(value: Any) -> bool:
     """True for an int or float that is not a bool (finite or not)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def key_path(path: str, key: Any) -> str:
+    """``path.key`` for messages, with a long key cut to 40 characters (``path.key...``)."""
+    text = str(key) if isinstance(key, (str, int, float)) and not isinstance(key, bool) else excerpt(key, 40)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{path}.{text}" if path else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +91,12 @@ class Checker:
         if not isinstance(value, dict):
             self.expect(path, what, value)
         for key in value:
-            sub = f"{path}.{excerpt(key, 40)}" if path else excerpt(key, 40)
+            sub = key_path(path, key)
             if text_keys and not isinstance(key, str):
                 self.fail(sub, f"must be a text key; got {self.got(key)}. Quote it or rename it.")
             if allowed is not None and key not in allowed:
                 known = ", ".join(allowed)
-                self.fail(f"{path}.{key}" if path else str(key),
+                self.fail(sub,
                           f"is not a known key.{closest(str(key), allowed)} Known: {known}. Rename or remove it.")
         for key in required:
             if key not in value:

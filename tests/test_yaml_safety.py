@@ -157,3 +157,32 @@ def test_long_value_in_a_schema_message_is_cut(tmp_path):
         load_plan(path)
     msg = str(info.value)
     assert "sections[0].survey must name a survey of the plan; got 'ooo" in msg and len(msg) < 300
+
+
+def test_long_unknown_key_is_cut_in_the_message(tmp_path):
+    path = tmp_path / "plan.yaml"
+    key = "k" * 100_000
+    path.write_text(yaml.safe_dump({"id": "t", key: 1}), encoding="utf-8")
+    with pytest.raises(ReportError) as info:
+        load_plan(path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: {'k' * 37}... is not a known key.") and len(msg) < 300
+
+
+@pytest.mark.parametrize("kind", ["brief", "validate"])
+def test_cli_schema_error_is_one_line_and_exit_2(tmp_path, capsys, kind):
+    from surveykit.cli import main
+    from surveykit.report.prepare import demo_path
+
+    path = tmp_path / "bad.yaml"
+    if kind == "brief":
+        path.write_text("id: t\nsurveys:\n  w:\n    instrument: worker_2018\n    data: demo\n"
+                        "    weighting:\n      - {method: rake, margins: {gender: {1: 190}}, max_iter: abc}\n"
+                        "sections:\n  - type: overview\n", encoding="utf-8")
+        args, head = ["brief", str(path), "--out", str(tmp_path / "out")], "surveys.w.weighting[0].max_iter must be"
+    else:
+        path.write_text("name: x\nsurvey: worker\ntitle: {ko: a, en: b}\nquestions: {var: id}\n", encoding="utf-8")
+        args, head = ["validate", str(demo_path("worker_2018")), "--instrument", str(path)], "questions must be a list; got dict"
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"surveykit: error: {path}: {head}") and err.count("\n") == 1

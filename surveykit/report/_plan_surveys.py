@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from surveykit._schema import Checker, is_number
+from surveykit._schema import Checker, is_number, key_path
 from surveykit.design import LONELY_PSU_POLICIES
 from surveykit.errors import closest
 
@@ -54,7 +54,7 @@ def _population(value: Any, path: str, c: Checker) -> None:
     if not table:
         c.expect(path, "a non-empty mapping of level -> population count", table)
     for level, count in table.items():
-        c.number(count, f"{path}.{level}", "a population count (a finite number >= 0)", minimum=0)
+        c.number(count, key_path(path, level), "a population count (a finite number >= 0)", minimum=0)
 
 
 def check_weighting(value: Any, path: str, c: Checker) -> tuple[dict[str, Any], ...]:
@@ -82,7 +82,7 @@ def check_weighting(value: Any, path: str, c: Checker) -> tuple[dict[str, Any], 
             if not margins:
                 c.expect(f"{where}.margins", "a non-empty mapping of variable -> population counts", margins)
             for var, table in margins.items():
-                _population(table, f"{where}.margins.{var}", c)
+                _population(table, key_path(f"{where}.margins", var), c)
             if "max_iter" in step:
                 c.integer(step["max_iter"], f"{where}.max_iter", "a positive integer", minimum=1)
         else:
@@ -130,7 +130,7 @@ def _derive(item: Any, where: str, c: Checker) -> dict[str, Any]:
             if not is_number(code):
                 c.fail(f"{where}.map", f"must map codes to numbers, e.g. {{1: 0, 2: 1}}; got code {c.got(code)}.")
             c.number(code, f"{where}.map", what)
-            c.number(number, f"{where}.map.{code}", "a finite number")
+            c.number(number, key_path(f"{where}.map", code), "a finite number")
     if "cut" in item:
         cut = item["cut"]
         ok = isinstance(cut, list) and len(cut) >= 2 and all(is_number(x) for x in cut)
@@ -143,6 +143,6 @@ def _derive(item: Any, where: str, c: Checker) -> dict[str, Any]:
     for code in labels:
         if not is_number(code) or not isinstance(code, int):
             c.fail(f"{where}.labels", f"must map integer codes to {{ko, en}} texts; got code {c.got(code)}.")
-    out["labels"] = {code: c.bilingual(text, f"{where}.labels.{code}") for code, text in labels.items()}
+    out["labels"] = {code: c.bilingual(text, key_path(f"{where}.labels", code)) for code, text in labels.items()}
     out["text"] = c.bilingual(item.get("text"), f"{where}.text")
     return out

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from surveykit._schema import Checker
+from surveykit._schema import Checker, key_path
 from surveykit._yaml import MAX_CHARS, load_yaml
 from surveykit.errors import ReportError, closest, excerpt
 from surveykit.report._plan_surveys import SURVEY_KEYS, check_derive, check_design, check_weighting
@@ -134,7 +134,7 @@ def _read(name_or_path: str | Path) -> tuple[dict[str, Any], Path | None, str]:
 
 
 def _survey(name: str, raw: Any, c: Checker) -> SurveySpec:
-    where = f"surveys.{name}"
+    where = key_path("surveys", name)
     c.mapping(raw, where, SURVEY_KEYS, what="a mapping with instrument and data")
     for req in ("instrument", "data"):
         if req not in raw:
@@ -162,7 +162,7 @@ def _figures(value: Any, path: str, c: Checker) -> None:
 
 def _labels(value: Any, path: str, c: Checker) -> None:
     for term, text in c.mapping(value, path, what="a mapping of model term -> {ko, en}").items():
-        c.bilingual(text, f"{path}.{term}")
+        c.bilingual(text, key_path(path, term))
 
 
 _FORMULA = re.compile(r"\s*\S.*~.*\S\s*")
