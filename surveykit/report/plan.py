@@ -3,8 +3,11 @@
 A plan names one or more surveys (instrument, data, design, derived variables, weighting steps:
 ``poststratify`` with ``by`` and ``population``, ``rake`` with ``margins``, ``trim`` with
 ``lower``/``upper``, applied in order), the reliability
-rule for published cells, and an ordered list of sections. Loading checks every key and names the
-file and key path of anything wrong. The bundled plans live in ``reports/`` (package data
+rule for published cells, and an ordered list of sections. Loading reads the YAML strictly
+(:func:`surveykit._yaml.load_yaml`: no anchors or aliases, no duplicate keys, bounded size and
+depth) and checks every key's type at every level with the shared
+:class:`surveykit._schema.Checker` (survey entries in :mod:`surveykit.report._plan_surveys`),
+naming the file and key path of anything wrong; docs/plans.md lists the rules. The bundled plans live in ``reports/`` (package data
 ``surveykit.reports``): ``organisation_brief``, ``worker_brief`` and ``combined_brief``.
 
 Section types and their keys::
