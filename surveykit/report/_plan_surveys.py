@@ -20,7 +20,7 @@ __all__ = ["check_design", "check_weighting", "check_derive", "SURVEY_KEYS"]
 SURVEY_KEYS = ("instrument", "data", "label", "design", "weighting", "derive")
 DESIGN_KEYS = ("weights", "strata", "ids", "fpc", "nest", "lonely_psu")
 WEIGHTING_KEYS: dict[str, tuple[str, ...]] = {
-    # method -> (required keys, then optional keys)
+    # method -> the keys a step of that method may have besides 'method' (see _REQUIRED)
     "poststratify": ("by", "population"),
     "rake": ("margins", "max_iter"),
     "trim": ("lower", "upper", "strict"),
