@@ -128,12 +128,18 @@ def test_oversize_text_and_file_are_refused(tmp_path):
         assert isinstance(exc, error) and str(exc).startswith(f"{path}: must be valid YAML of at most")
 
 
+@pytest.mark.parametrize("text, problem", [
+    ("id: t\nname: x\nid: u\n", "line 3, column 1: duplicate key 'id' in a mapping"),
+    ("sections: " + "[" * 40 + "]" * 40 + "\n", f"line 1, column {10 + MAX_DEPTH}: nesting must be at most {MAX_DEPTH}"),
+    ("title: {ko: a, en: b, ko: c}\n", "line 1, column 23: duplicate key 'ko' in a mapping"),
+])
 @pytest.mark.parametrize("loader, error", [(load_plan, ReportError), (load_instrument, InstrumentError)])
-def test_duplicate_key_through_both_loaders(tmp_path, loader, error):
-    path = tmp_path / "dup.yaml"
-    path.write_text("id: t\nname: x\nid: u\n", encoding="utf-8")
-    with pytest.raises(error, match=r"dup.yaml: must be valid YAML; line 3, column 1: duplicate key 'id'"):
+def test_duplicate_keys_and_deep_nesting_through_both_loaders(tmp_path, loader, error, text, problem):
+    path = tmp_path / "doc.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(error) as info:
         loader(path)
+    assert str(info.value).startswith(f"{path}: must be valid YAML; {problem}")
 
 
 def test_excerpt_is_short_for_huge_and_self_similar_values():
