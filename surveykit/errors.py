@@ -117,3 +117,73 @@ def format_rows(rows: Sequence[int], limit: int = 5) -> str:
     more = f" (+{len(rows) - limit} more)" if len(rows) > limit else ""
     word = "row" if len(rows) == 1 else "rows"
     return f"{word} {head}{more}"
+
+
+def excerpt(value: object, limit: int = 60) -> str:
+    """A short ``repr``-like excerpt of *value* for a message, at most about *limit* characters.
+
+    The one way messages show a user's value: nested lists and mappings are walked only as far
+    as the excerpt reaches (a huge or deeply nested value costs no more than a small one) and
+    the text is cut with ``...``. Strings, numbers, ``None`` and booleans look as ``repr`` shows
+    them (``'abc'``, ``1.5``, ``nan``, ``True``).
+
+    Parameters
+    ----------
+    value : object
+        Anything read from a file (a YAML scalar, list or mapping, or another object).
+    limit : int
+        The longest excerpt wanted, in characters (at least 8).
+
+    Returns
+    -------
+    str
+        E.g. ``"'Age'"``, ``"[['id']]"``, ``"{'ids': [['id'], ...}"`` or ``"'aaaaaaaa...'"``.
+    """
+    limit = max(int(limit), 8)
+    parts: list[str] = []
+    _walk(value, parts, limit + 1, 0)
+    text = "".join(parts)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _walk(value: object, parts: list[str], budget: int, depth: int) -> int:
+    """Append pieces of *value*'s repr to *parts* until *budget* characters; return what is left."""
+    if budget <= 0:
+        return 0
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        if depth > 20:
+            parts.append("...")
+            return budget - 3
+        is_map = isinstance(value, dict)
+        opener, closer = ("{", "}") if is_map or isinstance(value, (set, frozenset)) else (
+            ("[", "]") if isinstance(value, list) else ("(", ")"))
+        parts.append(opener)
+        budget -= 1
+        items = value.items() if is_map else value  # type: ignore[union-attr]
+        for i, item in enumerate(items):
+            if budget <= 0:
+                return 0
+            if i:
+                parts.append(", ")
+                budget -= 2
+            if is_map:
+                budget = _walk(item[0], parts, budget, depth + 1)
+                parts.append(": ")
+                budget = _walk(item[1], parts, budget - 2, depth + 1)
+            else:
+                budget = _walk(item, parts, budget, depth + 1)
+        parts.append(closer)
+        return budget - 1
+    if isinstance(value, str):
+        text = repr(value[:budget])
+    elif value is None or isinstance(value, (bool, int, float)):
+        try:
+            text = repr(value)
+        except ValueError:  # an int beyond Python's digit limit
+            text = "<a very long number>"
+
+    else:
+        text = type(value).__name__ if not hasattr(value, "isoformat") else str(value)
+    text = text[:budget]
+    parts.append(text)
+    return budget - len(text)

@@ -84,7 +84,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit._rules import Rule
-from surveykit.errors import DataError, closest
+from surveykit.errors import DataError, InstrumentError, closest
 
 __all__ = [
     "Instrument",
@@ -373,10 +373,10 @@ def bundled_instruments() -> list[str]:
 
 def load_published_figures() -> dict[str, Any]:
     """The bundled ``published_figures.yaml`` (every published number, with base and count)."""
-    import yaml
+    from surveykit._yaml import load_yaml
 
     text = importlib.resources.files(_PACKAGE).joinpath("published_figures.yaml").read_text(encoding="utf-8")
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
+    return load_yaml(text, "published_figures.yaml", InstrumentError)
 
 
 def load_instrument(name_or_path: str | Path) -> Instrument:
@@ -399,8 +399,8 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
 
     Notes
     -----
-    The YAML is read with PyYAML's safe loader (``CSafeLoader`` when available), never the
-    full loader. Bundled instruments are parsed once and shared (they are immutable). Closest R idea: a ``haven`` labelled data
+    The YAML is read by :func:`surveykit._yaml.load_yaml`: PyYAML's safe constructors (libyaml's
+    parser when available), no anchors or aliases, no duplicate keys, bounded size and depth. Bundled instruments are parsed once and shared (they are immutable). Closest R idea: a ``haven`` labelled data
     dictionary; closest SPSS idea: a syntax file of VALUE LABELS / MISSING VALUES / MRSETS.
     """
     from surveykit._instrument_schema import _parse, _read_source  # it imports this module

@@ -3,8 +3,11 @@
 A plan names one or more surveys (instrument, data, design, derived variables, weighting steps:
 ``poststratify`` with ``by`` and ``population``, ``rake`` with ``margins``, ``trim`` with
 ``lower``/``upper``, applied in order), the reliability
-rule for published cells, and an ordered list of sections. Loading checks every key and names the
-file and key path of anything wrong. The bundled plans live in ``reports/`` (package data
+rule for published cells, and an ordered list of sections. Loading reads the YAML strictly
+(:func:`surveykit._yaml.load_yaml`: no anchors or aliases, no duplicate keys, bounded size and
+depth) and checks every key's type at every level with the shared
+:class:`surveykit._schema.Checker` (survey entries in :mod:`surveykit.report._plan_surveys`),
+naming the file and key path of anything wrong; docs/plans.md lists the rules. The bundled plans live in ``reports/`` (package data
 ``surveykit.reports``): ``organisation_brief``, ``worker_brief`` and ``combined_brief``.
 
 Section types and their keys::
@@ -29,9 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from surveykit.errors import ReportError, closest
+from surveykit._schema import Checker, key_path
+from surveykit._yaml import MAX_CHARS, load_yaml
+from surveykit.errors import ReportError, closest, excerpt
+from surveykit.report._plan_surveys import SURVEY_KEYS, check_derive, check_design, check_weighting
 
 __all__ = ["Plan", "SurveySpec", "SectionSpec", "load_plan", "bundled_plans", "SECTION_KEYS"]
 
@@ -48,11 +52,9 @@ SECTION_KEYS: dict[str, dict[str, bool]] = {
     "quality": {"survey": True},
     "methods": {},
 }
-_COMMON_SECTION_KEYS = {"type", "title", "id", "note"}
-_PLAN_KEYS = {"id", "lang", "title", "subtitle", "organisation", "date", "surveys", "reliability", "sections"}
-_SURVEY_KEYS = {"instrument", "data", "design", "derive", "label", "weighting"}
+_COMMON_SECTION_KEYS = ("type", "id", "title", "note")
+_PLAN_KEYS = ("id", "lang", "title", "subtitle", "organisation", "date", "reliability", "surveys", "sections")
 _RELIABILITY_DEFAULTS = {"min_n": 5, "max_cv": 0.3, "min_effective_n": 30}
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLAN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
@@ -109,8 +111,11 @@ def _read(name_or_path: str | Path) -> tuple[dict[str, Any], Path | None, str]:
     p = Path(name_or_path)
     if p.suffix in {".yaml", ".yml"} or p.exists():
         if not p.is_file():
-            raise ReportError(f"analysis plan {str(p)!r} must be an existing YAML file; it does not exist.")
+            raise ReportError(f"analysis plan {excerpt(str(p))} must be an existing YAML file; it does not exist.")
         label, where = str(p), p
+        if p.stat().st_size > 4 * MAX_CHARS:
+            raise ReportError(f"{label}: must be valid YAML of at most {MAX_CHARS:,} characters; got "
+                              f"{p.stat().st_size:,} bytes. Split the file or remove what it does not need.")
         try:
             text = p.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
@@ -120,197 +125,152 @@ def _read(name_or_path: str | Path) -> tuple[dict[str, Any], Path | None, str]:
         res = importlib.resources.files("surveykit.reports") / f"{name_or_path}.yaml"
         if not res.is_file():
             raise ReportError(
-                f"analysis plan {str(name_or_path)!r} must be a YAML path or a bundled plan name; "
+                f"analysis plan {excerpt(str(name_or_path))} must be a YAML path or a bundled plan name; "
                 f"got neither.{closest(str(name_or_path), bundled_plans())} Bundled: {', '.join(bundled_plans())}."
             )
         text, where, label = res.read_text(encoding="utf-8"), None, f"{name_or_path}.yaml"
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        from surveykit._yaml import yaml_error
-
-        raise ReportError(yaml_error(label, exc, text)) from None
+    raw = load_yaml(text, label, ReportError)
     if not isinstance(raw, dict):
-        raise ReportError(f"{label}: must hold a mapping at the top level; got {type(raw).__name__}.")
+        raise ReportError(f"{label}: must hold a mapping at the top level; got {type(raw).__name__}. "
+                          "Start the plan with keys such as id:, surveys: and sections:.")
     return raw, where, label
 
 
-def _text(value: Any, label: str, key: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        return {"ko": value, "en": value}
-    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()) and set(value) <= {"ko", "en"}:
-        return dict(value)
-    raise ReportError(f"{label}: {key} must be a string or a mapping with 'ko' and 'en'; got {value!r}.")
-
-
-def _unknown(keys: set[str], allowed: set[str], label: str, where: str) -> None:
-    for k in sorted(keys - allowed):
-        raise ReportError(f"{label}: {where}{k} is not a known key.{closest(k, allowed)} Known: {', '.join(sorted(allowed))}.")
-
-
-_DERIVE_KEYS = {"name", "expr", "from", "map", "cut", "labels", "text"}
-
-
-def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _derive(item: Any, label: str, where: str) -> None:
-    """Type-check one derived variable: ``name`` and either ``expr`` or ``from`` with ``map``/``cut``."""
-    if not isinstance(item, dict):
-        raise ReportError(f"{label}: {where} must be a mapping with 'name'; got {item!r}.")
-    _unknown(set(item), _DERIVE_KEYS, label, where + ".")
-    name = item.get("name")
-    if not isinstance(name, str) or not _IDENT.match(name):
-        raise ReportError(f"{label}: {where}.name must be a variable name (letters, digits, _); got {name!r}.")
-    if ("expr" in item) == ("from" in item):
-        raise ReportError(f"{label}: {where} needs exactly one of 'expr' or 'from' (with 'map' or 'cut').")
-    if "expr" in item and not isinstance(item["expr"], str):
-        raise ReportError(f"{label}: {where}.expr must be text such as \"(2018 - founded_year) / 10\"; got {item['expr']!r}.")
-    if "from" in item:
-        if not isinstance(item["from"], str):
-            raise ReportError(f"{label}: {where}.from must be a column name; got {item['from']!r}.")
-        if ("map" in item) == ("cut" in item):
-            raise ReportError(f"{label}: {where} with 'from' needs exactly one of 'map' or 'cut'.")
-    mapping = item.get("map", {})
-    if not isinstance(mapping, dict) or not all(_number(k) and _number(v) for k, v in mapping.items()):
-        raise ReportError(f"{label}: {where}.map must map codes to numbers, e.g. {{1: 0, 2: 1}}; got {mapping!r}.")
-    cut = item.get("cut", [0, 1])
-    if not isinstance(cut, list) or len(cut) < 2 or not all(_number(c) for c in cut) or cut != sorted(set(cut)):
-        raise ReportError(f"{label}: {where}.cut must be an increasing list of at least 2 numbers; got {cut!r}.")
-    labels = item.get("labels", {})
-    if not isinstance(labels, dict) or not all(isinstance(k, int) and not isinstance(k, bool) for k in labels):
-        raise ReportError(f"{label}: {where}.labels must map integer codes to {{ko, en}} texts; got {labels!r}.")
-    for k, v in labels.items():
-        _text(v, label, f"{where}.labels.{k}")
-    _text(item.get("text"), label, f"{where}.text")
-
-
-def _survey(name: str, raw: Any, label: str) -> SurveySpec:
-    where = f"surveys.{name}."
-    if not isinstance(raw, dict):
-        raise ReportError(f"{label}: surveys.{name} must be a mapping; got {type(raw).__name__}.")
-    _unknown(set(raw), _SURVEY_KEYS, label, where)
+def _survey(name: str, raw: Any, c: Checker) -> SurveySpec:
+    where = key_path("surveys", name)
+    c.mapping(raw, where, SURVEY_KEYS, what="a mapping with instrument and data")
     for req in ("instrument", "data"):
         if req not in raw:
-            raise ReportError(f"{label}: {where}{req} is required; add it (e.g. data: demo).")
-    derive = raw.get("derive") or []
-    if not isinstance(derive, list):
-        raise ReportError(f"{label}: {where}derive must be a list of derived variables; got {derive!r}.")
-    for i, item in enumerate(derive):
-        _derive(item, label, f"{where}derive[{i}]")
-    design = raw.get("design") or {}
-    if not isinstance(design, dict):
-        raise ReportError(f"{label}: {where}design must be a mapping of Design keywords; got {design!r}.")
-    weighting = raw.get("weighting") or []
-    if not isinstance(weighting, list) or not all(isinstance(w, dict) and "method" in w for w in weighting):
-        raise ReportError(f"{label}: {where}weighting must be a list of steps with a 'method'; got {weighting!r}.")
-    return SurveySpec(name, str(raw["instrument"]), str(raw["data"]), dict(design), tuple(derive),
-                      _text(raw.get("label"), label, where + "label"), tuple(weighting))
+            c.fail(f"{where}.{req}", "is required; add it (e.g. data: demo).")
+    instrument = c.string(raw["instrument"], f"{where}.instrument", "a bundled instrument name or a path (a string)")
+    data = c.string(raw["data"], f"{where}.data", "'demo' or a path to a data file (a string)")
+    return SurveySpec(name, instrument, data, check_design(raw.get("design"), f"{where}.design", c),
+                      check_derive(raw.get("derive"), f"{where}.derive", c),
+                      c.bilingual(raw.get("label"), f"{where}.label"),
+                      check_weighting(raw.get("weighting"), f"{where}.weighting", c))
 
 
-def _names(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+def _figures(value: Any, path: str, c: Checker) -> None:
+    what = "a non-empty list of figure keys (or {key, ko, en} mappings)"
+    for i, item in enumerate(c.seq(value, path, what, nonempty=True)):
+        if isinstance(item, dict):
+            c.mapping(item, f"{path}[{i}]", ("key", "ko", "en"), what=what)
+            if "key" not in item:
+                c.fail(f"{path}[{i}]", "must have key 'key' (a published figure key); it is missing. Add it.")
+            for key in item:
+                c.string(item[key], f"{path}[{i}].{key}", "a figure key (a string)" if key == "key" else "a string")
+        else:
+            c.string(item, f"{path}[{i}]", "a figure key (a string) or a {key, ko, en} mapping")
 
 
-def _figures(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(
-        isinstance(v, str) or (isinstance(v, dict) and isinstance(v.get("key"), str)) for v in value)
+def _labels(value: Any, path: str, c: Checker) -> None:
+    for term, text in c.mapping(value, path, what="a mapping of model term -> {ko, en}").items():
+        c.bilingual(text, key_path(path, term))
 
 
-_OPTION_TYPES: dict[str, tuple[Any, str]] = {
-    "survey": (lambda v: isinstance(v, str), "a survey name"),
-    "figures": (_figures, "a list of figure keys (or {key, ko, en} mappings)"),
-    "variables": (_names, "a non-empty list of variable names"),
-    "profile": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of variable names"),
-    "chart": (lambda v: isinstance(v, bool), "true or false"),
-    "row": (lambda v: isinstance(v, str), "a variable name"),
-    "col": (lambda v: isinstance(v, str), "a variable name"),
-    "set": (lambda v: isinstance(v, str), "the name of a multiple-response set"),
-    "outcome": (lambda v: isinstance(v, str), "a variable name"),
-    "kind": (lambda v: v in ("logistic", "ordinal"), "'logistic' or 'ordinal'"),
-    "formula": (lambda v: isinstance(v, str) and re.fullmatch(r"\s*\S.*~.*\S\s*", v) is not None,
-                'a model formula such as "y ~ x + C(g)"'),
-    "labels": (lambda v: isinstance(v, dict), "a mapping"),
-    "firth": (lambda v: v in (True, False, "auto"), "true, false or 'auto'"),
-    "k": (lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 2), "an integer >= 2"),
+_FORMULA = re.compile(r"\s*\S.*~.*\S\s*")
+_OPTION_CHECKS: dict[str, Any] = {
+    "survey": lambda v, p, c: c.string(v, p, "a survey name"),
+    "figures": _figures,
+    "variables": lambda v, p, c: c.names(v, p, "a non-empty list of variable names"),
+    "profile": lambda v, p, c: c.names(v, p, "a list of variable names", nonempty=False),
+    "chart": lambda v, p, c: c.boolean(v, p),
+    "row": lambda v, p, c: c.string(v, p, "a variable name"),
+    "col": lambda v, p, c: c.string(v, p, "a variable name"),
+    "set": lambda v, p, c: c.string(v, p, "the name of a multiple-response set"),
+    "outcome": lambda v, p, c: c.string(v, p, "a variable name"),
+    "kind": lambda v, p, c: c.choice(v, p, ("logistic", "ordinal")),
+    "formula": lambda v, p, c: c.string(v, p, 'a model formula such as "y ~ x + C(g)"', pattern=_FORMULA),
+    "labels": _labels,
+    "firth": lambda v, p, c: c.choice(v, p, (True, False, "auto")),
+    "k": lambda v, p, c: None if v is None else c.integer(v, p, "an integer >= 2 (or null: chosen from the data)",
+                                                          minimum=2),
 }
 
 
-def _option(key: str, value: Any, label: str, where: str) -> None:
-    check, what = _OPTION_TYPES[key]
-    if not check(value):
-        raise ReportError(f"{label}: {where} must be {what}; got {value!r}.")
-
-
-def _section(i: int, raw: Any, surveys: dict[str, SurveySpec], label: str) -> SectionSpec:
-    where = f"sections[{i}]."
+def _section(i: int, raw: Any, surveys: dict[str, SurveySpec], c: Checker) -> SectionSpec:
+    where = f"sections[{i}]"
     if not isinstance(raw, dict) or "type" not in raw:
-        raise ReportError(f"{label}: sections[{i}] must be a mapping with a 'type'; got {raw!r}.")
+        c.expect(where, "a mapping with a 'type'", raw, "Start the entry with type: <section type>.")
     kind = raw["type"]
-    if kind not in SECTION_KEYS:
-        raise ReportError(
-            f"{label}: {where}type must be one of {', '.join(SECTION_KEYS)}; got {kind!r}.{closest(str(kind), SECTION_KEYS)}"
-        )
+    if not isinstance(kind, str) or kind not in SECTION_KEYS:
+        hint = closest(kind, SECTION_KEYS) if isinstance(kind, str) else ""
+        c.fail(f"{where}.type", f"must be one of {', '.join(SECTION_KEYS)}; got {c.got(kind)}.{hint}")
     spec = SECTION_KEYS[kind]
-    _unknown(set(raw), set(spec) | _COMMON_SECTION_KEYS, label, where)
+    c.mapping(raw, where, (*_COMMON_SECTION_KEYS, *spec))
     for key, required in spec.items():
         if required and key not in raw:
-            raise ReportError(f"{label}: {where}{key} is required for a {kind} section.")
-    if "survey" in raw and raw["survey"] not in surveys:
-        raise ReportError(
-            f"{label}: {where}survey must name a survey of the plan; got {raw['survey']!r}.{closest(str(raw['survey']), surveys)}"
-        )
+            c.fail(f"{where}.{key}", f"is required for a {kind} section.")
     options = {k: v for k, v in raw.items() if k not in _COMMON_SECTION_KEYS}
     for key, value in options.items():
-        _option(key, value, label, f"{where}{key}")
+        _OPTION_CHECKS[key](value, f"{where}.{key}", c)
+    if "survey" in options and options["survey"] not in surveys:
+        c.fail(f"{where}.survey", f"must name a survey of the plan; got {c.got(options['survey'])}."
+                                  f"{closest(options['survey'], surveys)}")
     if kind == "crosstab" and options["row"] == options["col"]:
-        raise ReportError(f"{label}: {where}row and col must be two different variables; both are {options['row']!r}.")
-    return SectionSpec(kind, str(raw.get("id", f"s{i + 1}-{kind}")), _text(raw.get("title"), label, where + "title"), options)
+        c.fail(where, f"row and col must be two different variables; both are {c.got(options['row'])}.")
+    section_id = raw.get("id", f"s{i + 1}-{kind}")
+    c.string(section_id, f"{where}.id", "a section id (a string of letters, digits, '_' or '-')", pattern=_PLAN_ID)
+    if raw.get("note") is not None:
+        c.string(raw["note"], f"{where}.note", "a string")
+    return SectionSpec(kind, section_id, c.bilingual(raw.get("title"), f"{where}.title"), options)
+
+
+def _reliability(value: Any, c: Checker) -> dict[str, float]:
+    rel = c.mapping(value, "reliability", tuple(_RELIABILITY_DEFAULTS),
+                    what="a mapping such as {min_n: 5, max_cv: 0.3, min_effective_n: 30}", optional=True)
+    for k, v in rel.items():
+        c.number(v, f"reliability.{k}", "a non-negative number", minimum=0)
+    return {**_RELIABILITY_DEFAULTS, **rel}
+
+
+def _date(value: Any, c: Checker) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)) or hasattr(value, "isoformat"):
+        return str(value)
+    c.expect("date", 'a date printed on the cover, e.g. "2018-12"', value, "Quote it.")
 
 
 def load_plan(name_or_path: str | Path) -> Plan:
     """Load and check an analysis plan (a YAML path or a bundled name such as ``"worker_brief"``).
 
+    Every key is checked at load time: its type at every level (mappings, lists, strings,
+    finite numbers), known keys only, required keys present.
+
     Raises
     ------
     ReportError
-        Naming the file and the key path of the first problem, with a suggestion where one fits.
+        Naming the file and the key path of the first problem, with a suggestion where one fits;
+        the file is not read beyond a short excerpt of the offending value.
     """
     raw, path, label = _read(name_or_path)
-    _unknown(set(raw), _PLAN_KEYS, label, "")
-    if not isinstance(raw.get("surveys"), dict) or not raw["surveys"]:
-        raise ReportError(f"{label}: surveys must be a non-empty mapping of name -> survey.")
-    surveys = {str(k): _survey(str(k), v, label) for k, v in raw["surveys"].items()}
+    c = Checker(label, ReportError)
+    c.mapping(raw, "", _PLAN_KEYS)
+    surveys_raw = raw.get("surveys")
+    if not isinstance(surveys_raw, dict) or not surveys_raw:
+        c.fail("surveys", f"must be a non-empty mapping of name -> survey; got {c.got(surveys_raw)}.")
+    c.mapping(surveys_raw, "surveys", what="a non-empty mapping of name -> survey")
+    surveys = {k: _survey(k, v, c) for k, v in surveys_raw.items()}
     sections_raw = raw.get("sections")
     if not isinstance(sections_raw, list) or not sections_raw:
-        raise ReportError(f"{label}: sections must be a non-empty list.")
+        c.fail("sections", f"must be a non-empty list; got {c.got(sections_raw)}.")
     lang = raw.get("lang", "ko")
-    if lang not in ("ko", "en"):
-        raise ReportError(f"{label}: lang must be 'ko' or 'en'; got {lang!r}.")
-    reliability = dict(_RELIABILITY_DEFAULTS)
-    rel = raw.get("reliability") or {}
-    if not isinstance(rel, dict):
-        raise ReportError(f"{label}: reliability must be a mapping; got {rel!r}.")
-    _unknown(set(rel), set(_RELIABILITY_DEFAULTS), label, "reliability.")
-    for k, v in rel.items():
-        if not _number(v) or v < 0:
-            raise ReportError(f"{label}: reliability.{k} must be a non-negative number; got {v!r}.")
-        reliability[k] = v
-    plan_id = str(raw.get("id", Path(label).stem))
-    if not _PLAN_ID.match(plan_id):
-        raise ReportError(f"{label}: id must be letters, digits, '_' or '-' (it names the output folder); got {plan_id!r}.")
+    if lang not in ("ko", "en") or not isinstance(lang, str):
+        c.fail("lang", f"must be 'ko' or 'en'; got {c.got(lang)}.")
+    reliability = _reliability(raw.get("reliability"), c)
+    plan_id = raw.get("id", Path(label).stem)
+    if not isinstance(plan_id, str) or not _PLAN_ID.match(plan_id):
+        c.fail("id", f"must be letters, digits, '_' or '-' (it names the output folder); got {c.got(plan_id)}.")
     return Plan(
         id=plan_id,
         path=path,
         lang=lang,
-        title=_text(raw.get("title"), label, "title") or {"ko": label, "en": label},
-        subtitle=_text(raw.get("subtitle"), label, "subtitle"),
-        organisation=_text(raw.get("organisation"), label, "organisation"),
-        date=str(raw.get("date", "")),
+        title=c.bilingual(raw.get("title"), "title") or {"ko": label, "en": label},
+        subtitle=c.bilingual(raw.get("subtitle"), "subtitle"),
+        organisation=c.bilingual(raw.get("organisation"), "organisation"),
+        date=_date(raw.get("date"), c),
         surveys=surveys,
         reliability=reliability,
-        sections=tuple(_section(i, s, surveys, label) for i, s in enumerate(sections_raw)),
+        sections=tuple(_section(i, s, surveys, c) for i, s in enumerate(sections_raw)),
     )
