@@ -39,6 +39,35 @@ def _column(data: pd.DataFrame, name: str, role: str) -> np.ndarray:
     return values
 
 
+#: largest allowed sum of weights: its square (variance terms) must stay finite in float64
+MAX_WEIGHT_SUM = 1e150
+
+
+def check_weight_sum(w: np.ndarray, what: str) -> None:
+    """Refuse finite weights whose sum overflows or is too large for variance arithmetic.
+
+    Parameters
+    ----------
+    w : numpy.ndarray
+        Finite, non-negative weights, one per row.
+    what : str
+        How to name the weights in the message, e.g. ``"weights column 'w'"``.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sum(w))
+    if np.isfinite(total) and total <= MAX_WEIGHT_SUM:
+        return
+    big = w > MAX_WEIGHT_SUM / len(w)
+    if not big.any():
+        big = w >= np.sort(w)[-min(5, len(w))]
+    shown = "inf (overflow)" if not np.isfinite(total) else f"{total:.3g}"
+    raise DesignError(
+        f"{what} must sum to a finite number of at most {MAX_WEIGHT_SUM:g}; got a sum of {shown}, "
+        f"driven by the largest weights ({rows_message(big)}, up to {float(np.max(w)):.3g}). "
+        "Rescale the weights (e.g. divide them all by the same constant) or correct those rows."
+    )
+
+
 def _weights(data: pd.DataFrame, name: str) -> np.ndarray:
     raw = _column(data, name, "weights")
     try:
@@ -52,6 +81,7 @@ def _weights(data: pd.DataFrame, name: str) -> np.ndarray:
             f"infinite ({rows_message(bad)}). Drop those rows, or keep them and analyse a subset with "
             "Survey.domain()."
         )
+    check_weight_sum(w, f"weights column {name!r}")
     return w
 
 
@@ -157,7 +187,15 @@ def resolve_design(design: Design, data: pd.DataFrame) -> ResolvedDesign:
     if design.weights is not None:
         weights = _weights(data, design.weights)
     elif fpc:
-        weights = np.prod(popsize[:, : len(fpc)] / n_psu[:, : len(fpc)], axis=1)
+        with np.errstate(over="ignore"):
+            weights = np.prod(popsize[:, : len(fpc)] / n_psu[:, : len(fpc)], axis=1)
+        bad = ~np.isfinite(weights)
+        if bad.any():
+            raise DesignError(
+                f"weights derived from fpc columns {fpc} must be finite; got {int(bad.sum())} infinite "
+                f"({rows_message(bad)}). Give finite population sizes, or pass weights=."
+            )
+        check_weight_sum(weights, f"weights derived from fpc columns {fpc}")
     else:
         weights = np.ones(n)
 

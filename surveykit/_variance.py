@@ -6,6 +6,10 @@ policies as ``options(survey.lonely.psu=)``, and, for designs with an FPC at mor
 the multistage recursion (Särndal et al. 1992, sec. 4.3) where each stage's within-cluster
 variance is added, multiplied by the sampling fraction of the stage above.
 
+:func:`level_variances` gives only the *diagonal* for one-way tables, without any ``n x m``
+or ``m x m`` array, so a variable with many distinct values costs memory and time linear in the
+rows and levels.
+
 :func:`cells_vcov` is the same variance for *cell totals* (each row adds its value to at most one
 result column per variable, as for domains): the PSU totals of every cell come from one
 ``bincount`` over ``psu * (m + 1) + cell`` instead of an ``(n, m)`` dense matrix. Both share the
@@ -20,7 +24,10 @@ import numpy as np
 
 from surveykit.design import ResolvedDesign, Stage
 
-__all__ = ["design_vcov", "psu_totals", "cell_keys", "cells_vcov"]
+__all__ = ["design_vcov", "psu_totals", "cell_keys", "cells_vcov", "level_variances", "ROUNDING"]
+
+#: relative rounding bound of a variance computed from sums of squares (as ``_tables_linear``)
+ROUNDING = 64 * np.finfo(float).eps
 
 
 def psu_totals(u: np.ndarray, psu: np.ndarray, n_psu: int) -> np.ndarray:
@@ -193,3 +200,81 @@ def cells_vcov(u: np.ndarray, cell: np.ndarray, m: int, rd: ResolvedDesign,
         return hits.reshape(n_str, m + 1)[:, :m] > 0
 
     return _recursion(rd, totals, present)
+
+
+def level_variances(codes: np.ndarray, m: int, w: np.ndarray, base: np.ndarray, p: np.ndarray,
+                    rd: ResolvedDesign) -> np.ndarray:
+    """Design variances of ``sum_i w_i (1[codes_i == j] - p_j base_i)`` for ``j = 0..m-1``.
+
+    The diagonal of :func:`design_vcov` of those ``m`` columns (proportions when ``p`` are the
+    shares of the base, cell totals when ``p = 0``), computed from the non-zero (PSU, level)
+    pairs only: per stratum ``scale_h (sum_psu y^2 - S_h^2 / n_h)`` with ``y = A - p B`` (``A``
+    the PSU total of level ``j``, ``B`` of the base). Memory and time are linear in the rows
+    and levels.
+
+    Parameters
+    ----------
+    codes : ndarray of int64, shape (n,)
+        Level of each row, ``0..m-1``; any other value is in no level.
+    m : int
+        Number of levels.
+    w : ndarray, shape (n,)
+        Weights (0 outside the domain).
+    base : ndarray of bool, shape (n,)
+        Rows in the base of the proportions.
+    p : ndarray, shape (m,)
+        Proportions (zeros for totals).
+    rd : ResolvedDesign
+        A design without calibrations and with a lonely-PSU policy other than ``"average"``
+        (callers use :func:`design_vcov` for those).
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        Variances; values within rounding of 0 (``ROUNDING`` x the size of their terms) are 0.
+    """
+    if rd.calibrations or rd.lonely_psu == "average":
+        raise ValueError("level_variances needs an uncalibrated design without lonely_psu='average'")
+    ok = (codes >= 0) & (codes < m)
+    wb = np.where(base, w, 0.0)
+    var, size = np.zeros(m), np.zeros(m)
+    factor = np.ones(rd.stages[0].n_h.shape[0])
+    for s, st in enumerate(rd.stages):
+        if s > 0:
+            prev = rd.stages[s - 1]
+            factor = st.group_fraction[st.stratum_group] * factor[prev.psu_stratum[st.stratum_group]]
+        n_h = st.n_h.astype(float)
+        n_str, n_psu = n_h.shape[0], st.psu_stratum.shape[0]
+        single = st.n_h == 1
+        centre = ~single if rd.lonely_psu == "adjust" else np.ones(n_str, bool)
+        scale = np.where(single, st.f_h, st.f_h * n_h / np.maximum(n_h - 1, 1))
+        scale = np.where(st.f_h < 1e-7, 0.0, scale) * factor
+        scale = np.where(centre & single, 0.0, scale)  # a centred lone PSU adds exactly 0
+        b = np.bincount(st.psu, weights=wb, minlength=n_psu)  # base total per PSU
+        bb = np.bincount(st.psu_stratum, weights=b * b, minlength=n_str)
+        sb = np.bincount(st.psu_stratum, weights=b, minlength=n_str)
+        # the non-zero (PSU, level) pairs and their totals A
+        pairs, inv = np.unique(st.psu[ok] * m + codes[ok], return_inverse=True)
+        a = np.bincount(inv, weights=w[ok], minlength=pairs.shape[0])
+        psu, j = pairs // m, pairs % m
+        bp = b[psu]
+        y = a - p[j] * bp
+        # the same per (stratum, level): sums over the PSUs where the level occurs
+        cells, cinv = np.unique(st.psu_stratum[psu] * m + j, return_inverse=True)
+        h, jc = cells // m, cells % m
+        yy = np.bincount(cinv, weights=y * y, minlength=cells.shape[0])
+        nz_bb = np.bincount(cinv, weights=bp * bp, minlength=cells.shape[0])
+        sa = np.bincount(cinv, weights=a, minlength=cells.shape[0])
+        big = np.bincount(cinv, weights=(a + p[j] * bp) ** 2, minlength=cells.shape[0])
+        pc = p[jc]
+        yy += pc * pc * np.maximum(bb[h] - nz_bb, 0.0)  # PSUs of the stratum without the level
+        s_h = sa - pc * sb[h]
+        c = np.where(centre[h], 1.0 / n_h[h], 0.0)
+        term = scale[h] * (yy - c * s_h * s_h)
+        # strata where the level does not occur: y = -p B on every PSU
+        empty = scale * (bb - np.where(centre, sb * sb / n_h, 0.0))
+        seen = np.bincount(jc, weights=empty[h], minlength=m)
+        var += np.bincount(jc, weights=term, minlength=m) + p * p * (empty.sum() - seen)
+        size += np.bincount(jc, weights=scale[h] * (big + pc * pc * np.maximum(bb[h] - nz_bb, 0.0)), minlength=m)
+        size += p * p * ((scale * bb).sum() - np.bincount(jc, weights=(scale * bb)[h], minlength=m))
+    return np.where(var > ROUNDING * np.abs(size), var, 0.0)

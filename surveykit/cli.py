@@ -2,7 +2,8 @@
 
 Every command reads the same YAML the library reads and has no defaults of its own beyond
 "the bundled demo data". Bad input (any :class:`~surveykit.errors.SurveykitError`, a missing file)
-prints one line ``surveykit: error: ...`` to stderr and exits 2, without a traceback.
+prints one line ``surveykit: error: ...`` to stderr and exits 2, without a traceback; Ctrl-C
+exits 130 and SIGTERM during a brief 143, each after removing the brief's staging folder.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from surveykit.errors import SurveykitError
+from surveykit.report._staging import Terminated
 
 __all__ = ["main"]
 
@@ -113,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("surveykit: interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:  # SIGTERM during a brief build; its staging folder is removed
+        print("surveykit: terminated", file=sys.stderr)
+        return 128 + int(exc.signum)
 
 
 if __name__ == "__main__":  # pragma: no cover

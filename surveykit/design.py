@@ -167,8 +167,12 @@ class ResolvedDesign:
 
     def with_weights(self, weights: np.ndarray, calibration: Any | None = None) -> ResolvedDesign:
         """A copy with new weights (and, optionally, one more calibration step)."""
+        from surveykit._design_resolve import check_weight_sum
+
         cals = self.calibrations + ((calibration,) if calibration is not None else ())
-        return replace(self, weights=np.asarray(weights, dtype=float), calibrations=cals)
+        w = np.asarray(weights, dtype=float)
+        check_weight_sum(w, "new weights")
+        return replace(self, weights=w, calibrations=cals)
 
 
 def check_lonely(stages: tuple[Stage, ...], policy: str) -> None:

@@ -34,6 +34,7 @@ from surveykit._tables_levels import (
 )
 from surveykit._tables_linear import CI_METHODS, QUAD_ROUNDING, _cell_vcov, _ci, _quad_se, _ratios  # noqa: F401
 from surveykit._tables_multiple import MR_BASES, multiple_response  # noqa: F401 (MR_BASES re-exported)
+from surveykit._variance import level_variances
 from surveykit._tables_results import (  # noqa: F401 (STATISTICS re-exported)
     STATISTICS,
     ChisqTest,
@@ -121,16 +122,12 @@ def frequency(
     codes = _codes(col, levels)
     na = col.isna().to_numpy() & (w > 0)
     codes = np.where(na, len(levels), codes)  # system missing: one more cell, for its count
-    t, v = _cell_vcov(codes, len(levels) + 1, w, svy)
     k = len(base_levels)
-    # base levels come first in `levels`; proportions are ratios to their summed total
-    num = np.eye(len(levels) + 1)[:, :k]
-    p, a = _ratios(t, num, np.repeat(num.sum(axis=1, keepdims=True), k, axis=1))
-    se = _quad_se(a, v)
-    wd = np.where(np.isin(codes, np.arange(k)), w, 0.0)
+    t, t_se, p, se = _one_way(codes, len(levels) + 1, k, w, svy)
+    wd = np.where((codes >= 0) & (codes < k), w, 0.0)
     df = svy.resolved.with_weights(wd).degf
     lo, hi = _ci(p, se, df, alpha, ci_method)
-    table = _frequency_frame(svy, var, levels, base_levels, codes, w, t, np.sqrt(np.maximum(np.diag(v), 0)), lang)
+    table = _frequency_frame(svy, var, levels, base_levels, codes, w, t, t_se, lang)
     nan = np.full(len(table) - k, np.nan)
     table["estimate"], table["se"] = np.r_[p, nan], np.r_[se, nan]
     table["ci_low"], table["ci_high"] = np.r_[lo, nan], np.r_[hi, nan]
@@ -140,19 +137,52 @@ def frequency(
     )
 
 
+def _one_way(codes: np.ndarray, m: int, k: int, w: np.ndarray,
+             svy: Survey) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cell totals, their SEs, and the proportions of the first *k* (base) cells with SEs.
+
+    Without calibrations (and lonely-PSU policy other than ``"average"``) only the variances
+    are computed (:func:`~surveykit._variance.level_variances`: linear in rows and levels);
+    otherwise the full cell covariance goes through the kernel (:func:`_frequency_dense`).
+    """
+    rd = svy.resolved
+    if rd.calibrations or rd.lonely_psu == "average":
+        return _frequency_dense(codes, m, k, w, svy)
+    ok = codes >= 0
+    t = np.bincount(codes[ok], weights=w[ok], minlength=m)
+    t_base = t[:k].sum()
+    p = t[:k] / t_base if t_base != 0 else np.zeros(k)
+    base = ok & (codes < k)
+    p_all = np.r_[p, np.zeros(m - k)]
+    se = np.sqrt(level_variances(codes, m, w, base, p_all, rd)[:k]) / (t_base if t_base != 0 else 1.0)
+    t_se = np.sqrt(level_variances(codes, m, w, base, np.zeros(m), rd))
+    return t, t_se, p, se
+
+
+def _frequency_dense(codes: np.ndarray, m: int, k: int, w: np.ndarray,
+                     svy: Survey) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`_one_way` from the ``m x m`` covariance of the cell totals (calibrated designs)."""
+    t, v = _cell_vcov(codes, m, w, svy)
+    # base levels come first in `levels`; proportions are ratios to their summed total
+    num = np.eye(m)[:, :k]
+    p, a = _ratios(t, num, np.repeat(num.sum(axis=1, keepdims=True), k, axis=1))
+    return t, np.sqrt(np.maximum(np.diag(v), 0)), p, _quad_se(a, v)
+
+
 def _frequency_frame(
     svy: Survey, var: str, levels: list, base: list, codes: np.ndarray, w: np.ndarray, t: np.ndarray,
     t_se: np.ndarray, lang: str,
 ) -> pd.DataFrame:
     labels = _labels(svy, var, lang)
     k = len(levels)
+    in_base = set(base)  # a set: membership per level must not cost O(levels)
     counts = np.bincount(codes[(codes >= 0) & (w > 0)], minlength=k + 1)
     rows = pd.DataFrame(
         {
             "variable": var,
             "level": levels + [None],
             "label": [_label(labels, lv) for lv in levels] + [SYSTEM_MISSING],
-            "missing": [lv not in base for lv in levels] + [True],
+            "missing": [lv not in in_base for lv in levels] + [True],
             "n": counts,
             "weighted_n": t,
             "weighted_n_se": t_se,

@@ -277,3 +277,17 @@ def test_english_reproduction_table_has_no_korean():
     text = " ".join(str(c.value) for row in table.rows for c in row)
     assert not re.search(r"[\uac00-\ud7a3]", text)
     assert "KRW 10-30 thousand" in text
+
+
+def test_chart_labels_with_mathtext_characters_stay_literal(tmp_path):
+    labels = {1: {"ko": "Costs $5 to $10", "en": "Costs $5 to $10"}, 2: {"ko": "a^b_c", "en": "a^b_c"},
+              3: {"ko": "back\\slash {x}", "en": "back\\slash {x}"}}
+    path = _plan_file(tmp_path, {"org": {"instrument": "organisation_2018", "data": "demo", "derive": [
+        {"name": "age_band", "from": "founded_year", "cut": [1949, 2008, 2013, 2018], "labels": labels,
+         "text": {"ko": "업력 $", "en": "Age $"}}]}},
+        [{"type": "frequencies", "survey": "org", "variables": ["age_band"], "chart": True}])
+    doc, _ = build_document(load_plan(path))
+    svg = next(b.svg for b in doc.sections[0].blocks if b.kind == "chart")
+    page = render_html(doc, embed_fonts=False)
+    for lab in ("Costs $5 to $10", "a^b_c", "back\\slash {x}"):
+        assert f">{lab}</text>" in svg and f">{lab}</text>" in page

@@ -71,3 +71,82 @@ def test_brief_out_pointing_at_a_file_exits_2(tmp_path):
     out = run("brief", "combined_brief", "--out", str(blocker))
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "must be a folder; it is a file" in out.stderr
+
+
+# --- interrupted briefs leave no staging folder -------------------------------------------
+
+def _staging(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if "-staging-" in p.name) if folder.exists() else []
+
+
+def test_sigterm_during_a_brief_removes_the_staging_folder(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "surveykit", "brief", "organisation_brief", "--out", str(out),
+                             "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not _staging(out) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _staging(out), "the build never created its staging folder"
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, stderr
+    assert "Traceback" not in stderr and "surveykit: terminated" in stderr
+    assert list(out.iterdir()) == []  # no staging folder, no partial brief
+
+
+def test_a_stale_staging_folder_of_a_killed_run_is_removed_by_the_next_run(tmp_path):
+    import os
+    import time
+
+    import yaml
+
+    from surveykit.report.build import build_brief
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead_pid = int(dead.stdout)
+    out = tmp_path / "out"
+    stale = out / f".probe-staging-{dead_pid}-abc123"
+    old = out / f".probe-staging-{os.getppid()}-old999"  # live PID, but two days old
+    live = out / f".probe-staging-{os.getppid()}-live42"  # a build running right now
+    other = out / ".not-ours"
+    for folder in (stale, old, live, other):
+        folder.mkdir(parents=True)
+        (folder / "probe.html").write_text("<html><body>partial")
+    two_days = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days, two_days))
+    plan = {"id": "probe", "lang": "ko", "surveys": {"org": {"instrument": "organisation_2018", "data": "demo"}},
+            "sections": [{"type": "overview"}]}
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    outputs = build_brief(tmp_path / "plan.yaml", out=out)
+    assert _staging(out) == [live.name]
+    assert other.exists() and all(p.exists() for p in outputs)
+
+
+def test_keyboard_interrupt_removes_the_staging_folder_and_restores_sigterm(tmp_path, monkeypatch):
+    import signal
+
+    import yaml
+
+    from surveykit.report import render
+    from surveykit.report.build import build_brief
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(render, "write_pdf", interrupted)
+    plan = {"id": "probe", "lang": "ko", "surveys": {"org": {"instrument": "organisation_2018", "data": "demo"}},
+            "sections": [{"type": "overview"}]}
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        build_brief(tmp_path / "plan.yaml", out=tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) is before

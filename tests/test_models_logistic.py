@@ -325,3 +325,32 @@ def test_fits_restore_the_callers_blas_threads():
         ordinal_logistic(svy.with_weights(svy.weights), "I(max(min(round(x), 1), -1)) ~ z")
         after = blas_threads()
         assert before and {k: after[k] for k in before} == before
+
+
+# --- constant responses and numerical failures ------------------------------------------------
+
+@pytest.mark.parametrize("y, shown", [([1] * 6, "1"), ([0] * 6, "0"), ([True] * 6, "'True'"), (list("aaaaaa"), "'a'")])
+@pytest.mark.parametrize("firth", ["auto", True, False])
+def test_constant_response_is_a_model_error_not_a_separation_warning(y, shown, firth):
+    import warnings
+
+    data = pd.DataFrame({"y": y, "x": np.arange(6.0)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SeparationWarning)
+        with pytest.raises(ModelError, match=rf"response 'y' of 'y ~ x' must vary among the complete rows with "
+                                             rf"positive weight; it is constant: all 6 rows have {shown}\."):
+            logistic(Survey(data), "y ~ x", firth=firth)
+
+
+def test_constant_response_among_complete_cases_only():
+    data = pd.DataFrame({"y": [1, 1, 1, 1, 0], "x": [1.0, 2, 3, 4, np.nan]})
+    with pytest.raises(ModelError, match=r"it is constant: all 4 rows have 1\."):
+        logistic(Survey(data), "y ~ x")
+
+
+def test_firth_survives_a_singular_information_matrix():
+    from surveykit.models._firth import _modified_scores
+
+    X = np.array([[1.0, 800.0], [1.0, -800.0], [1.0, 900.0]])
+    scores, info, inv, p = _modified_scores(X, np.array([1.0, 0.0, 1.0]), np.ones(3), np.array([0.0, 1.0]))
+    assert np.all(np.isfinite(inv)) and np.all(np.isfinite(scores))

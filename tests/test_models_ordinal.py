@@ -188,3 +188,52 @@ def test_olr_pass_outside_the_parameter_space_is_minus_infinity():
     X, codes, w, phi, onehot = _olr_problem()
     phi[3:] = [0.5, 0.1, 1.2]  # thresholds out of order
     assert _OlrPass(phi, X, codes, w, 3, onehot).ll == -np.inf
+
+
+# --- planted degenerate data: a ModelError with a reason, never a LinAlgError ---------------
+
+NO_MAXIMUM = r"ordinal model 'y ~ .*' cannot be estimated: its likelihood has no finite maximum.*separation"
+
+
+@pytest.mark.parametrize("data, formula", [
+    (pd.DataFrame({"y": [1, 1, 1, 2, 2, 2, 3, 3, 3], "x": np.arange(1.0, 10.0)}), "y ~ x"),  # complete
+    (pd.DataFrame({"y": [1, 1, 1, 2, 2, 2, 3, 3, 3], "x": [1, 2, 3, 3, 5, 6, 6, 8, 9.0]}), "y ~ x"),  # quasi
+    (pd.DataFrame({"y": [1, 1, 2, 2, 3, 3, 1, 2, 3, 2], "g": list("aabbccabcb")}), "y ~ C(g)"),
+    (pd.DataFrame({"y": [1, 2, 3, 2], "x": [1.0, 3, 2, 0], "z": [0, 1, 1, 0.0]}), "y ~ x + z"),  # 4 rows, 4 parameters
+])
+def test_separated_or_saturated_ordinal_models_end_in_model_error(data, formula):
+    with pytest.raises(ModelError, match=NO_MAXIMUM) as info:
+        ordinal_logistic(Survey(data), formula)
+    assert "Merge neighbouring response categories" in str(info.value)
+
+
+def test_more_parameters_than_rows_is_a_model_error():
+    data = pd.DataFrame({"y": [1, 2, 3, 1], "x": [1.0, 2, 3, 4], "z": [0, 1, 0, 1.0], "a": [1, 2, 3, 5.0],
+                         "b": [3, 1, 2, 2.0]})
+    with pytest.raises(ModelError, match=r"linearly independent columns"):
+        ordinal_logistic(Survey(data), "y ~ x + z + a + b")
+
+
+@pytest.mark.parametrize("y, shown", [([2] * 6, "2"), (list("bbbbbb"), "'b'"),
+                                      (pd.Categorical(["b"] * 6, categories=list("abc"), ordered=True), "'b'")])
+def test_constant_ordinal_response_says_so(y, shown):
+    data = pd.DataFrame({"y": y, "x": np.arange(6.0)})
+    with pytest.raises(ModelError, match=rf"response 'y' of 'y ~ x' must vary .*it is constant: all 6 rows "
+                                         rf"have {shown}\..*Survey.proportion"):
+        ordinal_logistic(Survey(data), "y ~ x")
+
+
+def test_constant_response_within_a_domain_counts_the_domain_rows():
+    data = pd.DataFrame({"y": [1, 2, 3, 2, 2, 2, 2], "x": np.arange(7.0), "d": [0, 0, 0, 1, 1, 1, 1]})
+    with pytest.raises(ModelError, match=r"it is constant: all 4 rows have 2\."):
+        ordinal_logistic(Survey(data).domain("d == 1"), "y ~ x")
+
+
+def test_singular_wald_covariance_is_a_model_error():
+    from surveykit.models._inference import numerical_guard, wald
+
+    with pytest.raises(ModelError, match=r"cannot be computed: the covariance of the tested coefficients is singular"):
+        wald(np.array([1.0, 2.0]), np.zeros((2, 2)), np.eye(2), 10.0, ("a", "b"))
+    with pytest.raises(ModelError, match=r"ordinal model 'y ~ x' cannot be estimated: a matrix of the fit is singular"):
+        with numerical_guard("ordinal model", "y ~ x"):
+            np.linalg.inv(np.zeros((2, 2)))

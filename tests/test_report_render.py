@@ -372,3 +372,26 @@ def test_font_subset_script_ranges_include_the_brief_symbols() -> None:
     spec.loader.exec_module(module)
     points = set(module.codepoints())
     assert {ord(c) for c in BRIEF_SYMBOLS} <= points and {0xAC00, 0xD7A3, 0x3131, 0x1100} <= points
+
+
+LITERAL_LABELS = ["Costs $5 to $10", "a^b_c", "back\\slash {x}", "$\\alpha$ 50%"]
+
+
+def test_chart_labels_are_drawn_literally_not_as_mathtext(charts) -> None:
+    c = charts.bar_ci(LITERAL_LABELS, [10.0, 20.0, 30.0, 40.0], caption="$1")
+    g = charts.grouped_bars(LITERAL_LABELS[:2], {"$x$": [1.0, 2.0]}, caption="g")
+    for label in LITERAL_LABELS:
+        assert f">{html.escape(label, quote=False)}</text>" in c.svg
+    assert ">$x$</text>" in g.svg and "DejaVu" not in c.svg + g.svg  # no mathtext font
+    page = visible(render_html(Document("t", "", "en", "2019", sections=(Section("s", "S", (c,)),)),
+                               embed_fonts=False))
+    for label in LITERAL_LABELS:
+        assert html.escape(label, quote=False) in page
+
+
+def test_svg_comments_are_dropped_not_refused() -> None:
+    svg = TINY_SVG.replace("<defs>", "<!-- Costs $5 to $10 --><defs>")
+    out = sanitize_svg(svg, "f-")
+    assert "<!--" not in out and "f-clip" in out
+    with pytest.raises(ReportError, match="DOCTYPE/ENTITY/CDATA"):
+        sanitize_svg(svg.replace("<defs>", "<!ENTITY x 'y'><defs>", 1), "f-")

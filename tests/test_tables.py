@@ -318,3 +318,71 @@ def test_bad_options(svys: dict) -> None:
         svys["apistrat"].frequency("stype", ci_method="exact")
     with pytest.raises(DataError, match="valid"):
         svys["apistrat"].frequency("stype", missing=["E", "H", "M"])
+
+
+# --- one-way tables scale linearly in rows and levels ----------------------------------------
+
+def _lonely(policy: str) -> sk.Survey:
+    d = _load("apistrat")
+    d = d[(d["stype"] != "M") | (d.index == d.index[d["stype"] == "M"][0])]  # one PSU in stratum M
+    return sk.Survey(d, sk.Design(weights="pw", strata="stype", lonely_psu=policy))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: sk.Survey(_load("apistrat"), sk.Design(weights="pw", strata="stype", fpc="fpc")),
+    lambda: sk.Survey(_load("apistrat"), sk.Design(weights="pw", strata="stype")).domain("stype == 'E'"),
+    lambda: sk.Survey(_load("apiclus1"), sk.Design(weights="pw", ids="dnum", fpc="fpc")),
+    lambda: sk.Survey(_load("apiclus2"), sk.Design(ids=["dnum", "snum"], fpc=["fpc1", "fpc2"])),
+    lambda: _lonely("adjust"),
+    lambda: _lonely("remove"),
+    lambda: _lonely("certainty"),
+])
+@pytest.mark.parametrize("var", ["stype", "awards", "api_g3", "api00"])
+def test_one_way_variances_equal_the_dense_covariance_path(make, var) -> None:
+    import warnings
+
+    from surveykit._tables_levels import _codes, _sorted_levels
+    from surveykit.tables import _frequency_dense, _one_way
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        svy = make()
+    col, w = svy.column(var), svy.resolved.weights
+    levels = _sorted_levels(col[w > 0])
+    codes = _codes(col, levels)
+    for k in {len(levels), max(1, len(levels) - 1), 1}:
+        fast = _one_way(codes, len(levels) + 1, k, w, svy)
+        dense = _frequency_dense(codes, len(levels) + 1, k, w, svy)
+        # atol: the dense path leaves ~1e-13 rounding noise where a variance is exactly 0
+        # (totals of the strata themselves); the fast path gives 0 there
+        for got, want, atol in zip(fast, dense, (0.0, 1e-9, 0.0, 1e-12)):
+            np.testing.assert_allclose(got, want, rtol=1e-11, atol=atol)
+
+
+def test_frequency_of_many_distinct_values_is_linear_in_memory() -> None:
+    import tracemalloc
+
+    rng = np.random.default_rng(7)
+    n, k = 40_000, 20_000
+    data = pd.DataFrame({"v": np.r_[np.arange(k), rng.integers(0, k, n - k)], "w": rng.uniform(1, 3, n),
+                         "st": rng.integers(0, 8, n), "psu": rng.integers(0, 300, n)})
+    for design in (sk.Design(weights="w"), sk.Design(weights="w", strata="st", ids="psu", nest=True)):
+        svy = sk.Survey(data, design)
+        svy.frequency("v", ci_method="wald")  # warm imports outside the measurement
+        tracemalloc.start()
+        try:
+            res = svy.frequency("v").to_frame()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert len(res) == k and peak < 200e6, peak
+        np.testing.assert_allclose(res["estimate"].sum(), 1.0, rtol=1e-12)
+        counts = np.bincount(data["v"], minlength=k)
+        np.testing.assert_array_equal(res["n"], counts)
+    # an SRS-with-replacement proportion: se^2 = n/(n-1) * sum(w^2 (1[v=j] - p)^2) / W^2
+    w, v = data["w"].to_numpy(), data["v"].to_numpy()
+    p = np.bincount(v, weights=w) / w.sum()
+    want = np.sqrt(n / (n - 1) * np.bincount(v, weights=w**2 * (1 - 2 * p[v]), minlength=k)
+                   + n / (n - 1) * p**2 * np.sum(w**2)) / w.sum()
+    got = sk.Survey(data, sk.Design(weights="w")).frequency("v").to_frame()["se"].to_numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-9)

@@ -40,7 +40,10 @@ def penalised_log_lik(beta: np.ndarray, X: np.ndarray, y: np.ndarray, w: np.ndar
 def _modified_scores(X, y, w, beta):
     p = expit(X @ beta)
     info = _info(X, w, p)
-    inv = np.linalg.inv(info)
+    try:
+        inv = np.linalg.inv(info)
+    except np.linalg.LinAlgError:  # saturated fitted values: keep going on the pseudo-inverse
+        inv = np.linalg.pinv(info)
     h = w * p * (1.0 - p) * np.einsum("ij,jk,ik->i", X, inv, X)
     scores = X * (w * (y - p) + h * (0.5 - p))[:, None]
     return scores, info, inv, p

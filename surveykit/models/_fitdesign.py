@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,33 @@ def model_design(svy: Any, mf: ModelFrame) -> ModelDesign:
     n_psu, n_strata = _counts(rd, w_all)
     return ModelDesign(w=w, rd=rd if complete else rd.with_weights(w_all), keep=mf.keep, data=data,
                        description=desc, n_psu=n_psu, n_strata=n_strata)
+
+
+def check_response_varies(mf: Any, w: np.ndarray) -> None:
+    """Refuse a response with one value among the complete rows with positive weight.
+
+    Such a model has no finite estimate (every fit looks "separated"), so the message says what
+    is wrong instead of warning about separation.
+    """
+    yf = mf.y_frame.to_numpy()[np.asarray(w) > 0]
+    level = re.compile(r"^.*\[(?:T\.)?(.*)\]$")  # patsy's "y[a]" / "y[T.a]" indicator columns
+    if mf.y_frame.shape[1] > 1 or level.match(str(mf.y_frame.columns[0])):  # categorical response
+        names = [level.sub(r"\1", str(c)) for c in mf.y_frame.columns]
+        values = np.asarray(names, dtype=object)[np.argmax(yf, axis=1)]
+    else:
+        values = yf[:, 0]
+    uniq = pd.unique(pd.Series(values).dropna())
+    if len(uniq) != 1:
+        return
+    value = uniq[0].item() if hasattr(uniq[0], "item") else uniq[0]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    raise ModelError(
+        f"the response {mf.response!r} of {mf.formula!r} must vary among the complete rows with "
+        f"positive weight; it is constant: all {len(values)} rows have {value!r}. A model cannot "
+        "explain a constant outcome: report its share instead (e.g. Survey.proportion), or check "
+        "the domain, the missing-value codes and the recoding that left only this value."
+    )
 
 
 def _check_rank(X: np.ndarray, positive: np.ndarray, mf: ModelFrame) -> None:

@@ -2,15 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from surveykit.errors import ModelError
 from surveykit.results import Summary, jsonable
 
-__all__ = ["coef_frame", "wald", "TermTest"]
+__all__ = ["coef_frame", "wald", "TermTest", "numerical_guard", "check_finite_fit"]
+
+SINGULAR_FIX = ("Usual causes: (quasi-)complete separation (a predictor or category predicts the "
+                "response (nearly) perfectly) or more parameters than informative rows. Drop or "
+                "merge the terms or categories involved")
+
+
+@contextmanager
+def numerical_guard(what: str, formula: str) -> Iterator[None]:
+    """Turn a numerical failure inside a fit (singular matrix) into a :class:`ModelError`.
+
+    Parameters
+    ----------
+    what : str
+        The model kind for the message, e.g. ``"logistic model"``.
+    formula : str
+        The model formula.
+    """
+    try:
+        yield
+    except np.linalg.LinAlgError as exc:
+        raise ModelError(f"{what} {formula!r} cannot be estimated: a matrix of the fit is singular "
+                         f"({exc}). {SINGULAR_FIX}.") from None
+
+
+def check_finite_fit(what: str, formula: str, params: np.ndarray, vcov: np.ndarray) -> None:
+    """Refuse estimates or covariances that overflowed to inf/NaN (:class:`ModelError`)."""
+    if np.all(np.isfinite(params)) and np.all(np.isfinite(vcov)):
+        return
+    raise ModelError(f"{what} {formula!r} cannot be estimated: its estimates or their covariance "
+                     "overflowed (inf/NaN). Rescale predictors with huge values (e.g. thousands "
+                     f"instead of units) and check for extreme outliers. {SINGULAR_FIX}.")
 
 COEF_COLUMNS = ("term", "estimate", "se", "t", "p_value", "ci_low", "ci_high",
                 "odds_ratio", "or_ci_low", "or_ci_high")
@@ -81,7 +115,11 @@ def wald(est: np.ndarray, vcov: np.ndarray, L: np.ndarray, ddf: float, terms: tu
 
     b = L @ est
     V = L @ vcov @ L.T
-    chisq = float(b @ np.linalg.solve(V, b))
+    try:
+        chisq = float(b @ np.linalg.solve(V, b))
+    except np.linalg.LinAlgError:
+        raise ModelError(f"{label} of {', '.join(terms)} cannot be computed: the covariance of the "
+                         "tested coefficients is singular. " + SINGULAR_FIX + ".") from None
     k = L.shape[0]
     F = chisq / k
     p_f = float(stats.f.sf(F, k, ddf)) if ddf > 0 else float("nan")

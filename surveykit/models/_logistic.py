@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 
 from surveykit.errors import ConvergenceWarning, ModelError, SeparationWarning
-from surveykit.models._fitdesign import ModelDesign, model_design, sandwich
+from surveykit.models._fitdesign import ModelDesign, check_response_varies, model_design, sandwich
 from surveykit.models._firth import fit_firth
 from surveykit.models._formula import binary_response, model_frame, rebuild_matrix
 from surveykit.models._glm import Fit, detect_separation, expit, fit_logistic, log_lik, looks_separated
-from surveykit.models._inference import coef_frame
+from surveykit.models._inference import check_finite_fit, coef_frame, numerical_guard
 from surveykit.models._margins import average_effects, scenarios
 from surveykit.models._results import MarginalEffects, ModelBase, with_inference
 from surveykit.models._threads import single_thread_blas
@@ -195,10 +195,13 @@ def logistic(svy: Any, formula: str, *, family: str = "quasibinomial",
     _check_args(family, firth, alpha)
     with single_thread_blas():  # see _threads: small BLAS calls, no thread wake-ups
         mf = model_frame(formula, svy.analysis_data())
-        y = binary_response(mf)
         md = model_design(svy, mf)
-        fit, separated, used_firth, notices = _fit(mf.X, y, md.w, firth, formula)
-        vcov = sandwich(fit, md)
+        check_response_varies(mf, md.w)
+        y = binary_response(mf)
+        with numerical_guard("logistic model", formula):
+            fit, separated, used_firth, notices = _fit(mf.X, y, md.w, firth, formula)
+            vcov = sandwich(fit, md)
+        check_finite_fit("logistic model", formula, fit.beta, vcov)
         df = md.degf - mf.X.shape[1] + 1
         return LogisticResult(
             formula=formula,

@@ -162,7 +162,7 @@ def fit_olr(X: np.ndarray, codes: np.ndarray, w: np.ndarray, q: int) -> OlrFit:
     cur = _OlrPass(phi, X, codes, ws, q, onehot)
     converged, it = False, 0
     for it in range(1, MAX_ITER + 1):
-        step = np.linalg.solve(-cur.hess, cur.grad)
+        step = _newton_step(cur.hess, cur.grad)
         new_phi, new = _halve_pass(phi, step, cur, lambda f: _OlrPass(f, X, codes, ws, q, onehot))
         change = abs(new.ll - cur.ll) / (abs(new.ll) + 0.1)
         phi, cur = new_phi, new
@@ -171,6 +171,17 @@ def fit_olr(X: np.ndarray, codes: np.ndarray, w: np.ndarray, q: int) -> OlrFit:
             break
     return OlrFit(beta=phi, info=-cur.hess * scale, scores=_score_rows(X, w, cur, onehot, q),
                   iterations=it, converged=converged)
+
+
+def _newton_step(hess: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """``-H^-1 g``; least squares when H is singular (separation: the maximum is at infinity)."""
+    try:
+        step = np.linalg.solve(-hess, grad)
+    except np.linalg.LinAlgError:
+        step = np.full_like(grad, np.nan)
+    if not np.all(np.isfinite(step)):
+        step = np.linalg.lstsq(-hess, grad, rcond=None)[0]
+    return step
 
 
 def _halve_pass(phi, step, cur, evaluate, max_halvings: int = 30):

@@ -10,10 +10,16 @@ import numpy as np
 import pandas as pd
 
 from surveykit.errors import ConvergenceWarning, ModelError
-from surveykit.models._fitdesign import ModelDesign, design_scores_vcov, model_design, sandwich
+from surveykit.models._fitdesign import (
+    ModelDesign,
+    check_response_varies,
+    design_scores_vcov,
+    model_design,
+    sandwich,
+)
 from surveykit.models._formula import ModelFrame, model_frame, ordinal_response, rebuild_matrix
 from surveykit.models._glm import fit_logistic
-from surveykit.models._inference import TermTest, coef_frame, wald
+from surveykit.models._inference import TermTest, check_finite_fit, coef_frame, numerical_guard, wald
 from surveykit.models._margins import average_effects, scenarios
 from surveykit.models._olr_fit import category_probs, category_slopes, fit_olr
 from surveykit.models._results import MarginalEffects, ModelBase, with_inference
@@ -150,30 +156,38 @@ def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05,
         raise ModelError(f"alpha must be between 0 and 1; got {alpha!r}.")
     with single_thread_blas():  # see _threads: small BLAS calls, no thread wake-ups
         mf = model_frame(formula, svy.analysis_data())
-        codes, levels = ordinal_response(mf)
         md = model_design(svy, mf)
+        check_response_varies(mf, md.w)
+        codes, levels = ordinal_response(mf)
         _check_levels(codes, md.w, levels, formula)
         X = _drop_intercept(mf, mf.X)
         q = len(levels) - 1
-        fit = fit_olr(X, codes, md.w, q)
-        if not fit.converged:
-            warnings.warn(f"ordinal model {formula!r} did not converge in {fit.iterations} iterations.",
-                          ConvergenceWarning, stacklevel=2)
-        vcov = sandwich(fit, md)
+        with numerical_guard("ordinal model", formula):
+            fit = fit_olr(X, codes, md.w, q)
+            _check_identified(fit, formula, int(np.count_nonzero(md.w > 0)))
+            if not fit.converged:
+                warnings.warn(f"ordinal model {formula!r} did not converge in {fit.iterations} iterations.",
+                              ConvergenceWarning, stacklevel=2)
+            vcov = sandwich(fit, md)
+        check_finite_fit("ordinal model", formula, fit.beta, vcov)
         df = md.degf - X.shape[1]
         names = tuple(c for c in mf.columns if c != "Intercept")
         cuts = tuple(f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:]))
         coef = coef_frame(names + cuts, fit.beta, vcov, df, alpha)
         coef.loc[len(names):, ["odds_ratio", "or_ci_low", "or_ci_high"]] = np.nan
-        test, slopes, rec = (None, None, None)
+        test, slopes, rec, notices = (None, None, None, ())
         if test_po and names:
-            test, slopes = po_test(mf.X if "Intercept" in mf.columns else np.hstack(
-                (np.ones((X.shape[0], 1)), X)), codes, md, q, names, df)
-            rec = _recommend(test, alpha)
+            try:
+                with numerical_guard("proportional-odds test of", formula):
+                    test, slopes = po_test(mf.X if "Intercept" in mf.columns else np.hstack(
+                        (np.ones((X.shape[0], 1)), X)), codes, md, q, names, df)
+                rec = _recommend(test, alpha)
+            except ModelError as exc:  # the model stands; only its test is undefined
+                notices = (f"The proportional-odds test was not computed: {exc}",)
         return OrdinalResult(
             formula=formula, method="weighted ML (pseudo-likelihood), proportional odds",
             coef=coef, params=fit.beta, vcov=vcov, df_resid=float(df), alpha=alpha,
-            converged=fit.converged, iterations=fit.iterations, notices=(), _mf=mf, _w=md.w,
+            converged=fit.converged, iterations=fit.iterations, notices=notices, _mf=mf, _w=md.w,
             levels=levels, po_test=test, po_slopes=slopes, recommendation=rec, **md.facts())
 
 
@@ -185,6 +199,24 @@ def _check_levels(codes: np.ndarray, w: np.ndarray, levels: tuple[str, ...], for
             f"every level of the response of {formula!r} must occur; got none at {', '.join(empty)}. "
             "Drop unused categories or merge them with a neighbour."
         )
+
+
+def _check_identified(fit: Any, formula: str, n_rows: int) -> None:
+    """Refuse a fit whose information matrix is singular: the likelihood has no finite maximum."""
+    info = fit.info
+    scale = np.sqrt(np.abs(np.diag(info)))
+    ok = np.all(np.isfinite(info)) and np.all(scale > 0)
+    if ok and np.linalg.eigvalsh(info / np.outer(scale, scale)).min() > 1e-10:
+        return
+    raise ModelError(
+        f"ordinal model {formula!r} cannot be estimated: its likelihood has no finite maximum (the "
+        f"information matrix is singular at the fit; the largest coefficient drifted to "
+        f"{float(np.max(np.abs(fit.beta))):.3g}). This happens under (quasi-)complete separation "
+        f"(a predictor orders the response categories (nearly) perfectly) or with too few rows "
+        f"({n_rows} complete rows) for the {fit.beta.size} parameters. Merge neighbouring response "
+        "categories, drop or coarsen the separating predictor, or fit a binary split with "
+        "logistic(..., firth=True)."
+    )
 
 
 def _recommend(test: TermTest, alpha: float) -> str | None:

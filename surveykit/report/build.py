@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from surveykit.report.context import Ctx
 from surveykit.report.document import Document, Section
 from surveykit.report.plan import Plan, SectionSpec, load_plan
 from surveykit.report.prepare import prepare_surveys
+from surveykit.report._staging import make_stage, remove_stale_stages, sigterm_raises
 
 __all__ = ["build_brief", "build_briefs", "build_document", "DEFAULT_PLANS"]
 
@@ -83,21 +83,24 @@ def build_brief(plan_name: str | Path, *, data: str | Path | None = None, out: s
     target = root / plan.id
     if target.exists() and not target.is_dir():
         raise ReportError(f"output {str(target)!r} must be a folder; it is a file. Choose another --out.")
-    stage = Path(tempfile.mkdtemp(prefix=f".{plan.id}-", dir=root))
-    try:
-        names = [f"{plan.id}{suffix}.html", f"{plan.id}{suffix}.pdf", f"results{suffix}.json", f"tables{suffix}.xlsx"]
-        write_html(doc, stage / names[0])
-        write_pdf(doc, stage / names[1])
-        write_json({"plan": plan.id, "lang": ctx.lang, "results": ctx.records}, stage / names[2])
-        write_xlsx([*ctx.sheets, ("results", pd.DataFrame(ctx.records))], stage / names[3])
-        target.mkdir(exist_ok=True)
-        outputs = []
-        for name in names:
-            os.replace(stage / name, target / name)
-            outputs.append(target / name)
-        return outputs
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    remove_stale_stages(root)  # left by an earlier build that was killed (kill -9)
+    with sigterm_raises():  # SIGTERM unwinds through the finally below, like Ctrl-C
+        stage = make_stage(root, plan.id)
+        try:
+            names = [f"{plan.id}{suffix}.html", f"{plan.id}{suffix}.pdf", f"results{suffix}.json",
+                     f"tables{suffix}.xlsx"]
+            write_html(doc, stage / names[0])
+            write_pdf(doc, stage / names[1])
+            write_json({"plan": plan.id, "lang": ctx.lang, "results": ctx.records}, stage / names[2])
+            write_xlsx([*ctx.sheets, ("results", pd.DataFrame(ctx.records))], stage / names[3])
+            target.mkdir(exist_ok=True)
+            outputs = []
+            for name in names:
+                os.replace(stage / name, target / name)
+                outputs.append(target / name)
+            return outputs
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def _output_root(out: str | Path) -> Path:
@@ -152,17 +155,32 @@ def build_briefs(plans: Sequence[str | Path] = (), *, data: str | Path | None = 
     from concurrent.futures import ProcessPoolExecutor
 
     names = [Path(str(p)).stem for p in plans]
-    with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_build_job, job) for job in jobs]
-        if show:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    with sigterm_raises(), ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            futures = [pool.submit(_build_job, job) for job in jobs]
+            if show:
+                from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-            with Progress(TextColumn("building {task.description}"), BarColumn(), TimeElapsedColumn(),
-                          console=console, transient=True) as bar:
-                task = bar.add_task(", ".join(names), total=len(futures))
-                for future in futures:
-                    future.add_done_callback(lambda _f: bar.advance(task))
+                with Progress(TextColumn("building {task.description}"), BarColumn(), TimeElapsedColumn(),
+                              console=console, transient=True) as bar:
+                    task = bar.add_task(", ".join(names), total=len(futures))
+                    for future in futures:
+                        future.add_done_callback(lambda _f: bar.advance(task))
+                    results = [f.result() for f in futures]
+            else:
                 results = [f.result() for f in futures]
-        else:
-            results = [f.result() for f in futures]
+        except BaseException:
+            _stop_workers(pool)
+            raise
     return [path for paths in results for path in paths]
+
+
+def _stop_workers(pool: object, timeout: float = 30.0) -> None:
+    """SIGTERM the pool's workers (each removes its staging folder) and wait for them."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout)
+    pool.shutdown(wait=False, cancel_futures=True)  # type: ignore[attr-defined]

@@ -6,9 +6,11 @@
 * :func:`heatmap` - a profile table (rows x columns) as coloured cells with values.
 
 Text stays text (``svg.fonttype='none'``) in the bundled Korean font, so Hangul in a chart is
-searchable in the PDF. Output is deterministic: fixed ``svg.hashsalt``, no date or creator in the
-metadata, and tick labels written out with an ASCII hyphen for negatives. matplotlib is imported
-inside the functions, so importing this module costs nothing.
+searchable in the PDF, and is drawn literally (``text.parse_math=False``): ``$``, ``^``, ``_``
+and backslashes in a label are never read as mathtext. Output is deterministic: fixed
+``svg.hashsalt``, no date or creator in the metadata, and tick labels written out with an ASCII
+hyphen for negatives. matplotlib is imported inside the functions, so importing this module
+costs nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ def _rc() -> dict[str, object]:
         "axes.labelcolor": INK, "xtick.color": MUTED, "ytick.color": INK, "text.color": INK,
         "axes.spines.top": False, "axes.spines.right": False, "axes.linewidth": 0.6,
         "xtick.major.width": 0.6, "ytick.major.width": 0, "axes.titlesize": 9,
+        # labels come from data and plans: "$5 to $10" is text, never mathtext
+        "text.parse_math": False,
     }
 
 

@@ -37,6 +37,7 @@ _PROLOGUE = re.compile(r'^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE svg PUBLIC "-//W3C//
                        r'"http://www\.w3\.org/Graphics/SVG/1\.1/DTD/svg11\.dtd">\s*)?')
 _URL_REF = re.compile(r"url\(\s*#([^)\s]+)\s*\)")
 _EXTERNAL = re.compile(r"url\(\s*(?!#)|@import|expression\(|javascript:", re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)  # e.g. matplotlib's copy of a label: never shown
 
 
 
@@ -49,7 +50,7 @@ def _local(name: str) -> tuple[str, str]:
 
 
 def _parse(svg: str, where: str) -> ET.Element:
-    body = _PROLOGUE.sub("", svg, count=1)
+    body = _COMMENT.sub("", _PROLOGUE.sub("", svg, count=1))
     if "<!" in body:
         raise ReportError(f"{where}: SVG must not contain DOCTYPE/ENTITY/CDATA declarations beyond "
                           f"the standard SVG 1.1 one; got '<!' in the markup. Re-export the chart.")
