@@ -310,7 +310,7 @@ def test_routing_rule_bomb_names_path_and_limit(tmp_path):
         raw["questions"][13]["ask_if"] = "(" * 5000 + "coverage_held == 1" + ")" * 5000
 
     msg = _load_broken(tmp_path, mutate)
-    assert "questions[13].ask_if" in msg and "must be at most 2000 characters; got 10018" in msg
+    assert "questions[13].ask_if" in msg and "at most 2000 characters; got 10,018" in msg
 
 
 def test_figure_with_unknown_code_or_column(tmp_path):
