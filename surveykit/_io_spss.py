@@ -9,13 +9,14 @@ and portable ``.por`` files through pyreadstat, maps pyreadstat's errors to
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from surveykit._io_columns import duplicate_error
 from surveykit._io_encoding import _decode, _DecodeError
+from surveykit._io_guard import ChildFailure, read_in_child
 from surveykit._io_meta import FileMeta, MissingSpec, _codec_name, _plain, _replace
 from surveykit._io_tabular import _check_wanted
 from surveykit.errors import ReadError
@@ -23,14 +24,10 @@ from surveykit.errors import ReadError
 
 def _read_spss_stata(src: Path, fmt: str, encoding: str | None,
                      wanted: list[str] | None) -> tuple[pd.DataFrame, FileMeta]:
-    import pyreadstat
-
-    reader = {"sav": pyreadstat.read_sav, "zsav": pyreadstat.read_sav,
-              "dta": pyreadstat.read_dta}[fmt]
     kwargs: dict[str, Any] = {"user_missing": fmt != "dta", "usecols": wanted}
 
     def call(enc: str | None, **extra: Any) -> tuple[pd.DataFrame, Any]:
-        return _call_readstat(src, reader, **{**kwargs, "encoding": enc, **extra})
+        return _call_readstat(src, fmt, **{**kwargs, "encoding": enc, **extra})
 
     data, pmeta, used, note = _decode(src, call, encoding)
     _check_wanted(src, wanted, list(data.columns),
@@ -42,14 +39,12 @@ def _read_spss_stata(src: Path, fmt: str, encoding: str | None,
 
 def _read_por(src: Path, fmt: str, encoding: str | None,
               wanted: list[str] | None) -> tuple[pd.DataFrame, FileMeta]:
-    import pyreadstat
-
     if encoding is not None:
         raise ReadError(f"portable file '{src}' takes no encoding (the format is ASCII-only); "
                         f"got encoding={encoding!r}. Drop the encoding argument.")
-    data, pmeta = _call_readstat(src, pyreadstat.read_por, usecols=wanted)
+    data, pmeta = _call_readstat(src, "por", usecols=wanted)
     _check_wanted(src, wanted, list(data.columns),
-                  lambda: _call_readstat(src, pyreadstat.read_por, metadataonly=True))
+                  lambda: _call_readstat(src, "por", metadataonly=True))
     if wanted:
         data = data[wanted]
     note = ("portable (.por) file: pyreadstat turns user-missing codes into NaN and drops "
@@ -58,20 +53,48 @@ def _read_por(src: Path, fmt: str, encoding: str | None,
     return data, _replace(meta, notes=(note,))
 
 
-def _call_readstat(src: Path, reader: Callable[..., Any], **kwargs: Any) -> tuple[pd.DataFrame, Any]:
-    """Call a pyreadstat reader; map its errors to ReadError (decoding errors to _DecodeError)."""
-    import pyreadstat
+def _call_readstat(src: Path, fmt: str, **kwargs: Any) -> tuple[pd.DataFrame, Any]:
+    """Run pyreadstat's reader for *fmt* in a child process; map every failure to ReadError.
 
+    Decoding errors become _DecodeError (the caller may retry with another encoding).
+    """
     try:
-        return reader(str(src), **kwargs)
-    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
-        text = str(exc)
-        if "convert string" in text or "character set" in text:
-            raise _DecodeError(text) from exc
-        raise ReadError(
+        return read_in_child(src, fmt, **kwargs)
+    except ChildFailure as exc:
+        text = _one_line(str(exc))
+        if exc.kind == "readstat" and ("convert string" in text or "character set" in text):
+            raise _DecodeError(text) from None
+        raise _failure(src, fmt, exc, text) from None
+
+
+_PROGRAMS = {"sav": ("SPSS", "SPSS/PSPP", "check it with `pspp`"),
+             "zsav": ("SPSS", "SPSS/PSPP", "check it with `pspp`"),
+             "por": ("SPSS portable", "SPSS/PSPP", "check it with `pspp`"),
+             "dta": ("Stata", "Stata", "open it in Stata")}
+
+
+def _failure(src: Path, fmt: str, exc: ChildFailure, text: str) -> ReadError:
+    reader, program, check = _PROGRAMS[fmt]
+    if exc.kind == "duplicates":
+        return duplicate_error(src, exc.duplicates)
+    if exc.kind == "readstat":
+        return ReadError(
             f"data file '{src}' could not be read as {src.suffix} ({text}): it is truncated, "
-            "corrupt or not that format. Re-export it from SPSS/PSPP/Stata, or check the "
-            "suffix matches the content.") from exc
+            f"corrupt or not that format. Re-export it from {program}, or check the suffix "
+            "matches the content.")
+    if exc.kind == "crash":
+        why = f"the {reader} reader crashed ({text})"
+    elif exc.kind == "exit":
+        why = f"the {reader} reader failed ({text})"
+    else:
+        why = f"the {reader} reader raised {exc.type_name} ({text})"
+    return ReadError(
+        f"data file '{src}' could not be parsed: {why}; the file is truncated, corrupt or not "
+        f"a {reader} file. Re-export it from {program}, or {check}.")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:300]
 
 
 def _meta_from_pyreadstat(src: Path, fmt: str, data: pd.DataFrame, pmeta: Any,
