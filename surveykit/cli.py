@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
-from surveykit.errors import SurveykitError
+from surveykit.errors import SurveykitError, SurveykitWarning
 from surveykit.report._staging import Terminated
 
 __all__ = ["main"]
@@ -70,8 +71,13 @@ def _cmd_brief(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from surveykit import __version__
+    from surveykit._cli_quick import add_commands
+
     p = argparse.ArgumentParser(prog="surveykit", description="Design-based survey analysis and briefs.")
+    p.add_argument("--version", action="version", version=f"surveykit {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+    add_commands(sub)
 
     v = sub.add_parser("validate", help="check a data file against a questionnaire")
     v.add_argument("file", help="data file (.sav .zsav .por .dta .csv .xlsx .parquet)")
@@ -108,7 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", SurveykitWarning)
+            warnings.showwarning = _show_warning
+            code = func(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
     except (SurveykitError, OSError) as exc:
         print(f"surveykit: error: {exc}", file=sys.stderr)
         return 2
@@ -118,6 +131,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated as exc:  # SIGTERM during a brief build; its staging folder is removed
         print("surveykit: terminated", file=sys.stderr)
         return 128 + int(exc.signum)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+    """A surveykit warning on the command line: one line on stderr, no source excerpt."""
+    print(f"surveykit: warning: {message}", file=sys.stderr)
+
+
+def _closed_pipe() -> int:
+    """The reader of stdout went away (``surveykit codebook x.sav | head``): stop quietly.
+
+    stdout is pointed at /dev/null so the interpreter's final flush raises nothing more.
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
