@@ -55,8 +55,16 @@ def _read_csv(src: Path, fmt: str, encoding: str | None,
 
 
 def _parse_csv(src: Path, text: str) -> pd.DataFrame:
+    import csv
     import io as _io
 
+    from surveykit._io_columns import check_unique
+
+    try:
+        header = next(csv.reader(_io.StringIO(text[: 1 << 20])), [])
+    except csv.Error:
+        header = []
+    check_unique(src, header)  # pandas would rename a repeated 'id' to 'id.1' silently
     try:
         return pd.read_csv(_io.StringIO(text))
     except pd.errors.EmptyDataError as exc:
@@ -72,9 +80,14 @@ def _read_xlsx(src: Path, fmt: str, encoding: str | None,
     _no_encoding(src, encoding)
     try:
         data = pd.read_excel(src, sheet_name=0, engine="openpyxl")
+        header = pd.read_excel(src, sheet_name=0, engine="openpyxl", header=None, nrows=1)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/ValueError for bad files
         raise ReadError(f"data file '{src}' could not be read as an Excel workbook ({exc}). "
                         "Re-save it as .xlsx from Excel or LibreOffice.") from exc
+    from surveykit._io_columns import check_unique
+
+    check_unique(src, [v for v in header.iloc[0].tolist() if isinstance(v, str) or pd.notna(v)]
+                 if len(header) else [])
     data = _select(src, data, wanted)
     return data, _plain_meta(src, fmt, data, None, None)
 

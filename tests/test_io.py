@@ -522,3 +522,21 @@ def test_current_write_sav_still_writes_what_haven_read(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     _assert_agrees_with_haven(module.main(tmp_path / "again.sav"))
+
+
+def test_duplicate_column_names_are_refused(tmp_path):
+    # pandas renames a repeated 'id' to 'id.1' silently; surveykit refuses the file
+    import pandas as pd
+    import pytest
+
+    from surveykit.errors import ReadError
+    from surveykit.io import read
+
+    csv = tmp_path / "dup.csv"
+    csv.write_text("id,age,id\n1,30,2\n", encoding="utf-8")
+    with pytest.raises(ReadError, match=r"dup.csv' must be unique; got 'id' at columns 1, 3"):
+        read(csv)
+    xlsx = tmp_path / "dup.xlsx"
+    pd.DataFrame([[1, 2, 3]], columns=["a", "b", "c"]).rename(columns={"c": "a"}).to_excel(xlsx, index=False)
+    with pytest.raises(ReadError, match=r"dup.xlsx' must be unique; got 'a' at columns 1, 3"):
+        read(xlsx)
