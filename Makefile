@@ -19,10 +19,12 @@ system:
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip install -q --upgrade pip > /dev/null 2>&1 || $(BIN)/python -m pip install -q --upgrade pip
 
+# pip's and the build backend's notices go to .venv/pip.log, shown only when the install fails
 venv: $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[test]"
+	@echo "installing surveykit and its test dependencies into $(VENV) (log: $(VENV)/pip.log)"
+	@$(BIN)/python -m pip install -q -e ".[test]" > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 
 brief: system venv
 	$(BIN)/surveykit brief

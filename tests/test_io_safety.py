@@ -70,3 +70,23 @@ def test_byte_mutations_only_read_or_raise_read_error(tmp_path: Path) -> None:
                 outcomes["ReadError"] += 1
     assert sum(outcomes.values()) == len(cases)
     assert outcomes["ReadError"] > 0
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(edits=st.dictionaries(st.integers(0, 3999), st.integers(0, 255), min_size=1, max_size=4))
+def test_property_mutated_sav_reads_or_raises_read_error(tmp_path_factory: pytest.TempPathFactory,
+                                                          edits: dict[int, int]) -> None:
+    path = _mutant(tmp_path_factory.mktemp("hyp"), edits)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SurveykitWarning)
+        try:
+            data, meta = sk.read(path)
+        except ReadError as exc:
+            assert str(path.name) in str(exc)
+        else:
+            assert len(data) == meta.n_rows
