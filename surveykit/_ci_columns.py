@@ -21,7 +21,12 @@ NA_POLICIES: tuple[str, ...] = ("fail", "drop")
 
 def as_names(variables: str | Sequence[str], what: str = "variables") -> list[str]:
     """Column argument as a list of names (``str`` or a sequence of ``str``)."""
-    names = [variables] if isinstance(variables, str) else list(variables)
+    if isinstance(variables, str):
+        names = [variables]
+    elif isinstance(variables, (list, tuple, pd.Index, np.ndarray)):
+        names = list(variables)
+    else:
+        names = []
     if not names or not all(isinstance(v, str) for v in names):
         raise DataError(f"{what} must be a column name or a list of column names; got {variables!r}.")
     return names

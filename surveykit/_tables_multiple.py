@@ -31,7 +31,9 @@ MR_BASES = ("answered", "any")
 
 def _mr_columns(svy: Survey, columns_or_set: str | Sequence[str]) -> tuple[str, list[str]]:
     if not isinstance(columns_or_set, str):
-        cols = list(columns_or_set)
+        from surveykit._ci_columns import as_names
+
+        cols = as_names(columns_or_set, "columns_or_set")
         return ",".join(cols), cols
     name = columns_or_set
     inst = svy.instrument

@@ -26,9 +26,9 @@ LONELY_PSU_POLICIES: tuple[str, ...] = ("fail", "remove", "adjust", "average", "
 def _as_tuple(cols: str | Sequence[str] | None) -> tuple[str, ...]:
     if cols is None:
         return ()
-    if isinstance(cols, str):
-        return (cols,)
-    return tuple(cols)
+    from surveykit._ci_columns import as_names
+
+    return tuple(as_names(cols, "design columns"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +68,10 @@ class Design:
     lonely_psu: LonelyPSU = "fail"
 
     def __post_init__(self) -> None:
+        for key in ("weights", "strata"):
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, str):
+                raise DesignError(f"{key} must be a column name (str) or None; got {value!r}.")
         if self.lonely_psu not in LONELY_PSU_POLICIES:
             raise DesignError(
                 f"lonely_psu must be one of {', '.join(LONELY_PSU_POLICIES)}; got {self.lonely_psu!r}."

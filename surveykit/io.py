@@ -95,6 +95,8 @@ def read(path: str | os.PathLike[str], *, encoding: str | None = None,
     pyreadstat's ``read_sav(..., user_missing=True)`` underneath. Portable (``.por``) files
     cannot hold Korean, and pyreadstat turns their user-missing codes into NaN.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ReadError(f"path must be a file path (str or pathlib.Path); got {type(path).__name__}.")
     src = _check_file(path)
     fmt = SUPPORTED_FORMATS[src.suffix.lower()]
     wanted = [columns] if isinstance(columns, str) else (list(columns) if columns else None)

@@ -188,10 +188,13 @@ class Segmentation:
 
 
 def _names(value: str | Sequence[str], what: str, *, allow_empty: bool = False) -> tuple[str, ...]:
-    names = (value,) if isinstance(value, str) else tuple(value)
-    if not names and not allow_empty:
+    from surveykit._ci_columns import as_names
+
+    if isinstance(value, (list, tuple)) and not value:
+        if allow_empty:
+            return ()
         raise DataError(f"{what} must name at least one column; got none. Pass e.g. {what}=['q1', 'q2'].")
-    return names
+    return tuple(as_names(value, what))
 
 
 def _whole(value: Any, what: str, low: int) -> int:

@@ -42,6 +42,7 @@ from surveykit._tables_results import (  # noqa: F401 (STATISTICS re-exported)
     FrequencyTable,
     MultipleResponseTable,
 )
+from surveykit._ci_columns import check_alpha
 from surveykit.errors import DataError
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ def frequency(
     ``df = degf(subset)``). System-missing values (NA) get their own row, never in the base.
     """
     _check("ci_method", ci_method, CI_METHODS)
+    check_alpha(alpha)
     col = svy.column(var)
     w = svy.resolved.weights
     is_user_missing = _user_missing(svy, var, missing)

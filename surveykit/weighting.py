@@ -44,6 +44,7 @@ from surveykit._weighting_linear import (  # noqa: F401 (GINV_TOL, RESCALE_THRES
     model_matrix,
 )
 from surveykit._weighting_population import _cells, _population_table, _prepare, _show, _step
+from surveykit._ci_columns import as_names
 from surveykit.errors import ConvergenceWarning, DataError, SurveykitWarning, format_rows
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def poststratify(
     R equivalent: ``postStratify(design, ~strata, population)``; variance as ``svyrecvar``'s
     post-stratification branch.
     """
-    names = (strata,) if isinstance(strata, str) else tuple(strata)
+    names = tuple(as_names(strata, "strata"))
     old = np.asarray(svy.resolved.weights, dtype=float)
     codes, target, ignored = _prepare(svy, names, population, old, partial)
     new = _step(codes, target, old)
@@ -123,10 +124,16 @@ def poststratify(
 
 
 def _margin_list(margins: Any) -> list[tuple[tuple[str, ...], Any]]:
+    if not isinstance(margins, (Mapping, list, tuple)):
+        raise DataError("margins must be a mapping {variable: population counts} or a list of "
+                        f"(variables, counts) pairs; got {type(margins).__name__}.")
     items = margins.items() if isinstance(margins, Mapping) else margins
     out = []
-    for names, pop in items:
-        out.append(((names,) if isinstance(names, str) else tuple(names), pop))
+    for item in items:
+        if not (isinstance(item, (list, tuple)) and len(item) == 2):
+            raise DataError(f"each margin must be a (variables, counts) pair; got {item!r}.")
+        names, pop = item
+        out.append((tuple(as_names(names, "margin variables")), pop))
     if not out:
         raise DataError("margins must name at least one variable; got none.")
     return out

@@ -12,7 +12,7 @@ import pandas as pd
 from surveykit.errors import ModelError
 from surveykit.models._formula import ModelFrame
 
-__all__ = ["ModelDesign", "model_design", "sandwich", "design_scores_vcov"]
+__all__ = ["ModelDesign", "check_survey", "model_design", "sandwich", "design_scores_vcov"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -50,6 +50,15 @@ def _counts(rd: Any, w_all: np.ndarray) -> tuple[int, int]:
     present = np.bincount(psu, minlength=st.psu_stratum.size) > 0
     strata = np.bincount(st.psu_stratum[present], minlength=st.n_h.size) > 0
     return int(present.sum()), int(strata.sum())
+
+
+def check_survey(svy: Any) -> None:
+    """The models' first argument must be a Survey (one wording for every model)."""
+    from surveykit.survey import Survey
+
+    if not isinstance(svy, Survey):
+        raise ModelError(f"svy must be a surveykit.Survey; got {type(svy).__name__}. "
+                         "Build one with sk.Survey(data, sk.Design(...)).")
 
 
 def model_design(svy: Any, mf: ModelFrame) -> ModelDesign:

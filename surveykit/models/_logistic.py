@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit.errors import ConvergenceWarning, ModelError, SeparationWarning
-from surveykit.models._fitdesign import ModelDesign, check_response_varies, model_design, sandwich
+from surveykit.models._fitdesign import ModelDesign, check_response_varies, check_survey, model_design, sandwich
 from surveykit.models._firth import fit_firth
 from surveykit.models._formula import binary_response, model_frame, rebuild_matrix
 from surveykit.models._glm import Fit, detect_separation, expit, fit_logistic, log_lik, looks_separated
@@ -131,6 +131,8 @@ def weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> float:
 
 
 def _check_args(family: str, firth: Any, alpha: float) -> None:
+    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
+        raise ModelError(f"alpha must be a number between 0 and 1 (0.05 gives 95% intervals); got {alpha!r}.")
     if family not in FAMILIES:
         raise ModelError(f"family must be one of {', '.join(FAMILIES)}; got {family!r}.")
     if firth not in ("auto", True, False):
@@ -194,6 +196,7 @@ def logistic(svy: Any, formula: str, *, family: str = "quasibinomial",
     """
     _check_args(family, firth, alpha)
     with single_thread_blas():  # see _threads: small BLAS calls, no thread wake-ups
+        check_survey(svy)
         mf = model_frame(formula, svy.analysis_data())
         md = model_design(svy, mf)
         check_response_varies(mf, md.w)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from surveykit.errors import ConvergenceWarning, ModelError
 from surveykit.models._fitdesign import (
+    check_survey,
     ModelDesign,
     check_response_varies,
     design_scores_vcov,
@@ -155,6 +156,7 @@ def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05,
     if not 0.0 < alpha < 1.0:
         raise ModelError(f"alpha must be between 0 and 1; got {alpha!r}.")
     with single_thread_blas():  # see _threads: small BLAS calls, no thread wake-ups
+        check_survey(svy)
         mf = model_frame(formula, svy.analysis_data())
         md = model_design(svy, mf)
         check_response_varies(mf, md.w)
