@@ -306,3 +306,19 @@ _PLAN_TEXT = (ROOT / "reports" / "worker_brief.yaml").read_text(encoding="utf-8"
 @given(st.integers(0, len(_PLAN_TEXT)), st.integers(0, 40), st.text(alphabet=" \n:-[]{}&*!'\"#,?|>0.a", max_size=6))
 def test_text_edits_of_a_bundled_plan_raise_only_report_errors(at, cut, insert):
     _load_quietly(load_plan, ReportError, _PLAN_TEXT[:at] + insert + _PLAN_TEXT[at + cut:])
+
+
+def test_plain_string_texts_build_a_brief(tmp_path):
+    """``text: "Age group"`` and a plain-string value label used to crash when the brief was built."""
+    from surveykit.report.build import build_document
+
+    raw = copy.deepcopy(PLAN)
+    raw["surveys"]["worker"]["derive"][1]["text"] = "Age group"
+    raw["surveys"]["worker"]["derive"][1]["labels"][1] = "Under 30"
+    raw["sections"] = [s for s in raw["sections"] if s["type"] in ("overview", "crosstab")]
+    file = tmp_path / "plan.yaml"
+    file.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    doc, ctx = build_document(load_plan(file))
+    prep = ctx.surveys["worker"]
+    assert prep.text("age_group", "en") == "Age group" and prep.label("age_group", 1, "ko") == "Under 30"
+    assert len(doc.sections) == 2
