@@ -4,6 +4,8 @@ domain, with its column order (``COLUMNS``) and its frame, dict and summary view
 
 from __future__ import annotations
 
+from surveykit.results import Printable
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +22,7 @@ _NUMERIC = COLUMNS[4:]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Estimate:
+class Estimate(Printable):
     """Design-based estimates, one row per variable x level x domain.
 
     Attributes

@@ -9,6 +9,8 @@ measures, formats, encoding), plus the small value helpers the readers and write
 
 from __future__ import annotations
 
+from surveykit.results import Printable
+
 import codecs
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -89,7 +91,7 @@ class MissingSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class FileMeta:
+class FileMeta(Printable):
     """What a data file says about its variables, kept apart from the data.
 
     Attributes

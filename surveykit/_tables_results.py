@@ -8,6 +8,8 @@ CI method, df, alpha, design size), and give it back as ``to_frame()``, ``to_dic
 
 from __future__ import annotations
 
+from surveykit.results import Printable
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +38,7 @@ def _percent_view(frame: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, slots=True)
-class FrequencyTable:
+class FrequencyTable(Printable):
     """A one-way frequency table (R: ``svytable``/``svytotal``, ``svymean``, ``svyciprop``).
 
     ``table`` has one row per level: ``variable, level, label, missing, n, weighted_n,
@@ -89,7 +91,7 @@ class ChisqTest:
 
 
 @dataclass(frozen=True, slots=True)
-class Crosstab:
+class Crosstab(Printable):
     """A two-way table with cell, row and column proportions and the Rao-Scott tests.
 
     ``table`` has one row per cell: ``row_level, col_level, row_label, col_label, n,
@@ -142,7 +144,7 @@ class Crosstab:
 
 
 @dataclass(frozen=True, slots=True)
-class MultipleResponseTable:
+class MultipleResponseTable(Printable):
     """Multiple-response table: "% of cases" (``estimate``) and "% of responses" per item.
 
     ``table`` has one row per item (x ``domain`` level with ``by``): ``variable, item, label,

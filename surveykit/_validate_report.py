@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from surveykit.results import Printable
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +40,7 @@ class Issue:
 
 
 @dataclass(frozen=True, slots=True)
-class ValidationReport:
+class ValidationReport(Printable):
     """The result of :func:`validate` or :func:`reconcile`.
 
     Attributes

@@ -21,6 +21,8 @@ Match rule
 
 from __future__ import annotations
 
+from surveykit.results import Printable
+
 import importlib.resources
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -62,7 +64,7 @@ class FigureCheck:
 
 
 @dataclass(frozen=True, slots=True)
-class ReproductionResult:
+class ReproductionResult(Printable):
     """Every published figure recomputed from microdata (see :func:`reproduce`)."""
 
     figures: tuple[FigureCheck, ...]

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Summary", "jsonable", "frame_records"]
+__all__ = ["Summary", "Printable", "jsonable", "frame_records"]
 
 
 def jsonable(value: Any) -> Any:
@@ -130,3 +130,16 @@ class Summary:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+class Printable:
+    """Mixin of every result: ``print(result)`` shows its :class:`Summary` (a compact table like
+    R's print of a ``svystat``) and Jupyter renders it as HTML. ``repr`` stays the dataclass's."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return str(self.summary())  # type: ignore[attr-defined]
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()  # type: ignore[attr-defined]

@@ -26,6 +26,8 @@ steps and builds the result.
 
 from __future__ import annotations
 
+from surveykit.results import Printable
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -71,7 +73,7 @@ def _criterion(z: np.ndarray, w: np.ndarray, ks: Sequence[int], seed: int, n_ini
 
 
 @dataclass(frozen=True, slots=True)
-class Segmentation:
+class Segmentation(Printable):
     """Result of :func:`segments`.
 
     Attributes

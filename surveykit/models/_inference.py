@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from surveykit.results import Printable
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,7 +81,7 @@ def coef_frame(names: tuple[str, ...], est: np.ndarray, vcov: np.ndarray, df: fl
 
 
 @dataclass(frozen=True, slots=True)
-class TermTest:
+class TermTest(Printable):
     """A design-based Wald test of ``L b = 0`` (R ``survey::regTermTest(method = "Wald")``).
 
     ``F = chisq / df`` is referred to F(df, ddf) with ``ddf`` the model's residual design df;

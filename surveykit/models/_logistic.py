@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from surveykit.results import Printable
+
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -26,7 +28,7 @@ FAMILIES = ("quasibinomial", "binomial")
 
 
 @dataclass(frozen=True, slots=True)
-class LogisticResult(ModelBase):
+class LogisticResult(ModelBase, Printable):
     """A fitted survey logistic regression.
 
     Attributes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from surveykit.results import Printable
+
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +33,7 @@ __all__ = ["ordinal_logistic", "OrdinalResult", "po_test"]
 
 
 @dataclass(frozen=True, slots=True)
-class OrdinalResult(ModelBase):
+class OrdinalResult(ModelBase, Printable):
     """A fitted survey proportional-odds model ``logit P(Y <= k) = zeta_k - x'b``.
 
     ``coef`` lists the slopes (``odds_ratio = exp(b)``: odds of a *higher* category per unit)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from surveykit.results import Printable
+
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,7 +32,7 @@ def term_label(column: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class MarginalEffects:
+class MarginalEffects(Printable):
     """Average marginal effects with delta-method design-based SEs (see ``_margins``)."""
 
     frame: pd.DataFrame
