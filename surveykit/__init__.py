@@ -42,7 +42,7 @@ _LAZY: dict[str, str] = {
     "Survey": "surveykit.survey",
     "demo_path": "surveykit.demo",
     "demo_survey": "surveykit.demo",
-    "codebook": "surveykit.codebook",
+    "codebook": "surveykit._codebook",
 }
 _SUBMODULES = ("estimate", "tables", "models", "segments", "synth", "weighting", "report")
 

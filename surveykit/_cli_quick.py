@@ -107,7 +107,7 @@ def _print_json(value: Any) -> None:
 
 # --- commands ----------------------------------------------------------------------------------
 def _cmd_codebook(args: argparse.Namespace) -> int:
-    from surveykit.codebook import codebook
+    from surveykit._codebook import codebook
     from surveykit.io import read
 
     data, meta = read(args.file, **({"encoding": args.encoding} if args.encoding else {}))

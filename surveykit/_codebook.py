@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surveykit._io_meta import MissingSpec, _describe_missing, _plain
 from surveykit.results import Summary, jsonable
 
 __all__ = ["Codebook", "VariableEntry", "codebook"]
@@ -226,15 +227,11 @@ def _entry(data: pd.DataFrame, name: str, meta: Any, mr_set: str | None) -> Vari
     )
 
 
-def _labels_valid(labels: Mapping[Any, str], spec: Any) -> bool:
+def _labels_valid(labels: Mapping[Any, str], spec: MissingSpec | None) -> bool:
     """Whether the value labels name valid answers (not only the user-missing codes)."""
     if not labels:
         return False
-    if spec is None:
-        return True
-    return bool((~np.asarray(spec.is_missing(np.asarray(list(labels), dtype=object)
-                                              if any(isinstance(k, str) for k in labels)
-                                              else np.asarray(list(labels), dtype=float)))).any())
+    return spec is None or not all(spec.is_missing(np.asarray([code]))[0] for code in labels)
 
 
 def _kind(numeric: bool, measure: str | None, labelled: bool, n_distinct: int, n_valid: int) -> str:
@@ -272,30 +269,21 @@ def _numeric_summary(values: pd.Series) -> tuple[tuple[str, Any], ...]:
     return tuple(zip(("min", "p25", "median", "p75", "max", "mean"), [*map(float, q), float(x.mean())]))
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    return int(v) if isinstance(v, float) and v.is_integer() else v
-
-
 def _num(v: Any) -> str:
     v = _plain(v)
     return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
+def _spec(missing: Mapping[str, list[Any]]) -> MissingSpec:
+    return MissingSpec.coerce({"values": missing.get("values", []), "ranges": missing.get("ranges", [])})
+
+
 def _missing_text(missing: Mapping[str, list[Any]]) -> str:
-    parts = [_num(v) for v in missing.get("values", [])]
-    parts += [f"{_num(lo)} thru {_num(hi)}" for lo, hi in missing.get("ranges", [])]
-    return ", ".join(parts)
+    return _describe_missing(_spec(missing))
 
 
 def _in_missing(code: Any, missing: Mapping[str, list[Any]]) -> bool:
-    if code in missing.get("values", []):
-        return True
-    try:
-        return any(lo <= float(code) <= hi for lo, hi in missing.get("ranges", []))
-    except (TypeError, ValueError):
-        return False
+    return bool(_spec(missing).is_missing(np.asarray([code]))[0])
 
 
 def _md(text: str) -> str:
