@@ -18,7 +18,7 @@ import numpy as np
 from common import bench_args, best_of, have_r, print_table, r_frame_timings, synthetic_frame
 
 from surveykit import Design, Survey
-from surveykit._variance import design_vcov
+from surveykit.design.variance import design_vcov
 from surveykit.weighting import rake
 
 

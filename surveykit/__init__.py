@@ -27,8 +27,6 @@ from surveykit.errors import (
     SurveykitWarning,
 )
 
-from surveykit.validate import ValidationReport, validate  # eager: the function shares its module's name
-
 __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first access)
@@ -39,18 +37,18 @@ _LAZY: dict[str, str] = {
     "Instrument": "surveykit.instrument",
     "load_instrument": "surveykit.instrument",
     "Design": "surveykit.design",
+    "validate": "surveykit.instrument.validate",
+    "ValidationReport": "surveykit.instrument.validate",
     "Survey": "surveykit.survey",
-    "demo_path": "surveykit.demo",
-    "demo_survey": "surveykit.demo",
-    "codebook": "surveykit._codebook",
+    "demo_path": "surveykit.studies.safety_net_2018.demo",
+    "demo_survey": "surveykit.studies.safety_net_2018.demo",
+    "codebook": "surveykit.io.codebook",
 }
 _SUBMODULES = ("estimate", "tables", "models", "segments", "synth", "weighting", "report")
 
 __all__ = [
     "__version__",
     *sorted(_LAZY),
-    "validate",
-    "ValidationReport",
     *_SUBMODULES,
     "SurveykitError",
     "InstrumentError",

@@ -282,13 +282,13 @@ class Survey:
 
         Rows outside the domain get weight 0; no row or PSU is dropped, so variances use the
         full design's strata and PSU counts. *where* is a boolean mask (missing counts as
-        outside) or an expression of :mod:`surveykit._expr` such as ``"org_type == 2"`` or
+        outside) or an expression of :mod:`surveykit.instrument.expr` such as ``"org_type == 2"`` or
         ``"stype == 'E' and api00 > 600"`` (``&``, ``|``, ``~``, ``in [...]`` and backtick-quoted
         column names also work; rows where it is missing or unknown are outside). Attributes,
         methods and ``@`` variables are refused with a :class:`DataError`.
         """
         if isinstance(where, str):
-            from surveykit._expr import evaluate_mask  # local: keeps this module's imports as they are
+            from surveykit.instrument.expr import evaluate_mask  # local: keeps this module's imports as they are
 
             mask = evaluate_mask(where, self.analysis_data(), subject="domain expression")
             label = where
@@ -332,7 +332,7 @@ class Survey:
             raise DataError(f"weights must have one value per row ({len(self._data)}); got shape {w.shape}.")
         bad = ~np.isfinite(w) | (w < 0)
         if bad.any():
-            from surveykit.design import rows_message
+            from surveykit.design.resolved import rows_message
 
             raise DataError(
                 f"weights must be finite and >= 0; got {int(bad.sum())} negative or non-finite values "

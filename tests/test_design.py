@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from surveykit import DataError, Design, DesignError, LonelyPSUWarning, Survey
-from surveykit._variance import design_vcov
+from surveykit.design.variance import design_vcov
 
 HERE = Path(__file__).parent
 GOLDEN = json.loads((HERE / "golden" / "design.json").read_text())

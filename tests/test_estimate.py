@@ -425,7 +425,7 @@ CELL_KERNEL_RTOL = 1e-13
 
 @pytest.mark.parametrize("design", ["clus2", "strat", "srs"])
 def test_cell_kernel_equals_dense_kernel(surveys, design):
-    from surveykit._variance import cells_vcov, design_vcov
+    from surveykit.design.variance import cells_vcov, design_vcov
 
     svy = surveys[design]
     rd = svy.resolved

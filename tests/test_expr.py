@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveykit._expr import evaluate
+from surveykit.instrument.expr import evaluate
 from surveykit.errors import DataError
 
 FRAME = pd.DataFrame({"a": [1.0, 2.0, np.nan, 4.0], "b": [2.0, 0.0, 1.0, 4.0], "t": ["x", "y", "z", "w"]})
@@ -174,7 +174,7 @@ def test_refusals_say_what_is_allowed_and_how_to_fix(expr, message):
 
 
 def test_evaluate_mask_treats_missing_and_unknown_as_outside():
-    from surveykit._expr import evaluate_logic, evaluate_mask
+    from surveykit.instrument.expr import evaluate_logic, evaluate_mask
 
     assert evaluate_mask("a == 1 or b == 1", LOGIC).tolist() == [True, False, True, False, True]
     true, known = evaluate_logic("a == 1 or b == 1", LOGIC)

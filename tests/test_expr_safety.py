@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from surveykit._expr import evaluate, evaluate_mask
-from surveykit.demo import demo_survey
+from surveykit.instrument.expr import evaluate, evaluate_mask
+from surveykit.studies.safety_net_2018.demo import demo_survey
 from surveykit.errors import DataError, InstrumentError, ReportError
 from surveykit.instrument import Rule, load_instrument
 from surveykit.report.prepare import _derive_one
@@ -262,7 +262,7 @@ _NUMERIC = st.recursive(
 def test_well_formed_expressions_evaluate_consistently(numeric, routing, text, join):
     """Generated grammar: numbers come back float64[n]; a mask is 'known and non-zero'; a routing
     rule evaluates exactly as the former hand-written routing evaluator did."""
-    from surveykit._expr import evaluate_logic
+    from surveykit.instrument.expr import evaluate_logic
 
     values = evaluate(numeric, _FRAME)
     assert values.dtype == np.float64 and values.shape == (len(_FRAME),)

@@ -14,7 +14,7 @@ import surveykit as sk
 from surveykit.errors import DataError, ModelError, SurveykitError
 from surveykit.models._formula import model_frame, rebuild_matrix
 from surveykit.models._formula_parse import parse, term_name
-from surveykit.synth import EFFECTS
+from surveykit.studies.safety_net_2018.synth import EFFECTS
 
 API = Path(__file__).parent / "data" / "api"
 

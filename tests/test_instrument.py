@@ -383,7 +383,7 @@ _BROKEN_YAML = {
 @pytest.mark.parametrize("loader", ["SafeLoader", "CSafeLoader"])
 @pytest.mark.parametrize("case", sorted(_BROKEN_YAML))
 def test_yaml_error_is_one_line_with_position(case, loader):
-    from surveykit._yaml import yaml_error
+    from surveykit._util.yaml import yaml_error
 
     text, line, column = _BROKEN_YAML[case]
     if not hasattr(yaml, loader):

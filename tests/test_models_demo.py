@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import surveykit as sk
-from surveykit.synth import EFFECTS
+from surveykit.studies.safety_net_2018.synth import EFFECTS
 
 SURVEYS = {"organisation": "organisation_2018", "worker": "worker_2018"}
 

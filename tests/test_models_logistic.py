@@ -289,7 +289,7 @@ def test_numeric_formulas_build_what_patsy_builds(formula):
 def test_sandwich_equals_the_design_variance_of_the_influence_rows_after_calibration():
     # The sandwich takes A^-1 V(scores) A^-1 instead of V(scores @ A^-1), as svyglm forms it;
     # that needs every design step, calibration included, to be linear in the rows.
-    from surveykit._variance import design_vcov
+    from surveykit.design.variance import design_vcov
     from surveykit.models._fitdesign import model_design, sandwich
     from surveykit.models._formula import binary_response, model_frame
     from surveykit.models._glm import fit_logistic

@@ -66,5 +66,8 @@ def test_closest_and_rows():
 def test_validate_is_the_function_even_after_its_module_is_imported():
     import importlib
 
-    importlib.import_module("surveykit.validate")
-    assert callable(surveykit.validate) and surveykit.validate.__name__ == "validate"
+    module = importlib.import_module("surveykit.instrument.validate")
+    assert callable(surveykit.validate) and surveykit.validate is module.validate
+    # the module lives in its folder; no top-level module shadows the function
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("surveykit.validate")

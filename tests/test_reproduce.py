@@ -11,7 +11,7 @@ import pytest
 
 from surveykit.errors import DataError, ReadError
 from surveykit.instrument import load_published_figures
-from surveykit.reproduce import _round_pct, demo_path, printed_unit, reproduce
+from surveykit.studies.safety_net_2018.reproduce import _round_pct, demo_path, printed_unit, reproduce
 
 DEMO = Path(__file__).resolve().parents[1] / "instruments" / "demo"
 PUBLISHED = load_published_figures()["figures"]

@@ -14,7 +14,7 @@ import pytest
 from surveykit import synth
 from surveykit.errors import DataError
 from surveykit.instrument import load_instrument
-from surveykit.reproduce import reproduce
+from surveykit.studies.safety_net_2018.reproduce import reproduce
 
 DEMO = Path(__file__).resolve().parents[1] / "instruments" / "demo"
 STEMS = ("organisation_2018", "worker_2018")
@@ -120,9 +120,9 @@ def test_item_nonresponse_is_plausible_and_spares_figures(stem, instruments, dem
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_passes_validation(stem, instruments, demo):
-    if importlib.util.find_spec("surveykit.validate") is None:
-        pytest.skip("surveykit.validate not available yet")
-    from surveykit.validate import validate
+    if importlib.util.find_spec("surveykit.instrument.validate") is None:
+        pytest.skip("surveykit.instrument.validate not available yet")
+    from surveykit.instrument.validate import validate
 
     report = validate(demo[stem], instruments[stem])
     assert report.n_errors == 0, report.to_frame()

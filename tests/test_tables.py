@@ -99,7 +99,7 @@ def test_user_missing_rows_listed_not_in_base(svys: dict) -> None:
 
 
 class _Instrument:
-    """Minimal stand-in for surveykit.instrument.Instrument: labels and missing codes."""
+    """Minimal stand-in for surveykit.instrument.model.Instrument: labels and missing codes."""
 
     def missing_codes(self, var: str) -> tuple[int, ...]:
         return (9,) if var == "q" else ()
@@ -341,7 +341,7 @@ def _lonely(policy: str) -> sk.Survey:
 def test_one_way_variances_equal_the_dense_covariance_path(make, var) -> None:
     import warnings
 
-    from surveykit._tables_levels import _codes, _sorted_levels
+    from surveykit.tables.levels import _codes, _sorted_levels
     from surveykit.tables import _frequency_dense, _one_way
 
     with warnings.catch_warnings():

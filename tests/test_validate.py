@@ -14,7 +14,7 @@ import pytest
 
 from surveykit.errors import DataError
 from surveykit.instrument import Instrument, load_instrument
-from surveykit.validate import ValidationReport, reconcile, validate
+from surveykit.instrument.validate import ValidationReport, reconcile, validate
 
 N_ROWS = 12
 
@@ -279,7 +279,7 @@ def test_sav_round_trip_reconciles(tmp_path, name):
 @pytest.mark.parametrize("name", ["organisation_2018", "worker_2018"])
 def test_demo_data_passes_validation(name):
     """The calibrated synthetic microdata obeys its own questionnaire: codes, ranges, routing."""
-    from surveykit.synth import generate
+    from surveykit.studies.safety_net_2018.synth import generate
 
     inst = load_instrument(name)
     data = generate(inst)

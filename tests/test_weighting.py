@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import surveykit as sk
 from surveykit import weighting
-from surveykit._variance import design_vcov
+from surveykit.design.variance import design_vcov
 from surveykit.errors import ConvergenceWarning, DataError, SurveykitWarning
 
 HERE = Path(__file__).parent

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from surveykit._yaml import MAX_CHARS, MAX_DEPTH, load_yaml
+from surveykit._util.yaml import MAX_CHARS, MAX_DEPTH, load_yaml
 from surveykit.errors import InstrumentError, ReportError, excerpt
 from surveykit.instrument import load_instrument
 from surveykit.report.plan import load_plan

@@ -150,7 +150,7 @@ def sandwich(fit: Any, md: ModelDesign) -> np.ndarray:
 
 def design_scores_vcov(scores: np.ndarray, md: ModelDesign) -> np.ndarray:
     """Design variance (``svyrecvar``) of the complete-case score rows, zero on other rows."""
-    from surveykit._variance import design_vcov
+    from surveykit.design.variance import design_vcov
 
     if md.keep.all():
         return design_vcov(scores, md.rd)

@@ -2,7 +2,7 @@
 
 Formulas are parsed by surveykit's own grammar (``_formula_parse``) and coded in numpy
 (``_formula_build``) with patsy's column names, order and coding; no formula text is ever
-evaluated as Python (``I(...)`` goes through :func:`surveykit._expr.evaluate`). Column names
+evaluated as Python (``I(...)`` goes through :func:`surveykit.instrument.expr.evaluate`). Column names
 that are not Python identifiers (``sch.wide``) are written ``Q("sch.wide")`` as in patsy.
 """
 

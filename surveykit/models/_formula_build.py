@@ -1,7 +1,7 @@
 """Model matrices from parsed formulas, coded exactly as patsy codes them, in numpy.
 
 Factors are data columns (numeric, or categorical when text, boolean or a pandas Categorical),
-``C(column)`` (categorical) or expressions computed by :func:`surveykit._expr.evaluate`
+``C(column)`` (categorical) or expressions computed by :func:`surveykit.instrument.expr.evaluate`
 (boolean when the outermost operation compares). Categorical factors get treatment dummies
 with patsy's names (``C(g)[T.b]``), reference level and redundancy rule (a factor is coded
 full-rank when the lower-order term it would need is absent); right-hand terms are ordered
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surveykit._expr import evaluate
+from surveykit.instrument.expr import evaluate
 from surveykit.errors import DataError, ModelError, closest
 from surveykit.models._formula_parse import Factor, Term, term_name
 from surveykit.models._formula_tokens import formula_error

@@ -1,8 +1,8 @@
 """Expression factors of a formula (``I(...)``, ``log(x)``, ``np.log(x)``): checked, never run.
 
 The text inside is checked token by token (columns, numbers, arithmetic and comparison
-operators, ``and``/``or``/``not``, the functions of :data:`surveykit._expr.FUNCTIONS`) and
-rewritten for :func:`surveykit._expr.evaluate`, the project's one evaluator: ``Q("a.b")``
+operators, ``and``/``or``/``not``, the functions of :data:`surveykit.instrument.expr.FUNCTIONS`) and
+rewritten for :func:`surveykit.instrument.expr.evaluate`, the project's one evaluator: ``Q("a.b")``
 becomes an alias name, and ``column == "text"`` (or ``!=``) an alias of a 0/1 column the
 builder computes by comparing values. Anything else (attributes, subscripts, lambdas,
 keywords, unknown functions, stray strings) is a ModelError naming its column; the one
@@ -15,7 +15,7 @@ import ast
 import keyword
 from typing import Any
 
-from surveykit._expr import FUNCTIONS
+from surveykit.instrument.expr import FUNCTIONS
 from surveykit.models._formula_tokens import Token, spaced, string_value
 
 __all__ = ["MAX_EXPR_TOKENS", "expression_factor"]

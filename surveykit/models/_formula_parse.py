@@ -14,7 +14,7 @@ Grammar (patsy's, the subset surveykit supports)::
                 column == "text", column.isin([1, 2, "a"])
 
 ``a * b`` is ``a + b + a:b``; ``- 1``, ``+ 0`` or a leading ``0 +`` drop the intercept, as in
-patsy. ``I(...)`` and the functions are computed later by :func:`surveykit._expr.evaluate`;
+patsy. ``I(...)`` and the functions are computed later by :func:`surveykit.instrument.expr.evaluate`;
 here their text is only checked (columns, numbers, operators, those functions, and a column
 compared with a quoted string) and rewritten for the evaluator (``Q("a.b")`` and string
 comparisons become aliases the model builder supplies).
@@ -41,7 +41,7 @@ class Factor:
     """One factor of a term, named as patsy names it (``C(g)``, ``I(z ** 2)``, ``Q("a.b")``).
 
     ``kind``: ``"column"`` (a data column, numeric or categorical by its type), ``"categorical"``
-    (``C(column, ...)``) or ``"expression"`` (``expr`` for :func:`surveykit._expr.evaluate`;
+    (``C(column, ...)``) or ``"expression"`` (``expr`` for :func:`surveykit.instrument.expr.evaluate`;
     ``aliases``: ``(name in expr, column, op, value)``, op ``""`` for ``Q`` names, ``==``/``!=``
     with a text, ``in`` with the values of ``column.isin([...])``).
     """

@@ -1,6 +1,6 @@
 """Schema checks of a plan's ``surveys:`` entries: design, weighting steps, derived variables.
 
-Every check goes through the shared :class:`surveykit._schema.Checker`, so a mistake names the
+Every check goes through the shared :class:`surveykit._util.schema.Checker`, so a mistake names the
 file and the full key path (``surveys.worker.weighting[0].max_iter``) and shows only a short
 excerpt of the value. The functions return the entries normalised as the builders use them
 (a derived variable's ``text`` and ``labels`` as ``{ko, en}`` mappings).
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from surveykit._schema import Checker, is_number, key_path
+from surveykit._util.schema import Checker, is_number, key_path
 from surveykit.design import LONELY_PSU_POLICIES
 from surveykit.errors import closest
 

@@ -27,8 +27,8 @@ DEFAULT_PLANS = ("organisation_brief", "worker_brief")
 
 
 def _builders() -> dict[str, Callable[[Ctx, SectionSpec], Section]]:
-    from surveykit.report import sections_analysis as a
-    from surveykit.report import sections_basic as b
+    from surveykit.report.sections import analysis as a
+    from surveykit.report.sections import basic as b
 
     return {
         "overview": b.overview,

@@ -4,9 +4,9 @@ A plan names one or more surveys (instrument, data, design, derived variables, w
 ``poststratify`` with ``by`` and ``population``, ``rake`` with ``margins``, ``trim`` with
 ``lower``/``upper``, applied in order), the reliability
 rule for published cells, and an ordered list of sections. Loading reads the YAML strictly
-(:func:`surveykit._yaml.load_yaml`: no anchors or aliases, no duplicate keys, bounded size and
+(:func:`surveykit._util.yaml.load_yaml`: no anchors or aliases, no duplicate keys, bounded size and
 depth) and checks every key's type at every level with the shared
-:class:`surveykit._schema.Checker` (survey entries in :mod:`surveykit.report._plan_surveys`),
+:class:`surveykit._util.schema.Checker` (survey entries in :mod:`surveykit.report._plan_surveys`),
 naming the file and key path of anything wrong; docs/plans.md lists the rules. The bundled plans live in ``reports/`` (package data
 ``surveykit.reports``): ``organisation_brief``, ``worker_brief`` and ``combined_brief``.
 
@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from surveykit._schema import Checker, key_path
-from surveykit._yaml import MAX_CHARS, load_yaml
+from surveykit._util.schema import Checker, key_path
+from surveykit._util.yaml import MAX_CHARS, load_yaml
 from surveykit.errors import ReportError, closest, excerpt
 from surveykit.report._plan_surveys import SURVEY_KEYS, check_derive, check_design, check_weighting
 

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 
 from surveykit.design import Design
-from surveykit._expr import evaluate
+from surveykit.instrument.expr import evaluate
 from surveykit.errors import DataError, DesignError, ReportError
 from surveykit.instrument import Instrument, load_instrument
 from surveykit.io import read
 from surveykit.report.plan import Plan, SurveySpec
 from surveykit.survey import Survey
-from surveykit.validate import ValidationReport, validate
+from surveykit.instrument.validate import ValidationReport, validate
 
 __all__ = ["Prepared", "Derived", "prepare_surveys", "demo_path"]
 
@@ -88,8 +88,8 @@ def _num(v: Any) -> str:
 
 def demo_path(instrument: str) -> Path:
     """Path of the bundled demo data file for an instrument name."""
-    from surveykit.demo import DEMO_INSTRUMENTS
-    from surveykit.demo import demo_path as _demo
+    from surveykit.studies.safety_net_2018.demo import DEMO_INSTRUMENTS
+    from surveykit.studies.safety_net_2018.demo import demo_path as _demo
 
     if instrument not in DEMO_INSTRUMENTS:
         raise ReportError(

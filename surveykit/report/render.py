@@ -29,7 +29,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from surveykit._atomic import atomic_target
+from surveykit._util.atomic import atomic_target
 from surveykit.errors import ReportError
 from surveykit.report.document import Document, Table
 from surveykit.report.fonts import FAMILY, font_face_css, package_dir

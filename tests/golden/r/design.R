@@ -1,4 +1,4 @@
-# Golden values for the design resolution and the variance kernel (surveykit._variance).
+# Golden values for the design resolution and the variance kernel (surveykit.design.variance).
 # Run from the repository root: Rscript tests/golden/r/design.R  -> tests/golden/design.json
 suppressPackageStartupMessages({library(survey); library(jsonlite)})
 rd <- function(nm) read.csv(file.path("tests", "data", "api", paste0(nm, ".csv")))

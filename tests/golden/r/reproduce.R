@@ -1,4 +1,4 @@
-# Golden values for surveykit.reproduce: every published figure recomputed in R from the
+# Golden values for surveykit.studies.safety_net_2018.reproduce: every published figure recomputed in R from the
 # shipped demo data, independently of the Python code.
 #
 # Run from the repository root:   Rscript tests/golden/r/reproduce.R

@@ -1,0 +1,1 @@
+"""Report sections: one builder per section type of an analysis plan."""

@@ -1,0 +1,1 @@
+"""The studies surveykit is demonstrated on; generic code never imports from here."""

@@ -1,0 +1,280 @@
+"""Design-based tables: one-way frequencies, two-way crosstabs with the Rao-Scott test, and
+multiple-response tables.
+
+Proportions are linearised (``u = w_d (I - p) / W_d`` over the rows of the base) and their
+variances come from :func:`surveykit.design.variance.design_vcov`, so they respect strata, clusters,
+FPCs, domains and calibrated weights exactly as R ``survey`` does. Rows outside the base
+(user-missing codes, system-missing values, rows outside a domain) keep their place in the
+design with weight 0.
+
+The result classes live in ``_tables_results``, the linearised cell totals, ratios and intervals
+in ``_tables_linear``, levels, labels and bases in ``_tables_levels``, the ``svychisq`` tests in
+``_rao_scott`` and multiple-response tables in ``_tables_multiple``; this module builds the
+frequency and crosstab tables and re-exports the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from surveykit.tables.rao_scott import _rao_scott, _wald
+from surveykit.tables.levels import (
+    _check,
+    _codes,
+    _design_facts,
+    _label,
+    _labels,
+    _user_missing,
+    _sorted_levels,
+    _two_way,
+)
+from surveykit.tables.linear import CI_METHODS, QUAD_ROUNDING, _cell_vcov, _ci, _quad_se, _ratios  # noqa: F401
+from surveykit.tables.multiple import MR_BASES, multiple_response  # noqa: F401 (MR_BASES re-exported)
+from surveykit.design.variance import level_variances
+from surveykit.tables.results import (  # noqa: F401 (STATISTICS re-exported)
+    STATISTICS,
+    ChisqTest,
+    Crosstab,
+    FrequencyTable,
+    MultipleResponseTable,
+)
+from surveykit._util.columns import check_alpha
+from surveykit.errors import DataError
+
+if TYPE_CHECKING:
+    from surveykit.survey import Survey
+
+__all__ = [
+    "frequency",
+    "crosstab",
+    "multiple_response",
+    "FrequencyTable",
+    "Crosstab",
+    "ChisqTest",
+    "MultipleResponseTable",
+]
+
+SYSTEM_MISSING = "(system missing)"
+
+for _cls in (FrequencyTable, ChisqTest, Crosstab, MultipleResponseTable):
+    _cls.__module__ = __name__  # defined in surveykit.tables.results; public here
+multiple_response.__module__ = __name__  # defined in surveykit.tables.multiple; public here
+del _cls
+
+
+def frequency(
+    svy: Survey,
+    var: str,
+    *,
+    missing: Sequence[Any] | None = None,
+    include_missing: bool = False,
+    alpha: float = 0.05,
+    ci_method: str = "logit",
+    lang: str = "ko",
+) -> FrequencyTable:
+    """One-way frequency table with design-based proportions, SEs and confidence intervals.
+
+    Parameters
+    ----------
+    svy : Survey
+    var : str
+        The variable (codes or strings).
+    missing : sequence, optional
+        User-missing codes; default: the Survey's policy (:meth:`Survey.user_missing`: the
+        file's missing values and ranges and the instrument's codes).
+    include_missing : bool
+        Count user-missing codes in the base of the percentages (they are always listed).
+    alpha : float
+        1 - confidence level.
+    ci_method : {"logit", "wald"}
+        ``"logit"`` as R ``svyciprop(method="logit")`` (default); ``"wald"`` as
+        ``svyciprop(method="mean")``; both with ``t`` quantiles on the base's design df.
+    lang : {"ko", "en"}
+        Language of the value labels from the instrument.
+
+    Returns
+    -------
+    FrequencyTable
+
+    Notes
+    -----
+    R equivalents: ``svytotal(~factor(var))`` (``weighted_n`` and its SE, over all rows),
+    ``svymean(~factor(var), subset(design, valid))`` (``estimate``, ``se``) and
+    ``svyciprop(~I(var == level), subset(design, valid))`` (the interval, with
+    ``df = degf(subset)``). System-missing values (NA) get their own row, never in the base.
+    """
+    _check("ci_method", ci_method, CI_METHODS)
+    check_alpha(alpha)
+    col = svy.column(var)
+    w = svy.resolved.weights
+    is_user_missing = _user_missing(svy, var, missing)
+    valid_levels = _sorted_levels(col[~is_user_missing & (w > 0)])
+    miss_levels = _sorted_levels(col[is_user_missing & (w > 0)])
+    levels = valid_levels + miss_levels
+    base_levels = levels if include_missing else valid_levels
+    if not base_levels:
+        raise DataError(
+            f"variable {var!r} must have valid (non-missing) values with positive weight; got none. "
+            "Check the missing codes and the domain."
+        )
+    codes = _codes(col, levels)
+    na = col.isna().to_numpy() & (w > 0)
+    codes = np.where(na, len(levels), codes)  # system missing: one more cell, for its count
+    k = len(base_levels)
+    t, t_se, p, se = _one_way(codes, len(levels) + 1, k, w, svy)
+    wd = np.where((codes >= 0) & (codes < k), w, 0.0)
+    df = svy.resolved.with_weights(wd).degf
+    lo, hi = _ci(p, se, df, alpha, ci_method)
+    table = _frequency_frame(svy, var, levels, base_levels, codes, w, t, t_se, lang)
+    nan = np.full(len(table) - k, np.nan)
+    table["estimate"], table["se"] = np.r_[p, nan], np.r_[se, nan]
+    table["ci_low"], table["ci_high"] = np.r_[lo, nan], np.r_[hi, nan]
+    return FrequencyTable(
+        variable=var, table=table, base_n=int(np.count_nonzero(wd)), base_weighted_n=float(wd.sum()),
+        method="Taylor linearisation", ci_method=ci_method, df=df, alpha=alpha, **_design_facts(svy),
+    )
+
+
+def _one_way(codes: np.ndarray, m: int, k: int, w: np.ndarray,
+             svy: Survey) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cell totals, their SEs, and the proportions of the first *k* (base) cells with SEs.
+
+    Without calibrations (and lonely-PSU policy other than ``"average"``) only the variances
+    are computed (:func:`~surveykit.design.variance.level_variances`: linear in rows and levels);
+    otherwise the full cell covariance goes through the kernel (:func:`_frequency_dense`).
+    """
+    rd = svy.resolved
+    if rd.calibrations or rd.lonely_psu == "average":
+        return _frequency_dense(codes, m, k, w, svy)
+    ok = codes >= 0
+    t = np.bincount(codes[ok], weights=w[ok], minlength=m)
+    t_base = t[:k].sum()
+    p = t[:k] / t_base if t_base != 0 else np.zeros(k)
+    base = ok & (codes < k)
+    p_all = np.r_[p, np.zeros(m - k)]
+    se = np.sqrt(level_variances(codes, m, w, base, p_all, rd)[:k]) / (t_base if t_base != 0 else 1.0)
+    t_se = np.sqrt(level_variances(codes, m, w, base, np.zeros(m), rd))
+    return t, t_se, p, se
+
+
+def _frequency_dense(codes: np.ndarray, m: int, k: int, w: np.ndarray,
+                     svy: Survey) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`_one_way` from the ``m x m`` covariance of the cell totals (calibrated designs)."""
+    t, v = _cell_vcov(codes, m, w, svy)
+    # base levels come first in `levels`; proportions are ratios to their summed total
+    num = np.eye(m)[:, :k]
+    p, a = _ratios(t, num, np.repeat(num.sum(axis=1, keepdims=True), k, axis=1))
+    return t, np.sqrt(np.maximum(np.diag(v), 0)), p, _quad_se(a, v)
+
+
+def _frequency_frame(
+    svy: Survey, var: str, levels: list, base: list, codes: np.ndarray, w: np.ndarray, t: np.ndarray,
+    t_se: np.ndarray, lang: str,
+) -> pd.DataFrame:
+    labels = _labels(svy, var, lang)
+    k = len(levels)
+    in_base = set(base)  # a set: membership per level must not cost O(levels)
+    counts = np.bincount(codes[(codes >= 0) & (w > 0)], minlength=k + 1)
+    rows = pd.DataFrame(
+        {
+            "variable": var,
+            "level": levels + [None],
+            "label": [_label(labels, lv) for lv in levels] + [SYSTEM_MISSING],
+            "missing": [lv not in in_base for lv in levels] + [True],
+            "n": counts,
+            "weighted_n": t,
+            "weighted_n_se": t_se,
+        }
+    )
+    return rows if counts[k] > 0 else rows.iloc[:k].copy()
+
+
+def crosstab(
+    svy: Survey,
+    row: str,
+    col: str,
+    *,
+    alpha: float = 0.05,
+    wald: bool = True,
+    lang: str = "ko",
+) -> Crosstab:
+    """Two-way table: cell, row and column proportions with SEs, and tests of independence.
+
+    Parameters
+    ----------
+    svy : Survey
+    row, col : str
+        Row and column variables. Rows where either is missing (NA or a user-missing code of
+        the instrument) are outside the table's base (weight 0, design kept).
+    alpha : float
+        Recorded for interval reporting.
+    wald : bool
+        Also compute the design-based Wald test (``svychisq(statistic = "Wald")``).
+    lang : {"ko", "en"}
+
+    Returns
+    -------
+    Crosstab
+        ``tests``: ``"F"`` (Rao-Scott second-order: ``X^2 / tr(Delta)`` on ``d0 = tr(Delta)^2 /
+        tr(Delta^2)`` and ``d0 * nu`` df), ``"Chisq"`` (first-order: X^2, p-value of
+        ``X^2 / mean eigenvalue`` on ``(R-1)(C-1)`` df) and, with ``wald``, ``"Wald"``.
+
+    Notes
+    -----
+    R equivalents: ``svychisq(~row + col, design, statistic = "F" | "Chisq" | "Wald")``;
+    ``svymean(~interaction(row, col))`` (cell), ``svyby(~col, ~row, design, svymean)`` (row),
+    ``svyby(~row, ~col, design, svymean)`` (column). As in R, ``N`` in the Pearson X^2 of the
+    "Chisq" test is R's ``nrow(design)``: every row with positive weight (in a domain, the
+    domain's rows, R's ``subset``), *including* rows where *row* or *col* is missing or a
+    user-missing code, while the proportions use the base rows only; ``nu`` is the design df
+    of the whole survey. ``N`` cancels in the F statistic and in every p-value. ``Crosstab.n``
+    is the number of base rows.
+    """
+    tw = _two_way(svy, row, col)
+    nr, nc = len(tw["rl"]), len(tw["cl"])
+    t, v = _cell_vcov(tw["cell"], nr * nc, tw["wd"], svy)
+    p, a = _ratios(t, np.eye(nr * nc), np.ones((nr * nc, nr * nc)))
+    nu = svy.resolved.degf
+    n = int(np.count_nonzero(tw["wd"]))
+    n_design = int(np.count_nonzero(svy.resolved.weights > 0))  # R's nrow(design): NA rows too
+    tests, eig = _rao_scott(p, a.T @ v @ a, n_design, nr, nc, nu)
+    if wald:
+        tests.append(_wald(t, v, nr, nc, nu))
+    table = _crosstab_frame(svy, row, col, tw, t, v, lang)
+    return Crosstab(
+        row_variable=row, col_variable=col, table=table, tests=tuple(tests), method="Taylor linearisation",
+        ci_method="none", df=nu, alpha=alpha, n=n, deltas=tuple(np.sort(eig)[::-1]), **_design_facts(svy),
+    )
+
+
+def _crosstab_frame(svy: Survey, row: str, col: str, tw: dict, t: np.ndarray, v: np.ndarray,
+                    lang: str) -> pd.DataFrame:
+    nr, nc, k = len(tw["rl"]), len(tw["cl"]), len(tw["rl"]) * len(tw["cl"])
+    cell_row, cell_col = np.tile(np.arange(nr), nc), np.repeat(np.arange(nc), nr)
+    eye = np.eye(k)
+    p, pa = _ratios(t, eye, np.ones((k, k)))
+    rp, ra = _ratios(t, eye, (cell_row[:, None] == cell_row[None, :]).astype(float))
+    cp, ca = _ratios(t, eye, (cell_col[:, None] == cell_col[None, :]).astype(float))
+    counts = np.bincount(tw["cell"][tw["cell"] >= 0], minlength=k)
+    rlab, clab = _labels(svy, row, lang), _labels(svy, col, lang)
+    return pd.DataFrame(
+        {
+            "row_level": [tw["rl"][i] for i in cell_row],
+            "col_level": [tw["cl"][j] for j in cell_col],
+            "row_label": [_label(rlab, tw["rl"][i]) for i in cell_row],
+            "col_label": [_label(clab, tw["cl"][j]) for j in cell_col],
+            "n": counts,
+            "weighted_n": t,
+            "weighted_n_se": np.sqrt(np.maximum(np.diag(v), 0.0)),
+            "cell": p,
+            "cell_se": _quad_se(pa, v),
+            "row": rp,
+            "row_se": _quad_se(ra, v),
+            "col": cp,
+            "col_se": _quad_se(ca, v),
+        }
+    )

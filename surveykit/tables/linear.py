@@ -1,0 +1,72 @@
+"""Numeric core of the design-based tables: weighted cell totals, their ratios, SEs and intervals.
+
+Every statistic of a table is a ratio of weighted cell totals; :func:`_cell_vcov` passes the
+one-hot cell indicators through :func:`surveykit.design.variance.design_vcov` once, :func:`_ratios`
+gives the ratios with their gradients, :func:`_quad_se` the linearised SEs and :func:`_ci` the
+logit or Wald intervals (vectorised; no loops over rows).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from surveykit.design.variance import design_vcov
+
+if TYPE_CHECKING:
+    from surveykit.survey import Survey
+
+CI_METHODS = ("logit", "wald")
+
+
+def _cell_vcov(codes: np.ndarray, k: int, wd: np.ndarray, svy: Survey) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted totals of the *k* cells and their design covariance (one kernel call).
+
+    Every statistic of a table is a smooth function of these cell totals, and its linearised
+    ``u`` is ``U @ A`` with ``U = wd * onehot(cell)`` and a small gradient matrix ``A``: the
+    kernel (including calibration residualisation) is linear in ``u``, so
+    ``V(U A) = A' V(U) A`` exactly and the data are passed through the kernel once.
+    """
+    ok = codes >= 0
+    totals = np.bincount(codes[ok], weights=wd[ok], minlength=k)
+    u = np.zeros((codes.shape[0], k))
+    u[np.flatnonzero(ok), codes[ok]] = wd[ok]
+    return totals, design_vcov(u, svy.resolved)
+
+
+def _ratios(t: np.ndarray, num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ratios ``(t @ num_j) / (t @ den_j)`` of cell totals and their gradient ``A`` (K, k)."""
+    td = t @ den
+    r = np.divide(t @ num, td, out=np.zeros(num.shape[1]), where=td != 0)
+    return r, (num - r * den) / np.where(td == 0, 1.0, td)
+
+
+QUAD_ROUNDING = 64 * np.finfo(float).eps  # relative rounding bound of a' V a (see _quad_se)
+
+
+def _quad_se(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``sqrt(diag(a' V a))``; variances within rounding of 0 (``|a|' |V| |a|`` x 64 eps) are 0.
+
+    A ratio that is exactly determined (e.g. a share of 1) has variance 0 in exact arithmetic;
+    the quadratic form leaves rounding noise of order eps x the size of its terms, whose square
+    root (~1e-8 relative) would otherwise show as a spurious SE.
+    """
+    var = np.einsum("ij,ik,kj->j", a, v, a)
+    bound = QUAD_ROUNDING * np.einsum("ij,ik,kj->j", np.abs(a), np.abs(v), np.abs(a))
+    return np.sqrt(np.where(var > bound, var, 0.0))
+
+
+def _ci(p: np.ndarray, se: np.ndarray, df: int, alpha: float, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Logit (R ``svyciprop(method="logit")``) or Wald interval with ``t(df)`` quantiles."""
+    from scipy import special, stats
+
+    q = stats.t.ppf(1 - alpha / 2, df) if df > 0 else np.nan
+    if method == "wald":
+        return p - q * se, p + q * se
+    inner = (p > 0) & (p < 1) & (se > 0)
+    ps = np.where(inner, p, 0.5)
+    half = q * np.where(inner, se, 0.0) / (ps * (1 - ps))
+    logit = special.logit(ps)
+    lo, hi = special.expit(logit - half), special.expit(logit + half)
+    return np.where(inner, lo, p), np.where(inner, hi, p)
