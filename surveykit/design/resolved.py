@@ -59,12 +59,15 @@ class ResolvedDesign:
 
     @property
     def degf(self) -> int:
-        """Design degrees of freedom as R ``degf()``: PSUs minus strata among rows with weight > 0."""
-        inset = self.weights != 0
+        """Design degrees of freedom as R ``degf()``: PSUs minus strata among rows with weight != 0."""
+        return self.degf_where(self.weights != 0)
+
+    def degf_where(self, rows: np.ndarray) -> int:
+        """R ``degf()`` of the design restricted to *rows* (bool per row): first-stage PSUs with
+        rows there minus the strata of those PSUs (see :func:`degf_present`)."""
         st = self.stages[0]
-        n_psu = np.unique(st.psu[inset]).size
-        n_str = np.unique(st.psu_stratum[st.psu[inset]]).size
-        return int(n_psu - n_str)
+        present = np.bincount(st.psu[rows], minlength=st.psu_stratum.size) > 0
+        return int(degf_present(present[:, None], st.psu_stratum)[0])
 
     def with_weights(self, weights: np.ndarray, calibration: Any | None = None) -> ResolvedDesign:
         """A copy with new weights (and, optionally, one more calibration step)."""
@@ -128,3 +131,17 @@ def check_weight_sum(w: np.ndarray, what: str) -> None:
         f"driven by the largest weights ({rows_message(big)}, up to {float(np.max(w)):.3g}). "
         "Rescale the weights (e.g. divide them all by the same constant) or correct those rows."
     )
+
+
+def degf_present(present: np.ndarray, psu_stratum: np.ndarray) -> np.ndarray:
+    """R ``degf()`` per column of *present* (``(P, m)`` bool: PSU has rows in the column):
+    first-stage PSUs minus strata among them. The one home of the design df: every estimate,
+    table and model takes its df from here (through :meth:`ResolvedDesign.degf_where` or
+    directly, per column, in :mod:`surveykit.estimate.layout`)."""
+    m = present.shape[1]
+    if present.shape[0] == 0:
+        return np.zeros(m)
+    n_str = int(psu_stratum.max()) + 1
+    psu_idx, col_idx = np.nonzero(present)
+    strata = np.bincount(col_idx * n_str + psu_stratum[psu_idx], minlength=m * n_str).reshape(m, n_str) > 0
+    return (present.sum(axis=0) - strata.sum(axis=1)).astype(float)

@@ -119,7 +119,15 @@ def proportion_ci(
     n_glm: np.ndarray,
     w_glm: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper limits for proportions *p* with design SEs *se*; *method* from ``PROPORTION_METHODS``."""
+    """Lower and upper limits for proportions *p* with design SEs *se*; *method* from ``PROPORTION_METHODS``.
+
+    The one home of proportion intervals: :func:`surveykit.estimate.proportion`, the tables
+    (:func:`surveykit.tables.frequency`, multiple response) and segment shares all call it.
+    An estimate without sampling variance (``se == 0``: every row in or out of the category,
+    including ``p = 0`` and ``p = 1``) gets the degenerate interval ``[p, p]`` by every method,
+    where the formulas divide by zero (R gives ``NaN`` for some methods there); such estimates
+    are flagged by the reliability rules rather than given an invented width.
+    """
     t = crit(alpha, df)
     dispatch: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
         "logit": lambda: _logit_ci(p, se, t),
@@ -131,4 +139,7 @@ def proportion_ci(
         "wilson": lambda: _wilson_ci(p, se, t),
         "likelihood": lambda: _likelihood_ci(p, se, t, n_glm, w_glm),
     }
-    return dispatch[method]()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low, high = dispatch[method]()
+    exact = (se == 0) & np.isfinite(p)
+    return np.where(exact, p, low), np.where(exact, p, high)

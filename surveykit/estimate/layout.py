@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit._util.columns import as_names
+from surveykit.design.resolved import degf_present
 from surveykit.design.variance import cell_keys, cells_vcov, design_vcov
 from surveykit.errors import DataError
 
@@ -167,13 +168,3 @@ def layout(dom: Domains, valid: np.ndarray | None, p: int, rd: ResolvedDesign) -
     if valid is not None:
         cell = np.where(valid, cell, m)
     return Layout(cell, m, cell_keys(cell, m, rd))
-
-
-def degf_present(present: np.ndarray, psu_stratum: np.ndarray) -> np.ndarray:
-    """R ``degf()`` per column of *present* (``(P, m)`` bool: PSU has rows in the column):
-    PSUs minus strata among them."""
-    m = present.shape[1]
-    n_str = int(psu_stratum.max()) + 1
-    psu_idx, col_idx = np.nonzero(present)
-    strata = np.bincount(col_idx * n_str + psu_stratum[psu_idx], minlength=m * n_str).reshape(m, n_str) > 0
-    return (present.sum(axis=0) - strata.sum(axis=1)).astype(float)

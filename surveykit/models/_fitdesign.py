@@ -33,8 +33,8 @@ class ModelDesign:
 
     @property
     def degf(self) -> int:
-        """R ``degf()`` of the complete-case design (PSUs minus strata with weight > 0)."""
-        return self.n_psu - self.n_strata
+        """R ``degf()`` of the complete-case design (PSUs minus strata with weight != 0)."""
+        return int(self.rd.degf)
 
     def facts(self) -> dict[str, Any]:
         return {"n": int(np.count_nonzero(self.w > 0)), "weighted_n": float(self.w.sum()),

@@ -32,7 +32,7 @@ from surveykit.tables.levels import (
     _sorted_levels,
     _two_way,
 )
-from surveykit.tables.linear import CI_METHODS, QUAD_ROUNDING, _cell_vcov, _ci, _quad_se, _ratios  # noqa: F401
+from surveykit.tables.linear import CI_METHODS, QUAD_ROUNDING, _cell_vcov, _quad_se, _ratios, table_ci  # noqa: F401
 from surveykit.tables.multiple import MR_BASES, multiple_response  # noqa: F401 (MR_BASES re-exported)
 from surveykit.design.variance import level_variances
 from surveykit.tables.results import (  # noqa: F401 (STATISTICS re-exported)
@@ -90,9 +90,12 @@ def frequency(
         Count user-missing codes in the base of the percentages (they are always listed).
     alpha : float
         1 - confidence level.
-    ci_method : {"logit", "wald"}
-        ``"logit"`` as R ``svyciprop(method="logit")`` (default); ``"wald"`` as
-        ``svyciprop(method="mean")``; both with ``t`` quantiles on the base's design df.
+    ci_method : {"logit", "likelihood", "asin", "beta", "mean", "xlogit", "wilson", "wald"}
+        The interval methods of :func:`surveykit.estimate.proportion` (the same code): ``"logit"``
+        is R ``svyciprop(method="logit")`` (default), ``"mean"`` ``svyciprop(method="mean")`` (``t``
+        quantile), ``"wald"`` ``p -/+ z se`` (normal quantile, as ``confint(svymean(...))``); t
+        quantiles use the base's design df. ``frequency(svy, v, ci_method=m)`` equals
+        ``proportion(svy.domain(<v is valid>), v, ci_method=m)`` row for row.
     lang : {"ko", "en"}
         Language of the value labels from the instrument.
 
@@ -127,8 +130,8 @@ def frequency(
     k = len(base_levels)
     t, t_se, p, se = _one_way(codes, len(levels) + 1, k, w, svy)
     wd = np.where((codes >= 0) & (codes < k), w, 0.0)
-    df = svy.resolved.with_weights(wd).degf
-    lo, hi = _ci(p, se, df, alpha, ci_method)
+    df = svy.resolved.degf_where(wd != 0)
+    lo, hi = table_ci(p, se, df, alpha, ci_method, int(np.count_nonzero(wd)))
     table = _frequency_frame(svy, var, levels, base_levels, codes, w, t, t_se, lang)
     nan = np.full(len(table) - k, np.nan)
     table["estimate"], table["se"] = np.r_[p, nan], np.r_[se, nan]

@@ -2,8 +2,8 @@
 
 Every statistic of a table is a ratio of weighted cell totals; :func:`_cell_vcov` passes the
 one-hot cell indicators through :func:`surveykit.design.variance.design_vcov` once, :func:`_ratios`
-gives the ratios with their gradients, :func:`_quad_se` the linearised SEs and :func:`_ci` the
-logit or Wald intervals (vectorised; no loops over rows).
+gives the ratios with their gradients, :func:`_quad_se` the linearised SEs and :func:`table_ci` the
+intervals (the proportion intervals of :mod:`surveykit.estimate.intervals`; no loops over rows).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from surveykit.design.variance import design_vcov
+from surveykit.estimate.intervals import PROPORTION_METHODS, proportion_ci
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey
 
-CI_METHODS = ("logit", "wald")
+CI_METHODS = PROPORTION_METHODS  # the proportion intervals of surveykit.estimate, by name
 
 
 def _cell_vcov(codes: np.ndarray, k: int, wd: np.ndarray, svy: Survey) -> tuple[np.ndarray, np.ndarray]:
@@ -57,16 +58,13 @@ def _quad_se(a: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.sqrt(np.where(var > bound, var, 0.0))
 
 
-def _ci(p: np.ndarray, se: np.ndarray, df: int, alpha: float, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Logit (R ``svyciprop(method="logit")``) or Wald interval with ``t(df)`` quantiles."""
-    from scipy import special, stats
+def table_ci(p: np.ndarray, se: np.ndarray, df: int, alpha: float, method: str,
+             n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Intervals of cell proportions of one base, by :func:`surveykit.estimate.intervals.proportion_ci`.
 
-    q = stats.t.ppf(1 - alpha / 2, df) if df > 0 else np.nan
-    if method == "wald":
-        return p - q * se, p + q * se
-    inner = (p > 0) & (p < 1) & (se > 0)
-    ps = np.where(inner, p, 0.5)
-    half = q * np.where(inner, se, 0.0) / (ps * (1 - ps))
-    logit = special.logit(ps)
-    lo, hi = special.expit(logit - half), special.expit(logit + half)
-    return np.where(inner, lo, p), np.where(inner, hi, p)
+    The base is the domain: every one of its *n_rows* rows answered, so R ``svyciprop``'s glm sees
+    *n_rows* rows whose rescaled weights sum to *n_rows*; *df* is the base's ``degf()``.
+    """
+    k = p.shape[0]
+    n = np.full(k, float(n_rows))
+    return proportion_ci(method, p, se, alpha, np.full(k, float(df)), n, n, n)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from surveykit.tables.rao_scott import _rao_scott
 from surveykit.tables.levels import _check, _design_facts, _sorted_levels, _two_way
-from surveykit.tables.linear import CI_METHODS, _cell_vcov, _ci, _quad_se, _ratios
+from surveykit.tables.linear import CI_METHODS, _cell_vcov, _quad_se, _ratios, table_ci
 from surveykit.tables.results import ChisqTest, MultipleResponseTable
 from surveykit.design.variance import design_vcov
 from surveykit.errors import DataError, closest
@@ -74,7 +74,7 @@ def _mr_rows(svy: Survey, x: np.ndarray, wd: np.ndarray, alpha: float, ci_method
     cases, ca = _ratios(t, eye, np.repeat(np.eye(k + 1)[:, [k]], k, axis=1))
     resp, ra = _ratios(t, eye, np.repeat(eye.sum(axis=1, keepdims=True), k, axis=1))
     cse = _quad_se(ca, v)
-    lo, hi = _ci(cases, cse, svy.resolved.with_weights(wd).degf, alpha, ci_method)
+    lo, hi = table_ci(cases, cse, svy.resolved.degf_where(wd != 0), alpha, ci_method, int(np.count_nonzero(wd)))
     return {"n": x[wd > 0].sum(axis=0).astype(int), "weighted_n": t[:k], "estimate": cases, "se": cse,
             "ci_low": lo, "ci_high": hi, "responses": resp, "responses_se": _quad_se(ra, v)}
 
@@ -123,7 +123,7 @@ def multiple_response(
     in_base = answered & ((x.sum(axis=1) > 0) if base == "any" else True)
     w = svy.resolved.weights
     blocks, groups = [], [(None, in_base)]
-    df = svy.resolved.with_weights(np.where(in_base, w, 0.0)).degf
+    df = svy.resolved.degf_where(in_base & (w != 0))
     if by is not None:
         g = svy.column(by)
         groups = [(lv, in_base & (g == lv).to_numpy()) for lv in _sorted_levels(g[in_base])]
