@@ -208,21 +208,42 @@ def test_alpha_changes_interval(surveys):
 # --- user-missing codes and missing values -------------------------------------------------------
 
 
-class _Inst:
-    """The two Instrument methods estimates use, with Instrument's own signatures."""
+_CODED_YAML = """
+name: coded
+survey: coded
+title: {ko: 시험, en: Test}
+id: id
+sections:
+  - {name: main, ko: 본문, en: Main}
+questions:
+  - {var: id, type: numeric, ko: 번호, en: Id, section: main}
+  - var: q
+    type: single
+    ko: 질문
+    en: Question
+    section: main
+    options:
+      - {code: 1, ko: 예, en: "Yes"}
+      - {code: 2, ko: 아니오, en: "No"}
+    missing:
+      - {code: 9, ko: 모름, en: Don't know}
+"""
 
-    def missing_codes(self, var: str) -> tuple[int, ...]:
-        if var != "q":
-            raise KeyError(var)
-        return (9,)
 
-    def value_labels(self, lang: str = "ko") -> dict[str, dict[int, str]]:
-        return {"q": {1: "Yes", 2: "No", 9: "Don't know"}}
+def _coded_instrument() -> sk.Instrument:
+    """A real questionnaire (not a stand-in: its methods are the ones Survey calls)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "coded.yaml"
+        path.write_text(_CODED_YAML, encoding="utf-8")
+        return sk.load_instrument(path)
 
 
 def _coded_survey() -> sk.Survey:
-    frame = pd.DataFrame({"q": [1, 2, 9, 1, 1, 9, 2, 1], "w": [1.0, 2, 1, 1, 3, 1, 1, 2], "g": list("aabbabab")})
-    return sk.Survey(frame, design=sk.Design(weights="w"), instrument=_Inst())
+    frame = pd.DataFrame({"id": range(1, 9), "q": [1, 2, 9, 1, 1, 9, 2, 1], "w": [1.0, 2, 1, 1, 3, 1, 1, 2],
+                          "g": list("aabbabab")})
+    return sk.Survey(frame, design=sk.Design(weights="w"), instrument=_coded_instrument())
 
 
 def test_user_missing_codes_are_excluded_unless_asked():
@@ -233,7 +254,7 @@ def test_user_missing_codes_are_excluded_unless_asked():
     assert res.estimate[0] == pytest.approx(np.sum(w * (kept == 1)) / w.sum(), rel=1e-14)
     assert res.n[0] == 6
     every = est.proportion(svy, "q")
-    assert list(every.level) == [1, 2] and list(every.label) == ["Yes", "No"]
+    assert list(every.level) == [1, 2] and list(every.label) == ["예", "아니오"]  # the questionnaire's first language
     incl = est.proportion(svy, "q", include_missing=True)
     assert list(incl.level) == [1, 2, 9] and incl.n[0] == 8
 

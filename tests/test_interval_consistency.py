@@ -92,3 +92,19 @@ def test_multiple_response_uses_the_same_intervals() -> None:
         prop = sk.estimate.proportion(s, ["a_1", "a_2"], ci_method=method).to_frame()
         np.testing.assert_allclose(mr["ci_low"].to_numpy(), prop["ci_low"].to_numpy(), rtol=1e-12)
         np.testing.assert_allclose(mr["ci_high"].to_numpy(), prop["ci_high"].to_numpy(), rtol=1e-12)
+
+
+def test_labels_reach_results_with_the_bundled_questionnaires() -> None:
+    s = sk.demo_survey("worker_2018")
+    wording = s.variable_label("medical_cost_annual")
+    assert wording and "의료비" in wording
+    assert s.mean("medical_cost_annual", na="drop").label == (wording,)
+    q = s.quantile("medical_cost_annual", [0.25, 0.5], na="drop")
+    assert q.label == (wording, wording)
+    prop = s.proportion("private_insured", na="drop")
+    assert prop.label == ("예", "아니오")
+    freq = sk.tables.frequency(s, "private_insured")
+    assert freq.table["label"].tolist()[:2] == ["예", "아니오"]
+    org = sk.demo_survey("organisation_2018")
+    by = org.mean(org.data.select_dtypes("number").columns[2], by=org.data.columns[1], na="drop")
+    assert all(isinstance(x, str) and x for x in by.label)

@@ -97,11 +97,13 @@ def _keys(names: Sequence[str], levels: Sequence[Sequence[Any]], dom: _ci.Domain
 
 
 def _labels(svy: Survey, names: Sequence[str], levels: Sequence[Sequence[Any]], k: int) -> tuple[str | None, ...]:
+    """Row labels: the value label of a proportion's level, else the variable's label (question
+    wording), both from :meth:`Survey.value_labels` / :meth:`Survey.variable_label`."""
     out: list[str | None] = []
     for name, lvls in zip(names, levels):
         lab = _ci.value_labels(svy, name)
         for lv in lvls:
-            out += [lab.get(lv) if lv is not None else None] * k
+            out += [lab.get(lv) if lv is not None else svy.variable_label(name)] * k
     return tuple(out)
 
 

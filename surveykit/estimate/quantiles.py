@@ -121,5 +121,6 @@ def quantile(
         parts.append(_quantile_one(rd, values[:, j], dom, plist, interval, alpha, missing))
     cols = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     levels = [plist.tolist()] * len(names)
-    return _result(svy, "quantile", _keys(names, levels, dom), (None,) * len(cols["estimate"]), cols,
+    labels = tuple(lab for name in names for lab in [svy.variable_label(name)] * (len(plist) * dom.k))
+    return _result(svy, "quantile", _keys(names, levels, dom), labels, cols,
                    "weighted CDF inverse (R qrule='math')", f"Woodruff, {interval} (t, design df)", alpha, dom)  # fmt: skip

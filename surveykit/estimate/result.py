@@ -31,7 +31,9 @@ class Estimate(Printable):
         ``"mean"``, ``"total"``, ``"proportion"``, ``"ratio"`` or ``"quantile"``.
     variable, domain, level, label : tuple
         Row keys. ``domain`` is ``None`` without ``by=`` (a tuple for several ``by`` columns);
-        ``level`` is the category of a proportion, the probability of a quantile, or ``None``.
+        ``level`` is the category of a proportion, the probability of a quantile, or ``None``;
+        ``label`` is the level's value label for proportions, else the variable's label (the
+        questionnaire's wording, else the file's variable label), ``None`` when there is none.
     estimate, se, ci_low, ci_high, df, deff, cv, n, weighted_n : numpy.ndarray
         Read-only columns. ``n`` is unweighted (rows in the estimand), ``weighted_n`` the sum
         of their weights; ``deff`` is NaN where not defined (quantiles, ``deff=False``).
