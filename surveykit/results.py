@@ -132,11 +132,44 @@ class Summary:
         return self.to_html()
 
 
+def copy_on_write() -> bool:
+    """Whether pandas isolates shallow copies (pandas 3, or ``pd.options.mode.copy_on_write``)."""
+    return int(pd.__version__.split(".", 1)[0]) >= 3 or pd.options.mode.copy_on_write is True
+
+
+def isolated(value: Any) -> Any:
+    """*value* as handed to a caller of an immutable object: frames and series as copies that
+    share memory only under copy-on-write (so writing to them never reaches the owner),
+    writeable arrays as copies, containers of those element by element; anything else as is."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return value.copy(deep=not copy_on_write())
+    if isinstance(value, np.ndarray):
+        return value.copy() if value.flags.writeable else value
+    if isinstance(value, dict):
+        return {k: isolated(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [isolated(v) for v in value]
+    if isinstance(value, tuple) and any(isinstance(v, (pd.DataFrame, pd.Series, np.ndarray, dict, list)) for v in value):
+        return tuple(isolated(v) for v in value)
+    return value
+
+
 class Printable:
     """Mixin of every result: ``print(result)`` shows its :class:`Summary` (a compact table like
-    R's print of a ``svystat``) and Jupyter renders it as HTML. ``repr`` stays the dataclass's."""
+    R's print of a ``svystat``) and Jupyter renders it as HTML. ``repr`` stays the dataclass's.
+
+    Results are deeply immutable: besides being frozen dataclasses, every public attribute that
+    holds a frame, an array or a container of them is handed out through :func:`isolated`, so
+    ``result.table.iloc[0, 0] = 0`` changes the caller's copy, never the result.
+    """
 
     __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if name[:1] == "_" or callable(value):
+            return value
+        return isolated(value)
 
     def __str__(self) -> str:
         return str(self.summary())  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
 """The immutable :class:`Survey`: data + design + (optional) instrument.
 
-Descriptive verbs are one-line delegates to a single implementation in :mod:`surveykit.estimate`
-or :mod:`surveykit.tables`; weighting returns a new Survey (:mod:`surveykit.weighting`); models,
+Descriptive verbs are the functions of :mod:`surveykit.estimate` and :mod:`surveykit.tables`
+bound as methods (``svy.mean`` is ``estimate.mean``, with its signature and docstring); weighting returns a new Survey (:mod:`surveykit.weighting`); models,
 segments and reports are module functions that take a Survey.
 """
 
@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from surveykit import estimate as _estimate
+from surveykit import tables as _tables
 from surveykit.design import Design, ResolvedDesign
 from surveykit.errors import DataError, DesignError
+from surveykit.results import isolated
 
 if TYPE_CHECKING:
     import os
@@ -135,8 +138,9 @@ class Survey:
     # --- accessors -------------------------------------------------------------------------
     @property
     def data(self) -> pd.DataFrame:
-        """The data (a copy-on-write view: changing it does not change the Survey)."""
-        return self._data.copy(deep=False)
+        """The data; changing the returned frame does not change the Survey (a copy-on-write
+        view under pandas 3 or ``copy_on_write``, a deep copy otherwise)."""
+        return isolated(self._data)
 
     @property
     def design(self) -> Design:
@@ -247,7 +251,7 @@ class Survey:
                 if isinstance(name, str) and self.user_missing(name).any():
                     out[name] = self.valid_column(name)
             self._cache["analysis"] = out
-        return self._cache["analysis"].copy(deep=False)
+        return isolated(self._cache["analysis"])
 
     def value_labels(self, name: str, lang: str | None = None) -> dict[Any, str]:
         """``{code: label}`` of *name*: the instrument's (in *lang*, default its first language),
@@ -340,54 +344,17 @@ class Survey:
             )
         return self._derive(self._resolved.with_weights(w, calibration), step)
 
-    # --- descriptive verbs (one implementation each, elsewhere) -----------------------------
-    def mean(self, *args: Any, **kwargs: Any) -> Any:
-        """Design-based mean; see :func:`surveykit.estimate.mean`."""
-        from surveykit import estimate
-
-        return estimate.mean(self, *args, **kwargs)
-
-    def total(self, *args: Any, **kwargs: Any) -> Any:
-        """Design-based total; see :func:`surveykit.estimate.total`."""
-        from surveykit import estimate
-
-        return estimate.total(self, *args, **kwargs)
-
-    def proportion(self, *args: Any, **kwargs: Any) -> Any:
-        """Proportion with a CI; see :func:`surveykit.estimate.proportion`."""
-        from surveykit import estimate
-
-        return estimate.proportion(self, *args, **kwargs)
-
-    def ratio(self, *args: Any, **kwargs: Any) -> Any:
-        """Ratio of totals; see :func:`surveykit.estimate.ratio`."""
-        from surveykit import estimate
-
-        return estimate.ratio(self, *args, **kwargs)
-
-    def quantile(self, *args: Any, **kwargs: Any) -> Any:
-        """Quantiles with Woodruff intervals; see :func:`surveykit.estimate.quantile`."""
-        from surveykit import estimate
-
-        return estimate.quantile(self, *args, **kwargs)
-
-    def frequency(self, *args: Any, **kwargs: Any) -> Any:
-        """One-way frequency table; see :func:`surveykit.tables.frequency`."""
-        from surveykit import tables
-
-        return tables.frequency(self, *args, **kwargs)
-
-    def crosstab(self, *args: Any, **kwargs: Any) -> Any:
-        """Two-way table with the Rao-Scott test; see :func:`surveykit.tables.crosstab`."""
-        from surveykit import tables
-
-        return tables.crosstab(self, *args, **kwargs)
-
-    def multiple_response(self, *args: Any, **kwargs: Any) -> Any:
-        """Multiple-response table; see :func:`surveykit.tables.multiple_response`."""
-        from surveykit import tables
-
-        return tables.multiple_response(self, *args, **kwargs)
+    # --- descriptive verbs: the functions themselves, bound as methods ---------------------
+    # ``svy.mean(...)`` is ``surveykit.estimate.mean(svy, ...)``: the same object, so the
+    # signature and docstring that help() and IDEs show are the implementation's own.
+    mean = _estimate.mean
+    total = _estimate.total
+    proportion = _estimate.proportion
+    ratio = _estimate.ratio
+    quantile = _estimate.quantile
+    frequency = _tables.frequency
+    crosstab = _tables.crosstab
+    multiple_response = _tables.multiple_response
 
     def __repr__(self) -> str:
         rd = self._resolved

@@ -74,7 +74,7 @@ def frequency(
     include_missing: bool = False,
     alpha: float = 0.05,
     ci_method: str = "logit",
-    lang: str = "ko",
+    lang: str | None = None,
 ) -> FrequencyTable:
     """One-way frequency table with design-based proportions, SEs and confidence intervals.
 
@@ -96,8 +96,9 @@ def frequency(
         quantile), ``"wald"`` ``p -/+ z se`` (normal quantile, as ``confint(svymean(...))``); t
         quantiles use the base's design df. ``frequency(svy, v, ci_method=m)`` equals
         ``proportion(svy.domain(<v is valid>), v, ci_method=m)`` row for row.
-    lang : {"ko", "en"}
-        Language of the value labels from the instrument.
+    lang : {"ko", "en"}, optional
+        Language of the questionnaire's value labels; default its first language (a file's
+        own labels have one language).
 
     Returns
     -------
@@ -203,7 +204,7 @@ def crosstab(
     *,
     alpha: float = 0.05,
     wald: bool = True,
-    lang: str = "ko",
+    lang: str | None = None,
 ) -> Crosstab:
     """Two-way table: cell, row and column proportions with SEs, and tests of independence.
 
@@ -217,7 +218,8 @@ def crosstab(
         Recorded for interval reporting.
     wald : bool
         Also compute the design-based Wald test (``svychisq(statistic = "Wald")``).
-    lang : {"ko", "en"}
+    lang : {"ko", "en"}, optional
+        As in :func:`frequency`.
 
     Returns
     -------

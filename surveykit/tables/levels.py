@@ -24,7 +24,7 @@ def _check(name: str, value: Any, choices: Sequence[str]) -> None:
         raise DataError(f"{name} must be one of {list(choices)}; got {value!r}." + closest(str(value), choices))
 
 
-def _labels(svy: Survey, var: str, lang: str) -> dict[Any, str]:
+def _labels(svy: Survey, var: str, lang: str | None) -> dict[Any, str]:
     return svy.value_labels(var, lang)
 
 

@@ -87,7 +87,7 @@ def multiple_response(
     base: str = "answered",
     alpha: float = 0.05,
     ci_method: str = "logit",
-    lang: str = "ko",
+    lang: str | None = None,
 ) -> MultipleResponseTable:
     """Multiple-response table: "% of cases" and "% of responses", with design-based SEs.
 
@@ -138,14 +138,18 @@ def multiple_response(
     )
 
 
-def _mr_labels(svy: Survey, cols: list[str], lang: str) -> list[str]:
+def _mr_labels(svy: Survey, cols: list[str], lang: str | None) -> list[str]:
+    """Item labels: the questionnaire's option label, else the file's variable label, else the name."""
     inst = svy.instrument
     out = []
     for c in cols:
-        try:
-            out.append(inst.label(c, 1, lang) if inst is not None else c)
-        except (KeyError, ValueError):
-            out.append(c)
+        label = None
+        if inst is not None:
+            try:
+                label = inst.label(c, 1, lang or "ko")
+            except (KeyError, ValueError):
+                label = None
+        out.append(label or svy.variable_label(c, lang) or c)
     return out
 
 
