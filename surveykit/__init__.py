@@ -14,7 +14,7 @@ from surveykit.errors import (
     ConvergenceWarning,
     DataError,
     DesignError,
-    EncodingWarning,
+    RecodedTextWarning,
     InstrumentError,
     LonelyPSUWarning,
     ModelError,
@@ -62,7 +62,7 @@ __all__ = [
     "LonelyPSUWarning",
     "ConvergenceWarning",
     "SeparationWarning",
-    "EncodingWarning",
+    "RecodedTextWarning",
     "ReliabilityWarning",
 ]
 

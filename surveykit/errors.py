@@ -16,7 +16,7 @@ from the builtin that matches its meaning, so ``except ValueError`` keeps workin
      ├── LonelyPSUWarning               a stratum has a single PSU (policy applied)
      ├── ConvergenceWarning             an iterative fit stopped before converging
      ├── SeparationWarning              a logistic model shows (quasi-)complete separation
-     ├── EncodingWarning                a file's text was re-decoded with another encoding
+     ├── RecodedTextWarning                a file's text was re-decoded with another encoding
      └── ReliabilityWarning             an estimate has a high CV or a low effective n
 
 Messages follow one shape: *what must be what; got what; how to fix*, naming the file,
@@ -41,8 +41,9 @@ __all__ = [
     "LonelyPSUWarning",
     "ConvergenceWarning",
     "SeparationWarning",
-    "EncodingWarning",
+    "RecodedTextWarning",
     "ReliabilityWarning",
+    "Terminated",
 ]
 
 
@@ -94,8 +95,9 @@ class SeparationWarning(SurveykitWarning):
     """A logistic model shows complete or quasi-complete separation."""
 
 
-class EncodingWarning(SurveykitWarning):
-    """Text in a file was re-decoded with another encoding than the file declared."""
+class RecodedTextWarning(SurveykitWarning, UnicodeWarning):
+    """Text in a file was re-decoded with another encoding than the file declared (named so as
+    not to shadow Python's own ``EncodingWarning``, which is about ``open()`` without encoding)."""
 
 
 class ReliabilityWarning(SurveykitWarning):
@@ -187,3 +189,12 @@ def _walk(value: object, parts: list[str], budget: int, depth: int) -> int:
     text = text[:budget]
     parts.append(text)
     return budget - len(text)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived during a build (a BaseException, like KeyboardInterrupt): the build removes
+    its staging folder and the command line exits with 128 + the signal number."""
+
+    def __init__(self, signum: int = 15) -> None:
+        super().__init__(f"terminated by signal {signum}")
+        self.signum = signum

@@ -102,7 +102,7 @@ def test_codebook_json_on_every_sav(capsys: pytest.CaptureFixture[str], path: Pa
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     book = _json(capsys, "codebook", path)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sk.EncodingWarning)  # the legacy CP949 files say so
+        warnings.simplefilter("ignore", sk.RecodedTextWarning)  # the legacy CP949 files say so
         data, _ = sk.read(path)
     assert book["n_rows"] == len(data)
     assert [v["name"] for v in book["variables"]] == list(data.columns)

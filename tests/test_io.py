@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from surveykit import io
-from surveykit.errors import DataError, EncodingWarning, ReadError
+from surveykit.errors import DataError, RecodedTextWarning, ReadError
 from surveykit.io import FileMeta, MissingSpec
 
 SPSS = Path(__file__).parent / "data" / "spss"
@@ -144,7 +144,7 @@ def _assert_cp949_content(data: pd.DataFrame, meta: FileMeta) -> None:
 
 @pytest.mark.parametrize("name", ["org_cp949.sav", "org_cp949_noenc.sav"])
 def test_cp949_file_with_or_without_encoding_record(name):
-    data, meta = io.read(SPSS / name)  # filterwarnings=error: no EncodingWarning here
+    data, meta = io.read(SPSS / name)  # filterwarnings=error: no RecodedTextWarning here
     assert meta.encoding == "cp949" and meta.encoding_note is None
     _assert_cp949_content(data, meta)
 
@@ -154,7 +154,7 @@ def test_cp949_file_with_or_without_encoding_record(name):
     ("org_cp949_asutf8.sav", "not valid in the declared encoding"),
 ])
 def test_lying_header_is_redecoded_as_cp949(name, reason):
-    with pytest.warns(EncodingWarning, match="re-decoded as cp949") as record:
+    with pytest.warns(RecodedTextWarning, match="re-decoded as cp949") as record:
         data, meta = io.read(SPSS / name)
     assert len(record) == 1 and name in str(record[0].message)
     assert meta.encoding == "cp949"
@@ -425,7 +425,7 @@ def test_write_csv_bom_and_round_trip(tmp_path):
 def test_cp949_csv_is_detected(tmp_path):
     path = tmp_path / "legacy.csv"
     path.write_bytes("id,name\n1,똠방각하\n2,모름\n".encode("cp949"))
-    with pytest.warns(EncodingWarning, match=r"legacy\.csv.*re-decoded as cp949"):
+    with pytest.warns(RecodedTextWarning, match=r"legacy\.csv.*re-decoded as cp949"):
         data, meta = io.read(path)
     assert data["name"].tolist() == ["똠방각하", "모름"] and meta.encoding == "cp949"
     data, _ = io.read(path, encoding="cp949")  # explicit: no warning

@@ -17,7 +17,7 @@ EXPECTED = {
     "estimate", "tables", "models", "segments", "synth", "weighting", "report",
     "SurveykitError", "InstrumentError", "ReadError", "DesignError", "DataError", "ModelError",
     "ReportError", "SurveykitWarning", "SmallCellWarning", "LonelyPSUWarning", "ConvergenceWarning",
-    "SeparationWarning", "EncodingWarning", "ReliabilityWarning",
+    "SeparationWarning", "RecodedTextWarning", "ReliabilityWarning",
 }
 
 
@@ -71,3 +71,12 @@ def test_validate_is_the_function_even_after_its_module_is_imported():
     # the module lives in its folder; no top-level module shadows the function
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("surveykit.validate")
+
+
+def test_no_public_name_shadows_a_builtin() -> None:
+    import builtins
+
+    from surveykit import errors
+
+    assert set(surveykit.__all__) & set(dir(builtins)) == set()
+    assert set(errors.__all__) & set(dir(builtins)) == set()

@@ -14,8 +14,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 
-from surveykit.errors import SurveykitError, SurveykitWarning
-from surveykit.report._staging import Terminated
+from surveykit.errors import SurveykitError, SurveykitWarning, Terminated
 
 __all__ = ["main"]
 

@@ -13,7 +13,7 @@ The work is done in private modules (``_io_meta``, ``_io_encoding``, ``_io_spss`
 
 Legacy Korean SPSS files are handled: a file whose header declares a Western code page (or
 UTF-8) while its text is CP949 is detected -- the text either fails to decode or decodes to
-Latin-1 mojibake -- and re-read as ``cp949`` with an :class:`~surveykit.errors.EncodingWarning`.
+Latin-1 mojibake -- and re-read as ``cp949`` with an :class:`~surveykit.errors.RecodedTextWarning`.
 ``euc-kr`` is never used: ``cp949`` is its superset and also holds syllables such as 똠.
 
 :func:`write_sav` and :func:`write_csv` write atomically (a temporary file in the target folder,
@@ -86,7 +86,7 @@ def read(path: str | os.PathLike[str], *, encoding: str | None = None,
 
     Warns
     -----
-    EncodingWarning : the text was re-decoded as ``cp949`` because the declared encoding gave
+    RecodedTextWarning : the text was re-decoded as ``cp949`` because the declared encoding gave
         mojibake or failed.
 
     Notes

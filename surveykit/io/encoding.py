@@ -3,7 +3,7 @@
 Legacy Korean SPSS files often declare a Western code page (or UTF-8) while their text is
 CP949. :func:`_decode` reads with the declared (or given) encoding and, when the text fails to
 decode or decodes to Latin-1 mojibake, re-reads it as ``cp949`` with an
-:class:`~surveykit.errors.EncodingWarning`; it also validates encoding names and decodes the
+:class:`~surveykit.errors.RecodedTextWarning`; it also validates encoding names and decodes the
 raw bytes of text formats (CSV). ``euc-kr`` is never used: ``cp949`` is its superset.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from surveykit.errors import EncodingWarning, ReadError
+from surveykit.errors import RecodedTextWarning, ReadError
 
 KOREAN_FALLBACK = "cp949"
 # Mojibake test: CP949 text decoded as Latin-1/CP1252 turns every Hangul syllable into two
@@ -90,7 +90,7 @@ def _warn_fallback(src: Path, retry: tuple[pd.DataFrame, Any], why: str, *,
     """Warn that the text was re-decoded; *stacklevel* points at the caller of read()."""
     note = f"re-decoded as {KOREAN_FALLBACK}: {why}"
     warnings.warn(f"data file '{src}': {note}. Pass encoding='{KOREAN_FALLBACK}' to silence "
-                  "this, or re-save the file as UTF-8.", EncodingWarning, stacklevel=stacklevel)
+                  "this, or re-save the file as UTF-8.", RecodedTextWarning, stacklevel=stacklevel)
     return retry[0], retry[1], KOREAN_FALLBACK, note
 
 

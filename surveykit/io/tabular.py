@@ -2,7 +2,7 @@
 
 These formats carry no labels or missing codes, so their :class:`~surveykit.io.FileMeta` holds
 only the path, shape and encoding. CSV is read as UTF-8 (a byte-order mark is stripped) and
-falls back to ``cp949`` with an :class:`~surveykit.errors.EncodingWarning`. :func:`_check_wanted`
+falls back to ``cp949`` with an :class:`~surveykit.errors.RecodedTextWarning`. :func:`_check_wanted`
 (shared with the SPSS reader) rejects a requested column the file lacks, with suggestions.
 """
 
@@ -17,7 +17,7 @@ import pandas as pd
 
 from surveykit.io.encoding import KOREAN_FALLBACK, _decode_bytes, _iconv_name
 from surveykit.io.meta import FileMeta, _codec_name
-from surveykit.errors import DataError, EncodingWarning, ReadError, closest
+from surveykit.errors import DataError, RecodedTextWarning, ReadError, closest
 
 
 def _check_wanted(src: Path, wanted: list[str] | None, got: list[str],
@@ -47,7 +47,7 @@ def _read_csv(src: Path, fmt: str, encoding: str | None,
             text, name, note = _decode_bytes(src, raw, KOREAN_FALLBACK), KOREAN_FALLBACK, \
                 f"re-decoded as {KOREAN_FALLBACK}: {why}"
             warnings.warn(f"data file '{src}': {note}. Pass encoding='{KOREAN_FALLBACK}' to "
-                          "silence this, or re-save the file as UTF-8.", EncodingWarning,
+                          "silence this, or re-save the file as UTF-8.", RecodedTextWarning,
                           stacklevel=3)
     data = _parse_csv(src, text)
     data = _select(src, data, wanted)

@@ -16,6 +16,7 @@ import keyword
 from typing import Any
 
 from surveykit.instrument.expr import FUNCTIONS
+from surveykit.models._formula_terms import Factor
 from surveykit.models._formula_tokens import Token, spaced, string_value
 
 __all__ = ["MAX_EXPR_TOKENS", "expression_factor"]
@@ -194,8 +195,6 @@ def _check_syntax(p: Any, expr: str, at: Token) -> None:
 
 def expression_factor(p: Any, start: int):
     """The factor of ``I(...)``, ``f(...)`` or ``np.f(...)`` starting at token *start*."""
-    from surveykit.models._formula_parse import Factor
-
     tokens, name = p.tokens, p.tokens[start]
     if name.text in _NUMPY and p.tok.text == ".":
         fn = tokens[p.i + 1]

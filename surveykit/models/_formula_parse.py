@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from surveykit.models._formula_expr import expression_factor
+from surveykit.models._formula_terms import Factor, Term, term_name  # noqa: F401 (re-exported)
 from surveykit.models._formula_tokens import Token, formula_error, spaced, string_value, tokenize
 
 __all__ = ["Factor", "ParsedFormula", "Term", "MAX_TERMS", "MAX_FACTORS", "parse", "term_name"]
@@ -34,35 +35,6 @@ MAX_TERMS = 100  # terms of one side after expanding '*'
 MAX_FACTORS = 6  # factors of one interaction term
 MAX_SIGNS = 4  # unary signs in a row
 _FIX = ('Write terms as x, C(g), Q("a.b"), I(x ** 2) or x:C(g), joined by + - * :')
-
-
-@dataclass(frozen=True, slots=True)
-class Factor:
-    """One factor of a term, named as patsy names it (``C(g)``, ``I(z ** 2)``, ``Q("a.b")``).
-
-    ``kind``: ``"column"`` (a data column, numeric or categorical by its type), ``"categorical"``
-    (``C(column, ...)``) or ``"expression"`` (``expr`` for :func:`surveykit.instrument.expr.evaluate`;
-    ``aliases``: ``(name in expr, column, op, value)``, op ``""`` for ``Q`` names, ``==``/``!=``
-    with a text, ``in`` with the values of ``column.isin([...])``).
-    """
-
-    name: str
-    kind: str
-    variables: tuple[str, ...]
-    column: str | None = None
-    expr: str | None = None
-    aliases: tuple[tuple[str, str, str, Any], ...] = ()
-    boolean: bool = False
-    reference: object = None
-    has_reference: bool = False
-    column_no: int = field(default=0, compare=False)
-
-
-Term = tuple[Factor, ...]  # () is the intercept
-
-
-def term_name(term: Term) -> str:
-    return ":".join(f.name for f in term) if term else "Intercept"
 
 
 @dataclass(frozen=True, slots=True)

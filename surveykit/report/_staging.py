@@ -25,19 +25,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
+from surveykit.errors import Terminated
+
 __all__ = ["Terminated", "sigterm_raises", "make_stage", "remove_stale_stages", "STALE_AFTER"]
 
 #: a staging folder older than this (seconds) is stale even if its PID is alive (PID reuse)
 STALE_AFTER = 24 * 3600
 _STAGE = re.compile(r"^\..+-staging-(\d+)-[A-Za-z0-9_]+$")
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived during a build (a BaseException, like KeyboardInterrupt)."""
-
-    def __init__(self, signum: int = signal.SIGTERM) -> None:
-        super().__init__(f"terminated by signal {signum}")
-        self.signum = signum
 
 
 def _raise_terminated(signum: int, _frame: FrameType | None) -> None:
