@@ -11,7 +11,8 @@ import pytest
 
 from surveykit.errors import DataError, ReadError
 from surveykit.instrument import load_published_figures
-from surveykit.studies.safety_net_2018.reproduce import _round_pct, demo_path, printed_unit, reproduce
+import surveykit as sk
+from surveykit.studies.safety_net_2018.reproduce import _demo_file, _round_pct, printed_unit, reproduce
 
 DEMO = Path(__file__).resolve().parents[1] / "instruments" / "demo"
 PUBLISHED = load_published_figures()["figures"]
@@ -31,8 +32,8 @@ def demo_frames():
 
 
 def test_default_paths_are_the_shipped_demo_files():
-    assert demo_path("organisation").resolve() == (DEMO / "organisation_2018.sav").resolve()
-    assert demo_path("worker", ".csv").resolve() == (DEMO / "worker_2018.csv").resolve()
+    assert _demo_file("organisation").resolve() == (DEMO / "organisation_2018.sav").resolve()
+    assert sk.demo_path("worker_2018", ".csv").resolve() == (DEMO / "worker_2018.csv").resolve()
 
 
 def test_every_published_figure_is_checked(demo_result):

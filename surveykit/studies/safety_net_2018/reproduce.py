@@ -36,7 +36,7 @@ import pandas as pd
 from surveykit.errors import DataError, closest
 from surveykit.results import Summary, frame_records, jsonable
 
-__all__ = ["FigureCheck", "ReproductionResult", "reproduce", "demo_path", "printed_unit"]
+__all__ = ["FigureCheck", "ReproductionResult", "reproduce", "printed_unit"]
 
 SURVEYS = {"organisation": "organisation_2018", "worker": "worker_2018"}
 _COLUMNS = ["key", "survey", "kind", "published", "computed", "match", "base", "count", "exact", "note"]
@@ -256,12 +256,13 @@ def _require_columns(data: pd.DataFrame, inst: Any, source: str) -> None:
 # --------------------------------------------------------------------------- public entry
 
 
-def demo_path(survey: str, suffix: str = ".sav") -> Path:
-    """Path of a shipped demo file (``organisation`` or ``worker``; ``.sav`` or ``.csv``)."""
+def _demo_file(survey: str) -> Path:
+    """The bundled demo file of *survey* (``organisation`` or ``worker``), by :func:`.demo.demo_path`."""
+    from surveykit.studies.safety_net_2018.demo import demo_path
+
     if survey not in SURVEYS:
         raise DataError(f"survey must be one of {list(SURVEYS)}; got {survey!r}.{closest(survey, SURVEYS)}")
-    ref = importlib.resources.files("surveykit.instruments").joinpath("demo", SURVEYS[survey] + suffix)
-    return Path(str(ref))
+    return demo_path(SURVEYS[survey])
 
 
 def _load(source: Any, survey: str) -> tuple[pd.DataFrame, str]:
@@ -272,7 +273,7 @@ def _load(source: Any, survey: str) -> tuple[pd.DataFrame, str]:
                         f"Pass e.g. 'instruments/demo/{SURVEYS[survey]}.sav'.")
     from surveykit.io import read
 
-    path = demo_path(survey) if source is None else Path(source)
+    path = _demo_file(survey) if source is None else Path(source)
     data, _meta = read(path)
     return data, str(path)
 
