@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from surveykit._util.warn import warn
 from surveykit.errors import DesignError, LonelyPSUWarning, format_rows
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +92,9 @@ def check_lonely(stages: tuple[Stage, ...], policy: str) -> None:
                 '"certainty" to Design, or merge the stratum with a neighbour.'
             )
         if policy != "certainty":
-            warnings.warn(
+            warn(
                 f"stratum {names}{more} has only one PSU at stage {s}; lonely_psu={policy!r} applied.",
                 LonelyPSUWarning,
-                stacklevel=4,
             )
 
 

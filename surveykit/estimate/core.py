@@ -5,14 +5,13 @@ labels, empty-domain handling and assembly of an :class:`~surveykit.estimate.Est
 
 from __future__ import annotations
 
-import sys
-import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from surveykit.estimate import support as _ci
+from surveykit._util.warn import warn as warn_user
 from surveykit.errors import ReliabilityWarning
 from surveykit.estimate.result import Estimate
 
@@ -120,21 +119,12 @@ def _empty_cells(statistic: str, keys: tuple[tuple, tuple, tuple], cols: dict[st
     if warn:
         where = dict.fromkeys((keys[0][i], _domain_text(by, keys[2][i])) for i in np.flatnonzero(empty))
         shown = "; ".join(f"{v!r} in {d}" for v, d in where)
-        warnings.warn(
+        warn_user(
             f"{statistic} has no answered rows for {shown}: se, deff, cv and interval are NaN there. "
             "Merge or drop those domains, or check the missing values.",
             ReliabilityWarning,
-            stacklevel=_caller_level(),
         )
     return cols
-
-
-def _caller_level() -> int:
-    """``stacklevel`` of the first frame outside surveykit, counted from the caller."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("surveykit"):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _domain_text(by: tuple[str, ...], key: Any) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import codecs
 import re
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from surveykit._util.warn import warn
 from surveykit.errors import RecodedTextWarning, ReadError
 
 KOREAN_FALLBACK = "cp949"
@@ -75,7 +75,7 @@ def _fallback(src: Path, call: Callable[..., Any], why: str) -> tuple[Any, Any, 
         raise ReadError(
             f"data file '{src}' cannot be decoded: {why}, and cp949 fails too. Pass its real "
             "encoding, e.g. read(path, encoding='cp1252').")
-    return _warn_fallback(src, retry, why, stacklevel=6)
+    return _warn_fallback(src, retry, why)
 
 
 def _try_fallback(call: Callable[..., Any]) -> tuple[pd.DataFrame, Any] | None:
@@ -85,12 +85,11 @@ def _try_fallback(call: Callable[..., Any]) -> tuple[pd.DataFrame, Any] | None:
         return None
 
 
-def _warn_fallback(src: Path, retry: tuple[pd.DataFrame, Any], why: str, *,
-                   stacklevel: int = 5) -> tuple[Any, Any, str, str]:
-    """Warn that the text was re-decoded; *stacklevel* points at the caller of read()."""
+def _warn_fallback(src: Path, retry: tuple[pd.DataFrame, Any], why: str) -> tuple[Any, Any, str, str]:
+    """Warn (at the caller of read()) that the text was re-decoded."""
     note = f"re-decoded as {KOREAN_FALLBACK}: {why}"
-    warnings.warn(f"data file '{src}': {note}. Pass encoding='{KOREAN_FALLBACK}' to silence "
-                  "this, or re-save the file as UTF-8.", RecodedTextWarning, stacklevel=stacklevel)
+    warn(f"data file '{src}': {note}. Pass encoding='{KOREAN_FALLBACK}' to silence "
+                  "this, or re-save the file as UTF-8.", RecodedTextWarning)
     return retry[0], retry[1], KOREAN_FALLBACK, note
 
 

@@ -8,7 +8,6 @@ falls back to ``cp949`` with an :class:`~surveykit.errors.RecodedTextWarning`. :
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pandas as pd
 
 from surveykit.io.encoding import KOREAN_FALLBACK, _decode_bytes, _iconv_name
 from surveykit.io.meta import FileMeta, _codec_name
+from surveykit._util.warn import warn
 from surveykit.errors import DataError, RecodedTextWarning, ReadError, closest
 
 
@@ -46,9 +46,8 @@ def _read_csv(src: Path, fmt: str, encoding: str | None,
             why = f"it is not valid UTF-8 (byte {exc.start})"
             text, name, note = _decode_bytes(src, raw, KOREAN_FALLBACK), KOREAN_FALLBACK, \
                 f"re-decoded as {KOREAN_FALLBACK}: {why}"
-            warnings.warn(f"data file '{src}': {note}. Pass encoding='{KOREAN_FALLBACK}' to "
-                          "silence this, or re-save the file as UTF-8.", RecodedTextWarning,
-                          stacklevel=3)
+            warn(f"data file '{src}': {note}. Pass encoding='{KOREAN_FALLBACK}' to "
+                          "silence this, or re-save the file as UTF-8.", RecodedTextWarning)
     data = _parse_csv(src, text)
     data = _select(src, data, wanted)
     return data, _plain_meta(src, fmt, data, _codec_name(name), note)

@@ -22,7 +22,6 @@ The calibration objects live in ``_calibration``, population tables and sample c
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +44,7 @@ from surveykit.weighting.linear import (  # noqa: F401 (GINV_TOL, RESCALE_THRESH
 )
 from surveykit.weighting.population import _cells, _population_table, _prepare, _show, _step
 from surveykit._util.columns import as_names
+from surveykit._util.warn import warn
 from surveykit.errors import ConvergenceWarning, DataError, SurveykitWarning, format_rows
 
 if TYPE_CHECKING:
@@ -114,10 +114,9 @@ def poststratify(
     codes, target, ignored = _prepare(svy, names, population, old, partial)
     new = _step(codes, target, old)
     if ignored:
-        warnings.warn(
+        warn(
             f"population levels {_show(ignored)} of {list(names)} have no sample; ignored (partial=True).",
             SurveykitWarning,
-            stacklevel=2,
         )
     step = f"poststratify({', '.join(names)})"
     return svy.with_weights(new, calibration=PostStratification(codes, new, old), step=step)
@@ -209,11 +208,10 @@ def rake(
             break
         table, iteration = new_table, iteration + 1
     if not converged:
-        warnings.warn(
+        warn(
             f"raking did not converge after {max_iter} passes (epsilon={epsilon:g}); the margins "
             "are only approximately met. Raise max_iter, or collapse sparse levels.",
             ConvergenceWarning,
-            stacklevel=2,
         )
     else:
         _warn_unmet_margins(svy, margins, w, tol)
@@ -239,11 +237,10 @@ def _warn_unmet_margins(
         if miss > worst:
             worst, where = miss, "x".join(names)
     if worst > max(UNMET_FACTOR * tol, MARGIN_MET_RTOL * w.sum()):
-        warnings.warn(
+        warn(
             f"raking stopped changing but margin {where} is still off by {worst:.3g}: the margins "
             "have no joint solution on this sample (a needed cell is empty). Collapse levels.",
             ConvergenceWarning,
-            stacklevel=3,
         )
 
 
@@ -415,12 +412,11 @@ def _check_trim_feasible(w: np.ndarray, lo: float, hi: float) -> None:
 def _warn_trim_unconverged(w: np.ndarray, active: np.ndarray, lo: float, hi: float) -> None:
     outside = active & ((w < lo) | (w > hi))
     if outside.any():
-        warnings.warn(
+        warn(
             f"trim(strict=True) stopped after {MAX_TRIM_PASSES} passes with {int(outside.sum())} weights "
             f"still outside [{lo:g}, {hi:g}] ({format_rows((np.flatnonzero(outside) + 1).tolist())}); the "
             "redistribution oscillates. Widen the bounds.",
             ConvergenceWarning,
-            stacklevel=3,
         )
 
 
