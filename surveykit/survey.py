@@ -66,6 +66,13 @@ class Survey:
     """
 
     __slots__ = ("_data", "_design", "_instrument", "_meta", "_resolved", "_history", "_cache")
+    _data: pd.DataFrame
+    _design: Design
+    _instrument: Instrument | None
+    _meta: FileMeta | None
+    _resolved: ResolvedDesign
+    _history: tuple[str, ...]
+    _cache: dict[Any, Any]
 
     def __init__(
         self,
@@ -294,14 +301,15 @@ class Survey:
         if isinstance(where, str):
             from surveykit.instrument.expr import evaluate_mask  # local: keeps this module's imports as they are
 
-            mask = evaluate_mask(where, self.analysis_data(), subject="domain expression")
+            raw: Any = evaluate_mask(where, self.analysis_data(), subject="domain expression")
             label = where
         else:
-            mask = where
+            raw = where
             label = "mask"
-        mask = np.asarray(pd.Series(mask).fillna(False).to_numpy(), dtype=bool) if not isinstance(
-            mask, np.ndarray
-        ) else mask.astype(bool)
+        if isinstance(raw, np.ndarray):
+            mask = raw.astype(bool)
+        else:
+            mask = np.asarray(pd.Series(raw).fillna(False).to_numpy(), dtype=bool)
         if mask.shape != (len(self._data),):
             raise DataError(f"domain mask must have one value per row ({len(self._data)}); got shape {mask.shape}.")
         w = np.where(mask, self._resolved.weights, 0.0)

@@ -170,13 +170,13 @@ def indicator_columns(
     col = raw_column(svy, name, include_missing)
     numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
     arr = col.to_numpy(dtype=float, na_value=np.nan) if numeric else None
-    missing = np.isnan(arr) if numeric else col.isna().to_numpy()
+    missing = np.isnan(arr) if arr is not None else col.isna().to_numpy()
     if level is not None:
         level = _known_level(col, name, level, missing, numeric)
     levels = [level] if level is not None else _observed_levels(col, missing)
-    if numeric and levels == [1] and level is None:
+    if arr is not None and levels == [1] and level is None:
         return arr[:, None], levels  # observed values are 0 and 1 (NaN where missing)
-    if numeric and all(isinstance(lv, (int, float, np.number)) and not isinstance(lv, bool) for lv in levels):
+    if arr is not None and all(isinstance(lv, (int, float, np.number)) and not isinstance(lv, bool) for lv in levels):
         ind = np.column_stack([arr == lv for lv in levels]).astype(float)
     else:
         values = col.to_numpy(dtype=object)

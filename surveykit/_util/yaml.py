@@ -213,7 +213,7 @@ def _problem(exc: Exception, text: str | None) -> tuple[str, str]:
     if isinstance(character, int):  # ReaderError: a disallowed character
         reason = f"unacceptable character #x{character:04x}: {getattr(exc, 'reason', '')}"
         pos = -1 if text is None else text.find(chr(character))
-        if pos < 0:
+        if pos < 0 or text is None:
             return reason, ""
         line, column = text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
         return reason, f"line {line}, column {column}: "

@@ -109,7 +109,7 @@ def resolve_design(design: Design, data: pd.DataFrame) -> ResolvedDesign:
     n_stages = max(len(ids), 1)
 
     has_strata = design.strata is not None
-    strata1 = _codes(_column(data, design.strata, "strata")) if has_strata else np.zeros(n, np.int64)
+    strata1 = _codes(_column(data, design.strata, "strata")) if design.strata is not None else np.zeros(n, np.int64)
     strata_labels = (
         tuple(pd.factorize(data[design.strata].to_numpy(), sort=True)[1]) if has_strata else (1,)
     )

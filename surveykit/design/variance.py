@@ -106,11 +106,11 @@ def _recursion(rd: ResolvedDesign, totals_of: Callable[[int, Stage], np.ndarray]
     average = rd.lonely_psu == "average" and present_of is not None
     factor = np.ones(stages[0].n_h.shape[0])
     v = _stage_vcov(totals_of(0, stages[0]), stages[0], rd.lonely_psu, factor,
-                    present_of(0, stages[0]) if average else None)
+                    present_of(0, stages[0]) if average and present_of is not None else None)
     for s, (prev, st) in enumerate(zip(stages[:-1], stages[1:]), start=1):
         parent_stratum = prev.psu_stratum[st.stratum_group]
         factor = st.group_fraction[st.stratum_group] * factor[parent_stratum]
-        v += _stage_vcov(totals_of(s, st), st, rd.lonely_psu, factor, present_of(s, st) if average else None)
+        v += _stage_vcov(totals_of(s, st), st, rd.lonely_psu, factor, present_of(s, st) if average and present_of is not None else None)
     return v
 
 

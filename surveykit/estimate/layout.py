@@ -66,7 +66,9 @@ class Domains:
     @property
     def active(self) -> np.ndarray | None:
         """Rows in some domain (``None``: every row)."""
-        return None if self.complete else self.codes >= 0
+        if self.complete or self.codes is None:
+            return None
+        return np.asarray(self.codes >= 0)
 
 
 def _group_codes(svy: Survey, cols: list[str]) -> tuple[np.ndarray, list[Any]]:
@@ -139,7 +141,7 @@ class Layout:
 
     def counts(self, rd: ResolvedDesign) -> tuple[np.ndarray, np.ndarray]:
         """Rows (``n``) and R ``degf()`` (first-stage PSUs minus strata among the rows) per column."""
-        if self.cell is None:
+        if self.cell is None or self.keys is None:
             facts = design_facts(rd)
             return np.array([facts.n_positive]), np.array([facts.degf])
         st = rd.stages[0]

@@ -41,9 +41,11 @@ class WeightedCdf:
     """
 
     __slots__ = ("rows", "xs", "cum", "_w", "_exact")
+    _exact: tuple[np.ndarray, np.ndarray, float] | None
 
     def __init__(self, rows: np.ndarray, x: np.ndarray, w: np.ndarray) -> None:
-        self.rows, self._w, self._exact = rows, w, None
+        self.rows, self._w = rows, w
+        self._exact = None
         self.xs = x[rows]
         self.cum = np.cumsum(w[rows])
 

@@ -99,7 +99,7 @@ class Estimate(Printable):
     def summary(self) -> Summary:
         """Printable summary (text and HTML)."""
         level = f"{100 * (1 - self.alpha):g}%"
-        facts = (
+        facts: tuple[tuple[str, str], ...] = (
             ("method", self.method),
             ("interval", f"{level} {self.ci_method}"),
             ("design", f"{self.n_strata} strata, {self.n_psu} PSUs"),

@@ -108,7 +108,7 @@ def _answered(data: pd.DataFrame, q: Question, cols: list[str], values: Mapping[
     if q.type == "text":
         s = data[cols[0]]
         return (s.notna() & (s.astype("string").str.strip() != "")).to_numpy(dtype=bool)
-    return ~np.column_stack([np.isnan(values[c]) for c in cols]).all(axis=1)
+    return np.asarray(~np.column_stack([np.isnan(values[c]) for c in cols]).all(axis=1), dtype=bool)
 
 
 def _code_issues(q: Question, values: Mapping[str, np.ndarray], cols: list[str], where: str) -> list[Issue]:
@@ -139,6 +139,8 @@ def _code_issues(q: Question, values: Mapping[str, np.ndarray], cols: list[str],
 
 
 def _routing_issues(q: Question, inst: Instrument, data: pd.DataFrame, answered: np.ndarray, where: str) -> list[Issue]:
+    if q.ask_if is None:
+        return []
     true, known = inst.evaluate(q.ask_if, data)
     issues = []
     skipped = known & ~true & answered

@@ -77,7 +77,7 @@ class _Eval:
 
     def walk(self, node: ast.expr) -> np.ndarray:
         if isinstance(node, ast.Constant):
-            return np.full(self.n, float(node.value))
+            return np.full(self.n, float(node.value))  # type: ignore[arg-type]  # numbers only here (grammar)
         if isinstance(node, ast.Name):
             return self.column(node)
         if isinstance(node, ast.BinOp):
@@ -137,7 +137,7 @@ class _Eval:
         return 1.0 - hit if isinstance(node.ops[0], ast.NotIn) else hit
 
     def call(self, node: ast.Call) -> np.ndarray:
-        spec = FUNCTIONS[node.func.id]  # type: ignore[union-attr]
+        spec = FUNCTIONS[node.func.id]  # type: ignore[union-attr,attr-defined]
         if spec.name == "is_missing" and isinstance(node.args[0], ast.Name) \
                 and not pd.api.types.is_numeric_dtype(self.series(node.args[0]).dtype):
             return self.series(node.args[0]).isna().to_numpy(float)

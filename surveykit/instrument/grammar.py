@@ -334,8 +334,8 @@ def _source(node: ast.AST) -> str:
 
 def constant_args(parsed: Parsed, node: ast.Call) -> tuple[int, ...]:
     """The integer constant arguments of a checked call (e.g. round's digits)."""
-    spec = FUNCTIONS[node.func.id]  # type: ignore[union-attr]
-    return tuple(int(_signed(node.args[p]).value) for p in sorted(spec.constants) if p < len(node.args))  # type: ignore[union-attr]
+    spec = FUNCTIONS[node.func.id]  # type: ignore[union-attr,attr-defined]
+    return tuple(int(_signed(node.args[p]).value) for p in sorted(spec.constants) if p < len(node.args))  # type: ignore[union-attr,arg-type]
 
 
 @functools.lru_cache(maxsize=512)
@@ -366,7 +366,8 @@ def parse(text: str, subject: str = "expression", error: type[Exception] = DataE
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        col = checker.origin[exc.offset - 1] + 1 if 0 < (exc.offset or 0) <= len(checker.origin) else 0
+        offset = exc.offset or 0
+        col = checker.origin[offset - 1] + 1 if 0 < offset <= len(checker.origin) else 0
         near = checker.text[col - 1:col] if 0 < col <= len(checker.text) else ""
         got = f"{near!r} at column {col}" if near.strip() else "the end of the text"
         if near == "@":

@@ -60,7 +60,7 @@ def run_job(job: dict[str, Any]) -> None:
     import pyreadstat
 
     folder = job["dir"]
-    readers = {"sav": pyreadstat.read_sav, "zsav": pyreadstat.read_sav,
+    readers: dict[str, Any] = {"sav": pyreadstat.read_sav, "zsav": pyreadstat.read_sav,
                "dta": pyreadstat.read_dta, "por": pyreadstat.read_por}
     try:
         data, meta = readers[job["fmt"]](job["path"], **job["kwargs"])

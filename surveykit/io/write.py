@@ -60,7 +60,7 @@ def write_sav(data: pd.DataFrame, path: str | os.PathLike[str], *,
 
     target = _check_target(data, path, (".zsav",) if compress else (".sav",))
     columns = [str(c) for c in data.columns]
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "column_labels": _known(variable_labels, columns, "variable_labels"),
         "variable_value_labels": {k: dict(v) for k, v in
                                   _known(value_labels, columns, "value_labels").items()},

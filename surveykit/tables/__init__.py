@@ -177,7 +177,7 @@ def _frequency_dense(codes: np.ndarray, m: int, k: int, w: np.ndarray,
 
 def _frequency_frame(
     svy: Survey, var: str, levels: list, base: list, codes: np.ndarray, w: np.ndarray, t: np.ndarray,
-    t_se: np.ndarray, lang: str,
+    t_se: np.ndarray, lang: str | None,
 ) -> pd.DataFrame:
     labels = _labels(svy, var, lang)
     k = len(levels)
@@ -257,7 +257,7 @@ def crosstab(
 
 
 def _crosstab_frame(svy: Survey, row: str, col: str, tw: dict, t: np.ndarray, v: np.ndarray,
-                    lang: str) -> pd.DataFrame:
+                    lang: str | None) -> pd.DataFrame:
     nr, nc, k = len(tw["rl"]), len(tw["cl"]), len(tw["rl"]) * len(tw["cl"])
     cell_row, cell_col = np.tile(np.arange(nr), nc), np.repeat(np.arange(nc), nr)
     eye = np.eye(k)

@@ -140,7 +140,7 @@ def _round_to_unit(value: float, unit: Decimal) -> Decimal:
 
 
 def _num(d: Decimal) -> float | int:
-    return int(d) if d == d.to_integral_value() and d.as_tuple().exponent >= 0 else float(d)
+    return int(d) if d == d.to_integral_value() and int(d.as_tuple().exponent) >= 0 else float(d)
 
 
 # --------------------------------------------------------------------------- computing
