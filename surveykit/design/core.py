@@ -7,12 +7,10 @@ arrays the variance kernels (:mod:`surveykit.design.variance`) work on.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from surveykit.design.resolve import resolve_design

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from surveykit.tables.rao_scott import _rao_scott, _wald
+from surveykit._util.columns import check_choice
 from surveykit.tables.levels import (
-    _check,
     _codes,
     _design_facts,
     _label,
@@ -111,7 +111,7 @@ def frequency(
     ``svyciprop(~I(var == level), subset(design, valid))`` (the interval, with
     ``df = degf(subset)``). System-missing values (NA) get their own row, never in the base.
     """
-    _check("ci_method", ci_method, CI_METHODS)
+    check_choice("ci_method", ci_method, CI_METHODS)
     check_alpha(alpha)
     col = svy.column(var)
     w = svy.resolved.weights

@@ -13,15 +13,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from surveykit.errors import DataError, closest
+from surveykit.errors import DataError
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey
-
-
-def _check(name: str, value: Any, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise DataError(f"{name} must be one of {list(choices)}; got {value!r}." + closest(str(value), choices))
 
 
 def _labels(svy: Survey, var: str, lang: str | None) -> dict[Any, str]:

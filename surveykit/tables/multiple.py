@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from surveykit.tables.rao_scott import _rao_scott
-from surveykit.tables.levels import _check, _design_facts, _sorted_levels, _two_way
+from surveykit._util.columns import check_choice
+from surveykit.tables.levels import _design_facts, _sorted_levels, _two_way
 from surveykit.tables.linear import CI_METHODS, _cell_vcov, _quad_se, _ratios, table_ci
 from surveykit.tables.results import ChisqTest, MultipleResponseTable
 from surveykit.design.variance import design_vcov
@@ -116,8 +117,8 @@ def multiple_response(
     (``svychisq(~item + by, statistic = "F")``) over the base rows; items are tested one by one
     (no joint test: the items are dependent within a case).
     """
-    _check("base", base, MR_BASES)
-    _check("ci_method", ci_method, CI_METHODS)
+    check_choice("base", base, MR_BASES)
+    check_choice("ci_method", ci_method, CI_METHODS)
     name, cols = _mr_columns(svy, columns_or_set)
     x, answered = _mr_matrix(svy, cols)
     in_base = answered & ((x.sum(axis=1) > 0) if base == "any" else True)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from surveykit.results import Printable
 
-import importlib.resources
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
