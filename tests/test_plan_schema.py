@@ -322,3 +322,15 @@ def test_plain_string_texts_build_a_brief(tmp_path):
     prep = ctx.surveys["worker"]
     assert prep.text("age_group", "en") == "Age group" and prep.label("age_group", 1, "ko") == "Under 30"
     assert len(doc.sections) == 2
+
+
+def test_a_key_with_a_newline_is_quoted_in_the_message() -> None:
+    """Found by the random-document property: the raw key broke the one-line message."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, pytest.raises(ReportError) as info:
+        path = Path(tmp) / "doc.yaml"
+        path.write_text("? '\n\n  '\n: null\n", encoding="utf-8")
+        load_plan(path)
+    message = str(info.value)
+    assert "\n" not in message and "is not a known key" in message and "'\\n'" in message

@@ -33,7 +33,10 @@ def is_number(value: Any) -> bool:
 
 def key_path(path: str, key: Any) -> str:
     """``path.key`` for messages, with a long key cut to 40 characters (``path.key...``)."""
-    text = str(key) if isinstance(key, (str, int, float)) and not isinstance(key, bool) else excerpt(key, 40)
+    plain = isinstance(key, (int, float)) and not isinstance(key, bool)
+    if isinstance(key, str) and key.isprintable() and key.strip() == key and key:
+        plain = True
+    text = str(key) if plain else excerpt(key, 40)  # keys with newlines or spaces at an end: quoted
     if len(text) > 40:
         text = text[:37] + "..."
     return f"{path}.{text}" if path else text
