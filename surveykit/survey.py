@@ -34,7 +34,8 @@ class Survey:
     Parameters
     ----------
     data : pandas.DataFrame
-        One row per respondent. Copied, so later changes to the caller's frame do not leak in.
+        One row per respondent. Later changes to the caller's frame do not leak in (pandas'
+        copy-on-write shares the values until either side writes; a deep copy on older pandas).
     design : Design, optional
         Weights, strata, clusters and FPC. ``None`` means each row is its own PSU with weight 1
         (R: ``svydesign(ids=~1, weights=~1)``; simple random sampling with replacement).
@@ -91,7 +92,7 @@ class Survey:
         if meta is not None and not isinstance(meta, FileMeta):
             raise DataError(f"meta must be the FileMeta of sk.read(path); got {type(meta).__name__}.")
         design = design if design is not None else Design()
-        frame = data.reset_index(drop=True).copy(deep=True)
+        frame = isolated(data.reset_index(drop=True))  # no copy of the values under copy-on-write
         self._init(frame, design, instrument, design.resolve(frame), (), meta)
 
     @classmethod

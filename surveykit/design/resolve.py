@@ -123,7 +123,7 @@ def resolve_design(design: Design, data: pd.DataFrame) -> ResolvedDesign:
         raw_ids[i] = _pair(raw_ids[i - 1], raw_ids[i])
     if design.nest and has_strata:
         raw_ids = [_pair(strata1, c) for c in raw_ids]
-    if len(np.unique(raw_ids[0])) == 1 and not (design.nest and has_strata):
+    if n > 0 and bool((raw_ids[0] == raw_ids[0][0]).all()) and not (design.nest and has_strata):
         raise DesignError(
             "a design must have at least 2 primary sampling units; got 1"
             + (f" (every row has the same {ids[0]!r})" if ids else "")
