@@ -14,7 +14,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 
-from common import bench_args, best_of, have_r, print_table, r_frame_timings, synthetic_frame
+from common import alternating, bench_args, have_r, print_table, r_frame_timings, synthetic_frame
 
 from surveykit import Design, Survey
 from surveykit import estimate as est
@@ -92,11 +92,13 @@ def main(argv: list[str] | None = None) -> None:
     for n in args.sizes:
         frame = synthetic_frame(n)
         sk_fns = _surveykit(frame)
+        svy_times, sk_times = {}, {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             svy_fns = _svy(frame)
-            svy_times = {k: best_of(fn, args.repeat) for k, fn in svy_fns.items()}
-        sk_times = {k: best_of(fn, args.repeat) for k, fn in sk_fns.items()}
+            for k in OPERATIONS:  # call by call: surveykit, svy, surveykit, svy, ...
+                best = alternating({"surveykit": sk_fns[k], "svy": svy_fns[k]}, args.repeat)
+                sk_times[k], svy_times[k] = best["surveykit"], best["svy"]
         r = _r(frame, args.repeat) if have_r() else {}
         rows += [
             {"operation": label, "n": n, "surveykit": sk_times[k], "svy": svy_times[k], "R": r.get(k)}

@@ -65,6 +65,18 @@ def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
     return best
 
 
+def alternating(calls: dict[str, Callable[[], object]], repeat: int = 3) -> dict[str, float]:
+    """Best wall time of each tool's call, the tools called in turn (A, B, A, B, ...), so that a
+    slow spell of a shared machine hits every tool alike instead of one tool's whole series."""
+    best = dict.fromkeys(calls, float("inf"))
+    for _ in range(repeat):
+        for name, fn in calls.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
+
+
 def have_r() -> bool:
     if shutil.which("Rscript") is None:
         return False
@@ -83,7 +95,11 @@ for (nm in names(timings)) cat(nm, "\\t", timings[[nm]], "\\n", sep = "")
 """
     with tempfile.NamedTemporaryFile("w", suffix=".R", delete=False) as fh:
         fh.write(script)
-    out = subprocess.run(["Rscript", fh.name], capture_output=True, text=True, check=True)
+    out = subprocess.run(["Rscript", fh.name], capture_output=True, text=True)
+    if out.returncode != 0:  # e.g. an R without a package the script needs: report, do not crash
+        last = (out.stderr.strip().splitlines() or ["no message"])[-1]
+        print(f"R timings skipped: Rscript failed ({last})")
+        return {}
     result = {}
     for line in out.stdout.splitlines():
         if "\t" in line:
