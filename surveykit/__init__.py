@@ -43,6 +43,7 @@ _LAZY: dict[str, str] = {
     "demo_path": "surveykit.studies.safety_net_2018.demo",
     "demo_survey": "surveykit.studies.safety_net_2018.demo",
     "codebook": "surveykit.io.codebook",
+    "scan": "surveykit.engines",
 }
 _SUBMODULES = ("estimate", "tables", "models", "segments", "synth", "weighting", "report")
 

@@ -75,6 +75,19 @@ class Survey:
     _history: tuple[str, ...]
     _cache: dict[Any, Any]
 
+    def __new__(cls, data: Any = None, design: Design | None = None, *args: Any, **kwargs: Any) -> Any:
+        """``Survey(sk.scan(...), design)`` is a :class:`~surveykit.engines.LazySurvey` (data in the engine)."""
+        from surveykit.engines.source import Scan
+
+        if isinstance(data, Scan):
+            from surveykit.engines.lazy import LazySurvey
+
+            if args or kwargs:
+                raise DataError("a lazy survey takes only the scan and the design; got more arguments. "
+                                "Questionnaires and file metadata need the in-memory Survey (sk.read).")
+            return LazySurvey(data, design)
+        return super().__new__(cls)
+
     def __init__(
         self,
         data: pd.DataFrame,

@@ -1,0 +1,168 @@
+"""The aggregating queries of a lazy survey: one GROUP BY over the design cells (and domains).
+
+A *design cell* is one combination of the design columns (strata, every stage's ids, fpc): the
+finest cluster of the design. Every Taylor estimator needs only sums of weighted values within
+cells, because the variance kernel (:func:`surveykit.design.variance.design_vcov`) adds the
+linearised values of a PSU before anything else: so the cells (thousands of rows, not
+millions) are resolved as a design of their own, and the data stay in the engine.
+
+Values are shifted by a constant per variable (their overall mean, from a first query) before
+the sums of squares are formed, so that ``sum(w y^2) - ...`` loses no precision to large means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surveykit.design import Design
+from surveykit.engines.source import Scan, ident
+from surveykit.errors import DataError, DesignError
+
+__all__ = ["Cells", "cells", "Sums", "sums"]
+
+CELL = "__surveykit_cell__"
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The design cells of a lazy survey: their frame (design columns + row counts) and keys."""
+
+    frame: pd.DataFrame  # one row per cell: the design columns, "__rows"
+    keys: tuple[str, ...]  # the design columns that define a cell (strata, ids, fpc)
+    rows: int  # rows of the source
+
+
+def _design_keys(design: Design) -> tuple[str, ...]:
+    keys = ([design.strata] if design.strata else []) + list(design.ids or ()) + list(design.fpc or ())
+    return tuple(dict.fromkeys(keys))
+
+
+def _weight_sql(design: Design) -> str:
+    return f"CAST({ident(design.weights)} AS DOUBLE)" if design.weights else "1.0"
+
+
+def cells(scan: Scan, design: Design) -> Cells:
+    """Check the design columns in the engine and fetch the design cells."""
+    keys = _design_keys(design)
+    scan.check_columns(keys + ((design.weights,) if design.weights else ()), "design column", DesignError)
+    checks = [f"count(*) FILTER (WHERE {ident(k)} IS NULL) AS {ident('null:' + k)}" for k in keys]
+    if design.weights:
+        w = ident(design.weights)
+        if not scan.is_numeric(design.weights):
+            raise DesignError(f"weights column {design.weights!r} must be numeric; got {scan.dtype(design.weights)}.")
+        checks.append(f"count(*) FILTER (WHERE {w} IS NULL OR NOT isfinite(CAST({w} AS DOUBLE)) OR {w} < 0) AS bad_w")
+    checks.append("count(*) AS n")
+    row = scan.fetch(f"SELECT {', '.join(checks)} FROM {scan.table}").to_pylist()[0]
+    for k in keys:
+        if row["null:" + k]:
+            raise DesignError(f"design column {k!r} must have no missing values; got {row['null:' + k]} missing in "
+                              f"{scan.source}. Drop those rows or fill them before building the design.")
+    if design.weights and row["bad_w"]:
+        raise DesignError(f"weights column {design.weights!r} must be finite and >= 0; got {row['bad_w']} missing, "
+                          f"infinite or negative values in {scan.source}. Drop or correct those rows.")
+    if row["n"] == 0:
+        raise DataError(f"{scan.source} must have at least one row; got none.")
+    cols = ", ".join(ident(k) for k in keys)
+    if keys:
+        frame = scan.fetch(f"SELECT {cols}, count(*) AS __rows FROM {scan.table} GROUP BY {cols} ORDER BY {cols}").to_pandas()
+    else:
+        frame = pd.DataFrame({"__rows": [row["n"]]})
+    return Cells(frame, keys, int(row["n"]))
+
+
+@dataclass(frozen=True)
+class Sums:
+    """Per (cell, domain) sums of one block of variables over their answered rows.
+
+    Arrays are ``(cells, domains, variables)``: ``count`` rows, ``w`` = sum of weights,
+    ``wy`` = sum of ``w (y - shift)``, ``wyy`` = sum of ``w (y - shift)^2``, and for designs
+    without clusters ``ww``, ``wwy``, ``wwyy`` (the same with ``w^2``); ``shift`` per variable.
+    ``domain_keys`` are the sorted domain values (``(None,)`` without ``by``);
+    ``missing`` / ``w_missing`` count the rows (weights) of the domain where the variable is missing.
+    """
+
+    count: np.ndarray
+    w: np.ndarray
+    wy: np.ndarray
+    wyy: np.ndarray
+    ww: np.ndarray | None
+    wwy: np.ndarray | None
+    wwyy: np.ndarray | None
+    shift: np.ndarray
+    domain_keys: tuple[Any, ...]
+    missing: np.ndarray
+    w_missing: np.ndarray
+
+
+def sums(scan: Scan, design: Design, cl: Cells, exprs: list[tuple[str, list[Any]]], by: tuple[str, ...],
+         squares_of_weights: bool) -> Sums:  # fmt: skip
+    """One pass: the sums of :class:`Sums` for the SQL value expressions *exprs* (each with the
+    parameters its ``?`` placeholders take, in order)."""
+    w = _weight_sql(design)
+    means = [f"avg({e})" for e, _ in exprs]
+    first = scan.fetch(f"SELECT {', '.join(means)} FROM {scan.table}", [a for _, ps in exprs for a in ps])
+    shift = np.array(list(first.to_pylist()[0].values()), dtype=float)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    parts: list[str] = []
+    args: list[Any] = []
+
+    def add(template: str, *pieces: tuple[str, list[Any]]) -> None:
+        parts.append(template.format(*(p for p, _ in pieces)))
+        for _, ps in pieces:
+            args.extend(ps)
+
+    for j, (e, ps) in enumerate(exprs):
+        c = repr(float(shift[j]))
+        y = (f"(CAST(({e}) AS DOUBLE) - {c})", ps)
+        ok = (f"({e}) IS NOT NULL", ps)
+        add(f"count(*) FILTER (WHERE {{0}}) AS c{j}", ok)
+        add(f"sum({w}) FILTER (WHERE {{0}}) AS w{j}", ok)
+        add(f"sum({w} * {{0}}) FILTER (WHERE {{1}}) AS wy{j}", y, ok)
+        add(f"sum({w} * {{0}} * {{1}}) FILTER (WHERE {{2}}) AS wyy{j}", y, y, ok)
+        add(f"count(*) FILTER (WHERE NOT ({{0}})) AS m{j}", ok)
+        add(f"sum({w}) FILTER (WHERE NOT ({{0}})) AS wm{j}", ok)
+        if squares_of_weights:
+            add(f"sum({w} * {w}) FILTER (WHERE {{0}}) AS ww{j}", ok)
+            add(f"sum({w} * {w} * {{0}}) FILTER (WHERE {{1}}) AS wwy{j}", y, ok)
+            add(f"sum({w} * {w} * {{0}} * {{1}}) FILTER (WHERE {{2}}) AS wwyy{j}", y, y, ok)
+    group = [ident(c) for c in dict.fromkeys(cl.keys + tuple(by))]
+    where = " AND ".join(f"{ident(b)} IS NOT NULL" for b in by)
+    sql = (f"SELECT {', '.join(group + parts)} FROM {scan.table}"
+           + (f" WHERE {where}" if where else "") + (f" GROUP BY {', '.join(group)}" if group else ""))
+    table = scan.fetch(sql, args).to_pandas()
+    return _arrange(table, cl, by, len(exprs), squares_of_weights, shift)
+
+
+def _arrange(table: pd.DataFrame, cl: Cells, by: tuple[str, ...], k: int, sq: bool, shift: np.ndarray) -> Sums:
+    n_cells = len(cl.frame)
+    if cl.keys:
+        index = cl.frame[list(cl.keys)].assign(**{CELL: np.arange(n_cells)})
+        table = table.merge(index, on=list(cl.keys), how="left", validate="many_to_one")
+        cell = table[CELL].to_numpy(dtype=np.int64)
+    else:
+        cell = np.zeros(len(table), np.int64)
+    if by:
+        dom_frame = table[list(by)].drop_duplicates()
+        dom_frame = dom_frame.sort_values(list(by), kind="stable").reset_index(drop=True)
+        keys = [tuple(r) if len(by) > 1 else r[0] for r in dom_frame.itertuples(index=False, name=None)]
+        if not keys:
+            raise DataError(f"by {list(by)!r} must have at least one non-missing value; got none.")
+        code = dom_frame.assign(__d=np.arange(len(dom_frame))).merge(table[list(by)], on=list(by), how="right")["__d"]
+        dom = code.to_numpy(dtype=np.int64)
+    else:
+        keys, dom = [None], np.zeros(len(table), np.int64)
+    shape = (n_cells, len(keys), k)
+
+    def block(prefix: str) -> np.ndarray:
+        out = np.zeros(shape)
+        for j in range(k):
+            np.add.at(out[:, :, j], (cell, dom), table[f"{prefix}{j}"].fillna(0).to_numpy(dtype=float))
+        return out
+
+    return Sums(block("c"), block("w"), block("wy"), block("wyy"), block("ww") if sq else None,
+                block("wwy") if sq else None, block("wwyy") if sq else None, shift, tuple(keys),
+                block("m"), block("wm"))
