@@ -168,3 +168,15 @@ def test_lonely_psus_without_clusters_follow_the_policy() -> None:
         with pytest.warns(LonelyPSUWarning) if policy != "certainty" else _nothing():
             lazy = sk.Survey(sk.scan(frame), design)
         _same(mem.mean("y"), lazy.mean("y"))
+
+
+def test_crosstabs_with_rao_scott_tests(pair: tuple[sk.Survey, LazySurvey]) -> None:
+    mem, lazy = pair
+    a, b = mem.crosstab("stype", "awards"), lazy.crosstab("stype", "awards")
+    cols = ["n", "weighted_n", "weighted_n_se", "cell", "cell_se", "row", "row_se", "col", "col_se"]
+    np.testing.assert_allclose(b.table[cols].to_numpy(float), a.table[cols].to_numpy(float), rtol=RTOL, atol=1e-12)
+    assert b.table["row_level"].tolist() == a.table["row_level"].tolist()
+    assert (a.df, a.n) == (b.df, b.n)
+    for name in ("F", "Chisq", "Wald"):
+        ta, tb = a.test(name), b.test(name)
+        np.testing.assert_allclose([tb.statistic, tb.p_value], [ta.statistic, ta.p_value], rtol=1e-9)

@@ -166,3 +166,26 @@ def _arrange(table: pd.DataFrame, cl: Cells, by: tuple[str, ...], k: int, sq: bo
     return Sums(block("c"), block("w"), block("wy"), block("wyy"), block("ww") if sq else None,
                 block("wwy") if sq else None, block("wwyy") if sq else None, shift, tuple(keys),
                 block("m"), block("wm"))
+
+
+def table_sums(scan: Scan, design: Design, cl: Cells, row: str, col: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per (design cell, row level, column level): rows, ``sum(w)`` and ``sum(w^2)`` over the rows
+    with positive weight where both variables are present; also each result row's design cell."""
+    w = _weight_sql(design)
+    r, c = ident(row), ident(col)
+    group = list(dict.fromkeys([ident(k) for k in cl.keys] + [r, c]))
+    sql = (f"SELECT {', '.join(group)}, count(*) AS n, sum({w}) AS sw, sum({w} * {w}) AS sww FROM {scan.table} "
+           f"WHERE {r} IS NOT NULL AND {c} IS NOT NULL AND {w} > 0 GROUP BY {', '.join(group)}")
+    table = scan.fetch(sql).to_pandas()
+    if cl.keys:
+        index = cl.frame[list(cl.keys)].assign(**{CELL: np.arange(len(cl.frame))})
+        cell = table[list(cl.keys)].merge(index, on=list(cl.keys), how="left")[CELL].to_numpy(dtype=np.int64)
+    else:
+        cell = np.zeros(len(table), np.int64)
+    return table, cell
+
+
+def positive_rows(scan: Scan, design: Design) -> int:
+    """Rows with positive weight (R's ``nrow(design)``)."""
+    w = _weight_sql(design)
+    return int(scan.fetch(f"SELECT count(*) AS n FROM {scan.table} WHERE {w} > 0").column("n").to_pylist()[0])

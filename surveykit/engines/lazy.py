@@ -9,9 +9,10 @@ from the per-cell sums of :mod:`surveykit.engines.aggregate`:
 * without clusters (each row its own PSU), the per-stratum variance ``f_h n_h/(n_h-1) *
   (sum u^2 - (sum u)^2/n_h)`` is formed from sums of ``w^2`` terms.
 
-Supported: ``mean``, ``total``, ``proportion`` (every interval method), ``by=`` domains,
-``na="fail" | "drop"`` (SQL NULL is missing). Not (yet) lazy: calibrated weights, quantiles,
-tables, models, ``lonely_psu="average"`` without clusters; they need the in-memory Survey.
+Supported: ``mean``, ``total``, ``proportion`` (every interval method), ``crosstab`` (Rao–Scott
+and Wald tests), ``by=`` domains, ``na="fail" | "drop"`` (SQL NULL is missing). Not (yet) lazy:
+calibrated weights, quantiles, ratios, models, ``lonely_psu="average"`` without clusters; they
+need the in-memory Survey.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from surveykit._util.columns import as_names, check_alpha, check_choice
 from surveykit.design import Design, Stage
 from surveykit.design.resolved import check_lonely, degf_present
 from surveykit.design.variance import design_vcov
-from surveykit.engines.aggregate import Cells, Sums, cells, sums
+from surveykit.engines.aggregate import Cells, Sums, cells, positive_rows, sums, table_sums
 from surveykit.engines.source import Scan, ident
 from surveykit.errors import DataError, DesignError
 from surveykit.estimate.intervals import PROPORTION_METHODS, crit, proportion_ci
@@ -116,6 +117,38 @@ class LazySurvey:
         label = "normal" if ci_method == "wald" else "t, design df"
         return self._result("proportion", keys, dom_keys, by_cols, st, low, high, st["df_domain"],
                             "Taylor linearisation (mean of indicator)", f"{ci_method} ({label})", alpha)  # fmt: skip
+
+    def crosstab(self, row: str, col: str, *, alpha: float = 0.05, wald: bool = True) -> Any:
+        """Two-way table with Rao–Scott tests (R ``svychisq``), as :func:`surveykit.tables.crosstab`."""
+        from surveykit.tables import assemble_crosstab
+
+        check_alpha(alpha)
+        self.scan.check_columns([row, col], "crosstab variable")
+        table, cell = table_sums(self.scan, self.design, self._cells, row, col)
+        rl, cl = sorted(table[row].unique().tolist()), sorted(table[col].unique().tolist())
+        if len(rl) < 2 or len(cl) < 2:
+            raise DataError(f"crosstab variables {row!r} and {col!r} must each have at least 2 valid levels; got "
+                            f"{len(rl)} and {len(cl)}. Choose variables that vary in this base.")
+        nr, nc = len(rl), len(cl)
+        k = (table[row].map({v: i for i, v in enumerate(rl)}).to_numpy(np.int64)
+             + nr * table[col].map({v: j for j, v in enumerate(cl)}).to_numpy(np.int64))
+        factor = self._factor[cell]
+        n_cells = len(self._cells.frame)
+        u = np.zeros((n_cells, nr * nc))
+        np.add.at(u, (cell, k), table["sw"].to_numpy(float) * factor)
+        counts = np.bincount(k, weights=table["n"].to_numpy(float), minlength=nr * nc).astype(np.int64)
+        t = u.sum(axis=0)
+        if self._rd is not None:
+            v = design_vcov(u, self._rd)
+            nu = int(self._rd.degf)
+        else:
+            sq = np.zeros((n_cells, nr * nc))
+            np.add.at(sq, (cell, k), table["sww"].to_numpy(float) * factor**2)
+            v = _unclustered_vcov(u, sq, self._strata)
+            nu = int(self._strata["n_h"].sum() - self._strata["n_h"].shape[0])
+        facts = {"n_strata": self.n_strata, "n_psu": self.n_psu}
+        return assemble_crosstab(row, col, rl, cl, counts, t, v, nu, positive_rows(self.scan, self.design), ({}, {}),
+                                 wald=wald, alpha=alpha, facts=facts, method="Taylor linearisation in the engine")
 
     # --- machinery ------------------------------------------------------------------------
     def _levels(self, v: str, level: Any) -> list[Any]:
@@ -273,6 +306,26 @@ def _variance(u: np.ndarray, s: Sums, f: np.ndarray, centre: np.ndarray, scale_u
     scale = np.where(f_h < 1e-7, 0.0, scale)[:, None, None]
     lone = _lonely_term(q_h, single, strata)
     return (scale * centred * policy_single).sum(axis=0) + lone
+
+
+def _unclustered_vcov(u: np.ndarray, sq: np.ndarray, strata: dict[str, np.ndarray]) -> np.ndarray:
+    """Covariance of the column totals of *u* when every row is a PSU: per stratum,
+    ``f_h n_h/(n_h-1) (sum_i u_i u_i' - T_h T_h'/n_h)``, where a row falls in one column only, so
+    ``sum_i u_i u_i'`` is the diagonal of the per-column sums of squares *sq*."""
+    code, n_h, f_h, single = strata["code"], strata["n_h"], strata["f_h"], strata["single"]
+    n_str, k = n_h.shape[0], u.shape[1]
+    t_h, q_h = np.zeros((n_str, k)), np.zeros((n_str, k))
+    np.add.at(t_h, code, u)
+    np.add.at(q_h, code, sq)
+    scale = np.where(single, f_h, f_h * n_h / np.maximum(n_h - 1, 1))
+    scale = np.where((f_h < 1e-7) | single, 0.0, scale)
+    v = np.zeros((k, k))
+    for h in np.flatnonzero(scale):  # loop over strata, not rows
+        v += scale[h] * (np.diag(q_h[h]) - np.outer(t_h[h], t_h[h]) / n_h[h])
+    if strata.get("policy") == "adjust":
+        for h in np.flatnonzero(single & (f_h >= 1e-7)):
+            v += f_h[h] * np.diag(q_h[h])
+    return v
 
 
 def _lonely_term(q_h: np.ndarray, single: np.ndarray, strata: dict[str, np.ndarray]) -> np.ndarray:

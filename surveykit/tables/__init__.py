@@ -242,36 +242,46 @@ def crosstab(
     tw = _two_way(svy, row, col)
     nr, nc = len(tw["rl"]), len(tw["cl"])
     t, v = _cell_vcov(tw["cell"], nr * nc, tw["wd"], svy)
-    p, a = _ratios(t, np.eye(nr * nc), np.ones((nr * nc, nr * nc)))
-    nu = svy.resolved.degf
-    n = int(np.count_nonzero(tw["wd"]))
+    counts = np.bincount(tw["cell"][tw["cell"] >= 0], minlength=nr * nc)
     n_design = int(np.count_nonzero(svy.resolved.weights > 0))  # R's nrow(design): NA rows too
+    labels = (_labels(svy, row, lang), _labels(svy, col, lang))
+    return assemble_crosstab(row, col, tw["rl"], tw["cl"], counts, t, v, svy.resolved.degf, n_design, labels,
+                             wald=wald, alpha=alpha, facts=_design_facts(svy))  # fmt: skip
+
+
+def assemble_crosstab(row: str, col: str, rl: list, cl: list, counts: np.ndarray, t: np.ndarray, v: np.ndarray,
+                      nu: int, n_design: int, labels: tuple[dict, dict], *, wald: bool, alpha: float,
+                      facts: dict[str, int], method: str = "Taylor linearisation") -> Crosstab:  # fmt: skip
+    """The :class:`Crosstab` of the ``nr x nc`` cell totals *t* and their covariance *v* (cells in
+    R's order, row level fastest): proportions, SEs and the tests. Shared by the in-memory
+    :func:`crosstab` and the lazy survey, which computes *t* and *v* in the engine."""
+    nr, nc = len(rl), len(cl)
+    p, a = _ratios(t, np.eye(nr * nc), np.ones((nr * nc, nr * nc)))
     tests, eig = _rao_scott(p, a.T @ v @ a, n_design, nr, nc, nu)
     if wald:
         tests.append(_wald(t, v, nr, nc, nu))
-    table = _crosstab_frame(svy, row, col, tw, t, v, lang)
+    table = _crosstab_frame(rl, cl, counts, t, v, labels)
     return Crosstab(
-        row_variable=row, col_variable=col, table=table, tests=tuple(tests), method="Taylor linearisation",
-        ci_method="none", df=nu, alpha=alpha, n=n, deltas=tuple(np.sort(eig)[::-1]), **_design_facts(svy),
+        row_variable=row, col_variable=col, table=table, tests=tuple(tests), method=method,
+        ci_method="none", df=nu, alpha=alpha, n=int(counts.sum()), deltas=tuple(np.sort(eig)[::-1]), **facts,
     )
 
 
-def _crosstab_frame(svy: Survey, row: str, col: str, tw: dict, t: np.ndarray, v: np.ndarray,
-                    lang: str | None) -> pd.DataFrame:
-    nr, nc, k = len(tw["rl"]), len(tw["cl"]), len(tw["rl"]) * len(tw["cl"])
+def _crosstab_frame(rl: list, cl: list, counts: np.ndarray, t: np.ndarray, v: np.ndarray,
+                    labels: tuple[dict, dict]) -> pd.DataFrame:
+    nr, nc, k = len(rl), len(cl), len(rl) * len(cl)
     cell_row, cell_col = np.tile(np.arange(nr), nc), np.repeat(np.arange(nc), nr)
     eye = np.eye(k)
     p, pa = _ratios(t, eye, np.ones((k, k)))
     rp, ra = _ratios(t, eye, (cell_row[:, None] == cell_row[None, :]).astype(float))
     cp, ca = _ratios(t, eye, (cell_col[:, None] == cell_col[None, :]).astype(float))
-    counts = np.bincount(tw["cell"][tw["cell"] >= 0], minlength=k)
-    rlab, clab = _labels(svy, row, lang), _labels(svy, col, lang)
+    rlab, clab = labels
     return pd.DataFrame(
         {
-            "row_level": [tw["rl"][i] for i in cell_row],
-            "col_level": [tw["cl"][j] for j in cell_col],
-            "row_label": [_label(rlab, tw["rl"][i]) for i in cell_row],
-            "col_label": [_label(clab, tw["cl"][j]) for j in cell_col],
+            "row_level": [rl[i] for i in cell_row],
+            "col_level": [cl[j] for j in cell_col],
+            "row_label": [_label(rlab, rl[i]) for i in cell_row],
+            "col_label": [_label(clab, cl[j]) for j in cell_col],
             "n": counts,
             "weighted_n": t,
             "weighted_n_se": np.sqrt(np.maximum(np.diag(v), 0.0)),
