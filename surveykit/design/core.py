@@ -1,4 +1,4 @@
-"""Survey designs: the specification (:class:`Design`) and its resolved arrays (:class:`ResolvedDesign`).
+"""Survey designs: the specification (:class:`Design`); its arrays on a data frame are :mod:`surveykit.design.resolved`.
 
 A :class:`Design` names columns, like R's ``svydesign(ids=, strata=, weights=, fpc=, nest=)``; it
 holds no data. :meth:`Design.resolve` checks it against a data frame and returns the numpy
