@@ -540,3 +540,25 @@ def test_duplicate_column_names_are_refused(tmp_path):
     pd.DataFrame([[1, 2, 3]], columns=["a", "b", "c"]).rename(columns={"c": "a"}).to_excel(xlsx, index=False)
     with pytest.raises(ReadError, match=r"dup.xlsx' must be unique; got 'a' at columns 1, 3"):
         read(xlsx)
+
+
+def test_parquet_columns_are_pushed_into_the_reader(tmp_path, monkeypatch):
+    import pandas as pd
+
+    import surveykit as sk
+
+    path = tmp_path / "wide.parquet"
+    pd.DataFrame({"a": [1, 2], "b": [3.0, 4.0], "c": ["x", "y"]}).to_parquet(path)
+    seen = []
+    real = pd.read_parquet
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("columns"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_parquet", spy)
+    data, _ = sk.read(path, columns=["c", "a"])
+    assert seen == [["c", "a"]] and list(data.columns) == ["c", "a"]
+    with pytest.raises(sk.DataError, match=r"got 'd', which the file lacks \(3 variables\)"):
+        sk.read(path, columns=["d"])
+    assert len(seen) == 1  # the lacking column is found from the schema, before any data are read

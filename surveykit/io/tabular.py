@@ -94,8 +94,15 @@ def _read_xlsx(src: Path, fmt: str, encoding: str | None,
 def _read_parquet(src: Path, fmt: str, encoding: str | None,
                   wanted: list[str] | None) -> tuple[pd.DataFrame, FileMeta]:
     _no_encoding(src, encoding)
+    import pyarrow.parquet as pq
+
     try:
-        data = pd.read_parquet(src)
+        if wanted:  # read only the wanted columns: the selection is pushed into the reader
+            names = list(pq.read_schema(src).names)
+            _check_wanted(src, wanted, names, lambda: (pd.DataFrame(columns=names), None))
+        data = pd.read_parquet(src, columns=wanted or None)
+    except (DataError, ReadError):
+        raise
     except Exception as exc:  # pyarrow raises ArrowInvalid (a ValueError) and OSError
         raise ReadError(f"data file '{src}' could not be read as Parquet ({exc}): it is "
                         "truncated or not Parquet. Re-export it.") from exc
