@@ -76,16 +76,15 @@ class Survey:
     _cache: dict[Any, Any]
 
     def __new__(cls, data: Any = None, design: Design | None = None, *args: Any, **kwargs: Any) -> Any:
-        """``Survey(sk.scan(...), design)`` is a :class:`~surveykit.engines.LazySurvey` (data in the engine)."""
-        from surveykit.engines.source import Scan
-
-        if isinstance(data, Scan):
-            from surveykit.engines.lazy import LazySurvey
-
+        """``Survey(sk.scan(...), design)`` is a :class:`~surveykit.engines.LazySurvey` (data in the
+        engine): a lazy source builds its own survey (``_lazy_survey``), so this module needs no
+        import of the engines."""
+        build = getattr(data, "_lazy_survey", None)
+        if build is not None and not isinstance(data, pd.DataFrame):
             if args or kwargs:
                 raise DataError("a lazy survey takes only the scan and the design; got more arguments. "
                                 "Questionnaires and file metadata need the in-memory Survey (sk.read).")
-            return LazySurvey(data, design)
+            return build(design)
         return super().__new__(cls)
 
     def __init__(

@@ -180,3 +180,31 @@ def test_crosstabs_with_rao_scott_tests(pair: tuple[sk.Survey, LazySurvey]) -> N
     for name in ("F", "Chisq", "Wald"):
         ta, tb = a.test(name), b.test(name)
         np.testing.assert_allclose([tb.statistic, tb.p_value], [ta.statistic, ta.p_value], rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["clus1_fpc", "clus2_fpc2", "clus2_weights", "strat_clus_nest"])
+def test_logistic_models_newton_steps_in_the_engine(name: str) -> None:
+    from surveykit import models
+
+    source, kwargs = DESIGNS[name]
+    frame = _frame(source).assign(hi=lambda d: (d["api00"] > 650).astype(int))
+    design = sk.Design(**kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LonelyPSUWarning)
+        want = models.logistic(sk.Survey(frame, design), "hi ~ ell + meals + enroll").coef
+        got = sk.Survey(sk.scan(frame), design).logistic("hi", ["ell", "meals", "enroll"])
+    assert got["term"].tolist() == want["term"].tolist()
+    cols = ["estimate", "se", "t", "p_value", "ci_low", "ci_high", "odds_ratio"]
+    np.testing.assert_allclose(got[cols].to_numpy(float), want[cols].to_numpy(float), rtol=1e-9)
+
+
+def test_lazy_logistic_refuses_what_it_cannot_do() -> None:
+    frame = _frame("apiclus1").assign(hi=lambda d: (d["api00"] > 650).astype(int))
+    lazy = sk.Survey(sk.scan(frame), sk.Design(ids="dnum", weights="pw"))
+    with pytest.raises(DataError, match=r"response 'api00' must be 0/1; got 183 other values"):
+        lazy.logistic("api00", ["ell"])
+    with pytest.raises(DataError, match=r"model variable 'stype' must be numeric in a lazy model; got VARCHAR"):
+        lazy.logistic("hi", ["stype"])
+    srs = sk.Survey(sk.scan(frame), sk.Design(weights="pw"))
+    with pytest.raises(sk.ModelError, match=r"needs a clustered design"):
+        srs.logistic("hi", ["ell"])

@@ -13,13 +13,17 @@ the sums of squares are formed, so that ``sum(w y^2) - ...`` loses no precision 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from surveykit.design import Design
-from surveykit.engines.source import Scan, ident
+from surveykit.engines.sql import ident
+
+if TYPE_CHECKING:
+    from surveykit.engines.source import Scan
+
 from surveykit.errors import DataError, DesignError
 
 __all__ = ["Cells", "cells", "Sums", "sums"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -28,7 +28,11 @@ from surveykit.design import Design, Stage
 from surveykit.design.resolved import check_lonely, degf_present
 from surveykit.design.variance import design_vcov
 from surveykit.engines.aggregate import Cells, Sums, cells, positive_rows, sums, table_sums
-from surveykit.engines.source import Scan, ident
+from surveykit.engines.sql import ident
+
+if TYPE_CHECKING:
+    from surveykit.engines.source import Scan
+
 from surveykit.errors import DataError, DesignError
 from surveykit.estimate.intervals import PROPORTION_METHODS, crit, proportion_ci
 from surveykit.estimate.result import Estimate
@@ -149,6 +153,15 @@ class LazySurvey:
         facts = {"n_strata": self.n_strata, "n_psu": self.n_psu}
         return assemble_crosstab(row, col, rl, cl, counts, t, v, nu, positive_rows(self.scan, self.design), ({}, {}),
                                  wald=wald, alpha=alpha, facts=facts, method="Taylor linearisation in the engine")
+
+    def logistic(self, response: str, covariates: str | Sequence[str], *, alpha: float = 0.05) -> Any:
+        """Survey logistic regression of a 0/1 *response* on numeric *covariates* (R ``svyglm``,
+        quasibinomial), Newton steps in the engine; the coefficient table of
+        :func:`surveykit.models.logistic` (``term, estimate, se, t, p_value, ci_low, ci_high, odds_ratio, ...``)."""
+        from surveykit.engines.models import logistic
+
+        check_alpha(alpha)
+        return logistic(self, response, as_names(covariates, "covariates"), alpha)
 
     # --- machinery ------------------------------------------------------------------------
     def _levels(self, v: str, level: Any) -> list[Any]:

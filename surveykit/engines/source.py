@@ -12,17 +12,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from surveykit.engines.sql import ident
 from surveykit.errors import DataError, ReadError, closest
 
 __all__ = ["Scan", "scan", "ident"]
 
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".txt")
-
-
-def ident(name: str) -> str:
-    """*name* as a quoted SQL identifier (``"a""b"`` for ``a"b``)."""
-    return '"' + str(name).replace('"', '""') + '"'
 
 
 class Scan:
@@ -74,6 +70,12 @@ class Scan:
 
     def __repr__(self) -> str:
         return f"Scan({self.source}, {len(self._columns)} columns)"
+
+    def _lazy_survey(self, design: Any) -> Any:
+        """``sk.Survey(scan, design)`` calls this: the :class:`~surveykit.engines.LazySurvey`."""
+        from surveykit.engines.lazy import LazySurvey
+
+        return LazySurvey(self, design)
 
 
 def _connection(threads: int | None, memory_limit: str | None) -> Any:
