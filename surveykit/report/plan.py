@@ -1,6 +1,7 @@
 """Analysis plans: the YAML that says what a brief contains.
 
-A plan names one or more surveys (instrument, data, design, derived variables, weighting steps:
+A plan names one or more surveys (data, optionally an instrument -- drafted from the data file's
+metadata when absent -- design, derived variables, weighting steps:
 ``poststratify`` with ``by`` and ``population``, ``rake`` with ``margins``, ``trim`` with
 ``lower``/``upper``, applied in order), the reliability
 rule for published cells, and an ordered list of sections. Loading reads the YAML strictly
@@ -12,7 +13,9 @@ naming the file and key path of anything wrong; docs/plans.md lists the rules. T
 
 Section types and their keys::
 
-    overview                                      survey facts, fieldwork, n, weighting
+    overview                                      study facts (plan keys survey_name, fieldwork,
+                                                  population, sampling, response, intro, data_note,
+                                                  data_status: real|synthetic), n, design
     key_figures   survey, figures: [key, ...]     published figures as call-outs, with CIs
     frequencies   survey, variables: [...], chart: bool
     crosstab      survey, row, col                Rao-Scott test
@@ -53,17 +56,22 @@ SECTION_KEYS: dict[str, dict[str, bool]] = {
     "methods": {},
 }
 _COMMON_SECTION_KEYS = ("type", "id", "title", "note")
-_PLAN_KEYS = ("id", "lang", "title", "subtitle", "organisation", "date", "reliability", "surveys", "sections")
+#: study facts printed by the overview section, each only when the plan gives it (bilingual texts)
+STUDY_KEYS = ("survey_name", "fieldwork", "population", "sampling", "response", "intro", "data_note")
+DATA_STATUS = ("real", "synthetic")
+_PLAN_KEYS = ("id", "lang", "title", "subtitle", "organisation", "date", "reliability", "surveys", "sections",
+              *STUDY_KEYS, "data_status")
 _RELIABILITY_DEFAULTS = {"min_n": 5, "max_cv": 0.3, "min_effective_n": 30}
 _PLAN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 @dataclass(frozen=True, slots=True)
 class SurveySpec:
-    """One survey of a plan: instrument, data source, design keywords and derived variables."""
+    """One survey of a plan: instrument (None: drafted from the data file's metadata), data source,
+    design keywords and derived variables."""
 
     name: str
-    instrument: str
+    instrument: str | None
     data: str
     design: dict[str, Any] = field(default_factory=dict)
     derive: tuple[dict[str, Any], ...] = ()
@@ -95,6 +103,8 @@ class Plan:
     surveys: dict[str, SurveySpec]
     reliability: dict[str, float]
     sections: tuple[SectionSpec, ...]
+    study: dict[str, dict[str, str]] = field(default_factory=dict)
+    data_status: str | None = None
 
     @property
     def folder(self) -> Path | None:
@@ -138,11 +148,11 @@ def _read(name_or_path: str | Path) -> tuple[dict[str, Any], Path | None, str]:
 
 def _survey(name: str, raw: Any, c: Checker) -> SurveySpec:
     where = key_path("surveys", name)
-    c.mapping(raw, where, SURVEY_KEYS, what="a mapping with instrument and data")
-    for req in ("instrument", "data"):
-        if req not in raw:
-            c.fail(f"{where}.{req}", "is required; add it (e.g. data: demo).")
-    instrument = c.string(raw["instrument"], f"{where}.instrument", "a bundled instrument name or a path (a string)")
+    c.mapping(raw, where, SURVEY_KEYS, what="a mapping with data (and optionally instrument)")
+    if "data" not in raw:
+        c.fail(f"{where}.data", "is required; add it (e.g. data: survey.sav).")
+    instrument = None if raw.get("instrument") is None else c.string(
+        raw["instrument"], f"{where}.instrument", "a bundled instrument name or a path (a string)")
     data = c.string(raw["data"], f"{where}.data", "'demo' or a path to a data file (a string)")
     return SurveySpec(name, instrument, data, check_design(raw.get("design"), f"{where}.design", c),
                       check_derive(raw.get("derive"), f"{where}.derive", c),
@@ -273,4 +283,6 @@ def load_plan(name_or_path: str | Path) -> Plan:
         surveys=surveys,
         reliability=reliability,
         sections=tuple(_section(i, s, surveys, c) for i, s in enumerate(sections_raw)),
+        study={k: c.bilingual(raw[k], k) for k in STUDY_KEYS if raw.get(k) is not None},
+        data_status=None if raw.get("data_status") is None else c.choice(raw["data_status"], "data_status", DATA_STATUS),
     )
