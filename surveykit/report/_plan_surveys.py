@@ -112,7 +112,7 @@ def _derive(item: Any, where: str, c: Checker) -> dict[str, Any]:
     if ("expr" in item) == ("from" in item):
         c.fail(where, "needs exactly one of 'expr' or 'from' (with 'map' or 'cut').")
     if "expr" in item:
-        c.string(item["expr"], f"{where}.expr", 'text such as "(2018 - founded_year) / 10"')
+        c.string(item["expr"], f"{where}.expr", 'text such as "(year - founded) / 10"')
         for key in ("map", "cut"):
             if key in item:
                 c.fail(f"{where}.{key}", "goes with 'from', not 'expr'; remove it or use from: <column>.")
