@@ -30,7 +30,7 @@ import yaml
 
 from surveykit.errors import InstrumentError, excerpt
 
-__all__ = ["from_meta", "draft_yaml", "write_draft"]
+__all__ = ["from_meta", "draft_yaml", "write_draft", "declare_mr_sets"]
 
 #: unlabelled nominal/ordinal columns with at most this many whole-number values become ``single``
 FEW_CODES = 10
@@ -313,3 +313,49 @@ def _id_column(columns: list[str], data: pd.DataFrame | None) -> str | None:
             if ids.notna().all() and not ids.duplicated().any():
                 return col
     return None
+
+
+def declare_mr_sets(instrument: Any, sets: Mapping[str, Mapping[str, Any]]) -> Any:
+    """*instrument* with multiple-response sets declared over 0/1 columns of any names.
+
+    ``sets`` maps a set name to ``{columns: [...], label: {ko, en}, options: [{ko, en}, ...]}``
+    (a plan's ``mr_sets``); each set becomes one ``multi`` question, in the place of its first
+    column, replacing the questions of its columns. Option labels default to each column's own
+    question text; the set's label to its name.
+
+    Raises
+    ------
+    InstrumentError
+        A column that is not a question of *instrument*, that belongs to another multi question,
+        or a set name that is already a question.
+    """
+    import dataclasses
+    import types
+
+    from surveykit.instrument.model import Option, Question
+
+    questions = list(instrument.questions)
+    for name, spec in sets.items():
+        cols = [str(c) for c in spec["columns"]]
+        known = {q.var: q for q in questions}
+        owner = {c: q for q in questions for c in q.columns()}
+        for c in cols:
+            q = owner.get(c)
+            if q is None or q.type == "multi":
+                raise InstrumentError(f"set {name!r}: column {c!r} must be a single-column question of the "
+                                      f"questionnaire; it is {'not a question' if q is None else 'in a multi question'}. "
+                                      "Check the column names.")
+        if name in known and name not in cols:
+            raise InstrumentError(f"set name {name!r} must differ from the questions' names; rename the set.")
+        labels = list(spec.get("options") or ())
+        options = tuple(Option(i, (labels[i - 1] if labels else {}).get("ko") or known[c].ko,
+                               (labels[i - 1] if labels else {}).get("en") or known[c].en)
+                        for i, c in enumerate(cols, start=1))
+        label = dict(spec.get("label") or {})
+        multi = Question(var=name, type="multi", ko=label.get("ko") or label.get("en") or name,
+                         en=label.get("en") or label.get("ko") or name, options=options, mr_columns=tuple(cols),
+                         note="multiple-response set declared in the plan (1 = selected)")
+        at = min(i for i, q in enumerate(questions) if q.var in cols)
+        questions = [q for q in questions[:at]] + [multi] + [q for q in questions[at:] if q.var not in cols]
+    by_column = {c: q for q in questions for c in q.columns() if c != q.var}
+    return dataclasses.replace(instrument, questions=tuple(questions), _by_column=types.MappingProxyType(by_column))

@@ -38,7 +38,7 @@ from typing import Any
 from surveykit._util.schema import Checker, key_path
 from surveykit._util.yaml import MAX_CHARS, load_yaml
 from surveykit.errors import ReportError, closest, excerpt
-from surveykit.report._plan_surveys import SURVEY_KEYS, check_derive, check_design, check_weighting
+from surveykit.report._plan_surveys import SURVEY_KEYS, check_derive, check_design, check_mr_sets, check_weighting
 
 __all__ = ["Plan", "SurveySpec", "SectionSpec", "load_plan", "bundled_plans", "SECTION_KEYS"]
 
@@ -77,6 +77,7 @@ class SurveySpec:
     derive: tuple[dict[str, Any], ...] = ()
     label: dict[str, str] = field(default_factory=dict)
     weighting: tuple[dict[str, Any], ...] = ()
+    mr_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +158,8 @@ def _survey(name: str, raw: Any, c: Checker) -> SurveySpec:
     return SurveySpec(name, instrument, data, check_design(raw.get("design"), f"{where}.design", c),
                       check_derive(raw.get("derive"), f"{where}.derive", c),
                       c.bilingual(raw.get("label"), f"{where}.label"),
-                      check_weighting(raw.get("weighting"), f"{where}.weighting", c))
+                      check_weighting(raw.get("weighting"), f"{where}.weighting", c),
+                      check_mr_sets(raw.get("mr_sets"), f"{where}.mr_sets", c))
 
 
 def _figures(value: Any, path: str, c: Checker) -> None:

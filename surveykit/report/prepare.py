@@ -18,7 +18,7 @@ import pandas as pd
 
 from surveykit.design import Design
 from surveykit.instrument.expr import evaluate
-from surveykit.errors import DataError, DesignError, ReportError
+from surveykit.errors import DataError, DesignError, InstrumentError, ReportError
 from surveykit.instrument import Instrument, load_instrument
 from surveykit.io import read
 from surveykit.report.plan import Plan, SurveySpec
@@ -185,6 +185,13 @@ def _load_one(spec: SurveySpec, plan: Plan, data_override: str | Path | None) ->
     data, meta = read(path)
     if instrument is None:  # the questionnaire drafted from the file's own metadata
         instrument = Instrument.from_meta(meta, data, name=path.stem)
+    if spec.mr_sets:
+        from surveykit.instrument.draft import declare_mr_sets
+
+        try:
+            instrument = declare_mr_sets(instrument, spec.mr_sets)
+        except (DataError, InstrumentError) as exc:
+            raise ReportError(f"plan {plan.id}: surveys.{spec.name}.mr_sets: {exc}") from None
     report = validate(data, instrument, source=path.name, id=instrument.id)
     _refuse_broken(report, path, spec.instrument or f"(drafted from {path.name})")
     clean = _clean(data, instrument, meta)
