@@ -25,6 +25,7 @@ ROOT = HERE.parent
 FILES = sorted(p for p in [*(HERE / "data").rglob("*.sav"), *(HERE / "data").rglob("*.zsav"),
                            *(HERE / "data").rglob("*.por"), *(ROOT / "instruments" / "demo").glob("*.sav")]
                if "bad" not in p.parts)
+OTHER = sorted([*(HERE / "data").rglob("*.dta"), *(HERE / "data" / "api").glob("*.csv")])
 BAD = sorted((HERE / "data" / "bad").glob("*.sav"))
 MR = HERE / "data" / "spss" / "mr_cp949.sav"
 
@@ -72,10 +73,34 @@ def test_drafted_questionnaire_loads_and_validates_its_file(path, tmp_path, caps
     drafted = sk.Instrument.from_meta(meta, data)
     assert loaded.questions == drafted.questions and loaded.id == drafted.id
     assert set(loaded.columns()) == set(meta.columns)
+    _validates(path, data, loaded)
+    assert main(["validate", str(path), "--instrument", str(out)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["draft.yaml"]  # atomic write: no temp file left
+
+
+@pytest.mark.parametrize("path", OTHER, ids=lambda p: p.name)
+def test_drafted_questionnaire_of_stata_and_csv_files_validates(path):
+    data, meta = _read(path)
+    _validates(path, data, sk.Instrument.from_meta(meta, data))
+
+
+def _validates(path: Path, data, loaded) -> None:
     report = validate(data, loaded, id=loaded.id)
     assert report.n_errors == 0, report.to_frame()
-    assert main(["validate", str(path), "--instrument", str(out)]) == 0
-    assert not list(tmp_path.glob(".draft.yaml.*"))  # atomic write: no temp file left behind
+    assert main(["validate", str(path)]) == 0  # drafted on the fly: the same questionnaire
+
+
+def test_draft_is_written_atomically(tmp_path, monkeypatch):
+    out = tmp_path / "draft.yaml"
+    out.write_text("old\n", encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Path, "write_text", broken)
+    assert main(["codebook", str(MR), "--instrument", str(out)]) == 2
+    monkeypatch.undo()
+    assert out.read_text(encoding="utf-8") == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["draft.yaml"]
 
 
 def test_mr_set_cp949_file_round_trips(tmp_path):

@@ -37,7 +37,8 @@ def _pdftext(path: Path) -> str:
 @pytest.fixture(scope="module", params=["en", "ko"])
 def brief(request, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"own_{request.param}")
-    assert main(["brief", str(PLAN), "--out", str(out), "--lang", request.param, "--quiet"]) == 0
+    plan = ["--plan", str(PLAN)] if request.param == "en" else [str(PLAN)]  # --plan is the same as the argument
+    assert main(["brief", *plan, "--out", str(out), "--lang", request.param, "--quiet"]) == 0
     folder = out / "api_brief"
     sfx = "" if request.param == "en" else ".ko"  # the plan's language is en; another language is suffixed
     assert sorted(p.name for p in folder.iterdir()) == sorted(
@@ -90,7 +91,7 @@ def _variant(tmp_path: Path, **changes) -> Path:
     raw = yaml.safe_load(PLAN.read_text(encoding="utf-8"))
     raw["surveys"]["api"]["data"] = str(HERE / "data" / "spss" / "api_missing.sav")
     raw["sections"] = [{"type": "overview"}]
-    raw.update(changes)
+    raw["study"].update(changes)
     path = tmp_path / "plan.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return path
@@ -118,7 +119,7 @@ def test_synthetic_notice_only_for_synthetic_data(tmp_path):
 def test_bad_data_status_is_named(tmp_path):
     from surveykit.errors import ReportError
 
-    with pytest.raises(ReportError, match=r"data_status must be one of 'real', 'synthetic'; got 'fake'"):
+    with pytest.raises(ReportError, match=r"study\.data_status must be one of 'real', 'synthetic'; got 'fake'"):
         load_plan(_variant(tmp_path, data_status="fake"))
 
 
@@ -131,3 +132,17 @@ def test_demo_plan_without_instrument_is_refused_with_the_fix(tmp_path):
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     with pytest.raises(ReportError, match="data 'demo' needs an instrument"):
         build_document(load_plan(path))
+
+
+def test_the_2018_briefs_still_say_what_they_said():
+    """Their texts moved from the generic report code into their plans; the briefs read the same."""
+    paras, pairs = _overview_text(Path("organisation_brief"), "ko")
+    assert paras == ("이 브리프는 2018년 서울 제3섹터 조직·종사자 사회안전망 설문조사의 결과를 설계기반 통계로 다시 계산한 "
+                     "것이다. 원자료는 공개되지 않았으므로, 공표된 모든 수치를 정확히 재현하도록 보정한 합성 자료로 계산하였다.")
+    assert pairs[:3] == [("조사명", "제3섹터 조직 및 종사자 사회안전망 실태와 보장상품 수요 조사"),
+                         ("조사 기간", "2018-10 ~ 2018-12"),
+                         ("조사 대상", "사회적경제/소셜벤처/NPO/중간지원조직/플랫폼노동자 등 제3섹터 조직 및 종사자")]
+    paras, pairs = _overview_text(Path("worker_brief"), "en")
+    assert paras.startswith("This brief recomputes the results of the 2018 Seoul third-sector safety-net surveys")
+    assert paras.endswith("calibrated synthetic microdata that reproduce every published number exactly.")
+    assert ("Fieldwork", "2018-10 to 2018-12") in pairs

@@ -71,7 +71,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 def _cmd_brief(args: argparse.Namespace) -> int:
     from surveykit.report.build import build_briefs
 
-    outputs = build_briefs(args.plans, data=args.data, out=args.out, lang=args.lang, progress=not args.quiet,
+    outputs = build_briefs([*args.plans, *(args.plan or ())], data=args.data, out=args.out, lang=args.lang, progress=not args.quiet,
                            workers=args.jobs)
     for p in outputs:
         print(p)
@@ -113,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("brief", help="build HTML/PDF/JSON/XLSX briefs (default: both demo briefs into ./out)")
     b.add_argument("plans", nargs="*", help="analysis plan YAML(s); default: the bundled organisation and worker briefs")
+    b.add_argument("--plan", action="append", metavar="PLAN.yaml", help="an analysis plan (the same as giving it "
+                   "as an argument; repeatable)")
     b.add_argument("--data", default=None, help="data file to use instead of the plan's")
     b.add_argument("--out", default="out", help="output folder (default: ./out)")
     b.add_argument("--lang", choices=("ko", "en"), default=None, help="language (default: the plan's)")

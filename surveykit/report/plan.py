@@ -13,7 +13,7 @@ naming the file and key path of anything wrong; docs/plans.md lists the rules. T
 
 Section types and their keys::
 
-    overview                                      study facts (plan keys survey_name, fieldwork,
+    overview                                      study facts (plan key study: name, fieldwork,
                                                   population, sampling, response, intro, data_note,
                                                   data_status: real|synthetic), n, design
     key_figures   survey, figures: [key, ...]     published figures as call-outs, with CIs
@@ -56,11 +56,10 @@ SECTION_KEYS: dict[str, dict[str, bool]] = {
     "methods": {},
 }
 _COMMON_SECTION_KEYS = ("type", "id", "title", "note")
-#: study facts printed by the overview section, each only when the plan gives it (bilingual texts)
-STUDY_KEYS = ("survey_name", "fieldwork", "population", "sampling", "response", "intro", "data_note")
+#: study facts (plan key ``study:``) printed by the overview section, each only when given (bilingual texts)
+STUDY_KEYS = ("name", "fieldwork", "population", "sampling", "response", "intro", "data_note")
 DATA_STATUS = ("real", "synthetic")
-_PLAN_KEYS = ("id", "lang", "title", "subtitle", "organisation", "date", "reliability", "surveys", "sections",
-              *STUDY_KEYS, "data_status")
+_PLAN_KEYS = ("id", "lang", "title", "subtitle", "organisation", "date", "reliability", "study", "surveys", "sections")
 _RELIABILITY_DEFAULTS = {"min_n": 5, "max_cv": 0.3, "min_effective_n": 30}
 _PLAN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -271,6 +270,8 @@ def load_plan(name_or_path: str | Path) -> Plan:
     if lang not in ("ko", "en") or not isinstance(lang, str):
         c.fail("lang", f"must be 'ko' or 'en'; got {c.got(lang)}.")
     reliability = _reliability(raw.get("reliability"), c)
+    study = c.mapping(raw.get("study"), "study", (*STUDY_KEYS, "data_status"),
+                      what="a mapping of study facts, e.g. {name: ..., fieldwork: ..., data_status: real}", optional=True)
     plan_id = raw.get("id", Path(label).stem)
     if not isinstance(plan_id, str) or not _PLAN_ID.match(plan_id):
         c.fail("id", f"must be letters, digits, '_' or '-' (it names the output folder); got {c.got(plan_id)}.")
@@ -285,6 +286,7 @@ def load_plan(name_or_path: str | Path) -> Plan:
         surveys=surveys,
         reliability=reliability,
         sections=tuple(_section(i, s, surveys, c) for i, s in enumerate(sections_raw)),
-        study={k: c.bilingual(raw[k], k) for k in STUDY_KEYS if raw.get(k) is not None},
-        data_status=None if raw.get("data_status") is None else c.choice(raw["data_status"], "data_status", DATA_STATUS),
+        study={k: c.bilingual(study[k], f"study.{k}") for k in STUDY_KEYS if study.get(k) is not None},
+        data_status=None if study.get("data_status") is None else c.choice(study["data_status"], "study.data_status",
+                                                                             DATA_STATUS),
     )

@@ -20,7 +20,7 @@ _SYNTHETIC = {
     "ko": "이 브리프의 수치는 실제 응답이 아닌 합성 자료로 계산하였다.",
     "en": "The figures in this brief are computed on synthetic data, not on real responses.",
 }
-_FACTS = (("survey_name", "조사명", "Survey"), ("fieldwork", "조사 기간", "Fieldwork"),
+_FACTS = (("name", "조사명", "Survey"), ("fieldwork", "조사 기간", "Fieldwork"),
           ("population", "조사 대상", "Population"), ("sampling", "표본 추출", "Sampling"),
           ("response", "응답", "Response"))
 
@@ -60,8 +60,8 @@ def _design_text(ctx: Ctx, name: str) -> str:
 def overview(ctx: Ctx, spec: SectionSpec) -> Section:
     """Study facts the plan gives (each printed only when given), then n, questions and design per survey.
 
-    The synthetic-data notice (the plan's ``data_note``, or a generic sentence) is printed only
-    when the plan says ``data_status: synthetic``.
+    The synthetic-data notice (the plan's ``study.data_note``, or a generic sentence) is printed
+    only when the plan says ``study: {data_status: synthetic}``.
     """
     plan = ctx.plan
     ko = ctx.lang == "ko"
