@@ -146,3 +146,16 @@ def test_the_2018_briefs_still_say_what_they_said():
     assert paras.startswith("This brief recomputes the results of the 2018 Seoul third-sector safety-net surveys")
     assert paras.endswith("calibrated synthetic microdata that reproduce every published number exactly.")
     assert ("Fieldwork", "2018-10 to 2018-12") in pairs
+    assert pairs[-1] == ("Workers: weighting and design", "Unweighted: respondents treated as a simple random sample "
+                         "for design-based standard errors (no population frame data were published)")
+
+
+def test_an_unweighted_plan_says_nothing_of_published_frames(tmp_path):
+    path = _variant(tmp_path)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["surveys"]["api"]["design"] = {}
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    for lang, text in (("en", "Unweighted: respondents treated as a simple random sample for design-based standard "
+                              "errors"), ("ko", "가중치 없음: 응답자를 단순무작위표본으로 보고 설계기반 표준오차를 계산함")):
+        _, pairs = _overview_text(path, lang)
+        assert pairs[-1][1] == text

@@ -17,7 +17,7 @@ from surveykit.errors import closest
 
 __all__ = ["check_design", "check_weighting", "check_derive", "check_mr_sets", "SURVEY_KEYS"]
 
-SURVEY_KEYS = ("instrument", "data", "label", "design", "weighting", "derive", "mr_sets")
+SURVEY_KEYS = ("instrument", "data", "label", "design", "design_note", "weighting", "derive", "mr_sets")
 MR_SET_KEYS = ("columns", "label", "options")
 DESIGN_KEYS = ("weights", "strata", "ids", "fpc", "nest", "lonely_psu")
 WEIGHTING_KEYS: dict[str, tuple[str, ...]] = {

@@ -77,6 +77,7 @@ class SurveySpec:
     label: dict[str, str] = field(default_factory=dict)
     weighting: tuple[dict[str, Any], ...] = ()
     mr_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    design_note: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +159,8 @@ def _survey(name: str, raw: Any, c: Checker) -> SurveySpec:
                       check_derive(raw.get("derive"), f"{where}.derive", c),
                       c.bilingual(raw.get("label"), f"{where}.label"),
                       check_weighting(raw.get("weighting"), f"{where}.weighting", c),
-                      check_mr_sets(raw.get("mr_sets"), f"{where}.mr_sets", c))
+                      check_mr_sets(raw.get("mr_sets"), f"{where}.mr_sets", c),
+                      c.bilingual(raw.get("design_note"), f"{where}.design_note"))
 
 
 def _figures(value: Any, path: str, c: Checker) -> None:

@@ -47,14 +47,13 @@ def _design_text(ctx: Ctx, name: str) -> str:
             "단순무작위표본" if ctx.lang == "ko" else "simple random sample")
         return (f"{base}; 가중 조정: {steps} (보정을 반영한 표준오차)" if ctx.lang == "ko"
                 else f"{base}; weighting: {steps} (calibration-aware standard errors)")
+    note = ctx.text(prep.spec.design_note) if prep.spec.design_note else ""
     if not design.columns:
-        return (
-            "가중치 없음: 응답자를 단순무작위표본으로 보고 설계기반 표준오차를 계산함(모집단 정보 없음)"
-            if ctx.lang == "ko"
-            else "Unweighted: respondents treated as a simple random sample for design-based "
-            "standard errors (no population frame data were published)"
-        )
-    return design_line(design, ctx.lang)
+        text = ("가중치 없음: 응답자를 단순무작위표본으로 보고 설계기반 표준오차를 계산함" if ctx.lang == "ko"
+                else "Unweighted: respondents treated as a simple random sample for design-based standard errors")
+    else:
+        text = design_line(design, ctx.lang)
+    return f"{text}({note})" if note and ctx.lang == "ko" else (f"{text} ({note})" if note else text)
 
 
 def overview(ctx: Ctx, spec: SectionSpec) -> Section:
