@@ -195,3 +195,22 @@ def test_schema_still_rejects_duplicate_names_and_unknown_id(tmp_path):
                                          "- {var: Q1, type: numeric, ko: b}\n"))
     with pytest.raises(InstrumentError, match=r"id must name a question; got 'HHID'"):
         load_instrument(_write(tmp_path, "name: o\nid: HHID\nquestions:\n- {var: Q1, type: numeric, ko: a}\n"))
+
+
+def test_a_survey_on_the_drafted_questionnaire_gives_r_surveys_numbers():
+    """The draft carries the file's missing codes: the estimates equal R's (tests/golden/own_spss.json)."""
+    golden = json.loads((HERE / "golden" / "own_spss.json").read_text(encoding="utf-8"))
+    data, meta = sk.read(HERE / "data" / "spss" / "api_missing.sav")
+    draft = sk.Instrument.from_meta(meta, data)
+    assert draft.missing_codes("meals9") == (99,) and draft.missing_codes("enroll_r") == tuple(range(99990, 100000))
+    design = sk.Design(strata="stype_c", weights="pw", fpc="fpc")
+    for svy in (sk.Survey(data, design, draft), sk.Survey(data, design, draft, meta=meta)):
+        for var in ("meals9", "enroll_r"):
+            est = svy.mean(var)
+            want = golden[f"mean_{var}"]
+            assert abs(float(est.estimate[0]) - want["estimate"]) < 1e-9 * abs(want["estimate"])
+            assert abs(float(est.se[0]) - want["se"][0][0]) < 1e-9 * want["se"][0][0]
+        freq = svy.frequency("awards_yes").to_frame()
+        shares = freq.loc[~freq["missing"].astype(bool), "estimate"].to_numpy()
+        assert list(freq["level"]) == [0, 1, 9] and list(freq["n"]) == [79, 103, 18]
+        assert abs(shares - golden["freq_awards"]["estimate"]).max() < 1e-12
