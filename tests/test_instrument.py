@@ -328,9 +328,13 @@ def test_other_schema_errors(tmp_path):
         raw["questions"][2]["type"] = "singel"
     assert "Did you mean 'single'" in _load_broken(tmp_path, bad_type)
 
-    def no_title(raw):
-        del raw["title"]
-    assert "must have key 'title'" in _load_broken(tmp_path, no_title)
+    def no_name(raw):
+        del raw["name"]
+    assert "must have key 'name'" in _load_broken(tmp_path, no_name)
+
+    def empty_title(raw):
+        raw["title"] = {}
+    assert "title must give the wording in ko or en" in _load_broken(tmp_path, empty_title)
 
     def bad_scale(raw):
         q = next(q for q in raw["questions"] if q.get("scale") == "join_intent")

@@ -18,7 +18,7 @@ from surveykit.errors import ReportError
 from surveykit.report import Document, Section, Table, Text
 from surveykit.report.fonts import font_files
 from surveykit.report.render import PackageFetcher, write_pdf
-from surveykit.report.sample import sample_document
+from surveykit.studies.safety_net_2018.sample_brief import sample_document
 from surveykit.report.text import format_cell
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdffonts") is None,

@@ -20,21 +20,29 @@ __all__ = ["main"]
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from surveykit.instrument import load_instrument
+    """One report: the data against the questionnaire, then the file's metadata against it.
+
+    Exit 0 when there is nothing to report (warnings allowed unless ``--strict``), 1 when there
+    are errors (or, with ``--strict``, warnings); bad input exits 2 in :func:`main`.
+    """
+    import dataclasses
+
+    from surveykit.instrument import Instrument, load_instrument
     from surveykit.io import read
     from surveykit.instrument.validate import reconcile, validate
 
-    instrument = load_instrument(args.instrument)
-    data, meta = read(args.file, encoding=args.encoding)
-    report = validate(data, instrument, source=str(args.file))
+    data, meta = read(args.file, **({"encoding": args.encoding} if args.encoding else {}))
+    instrument = load_instrument(args.instrument) if args.instrument else Instrument.from_meta(meta, data)
+    report = validate(data, instrument, source=str(args.file), id=instrument.id)
     labels = reconcile(meta, instrument)
+    order = {"error": 0, "warning": 1}
+    issues = tuple(sorted((*report.issues, *labels.issues), key=lambda i: order[i.severity]))
+    report = dataclasses.replace(report, issues=issues)
     if args.json:
-        print(json.dumps({**report.to_dict(), "reconcile": labels.to_dict()}, ensure_ascii=False, indent=2))
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(report.summary())
-        print()
-        print(labels.summary())
-    return 1 if (args.strict and (report.n_errors or labels.n_errors)) else 0
+    return 1 if (report.n_errors or (args.strict and report.n_warnings)) else 0
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -62,7 +70,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 def _cmd_brief(args: argparse.Namespace) -> int:
     from surveykit.report.build import build_briefs
 
-    outputs = build_briefs(args.plans, data=args.data, out=args.out, lang=args.lang, progress=not args.quiet,
+    outputs = build_briefs([*args.plans, *(args.plan or ())], data=args.data, out=args.out, lang=args.lang, progress=not args.quiet,
                            workers=args.jobs)
     for p in outputs:
         print(p)
@@ -78,12 +86,18 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     add_commands(sub)
 
-    v = sub.add_parser("validate", help="check a data file against a questionnaire")
+    v = sub.add_parser(
+        "validate", help="check a data file against a questionnaire",
+        description="Check a data file against a questionnaire (codes, ranges, routing, ids, labels): one report.",
+        epilog="exit status: 0 no errors (warnings allowed), 1 errors found (or warnings, with --strict), "
+               "2 bad input or usage.\nexample:\n  surveykit validate survey.sav --instrument questionnaire.yaml --strict",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("file", help="data file (.sav .zsav .por .dta .csv .xlsx .parquet)")
-    v.add_argument("--instrument", required=True, help="instrument YAML path or bundled name (e.g. organisation_2018)")
+    v.add_argument("--instrument", default=None,
+                   help="instrument YAML path or bundled name (default: drafted from the file's own metadata)")
     v.add_argument("--encoding", default=None, help="override the file's text encoding (e.g. cp949)")
     v.add_argument("--json", action="store_true", help="emit the report as JSON")
-    v.add_argument("--strict", action="store_true", help="exit 1 when errors are found")
+    v.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     v.set_defaults(func=_cmd_validate)
 
     s = sub.add_parser("synth", help="write the calibrated synthetic demo data")
@@ -98,6 +112,8 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("brief", help="build HTML/PDF/JSON/XLSX briefs (default: both demo briefs into ./out)")
     b.add_argument("plans", nargs="*", help="analysis plan YAML(s); default: the bundled organisation and worker briefs")
+    b.add_argument("--plan", action="append", metavar="PLAN.yaml", help="an analysis plan (the same as giving it "
+                   "as an argument; repeatable)")
     b.add_argument("--data", default=None, help="data file to use instead of the plan's")
     b.add_argument("--out", default="out", help="output folder (default: ./out)")
     b.add_argument("--lang", choices=("ko", "en"), default=None, help="language (default: the plan's)")

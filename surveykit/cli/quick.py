@@ -23,7 +23,8 @@ __all__ = ["add_commands"]
 _DESIGN_KEYS = ("weights", "strata", "ids", "fpc", "nest", "lonely_psu")
 
 _EXAMPLES = {
-    "codebook": "surveykit codebook survey.sav --markdown > codebook.md",
+    "codebook": "surveykit codebook survey.sav --markdown > codebook.md\n"
+                "  surveykit codebook survey.sav --instrument questionnaire.yaml",
     "describe": "surveykit describe survey.sav --weights wt --strata region --ids psu --vars income",
     "freq": "surveykit freq survey.sav q1 q2 --weights wt --lang en",
     "crosstab": "surveykit crosstab survey.sav q1 region --weights wt --test F",
@@ -112,6 +113,13 @@ def _cmd_codebook(args: argparse.Namespace) -> int:
 
     data, meta = read(args.file, **({"encoding": args.encoding} if args.encoding else {}))
     book = codebook(data, meta)
+    if args.instrument:
+        from surveykit.instrument.draft import write_draft
+
+        written = write_draft(Path(args.instrument), meta, data)
+        print(f"surveykit: questionnaire draft written to {written} (routing rules left for you to add)", file=sys.stderr)
+        if not (args.json or args.markdown or args.html or args.xlsx):
+            return 0
     if args.xlsx:
         book.to_xlsx(Path(args.xlsx))
     if args.json:
@@ -218,6 +226,8 @@ def add_commands(sub: Any) -> None:
     out.add_argument("--markdown", action="store_true", help="print Markdown")
     out.add_argument("--html", action="store_true", help="print an HTML fragment")
     c.add_argument("--xlsx", metavar="OUT.xlsx", help="also write an Excel workbook")
+    c.add_argument("--instrument", metavar="OUT.yaml",
+                   help="write a questionnaire YAML drafted from the file's metadata (loads and validates the file)")
     c.set_defaults(func=_cmd_codebook)
 
     d = parser("describe", "the survey design: strata, PSUs, weights, df, design effects")

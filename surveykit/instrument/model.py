@@ -7,19 +7,23 @@ the mapping of every published figure to a computable specification. Bundled ins
 
 YAML schema
 -----------
-Top level: ``name``, ``survey``, ``title: {ko, en}``, ``fieldwork``, ``n``, ``id`` (respondent id
-variable, default ``id``), ``source``, ``sections: [{name, ko, en}]``, ``scales`` (named option
+Top level: ``name`` and ``questions`` are required; ``survey`` (default: ``name``), ``title: {ko,
+en}`` (default: ``name``; one language fills the other), ``fieldwork``, ``n``, ``id`` (respondent
+id variable; default ``id`` when there is such a question, else none), ``source``, ``sections: [{name, ko, en}]``, ``scales`` (named option
 sets: ``{name: {options: [...], missing: [...]}}``), ``questions`` and ``figures``.
 
-A question has ``var`` (snake_case, unique), ``type`` (``single``, ``multi``, ``likert``,
-``numeric``, ``text``), ``ko``, ``en``, and as needed ``section``, ``options`` (``[{code, ko,
+A question has ``var`` (the data column's name as the file spells it -- ``Q1a``, ``HHID``, ``소득``
+-- unique; letters, digits, ``_ . @ # $``, not starting with a digit), ``type`` (``single``,
+``multi``, ``likert``, ``numeric``, ``text``), ``ko`` and/or ``en`` (one fills the other), and as
+needed ``columns`` (a multi question's data columns, one per option, any names), ``section``, ``options`` (``[{code, ko,
 en}]``), ``missing`` (user-missing codes, same shape: kept as codes in the data, excluded from
 estimands), ``scale`` (name of a shared option set; instead of ``options``/``missing``),
 ``range: [low, high]`` and ``unit`` (numeric), ``ask_if`` (routing rule), ``battery`` (Likert
 battery name) and ``note``.
 
 Data layout: one column per question named ``var``; a ``multi`` (multiple-response) question
-is one 0/1 column per option named ``<var>_<code>`` (the set's name is ``var``). An empty cell
+is one 0/1 column per option, named by ``columns`` or else ``<var>_<code>`` (the set's name is
+``var``). :meth:`Instrument.from_meta` drafts an instrument from a file's own metadata. An empty cell
 is system-missing: skipped by routing, or item non-response.
 
 Routing rules (``ask_if``, figure ``base``)
@@ -146,11 +150,13 @@ class Question:
     battery: str | None = None
     scale: str | None = None
     note: str | None = None
+    mr_columns: tuple[str, ...] = ()
 
     def columns(self) -> list[str]:
-        """Data columns: ``[var]``, or ``<var>_<code>`` per option for a multi question."""
+        """Data columns: ``[var]``; for a multi question its ``mr_columns`` (one per option, in
+        option order) or, when none are given, ``<var>_<code>`` per option."""
         if self.type == "multi":
-            return [f"{self.var}_{o.code}" for o in self.options]
+            return list(self.mr_columns) if self.mr_columns else [f"{self.var}_{o.code}" for o in self.options]
         return [self.var]
 
     def codes(self) -> tuple[int, ...]:
@@ -220,10 +226,18 @@ class Instrument:
     sections: tuple[Section, ...] = ()
     fieldwork: str | None = None
     n: int | None = None
-    id: str = "id"
+    id: str | None = "id"
     source: str | None = None
     path: str | None = None
     _by_column: Mapping[str, Question] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_meta(cls, meta: Any, data: pd.DataFrame | None = None, *, name: str | None = None) -> Instrument:
+        """Draft a questionnaire from a data file's own metadata (see
+        :func:`surveykit.instrument.draft.from_meta`, which this delegates to)."""
+        from surveykit.instrument.draft import from_meta
+
+        return from_meta(meta, data, name=name)
 
     # -- lookup -------------------------------------------------------------------------------
     def question(self, var: str) -> Question:
@@ -301,8 +315,8 @@ class Instrument:
         out: dict[str, dict[int, str]] = {}
         for q in self.questions:
             if q.type == "multi":
-                for o in q.options:
-                    out[f"{q.var}_{o.code}"] = {0: _NOT_SELECTED[_lang(lang)], 1: o.label(lang)}
+                for c, o in zip(q.columns(), q.options):
+                    out[c] = {0: _NOT_SELECTED[_lang(lang)], 1: o.label(lang)}
             elif q.options or q.missing:
                 out[q.var] = {o.code: o.label(lang) for o in (*q.options, *q.missing)}
         return out
@@ -360,7 +374,7 @@ def _lang(lang: str) -> str:
 
 
 def _mr_code(column: str, q: Question) -> int:
-    return int(column[len(q.var) + 1:])
+    return q.options[q.columns().index(column)].code
 
 
 def bundled_instruments() -> list[str]:

@@ -2,7 +2,7 @@
 
 :func:`_read_source` finds the YAML text (a bundled name or a path), :func:`_parse` loads it
 with the safe loader, and :func:`_build` checks it against the schema documented in
-:mod:`surveykit.instrument.model` -- known keys, types, unique snake_case variable names, option and
+:mod:`surveykit.instrument.model` -- known keys, types, unique column-like variable names, option and
 missing codes, ranges, routing rules, figure specifications and their codes -- raising one
 :class:`~surveykit.errors.InstrumentError` that names the file, the key path (e.g.
 ``questions[12].options[3].code``) and the fix. :class:`_Ctx` carries the file name and the
@@ -38,7 +38,9 @@ from surveykit.instrument.model import (
     bundled_instruments,
 )
 
-_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+#: a column name as SPSS/Stata/R spell it: Unicode letters, digits, _ . @ # $; not starting with a digit
+_NAME_RE = re.compile(r"^[^\W\d][\w.@#$]*$")
+_NAME_MAX = 64
 
 
 def _read_source(name_or_path: str | Path) -> tuple[str, str]:
@@ -109,24 +111,26 @@ class _Ctx(Checker):
 
 
 _TOP_KEYS = ("name", "survey", "title", "fieldwork", "n", "id", "source", "sections", "scales", "questions", "figures")
-_Q_KEYS = ("var", "type", "ko", "en", "section", "options", "missing", "scale", "range", "unit", "ask_if", "battery", "note")
+_Q_KEYS = ("var", "type", "ko", "en", "section", "options", "missing", "scale", "range", "unit", "ask_if", "battery", "note",
+           "columns")
 _F_KEYS = ("key", "kind", "question", "codes", "code", "base", "na", "combine", "modal", "note")
 
 
 def _build(raw: Any, ctx: _Ctx) -> Instrument:
-    top = ctx.mapping(raw, "", _TOP_KEYS, ("name", "survey", "title", "questions"))
-    title = ctx.mapping(top["title"], "title", LANGS, LANGS)
+    top = ctx.mapping(raw, "", _TOP_KEYS, ("name", "questions"))
+    name = ctx.text(top["name"], "name")
+    title = _bilingual(ctx.mapping(top.get("title", {"ko": name}), "title", LANGS), "title", ctx)
     sections = tuple(_section(s, f"sections[{i}]", ctx) for i, s in enumerate(ctx.items(top.get("sections", []), "sections")))
     scales = _scales(top.get("scales", {}), ctx)
     qs = tuple(_question(q, f"questions[{i}]", ctx, scales) for i, q in enumerate(ctx.items(top["questions"], "questions")))
     by_column = _check_questions(qs, sections, ctx)
-    id_var = ctx.text(top.get("id", "id"), "id")
-    if id_var not in by_column:
-        raise ctx.err("id", f"must name a question; got {excerpt(id_var)}.{closest(id_var, list(by_column))} Add an id question.")
+    id_var = ctx.text(top["id"], "id") if top.get("id") is not None else ("id" if "id" in by_column else None)
+    if id_var is not None and id_var not in by_column:
+        raise ctx.err("id", f"must name a question; got {excerpt(id_var)}.{closest(id_var, list(by_column))} "
+                            "Add that question, or drop 'id' when the file has no respondent id.")
     figures = tuple(_figure(f, f"figures[{i}]", ctx) for i, f in enumerate(ctx.items(top.get("figures", []), "figures")))
     inst = Instrument(
-        name=ctx.text(top["name"], "name"), survey=ctx.text(top["survey"], "survey"),
-        title_ko=ctx.text(title["ko"], "title.ko"), title_en=ctx.text(title["en"], "title.en"),
+        name=name, survey=ctx.text(top.get("survey", name), "survey"), title_ko=title[0], title_en=title[1],
         questions=qs, figures=figures, sections=sections,
         fieldwork=_fieldwork(top.get("fieldwork"), ctx),
         n=None if top.get("n") is None else ctx.integer(top["n"], "n", "a whole number >= 1", minimum=1),
@@ -134,6 +138,15 @@ def _build(raw: Any, ctx: _Ctx) -> Instrument:
         _by_column=types.MappingProxyType({c: q for c, q in by_column.items() if c != q.var}),
     )
     return dataclasses.replace(inst, figures=_check_figures(inst, ctx))
+
+
+def _bilingual(m: dict, path: str, ctx: _Ctx) -> tuple[str, str]:
+    """``(ko, en)`` of a mapping with ``ko`` and/or ``en``; the one given fills the other."""
+    if not m:
+        raise ctx.err(path, "must give the wording in ko or en (or both); got neither. Add ko: ... and/or en: ....")
+    ko = ctx.text(m["ko"], f"{path}.ko") if "ko" in m else None
+    en = ctx.text(m["en"], f"{path}.en") if "en" in m else None
+    return ko or en, en or ko  # type: ignore[return-value]
 
 
 def _fieldwork(value: Any, ctx: _Ctx) -> str | None:
@@ -153,11 +166,15 @@ def _options(raw: Any, path: str, ctx: _Ctx) -> tuple[Option, ...]:
     out: list[Option] = []
     for i, o in enumerate(ctx.items(raw, path)):
         p = f"{path}[{i}]"
-        m = ctx.mapping(o, p, ("code", "ko", "en"), ("code", "ko", "en"))
+        m = ctx.mapping(o, p, ("code", "ko", "en"), ("code",))
         code = ctx.integer(m["code"], f"{p}.code", "a whole-number code")
         if any(x.code == code for x in out):
             raise ctx.err(f"{p}.code", f"must be unique within the list; got {code} twice. Renumber the options.")
-        out.append(Option(code, ctx.label(m["ko"], f"{p}.ko"), ctx.label(m["en"], f"{p}.en")))
+        if not ("ko" in m or "en" in m):
+            raise ctx.err(p, f"must give the label of code {code} in ko or en (or both); got neither. Add ko: ....")
+        ko = ctx.label(m["ko"], f"{p}.ko") if "ko" in m else None
+        en = ctx.label(m["en"], f"{p}.en") if "en" in m else None
+        out.append(Option(code, ko or en, en or ko))  # type: ignore[arg-type]
     return tuple(out)
 
 
@@ -193,17 +210,20 @@ def _missing(raw: Any, options: tuple[Option, ...], path: str, ctx: _Ctx) -> tup
 
 
 def _question(raw: Any, path: str, ctx: _Ctx, scales: Mapping[str, tuple]) -> Question:
-    m = ctx.mapping(raw, path, _Q_KEYS, ("var", "type", "ko", "en"))
+    m = ctx.mapping(raw, path, _Q_KEYS, ("var", "type"))
     var = ctx.text(m["var"], f"{path}.var")
-    if not _NAME_RE.match(var):
-        raise ctx.err(f"{path}.var", f"must be snake_case (a-z, 0-9, _; starting with a letter); got {excerpt(var)}.")
+    if not _NAME_RE.match(var) or len(var) > _NAME_MAX:
+        raise ctx.err(f"{path}.var", f"must be a column name (letters, digits, _ . @ # $; not starting with a digit; "
+                                     f"at most {_NAME_MAX} characters); got {excerpt(var)}. Use the name the data file gives "
+                                     "the column.")
     qtype = ctx.text(m["type"], f"{path}.type")
     if qtype not in QUESTION_TYPES:
         raise ctx.err(f"{path}.type",
                         f"must be one of {', '.join(QUESTION_TYPES)}; got {excerpt(qtype)}.{closest(qtype, QUESTION_TYPES)}")
     options, missing = _question_codes(m, path, ctx, scales, qtype)
+    ko, en = _bilingual({k: m[k] for k in LANGS if k in m}, path, ctx)
     return Question(
-        var=var, type=qtype, ko=ctx.text(m["ko"], f"{path}.ko"), en=ctx.text(m["en"], f"{path}.en"),
+        var=var, type=qtype, ko=ko, en=en, mr_columns=_mr_columns(m, options, path, ctx, qtype),
         section=ctx.optional_text(m.get("section"), f"{path}.section"), options=options, missing=missing,
         range=_range(m.get("range"), f"{path}.range", ctx), unit=ctx.optional_text(m.get("unit"), f"{path}.unit"),
         ask_if=ctx.rule(m["ask_if"], f"{path}.ask_if") if "ask_if" in m else None,
@@ -234,6 +254,21 @@ def _question_codes(m: dict, path: str, ctx: _Ctx, scales: Mapping[str, tuple], 
     if qtype != "numeric" and "range" in m:
         raise ctx.err(f"{path}.range", f"must be absent for a {qtype} question; ranges apply to numeric questions.")
     return options, missing
+
+
+def _mr_columns(m: dict, options: tuple[Option, ...], path: str, ctx: _Ctx, qtype: str) -> tuple[str, ...]:
+    if "columns" not in m:
+        return ()
+    if qtype != "multi":
+        raise ctx.err(f"{path}.columns", f"must be absent for a {qtype} question; only a multi question has several columns.")
+    cols = tuple(ctx.text(c, f"{path}.columns[{j}]") for j, c in enumerate(ctx.items(m["columns"], f"{path}.columns")))
+    if len(cols) != len(options):
+        raise ctx.err(f"{path}.columns", f"must list one data column per option ({len(options)}); got {len(cols)}. "
+                                         "Give each option its 0/1 column, in option order.")
+    for j, c in enumerate(cols):
+        if not _NAME_RE.match(c):
+            raise ctx.err(f"{path}.columns[{j}]", f"must be a column name (letters, digits, _ . @ # $); got {excerpt(c)}.")
+    return cols
 
 
 def _range(raw: Any, path: str, ctx: _Ctx) -> tuple[float, float] | None:

@@ -33,6 +33,8 @@ _LAZY = {
     "write_json": "surveykit.report.render",
     "write_xlsx": "surveykit.report.render",
     "charts": "surveykit.report.charts",
+    "build_brief": "surveykit.report.build",
+    "load_plan": "surveykit.report.plan",
 }
 
 __all__ = [

@@ -15,9 +15,10 @@ from surveykit._util.schema import Checker, is_number, key_path
 from surveykit.design import LONELY_PSU_POLICIES
 from surveykit.errors import closest
 
-__all__ = ["check_design", "check_weighting", "check_derive", "SURVEY_KEYS"]
+__all__ = ["check_design", "check_weighting", "check_derive", "check_mr_sets", "SURVEY_KEYS"]
 
-SURVEY_KEYS = ("instrument", "data", "label", "design", "weighting", "derive")
+SURVEY_KEYS = ("instrument", "data", "label", "design", "design_note", "weighting", "derive", "mr_sets")
+MR_SET_KEYS = ("columns", "label", "options")
 DESIGN_KEYS = ("weights", "strata", "ids", "fpc", "nest", "lonely_psu")
 WEIGHTING_KEYS: dict[str, tuple[str, ...]] = {
     # method -> the keys a step of that method may have besides 'method' (see _REQUIRED)
@@ -98,6 +99,32 @@ def check_weighting(value: Any, path: str, c: Checker) -> tuple[dict[str, Any], 
     return tuple(dict(s) for s in steps)
 
 
+def check_mr_sets(value: Any, path: str, c: Checker) -> dict[str, dict[str, Any]]:
+    """``mr_sets:``: ``{name: {columns: [...], label: {ko, en}, options: [{ko, en}, ...]}}``.
+
+    Multiple-response sets over 0/1 columns of any names (1 = selected); ``options`` label the
+    columns in order (default: each column's own label).
+    """
+    sets = c.mapping(value, path, what="a mapping of set name -> {columns: [...], label: ...}", optional=True)
+    out: dict[str, dict[str, Any]] = {}
+    for name, spec in sets.items():
+        where = key_path(path, name)
+        c.string(name, where, "a set name (letters, digits, _)", pattern=_IDENT)
+        c.mapping(spec, where, MR_SET_KEYS, what="a mapping with 'columns'")
+        if "columns" not in spec:
+            c.fail(f"{where}.columns", "is required: list the set's 0/1 columns, e.g. columns: [q5a, q5b, q5c].")
+        columns = c.names(spec["columns"], f"{where}.columns", "a list of at least 2 column names")
+        if len(columns) < 2 or len(set(columns)) != len(columns):
+            c.fail(f"{where}.columns", f"must list at least 2 different columns; got {c.got(columns)}.")
+        options = [c.bilingual(o, f"{where}.options[{j}]")
+                   for j, o in enumerate(c.seq(spec.get("options"), f"{where}.options", "a list of labels", optional=True))]
+        if options and len(options) != len(columns):
+            c.fail(f"{where}.options", f"must label every column ({len(columns)}); got {len(options)}.")
+        out[str(name)] = {"columns": columns, "label": c.bilingual(spec.get("label"), f"{where}.label"),
+                          "options": options}
+    return out
+
+
 def check_derive(value: Any, path: str, c: Checker) -> tuple[dict[str, Any], ...]:
     """``derive:``: a list of derived variables, each ``name`` and ``expr`` or ``from`` with ``map``/``cut``."""
     items = c.seq(value, path, "a list of derived variables", optional=True)
@@ -112,7 +139,7 @@ def _derive(item: Any, where: str, c: Checker) -> dict[str, Any]:
     if ("expr" in item) == ("from" in item):
         c.fail(where, "needs exactly one of 'expr' or 'from' (with 'map' or 'cut').")
     if "expr" in item:
-        c.string(item["expr"], f"{where}.expr", 'text such as "(2018 - founded_year) / 10"')
+        c.string(item["expr"], f"{where}.expr", 'text such as "(year - founded) / 10"')
         for key in ("map", "cut"):
             if key in item:
                 c.fail(f"{where}.{key}", "goes with 'from', not 'expr'; remove it or use from: <column>.")

@@ -1,6 +1,7 @@
 """Analysis plans: the YAML that says what a brief contains.
 
-A plan names one or more surveys (instrument, data, design, derived variables, weighting steps:
+A plan names one or more surveys (data, optionally an instrument -- drafted from the data file's
+metadata when absent -- design, derived variables, weighting steps:
 ``poststratify`` with ``by`` and ``population``, ``rake`` with ``margins``, ``trim`` with
 ``lower``/``upper``, applied in order), the reliability
 rule for published cells, and an ordered list of sections. Loading reads the YAML strictly
@@ -12,7 +13,9 @@ naming the file and key path of anything wrong; docs/plans.md lists the rules. T
 
 Section types and their keys::
 
-    overview                                      survey facts, fieldwork, n, weighting
+    overview                                      study facts (plan key study: name, fieldwork,
+                                                  population, sampling, response, intro, data_note,
+                                                  data_status: real|synthetic), n, design
     key_figures   survey, figures: [key, ...]     published figures as call-outs, with CIs
     frequencies   survey, variables: [...], chart: bool
     crosstab      survey, row, col                Rao-Scott test
@@ -35,7 +38,7 @@ from typing import Any
 from surveykit._util.schema import Checker, key_path
 from surveykit._util.yaml import MAX_CHARS, load_yaml
 from surveykit.errors import ReportError, closest, excerpt
-from surveykit.report._plan_surveys import SURVEY_KEYS, check_derive, check_design, check_weighting
+from surveykit.report._plan_surveys import SURVEY_KEYS, check_derive, check_design, check_mr_sets, check_weighting
 
 __all__ = ["Plan", "SurveySpec", "SectionSpec", "load_plan", "bundled_plans", "SECTION_KEYS"]
 
@@ -53,22 +56,28 @@ SECTION_KEYS: dict[str, dict[str, bool]] = {
     "methods": {},
 }
 _COMMON_SECTION_KEYS = ("type", "id", "title", "note")
-_PLAN_KEYS = ("id", "lang", "title", "subtitle", "organisation", "date", "reliability", "surveys", "sections")
+#: study facts (plan key ``study:``) printed by the overview section, each only when given (bilingual texts)
+STUDY_KEYS = ("name", "fieldwork", "population", "sampling", "response", "intro", "data_note")
+DATA_STATUS = ("real", "synthetic")
+_PLAN_KEYS = ("id", "lang", "title", "subtitle", "organisation", "date", "reliability", "study", "surveys", "sections")
 _RELIABILITY_DEFAULTS = {"min_n": 5, "max_cv": 0.3, "min_effective_n": 30}
 _PLAN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 @dataclass(frozen=True, slots=True)
 class SurveySpec:
-    """One survey of a plan: instrument, data source, design keywords and derived variables."""
+    """One survey of a plan: instrument (None: drafted from the data file's metadata), data source,
+    design keywords and derived variables."""
 
     name: str
-    instrument: str
+    instrument: str | None
     data: str
     design: dict[str, Any] = field(default_factory=dict)
     derive: tuple[dict[str, Any], ...] = ()
     label: dict[str, str] = field(default_factory=dict)
     weighting: tuple[dict[str, Any], ...] = ()
+    mr_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    design_note: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +104,8 @@ class Plan:
     surveys: dict[str, SurveySpec]
     reliability: dict[str, float]
     sections: tuple[SectionSpec, ...]
+    study: dict[str, dict[str, str]] = field(default_factory=dict)
+    data_status: str | None = None
 
     @property
     def folder(self) -> Path | None:
@@ -138,16 +149,18 @@ def _read(name_or_path: str | Path) -> tuple[dict[str, Any], Path | None, str]:
 
 def _survey(name: str, raw: Any, c: Checker) -> SurveySpec:
     where = key_path("surveys", name)
-    c.mapping(raw, where, SURVEY_KEYS, what="a mapping with instrument and data")
-    for req in ("instrument", "data"):
-        if req not in raw:
-            c.fail(f"{where}.{req}", "is required; add it (e.g. data: demo).")
-    instrument = c.string(raw["instrument"], f"{where}.instrument", "a bundled instrument name or a path (a string)")
+    c.mapping(raw, where, SURVEY_KEYS, what="a mapping with data (and optionally instrument)")
+    if "data" not in raw:
+        c.fail(f"{where}.data", "is required; add it (e.g. data: survey.sav).")
+    instrument = None if raw.get("instrument") is None else c.string(
+        raw["instrument"], f"{where}.instrument", "a bundled instrument name or a path (a string)")
     data = c.string(raw["data"], f"{where}.data", "'demo' or a path to a data file (a string)")
     return SurveySpec(name, instrument, data, check_design(raw.get("design"), f"{where}.design", c),
                       check_derive(raw.get("derive"), f"{where}.derive", c),
                       c.bilingual(raw.get("label"), f"{where}.label"),
-                      check_weighting(raw.get("weighting"), f"{where}.weighting", c))
+                      check_weighting(raw.get("weighting"), f"{where}.weighting", c),
+                      check_mr_sets(raw.get("mr_sets"), f"{where}.mr_sets", c),
+                      c.bilingual(raw.get("design_note"), f"{where}.design_note"))
 
 
 def _figures(value: Any, path: str, c: Checker) -> None:
@@ -259,6 +272,8 @@ def load_plan(name_or_path: str | Path) -> Plan:
     if lang not in ("ko", "en") or not isinstance(lang, str):
         c.fail("lang", f"must be 'ko' or 'en'; got {c.got(lang)}.")
     reliability = _reliability(raw.get("reliability"), c)
+    study = c.mapping(raw.get("study"), "study", (*STUDY_KEYS, "data_status"),
+                      what="a mapping of study facts, e.g. {name: ..., fieldwork: ..., data_status: real}", optional=True)
     plan_id = raw.get("id", Path(label).stem)
     if not isinstance(plan_id, str) or not _PLAN_ID.match(plan_id):
         c.fail("id", f"must be letters, digits, '_' or '-' (it names the output folder); got {c.got(plan_id)}.")
@@ -273,4 +288,7 @@ def load_plan(name_or_path: str | Path) -> Plan:
         surveys=surveys,
         reliability=reliability,
         sections=tuple(_section(i, s, surveys, c) for i, s in enumerate(sections_raw)),
+        study={k: c.bilingual(study[k], f"study.{k}") for k in STUDY_KEYS if study.get(k) is not None},
+        data_status=None if study.get("data_status") is None else c.choice(study["data_status"], "study.data_status",
+                                                                             DATA_STATUS),
     )

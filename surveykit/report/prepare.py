@@ -1,7 +1,8 @@
 """Load a plan's surveys: read the data, derive variables, build the Survey, validate (internal).
 
 Data ``demo`` means the bundled synthetic demo file of the instrument; any other value is a path
-(relative paths resolve against the plan's folder). Derived variables never change the input
+(relative paths resolve against the plan's folder). Without an instrument the questionnaire is
+drafted from the data file's metadata (:meth:`~surveykit.instrument.model.Instrument.from_meta`). Derived variables never change the input
 file: they are added to an in-memory copy. User-missing codes become missing before deriving.
 """
 
@@ -17,7 +18,7 @@ import pandas as pd
 
 from surveykit.design import Design
 from surveykit.instrument.expr import evaluate
-from surveykit.errors import DataError, DesignError, ReportError
+from surveykit.errors import DataError, DesignError, InstrumentError, ReportError
 from surveykit.instrument import Instrument, load_instrument
 from surveykit.io import read
 from surveykit.report.plan import Plan, SurveySpec
@@ -169,18 +170,30 @@ def _refuse_broken(report: ValidationReport, path: Path, instrument: str) -> Non
 
 
 def _load_one(spec: SurveySpec, plan: Plan, data_override: str | Path | None) -> Prepared:
-    instrument = load_instrument(spec.instrument)
+    instrument = load_instrument(spec.instrument) if spec.instrument is not None else None
     if data_override is not None:
         path = Path(data_override)
     elif spec.data == "demo":
+        if instrument is None:
+            raise ReportError(f"plan {plan.id}: surveys.{spec.name}.data 'demo' needs an instrument (the demo data "
+                              "belong to a bundled questionnaire); give the data as a file path instead.")
         path = demo_path(instrument.name)
     else:
         path = Path(spec.data)
         if not path.is_absolute() and plan.folder is not None:
             path = plan.folder / path
     data, meta = read(path)
-    report = validate(data, instrument, source=path.name)
-    _refuse_broken(report, path, instrument.name)
+    if instrument is None:  # the questionnaire drafted from the file's own metadata
+        instrument = Instrument.from_meta(meta, data, name=path.stem)
+    if spec.mr_sets:
+        from surveykit.instrument.draft import declare_mr_sets
+
+        try:
+            instrument = declare_mr_sets(instrument, spec.mr_sets)
+        except (DataError, InstrumentError) as exc:
+            raise ReportError(f"plan {plan.id}: surveys.{spec.name}.mr_sets: {exc}") from None
+    report = validate(data, instrument, source=path.name, id=instrument.id)
+    _refuse_broken(report, path, spec.instrument or f"(drafted from {path.name})")
     clean = _clean(data, instrument, meta)
     derived: dict[str, Derived] = {}
     frame = data.copy()

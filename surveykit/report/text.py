@@ -33,8 +33,8 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
 def kw(text: object) -> Markup:
     """Escape *text*, then wrap each Korean word in a no-wrap span.
 
-    >>> str(kw("공제회 <가입> rate"))
-    '<span class="w">공제회</span> <span class="w">&lt;가입&gt;</span> rate'
+    >>> str(kw("설문 <응답> rate"))
+    '<span class="w">설문</span> <span class="w">&lt;응답&gt;</span> rate'
     """
     parts = _SPACE.split(str(text))  # str() drops a Markup type too: data is never trusted
     return Markup("").join(

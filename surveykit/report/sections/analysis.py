@@ -290,11 +290,17 @@ def _prediction_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table
         ctx.record(key=f"{prep.name}.{spec.id}.predicted.{focus}={v:g}", label=label, estimate=float(p), se=None,
                    ci_low=float(lo), ci_high=float(hi), n=int(fit.n), scale="probability", link_se=float(se))
     ko = ctx.lang == "ko"
-    caption = ("전형적 응답자의 가입 의향 예측확률(%)" if ko else "Predicted probability of intent for a typical respondent (%)")
+    outcome = prep.text(_outcome(spec), ctx.lang)
+    caption = (f"전형적 응답자의 예측확률(%): {outcome}" if ko else f"Predicted probability for a typical respondent (%): {outcome}")
     note = ("다른 변수는 가중평균(범주형은 최빈 범주)에 고정; 신뢰구간은 로짓 척도 델타법." if ko else
             "Other covariates at their weighted mean (categories at the modal level); CIs by the delta method on the logit scale.")
     return Table(caption, (ctx.ui("term"), ctx.ui("percent"), ctx.ui("ci_low"), ctx.ui("ci_high")), tuple(rows), notes=(note,),
                  col_align=("left", "right", "right", "right"))
+
+
+def _outcome(spec: SectionSpec) -> str:
+    """The response variable of a model section's formula (its left-hand side)."""
+    return str(spec.options["formula"]).split("~", 1)[0].strip()
 
 
 def _ame_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table:  # noqa: ANN001
@@ -312,8 +318,9 @@ def _ame_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table:  # no
         ctx.record(key=f"{prep.name}.{spec.id}.ame.{term}", label=lab, estimate=float(r.estimate), se=float(r.se),
                    ci_low=float(r.ci_low), ci_high=float(r.ci_high), n=int(fit.n), scale="probability")
     ko = ctx.lang == "ko"
-    caption = ("평균 한계효과: 가입 의향 예측확률의 변화(%p)" if ko else
-                                         "Average marginal effects: change in the predicted probability (points)")
+    outcome = prep.text(_outcome(spec), ctx.lang)
+    caption = (f"평균 한계효과: 예측확률의 변화(%p): {outcome}" if ko else
+               f"Average marginal effects: change in the predicted probability (points): {outcome}")
     note = ("연속변수는 1단위 증가, 범주변수는 기준범주 대비 변화. 델타법 설계기반 신뢰구간." if ko else
             "Per unit for numeric variables, against the base level for categories; delta-method design-based CIs.")
     return Table(caption, (ctx.ui("term"), "AME", ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("p")), tuple(rows), notes=(note,),

@@ -16,9 +16,26 @@ from surveykit.report.plan import SectionSpec
 
 __all__ = ["overview", "key_figures", "reproduction", "quality", "methods"]
 
-_POPULATION_EN = ("Third-sector organisations and workers: social economy enterprises, social ventures, "
-                  "non-profits, intermediary support organisations and platform workers")
-_SURVEY_KEY = {"organisation_2018": "organisation", "worker_2018": "worker"}
+_SYNTHETIC = {
+    "ko": "이 브리프의 수치는 실제 응답이 아닌 합성 자료로 계산하였다.",
+    "en": "The figures in this brief are computed on synthetic data, not on real responses.",
+}
+_FACTS = (("name", "조사명", "Survey"), ("fieldwork", "조사 기간", "Fieldwork"),
+          ("population", "조사 대상", "Population"), ("sampling", "표본 추출", "Sampling"),
+          ("response", "응답", "Response"))
+
+
+def design_line(design, lang: str) -> str:  # noqa: ANN001
+    """The design in one line, in *lang*: ``stratified by stype_c, weights pw, fpc fpc`` /
+    ``층화: stype_c, 가중치: pw, 유한모집단 보정: fpc`` (what R's ``print(svydesign)`` says)."""
+    if lang != "ko":
+        return design.describe()
+    parts = [f"층화: {design.strata}" if design.strata else "층화 없음"]
+    parts.append(f"집락: {' > '.join(design.ids)}" if design.ids else "집락 없음")
+    parts.append(f"가중치: {design.weights}" if design.weights else "동일 가중치")
+    if design.fpc:
+        parts.append(f"유한모집단 보정: {' > '.join(design.fpc)}")
+    return ", ".join(parts)
 
 
 def _design_text(ctx: Ctx, name: str) -> str:
@@ -26,42 +43,49 @@ def _design_text(ctx: Ctx, name: str) -> str:
     design = prep.survey.design
     if prep.survey.history:
         steps = "; ".join(prep.survey.history)
-        base = design.describe() if design.columns else ("단순무작위표본" if ctx.lang == "ko" else "simple random sample")
+        base = design_line(design, ctx.lang) if design.columns else (
+            "단순무작위표본" if ctx.lang == "ko" else "simple random sample")
         return (f"{base}; 가중 조정: {steps} (보정을 반영한 표준오차)" if ctx.lang == "ko"
                 else f"{base}; weighting: {steps} (calibration-aware standard errors)")
+    note = ctx.text(prep.spec.design_note) if prep.spec.design_note else ""
     if not design.columns:
-        return (
-            "가중치 없음: 응답자를 단순무작위표본으로 보고 설계기반 표준오차를 계산함(모집단 정보 없음)"
-            if ctx.lang == "ko"
-            else "Unweighted: respondents treated as a simple random sample for design-based "
-            "standard errors (no population frame data were published)"
-        )
-    return design.describe()
+        text = ("가중치 없음: 응답자를 단순무작위표본으로 보고 설계기반 표준오차를 계산함" if ctx.lang == "ko"
+                else "Unweighted: respondents treated as a simple random sample for design-based standard errors")
+    else:
+        text = design_line(design, ctx.lang)
+    return f"{text}({note})" if note and ctx.lang == "ko" else (f"{text} ({note})" if note else text)
 
 
 def overview(ctx: Ctx, spec: SectionSpec) -> Section:
-    figures = load_published_figures()
-    pairs: list[tuple[str, str]] = []
+    """Study facts the plan gives (each printed only when given), then n, questions and design per survey.
+
+    The synthetic-data notice (the plan's ``study.data_note``, or a generic sentence) is printed
+    only when the plan says ``study: {data_status: synthetic}``.
+    """
+    plan = ctx.plan
     ko = ctx.lang == "ko"
-    pairs.append(("조사명" if ko else "Survey", figures["survey"]["name_ko" if ko else "name_en"]))
-    fieldwork = str(figures["survey"]["fieldwork"])
-    pairs.append(("조사 기간" if ko else "Fieldwork", fieldwork.replace(" to ", " ~ ") if ko else fieldwork))
-    pairs.append(("조사 대상" if ko else "Population", figures["survey"]["population_ko"] if ko else _POPULATION_EN))
+    pairs: list[tuple[str, str]] = []
+    for key, label_ko, label_en in _FACTS:
+        if key in plan.study:
+            pairs.append((label_ko if ko else label_en, ctx.text(plan.study[key])))
     for name, prep in ctx.surveys.items():
         label = ctx.text(prep.spec.label, name)
         pairs.append((f"{label}: {'유효 응답' if ko else 'valid responses'}", f"{prep.survey.n:,}"))
         pairs.append((f"{label}: {'설문 문항' if ko else 'questions'}", str(len(prep.instrument.variables()))))
         pairs.append((f"{label}: {'가중 및 설계' if ko else 'weighting and design'}", _design_text(ctx, name)))
         ctx.record(key=f"{name}.n", label="n", estimate=prep.survey.n, se=None, ci_low=None, ci_high=None, n=prep.survey.n)
-    intro = (
-        "이 브리프는 2018년 서울 제3섹터 조직·종사자 사회안전망 설문조사의 결과를 설계기반 통계로 다시 계산한 것이다. "
-        "원자료는 공개되지 않았으므로, 공표된 모든 수치를 정확히 재현하도록 보정한 합성 자료로 계산하였다."
-        if ko
-        else "This brief recomputes the results of the 2018 Seoul third-sector safety-net surveys with "
-        "design-based statistics. The microdata were never published, so the figures are computed on "
-        "calibrated synthetic microdata that reproduce every published number exactly."
-    )
-    return Section(spec.id, ctx.title(spec), (Text((intro,)), KeyValue(tuple(pairs))))
+    text = [ctx.text(plan.study["intro"])] if "intro" in plan.study else []
+    if plan.data_status == "synthetic":
+        text.append(ctx.text(plan.study["data_note"]) if "data_note" in plan.study else _SYNTHETIC[ctx.lang])
+    blocks = ((Text((" ".join(text),)),) if text else ()) + (KeyValue(tuple(pairs)),)
+    return Section(spec.id, ctx.title(spec), blocks)
+
+
+def _published_key(inst) -> str:  # noqa: ANN001
+    """The key of *inst*'s survey in the study's published figures (the 2018 study's own mapping)."""
+    from surveykit.studies.safety_net_2018.reproduce import SURVEYS
+
+    return {v: k for k, v in SURVEYS.items()}.get(inst.name, inst.survey)
 
 
 def _figure_label(ctx: Ctx, item: str | dict, published: dict) -> tuple[str, str]:
@@ -74,7 +98,7 @@ def _figure_label(ctx: Ctx, item: str | dict, published: dict) -> tuple[str, str
 def key_figures(ctx: Ctx, spec: SectionSpec) -> Section:
     prep = ctx.surveys[spec.options["survey"]]
     inst = prep.instrument
-    survey_key = _SURVEY_KEY.get(inst.name, inst.survey)
+    survey_key = _published_key(inst)
     published = {f["key"]: f for f in load_published_figures()["figures"][survey_key]}
     data = prep.survey.data
     items, rows = [], []
@@ -118,7 +142,7 @@ def reproduction(ctx: Ctx, spec: SectionSpec) -> Section:
 
     frames, labels, insts = {}, {}, {}
     for prep in ctx.surveys.values():
-        key = _SURVEY_KEY.get(prep.instrument.name, prep.instrument.survey)
+        key = _published_key(prep.instrument)
         frames[key] = prep.survey.data
         labels[key] = ctx.text(prep.spec.label, key)
         insts[key] = prep.instrument
