@@ -90,3 +90,14 @@ def test_property_mutated_sav_reads_or_raises_read_error(tmp_path_factory: pytes
             assert str(path.name) in str(exc)
         else:
             assert len(data) == meta.n_rows
+
+
+def test_a_relative_path_is_read_after_the_caller_changes_directory(tmp_path, monkeypatch):
+    """The reader's child process keeps its own working directory; paths go to it absolute."""
+    import shutil
+
+    sk.read(DEMO)  # start the long-lived child in the current directory
+    shutil.copy(DEMO, tmp_path / "copy.sav")
+    monkeypatch.chdir(tmp_path)
+    data, meta = sk.read("copy.sav")
+    assert len(data) == 186 and meta.n_rows == 186

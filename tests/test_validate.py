@@ -3,6 +3,7 @@ with the right check, variable and (1-based) rows; a clean frame gives no issue 
 
 from __future__ import annotations
 
+from pathlib import Path
 import json
 import re
 from dataclasses import dataclass, field
@@ -286,3 +287,18 @@ def test_demo_data_passes_validation(name):
     report = validate(data, inst, source=f"{name} demo")
     assert report.issues == (), report.to_frame()[["check", "variable", "n"]].to_string()
     assert report.n_rows == inst.n
+
+
+def test_the_id_check_uses_the_questionnaires_own_id_column():
+    import surveykit as sk
+
+    data, meta = sk.read(Path(__file__).parent / "data" / "spss" / "api_missing.sav")
+    import dataclasses
+
+    inst = dataclasses.replace(sk.Instrument.from_meta(meta, data), id="snum")  # a questionnaire whose id is not "id"
+    report = sk.validate(data, inst)
+    assert not [i for i in report.issues if i.severity == "error"]
+    dup = data.copy()
+    dup.loc[1, "snum"] = dup.loc[0, "snum"]
+    codes = {(i.check, i.variable) for i in sk.validate(dup, inst).issues}
+    assert ("duplicate_id", "snum") in codes

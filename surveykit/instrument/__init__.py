@@ -22,7 +22,19 @@ from surveykit.instrument.model import (
     bundled_instruments,
     load_published_figures,
 )
+from surveykit.instrument.draft import from_meta as _from_meta
 from surveykit.instrument.schema import load_instrument
+
+
+def _instrument_from_meta(cls: type, meta: object, data: object = None, *, name: str | None = None) -> Instrument:
+    """Draft a questionnaire from a data file's own metadata: :func:`surveykit.instrument.draft.from_meta`.
+
+    Bound here, in the folder's face, so that the model module never imports its drafter.
+    """
+    return _from_meta(meta, data, name=name)  # type: ignore[arg-type]
+
+
+Instrument.from_meta = classmethod(_instrument_from_meta)  # type: ignore[attr-defined]
 
 __all__ = [
     "Instrument", "Question", "Option", "Section", "FigureSpec", "Rule", "load_instrument",

@@ -231,14 +231,6 @@ class Instrument:
     path: str | None = None
     _by_column: Mapping[str, Question] = field(default_factory=dict, repr=False, compare=False)
 
-    @classmethod
-    def from_meta(cls, meta: Any, data: pd.DataFrame | None = None, *, name: str | None = None) -> Instrument:
-        """Draft a questionnaire from a data file's own metadata (see
-        :func:`surveykit.instrument.draft.from_meta`, which this delegates to)."""
-        from surveykit.instrument.draft import from_meta
-
-        return from_meta(meta, data, name=name)
-
     # -- lookup -------------------------------------------------------------------------------
     def question(self, var: str) -> Question:
         """The question named *var*, or owning the MR column *var* (``private_product_1``)."""

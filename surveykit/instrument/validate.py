@@ -58,7 +58,7 @@ __all__ = ["Issue", "ValidationReport", "validate", "reconcile", "SEVERITIES"]
 
 
 def validate(
-    data: pd.DataFrame, instrument: Instrument, *, source: str | None = None, id: str | None = "id"
+    data: pd.DataFrame, instrument: Instrument, *, source: str | None = None, id: str | None = "<instrument>"
 ) -> ValidationReport:
     """Check survey microdata against its questionnaire.
 
@@ -72,7 +72,9 @@ def validate(
     source : str, optional
         Name of the file the data came from; used in messages.
     id : str or None
-        Respondent id column checked for duplicates and gaps; ``None`` skips the check.
+        Respondent id column checked for duplicates and gaps; default the questionnaire's own id
+        column (``instrument.id``, none for a drafted questionnaire without one); ``None`` skips
+        the check.
 
     Returns
     -------
@@ -87,6 +89,8 @@ def validate(
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame; got {type(data).__name__}. Read the file with surveykit.read().")
     where = f"{source}: " if source else ""
+    if id == "<instrument>":
+        id = instrument.id
     issues: list[Issue] = []
     issues += _variable_issues(data.columns, instrument, where, "data")
     issues += _id_issues(data, id, where)

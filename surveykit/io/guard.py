@@ -123,7 +123,8 @@ def read_in_child(path: Path, fmt: str, **kwargs: Any) -> tuple[pd.DataFrame, Si
     import pyarrow as pa
 
     with tempfile.TemporaryDirectory(prefix="surveykit-read-") as folder:
-        job = {"dir": folder, "path": str(path), "fmt": fmt, "kwargs": kwargs}
+        # absolute: the long-lived child keeps the working directory it started in, not the caller's
+        job = {"dir": folder, "path": str(Path(path).resolve()), "fmt": fmt, "kwargs": kwargs}
         status = _HELPER.run(job) if MODE == "server" else None
         if status is None:
             status = _run_once(job)
