@@ -26,7 +26,7 @@ from surveykit.design.core import ResolvedDesign, Stage
 
 __all__ = ["design_vcov", "psu_totals", "cell_keys", "cells_vcov", "level_variances", "ROUNDING"]
 
-#: relative rounding bound of a variance computed from sums of squares (as ``_tables_linear``)
+#: relative rounding bound of a variance computed from sums of squares (as ``tables.linear``)
 ROUNDING = 64 * np.finfo(float).eps
 
 

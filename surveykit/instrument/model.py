@@ -67,7 +67,7 @@ Each entry has ``key`` (a key of ``published_figures.yaml`` for this ``survey``)
 All percentages are of unweighted respondent counts (the published brief reports raw shares).
 
 The routing-rule parser lives in ``_rules`` and the YAML reading and schema checks in
-``_instrument_schema``; this module holds the model and the loaders.
+``instrument.schema`` (which also holds the loader); this module holds the model.
 
 Notes
 -----

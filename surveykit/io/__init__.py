@@ -1,7 +1,7 @@
-"""Faithful reading and writing of survey files: the only module that touches file formats.
+"""Faithful reading and writing of survey files: the only folder that touches file formats.
 
-The work is done in private modules (``_io_meta``, ``_io_encoding``, ``_io_spss``,
-``_io_tabular``, ``_io_write``); this module is the public face and defines :func:`read`.
+The work is done in the folder's modules (``io.meta``, ``io.encoding``, ``io.spss``,
+``io.tabular``, ``io.write``); this face defines :func:`read`.
 
 :func:`read` returns ``(data, meta)``. The data model used by the whole package:
 

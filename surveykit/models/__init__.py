@@ -1,7 +1,7 @@
 """Survey models: logistic (with Firth) and ordinal (proportional-odds) logistic regression.
 
 Estimates are weighted pseudo-MLE; variances are the design-based sandwich of R ``survey``
-(``svyglm``, ``svyolr``), computed with the shared Taylor kernel ``_variance.design_vcov``.
+(``svyglm``, ``svyolr``), computed with the shared Taylor kernel ``design.variance.design_vcov``.
 """
 
 from surveykit.models._inference import TermTest, coef_frame

@@ -19,8 +19,8 @@ The pieces, in order:
    against the full-sample segments on the original rows.
 6. *Profiles:* design-based domain means (Taylor linearisation, as R ``svyby(..., svymean)``).
 
-Steps 1-2 live in ``_segments_encode``, 3 in ``_segments_fit``, 4 in ``_segments_silhouette``,
-5 in ``_segments_stability`` and 6 in ``_segments_profiles``; this module chooses k, runs the
+Steps 1-2 live in ``segments.encode``, 3 in ``segments.kmeans``, 4 in ``segments.silhouette``,
+5 in ``segments.stability`` and 6 in ``segments.profiles``; this module chooses k, runs the
 steps and builds the result.
 """
 

@@ -7,9 +7,9 @@ FPCs, domains and calibrated weights exactly as R ``survey`` does. Rows outside 
 (user-missing codes, system-missing values, rows outside a domain) keep their place in the
 design with weight 0.
 
-The result classes live in ``_tables_results``, the linearised cell totals, ratios and intervals
-in ``_tables_linear``, levels, labels and bases in ``_tables_levels``, the ``svychisq`` tests in
-``_rao_scott`` and multiple-response tables in ``_tables_multiple``; this module builds the
+The result classes live in ``tables.results``, the linearised cell totals, ratios and intervals
+in ``tables.linear``, levels, labels and bases in ``tables.levels``, the ``svychisq`` tests in
+``tables.rao_scott`` and multiple-response tables in ``tables.multiple``; this module builds the
 frequency and crosstab tables and re-exports the rest.
 """
 

@@ -15,9 +15,9 @@ surveykit              R                               residualisation of ``u`` 
 :func:`trim`           ``trimWeights()``               none (earlier calibrations are kept)
 =====================  ==============================  =============================================
 
-The calibration objects live in ``_calibration``, population tables and sample cells in
-``_weighting_population`` and the linear-calibration algebra (model matrix, g-weights) in
-``_weighting_linear``; this module holds the public functions and re-exports the rest.
+The calibration objects live in ``weighting.calibration``, population tables and sample cells in
+``weighting.population`` and the linear-calibration algebra (model matrix, g-weights) in
+``weighting.linear``; this module holds the public functions and re-exports the rest.
 """
 
 from __future__ import annotations
