@@ -1,4 +1,4 @@
-"""Survey models: logistic (with Firth) and ordinal (proportional-odds) logistic regression.
+"""Survey models: logistic (with Firth), ordinal (proportional-odds) and multinomial logistic regression.
 
 Estimates are weighted pseudo-MLE; variances are the design-based sandwich of R ``survey``
 (``svyglm``, ``svyolr``), computed with the shared Taylor kernel ``_variance.design_vcov``.
@@ -6,8 +6,9 @@ Estimates are weighted pseudo-MLE; variances are the design-based sandwich of R 
 
 from surveykit.models._inference import TermTest
 from surveykit.models._logistic import LogisticResult, logistic
+from surveykit.models._multinomial import MultinomialResult, multinomial
 from surveykit.models._ordinal import OrdinalResult, ordinal_logistic
 from surveykit.models._results import MarginalEffects
 
-__all__ = ["logistic", "ordinal_logistic", "LogisticResult", "OrdinalResult", "MarginalEffects",
-           "TermTest"]
+__all__ = ["logistic", "ordinal_logistic", "multinomial", "LogisticResult", "OrdinalResult",
+           "MultinomialResult", "MarginalEffects", "TermTest"]
