@@ -180,3 +180,13 @@ def test_ml_fits_name_their_wald_interval():
     assert set(res.coef["ci_kind"]) == {"Wald (t, residual design df)"}
     assert set(res.coef["p_kind"]) == {"Wald t"} and not res.coef["separated"].any()
     assert np.isnan(res.deff) and res.flic_params is None
+
+
+def test_frequency_weights_ml_fit_equals_glm_on_the_individual_rows():
+    g = GOLDEN["ml_individual"]
+    agg = aggregated()
+    res = logistic(Survey(agg, Design(weights="n")), "case ~ age + oc + vic", weights_are="frequency")
+    assert not res.separation and res.method == "weighted ML (pseudo-likelihood)"
+    np.testing.assert_allclose(res.params, g["estimate"], rtol=1e-9)
+    np.testing.assert_allclose(res.coef["se"], g["se"], rtol=1e-8)
+    assert res.df_resid == g["df_residual"]

@@ -120,6 +120,14 @@ prof2 <- profile_ci(b2, ws, d2)
 case_design <- c(list(term = colnames(X), estimate = b2, se = sqrt(diag(V2)), deff = d2,
                       generalised_deffs = sort(gdeff)), prof2, list(flic = flic(b2, ws)))
 
+# Case 3: plain ML on the individual rows (for weights_are = "frequency" on aggregated rows):
+#   glm(binomial) coefficients and model-based SEs.
+ml <- glm(case ~ age + oc + vic, data = sex2, family = binomial(),
+          control = glm.control(epsilon = 1e-14, maxit = 100))
+case_ml <- list(call = "glm(case ~ age + oc + vic, data = sex2, family = binomial())",
+                term = names(coef(ml)), estimate = unname(coef(ml)),
+                se = unname(sqrt(diag(vcov(ml)))), df_residual = ml$df.residual)
+
 out <- list(
   generated_by = "tests/golden/r/firth.R",
   R_version = R.version.string,
@@ -130,6 +138,7 @@ out <- list(
   design_case = "weights w = 1 + ((row - 1) %% 4) / 2, clusters (row - 1) %/% 3 + 1, svydesign(ids = ~cl, weights = ~w)",
   alpha = 0.05,
   srs = case_srs,
-  design = case_design
+  design = case_design,
+  ml_individual = case_ml
 )
 write_json(out, "tests/golden/firth.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
