@@ -190,3 +190,13 @@ def test_frequency_weights_ml_fit_equals_glm_on_the_individual_rows():
     np.testing.assert_allclose(res.params, g["estimate"], rtol=1e-9)
     np.testing.assert_allclose(res.coef["se"], g["se"], rtol=1e-8)
     assert res.df_resid == g["df_residual"]
+
+
+def test_plain_ml_under_separation_gives_no_wald_inference_for_the_separated_term():
+    with pytest.warns(SeparationWarning, match="refit with firth=True"):
+        res = logistic(Survey(sex2()), FORMULA, firth=False)
+    c = res.coef.set_index("term")
+    assert c.loc["dia", "separated"] and not c.loc["age", "separated"]
+    assert c.loc[["dia"], ["t", "p_value", "ci_low", "ci_high", "or_ci_low", "or_ci_high"]].isna().all(axis=None)
+    assert c.loc["dia", "ci_kind"].startswith("none (separated")
+    assert np.isfinite(c.loc["age", "ci_low"]) and c.loc["age", "ci_kind"] == "Wald (t, residual design df)"

@@ -29,6 +29,7 @@ FAMILIES = ("quasibinomial", "binomial")
 WEIGHT_KINDS = ("sampling", "frequency")
 WALD_CI = "Wald (t, residual design df)"
 WALD_P = "Wald t"
+NO_CI = "none (separated: the ML estimate does not exist; refit with firth=True)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +275,9 @@ def logistic(svy: Any, formula: str, *, family: str = "quasibinomial",
         else:
             coef["ci_kind"], coef["p_kind"] = WALD_CI, WALD_P
             coef["separated"] = involved
+            # a separated coefficient has no ML estimate: no Wald statistic, p or interval
+            coef.loc[involved, ["t", "p_value", "ci_low", "ci_high", "or_ci_low", "or_ci_high"]] = np.nan
+            coef.loc[involved, ["ci_kind", "p_kind"]] = NO_CI
         return LogisticResult(
             formula=formula,
             method="Firth penalised ML" if used_firth else "weighted ML (pseudo-likelihood)",
