@@ -15,7 +15,8 @@ from surveykit.errors import ModelError
 from surveykit.models import GLMResult, linear, poisson
 
 HERE = Path(__file__).parent
-GOLDEN = json.loads((HERE / "golden" / "glm_family.json").read_text())["cases"]
+GOLDEN_ALL = json.loads((HERE / "golden" / "glm_family.json").read_text())
+GOLDEN = GOLDEN_ALL["cases"]
 API = HERE / "data" / "api"
 DESIGNS = {
     "apistrat": Design(weights="pw", strata="stype", fpc="fpc"),
@@ -94,3 +95,20 @@ def test_bad_responses_are_model_errors():
         linear(svy, "stype ~ ell")
     with pytest.raises(ModelError, match="alpha must be a number between 0 and 1"):
         linear(svy, "api00 ~ ell", alpha=0)
+
+
+def test_generalised_vif_equals_the_r_formula():
+    g = GOLDEN_ALL["vif"]["apistrat"]
+    res = linear(api("apistrat"), "api00 ~ C(stype) + ell + meals + mobility")
+    v = res.vif()
+    assert list(v["term"]) == ["C(stype)", "ell", "meals", "mobility"]
+    np.testing.assert_allclose(v["gvif"], g["gvif"], rtol=1e-10)
+    assert list(v["df"]) == g["df"]
+    np.testing.assert_allclose(v["gvif_adj"], np.asarray(g["gvif"]) ** (1 / (2 * np.asarray(g["df"]))))
+    # the same check on a logistic model of the same predictors (weights, not the outcome, matter)
+    from surveykit.models import logistic
+
+    lg = logistic(api("apistrat"), 'I(Q("sch.wide") == "Yes") ~ C(stype) + ell + meals + mobility')
+    np.testing.assert_allclose(lg.vif()["gvif"], g["gvif"], rtol=1e-10)
+    with pytest.raises(ModelError, match="vif needs at least 2 terms besides the intercept"):
+        linear(api("apistrat"), "api00 ~ ell").vif()

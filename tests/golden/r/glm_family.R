@@ -46,8 +46,25 @@ cases <- list(
   apiclus1_quasipoisson = glm_case("apiclus1", enroll ~ ell + meals + mobility, quasipoisson(), "quasipoisson"),
   apiclus2_quasipoisson = glm_case("apiclus2", enroll ~ ell + meals, quasipoisson(), "quasipoisson")
 )
+# Generalised VIFs (Fox & Monette 1992) from the weighted correlation of the model-matrix
+# columns without the intercept, as car::vif's formula det(R11) det(R22) / det(R) (car is not
+# installed here, so the formula is applied directly).
+gvif_case <- function(formula, data, w) {
+  X <- model.matrix(formula, data)[, -1, drop = FALSE]
+  R <- cov.wt(X, wt = w / sum(w), cor = TRUE)$cor
+  assign <- attr(model.matrix(formula, data), "assign")[-1]
+  labs <- attr(terms(formula), "term.labels")
+  g <- sapply(seq_along(labs), function(t) {
+    i <- which(assign == t)
+    det(R[i, i, drop = FALSE]) * det(R[-i, -i, drop = FALSE]) / det(R)
+  })
+  list(term = labs, gvif = g, df = as.vector(table(assign)))
+}
+vif <- list(apistrat = c(list(formula = "api00 ~ stype + ell + meals + mobility"),
+                         gvif_case(api00 ~ stype + ell + meals + mobility, apistrat, apistrat$pw)))
+
 out <- list(generated_by = "tests/golden/r/glm_family.R", R_version = R.version.string,
             packages = list(survey = as.character(packageVersion("survey")),
                             jsonlite = as.character(packageVersion("jsonlite"))),
-            cases = cases)
+            cases = cases, vif = vif)
 write_json(out, "tests/golden/glm_family.json", digits = NA, auto_unbox = TRUE, pretty = TRUE, matrix = "rowmajor")
