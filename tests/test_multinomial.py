@@ -151,3 +151,25 @@ def test_summary_and_dict():
     assert d["reference"] == "H" and d["levels"] == ["E", "H", "M"] and len(d["coef"]) == 4
     f = res.forest_frame()
     assert list(f["label"]) == ["E: ell", "M: ell"]
+
+
+def test_prediction_ses_are_the_delta_method_with_the_r_covariance():
+    make, formula, ref = CASES["apiclus1_stype"]
+    g = GOLDEN["apiclus1_stype"]
+    res = multinomial(make(), formula, reference=ref)
+    rows = res._data.head(3)
+    out = res.predict_se(rows)
+    assert list(out["outcome"][:3]) == ["E", "H", "M"] and len(out) == 9
+    V = np.array(g["vcov"])
+    b = np.array(g["estimate"])
+
+    def probs(beta):
+        from dataclasses import replace
+
+        return replace(res, params=beta).predict(rows).to_numpy().ravel()
+
+    h = 1e-6
+    J = np.column_stack([(probs(b + h * e) - probs(b - h * e)) / (2 * h) for e in np.eye(b.size)])
+    want = np.sqrt(np.einsum("ij,jk,ik->i", J, V, J))
+    np.testing.assert_allclose(out["se"], want, rtol=1e-6)
+    np.testing.assert_allclose(out["estimate"], probs(b), atol=1e-10)

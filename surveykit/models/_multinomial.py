@@ -127,6 +127,29 @@ class MultinomialResult(ModelBase, Printable):
         X = rebuild_matrix(self._mf, self._data if new_data is None else new_data)
         return pd.DataFrame(self._prob_fn(self.params, X), columns=list(self.levels))
 
+    def predict_se(self, new_data: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Predicted probabilities with delta-method design-based SEs, long format:
+        ``row, outcome, estimate, se, ci_low, ci_high`` (t on the residual design df, CIs
+        clipped to [0, 1]).
+
+        ``dp_k / db_m = p_k (1[k = m] - p_m) x`` for every non-reference category ``m``.
+        """
+        from scipy import stats
+
+        X = rebuild_matrix(self._mf, self._data if new_data is None else new_data)
+        q, p = len(self.levels) - 1, X.shape[1]
+        P = _probs(self.params.reshape(q, p).T, X)
+        q_t = stats.t.ppf(1.0 - self.alpha / 2.0, self.df_resid) if self.df_resid > 0 else np.nan
+        frames = []
+        for lv, k in zip(self.levels, self._order):
+            G = np.hstack([X * (P[:, k] * (float(k == m) - P[:, m]))[:, None] for m in range(1, q + 1)])
+            se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", G, self.vcov, G), 0.0, None))
+            est = P[:, k]
+            frames.append(pd.DataFrame({"row": np.arange(X.shape[0]), "outcome": lv, "estimate": est,
+                                        "se": se, "ci_low": np.clip(est - q_t * se, 0.0, 1.0),
+                                        "ci_high": np.clip(est + q_t * se, 0.0, 1.0)}))
+        return pd.concat(frames, ignore_index=True).sort_values(["row"], kind="stable").reset_index(drop=True)
+
     def marginal_effects(self) -> MarginalEffects:
         """AMEs on the probability of each category (``outcome`` column), delta-method SEs."""
         scs = scenarios(self._mf, self._data)
