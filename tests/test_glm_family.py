@@ -112,3 +112,13 @@ def test_generalised_vif_equals_the_r_formula():
     np.testing.assert_allclose(lg.vif()["gvif"], g["gvif"], rtol=1e-10)
     with pytest.raises(ModelError, match="vif needs at least 2 terms besides the intercept"):
         linear(api("apistrat"), "api00 ~ ell").vif()
+
+
+def test_every_model_names_its_interval_kind():
+    from surveykit.models import multinomial, ordinal_logistic
+
+    svy = api("apiclus1")
+    fits = [linear(svy, "api00 ~ ell"), poisson(svy, "enroll ~ ell"),
+            multinomial(svy, "stype ~ ell"), ordinal_logistic(svy, "stype ~ ell")]
+    for f in fits:
+        assert set(f.coef["ci_kind"]) == {"Wald (t, residual design df)"}, f.method
