@@ -200,3 +200,11 @@ def test_plain_ml_under_separation_gives_no_wald_inference_for_the_separated_ter
     assert c.loc[["dia"], ["t", "p_value", "ci_low", "ci_high", "or_ci_low", "or_ci_high"]].isna().all(axis=None)
     assert c.loc["dia", "ci_kind"].startswith("none (separated")
     assert np.isfinite(c.loc["age", "ci_low"]) and c.loc["age", "ci_kind"] == "Wald (t, residual design df)"
+
+
+def test_a_design_without_sampling_variance_has_no_design_effect():
+    d = design_frame()
+    d["N"] = len(d)  # a census: fpc = 1, the design variance is zero
+    with pytest.raises(ModelError, match=r"the design effect for the Firth profile intervals must "
+                                         r"be a positive number; got 0\.0"):
+        fit(Survey(d, Design(weights="w", fpc="N")))

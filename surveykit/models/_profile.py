@@ -119,7 +119,15 @@ def design_effect(info_unit: np.ndarray, vcov: np.ndarray, separated: np.ndarray
     keep = ~separated if (~separated).any() else np.ones_like(separated)
     sub = np.ix_(keep, keep)
     eig = np.linalg.eigvals(np.linalg.solve(np.linalg.inv(info_unit)[sub], vcov[sub]))
-    return float(np.mean(eig.real))
+    d = float(np.mean(eig.real))
+    if not np.isfinite(d) or d <= 0:
+        from surveykit.errors import ModelError
+
+        raise ModelError(f"the design effect for the Firth profile intervals must be a positive "
+                         f"number; got {d!r} (the design variance of the estimating functions "
+                         "is zero or undefined). Check the design: strata with a single PSU, "
+                         "certainty units or an fpc of 1 leave no sampling variance.")
+    return d
 
 
 def equal_weight_srs(md) -> bool:  # noqa: ANN001
