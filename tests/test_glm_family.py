@@ -24,7 +24,8 @@ DESIGNS = {
     "apiclus2": Design(weights="pw", ids=["dnum", "snum"], fpc=["fpc1", "fpc2"]),
 }
 # R's IRLS stops on the relative deviance change (epsilon = 1e-14); with counts in the hundreds
-# (enroll) its last working weights trail the coefficients by ~3e-8 relative in the SEs.
+# (enroll) its last working weights trail the coefficients by ~3e-8 relative in the SEs;
+# `se_exact` (the sandwich at the converged coefficients, built in the R script) is exact.
 COEF_RTOL = 1e-9
 SE_RTOL = 1e-7
 
@@ -48,6 +49,7 @@ def test_matches_svyglm(case):
     np.testing.assert_allclose(res.params, g["estimate"], rtol=COEF_RTOL, atol=1e-12)
     c = res.coef
     np.testing.assert_allclose(c["se"], g["se"], rtol=SE_RTOL)
+    np.testing.assert_allclose(c["se"], g["se_exact"], rtol=1e-10)  # sandwich at the optimum
     V = np.array(g["vcov"])
     scale = np.sqrt(np.outer(np.diag(V), np.diag(V)))  # compare on the correlation scale
     np.testing.assert_allclose(res.vcov / scale, V / scale, rtol=0, atol=SE_RTOL)
