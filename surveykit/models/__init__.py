@@ -1,13 +1,16 @@
-"""Survey models: logistic (with Firth) and ordinal (proportional-odds) logistic regression.
+"""Survey models: logistic (with Firth), ordinal (proportional-odds) and multinomial logistic,
+linear and Poisson regression.
 
 Estimates are weighted pseudo-MLE; variances are the design-based sandwich of R ``survey``
 (``svyglm``, ``svyolr``), computed with the shared Taylor kernel ``design.variance.design_vcov``.
 """
 
+from surveykit.models._glm_family import GLMResult, linear, poisson
 from surveykit.models._inference import TermTest, coef_frame
 from surveykit.models._logistic import LogisticResult, logistic
+from surveykit.models._multinomial import MultinomialResult, multinomial
 from surveykit.models._ordinal import OrdinalResult, ordinal_logistic
 from surveykit.models._results import MarginalEffects
 
-__all__ = ["logistic", "ordinal_logistic", "LogisticResult", "OrdinalResult", "MarginalEffects",
-           "TermTest", "coef_frame"]
+__all__ = ["logistic", "ordinal_logistic", "multinomial", "linear", "poisson", "GLMResult", "LogisticResult", "OrdinalResult",
+           "MultinomialResult", "MarginalEffects", "TermTest", "coef_frame"]

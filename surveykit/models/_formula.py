@@ -124,6 +124,18 @@ def ordinal_response(mf: ModelFrame) -> tuple[np.ndarray, tuple[str, ...]]:
     A categorical response keeps its category order (an ordered pandas Categorical, or sorted
     values); a numeric one is ordered by value.
     """
+    codes, levels = response_levels(mf)
+    if len(levels) < 3:
+        raise ModelError(
+            f"the response of {mf.formula!r} must have at least 3 ordered levels; got "
+            f"{len(levels)} ({', '.join(levels)}). Use logistic for a binary response."
+        )
+    return codes.astype(np.int64), levels
+
+
+def response_levels(mf: ModelFrame) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Category codes 0..K-1 and level names of a categorical response: the category order of
+    a pandas Categorical, else sorted values (numbers by value, printed with ``:g``)."""
     yf = mf.y_frame
     if yf.shape[1] > 1:
         codes = np.argmax(yf.to_numpy(), axis=1)
@@ -131,11 +143,6 @@ def ordinal_response(mf: ModelFrame) -> tuple[np.ndarray, tuple[str, ...]]:
     else:
         values, codes = np.unique(yf.iloc[:, 0].to_numpy(dtype=float), return_inverse=True)
         levels = tuple(f"{v:g}" for v in values)
-    if len(levels) < 3:
-        raise ModelError(
-            f"the response of {mf.formula!r} must have at least 3 ordered levels; got "
-            f"{len(levels)} ({', '.join(levels)}). Use logistic for a binary response."
-        )
     return codes.astype(np.int64), levels
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Fit", "expit", "fit_logistic", "log_lik", "detect_separation", "weighted_gram"]
+__all__ = ["Fit", "expit", "fit_logistic", "log_lik", "detect_separation", "separation_direction",
+           "weighted_gram"]
 
 TOL = 1e-10  # relative change in the weighted deviance at which Newton stops (R glm: 1e-8)
 MAX_ITER = 50  # plain ML; more than this is a sign of divergence (separation)
@@ -140,6 +141,15 @@ def detect_separation(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> bool:
     with positive weight. We maximise ``sum (2y-1) x'b`` under those constraints with
     ``|b_j| <= 1``; a positive optimum means the ML estimate does not exist.
     """
+    return separation_direction(X, y, w) is not None
+
+
+def separation_direction(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+    """The separating direction ``b`` of :func:`detect_separation` (None without separation).
+
+    Its non-zero entries (``|b_j| > 1e-7``) mark the coefficients that diverge in the ML fit,
+    i.e. the coefficients involved in the separation.
+    """
     from scipy.optimize import linprog
 
     rows = w > 0
@@ -147,4 +157,6 @@ def detect_separation(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> bool:
     s = np.unique(np.round(s, 12), axis=0)
     res = linprog(-s.sum(axis=0), A_ub=-s, b_ub=np.zeros(len(s)),
                   bounds=[(-1.0, 1.0)] * X.shape[1], method="highs")
-    return bool(res.status == 0 and -res.fun > 1e-7)
+    if res.status == 0 and -res.fun > 1e-7:
+        return np.asarray(res.x)
+    return None

@@ -13,11 +13,12 @@ import pandas as pd
 
 from surveykit.errors import ConvergenceWarning, ModelError, SeparationWarning
 from surveykit.models._fitdesign import ModelDesign, check_response_varies, check_survey, model_design, sandwich
-from surveykit.models._firth import fit_firth
+from surveykit.models._firth import fit_firth, flic_intercept
 from surveykit.models._formula import binary_response, model_frame, rebuild_matrix
-from surveykit.models._glm import Fit, detect_separation, expit, fit_logistic, log_lik, looks_separated
+from surveykit.models._glm import Fit, expit, fit_logistic, log_lik, looks_separated, separation_direction
 from surveykit.models._inference import check_finite_fit, coef_frame, numerical_guard
 from surveykit.models._margins import average_effects, scenarios
+from surveykit.models._profile import design_effect, equal_weight_srs, firth_table
 from surveykit.models._results import MarginalEffects, ModelBase, with_inference
 from surveykit.models._threads import single_thread_blas
 from surveykit.results import Summary, jsonable
@@ -25,6 +26,10 @@ from surveykit.results import Summary, jsonable
 __all__ = ["logistic", "LogisticResult", "weighted_auc"]
 
 FAMILIES = ("quasibinomial", "binomial")
+WEIGHT_KINDS = ("sampling", "frequency")
+WALD_CI = "Wald (t, residual design df)"
+WALD_P = "Wald t"
+NO_CI = "none (separated: the ML estimate does not exist; refit with firth=True)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +52,22 @@ class LogisticResult(ModelBase, Printable):
         computed on first access (a sort of the n fitted values) and cached.
     separation : bool
         (Quasi-)complete separation was detected (linear-programming check).
+    weights_are : {"sampling", "frequency"}
+        How the weights were read (see :func:`logistic`).
+    deff : float
+        Firth fits: the design effect the profile intervals and LR tests are rescaled by
+        (1 for an equal-weight simple random sample and for frequency weights); NaN otherwise.
+    flic_params : ndarray or None
+        Firth fits with an intercept: the coefficients with the FLIC intercept (Puhr et al.
+        2017), used by :meth:`predict` and :meth:`marginal_effects`.
     """
 
     family: str = "quasibinomial"
     pseudo_r2: float = float("nan")
     separation: bool = False
+    weights_are: str = "sampling"
+    deff: float = float("nan")
+    flic_params: np.ndarray | None = field(default=None, repr=False, compare=False)
     _y: np.ndarray | None = field(default=None, repr=False, compare=False)
     _p: np.ndarray | None = field(default=None, repr=False, compare=False)
     _cache: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
@@ -70,12 +86,13 @@ class LogisticResult(ModelBase, Printable):
         Notes
         -----
         R equivalent: ``predict(svyglm, newdata, type = "link" | "response")`` (with ``SE()``).
-        *new_data* None predicts the fitted (complete-case) rows.
+        *new_data* None predicts the fitted (complete-case) rows. Firth fits predict with the
+        FLIC intercept (``flic_params``; slopes are Firth's) and the Firth covariance.
         """
         if type not in ("response", "link"):
             raise ModelError(f'type must be "response" or "link"; got {type!r}.')
         X = rebuild_matrix(self._mf, self._data if new_data is None else new_data)
-        eta = X @ self.params
+        eta = X @ self._point
         se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", X, self.vcov, X), 0.0, None))
         if type == "link":
             return pd.DataFrame({"estimate": eta, "se": se})
@@ -91,16 +108,31 @@ class LogisticResult(ModelBase, Printable):
         """
         X = self._mf.X
         scs = scenarios(self._mf, self._data)
-        frame = average_effects(self.params, self.vcov, X, self._w, scs, _prob, _slope, ("P(y=1)",))
+        frame = average_effects(self._point, self.vcov, X, self._w, scs, _prob, _slope, ("P(y=1)",))
         frame = with_inference(frame.drop(columns="outcome"), self.df_resid, self.alpha)
         return MarginalEffects(frame=frame, df=self.df_resid, alpha=self.alpha,
                                method="average marginal effects, delta-method design SEs")
 
+    @property
+    def _point(self) -> np.ndarray:
+        return self.params if self.flic_params is None else self.flic_params
+
     def to_dict(self) -> dict[str, Any]:
         out = self._base_dict()
         out.update(family=self.family, pseudo_r2=jsonable(self.pseudo_r2), auc=jsonable(self.auc),
-                   separation=self.separation)
+                   separation=self.separation, weights_are=self.weights_are,
+                   deff=jsonable(self.deff),
+                   flic_params=None if self.flic_params is None else jsonable(self.flic_params))
         return out
+
+    def _facts(self) -> tuple[tuple[str, str], ...]:
+        facts = ModelBase._facts(self)
+        if self.flic_params is None and np.isnan(self.deff):
+            return facts
+        level = f"{100 * (1 - self.alpha):g}%"
+        ci = (f"{level} profile penalised likelihood; p: penalised likelihood ratio"
+              + ("" if self.deff == 1.0 else f", both rescaled by design effect {self.deff:.4g}"))
+        return tuple((k, ci if k == "CI" else v) for k, v in facts)
 
     def summary(self) -> Summary:
         facts = self._facts() + (("family", self.family),
@@ -132,7 +164,7 @@ def weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> float:
     return float((pos @ below + 0.5 * pos @ neg) / total) if total > 0 else float("nan")
 
 
-def _check_args(family: str, firth: Any, alpha: float) -> None:
+def _check_args(family: str, firth: Any, alpha: float, weights_are: Any = "sampling") -> None:
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
         raise ModelError(f"alpha must be a number between 0 and 1 (0.05 gives 95% intervals); got {alpha!r}.")
     if family not in FAMILIES:
@@ -141,14 +173,17 @@ def _check_args(family: str, firth: Any, alpha: float) -> None:
         raise ModelError(f'firth must be "auto", True or False; got {firth!r}.')
     if not 0.0 < alpha < 1.0:
         raise ModelError(f"alpha must be between 0 and 1; got {alpha!r}.")
+    if weights_are not in WEIGHT_KINDS:
+        raise ModelError(f'weights_are must be "sampling" or "frequency"; got {weights_are!r}.')
 
 
-def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, firth: Any, formula: str):
+def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, firth: Any, formula: str, rescale: bool):
     notices: list[str] = []
     ml = fit_logistic(X, y, w)
-    separated = looks_separated(ml, X, w) and detect_separation(X, y, w)
+    direction = separation_direction(X, y, w) if looks_separated(ml, X, w) else None
+    separated = direction is not None
     use_firth = firth is True or (firth == "auto" and separated)
-    fit: Fit = fit_firth(X, y, w) if use_firth else ml
+    fit: Fit = fit_firth(X, y, w, rescale=rescale) if use_firth else ml
     if separated:
         what = ("Firth's penalised likelihood was used instead" if use_firth else
                 "ML estimates and SEs are not meaningful; refit with firth=True")
@@ -160,11 +195,13 @@ def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, firth: Any, formula: str):
     if not fit.converged and not (separated and not use_firth):
         warnings.warn(f"logistic model {formula!r} did not converge in {fit.iterations} iterations.",
                       ConvergenceWarning, stacklevel=3)
-    return fit, separated, use_firth, notices
+    involved = np.zeros(X.shape[1], bool) if direction is None else np.abs(direction) > 1e-7
+    return fit, involved, use_firth, notices
 
 
 def logistic(svy: Any, formula: str, *, family: str = "quasibinomial",
-             firth: bool | Literal["auto"] = "auto", alpha: float = 0.05) -> LogisticResult:
+             firth: bool | Literal["auto"] = "auto", alpha: float = 0.05,
+             weights_are: Literal["sampling", "frequency"] = "sampling") -> LogisticResult:
     """Survey-weighted logistic regression with design-based standard errors.
 
     Parameters
@@ -182,10 +219,21 @@ def logistic(svy: Any, formula: str, *, family: str = "quasibinomial",
         Firth's penalised likelihood: when separation is detected ("auto"), always (True) or never.
     alpha : float
         1 - confidence level.
+    weights_are : {"sampling", "frequency"}
+        "sampling" (default): design weights; Firth's penalty uses them scaled to mean 1 and
+        the variance is the design sandwich. "frequency": each row stands for ``weight``
+        identical, independent individuals (aggregated data); weights are used as given, so
+        the fit equals the individual-level fit, and the variance is model-based
+        (``(X'WX)^-1``, R ``glm(weights = )``/``logistf(weights = )``) with residual df
+        ``sum(w) - p``. Needs a design without strata, clusters, fpc or calibration.
 
     Returns
     -------
     LogisticResult
+        Wald fits: ``ci_kind`` "Wald (t, residual design df)". Firth fits: ``ci_low``,
+        ``ci_high`` are profile penalised-likelihood intervals and ``p_value`` the penalised
+        likelihood-ratio test (``ci_kind``, ``p_kind`` say so; see ``surveykit.models._profile``),
+        never Wald for a coefficient involved in the separation (``separated`` column).
 
     Notes
     -----
@@ -195,28 +243,78 @@ def logistic(svy: Any, formula: str, *, family: str = "quasibinomial",
     use the residual design df ``degf - p + 1``. Rows with a missing model variable are left out
     as ``svyglm``'s ``na.omit`` does: their weights become 0 (every PSU stays for the variance;
     ``degf`` counts the PSUs with complete rows).
+
+    Firth fits: R ``logistf(formula, data)`` (profile CIs, penalised LR tests; Heinze &
+    Schemper 2002) on an equal-weight simple random sample or with frequency weights. Under
+    other designs the LR statistic is divided by the mean generalised design effect of the
+    coefficients not involved in the separation (first-order Rao-Scott), see ``_profile``.
+    Predictions and AMEs use the FLIC intercept (Puhr et al. 2017).
     """
-    _check_args(family, firth, alpha)
+    _check_args(family, firth, alpha, weights_are)
+    frequency = weights_are == "frequency"
     with single_thread_blas():  # see _threads: small BLAS calls, no thread wake-ups
         check_survey(svy)
         mf = model_frame(formula, svy.analysis_data())
         md = model_design(svy, mf)
+        if frequency:
+            _check_frequency_design(md)
         check_response_varies(mf, md.w)
         y = binary_response(mf)
         with numerical_guard("logistic model", formula):
-            fit, separated, used_firth, notices = _fit(mf.X, y, md.w, firth, formula)
-            vcov = sandwich(fit, md)
+            fit, involved, used_firth, notices = _fit(mf.X, y, md.w, firth, formula, not frequency)
+            vcov = np.linalg.inv(fit.info) if frequency else sandwich(fit, md)
         check_finite_fit("logistic model", formula, fit.beta, vcov)
-        df = md.degf - mf.X.shape[1] + 1
+        k = mf.X.shape[1]
+        df = float(md.w.sum() - k) if frequency else float(md.degf - k + 1)
+        coef = coef_frame(mf.columns, fit.beta, vcov, df, alpha)
+        deff, flic = float("nan"), None
+        if used_firth:
+            with numerical_guard("Firth logistic model", formula):
+                coef, deff, flic = _firth_inference(coef, mf, y, md, fit, vcov, involved,
+                                                    alpha, frequency)
+        else:
+            coef["ci_kind"], coef["p_kind"] = WALD_CI, WALD_P
+            coef["separated"] = involved
+            # a separated coefficient has no ML estimate: no Wald statistic, p or interval
+            coef.loc[involved, ["t", "p_value", "ci_low", "ci_high", "or_ci_low", "or_ci_high"]] = np.nan
+            coef.loc[involved, ["ci_kind", "p_kind"]] = NO_CI
         return LogisticResult(
             formula=formula,
             method="Firth penalised ML" if used_firth else "weighted ML (pseudo-likelihood)",
-            coef=coef_frame(mf.columns, fit.beta, vcov, df, alpha), params=fit.beta, vcov=vcov,
-            df_resid=float(df), alpha=alpha, converged=fit.converged, iterations=fit.iterations,
-            notices=tuple(notices), _mf=mf, _w=md.w, family=family, separation=separated,
-            pseudo_r2=_mcfadden(fit, mf.X, y, md.w), _y=y, _p=fit.p,
+            coef=coef, params=fit.beta, vcov=vcov,
+            df_resid=df, alpha=alpha, converged=fit.converged, iterations=fit.iterations,
+            notices=tuple(notices), _mf=mf, _w=md.w, family=family, separation=bool(involved.any()),
+            pseudo_r2=_mcfadden(fit, mf.X, y, md.w), _y=y, _p=fit.p, weights_are=weights_are,
+            deff=deff, flic_params=flic,
             **md.facts(),
         )
+
+
+def _check_frequency_design(md: ModelDesign) -> None:
+    rd = md.rd
+    if (len(rd.stages) == 1 and md.n_strata == 1 and md.n_psu == int(np.count_nonzero(md.w > 0))
+            and not rd.has_fpc and not rd.calibrations):
+        return
+    raise ModelError(
+        'weights_are="frequency" needs a design without strata, clusters, fpc or calibration '
+        f"(rows of independent individuals); got {md.description}. Use the default "
+        'weights_are="sampling" for design weights.')
+
+
+def _firth_inference(coef, mf, y, md, fit, vcov, involved, alpha, frequency):  # noqa: ANN001
+    """Profile CIs and penalised LR tests (rescaled by the design effect) and the FLIC intercept."""
+    scale = 1.0 if frequency else float(md.w.mean())
+    w_fit = md.w / scale
+    info_unit = fit.info / scale
+    srs = frequency or equal_weight_srs(md)
+    deff = 1.0 if srs else design_effect(info_unit, vcov, involved)
+    coef = firth_table(coef, mf.X, y, w_fit, fit.beta, involved, deff, alpha)
+    flic = None
+    if "Intercept" in mf.columns:
+        j = list(mf.columns).index("Intercept")
+        flic = fit.beta.copy()
+        flic[j] = flic_intercept(mf.X, y, md.w, fit.beta, j)
+    return coef, deff, flic
 
 
 def _mcfadden(fit: Fit, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:

@@ -179,6 +179,7 @@ def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05,
         cuts = tuple(f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:]))
         coef = coef_frame(names + cuts, fit.beta, vcov, df, alpha)
         coef.loc[len(names):, ["odds_ratio", "or_ci_low", "or_ci_high"]] = np.nan
+        coef["ci_kind"] = "Wald (t, residual design df)"
         test, slopes, rec, notices = (None, None, None, ())
         if test_po and names:
             try:
