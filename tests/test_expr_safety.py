@@ -89,6 +89,11 @@ _LIMITS = r"must (be at most 2000 characters|nest brackets at most 50|nest opera
           r"have at most 500 terms|use numbers of at most)"
 
 
+# an expression bomb that is not stopped takes minutes or exhausts memory; the bound leaves room
+# for a loaded machine (checks take milliseconds on a quiet one)
+FAST = 5.0
+
+
 def _fast(call, error, pattern):
     start = time.perf_counter()
     with pytest.raises(error, match=pattern):
@@ -99,9 +104,9 @@ def _fast(call, error, pattern):
 @pytest.mark.parametrize("text", list(BOMBS.values()), ids=list(BOMBS))
 def test_bombs_fail_fast_everywhere(org, text):
     frame = pd.DataFrame({"x": [1.0, 2.0]})
-    assert _fast(lambda: evaluate(text, frame), DataError, "^expression .*" + _LIMITS) < 0.5
-    assert _fast(lambda: Rule.parse(text), InstrumentError, "^routing rule .*" + _LIMITS) < 0.5
-    assert _fast(lambda: org.domain(text), DataError, "^domain expression .*" + _LIMITS) < 0.5
+    assert _fast(lambda: evaluate(text, frame), DataError, "^expression .*" + _LIMITS) < FAST
+    assert _fast(lambda: Rule.parse(text), InstrumentError, "^routing rule .*" + _LIMITS) < FAST
+    assert _fast(lambda: org.domain(text), DataError, "^domain expression .*" + _LIMITS) < FAST
 
 
 def test_overflowing_powers_do_not_hang():
@@ -109,7 +114,7 @@ def test_overflowing_powers_do_not_hang():
     start = time.perf_counter()
     np.testing.assert_array_equal(evaluate("10 ** 10 ** 10 + x ** 1000000", frame), [np.inf, np.inf])
     np.testing.assert_array_equal(evaluate("x ** (10 ** 10)", frame), [np.inf, 0.0])
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < FAST
 
 
 def test_bomb_messages_are_short_and_name_the_limit():
