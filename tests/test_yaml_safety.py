@@ -143,8 +143,8 @@ def test_duplicate_keys_and_deep_nesting_through_both_loaders(tmp_path, loader, 
 
 
 def test_excerpt_is_short_for_huge_and_self_similar_values():
+    big: list = ["lol"]
     for _ in range(60):  # 2 ** 60 leaves if walked in full: a walk would never end, so any bound catches it
-    for _ in range(60):  # 2 ** 60 leaves if walked in full
         big = [big, big]
     start = time.perf_counter()
     text = excerpt(big)
