@@ -130,7 +130,7 @@ def _cell(value: Any) -> Cell:
     return value if isinstance(value, Cell) else Cell(value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Table:
     """A table with a caption, header, rows of cells, notes and per-column alignment.
 
@@ -149,25 +149,31 @@ class Table:
     source: str = ""
     kind: ClassVar[str] = "table"
 
-    def __post_init__(self) -> None:
-        columns = tuple(str(c) for c in _tuple(self.columns, f"Table {self.caption!r} columns"))
-        rows = tuple(tuple(_cell(v) for v in _tuple(r, f"Table {self.caption!r} row {i}"))
-                     for i, r in enumerate(_tuple(self.rows, f"Table {self.caption!r} rows"), 1))
-        for i, row in enumerate(rows, 1):
+    # written out (not generated) because it takes more than it stores: lists, and plain values as cells
+    def __init__(self, caption: str, columns: Sequence[str], rows: Sequence[Sequence[Cell | CellValue]],
+                 notes: Sequence[str] = (), col_align: Sequence[str] = (), flags: Sequence[Flag] = (),
+                 digits: int = 1, source: str = "") -> None:
+        _set(self, "caption", caption)
+        _set(self, "digits", digits)
+        _set(self, "source", source)
+        columns = tuple(str(c) for c in _tuple(columns, f"Table {caption!r} columns"))
+        cells = tuple(tuple(_cell(v) for v in _tuple(r, f"Table {caption!r} row {i}"))
+                      for i, r in enumerate(_tuple(rows, f"Table {caption!r} rows"), 1))
+        for i, row in enumerate(cells, 1):
             if len(row) != len(columns):
-                raise ReportError(f"Table {self.caption!r}: every row must have {len(columns)} cells "
+                raise ReportError(f"Table {caption!r}: every row must have {len(columns)} cells "
                                   f"(one per column); row {i} has {len(row)}. Pad or trim the row.")
-        align = _tuple(self.col_align, f"Table {self.caption!r} col_align") or (
+        align = _tuple(col_align, f"Table {caption!r} col_align") or (
             ("left",) + ("right",) * (len(columns) - 1))
         bad = [a for a in align if a not in ALIGNS]
         if len(align) != len(columns) or bad:
-            raise ReportError(f"Table {self.caption!r}: col_align must give one of {ALIGNS} per "
+            raise ReportError(f"Table {caption!r}: col_align must give one of {ALIGNS} per "
                               f"column ({len(columns)}); got {list(align)}.")
         _set(self, "columns", columns)
-        _set(self, "rows", rows)
+        _set(self, "rows", cells)
         _set(self, "col_align", tuple(align))
-        _set(self, "notes", tuple(str(n) for n in _tuple(self.notes, "Table.notes")))
-        _set(self, "flags", tuple(_tuple(self.flags, "Table.flags")))
+        _set(self, "notes", tuple(str(n) for n in _tuple(notes, "Table.notes")))
+        _set(self, "flags", tuple(_tuple(flags, "Table.flags")))
 
     @classmethod
     def from_frame(cls, frame: Any, caption: str, **options: Any) -> Table:
