@@ -25,10 +25,11 @@ from surveykit.results import jsonable
 
 __all__ = [
     "Document", "Section", "Text", "Callout", "Callouts", "Cell", "Flag", "Table", "Chart",
-    "KeyValue", "PageBreak", "Block", "DEFAULT_FLAGS", "LANGS",
+    "KeyValue", "PageBreak", "Block", "DEFAULT_FLAGS", "LANGS", "Lang", "as_lang", "CellValue",
 ]
 
-LANGS = ("ko", "en")
+Lang: TypeAlias = Literal["ko", "en"]
+LANGS: tuple[Lang, ...] = ("ko", "en")
 ALIGNS = ("left", "right", "center")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")  # not strftime: independent of the process locale
@@ -45,6 +46,14 @@ def _tuple(value: Any, what: str) -> tuple:
 
 def _set(obj: Any, name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
+
+
+def as_lang(value: object, what: str = "lang") -> Lang:
+    """*value* as a document language (one of :data:`LANGS`), or a :class:`ReportError`."""
+    for lang in LANGS:
+        if value == lang:
+            return lang
+    raise ReportError(f"{what} must be one of {LANGS}; got {value!r}. Pass 'ko' or 'en'.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +301,7 @@ class Document:
 
     title: str
     subtitle: str
-    lang: Literal["ko", "en"]
+    lang: Lang
     date: _dt.date | str
     meta: Mapping[str, str] = field(default_factory=dict)
     sections: tuple[Section, ...] = ()
