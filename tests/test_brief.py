@@ -224,8 +224,9 @@ def test_an_external_figure_is_refused_as_a_key_figure(tmp_path):
     (tmp_path / "org.yaml").write_text(text.replace("figures:\n", extra, 1), encoding="utf-8")
     path = _plan_file(tmp_path, {"org": {"instrument": str(tmp_path / "org.yaml"), "data": "demo"}},
                       [{"type": "key_figures", "survey": "org", "figures": ["printed_only"]}])
-    with pytest.raises(ReportError, match=r"sections\[0\] \(key_figures\): key figure 'printed_only' must be computed "
-                                          r"from a question of instrument 'organisation_2018'; it is an external figure"):
+    message = (r"sections\[0\] \(key_figures\): key figure 'printed_only' must be computed from a question "
+               r"of instrument 'organisation_2018'; it is an external figure")
+    with pytest.raises(ReportError, match=message):
         build_document(load_plan(path))
 
 
