@@ -215,6 +215,21 @@ def test_derived_expressions_cannot_run_code(tmp_path, monkeypatch, expr):
     assert not (tmp_path / "pwned.csv").exists()
 
 
+def test_an_external_figure_is_refused_as_a_key_figure(tmp_path):
+    import importlib.resources
+
+    bundled = importlib.resources.files("surveykit.instruments").joinpath("organisation_2018.yaml")
+    text = bundled.read_text(encoding="utf-8")
+    extra = "figures:\n  - {key: printed_only, kind: external}\n"
+    (tmp_path / "org.yaml").write_text(text.replace("figures:\n", extra, 1), encoding="utf-8")
+    path = _plan_file(tmp_path, {"org": {"instrument": str(tmp_path / "org.yaml"), "data": "demo"}},
+                      [{"type": "key_figures", "survey": "org", "figures": ["printed_only"]}])
+    message = (r"sections\[0\] \(key_figures\): key figure 'printed_only' must be computed from a question "
+               r"of instrument 'organisation_2018'; it is an external figure")
+    with pytest.raises(ReportError, match=message):
+        build_document(load_plan(path))
+
+
 def test_free_text_questions_are_not_tabulated(tmp_path):
     path = _plan_file(tmp_path, {"org": {"instrument": "organisation_2018", "data": "demo"}},
                       [{"type": "frequencies", "survey": "org", "variables": ["main_business"]}])

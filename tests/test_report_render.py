@@ -191,6 +191,23 @@ def test_model_rejects_bad_input(make, message) -> None:
         make()
 
 
+def test_build_refuses_an_unknown_language_before_computing() -> None:
+    from surveykit.report.build import build_document
+    from surveykit.report.document import as_lang
+    from surveykit.report.plan import load_plan
+
+    assert as_lang("en") == "en"
+    with pytest.raises(ReportError, match=r"^lang must be one of \('ko', 'en'\); got 'fr'\. Pass 'ko' or 'en'\.$"):
+        build_document(load_plan("combined_brief"), lang="fr")
+
+
+def test_table_takes_lists_and_stores_tuples_of_cells() -> None:
+    table = Table("T", ["a", "b"], [["x", 1.5], ("y", Cell(None, "suppressed"))], notes=["n"])
+    assert table.columns == ("a", "b") and table.notes == ("n",)
+    assert table.rows == ((Cell("x"), Cell(1.5)), (Cell("y"), Cell(None, "suppressed")))
+    assert table == Table("T", ("a", "b"), (("x", 1.5), ("y", Cell(None, "suppressed"))), ("n",))
+
+
 def test_table_to_frame_hides_suppressed_values() -> None:
     frame = small_document().sections[0].blocks[2].to_frame()
     assert list(frame.columns) == ["유형", "사례 수", "비율(%)"]

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import numpy as np
 
 from surveykit._util.columns import as_names, check_alpha, check_choice
 from surveykit.design import Design, Stage
-from surveykit.design.resolved import check_lonely, degf_present
+from surveykit.design.resolved import ResolvedDesign, check_lonely, degf_present
 from surveykit.design.variance import design_vcov
 from surveykit.engines.aggregate import Cells, Sums, cells, positive_rows, sums, table_sums
 from surveykit.engines.sql import ident
@@ -42,6 +42,17 @@ __all__ = ["LazySurvey"]
 _UNIT = "__surveykit_unit__"
 
 
+class _Strata(TypedDict):
+    """Strata facts of a design without clusters (see :func:`_unclustered`), per stratum unless said."""
+
+    code: np.ndarray  # the stratum of each design cell
+    n_h: np.ndarray
+    f_h: np.ndarray
+    weight: np.ndarray  # per cell
+    single: np.ndarray
+    policy: str  # the design's lonely_psu
+
+
 class LazySurvey:
     """Design-based estimates on a :class:`~surveykit.engines.Scan` (data larger than memory).
 
@@ -52,6 +63,9 @@ class LazySurvey:
     """
 
     __slots__ = ("scan", "design", "_cells", "_rd", "_factor", "_strata")
+    # exactly one of these is set: the cells resolved as a design (with clusters) or the strata facts
+    _rd: ResolvedDesign | None
+    _strata: _Strata | None
 
     def __init__(self, scan: Scan, design: Design | None = None) -> None:
         if design is not None and not isinstance(design, Design):
@@ -77,7 +91,7 @@ class LazySurvey:
 
     @property
     def n_strata(self) -> int:
-        return int(self._rd.n_strata) if self._rd is not None else int(self._strata["n_h"].shape[0])
+        return int(self._rd.n_strata) if self._rd is not None else int(self._strata_facts()["n_h"].shape[0])
 
     @property
     def n_psu(self) -> int:
@@ -148,8 +162,9 @@ class LazySurvey:
         else:
             sq = np.zeros((n_cells, nr * nc))
             np.add.at(sq, (cell, k), table["sww"].to_numpy(float) * factor**2)
-            v = _unclustered_vcov(u, sq, self._strata)
-            nu = int(self._strata["n_h"].sum() - self._strata["n_h"].shape[0])
+            strata = self._strata_facts()
+            v = _unclustered_vcov(u, sq, strata)
+            nu = int(strata["n_h"].sum() - strata["n_h"].shape[0])
         facts = {"n_strata": self.n_strata, "n_psu": self.n_psu}
         return assemble_crosstab(row, col, rl, cl, counts, t, v, nu, positive_rows(self.scan, self.design), ({}, {}),
                                  wald=wald, alpha=alpha, facts=facts, method="Taylor linearisation in the engine")
@@ -164,6 +179,11 @@ class LazySurvey:
         return logistic(self, response, as_names(covariates, "covariates"), alpha)
 
     # --- machinery ------------------------------------------------------------------------
+    def _strata_facts(self) -> _Strata:
+        """The strata facts of a design without clusters, for code reached only when ``_rd`` is None."""
+        assert self._strata is not None, "a LazySurvey holds _strata exactly when it has no _rd"
+        return self._strata
+
     def _levels(self, v: str, level: Any) -> list[Any]:
         if level is not None:
             hits = self.scan.fetch(f"SELECT count(*) AS c FROM {self.scan.table} WHERE {ident(v)} = ?", [level])
@@ -187,7 +207,7 @@ class LazySurvey:
             if not self.scan.is_numeric(v):
                 raise DataError(f"variable {v!r} must be numeric for {kind}(); got {self.scan.dtype(v)}. "
                                 "Use proportion() for a categorical variable.")
-        exprs = [(ident(v), []) for v in names]
+        exprs: list[tuple[str, list[Any]]] = [(ident(v), []) for v in names]
         st, dom_keys, by_cols = self._stats(kind, exprs, by, na, alpha)
         t = crit(alpha, np.inf)
         low, high = st["estimate"] - t * st["se"], st["estimate"] + t * st["se"]
@@ -227,7 +247,7 @@ class LazySurvey:
         )  # fmt: skip
 
 
-def _unclustered(frame: Any, design: Design) -> dict[str, np.ndarray]:
+def _unclustered(frame: Any, design: Design) -> _Strata:
     """Strata facts of a design without clusters (every row a PSU): codes per cell, ``n_h``,
     ``f_h`` and the weight implied by the fpc when no weights are given (R ``as.fpc``)."""
     if design.strata:
@@ -238,7 +258,8 @@ def _unclustered(frame: Any, design: Design) -> dict[str, np.ndarray]:
         labels, code = np.array([1]), np.zeros(len(frame), np.int64)
     code = np.asarray(code, np.int64).reshape(-1)
     n_str = len(labels)
-    if np.bincount(code, minlength=n_str).max() > 1:
+    # the cells are the (strata, fpc) combinations, so a stratum spans several only through the fpc
+    if design.fpc and np.bincount(code, minlength=n_str).max() > 1:
         raise DesignError(f"fpc {list(design.fpc)!r} must be constant within each stratum; it is not.")
     n_h = np.bincount(code, weights=frame["__rows"].to_numpy(dtype=float), minlength=n_str)
     f_h, weight_h = np.ones(n_str), np.ones(n_str)
@@ -262,8 +283,11 @@ def _unclustered(frame: Any, design: Design) -> dict[str, np.ndarray]:
             "single": n_h == 1, "policy": design.lonely_psu}  # fmt: skip
 
 
-def _moments(kind: str, s: Sums, factor: np.ndarray, rd: Any, strata: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
-    """Estimates, SEs, design effects, counts and df (each ``(D, k)``) from the per-cell sums."""
+def _moments(kind: str, s: Sums, factor: np.ndarray, rd: ResolvedDesign | None,
+             strata: _Strata | None) -> dict[str, np.ndarray]:
+    """Estimates, SEs, design effects, counts and df (each ``(D, k)``) from the per-cell sums.
+
+    Exactly one of *rd* (with clusters) and *strata* (without) is given, as a :class:`LazySurvey` holds them."""
     f = factor[:, None, None]
     w, wy, wyy = s.w * f, s.wy * f, s.wyy * f
     big_n = w.sum(axis=0)
@@ -294,15 +318,16 @@ def _moments(kind: str, s: Sums, factor: np.ndarray, rd: Any, strata: dict[str, 
             "df_domain": df_domain, "n_missing": s.missing.sum(axis=0), "w_missing": (s.w_missing * f).sum(axis=0)}
 
 
-def _variance(u: np.ndarray, s: Sums, f: np.ndarray, centre: np.ndarray, scale_u: np.ndarray, rd: Any,
-              strata: dict[str, np.ndarray] | None) -> np.ndarray:  # fmt: skip
+def _variance(u: np.ndarray, s: Sums, f: np.ndarray, centre: np.ndarray, scale_u: np.ndarray,
+              rd: ResolvedDesign | None, strata: _Strata | None) -> np.ndarray:  # fmt: skip
     """Diagonal design variance ``(D, k)`` of the sums of the linearised values."""
     n_cells, d, k = u.shape
     if rd is not None:
         flat = np.nan_to_num(u.reshape(n_cells, d * k), nan=0.0, posinf=0.0, neginf=0.0)
         return np.diag(design_vcov(flat, rd)).reshape(d, k)
     # every row its own PSU: per stratum, sum of squares of u minus its squared total over n_h
-    assert s.ww is not None and s.wwy is not None and s.wwyy is not None
+    # without rd the strata are given, and the sums carry the w^2 terms (squares_of_weights)
+    assert strata is not None and s.ww is not None and s.wwy is not None and s.wwyy is not None
     ff = f**2
     ww, wwy, wwyy = s.ww * ff, s.wwy * ff, s.wwyy * ff
     with np.errstate(all="ignore"):
@@ -321,7 +346,7 @@ def _variance(u: np.ndarray, s: Sums, f: np.ndarray, centre: np.ndarray, scale_u
     return (scale * centred * policy_single).sum(axis=0) + lone
 
 
-def _unclustered_vcov(u: np.ndarray, sq: np.ndarray, strata: dict[str, np.ndarray]) -> np.ndarray:
+def _unclustered_vcov(u: np.ndarray, sq: np.ndarray, strata: _Strata) -> np.ndarray:
     """Covariance of the column totals of *u* when every row is a PSU: per stratum,
     ``f_h n_h/(n_h-1) (sum_i u_i u_i' - T_h T_h'/n_h)``, where a row falls in one column only, so
     ``sum_i u_i u_i'`` is the diagonal of the per-column sums of squares *sq*."""
@@ -341,7 +366,7 @@ def _unclustered_vcov(u: np.ndarray, sq: np.ndarray, strata: dict[str, np.ndarra
     return v
 
 
-def _lonely_term(q_h: np.ndarray, single: np.ndarray, strata: dict[str, np.ndarray]) -> np.ndarray:
+def _lonely_term(q_h: np.ndarray, single: np.ndarray, strata: _Strata) -> np.ndarray:
     """R ``lonely.psu="adjust"``: a lone PSU's total measured from 0 (the grand mean of the u)."""
     policy = strata.get("policy")
     if policy != "adjust" or not single.any():
@@ -350,7 +375,7 @@ def _lonely_term(q_h: np.ndarray, single: np.ndarray, strata: dict[str, np.ndarr
     return (np.where(single & (f_h >= 1e-7), f_h, 0.0)[:, None, None] * q_h).sum(axis=0)
 
 
-def _degf(counts: np.ndarray, rd: Any, strata: dict[str, np.ndarray] | None) -> np.ndarray:
+def _degf(counts: np.ndarray, rd: ResolvedDesign | None, strata: _Strata | None) -> np.ndarray:
     """R ``degf()`` per (domain, variable) from the rows counted per cell: first-stage PSUs with
     rows there minus their strata (without clusters each row is a PSU)."""
     n_cells, d, k = counts.shape
@@ -359,7 +384,7 @@ def _degf(counts: np.ndarray, rd: Any, strata: dict[str, np.ndarray] | None) -> 
         by_psu = np.zeros((st.psu_stratum.shape[0], d * k))
         np.add.at(by_psu, st.psu, counts.reshape(n_cells, d * k))
         return degf_present(by_psu > 0, st.psu_stratum).reshape(d, k)
-    assert strata is not None
+    assert strata is not None  # exactly one of rd and strata is given
     per_stratum = np.zeros((strata["n_h"].shape[0], d, k))
     np.add.at(per_stratum, strata["code"], counts)
     return per_stratum.sum(axis=0) - (per_stratum > 0).sum(axis=0)

@@ -10,6 +10,8 @@ validation in :mod:`surveykit.instrument.validate`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from surveykit.instrument.model import (
     FIGURE_KINDS,
     QUESTION_TYPES,
@@ -25,16 +27,22 @@ from surveykit.instrument.model import (
 from surveykit.instrument.draft import from_meta as _from_meta
 from surveykit.instrument.schema import load_instrument
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def _instrument_from_meta(cls: type, meta: object, data: object = None, *, name: str | None = None) -> Instrument:
+    from surveykit.io import FileMeta
+
+
+def _instrument_from_meta(cls: type[Instrument], meta: FileMeta, data: pd.DataFrame | None = None, *,
+                          name: str | None = None) -> Instrument:
     """Draft a questionnaire from a data file's own metadata: :func:`surveykit.instrument.draft.from_meta`.
 
     Bound here, in the folder's face, so that the model module never imports its drafter.
     """
-    return _from_meta(meta, data, name=name)  # type: ignore[arg-type]
+    return _from_meta(meta, data, name=name)
 
 
-Instrument.from_meta = classmethod(_instrument_from_meta)  # type: ignore[attr-defined]
+Instrument.from_meta = classmethod(_instrument_from_meta)  # checked against Instrument.from_meta's declaration
 
 __all__ = [
     "Instrument", "Question", "Option", "Section", "FigureSpec", "Rule", "load_instrument",

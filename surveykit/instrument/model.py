@@ -81,13 +81,16 @@ import importlib.resources
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
 
 from surveykit.instrument.rules import Rule
 from surveykit.errors import DataError, InstrumentError, closest
+
+if TYPE_CHECKING:
+    from surveykit.io import FileMeta
 
 __all__ = [
     "Instrument",
@@ -210,6 +213,19 @@ class FigureSpec:
         }
 
 
+class _Drafter(Protocol):
+    """The signature of :meth:`Instrument.from_meta` (see :func:`surveykit.instrument.draft.from_meta`)."""
+
+    def __call__(self, meta: FileMeta, data: pd.DataFrame | None = None, *,
+                 name: str | None = None) -> Instrument: ...
+
+
+class _DrafterSlot(Protocol):
+    """What the class attribute is: a descriptor (the bound ``classmethod``) giving a :class:`_Drafter`."""
+
+    def __get__(self, instance: Any, owner: Any = None, /) -> _Drafter: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Instrument:
     """A questionnaire: metadata, questions and published-figure specs.
@@ -230,6 +246,10 @@ class Instrument:
     source: str | None = None
     path: str | None = None
     _by_column: Mapping[str, Question] = field(default_factory=dict, repr=False, compare=False)
+    #: ``Instrument.from_meta(meta, data=None, *, name=None)``: a draft from a file's metadata. A
+    #: classmethod bound by the folder's face (``surveykit.instrument``), so that this module never
+    #: imports its drafter; declared here for the type checker, which checks the binding against it.
+    from_meta: ClassVar[_DrafterSlot]
 
     # -- lookup -------------------------------------------------------------------------------
     def question(self, var: str) -> Question:

@@ -78,7 +78,7 @@ def remove_stale_stages(root: Path, *, now: float | None = None) -> list[Path]:
     process *pid* no longer exists, or when it is older than :data:`STALE_AFTER`.
     """
     now = time.time() if now is None else now
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(root.iterdir())
     except OSError:

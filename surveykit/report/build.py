@@ -16,7 +16,7 @@ import pandas as pd
 
 from surveykit.errors import ReportError, SurveykitError
 from surveykit.report.context import Ctx
-from surveykit.report.document import Document, Section
+from surveykit.report.document import Document, Section, as_lang
 from surveykit.report.plan import Plan, SectionSpec, load_plan
 from surveykit.report.prepare import prepare_surveys
 from surveykit.report._staging import make_stage, remove_stale_stages, sigterm_raises
@@ -47,7 +47,7 @@ def _builders() -> dict[str, Callable[[Ctx, SectionSpec], Section]]:
 def build_document(plan: Plan, *, data: str | Path | None = None, lang: str | None = None,
                    on_section: Callable[[str], None] | None = None) -> tuple[Document, Ctx]:
     """Compute every section of *plan* and return the document and its build context."""
-    lang = lang or plan.lang
+    lang = as_lang(lang or plan.lang)
     ctx = Ctx(plan=plan, lang=lang, surveys=prepare_surveys(plan, data))
     builders = _builders()
     sections = []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, TypeAlias, overload
 
 import numpy as np
 
@@ -31,6 +32,16 @@ PALETTE = ("#1f3a5f", "#2a7f8e", "#c98b2b", "#7a8591", "#b4543a", "#8fb3d1")
 INK, MUTED, GRID = "#1d2430", "#5b6573", "#e3e7ec"
 WIDTH_IN = 6.69  # the A4 text block: 210 mm - 2 x 20 mm margins = 170 mm
 _BAR_IN = 0.34  # height per bar row
+
+#: one value per label: a sequence or a 1-d array
+Values: TypeAlias = Sequence[float] | np.ndarray
+
+
+class _Label(Protocol):
+    """A number formatter: called as ``fmt(value)`` for labels, and by matplotlib as a tick
+    formatter ``fmt(value, pos)``."""
+
+    def __call__(self, value: float, pos: int | None = ..., /) -> str: ...
 
 
 def _rc() -> dict[str, object]:
@@ -53,7 +64,8 @@ def _draw(width: float, height: float, paint: Callable[[object, object], None]) 
     matplotlib.use("Agg", force=False)
     from matplotlib import pyplot as plt
 
-    with matplotlib.rc_context(_rc()):
+    # the stub types rc keys as a Literal of every rcParams name; _rc() holds only valid names
+    with matplotlib.rc_context(_rc()):  # type: ignore[arg-type]
         fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
         try:
             paint(fig, ax)
@@ -78,14 +90,20 @@ def _tidy(svg: str) -> str:
     return svg
 
 
-def _fmt(decimals: int, suffix: str = "") -> Callable[[float, int], str]:
-    def label(value: float, _pos: int = 0) -> str:
+def _fmt(decimals: int, suffix: str = "") -> _Label:
+    def label(value: float, _pos: int | None = 0) -> str:
         text = f"{value:.{decimals}f}"
         return ("0" if text.strip("-0.") == "" else text) + suffix  # never "-0"
     return label
 
 
-def _array(values: Sequence[float] | None, n: int, what: str) -> np.ndarray | None:
+@overload
+def _array(values: Values, n: int, what: str) -> np.ndarray: ...
+@overload
+def _array(values: Values | None, n: int, what: str) -> np.ndarray | None: ...
+
+
+def _array(values: Values | None, n: int, what: str) -> np.ndarray | None:
     if values is None:
         return None
     arr = np.asarray(values, dtype=float)
@@ -94,12 +112,12 @@ def _array(values: Sequence[float] | None, n: int, what: str) -> np.ndarray | No
     return arr
 
 
-def _describe(labels: Sequence[str], values: np.ndarray, fmt: Callable[[float], str]) -> str:
+def _describe(labels: Sequence[str], values: np.ndarray, fmt: _Label) -> str:
     return "; ".join(f"{lab}: {fmt(v)}" for lab, v in zip(labels, values))
 
 
-def bar_ci(labels: Sequence[str], values: Sequence[float], low: Sequence[float] | None = None,
-           high: Sequence[float] | None = None, *, caption: str, alt: str | None = None,
+def bar_ci(labels: Sequence[str], values: Values, low: Values | None = None,
+           high: Values | None = None, *, caption: str, alt: str | None = None,
            xlabel: str = "%", decimals: int = 1, xmax: float | None = 100.0,
            highlight: int | None = None, notes: Sequence[str] = (), source: str = "") -> Chart:
     """Horizontal bars (e.g. percentages) with CI whiskers, value printed at each bar end.
@@ -143,7 +161,7 @@ def bar_ci(labels: Sequence[str], values: Sequence[float], low: Sequence[float] 
     return Chart(svg, caption, alt or _describe(labels, vals, fmt), tuple(notes), source)
 
 
-def grouped_bars(categories: Sequence[str], groups: Mapping[str, Sequence[float]], *,
+def grouped_bars(categories: Sequence[str], groups: Mapping[str, Values], *,
                  caption: str, alt: str | None = None, xlabel: str = "%", decimals: int = 1,
                  xmax: float | None = 100.0, notes: Sequence[str] = (), source: str = "") -> Chart:
     """Horizontal grouped bars: one bar per group within each category, with a legend.
@@ -187,8 +205,8 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
     return ticks if 1 in ticks else sorted({*ticks, 1.0})
 
 
-def forest(labels: Sequence[str], estimates: Sequence[float], low: Sequence[float],
-           high: Sequence[float], *, caption: str, alt: str | None = None,
+def forest(labels: Sequence[str], estimates: Values, low: Values,
+           high: Values, *, caption: str, alt: str | None = None,
            xlabel: str = "Odds ratio", decimals: int = 2, notes: Sequence[str] = (),
            source: str = "") -> Chart:
     """Forest plot of odds ratios with CIs on a log axis and a reference line at 1.
@@ -231,7 +249,7 @@ def forest(labels: Sequence[str], estimates: Sequence[float], low: Sequence[floa
     return Chart(svg, caption, alt or text, tuple(notes), source)
 
 
-def heatmap(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequence[float]], *,
+def heatmap(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequence[float]] | np.ndarray, *,
             caption: str, alt: str | None = None, decimals: int = 0, notes: Sequence[str] = (),
             source: str = "") -> Chart:
     """A profile heat map: rows x columns of values, each cell coloured and labelled.

@@ -25,10 +25,11 @@ from surveykit.results import jsonable
 
 __all__ = [
     "Document", "Section", "Text", "Callout", "Callouts", "Cell", "Flag", "Table", "Chart",
-    "KeyValue", "PageBreak", "Block", "DEFAULT_FLAGS", "LANGS",
+    "KeyValue", "PageBreak", "Block", "DEFAULT_FLAGS", "LANGS", "Lang", "as_lang", "CellValue",
 ]
 
-LANGS = ("ko", "en")
+Lang: TypeAlias = Literal["ko", "en"]
+LANGS: tuple[Lang, ...] = ("ko", "en")
 ALIGNS = ("left", "right", "center")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")  # not strftime: independent of the process locale
@@ -45,6 +46,14 @@ def _tuple(value: Any, what: str) -> tuple:
 
 def _set(obj: Any, name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
+
+
+def as_lang(value: object, what: str = "lang") -> Lang:
+    """*value* as a document language (one of :data:`LANGS`), or a :class:`ReportError`."""
+    for lang in LANGS:
+        if value == lang:
+            return lang
+    raise ReportError(f"{what} must be one of {LANGS}; got {value!r}. Pass 'ko' or 'en'.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +139,7 @@ def _cell(value: Any) -> Cell:
     return value if isinstance(value, Cell) else Cell(value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Table:
     """A table with a caption, header, rows of cells, notes and per-column alignment.
 
@@ -149,25 +158,31 @@ class Table:
     source: str = ""
     kind: ClassVar[str] = "table"
 
-    def __post_init__(self) -> None:
-        columns = tuple(str(c) for c in _tuple(self.columns, f"Table {self.caption!r} columns"))
-        rows = tuple(tuple(_cell(v) for v in _tuple(r, f"Table {self.caption!r} row {i}"))
-                     for i, r in enumerate(_tuple(self.rows, f"Table {self.caption!r} rows"), 1))
-        for i, row in enumerate(rows, 1):
+    # written out (not generated) because it takes more than it stores: lists, and plain values as cells
+    def __init__(self, caption: str, columns: Sequence[str], rows: Sequence[Sequence[Cell | CellValue]],
+                 notes: Sequence[str] = (), col_align: Sequence[str] = (), flags: Sequence[Flag] = (),
+                 digits: int = 1, source: str = "") -> None:
+        _set(self, "caption", caption)
+        _set(self, "digits", digits)
+        _set(self, "source", source)
+        columns = tuple(str(c) for c in _tuple(columns, f"Table {caption!r} columns"))
+        cells = tuple(tuple(_cell(v) for v in _tuple(r, f"Table {caption!r} row {i}"))
+                      for i, r in enumerate(_tuple(rows, f"Table {caption!r} rows"), 1))
+        for i, row in enumerate(cells, 1):
             if len(row) != len(columns):
-                raise ReportError(f"Table {self.caption!r}: every row must have {len(columns)} cells "
+                raise ReportError(f"Table {caption!r}: every row must have {len(columns)} cells "
                                   f"(one per column); row {i} has {len(row)}. Pad or trim the row.")
-        align = _tuple(self.col_align, f"Table {self.caption!r} col_align") or (
+        align = _tuple(col_align, f"Table {caption!r} col_align") or (
             ("left",) + ("right",) * (len(columns) - 1))
         bad = [a for a in align if a not in ALIGNS]
         if len(align) != len(columns) or bad:
-            raise ReportError(f"Table {self.caption!r}: col_align must give one of {ALIGNS} per "
+            raise ReportError(f"Table {caption!r}: col_align must give one of {ALIGNS} per "
                               f"column ({len(columns)}); got {list(align)}.")
         _set(self, "columns", columns)
-        _set(self, "rows", rows)
+        _set(self, "rows", cells)
         _set(self, "col_align", tuple(align))
-        _set(self, "notes", tuple(str(n) for n in _tuple(self.notes, "Table.notes")))
-        _set(self, "flags", tuple(_tuple(self.flags, "Table.flags")))
+        _set(self, "notes", tuple(str(n) for n in _tuple(notes, "Table.notes")))
+        _set(self, "flags", tuple(_tuple(flags, "Table.flags")))
 
     @classmethod
     def from_frame(cls, frame: Any, caption: str, **options: Any) -> Table:
@@ -286,7 +301,7 @@ class Document:
 
     title: str
     subtitle: str
-    lang: Literal["ko", "en"]
+    lang: Lang
     date: _dt.date | str
     meta: Mapping[str, str] = field(default_factory=dict)
     sections: tuple[Section, ...] = ()

@@ -40,6 +40,10 @@ class PackageFetcher:
 
     MIME = {".otf": "font/otf", ".ttf": "font/ttf", ".woff2": "font/woff2", ".css": "text/css",
             ".svg": "image/svg+xml", ".png": "image/png"}
+    # set per instance by create() (the instance is of a subclass that adds WeasyPrint's base)
+    roots: tuple[Path, ...]
+    requested: list[str]
+    refused: list[str]
 
     @classmethod
     def create(cls, roots: Sequence[Path] | None = None):

@@ -31,7 +31,7 @@ from markupsafe import Markup
 
 from surveykit._util.atomic import atomic_target
 from surveykit.errors import ReportError
-from surveykit.report.document import Document, Table
+from surveykit.report.document import Chart, Document, Table
 from surveykit.report.fonts import FAMILY, font_face_css, package_dir
 from surveykit.report.pdfguard import PackageFetcher, fallback_fonts, glyph_check
 from surveykit.report.svg import sanitize_svg
@@ -71,7 +71,7 @@ def _view(doc: Document) -> list[dict[str, Any]]:
                 item["anchor"] = f"{'tbl' if block.kind == 'table' else 'fig'}-{n}"
             if isinstance(block, Table):
                 item["flags"] = block.resolve_flags(doc.lang)
-            elif block.kind == "chart":
+            elif isinstance(block, Chart):
                 where = f"section {sec.id!r}, figure {item['number']} ({block.caption!r})"
                 item["svg"] = Markup(sanitize_svg(block.svg, f"fig{item['number']}-", where=where))
             items.append(item)

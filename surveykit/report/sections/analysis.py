@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ import pandas as pd
 from surveykit.errors import ReportError
 from surveykit.report import charts
 from surveykit.report.context import Ctx, num, pct, proportion_flag
-from surveykit.report.document import Cell, Section, Table
+from surveykit.report.document import Cell, CellValue, Section, Table
 from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
 
@@ -104,7 +105,7 @@ def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
     return blocks
 
 
-def _code(level: object) -> str:
+def _code(level: Any) -> str:  # any level value; float() failing is handled
     try:
         f = float(level)
         return str(int(f)) if f == int(f) else str(f)
@@ -130,7 +131,7 @@ def crosstab(ctx: Ctx, spec: SectionSpec) -> Section:
     rows_lv = sorted(frame["row_level"].unique())
     cols_lv = sorted(frame["col_level"].unique())
     col_names = [prep.label(col, c, ctx.lang) for c in cols_lv]
-    body = []
+    body: list[tuple[Cell | CellValue, ...]] = []
     for rl in rows_lv:
         part = frame[frame["row_level"] == rl].set_index("col_level")
         n_row = float(part["n"].sum())
@@ -206,6 +207,7 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
 
     prep = ctx.surveys[spec.options["survey"]]
     kind, formula = spec.options["kind"], spec.options["formula"]
+    fit: models.LogisticResult | models.OrdinalResult
     if kind == "logistic":
         fit = models.logistic(prep.analysis, formula, firth=spec.options.get("firth", "auto"))
     elif kind == "ordinal":
@@ -223,9 +225,9 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
     ko = ctx.lang == "ko"
     facts = (f"n = {fit.n}, " + (f"잔차 설계 자유도 {fit.df_resid}" if ko else f"residual design df {fit.df_resid}"))
     notes = [facts, f"{'모형' if ko else 'Model'}: {formula}"]
-    if kind == "logistic":
+    if isinstance(fit, models.LogisticResult):
         notes.append(f"AUC = {fit.auc:.3f}, pseudo R² = {fit.pseudo_r2:.3f}")
-    if getattr(fit, "po_test", None) is not None:
+    if isinstance(fit, models.OrdinalResult) and fit.po_test is not None:
         t = fit.po_test
         notes.append(("비례승산 가정 검정" if ko else "Proportional-odds test") + f": p = {_p(t.p_value)}")
         if fit.recommendation:

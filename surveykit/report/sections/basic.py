@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 import pandas as pd
 
+from surveykit.errors import ReportError
 from surveykit.instrument import load_published_figures
 from surveykit.report.context import Ctx, pct, proportion_flag
 from surveykit.report.document import Callout, Callouts, Cell, KeyValue, Section, Table, Text
@@ -106,6 +107,9 @@ def key_figures(ctx: Ctx, spec: SectionSpec) -> Section:
         key, label = _figure_label(ctx, item, published.get(item if isinstance(item, str) else item["key"], {}))
         fig = inst.figure(key)
         col = fig.question
+        if col is None:
+            raise ReportError(f"key figure {key!r} must be computed from a question of instrument {inst.name!r}; "
+                              f"it is an external figure (it names none). Remove it from the section's figures.")
         x = pd.to_numeric(data[col], errors="coerce").to_numpy(float)
         valid = ~np.isnan(x) & ~prep.survey.user_missing(col)
         base = inst.mask(fig.base, data) & (valid if fig.na == "exclude" else True)
@@ -203,11 +207,11 @@ def quality(ctx: Ctx, spec: SectionSpec) -> Section:
     nr = report.nonresponse
     if nr is not None and len(nr):
         top = nr.sort_values(["rate", "variable"], ascending=[False, True], kind="stable").head(10)
-        cols = ("변수" if ko else "Variable", "대상" if ko else "Eligible", "응답" if ko else "Answered",
+        nr_cols = ("변수" if ko else "Variable", "대상" if ko else "Eligible", "응답" if ko else "Answered",
                 "무응답" if ko else "No answer", "무응답률(%)" if ko else "Rate (%)")
         rows = tuple((str(r.variable), int(r.eligible), int(r.answered), int(r.nonresponse), pct(float(r.rate)))
                      for r in top.itertuples(index=False))
-        blocks.append(Table("문항 무응답 상위 10개" if ko else "Item non-response, top 10", cols, rows,
+        blocks.append(Table("문항 무응답 상위 10개" if ko else "Item non-response, top 10", nr_cols, rows,
                             notes=("무응답 = 모름/무응답 코드 + 응답 누락(해당 문항 대상자 기준)." if ko else
                                    "No answer = don't-know codes + blanks among those routed to the question.",),
                             col_align=("left", "right", "right", "right", "right")))

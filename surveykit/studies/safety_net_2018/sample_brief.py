@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 
 from surveykit.report.document import (
-    Callout, Callouts, Cell, Document, Flag, KeyValue, PageBreak, Section, Table, Text,
+    Callout, Callouts, Cell, CellValue, Document, Flag, KeyValue, PageBreak, Section, Table, Text,
 )
 
 __all__ = ["sample_document", "wilson"]
@@ -46,7 +46,7 @@ def _org_section(charts: bool) -> Section:
     from surveykit.report import charts as ch
 
     labels, pct, lo, hi, counts, bases = _rows(ORG_PRODUCTS)
-    rows = [(lab, int(c), int(b), float(p), float(a), float(z))
+    rows: list[tuple[Cell | CellValue, ...]] = [(lab, int(c), int(b), float(p), float(a), float(z))
             for lab, c, b, p, a, z in zip(labels, counts, bases, pct, lo, hi)]
     rows.append(("제조·생산물 배상책임 (가입 조직 중)", 10, 60, Cell(16.7, "high_cv"), 9.3, 28.0))
     rows.append(("기타 보장성 상품 (가입 조직 중)", 2, 60, Cell(3.3, "suppressed"), Cell(None, "suppressed"),
