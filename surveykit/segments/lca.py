@@ -102,7 +102,8 @@ def _start(rng: np.random.Generator, k: int, levels: tuple[int, ...]) -> tuple[n
 
 def _lca(x: np.ndarray, w: np.ndarray, levels: tuple[int, ...], k: int, seed: int, n_init: int,
          start: tuple[np.ndarray, tuple] | None = None) -> _LCAFit:
-    """Best of *n_init* EM runs (or one run from *start*), classes ordered by descending size."""
+    """Best of *n_init* EM runs (or one run from *start*, to ``SCREEN_TOL`` only), classes ordered by
+    descending size."""
     w1 = w * (w.size / w.sum())
     rng = np.random.default_rng([seed, k, 7])
     starts = [start] if start is not None else [_start(rng, k, levels) for _ in range(n_init)]
@@ -111,8 +112,11 @@ def _lca(x: np.ndarray, w: np.ndarray, levels: tuple[int, ...], k: int, seed: in
         run = _em(x, w1, levels, np.asarray(prior0, float), tuple(np.asarray(t, float) for t in theta0), SCREEN_TOL)
         if best is None or run[3] > best[3]:
             best = run
-    prior, theta, post, ll, iters, conv = _em(x, w1, levels, best[0], best[1])
-    iters += best[4]
+    if start is None:
+        prior, theta, post, ll, iters, conv = _em(x, w1, levels, best[0], best[1])
+        iters += best[4]
+    else:  # a warm start (bootstrap refits): the screening tolerance is enough to assign rows
+        prior, theta, post, ll, iters, conv = best
     order = np.argsort(-prior, kind="stable")
     prior, post = prior[order], post[:, order]
     theta = tuple(t[order] for t in theta)

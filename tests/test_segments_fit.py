@@ -1,0 +1,242 @@
+"""sk.segments.fit: choice of k on planted data, k-prototypes, shares, names, predict, messages."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score
+
+import surveykit as sk
+from surveykit.errors import DataError
+from surveykit.io import FileMeta
+from surveykit.segments import criteria as crit_mod
+
+
+def survey(frame: pd.DataFrame, meta: FileMeta | None = None) -> sk.Survey:
+    frame = frame.copy()
+    n = len(frame)
+    frame["w"] = frame.get("w", np.random.default_rng(9).uniform(1, 3, n))
+    frame["psu"] = np.arange(n) // 5
+    frame["st"] = np.arange(n) // 40
+    return sk.Survey(frame, sk.Design(weights="w", strata="st", ids="psu"), meta=meta)
+
+
+def four_clusters(seed: int = 0, n: int = 400) -> tuple[pd.DataFrame, np.ndarray]:
+    """Four clusters of unequal size, two of them close: the weighted silhouette alone picks 3."""
+    rng = np.random.default_rng(seed)
+    g = rng.choice(4, n, p=[0.4, 0.3, 0.2, 0.1])
+    centres = np.array([[0, 0], [4.5, 0], [12, 0], [12, 7]], float)
+    x = centres[g] + rng.normal(size=(n, 2))
+    frame = pd.DataFrame(x, columns=["a", "b"])
+    frame["w"] = rng.uniform(1, 3, n)
+    return frame, g
+
+
+@pytest.fixture(scope="module")
+def four() -> tuple[sk.segments.SegmentFit, np.ndarray, sk.Survey]:
+    frame, g = four_clusters()
+    svy = survey(frame)
+    return sk.segments.fit(svy, ["a", "b"], random_state=1, stability_reps=20, n_init=5), g, svy
+
+
+def test_auto_k_picks_the_planted_four_where_silhouette_alone_picks_three(four) -> None:
+    res, g, svy = four
+    old = sk.segments.segments(svy, ["a", "b"], seed=1, stability_reps=0, n_init=5)
+    assert old.k == 3  # the old rule (silhouette only)
+    crit = res.criteria
+    choice = {c: int(crit.loc[crit[f"{c}_choice"], "k"].iloc[0]) for c in ("calinski_harabasz", "silhouette", "gap")}
+    assert choice == {"calinski_harabasz": 4, "silhouette": 3, "gap": 4}
+    assert res.k == 4 and crit["k"].tolist() == [2, 3, 4, 5, 6]
+    assert adjusted_rand_score(g, res.labels.to_numpy(int)) >= 0.9
+    assert res.chosen_by.startswith("median")
+    assert res.publishable and "ARI" in res.reason
+
+
+def test_weighted_calinski_harabasz_equals_sklearn_for_equal_weights() -> None:
+    frame, _ = four_clusters(seed=3)
+    z = frame[["a", "b"]].to_numpy()
+    labels = np.unique((z[:, 0] > 6).astype(int) + 2 * (z[:, 1] > 3.5), return_inverse=True)[1].ravel()
+    k = int(labels.max()) + 1
+    got = crit_mod.calinski_harabasz(z, np.full(len(z), 2.5), labels, k)
+    assert got == pytest.approx(calinski_harabasz_score(z, labels), rel=1e-12)
+
+
+def test_integer_weights_equal_repeated_rows_in_calinski_harabasz() -> None:
+    frame, _ = four_clusters(seed=4, n=120)
+    z = frame[["a", "b"]].to_numpy()
+    labels = (z[:, 0] > 6).astype(int)
+    reps = np.random.default_rng(1).integers(1, 4, len(z))
+    # mean-1 weights: B and W scale alike; the df n - k counts rows (n here, sum(reps) repeated)
+    n, m = len(z), reps.sum()
+    weighted = crit_mod.calinski_harabasz(z, reps.astype(float), labels, 2) * (m - 2) / (n - 2)
+    assert weighted == pytest.approx(calinski_harabasz_score(np.repeat(z, reps, 0), np.repeat(labels, reps)), rel=1e-10)
+
+
+def test_k_on_the_edge_extends_the_range_once_and_says_so() -> None:
+    rng = np.random.default_rng(5)
+    g = rng.integers(0, 7, 560)
+    centres = np.array([[10 * np.cos(a), 10 * np.sin(a)] for a in np.linspace(0, 2 * np.pi, 7, endpoint=False)])
+    frame = pd.DataFrame(centres[g] + rng.normal(scale=0.6, size=(560, 2)), columns=["a", "b"])
+    res = sk.segments.fit(survey(frame), ["a", "b"], stability_reps=0, n_init=3)
+    assert res.criteria["k"].tolist() == list(range(2, 10))
+    assert res.k == 7
+    assert "the range was extended once to 9" in res.notes[0]
+    given = sk.segments.fit(survey(frame), ["a", "b"], k=range(2, 5), stability_reps=0, n_init=3)
+    assert given.k == 4 and any("upper edge of the range" in note for note in given.notes)
+
+
+def test_unstable_segmentation_is_not_publishable() -> None:
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    res = sk.segments.fit(survey(frame), ["a", "b", "c"], k=5, stability_reps=20, n_init=3)
+    assert not res.publishable
+    assert res.reason.startswith(f"mean bootstrap ARI {res.stability.mean_ari:.2f} < 0.6")
+    skipped = sk.segments.fit(survey(frame), ["a", "b", "c"], k=2, stability_reps=0, n_init=3)
+    assert not skipped.publishable and skipped.reason == "stability was not assessed (stability_reps=0)"
+
+
+def test_shares_are_svy_proportion_logit_and_never_leave_zero_one() -> None:
+    rng = np.random.default_rng(7)
+    g = np.where(rng.uniform(size=300) < 0.99, 0, 1)  # a 1% segment: a normal interval goes below 0
+    frame = pd.DataFrame({"a": np.where(g == 1, 20.0, 0.0) + rng.normal(size=300), "b": rng.normal(size=300)})
+    svy = survey(frame)
+    res = sk.segments.fit(svy, ["a", "b"], k=2, stability_reps=0, n_init=3)
+    shares = res.shares
+    assert ((shares["ci_low"] > 0) & (shares["ci_high"] < 1)).all()
+    assert shares["estimate"].sum() == pytest.approx(1.0, abs=1e-12)
+    seg = res.labels.astype(float).to_numpy()
+    want = svy.assign(g=seg).proportion("g", na="drop", ci_method="logit").to_frame()
+    np.testing.assert_allclose(shares[["estimate", "se", "ci_low", "ci_high"]], want[["estimate", "se", "ci_low", "ci_high"]],
+                               rtol=1e-14)
+    small = shares.iloc[1]
+    assert small["estimate"] - 1.96 * small["se"] < 0 < small["ci_low"]  # where the old normal CI fails
+    assert shares["n"].tolist() == [int((seg == 1).sum()), int((seg == 2).sum())]
+
+
+def mixed_frame(n: int = 450, seed: int = 8) -> tuple[pd.DataFrame, np.ndarray, FileMeta]:
+    """Three segments: insured & unwilling, uninsured & willing, uninsured & unwilling, plus income."""
+    rng = np.random.default_rng(seed)
+    g = rng.choice(3, n, p=[0.45, 0.35, 0.2])
+    insured = np.where(rng.uniform(size=n) < 0.92, np.array([1, 2, 2])[g], np.array([2, 1, 1])[g])
+    intent = np.where(rng.uniform(size=n) < 0.9, np.array([1, 4, 1])[g], 2)
+    income = np.array([4.0, 2.0, 0.0])[g] + rng.normal(scale=0.5, size=n)
+    frame = pd.DataFrame({"insured": insured.astype(float), "intent": intent.astype(float), "income": income})
+    frame.loc[rng.choice(n, 6, replace=False), "intent"] = 9.0  # user-missing "don't know"
+    from surveykit.io.meta import MissingSpec
+
+    meta = FileMeta(path="x.sav", format="sav", n_rows=n, columns=tuple(frame.columns),
+                    variable_labels={"insured": "보험", "intent": "가입 의향", "income": "소득"},
+                    value_labels={"insured": {1: "보험 가입", 2: "보험 미가입"},
+                                  "intent": {1: "가입 의향 없음", 2: "가입 의향 낮음", 4: "가입 의향 높음", 9: "모름"}},
+                    missing={"intent": MissingSpec(values=(9,))})
+    return frame, g, meta
+
+
+@pytest.fixture(scope="module")
+def mixed() -> tuple[sk.segments.SegmentFit, np.ndarray, sk.Survey]:
+    frame, g, meta = mixed_frame()
+    svy = survey(frame, meta)
+    res = sk.segments.fit(svy, ["insured", "intent", "income"], method="kprototypes", k=3,
+                          categorical=["insured", "intent"], stability_reps=10, n_init=3)
+    return res, g, svy
+
+
+def test_kprototypes_recovers_mixed_segments_and_never_uses_user_missing_codes(mixed) -> None:
+    pytest.importorskip("kmodes")
+    res, g, svy = mixed
+    ok = res.labels.notna().to_numpy()
+    assert res.n_unassigned == 6 and not ok[svy.user_missing("intent")].any()
+    assert adjusted_rand_score(g[ok], res.labels[ok].to_numpy(int)) >= 0.9
+    levels = res.profiles.loc[res.profiles["variable"] == "intent", "level"].unique().tolist()
+    assert 9 not in levels and 9.0 not in levels
+
+
+def test_names_come_from_the_most_distinguishing_value_labels(mixed) -> None:
+    res, g, svy = mixed
+    seg_of = {int(np.bincount(res.labels[g == t].dropna().to_numpy(int)).argmax()): t for t in range(3)}
+    by_truth = {seg_of[s]: name for s, name in zip(res.shares["segment"], res.shares["name_ko"])}
+    assert by_truth[1] == "가입 의향 높음·보험 미가입"  # intent distinguishes this segment most
+    assert by_truth[0].startswith("보험 가입") or by_truth[0].startswith("소득 높음")
+    assert len(set(res.names["en"])) == 3 and res.names["ko"] == res.shares["name_ko"].tolist()
+
+
+def test_predict_round_trip_and_new_respondents(mixed) -> None:
+    res, _, svy = mixed
+    assert res.predict(svy).equals(res.labels)
+    assert res.predict(svy.data).equals(res.labels)  # the survey's user-missing code 9 is masked
+    new = pd.DataFrame({"insured": [2.0, 1.0, 2.0, 7.0], "intent": [4.0, 1.0, 9.0, 1.0], "income": [2.0, 4.0, 2.0, 1.0]})
+    got = res.predict(new)
+    assert got.iloc[2] is pd.NA and got.iloc[3] is pd.NA  # user-missing; a level never seen
+    assert got.iloc[0] != got.iloc[1]
+    with pytest.raises(DataError, match="new data must have the segmentation input 'income'"):
+        res.predict(new.drop(columns="income"))
+
+
+def test_missing_category_and_impute_keep_every_row() -> None:
+    frame, _, meta = mixed_frame(seed=11)
+    svy = survey(frame, meta)
+    dk = svy.user_missing("intent")
+    cat = sk.segments.fit(svy, ["insured", "intent"], method="lca", k=2, missing="category", stability_reps=0, n_init=3)
+    assert cat.n_assigned == len(frame) and cat.n_unassigned == 0
+    assert cat._method.inputs.levels["intent"] == (1, 2, 4, "(missing)")
+    exclude = sk.segments.fit(svy, ["insured", "intent"], method="lca", k=2, stability_reps=0, n_init=3)
+    assert exclude.n_assigned == len(frame) - dk.sum() and exclude.labels[dk].isna().all()
+    imp = sk.segments.fit(svy, ["insured", "intent", "income"], method="kmeans", k=3, missing="impute",
+                          categorical=["insured", "intent"], stability_reps=0, n_init=3)
+    assert imp.n_assigned == len(frame)
+    valid = ~dk
+    w = svy.weights
+    modes = pd.Series(w[valid]).groupby(frame["intent"].to_numpy()[valid]).sum()
+    assert imp._method.inputs.fill["intent"] == int(modes.idxmax())
+
+
+def test_worker_survey_200_bootstrap_refits_well_under_ten_seconds() -> None:
+    svy = sk.demo_survey("worker_2018")
+    items = ["ins_employment", "private_insured", "third_sector_aware", "join_intent"]
+    start = time.perf_counter()
+    res = sk.segments.fit(svy, items, method="lca", k=3, stability_reps=200, n_init=3)
+    assert time.perf_counter() - start < 10
+    assert res.stability.reps == 200
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"method": "pam"}, "method"),
+        ({"missing": "drop"}, "missing"),
+        ({"k": 1}, "k must be a whole number >= 2, a range or 'auto'; got 1."),
+        ({"k": "many"}, "k"),
+        ({"k": [1, 2]}, "k must be a whole number >= 2, a range or 'auto'; got \\[1, 2\\]"),
+        ({"method": "kprototypes", "k": 2}, "method='kprototypes' needs both numeric and categorical inputs"),
+    ],
+)
+def test_messages(kwargs: dict, message: str) -> None:
+    frame, _ = four_clusters(n=80)
+    with pytest.raises(DataError, match=message):
+        sk.segments.fit(survey(frame), ["a", "b"], stability_reps=0, n_init=2, **kwargs)
+
+
+def test_property_share_intervals_stay_inside_zero_one() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from surveykit.segments import describe
+
+    frame, _ = four_clusters(n=120)
+    svy = survey(frame)
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(st.integers(0, 4), min_size=120, max_size=120).filter(lambda s: len(set(s) - {0}) >= 2))
+    def check(values: list[int]) -> None:
+        seg = np.array(values)
+        present = sorted(set(values) - {0})
+        relabel = np.zeros(5, dtype=np.int64)
+        relabel[present] = np.arange(1, len(present) + 1)
+        out = describe.shares(svy, relabel[seg], len(present), 0.05)
+        assert ((out["ci_low"] >= 0) & (out["ci_high"] <= 1) & (out["ci_low"] <= out["estimate"])
+                & (out["estimate"] <= out["ci_high"])).all()
+
+    check()
