@@ -240,3 +240,41 @@ def test_property_share_intervals_stay_inside_zero_one() -> None:
                 & (out["estimate"] <= out["ci_high"])).all()
 
     check()
+
+
+def test_kprototypes_auto_recovers_the_planted_k(mixed) -> None:
+    pytest.importorskip("kmodes")
+    frame, g, meta = mixed_frame()
+    res = sk.segments.fit(survey(frame, meta), ["insured", "intent", "income"], method="kprototypes",
+                          categorical=["insured", "intent"], stability_reps=0, n_init=3)
+    assert res.k == 3 and res.chosen_by == "largest Calinski-Harabasz"
+    ok = res.labels.notna().to_numpy()
+    assert adjusted_rand_score(g[ok], res.labels[ok].to_numpy(int)) >= 0.9
+
+
+@pytest.mark.parametrize("method", ["kmeans", "kprototypes", "lca"])
+def test_scaling_the_weights_changes_nothing(method: str) -> None:
+    frame, _, meta = mixed_frame(n=240, seed=12)
+    variables = ["insured", "intent"] + ([] if method == "lca" else ["income"])
+    fits = []
+    for factor in (1.0, 250.0):
+        scaled = frame.assign(w=np.random.default_rng(2).uniform(1, 3, len(frame)) * factor)
+        fits.append(sk.segments.fit(survey(scaled, meta), variables, method=method, k=3, stability_reps=0, n_init=3,
+                                    categorical=["insured", "intent"]))
+    assert fits[0].labels.equals(fits[1].labels)
+    np.testing.assert_allclose(fits[0].shares[["estimate", "se", "ci_low", "ci_high"]],
+                               fits[1].shares[["estimate", "se", "ci_low", "ci_high"]], rtol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["kmeans", "lca"])
+def test_integer_weights_give_the_partition_of_repeated_rows(method: str) -> None:
+    frame, g, meta = mixed_frame(n=200, seed=13)
+    reps = np.random.default_rng(3).integers(1, 4, len(frame))
+    variables = ["insured", "intent"] + (["income"] if method == "kmeans" else [])
+    kw = {"method": method, "k": 3, "stability_reps": 0, "n_init": 5, "categorical": ["insured", "intent"]}
+    weighted = sk.segments.fit(survey(frame.assign(w=reps.astype(float)), meta), variables, **kw)
+    long = frame.loc[frame.index.repeat(reps)].reset_index(drop=True).assign(w=1.0)
+    repeated = sk.segments.fit(survey(long, meta), variables, **kw)
+    first = np.concatenate([[0], np.cumsum(reps)[:-1]])
+    np.testing.assert_array_equal(repeated.labels.to_numpy()[first], weighted.labels.to_numpy())
+    np.testing.assert_allclose(repeated.shares["estimate"], weighted.shares["estimate"], rtol=1e-9)
