@@ -211,12 +211,27 @@ def test_worker_survey_200_bootstrap_refits_well_under_ten_seconds() -> None:
         ({"k": "many"}, "k"),
         ({"k": [1, 2]}, "k must be a whole number >= 2, a range or 'auto'; got \\[1, 2\\]"),
         ({"method": "kprototypes", "k": 2}, "method='kprototypes' needs both numeric and categorical inputs"),
+        ({"n_init": 0}, "n_init must be a whole number >= 1; got 0."),
+        ({"min_ari": 2}, "min_ari must be a number between -1 and 1"),
+        ({"profile_vars": ["bb"]}, "variable 'bb' must be a column of the survey data"),
+        ({"alpha": 5}, "alpha must be a number between 0 and 1"),
     ],
 )
 def test_messages(kwargs: dict, message: str) -> None:
     frame, _ = four_clusters(n=80)
+    kwargs = {"stability_reps": 0, "n_init": 2, **kwargs}
     with pytest.raises(DataError, match=message):
-        sk.segments.fit(survey(frame), ["a", "b"], stability_reps=0, n_init=2, **kwargs)
+        sk.segments.fit(survey(frame), ["a", "b"], **kwargs)
+
+
+def test_unknown_input_and_all_missing_messages() -> None:
+    frame, _ = four_clusters(n=80)
+    with pytest.raises(DataError, match="variable 'aa' must be a column of the survey data; it is not.*'a'"):
+        sk.segments.fit(survey(frame), ["aa", "b"], stability_reps=0)
+    with pytest.raises(DataError, match="variable 'c' must have observed values among the rows being segmented"):
+        sk.segments.fit(survey(frame.assign(c=np.nan)), ["a", "c"], stability_reps=0)
+    with pytest.raises(DataError, match="new_data must be a pandas DataFrame or a Survey; got list"):
+        sk.segments.fit(survey(frame), ["a", "b"], k=2, stability_reps=0, n_init=2).predict([1, 2])
 
 
 def test_property_share_intervals_stay_inside_zero_one() -> None:

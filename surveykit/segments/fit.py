@@ -221,6 +221,13 @@ def fit(
     check_alpha(alpha)
     names = tuple(as_names(variables, "variables"))
     extra = tuple(as_names(profile_vars, "profile_vars")) if profile_vars else ()
+    for name in extra:
+        svy.column(name)
+    for what, value, low in (("n_init", n_init, 1), ("stability_reps", stability_reps, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise DataError(f"{what} must be a whole number >= {low}; got {value!r}.")
+    if isinstance(min_ari, bool) or not isinstance(min_ari, (int, float)) or not -1 <= min_ari <= 1:
+        raise DataError(f"min_ari must be a number between -1 and 1 (0.6 by default); got {min_ari!r}.")
     ks, auto = _ks(k)
     inputs, frame = build_inputs(svy, names, categorical, missing, method == "lca")
     w_all = svy.weights

@@ -103,6 +103,8 @@ def _weighted_mode(col: pd.Series, w: np.ndarray) -> Any:
 def build_inputs(svy: Survey, names: Sequence[str], categorical: Sequence[str] | None, missing: str,
                  all_categorical: bool) -> tuple[_Inputs, pd.DataFrame]:
     """The :class:`_Inputs` of a fit and the input frame over all data rows."""
+    for name in names:
+        svy.column(name)  # an unknown name raises a DataError with suggestions
     data = svy.analysis_data()
     w = svy.weights
     cats = tuple(True if all_categorical else _is_categorical(svy, n, data[n], categorical) for n in names)
