@@ -215,6 +215,7 @@ def test_worker_survey_200_bootstrap_refits_well_under_ten_seconds() -> None:
         ({"min_ari": 2}, "min_ari must be a number between -1 and 1"),
         ({"profile_vars": ["bb"]}, "variable 'bb' must be a column of the survey data"),
         ({"alpha": 5}, "alpha must be a number between 0 and 1"),
+        ({"lang": "fr"}, "lang"),
     ],
 )
 def test_messages(kwargs: dict, message: str) -> None:
@@ -293,3 +294,16 @@ def test_integer_weights_give_the_partition_of_repeated_rows(method: str) -> Non
     first = np.concatenate([[0], np.cumsum(reps)[:-1]])
     np.testing.assert_array_equal(repeated.labels.to_numpy()[first], weighted.labels.to_numpy())
     np.testing.assert_allclose(repeated.shares["estimate"], weighted.shares["estimate"], rtol=1e-9)
+
+
+def test_profiles_are_domain_estimates_with_labels(mixed) -> None:
+    res, _, svy = mixed
+    seg = res.labels.astype(float).to_numpy()
+    want = svy.assign(g=seg).proportion("insured", by="g", na="drop").to_frame()
+    got = res.profiles[res.profiles["variable"] == "insured"].sort_values(["segment", "level"])
+    want = want.assign(segment=want["domain"].astype(int)).sort_values(["segment", "level"])
+    np.testing.assert_allclose(got[["estimate", "se", "ci_low", "ci_high"]], want[["estimate", "se", "ci_low", "ci_high"]],
+                               rtol=1e-14)
+    assert set(got["label"]) == {"보험 가입", "보험 미가입"} and set(got["variable_label"]) == {"보험"}
+    income = res.profiles[res.profiles["variable"] == "income"]
+    assert income["label"].isna().all() and len(income) == 3

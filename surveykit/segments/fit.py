@@ -168,6 +168,7 @@ def fit(
     categorical: Sequence[str] | None = None,
     short_names: dict[str, Any] | None = None,
     alpha: float = 0.05,
+    lang: str = "ko",
 ) -> SegmentFit:
     """Segment respondents with survey weights and publish only what holds.
 
@@ -200,6 +201,8 @@ def fit(
         inputs used in segment names instead of the question wording.
     alpha : float
         Interval level 1 - alpha of shares and profiles.
+    lang : {"ko", "en"}
+        Language of the value and variable labels in ``profiles`` (names come in both).
 
     Returns
     -------
@@ -219,6 +222,7 @@ def fit(
     check_choice("method", method, METHODS)
     check_choice("missing", missing, MISSING_OPTIONS)
     check_alpha(alpha)
+    check_choice("lang", lang, ("ko", "en"))
     names = tuple(as_names(variables, "variables"))
     extra = tuple(as_names(profile_vars, "profile_vars")) if profile_vars else ()
     for name in extra:
@@ -284,7 +288,7 @@ def fit(
     labels_series[seg == 0] = pd.NA
     return SegmentFit(
         method=method, k=best, variables=names, labels=labels_series, criteria=table, chosen_by=rule,
-        shares=shares, profiles=_desc.profiles(svy, seg, inputs, extra_cat, "ko", alpha), names=seg_names,
+        shares=shares, profiles=_desc.profiles(svy, seg, inputs, extra_cat, lang, alpha), names=seg_names,
         stability=stab, publishable=publishable, reason=reason, notes=tuple(notes), n_assigned=int(rows.sum()),
         n_unassigned=n_unassigned, missing=missing, _method=meth, _model=model,
     )
