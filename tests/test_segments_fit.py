@@ -307,3 +307,15 @@ def test_profiles_are_domain_estimates_with_labels(mixed) -> None:
     assert set(got["label"]) == {"보험 가입", "보험 미가입"} and set(got["variable_label"]) == {"보험"}
     income = res.profiles[res.profiles["variable"] == "income"]
     assert income["label"].isna().all() and len(income) == 3
+
+
+def test_result_prints_and_serialises(four) -> None:
+    import json
+
+    res, _, _ = four
+    text = str(res)
+    assert "Segments (kmeans, k = 4)" in text and "Publishable   yes: mean bootstrap ARI" in text
+    data = json.loads(json.dumps(res.to_dict()))
+    assert data["k"] == 4 and data["publishable"] is True and len(data["shares"]) == 4
+    assert [row["k"] for row in data["criteria"]] == [2, 3, 4, 5, 6]
+    assert data["names"]["en"] == res.shares["name_en"].tolist()
