@@ -319,3 +319,15 @@ def test_result_prints_and_serialises(four) -> None:
     assert data["k"] == 4 and data["publishable"] is True and len(data["shares"]) == 4
     assert [row["k"] for row in data["criteria"]] == [2, 3, 4, 5, 6]
     assert data["names"]["en"] == res.shares["name_en"].tolist()
+
+
+def test_a_given_k_still_reports_its_criteria() -> None:
+    frame, _ = four_clusters(n=200)
+    res = sk.segments.fit(survey(frame), ["a", "b"], k=3, stability_reps=0, n_init=3)
+    assert res.chosen_by == "given" and res.criteria["k"].tolist() == [3]
+    z_labels = res.labels.to_numpy(int) - 1
+    x = frame[["a", "b"]].to_numpy()
+    z = (x - np.average(x, axis=0, weights=frame["w"])) / np.sqrt(
+        np.average((x - np.average(x, axis=0, weights=frame["w"])) ** 2, axis=0, weights=frame["w"]))
+    want = crit_mod.calinski_harabasz(z, frame["w"].to_numpy(), z_labels, 3)
+    assert res.criteria["calinski_harabasz"].iloc[0] == pytest.approx(want, rel=1e-12)

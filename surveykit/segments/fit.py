@@ -141,16 +141,16 @@ def _ks(k: Any) -> tuple[list[int], bool]:
 def _choose(method: _Method, data: Any, z: np.ndarray, w: np.ndarray, ks: list[int], seed: int,
             n_init: int) -> tuple[pd.DataFrame, int, dict, str]:
     fits = {k: method.fit(data, w, k, seed, n_init) for k in ks}
-    if len(ks) == 1:
-        return pd.DataFrame({"k": ks}), ks[0], fits, "given"
     if method.name == "lca":
         table, best = _crit.lca_criteria(fits, ks)
-        return table, best, fits, "smallest BIC"
-    if method.name == "kmeans":
+        rule = "smallest BIC"
+    elif method.name == "kmeans":
         table, best = _crit.kmeans_criteria(z, w, ks, seed, n_init, fits)
-        return table, best, fits, "median of the Calinski-Harabasz, silhouette and gap choices"
-    table, best = _crit.kprototypes_criteria(z, w, ks, lambda k: fits[k].labels, {k: fits[k].cost for k in ks})
-    return table, best, fits, "largest Calinski-Harabasz"
+        rule = "median of the Calinski-Harabasz, silhouette and gap choices"
+    else:
+        table, best = _crit.kprototypes_criteria(z, w, ks, lambda k: fits[k].labels, {k: fits[k].cost for k in ks})
+        rule = "largest Calinski-Harabasz"
+    return table, best, fits, rule if len(ks) > 1 else "given"
 
 
 def fit(
