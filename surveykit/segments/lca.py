@@ -103,8 +103,12 @@ def _start(rng: np.random.Generator, k: int, levels: tuple[int, ...]) -> tuple[n
 def _lca(x: np.ndarray, w: np.ndarray, levels: tuple[int, ...], k: int, seed: int, n_init: int,
          start: tuple[np.ndarray, tuple] | None = None) -> _LCAFit:
     """Best of *n_init* EM runs (or one run from *start*, to ``SCREEN_TOL`` only), classes ordered by
-    descending size."""
-    w1 = w * (w.size / w.sum())
+    descending size. Rows with the same answers are pooled (their weights summed) first: the
+    likelihood is a sum over rows, so this is exact and makes EM cost independent of n."""
+    x_all, n_rows = x, x.shape[0]
+    x, inverse = np.unique(x_all, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    w1 = np.bincount(inverse, weights=w * (n_rows / w.sum()), minlength=x.shape[0])
     rng = np.random.default_rng([seed, k, 7])
     starts = [start] if start is not None else [_start(rng, k, levels) for _ in range(n_init)]
     best = None
@@ -118,10 +122,10 @@ def _lca(x: np.ndarray, w: np.ndarray, levels: tuple[int, ...], k: int, seed: in
     else:  # a warm start (bootstrap refits): the screening tolerance is enough to assign rows
         prior, theta, post, ll, iters, conv = best
     order = np.argsort(-prior, kind="stable")
-    prior, post = prior[order], post[:, order]
+    prior, post = prior[order], post[inverse][:, order]
     theta = tuple(t[order] for t in theta)
     n_params = (k - 1) + k * sum(n - 1 for n in levels)
-    return _LCAFit(np.argmax(post, 1), prior, theta, post, ll, n_params, x.shape[0], iters, conv)
+    return _LCAFit(np.argmax(post, 1), prior, theta, post, ll, n_params, n_rows, iters, conv)
 
 
 def _lca_predict(x: np.ndarray, fit: _LCAFit) -> np.ndarray:
