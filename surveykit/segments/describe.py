@@ -27,10 +27,13 @@ _WORDS = {"ko": {"high": "{} 높음", "low": "{} 낮음", "missing": "{} 무응�
 
 
 def shares(svy: Survey, seg: np.ndarray, k: int, alpha: float) -> pd.DataFrame:
-    """Segment shares among assigned rows: ``svy.proportion`` of the segment column (logit CI)."""
-    col = np.where(seg > 0, seg, np.nan).astype(float)
-    est = svy.assign(**{SEGMENT_COLUMN: col}).proportion(SEGMENT_COLUMN, na="drop", ci_method="logit",
-                                                          alpha=alpha).to_frame()
+    """Segment shares among assigned rows: ``svy.proportion`` of the segment column in the domain of
+    assigned rows (logit CI, domain df), as R ``svyciprop(~I(seg == g), subset(des, !is.na(seg)),
+    method = "logit")``."""
+    col = np.where(seg > 0, seg, 0).astype(float)
+    assigned = svy.assign(**{SEGMENT_COLUMN: col}).domain(seg > 0)  # R: subset(design, !is.na(segment))
+    est = assigned.proportion(SEGMENT_COLUMN, ci_method="logit", alpha=alpha).to_frame()
+    est = est[est["level"] != 0]
     est["segment"] = est["level"].astype(int)
     w = svy.weights
     est["n"] = [int(((seg == g) & (w > 0)).sum()) for g in est["segment"]]
