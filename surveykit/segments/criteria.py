@@ -25,7 +25,8 @@ SILHOUETTE_MAX_ROWS = 5000
 def calinski_harabasz(z: np.ndarray, w: np.ndarray, labels: np.ndarray, k: int) -> float:
     """Weighted Calinski-Harabasz index ``(B / (k - 1)) / (W / (n - k))`` with mean-1 weights.
 
-    Equals :func:`sklearn.metrics.calinski_harabasz_score` when all weights are equal.
+    Equals :func:`sklearn.metrics.calinski_harabasz_score` (R ``fpc::calinhara``) when all weights
+    are equal; integer weights give the index of repeated rows up to the df ``n - k`` counting rows.
     """
     w1 = w * (w.size / w.sum())
     mean = w1 @ z / w1.sum()
@@ -49,7 +50,11 @@ def _log_within(z: np.ndarray, w: np.ndarray, k: int, seed: int, n_init: int) ->
 
 def gap_statistic(z: np.ndarray, w: np.ndarray, ks: Sequence[int], fits: dict, seed: int,
                   n_init: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gap and its simulation SE ``s_k`` per k: references uniform on the principal-axis box of z."""
+    """Gap and its simulation SE ``s_k`` per k: references uniform on the principal-axis box of z.
+
+    R equivalent: ``cluster::clusGap(x, kmeans, K.max, B = GAP_REFS, spaceH0 = "scaledPCA")`` with
+    weighted within-segment sums of squares; rule ``maxSE(method = "Tibs2001SEmax")``.
+    """
     w1 = w * (w.size / w.sum())
     centred = z - w1 @ z / w1.sum()
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
