@@ -42,11 +42,12 @@ from surveykit.segments.silhouette import _silhouettes, weighted_silhouette  # n
 from surveykit.segments.stability import Stability, _stability, rao_wu_multipliers  # noqa: F401
 from surveykit.errors import DataError
 from surveykit.results import Summary, frame_records, jsonable
+from surveykit.segments.fit import SegmentFit, fit  # noqa: E402
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey
 
-__all__ = ["segments", "Segmentation", "Stability"]
+__all__ = ["fit", "SegmentFit", "segments", "Segmentation", "Stability"]
 
 WEAK_SILHOUETTE = 0.25  # Kaufman & Rousseeuw (1990): below this, "no substantial structure"
 UNSTABLE_ARI = 0.6  # mean bootstrap ARI below this: segments change with the sample
