@@ -1,0 +1,128 @@
+# Golden values for replicate-weight designs (surveykit.design.replicate) and the verbs svyvar and
+# svyttest (surveykit.estimate.moments).
+# Run from the repository root: Rscript tests/golden/r/replicate.R
+#   -> tests/golden/replicate.json and the replicate weights R generated, tests/data/replicate/*.csv
+# Designs: JK1 on apiclus1 (cluster design with fpc), JKn on apistrat (stratified, fpc), BRR and
+# Fay (rho = 0.5) on apistrat paired into 100 strata of two schools, bootstrap and subbootstrap
+# on apistrat (seeded; the weights R drew are saved, since R's RNG is not reproduced), and
+# user-supplied replicate columns (svrepdesign) with combined weights, uncombined JKn factors and
+# mse = TRUE. The "logit" interval of svyciprop on a replicate design comes from svyglm refits
+# (R's IRLS, default epsilon 1e-8: an intercept-only fit converges quadratically, far below 1e-8).
+suppressPackageStartupMessages({library(survey); library(jsonlite)})
+rd <- function(nm) read.csv(file.path("tests", "data", "api", paste0(nm, ".csv")))
+apistrat <- rd("apistrat"); apiclus1 <- rd("apiclus1")
+apistrat$yes <- as.numeric(apistrat$sch.wide == "Yes"); apiclus1$yes <- as.numeric(apiclus1$sch.wide == "Yes")
+# pairs of schools within school type, in snum order: 100 strata of 2 PSUs (for BRR and Fay)
+apistrat <- apistrat[order(apistrat$stype, apistrat$snum), ]
+apistrat$pair <- paste(apistrat$stype, (ave(seq_len(nrow(apistrat)), apistrat$stype, FUN = seq_along) - 1) %/% 2)
+stopifnot(all(table(apistrat$pair) == 2))
+rownames(apistrat) <- NULL
+
+dclus1 <- svydesign(id = ~dnum, weights = ~pw, fpc = ~fpc, data = apiclus1)
+dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = apistrat)
+dstrat_nofpc <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat)
+dpair <- svydesign(id = ~snum, strata = ~pair, weights = ~pw, data = apistrat)
+
+vec <- function(x) unname(as.vector(x))
+ciprop <- function(d, method) {
+  r <- svyciprop(~I(yes == 1), d, method = method)
+  list(estimate = vec(r), ci = vec(attr(r, "ci")))
+}
+quant <- function(d, type) {
+  q <- suppressWarnings(svyquantile(~api00, d, c(0.25, 0.5, 0.9), interval.type = type))$api00
+  list(estimate = vec(q[, 1]), ci_low = vec(q[, 2]), ci_high = vec(q[, 3]), se = vec(q[, 4]))
+}
+# R 4.1-1's svyquantile.svyrep.design does not pass interval.type to woodruffCI (always "mean");
+# the intended intervals come from calling woodruffCI with method= directly
+wood <- function(d) {
+  if (!inherits(d, "svyrep.design")) return(NULL)
+  x <- d$variables$api00
+  sapply(c("beta", "xlogit", "asin"), function(ty) {
+    ci <- sapply(c(0.25, 0.5, 0.9), function(p) {
+      qh <- survey:::qrule_math(x, weights(d, "sampling"), p)
+      survey:::woodruffCI(x, qh, p, d, survey:::qrule_math, 0.05, degf(d), method = ty)
+    })
+    list(ci_low = vec(ci[1, ]), ci_high = vec(ci[2, ]))
+  }, simplify = FALSE)
+}
+stats <- function(d) {
+  m <- svymean(~api00 + api99, d, deff = TRUE)
+  t <- svytotal(~enroll, d, deff = TRUE)
+  r <- svyratio(~api00, ~api99, d)
+  b <- svyby(~api00, ~stype, d, svymean)
+  bt <- svyby(~enroll, ~stype, d, svytotal)
+  br <- svyby(~api00, ~stype, d, svyratio, denominator = ~api99)
+  v <- svyvar(~api00 + api99, d)
+  tt <- svyttest(api00 ~ sch.wide, d)
+  list(
+    degf = degf(d), scale = vec(d$scale), rscales = vec(d$rscales),
+    mean = vec(coef(m)), mean_se = vec(SE(m)), mean_vcov = vec(vcov(m)), mean_deff = vec(deff(m)),
+    total = vec(coef(t)), total_se = vec(SE(t)), total_deff = vec(deff(t)),
+    ratio = vec(coef(r)), ratio_se = vec(SE(r)),
+    by_keys = as.character(b$stype), by_mean = vec(coef(b)), by_mean_se = vec(SE(b)),
+    by_total = vec(coef(bt)), by_total_se = vec(SE(bt)),
+    by_ratio = vec(coef(br)), by_ratio_se = vec(SE(br)),
+    by_degf = vec(sapply(levels(factor(d$variables$stype)), function(s) degf(subset(d, stype == s)))),
+    ciprop = sapply(c("logit", "asin", "beta", "mean", "xlogit"), function(mm) ciprop(d, mm), simplify = FALSE),
+    prop_se = vec(SE(svymean(~yes, d))),
+    quantile = sapply(c("mean", "beta", "xlogit", "asin", if (inherits(d, "svyrep.design")) "quantile"), function(ty) quant(d, ty), simplify = FALSE),
+    woodruff = wood(d),
+    var = vec(v), var_se = vec(SE(v)),
+    ttest = list(estimate = vec(tt$estimate), statistic = vec(tt$statistic), df = vec(tt$parameter),
+                 p_value = vec(tt$p.value), se = vec(tt$estimate / tt$statistic))
+  )
+}
+
+reps <- list(
+  jk1 = as.svrepdesign(dclus1, type = "JK1"),
+  jkn = as.svrepdesign(dstrat, type = "JKn"),
+  jkn_nofpc = as.svrepdesign(dstrat_nofpc, type = "JKn"),
+  brr = as.svrepdesign(dpair, type = "BRR"),
+  fay = as.svrepdesign(dpair, type = "Fay", fay.rho = 0.5),
+  jk1_mse = as.svrepdesign(dclus1, type = "JK1", mse = TRUE)
+)
+set.seed(20261202)
+reps$bootstrap <- as.svrepdesign(dstrat_nofpc, type = "bootstrap", replicates = 50)
+set.seed(20261203)
+reps$subbootstrap <- as.svrepdesign(dstrat_nofpc, type = "subbootstrap", replicates = 50)
+
+# replicate factors R generated (uncombined: multiply by pw), saved for the Python side
+save_w <- function(d, data, file) {
+  w <- as.matrix(weights(d, "replication"))  # uncombined factors (as.svrepdesign: combined.weights = FALSE)
+  colnames(w) <- paste0("r", seq_len(ncol(w)))
+  write.csv(data.frame(snum = data$snum, w), file.path("tests", "data", "replicate", file), row.names = FALSE)
+}
+dir.create(file.path("tests", "data", "replicate"), showWarnings = FALSE)
+save_w(reps$brr, apistrat, "brr.csv")
+save_w(reps$fay, apistrat, "fay.csv")
+save_w(reps$bootstrap, apistrat, "bootstrap.csv")
+save_w(reps$subbootstrap, apistrat, "subbootstrap.csv")
+save_w(reps$jk1, apiclus1, "jk1.csv")
+save_w(reps$jkn_nofpc, apistrat, "jkn.csv")
+
+# user-supplied replicate columns: combined JK1 weights of apiclus1, and uncombined JKn factors
+jk1w <- as.matrix(weights(reps$jk1, "analysis"))
+colnames(jk1w) <- paste0("rw", seq_len(ncol(jk1w)))
+clus_rw <- cbind(apiclus1, jk1w)
+user <- list(
+  combined = svrepdesign(data = clus_rw, repweights = "rw[0-9]+", weights = ~pw, type = "JK1",
+                         scale = 14 / 15, combined.weights = TRUE),
+  combined_mse = svrepdesign(data = clus_rw, repweights = "rw[0-9]+", weights = ~pw, type = "JK1",
+                             scale = 14 / 15, combined.weights = TRUE, mse = TRUE),
+  other = svrepdesign(data = clus_rw, repweights = "rw[0-9]+", weights = ~pw, type = "other",
+                      scale = 0.5, rscales = seq(0.5, 1.9, by = 0.1), combined.weights = TRUE)
+)
+jknf <- as.matrix(weights(reps$jkn_nofpc, "replication"))
+colnames(jknf) <- paste0("f", seq_len(ncol(jknf)))
+user$uncombined_jkn <- suppressWarnings(svrepdesign(data = cbind(apistrat, jknf), repweights = "f[0-9]+",
+                                                    weights = ~pw, type = "JKn", combined.weights = FALSE))
+user$uncombined_jkn_rscales <- vec(user$uncombined_jkn$rscales)
+
+out <- list(
+  r_version = R.version.string, survey_version = as.character(packageVersion("survey")),
+  as_replicate = lapply(reps, stats),
+  user = lapply(user[c("combined", "combined_mse", "other", "uncombined_jkn")], stats),
+  taylor = list(clus1 = stats(dclus1), strat = stats(dstrat)),
+  pair_order = apistrat$snum
+)
+write_json(out, file.path("tests", "golden", "replicate.json"), digits = NA, auto_unbox = TRUE, pretty = FALSE)
