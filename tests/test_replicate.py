@@ -164,3 +164,171 @@ def test_r_replicate_factors_match_r(kind, file, extra):
     svy = sk.Survey(df, sk.ReplicateDesign("pw", names, type=kind, combined_weights=False, **scale, **extra))
     close(svy.resolved.scale, g["scale"])
     check_all(svy, g)
+
+
+# --- sk.as_replicate against as.svrepdesign -----------------------------------------------------
+
+
+def test_as_replicate_jk1_cluster_fpc_matches_r():
+    svy = sk.as_replicate(sk.Survey(clus1(), sk.Design(ids="dnum", weights="pw", fpc="fpc")), type="JK1")
+    g = G["as_replicate"]["jk1"]
+    close(svy.resolved.scale, g["scale"])
+    assert svy.resolved.n_replicates == 15
+    check_all(svy, g)
+
+
+def test_as_replicate_jk1_mse_matches_r():
+    svy = sk.as_replicate(sk.Survey(clus1(), sk.Design(ids="dnum", weights="pw", fpc="fpc")), type="JK1", mse=True)
+    check_all(svy, G["as_replicate"]["jk1_mse"])
+
+
+@pytest.mark.parametrize("key,fpc", [("jkn", "fpc"), ("jkn_nofpc", None)])
+def test_as_replicate_jkn_stratified_matches_r(key, fpc):
+    svy = sk.as_replicate(sk.Survey(strat(), sk.Design(strata="stype", weights="pw", fpc=fpc)), type="JKn")
+    g = G["as_replicate"][key]
+    close(svy.resolved.rscales, g["rscales"])
+    check_all(svy, g)
+
+
+def test_as_replicate_jk1_factors_are_rs():
+    svy = sk.as_replicate(sk.Survey(clus1(), sk.Design(ids="dnum", weights="pw", fpc="fpc")), type="JK1")
+    f = pd.read_csv(HERE / "data" / "replicate" / "jk1.csv").drop(columns="snum").to_numpy()
+    close(svy.resolved.repweights, f * clus1()["pw"].to_numpy()[:, None])
+
+
+@pytest.mark.parametrize("kind,rho", [("BRR", 0.0), ("Fay", 0.5)])
+def test_as_replicate_brr_fay_totals_match_r(kind, rho):
+    """Totals (overall and by domain) are linear in the weights: any fully balanced Hadamard set
+    gives R's variance exactly, whatever the order of the matrix (R: 104 here, surveykit: 104)."""
+    base = sk.Survey(strat(), sk.Design(ids="snum", strata="pair", weights="pw"))
+    svy = sk.as_replicate(base, type=kind, fay_rho=rho if kind == "Fay" else None)
+    g = G["as_replicate"][kind.lower()]
+    rd = svy.resolved
+    assert rd.n_replicates == len(g["rscales"])
+    close(rd.scale, g["scale"])
+    assert rd.degf == g["degf"]
+    t = svy.total("enroll")
+    close(t.se, g["total_se"])
+    close(svy.total("enroll", by="stype").se, g["by_total_se"])
+    # and the Taylor variance of a total with two PSUs per stratum, as BRR theory says
+    close(t.se, base.total("enroll").se)
+
+
+def test_hadamard_orders_are_hadamard():
+    from surveykit.design.replicate_build import hadamard
+
+    for size in (1, 2, 4, 8, 12, 20, 24, 104, 128):
+        h = hadamard(size)
+        close(h @ h.T, size * np.eye(size))
+    with pytest.raises(ValueError):
+        hadamard(6)
+
+
+@pytest.mark.parametrize("kind", ["bootstrap", "subbootstrap"])
+def test_bootstrap_generators_have_the_documented_moments(kind):
+    """Per PSU, the replicate factor has mean 1 and variance 1 - 1/n_h (bootstrap: n_h draws with
+    replacement) or 1 (subbootstrap: n_h - 1 draws, times n_h/(n_h - 1))."""
+    df = strat()
+    svy = sk.as_replicate(sk.Survey(df, sk.Design(strata="stype", weights="pw")), type=kind, replicates=4000, seed=1)
+    f = svy.resolved.repweights / df["pw"].to_numpy()[:, None]
+    n_h = df.groupby("stype")["snum"].transform("size").to_numpy()
+    per_stratum = pd.DataFrame(f).groupby(df["stype"].to_numpy()).sum().to_numpy()
+    # draws are of n_h (or n_h - 1, rescaled) PSUs: every replicate's factors sum to n_h in each stratum
+    close(per_stratum, np.repeat(np.array([100.0, 50.0, 50.0])[:, None], 4000, axis=1))
+    want_var = 1 - 1 / n_h if kind == "bootstrap" else np.ones(len(df))
+    se_mean = np.sqrt(want_var / 4000)
+    assert np.all(np.abs(f.mean(axis=1) - 1) < 5 * se_mean)
+    assert abs(f.var(axis=1, ddof=1).mean() / want_var.mean() - 1) < 0.02
+    # reproducible from the seed; another seed gives other draws
+    again = sk.as_replicate(sk.Survey(df, sk.Design(strata="stype", weights="pw")), type=kind, replicates=4000, seed=1)
+    close(again.resolved.repweights, svy.resolved.repweights)
+    other = sk.as_replicate(sk.Survey(df, sk.Design(strata="stype", weights="pw")), type=kind, replicates=4000, seed=2)
+    assert not np.allclose(other.resolved.repweights, svy.resolved.repweights)
+    scale = {"bootstrap": 1 / np.mean(1 / np.array([100, 50, 50])), "subbootstrap": None}[kind]
+    want_scale = scale / ((scale - 1) * 3999) if scale else 1 / 3999
+    close(svy.resolved.scale, want_scale)
+
+
+def test_bootstrap_variance_is_close_to_taylor():
+    df = strat()
+    base = sk.Survey(df, sk.Design(strata="stype", weights="pw"))
+    boot = sk.as_replicate(base, type="bootstrap", replicates=3000, seed=7)
+    ratio = boot.mean("api00").se[0] / base.mean("api00").se[0]
+    assert 0.95 < ratio < 1.05
+
+
+# --- errors ----------------------------------------------------------------------------------------
+
+
+def test_bad_type_names_the_choices():
+    with pytest.raises(DesignError, match=r"type must be one of .*'JK1'.*got 'JK2'. Did you mean 'JKn', 'JK1'\?"):
+        sk.ReplicateDesign("pw", ["rw1"], type="JK2")
+
+
+def test_pattern_matching_nothing_names_pattern_and_closest_columns():
+    with pytest.raises(DesignError, match=r"pattern '\^repw\\\\d\+\$' must match at least one column.*matches none"):
+        sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^repw\d+$", type="JK1", scale=0.9))
+    with pytest.raises(DesignError, match=r"replicate weight column 'rw99' must be in the data.*rw9"):
+        sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", ["rw1", "rw99"], type="JK1", scale=0.9))
+
+
+def test_replicate_weights_with_nan_name_column_and_rows():
+    df = jk1_columns()
+    df.loc[[3, 7], "rw2"] = np.nan
+    with pytest.raises(DesignError, match=r"replicate weight column 'rw2' must have no missing.*got 2 \(rows 4, 8\)"):
+        sk.Survey(df, sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=0.9))
+
+
+def test_wrong_rscales_length_and_bad_options():
+    with pytest.raises(DesignError, match=r"rscales must have one value per replicate \(15\) or a single value; got 3"):
+        sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="other", scale=1, rscales=[1, 1, 1]))
+    with pytest.raises(DesignError, match="type='Fay' needs fay_rho"):
+        sk.ReplicateDesign("pw", ["rw1"], type="Fay")
+    with pytest.raises(DesignError, match="scale must be a positive number; got -1"):
+        sk.ReplicateDesign("pw", ["rw1"], type="other", scale=-1)
+    with pytest.raises(DesignError, match="type='JKn' with combined weights needs rscales="):
+        sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JKn"))
+    with pytest.raises(DesignError, match="replicate_weights must be a list of column names or one pattern"):
+        sk.ReplicateDesign("pw", [], type="JK1")
+
+
+def test_replicate_design_refuses_taylor_only_analyses_and_reweighting():
+    svy = sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15))
+    with pytest.raises(DesignError, match="not available on replicate-weight designs yet"):
+        svy.frequency("stype")
+    with pytest.raises(DesignError, match="can only be restricted to a domain"):
+        svy.with_weights(svy.weights * 2)
+    with pytest.raises(DesignError, match='ci_method="likelihood" is not available on replicate'):
+        svy.proportion("yes", ci_method="likelihood")
+    taylor = sk.Survey(clus1(), sk.Design(ids="dnum", weights="pw"))
+    with pytest.raises(DesignError, match='interval="quantile" needs a replicate-weight design'):
+        taylor.quantile("api00", interval="quantile")
+
+
+def test_as_replicate_errors():
+    clus = sk.Survey(clus1(), sk.Design(ids="dnum", weights="pw"))
+    st = sk.Survey(strat(), sk.Design(strata="stype", weights="pw"))
+    with pytest.raises(DesignError, match="type='JK1' is for unstratified designs"):
+        sk.as_replicate(st, type="JK1")
+    with pytest.raises(DesignError, match="type='JKn' needs a stratified design"):
+        sk.as_replicate(clus, type="JKn")
+    with pytest.raises(DesignError, match="BRR and Fay need exactly 2 PSUs in every stratum; stratum 'E' has 100"):
+        sk.as_replicate(st, type="BRR")
+    with pytest.raises(DesignError, match="type must be one of .*'bootstrap'.*got 'boot'"):
+        sk.as_replicate(st, type="boot")
+    with pytest.raises(DesignError, match="replicates= is only used by the bootstrap types"):
+        sk.as_replicate(clus, type="JK1", replicates=10)
+    rep = sk.as_replicate(clus, type="JK1")
+    with pytest.raises(DesignError, match="already has replicate weights"):
+        sk.as_replicate(rep)
+
+
+def test_domain_of_replicate_design_matches_by():
+    svy = sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15))
+    g = G["user"]["combined"]
+    dom = svy.domain(svy.data["stype"].to_numpy() == "H")
+    m = dom.mean("api00")
+    close(m.estimate, [g["by_mean"][1]])
+    close(m.se, [g["by_mean_se"][1]])
+    assert dom.resolved.degf == g["by_degf"][1]
+    assert "replicate weights (JK1, 15 replicates)" in m.method
