@@ -1,0 +1,74 @@
+"""svy.var (R svyvar) and svy.ttest (R svyttest) on Taylor and replicate designs, against R
+survey 4.1-1 (tests/golden/r/replicate.R -> tests/golden/replicate.json)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import surveykit as sk
+from surveykit.errors import DataError
+from test_replicate import G, clus1, close, jk1_columns, strat, with_factors
+
+
+def designs():
+    yield "taylor clus1", sk.Survey(clus1(), sk.Design(ids="dnum", weights="pw", fpc="fpc")), G["taylor"]["clus1"]
+    yield "taylor strat", sk.Survey(strat(), sk.Design(strata="stype", weights="pw", fpc="fpc")), G["taylor"]["strat"]
+    yield "user jk1", sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15)), \
+        G["user"]["combined"]
+    yield "user jk1 mse", sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15,
+                                                                       mse=True)), G["user"]["combined_mse"]
+    base = sk.Survey(strat(), sk.Design(strata="stype", weights="pw", fpc="fpc"))
+    yield "as_replicate jkn", sk.as_replicate(base, type="JKn"), G["as_replicate"]["jkn"]
+    df, names = with_factors(strat(), "bootstrap.csv")
+    g = G["as_replicate"]["bootstrap"]
+    yield "r bootstrap", sk.Survey(df, sk.ReplicateDesign("pw", names, type="bootstrap", scale=g["scale"],
+                                                          combined_weights=False)), g
+    df, names = with_factors(strat(), "fay.csv")
+    yield "r fay", sk.Survey(df, sk.ReplicateDesign("pw", names, type="Fay", fay_rho=0.5,
+                                                    combined_weights=False)), G["as_replicate"]["fay"]
+
+
+CASES = list(designs())
+
+
+@pytest.mark.parametrize("name,svy,g", CASES, ids=[c[0] for c in CASES])
+def test_var_matches_svyvar(name, svy, g):
+    v = svy.var(["api00", "api99"])
+    close(v.estimate, g["var"])
+    close(v.se, g["var_se"])
+    assert v.statistic == "variance"
+    assert list(zip(v.variable, v.level)) == [("api00", "api00"), ("api00", "api99"), ("api99", "api00"),
+                                              ("api99", "api99")]  # fmt: skip
+    one = svy.var("api00")
+    close(one.estimate, [g["var"][0]])
+    close(one.se, [g["var_se"][0]])
+
+
+@pytest.mark.parametrize("name,svy,g", CASES, ids=[c[0] for c in CASES])
+def test_ttest_matches_svyttest(name, svy, g):
+    t = svy.ttest("api00", by="sch.wide")
+    want = g["ttest"]
+    assert t.levels == ("No", "Yes")
+    close(t.difference, want["estimate"])
+    close(t.t, want["statistic"])
+    close(t.se, want["se"])
+    assert t.df == want["df"]
+    close(t.p_value, want["p_value"], rel=1e-9)
+    assert "Design-based t-test" in str(t)
+
+
+def test_ttest_needs_two_groups_and_var_missing_values():
+    svy = sk.Survey(clus1(), sk.Design(ids="dnum", weights="pw"))
+    with pytest.raises(DataError, match=r"by 'stype' must have exactly two groups.*got 3: \['E', 'H', 'M'\]"):
+        svy.ttest("api00", by="stype")
+    df = clus1()
+    df.loc[[2, 5], "api00"] = np.nan
+    gappy = sk.Survey(df, sk.Design(ids="dnum", weights="pw"))
+    with pytest.raises(DataError, match=r"variable 'api00' must have no missing values for var\(\); got 2 \(rows 3, 6\)"):
+        gappy.var("api00")
+    dropped = gappy.var("api00", na="drop")
+    kept = sk.Survey(df.dropna(subset=["api00"]), sk.Design(ids="dnum", weights="pw")).var("api00")
+    close(dropped.estimate, kept.estimate)
+    assert dropped.n[0] == len(df) - 2
