@@ -93,6 +93,13 @@ def check_all(svy: sk.Survey, g: dict, *, quantile: bool = True) -> None:
         close(p.estimate, want["estimate"], **tol)
         close(p.se, g["prop_se"])
         close([p.ci_low[0], p.ci_high[0]], want["ci"], **tol)
+    f = svy.frequency("stype").table
+    close(f["estimate"], g["freq"])
+    close(f["se"], g["freq_se"], abs_=1e-12)  # 0 up to rounding where stype is the stratum
+    close(f["weighted_n"], g["freq_total"])
+    close(f["weighted_n_se"], g["freq_total_se"], abs_=1e-8)
+    # the table's logit interval is the delta method on logit(p): R's "xlogit"
+    close(np.column_stack([f["ci_low"], f["ci_high"]]), g["freq_xlogit"])
     if not quantile:
         return
     probs = [0.25, 0.5, 0.9]
@@ -295,7 +302,7 @@ def test_wrong_rscales_length_and_bad_options():
 def test_replicate_design_refuses_taylor_only_analyses_and_reweighting():
     svy = sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15))
     with pytest.raises(DesignError, match="not available on replicate-weight designs yet"):
-        svy.frequency("stype")
+        svy.crosstab("stype", "sch.wide")
     with pytest.raises(DesignError, match="can only be restricted to a domain"):
         svy.with_weights(svy.weights * 2)
     with pytest.raises(DesignError, match='ci_method="likelihood" is not available on replicate'):

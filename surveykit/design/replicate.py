@@ -390,3 +390,21 @@ def replicate_counts(lay: Layout, rd: ResolvedReplicate) -> tuple[np.ndarray, np
         rows = (lay.cell == c).any(axis=1)
         df[c] = rank_degf(rd.repweights, rows)
     return n, df
+
+
+def replicate_cells(codes: np.ndarray, m: int, k: int, w: np.ndarray,
+                    rd: ResolvedReplicate) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """One-way table on a replicate design: cell totals of the *m* cells (``codes``, -1 none), their
+    replicate SEs, and the shares of the first *k* cells in their sum with replicate SEs
+    (R ``svytotal``/``svymean`` of ``factor(var)``). One product ``W_rep.T @ onehot``."""
+    ok = (codes >= 0) & (codes < m) & (w > 0)
+    t = np.bincount(codes[ok], weights=w[ok], minlength=m)
+    onehot = np.zeros((codes.shape[0], m))
+    onehot[np.flatnonzero(ok), codes[ok]] = 1.0
+    reps = rd.repweights.T @ onehot  # (R, m)
+    t_se = np.sqrt(replicate_variance(reps, rd, t))
+    base = t[:k].sum()
+    p = t[:k] / base if base != 0 else np.zeros(k)
+    with np.errstate(all="ignore"):
+        p_reps = reps[:, :k] / reps[:, :k].sum(axis=1, keepdims=True)
+    return t, t_se, p, np.sqrt(replicate_variance(p_reps, rd, p))

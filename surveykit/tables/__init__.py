@@ -34,6 +34,7 @@ from surveykit.tables.levels import (
 )
 from surveykit.tables.linear import CI_METHODS, QUAD_ROUNDING, _cell_vcov, _ci, _quad_se, _ratios  # noqa: F401
 from surveykit.tables.multiple import MR_BASES, multiple_response  # noqa: F401 (MR_BASES re-exported)
+from surveykit.design.replicate import is_replicate, replicate_cells
 from surveykit.design.variance import level_variances
 from surveykit.tables.results import (  # noqa: F401 (STATISTICS re-exported)
     STATISTICS,
@@ -135,7 +136,8 @@ def frequency(
     table["ci_low"], table["ci_high"] = np.r_[lo, nan], np.r_[hi, nan]
     return FrequencyTable(
         variable=var, table=table, base_n=int(np.count_nonzero(wd)), base_weighted_n=float(wd.sum()),
-        method="Taylor linearisation", ci_method=ci_method, df=df, alpha=alpha, **_design_facts(svy),
+        method="replicate weights" if is_replicate(svy.resolved) else "Taylor linearisation", ci_method=ci_method,
+        df=df, alpha=alpha, **_design_facts(svy),
     )
 
 
@@ -148,6 +150,8 @@ def _one_way(codes: np.ndarray, m: int, k: int, w: np.ndarray,
     otherwise the full cell covariance goes through the kernel (:func:`_frequency_dense`).
     """
     rd = svy.resolved
+    if is_replicate(rd):  # replicate recomputation (R svrepdesign)
+        return replicate_cells(codes, m, k, w, rd)
     if rd.calibrations or rd.lonely_psu == "average":
         return _frequency_dense(codes, m, k, w, svy)
     ok = codes >= 0

@@ -67,6 +67,9 @@ stats <- function(d) {
     prop_se = vec(SE(svymean(~yes, d))),
     quantile = sapply(c("mean", "beta", "xlogit", "asin", if (inherits(d, "svyrep.design")) "quantile"), function(ty) quant(d, ty), simplify = FALSE),
     woodruff = wood(d),
+    freq = vec(coef(svymean(~factor(stype), d))), freq_se = vec(SE(svymean(~factor(stype), d))),
+    freq_total = vec(coef(svytotal(~factor(stype), d))), freq_total_se = vec(SE(svytotal(~factor(stype), d))),
+    freq_xlogit = lapply(c("E", "H", "M"), function(s) vec(attr(eval(bquote(svyciprop(~I(stype == .(s)), d, method = "xlogit"))), "ci"))),
     var = vec(v), var_se = vec(SE(v)),
     ttest = list(estimate = vec(tt$estimate), statistic = vec(tt$statistic), df = vec(tt$parameter),
                  p_value = vec(tt$p.value), se = vec(tt$estimate / tt$statistic))
