@@ -302,7 +302,7 @@ def test_wrong_rscales_length_and_bad_options():
 def test_replicate_design_refuses_taylor_only_analyses_and_reweighting():
     svy = sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15))
     with pytest.raises(DesignError, match="not available on replicate-weight designs yet"):
-        svy.crosstab("stype", "sch.wide")
+        sk.models.logistic(svy, "yes ~ api00")
     with pytest.raises(DesignError, match="can only be restricted to a domain"):
         svy.with_weights(svy.weights * 2)
     with pytest.raises(DesignError, match='ci_method="likelihood" is not available on replicate'):
@@ -339,3 +339,38 @@ def test_domain_of_replicate_design_matches_by():
     close(m.se, [g["by_mean_se"][1]])
     assert dom.resolved.degf == g["by_degf"][1]
     assert "replicate weights (JK1, 15 replicates)" in m.method
+
+
+CROSS = [
+    ("user jk1", lambda: sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15)),
+     G["user"]["combined"]),
+    ("user jk1 mse", lambda: sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1",
+                                                                         scale=14 / 15, mse=True)),
+     G["user"]["combined_mse"]),
+    ("as_replicate jkn", lambda: sk.as_replicate(sk.Survey(strat(), sk.Design(strata="stype", weights="pw",
+                                                                              fpc="fpc")), type="JKn"),
+     G["as_replicate"]["jkn"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,make,g", CROSS, ids=[c[0] for c in CROSS])
+def test_crosstab_on_replicate_designs_matches_svychisq(name, make, g):
+    """Cell, row and column shares recomputed per replicate (R svymean / svyby), Rao-Scott F and
+    Chisq on the replicate covariance of the cell shares, Wald on that of the totals (svychisq)."""
+    ct = make().crosstab("stype", "sch.wide")
+    want = g["crosstab"]
+    tab = ct.table
+    close(tab["cell"], want["cell"])
+    close(tab["cell_se"], want["cell_se"], abs_=1e-13)
+    close(tab["row_se"], want["row_se"], abs_=1e-13)
+    close(tab["col_se"], want["col_se"], abs_=1e-13)
+    tests = {t.name: t for t in ct.tests}
+    close(tests["F"].statistic, want["F"]["statistic"], rel=1e-9)
+    close([tests["F"].ndf, tests["F"].ddf], want["F"]["parameter"], rel=1e-9)
+    close(tests["F"].p_value, want["F"]["p_value"], rel=1e-8)
+    close(tests["Chisq"].statistic, want["Chisq"]["statistic"], rel=1e-9)
+    close(tests["Chisq"].p_value, want["Chisq"]["p_value"], rel=1e-8)
+    close(tests["Wald"].statistic, want["Wald"]["statistic"], rel=1e-9)
+    close([tests["Wald"].ndf, tests["Wald"].ddf], want["Wald"]["parameter"])
+    close(tests["Wald"].p_value, want["Wald"]["p_value"], rel=1e-8)
+    assert ct.df == g["degf"]

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from surveykit.estimate.layout import Layout
 
 __all__ = ["ReplicateDesign", "ResolvedReplicate", "REPLICATE_TYPES", "replicate_thetas", "replicate_variance",
-           "is_replicate"]  # fmt: skip
+           "replicate_vcov", "replicate_cells", "is_replicate"]  # fmt: skip
 
 REPLICATE_TYPES: tuple[str, ...] = ("JK1", "JKn", "BRR", "Fay", "bootstrap", "subbootstrap", "SDR", "other")
 
@@ -371,6 +371,19 @@ def replicate_variance(thetas: np.ndarray, rd: ResolvedReplicate, estimate: np.n
             centre = np.where(use, thetas, 0.0).sum(axis=0) / use.sum(axis=0)
     dev = np.where(ok, thetas - centre[None, :], 0.0)
     return rd.scale * np.einsum("rm,rm->m", rs * dev, dev)
+
+
+def replicate_vcov(thetas: np.ndarray, rd: ResolvedReplicate, estimate: np.ndarray) -> np.ndarray:
+    """R ``svrVar`` for several statistics at once: the ``(k, k)`` covariance matrix. As R's
+    ``na.omit``, a replicate with NaN in any column is dropped from all of them."""
+    keep = ~np.isnan(thetas).any(axis=1)
+    th, rs = thetas[keep], rd.rscales[keep]
+    if rd.mse:
+        centre = np.asarray(estimate, dtype=float).reshape(-1)
+    else:
+        centre = th[rs > 0].mean(axis=0)
+    dev = (th - centre) * np.sqrt(rs)[:, None]
+    return rd.scale * (dev.T @ dev)
 
 
 def replicate_se(lay: Layout, rd: ResolvedReplicate, num: np.ndarray, den: np.ndarray | None, ratio: bool,

@@ -32,9 +32,9 @@ from surveykit.tables.levels import (
     _sorted_levels,
     _two_way,
 )
-from surveykit.tables.linear import CI_METHODS, QUAD_ROUNDING, _cell_vcov, _ci, _quad_se, _ratios  # noqa: F401
+from surveykit.tables.linear import CI_METHODS, QUAD_ROUNDING, _cell_reps, _cell_vcov, _ci, _quad_se, _ratio_se, _ratios  # noqa: F401,E501
 from surveykit.tables.multiple import MR_BASES, multiple_response  # noqa: F401 (MR_BASES re-exported)
-from surveykit.design.replicate import is_replicate, replicate_cells
+from surveykit.design.replicate import is_replicate, replicate_cells, replicate_vcov
 from surveykit.design.variance import level_variances
 from surveykit.tables.results import (  # noqa: F401 (STATISTICS re-exported)
     STATISTICS,
@@ -245,24 +245,34 @@ def crosstab(
     nu = svy.resolved.degf
     n = int(np.count_nonzero(tw["wd"]))
     n_design = int(np.count_nonzero(svy.resolved.weights > 0))  # R's nrow(design): NA rows too
-    tests, eig = _rao_scott(p, a.T @ v @ a, n_design, nr, nc, nu)
+    reps = _cell_reps(tw["cell"], nr * nc, tw["wd"], svy)  # replicate designs: cell totals per replicate
+    if reps is None:
+        v_p = a.T @ v @ a
+    else:  # R svychisq.svyrep.design: the replicate covariance of the cell proportions
+        with np.errstate(all="ignore"):
+            v_p = replicate_vcov(reps / reps.sum(axis=1, keepdims=True), svy.resolved, p)
+    tests, eig = _rao_scott(p, v_p, n_design, nr, nc, nu)
     if wald:
         tests.append(_wald(t, v, nr, nc, nu))
-    table = _crosstab_frame(svy, row, col, tw, t, v, lang)
+    table = _crosstab_frame(svy, row, col, tw, t, v, lang, reps)
     return Crosstab(
-        row_variable=row, col_variable=col, table=table, tests=tuple(tests), method="Taylor linearisation",
+        row_variable=row, col_variable=col, table=table, tests=tuple(tests),
+        method="replicate weights" if reps is not None else "Taylor linearisation",
         ci_method="none", df=nu, alpha=alpha, n=n, deltas=tuple(np.sort(eig)[::-1]), **_design_facts(svy),
     )
 
 
 def _crosstab_frame(svy: Survey, row: str, col: str, tw: dict, t: np.ndarray, v: np.ndarray,
-                    lang: str) -> pd.DataFrame:
+                    lang: str, reps: np.ndarray | None = None) -> pd.DataFrame:  # fmt: skip
     nr, nc, k = len(tw["rl"]), len(tw["cl"]), len(tw["rl"]) * len(tw["cl"])
     cell_row, cell_col = np.tile(np.arange(nr), nc), np.repeat(np.arange(nc), nr)
     eye = np.eye(k)
-    p, pa = _ratios(t, eye, np.ones((k, k)))
-    rp, ra = _ratios(t, eye, (cell_row[:, None] == cell_row[None, :]).astype(float))
-    cp, ca = _ratios(t, eye, (cell_col[:, None] == cell_col[None, :]).astype(float))
+    den_cell = np.ones((k, k))
+    den_row = (cell_row[:, None] == cell_row[None, :]).astype(float)
+    den_col = (cell_col[:, None] == cell_col[None, :]).astype(float)
+    p, pa = _ratios(t, eye, den_cell)
+    rp, ra = _ratios(t, eye, den_row)
+    cp, ca = _ratios(t, eye, den_col)
     counts = np.bincount(tw["cell"][tw["cell"] >= 0], minlength=k)
     rlab, clab = _labels(svy, row, lang), _labels(svy, col, lang)
     return pd.DataFrame(
@@ -275,10 +285,10 @@ def _crosstab_frame(svy: Survey, row: str, col: str, tw: dict, t: np.ndarray, v:
             "weighted_n": t,
             "weighted_n_se": np.sqrt(np.maximum(np.diag(v), 0.0)),
             "cell": p,
-            "cell_se": _quad_se(pa, v),
+            "cell_se": _ratio_se(pa, v, reps, svy, eye, den_cell, p),
             "row": rp,
-            "row_se": _quad_se(ra, v),
+            "row_se": _ratio_se(ra, v, reps, svy, eye, den_row, rp),
             "col": cp,
-            "col_se": _quad_se(ca, v),
+            "col_se": _ratio_se(ca, v, reps, svy, eye, den_col, cp),
         }
     )

@@ -45,6 +45,15 @@ wood <- function(d) {
     list(ci_low = vec(ci[1, ]), ci_high = vec(ci[2, ]))
   }, simplify = FALSE)
 }
+cross <- function(d) {
+  te <- function(st) { x <- svychisq(~stype + sch.wide, d, statistic = st)
+    list(statistic = vec(x$statistic), parameter = vec(x$parameter), p_value = vec(x$p.value)) }
+  cell <- svymean(~interaction(stype, sch.wide), d)
+  rowp <- svyby(~sch.wide, ~stype, d, svymean)
+  colp <- svyby(~stype, ~sch.wide, d, svymean)
+  list(F = te("F"), Chisq = te("Chisq"), Wald = te("Wald"), cell = vec(coef(cell)), cell_se = vec(SE(cell)),
+       row_se = vec(SE(rowp)), col_se = vec(t(SE(colp))))
+}
 stats <- function(d) {
   m <- svymean(~api00 + api99, d, deff = TRUE)
   t <- svytotal(~enroll, d, deff = TRUE)
@@ -67,6 +76,7 @@ stats <- function(d) {
     prop_se = vec(SE(svymean(~yes, d))),
     quantile = sapply(c("mean", "beta", "xlogit", "asin", if (inherits(d, "svyrep.design")) "quantile"), function(ty) quant(d, ty), simplify = FALSE),
     woodruff = wood(d),
+    crosstab = cross(d),
     freq = vec(coef(svymean(~factor(stype), d))), freq_se = vec(SE(svymean(~factor(stype), d))),
     freq_total = vec(coef(svytotal(~factor(stype), d))), freq_total_se = vec(SE(svytotal(~factor(stype), d))),
     freq_xlogit = lapply(c("E", "H", "M"), function(s) vec(attr(eval(bquote(svyciprop(~I(stype == .(s)), d, method = "xlogit"))), "ci"))),
