@@ -374,3 +374,35 @@ def test_crosstab_on_replicate_designs_matches_svychisq(name, make, g):
     close([tests["Wald"].ndf, tests["Wald"].ddf], want["Wald"]["parameter"])
     close(tests["Wald"].p_value, want["Wald"]["p_value"], rel=1e-8)
     assert ct.df == g["degf"]
+
+
+def test_user_sdr_matches_r():
+    svy = sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="SDR"))
+    g = G["user"]["sdr"]
+    close(svy.resolved.scale, g["scale"])  # 4 / R
+    check_all(svy, g)
+
+
+def test_no_weights_means_equal_weights_with_a_warning_as_r():
+    with pytest.warns(sk.SurveykitWarning, match="equal full-sample weights assumed"):
+        svy = sk.Survey(jk1_columns(), sk.ReplicateDesign(None, r"^rw\d+$", type="JK1", scale=14 / 15))
+    m = svy.mean("api00")
+    close(m.estimate, G["noweights"]["mean"])
+    close(m.se, G["noweights"]["se"])
+    assert svy.resolved.degf == G["noweights"]["degf"]
+
+
+def test_na_drop_on_replicate_design_is_the_answered_rows():
+    df = jk1_columns()
+    df.loc[[0, 10, 20], "api00"] = np.nan
+    design = sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15)
+    svy = sk.Survey(df, design)
+    with pytest.raises(DataError, match=r"variable 'api00' must have no missing values for mean\(\); got 3"):
+        svy.mean("api00")
+    kept = sk.Survey(df.dropna(subset=["api00"]), design)  # R: svymean(na.rm = TRUE) subsets the design
+    for verb in ("mean", "total"):
+        got, want = getattr(svy, verb)("api00", na="drop"), getattr(kept, verb)("api00")
+        close(got.estimate, want.estimate)
+        close(got.se, want.se)
+        close(got.df, want.df)
+    close(svy.mean("api00", by="stype", na="drop").se, kept.mean("api00", by="stype").se)

@@ -125,6 +125,10 @@ user <- list(
   other = svrepdesign(data = clus_rw, repweights = "rw[0-9]+", weights = ~pw, type = "other",
                       scale = 0.5, rscales = seq(0.5, 1.9, by = 0.1), combined.weights = TRUE)
 )
+user$sdr <- suppressWarnings(svrepdesign(data = clus_rw, repweights = "rw[0-9]+", weights = ~pw,
+                                         type = "successive-difference", combined.weights = TRUE))
+user$noweights <- suppressWarnings(svrepdesign(data = clus_rw, repweights = "rw[0-9]+", type = "JK1",
+                                               scale = 14 / 15, combined.weights = TRUE))
 jknf <- as.matrix(weights(reps$jkn_nofpc, "replication"))
 colnames(jknf) <- paste0("f", seq_len(ncol(jknf)))
 user$uncombined_jkn <- suppressWarnings(svrepdesign(data = cbind(apistrat, jknf), repweights = "f[0-9]+",
@@ -134,7 +138,9 @@ user$uncombined_jkn_rscales <- vec(user$uncombined_jkn$rscales)
 out <- list(
   r_version = R.version.string, survey_version = as.character(packageVersion("survey")),
   as_replicate = lapply(reps, stats),
-  user = lapply(user[c("combined", "combined_mse", "other", "uncombined_jkn")], stats),
+  user = lapply(user[c("combined", "combined_mse", "other", "uncombined_jkn", "sdr")], stats),
+  noweights = list(mean = vec(coef(svymean(~api00, user$noweights))), se = vec(SE(svymean(~api00, user$noweights))),
+                   degf = degf(user$noweights)),
   taylor = list(clus1 = stats(dclus1), strat = stats(dstrat)),
   pair_order = apistrat$snum
 )
