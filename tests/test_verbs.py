@@ -72,3 +72,30 @@ def test_ttest_needs_two_groups_and_var_missing_values():
     kept = sk.Survey(df.dropna(subset=["api00"]), sk.Design(ids="dnum", weights="pw")).var("api00")
     close(dropped.estimate, kept.estimate)
     assert dropped.n[0] == len(df) - 2
+
+
+@pytest.mark.parametrize("name,svy,g", CASES, ids=[c[0] for c in CASES])
+def test_linear_and_poisson_glm_match_svyglm(name, svy, g):
+    lin = sk.models.linear(svy, "api00 ~ ell + meals + C(stype)")
+    want = g["glm"]["gaussian"]
+    terms = list(lin.coef["term"])  # R's order: (Intercept), ell, meals, stypeH, stypeM
+    order = [terms.index(t) for t in ("Intercept", "ell", "meals")] + [
+        i for i, t in enumerate(terms) if "stype" in t]
+    assert [terms[i] for i in order][3:] == sorted(terms[i] for i in order[3:])
+    close(lin.params[order], want["coef"])
+    close(lin.coef["se"].to_numpy()[order], want["se"], rel=1e-9)
+    assert lin.df_resid == want["df"]
+    poi = sk.models.glm(svy, "Q('api.stu') ~ ell + meals", family="quasipoisson")
+    want = g["glm"]["poisson"]
+    close(poi.params, want["coef"], rel=1e-9)
+    close(poi.coef["se"], want["se"], rel=1e-9)
+    assert poi.df_resid == want["df"]
+    assert "Survey" in str(poi)
+
+
+def test_glm_errors():
+    svy = sk.Survey(clus1(), sk.Design(ids="dnum", weights="pw"))
+    with pytest.raises(sk.ModelError, match="family must be one of gaussian, poisson, quasipoisson; got 'binomial'"):
+        sk.models.glm(svy, "yes ~ ell", family="binomial")
+    with pytest.raises(sk.ModelError, match="of a Poisson model must be >= 0"):
+        sk.models.glm(svy.assign(neg=-clus1()["api00"].to_numpy()), "neg ~ ell", family="poisson")

@@ -54,6 +54,20 @@ cross <- function(d) {
   list(F = te("F"), Chisq = te("Chisq"), Wald = te("Wald"), cell = vec(coef(cell)), cell_se = vec(SE(cell)),
        row_se = vec(SE(rowp)), col_se = vec(t(SE(colp))))
 }
+glms <- function(d) {
+  one <- function(m) list(coef = vec(coef(m)), se = vec(SE(m)), df = vec(m$df.residual))
+  list(gaussian = one(svyglm(api00 ~ ell + meals + stype, d)),
+       poisson = one(poisson_fit(d)))
+}
+# R's glm keeps the working weights of the start of its last IRLS step (one step behind the
+# returned coefficients), which moves the sandwich SE by ~1e-8; refitting from the converged
+# coefficients puts that last step at the solution, so the reference is the exact sandwich
+poisson_fit <- function(d) {
+  m0 <- svyglm(api.stu ~ ell + meals, d, family = quasipoisson(), control = glm.control(epsilon = 1e-14, maxit = 100))
+  b0 <- coef(m0)
+  eval(bquote(svyglm(api.stu ~ ell + meals, d, family = quasipoisson(), start = .(b0),
+                     control = glm.control(epsilon = 1e-14, maxit = 100))))
+}
 stats <- function(d) {
   m <- svymean(~api00 + api99, d, deff = TRUE)
   t <- svytotal(~enroll, d, deff = TRUE)
@@ -77,6 +91,7 @@ stats <- function(d) {
     quantile = sapply(c("mean", "beta", "xlogit", "asin", if (inherits(d, "svyrep.design")) "quantile"), function(ty) quant(d, ty), simplify = FALSE),
     woodruff = wood(d),
     crosstab = cross(d),
+    glm = glms(d),
     freq = vec(coef(svymean(~factor(stype), d))), freq_se = vec(SE(svymean(~factor(stype), d))),
     freq_total = vec(coef(svytotal(~factor(stype), d))), freq_total_se = vec(SE(svytotal(~factor(stype), d))),
     freq_xlogit = lapply(c("E", "H", "M"), function(s) vec(attr(eval(bquote(svyciprop(~I(stype == .(s)), d, method = "xlogit"))), "ci"))),

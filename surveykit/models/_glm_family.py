@@ -1,0 +1,226 @@
+"""Survey linear and Poisson regression (R ``svyglm`` with ``gaussian``, ``poisson`` and
+``quasipoisson``): weighted (pseudo-)ML by IRLS and the design-based sandwich, on Taylor and
+replicate designs.
+
+On a Taylor design ``V = A^-1 B A^-1`` with ``A = X' W_work X`` and ``B`` the design variance of
+the score rows ``w_i (y_i - mu_i) x_i`` (R ``svy.varcoef``; for the log link the working
+weight is ``w mu``). On a replicate design the model is refitted with each replicate's weights
+(from the full-sample fit, as R ``svyglm.svyrep.design``) and ``V`` is R's ``svrVar`` of the
+replicate coefficients; the linear model's refits are closed-form (one ``p x p`` solve each).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from surveykit.errors import ConvergenceWarning, ModelError
+from surveykit.models._fitdesign import check_response_varies, check_survey, model_design, sandwich
+from surveykit.models._formula import model_frame
+from surveykit.models._inference import check_finite_fit, coef_frame, numerical_guard
+from surveykit.models._results import ModelBase
+from surveykit.models._threads import single_thread_blas
+from surveykit.results import Printable, Summary, jsonable
+
+__all__ = ["glm", "linear", "GlmResult", "GLM_FAMILIES"]
+
+GLM_FAMILIES: tuple[str, ...] = ("gaussian", "poisson", "quasipoisson")
+TOL = 1e-12  # relative change in the deviance at which IRLS stops (R glm: 1e-8)
+MAX_ITER = 100
+
+
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    beta: np.ndarray
+    info: np.ndarray  # A = X' diag(w v) X, v the working weight (1, or mu for the log link)
+    scores: np.ndarray  # w_i (y_i - mu_i) x_i
+    mu: np.ndarray
+    iterations: int
+    converged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GlmResult(ModelBase, Printable):
+    """A fitted survey GLM (linear: ``family="gaussian"``; Poisson).
+
+    Attributes
+    ----------
+    coef : DataFrame
+        ``term, estimate, se, t, p_value, ci_low, ci_high`` (and ``exp(estimate)`` as
+        ``odds_ratio``-named columns for a uniform shape: for Poisson these are rate ratios).
+    vcov : ndarray
+        Design-based covariance (R ``vcov(svyglm)``).
+    df_resid : float
+        Residual design df ``degf - p + 1``.
+    family : str
+    dispersion : float
+        R ``summary.svyglm``'s dispersion: ``sum(w r^2) / sum(w)`` of the Pearson residuals
+        (reported only; the SEs are the sandwich's).
+    """
+
+    family: str = "gaussian"
+    dispersion: float = float("nan")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self._base_dict()
+        out.update(family=self.family, dispersion=jsonable(self.dispersion))
+        return out
+
+    def summary(self) -> Summary:
+        facts = self._facts() + (("family", self.family), ("dispersion", f"{self.dispersion:.6g}"))
+        title = "Survey linear regression" if self.family == "gaussian" else "Survey Poisson regression"
+        return Summary(title=title, facts=facts,
+                       table=self.coef[["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high"]],
+                       notes=self.notices)  # fmt: skip
+
+
+def _fit_gaussian(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> _Fit:
+    info = (X * w[:, None]).T @ X
+    beta = np.linalg.solve(info, X.T @ (w * y))
+    mu = X @ beta
+    return _Fit(beta, info, X * (w * (y - mu))[:, None], mu, 1, True)
+
+
+def _fit_poisson(X: np.ndarray, y: np.ndarray, w: np.ndarray, start: np.ndarray | None = None) -> _Fit:
+    """IRLS for the log link; starts from *start* (a replicate refit) or R's ``mustart = y + 0.1``."""
+    ws = w / w.mean()  # as svyglm's rescaled weights; estimates do not depend on the scale
+    if start is None:
+        eta = np.log(y + 0.1)
+        beta = np.zeros(X.shape[1])
+    else:
+        beta = start
+        eta = X @ beta
+    dev_old, converged, it = np.inf, False, 0
+    for it in range(1, MAX_ITER + 1):
+        mu = np.exp(eta)
+        z = eta + (y - mu) / mu
+        a = (X * (ws * mu)[:, None]).T @ X
+        beta = np.linalg.solve(a, X.T @ (ws * mu * z))
+        eta = X @ beta
+        mu = np.exp(eta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dev = 2 * np.sum(ws * (np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)))
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < TOL:
+            converged = True
+            break
+        dev_old = dev
+    info = (X * (w * mu)[:, None]).T @ X
+    return _Fit(beta, info, X * (w * (y - mu))[:, None], mu, it, converged)
+
+
+def _fit(family: str, X: np.ndarray, y: np.ndarray, w: np.ndarray, start: np.ndarray | None = None) -> _Fit:
+    return _fit_gaussian(X, y, w) if family == "gaussian" else _fit_poisson(X, y, w, start)
+
+
+def _replicate_vcov(family: str, X: np.ndarray, y: np.ndarray, keep: np.ndarray, rd: Any,
+                    beta: np.ndarray) -> tuple[np.ndarray, int]:  # fmt: skip
+    """R ``svyglm.svyrep.design``: refit with every replicate's weights, ``svrVar`` of the betas."""
+    from surveykit.design.replicate import rank_degf, replicate_vcov
+
+    rep = rd.repweights[keep]
+    betas = np.empty((rep.shape[1], beta.size))
+    for r in range(rep.shape[1]):  # loop over replicates: one refit each, as R
+        wr = rep[:, r]
+        on = wr > 0
+        betas[r] = _fit(family, X[on], y[on], wr[on], beta).beta
+    active = np.zeros(rd.n, bool)
+    active[np.flatnonzero(keep)] = rd.weights[keep] > 0
+    return replicate_vcov(betas, rd, beta), rank_degf(rd.repweights, active)
+
+
+def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05) -> GlmResult:
+    """Survey-weighted generalised linear model: linear (``gaussian``) or Poisson.
+
+    Parameters
+    ----------
+    svy : Survey
+        Taylor or replicate design.
+    formula : str
+        As :func:`surveykit.models.logistic` (parsed by surveykit, never evaluated as Python).
+    family : {"gaussian", "poisson", "quasipoisson"}
+        ``poisson`` and ``quasipoisson`` give the same estimates and design-based SEs, as in
+        R ``svyglm``. The response of a Poisson model must be >= 0.
+    alpha : float
+        1 - confidence level of the t intervals.
+
+    Returns
+    -------
+    GlmResult
+
+    Notes
+    -----
+    R equivalent: ``svyglm(formula, design, family = gaussian() | poisson() | quasipoisson())``.
+    Taylor: ``V = A^-1 B A^-1`` (Binder 1983), ``B`` the design variance (``svyrecvar``) of the
+    score rows. Replicate designs: refits per replicate, ``V`` = R ``svrVar`` of the
+    coefficients. t, p and CIs use the residual df ``degf - p + 1``; rows with a missing model
+    variable are left out as ``svyglm``'s ``na.omit`` (weight 0, the design kept).
+    """
+    from surveykit.design.replicate import is_replicate
+
+    if family not in GLM_FAMILIES:
+        raise ModelError(f"family must be one of {', '.join(GLM_FAMILIES)}; got {family!r}. "
+                         "For a binary response use sk.models.logistic.")  # fmt: skip
+    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0.0 < alpha < 1.0:
+        raise ModelError(f"alpha must be a number between 0 and 1 (0.05 gives 95% intervals); got {alpha!r}.")
+    with single_thread_blas():
+        check_survey(svy)
+        mf = model_frame(formula, svy.analysis_data())
+        if mf.y_frame.shape[1] > 1:
+            raise ModelError(f"the response of {formula!r} must be numeric; got a categorical variable with "
+                             f"{mf.y_frame.shape[1]} levels. Recode it, or use logistic/ordinal_logistic.")  # fmt: skip
+        y = mf.y_raw.to_numpy(dtype=float)
+        if family != "gaussian" and np.any(y < 0):
+            bad = (mf.y_raw.index.to_numpy()[y < 0] + 1).tolist()[:5]
+            raise ModelError(f"response {mf.response!r} of a Poisson model must be >= 0; got negative values "
+                             f"(rows {bad}). Use family='gaussian' or recode it.")  # fmt: skip
+        replicate = is_replicate(svy.resolved)
+        md = _replicate_model_design(svy, mf) if replicate else model_design(svy, mf)
+        check_response_varies(mf, md.w)
+        with numerical_guard(f"{family} model", formula):
+            fit = _fit(family, mf.X, y, md.w)
+            if replicate:
+                vcov, degf = _replicate_vcov(family, mf.X, y, mf.keep, svy.resolved, fit.beta)
+            else:
+                vcov, degf = sandwich(fit, md), md.degf
+        check_finite_fit(f"{family} model", formula, fit.beta, vcov)
+        if not fit.converged:
+            import warnings
+
+            warnings.warn(f"{family} model {formula!r} did not converge in {fit.iterations} iterations.",
+                          ConvergenceWarning, stacklevel=2)  # fmt: skip
+        df = degf - mf.X.shape[1] + 1
+        var_fn = np.ones_like(fit.mu) if family == "gaussian" else fit.mu
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dispersion = float(np.sum(md.w * (y - fit.mu) ** 2 / var_fn) / md.w.sum())
+        facts = md.facts()
+        if replicate:
+            facts.update(n_strata=1, n_psu=int(facts["n"]))
+        return GlmResult(
+            formula=formula,
+            method=(f"weighted ML; replicate weights ({svy.resolved.type}, {svy.resolved.n_replicates} refits)"
+                    if replicate else "weighted ML (pseudo-likelihood)"),
+            coef=coef_frame(mf.columns, fit.beta, vcov, df, alpha), params=fit.beta, vcov=vcov,
+            df_resid=float(df), alpha=alpha, converged=fit.converged, iterations=fit.iterations, notices=(),
+            _mf=mf, _w=md.w, family=family, dispersion=dispersion, **facts,
+        )  # fmt: skip
+
+
+def _replicate_model_design(svy: Any, mf: Any) -> Any:
+    """The complete-case weights and data of a replicate design (no Taylor counts)."""
+    from surveykit.models._fitdesign import ModelDesign
+
+    rd = svy.resolved
+    w = rd.weights[mf.keep]
+    if not (w > 0).any():
+        raise ModelError(f"model {mf.formula!r} needs complete rows with positive weight; got none.")
+    cols = list(dict.fromkeys([*mf.variables, *mf.response_variables]))
+    data = svy.analysis_data()[cols].reset_index(drop=True).loc[mf.keep].reset_index(drop=True)
+    return ModelDesign(w=w, rd=rd, keep=mf.keep, data=data, description=svy.design.describe(), n_psu=0, n_strata=0)
+
+
+def linear(svy: Any, formula: str, *, alpha: float = 0.05) -> GlmResult:
+    """Survey linear regression: :func:`glm` with ``family="gaussian"`` (R
+    ``svyglm(formula, design)``)."""
+    return glm(svy, formula, family="gaussian", alpha=alpha)
