@@ -406,3 +406,24 @@ def test_na_drop_on_replicate_design_is_the_answered_rows():
         close(got.se, want.se)
         close(got.df, want.df)
     close(svy.mean("api00", by="stype", na="drop").se, kept.mean("api00", by="stype").se)
+
+
+def test_degf_from_distinct_rows_is_the_rank_of_all_rows():
+    """degf uses one row per distinct replicate-weight direction: the same rank as the whole
+    matrix (numpy's SVD rank), for the design, its domains, in any order of computation."""
+    from surveykit.design.replicate import rank_degf
+
+    rng = np.random.default_rng(3)
+    base = sk.Survey(strat(), sk.Design(strata="stype", weights="pw"))
+    for svy in (sk.as_replicate(base, type="JKn"), sk.as_replicate(base, type="bootstrap", replicates=30, seed=3),
+                sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15))):
+        rd = svy.resolved
+        stype = svy.data["stype"].to_numpy()
+        dom = svy.domain(stype == "H")  # a domain first: its keys are shared with the design
+        assert dom.resolved.degf == np.linalg.matrix_rank(rd.repweights[stype == "H"]) - 1
+        assert rd.degf == np.linalg.matrix_rank(rd.repweights) - 1
+        for _ in range(5):
+            rows = rng.random(rd.n) < 0.3
+            assert rank_degf(rd.repweights, rows, rd.row_keys) == np.linalg.matrix_rank(rd.repweights[rows]) - 1
+    noisy = rng.uniform(0.5, 1.5, size=(50, 20))  # no repeated rows: every row is used
+    assert rank_degf(noisy, None, np.arange(50.0)) == 19

@@ -271,6 +271,7 @@ class ResolvedReplicate(ResolvedDesign):
     type: str = "other"
     replicate_names: tuple[str, ...] = ()
     _degf: list = field(default_factory=list)  # cache of the whole-sample degf
+    _keys: list = field(default_factory=list)  # cache of row_keys (shared by domains)
 
     @property
     def n_replicates(self) -> int:
@@ -281,8 +282,23 @@ class ResolvedReplicate(ResolvedDesign):
         """R ``degf()`` of a replicate design: rank of the replicate weights of the rows with
         weight > 0, minus one (``qr(weights(design, "analysis"), tol = 1e-5)$rank - 1``)."""
         if not self._degf:
-            self._degf.append(rank_degf(self.repweights, self.weights > 0))
+            self._degf.append(rank_degf(self.repweights, self.weights > 0, self.row_keys))
         return self._degf[0]
+
+    @property
+    def row_keys(self) -> np.ndarray:
+        """One number per row identifying the direction of its replicate weights (a random
+        projection of the row over its sum, rounded to 12 digits; all-zero rows share NaN). Rows
+        of one PSU are proportional, so the rank of the replicate weights is that of one row per
+        key. Independent of the full-sample weights, so domains share it."""
+        if not self._keys:
+            v = np.random.default_rng(12345).uniform(0.5, 1.5, self.n_replicates)
+            both = self.repweights @ np.column_stack([v, np.ones(self.n_replicates)])
+            with np.errstate(all="ignore"):
+                raw = both[:, 0] / both[:, 1]
+            top = float(np.nanmax(np.abs(np.where(np.isfinite(raw), raw, np.nan)), initial=0.0)) or 1.0
+            self._keys.append(np.where(np.isfinite(raw), np.round(raw / top * 1e12), np.nan))
+        return self._keys[0]
 
     def with_weights(self, weights: np.ndarray, calibration: Any | None = None) -> ResolvedReplicate:
         """A domain of the design (weights set to 0 outside it); re-weighting is refused."""
@@ -293,17 +309,26 @@ class ResolvedReplicate(ResolvedDesign):
                 "or re-weighting it would need the same adjustment on every replicate, which surveykit "
                 "does not do yet. Calibrate the replicate weights first and build a new ReplicateDesign."
             )
-        return replace(self, weights=w, _degf=[])
+        return replace(self, weights=w, _degf=[], _keys=self._keys)
 
 
 def is_replicate(rd: ResolvedDesign) -> bool:
     return isinstance(rd, ResolvedReplicate)
 
 
-def rank_degf(rep: np.ndarray, rows: np.ndarray | None = None) -> int:
-    """Rank of ``rep[rows]`` minus one, from the eigenvalues of its ``R x R`` Gram matrix (one
-    product over the rows; singular values below ``RANK_TOL`` of the largest count as 0)."""
-    sub = rep if rows is None or rows.all() else rep[rows]
+def rank_degf(rep: np.ndarray, rows: np.ndarray | None = None, keys: np.ndarray | None = None) -> int:
+    """Rank of ``rep[rows]`` minus one, from the eigenvalues of its ``R x R`` Gram matrix
+    (singular values below ``RANK_TOL`` of the largest count as 0). With *keys*
+    (:attr:`ResolvedReplicate.row_keys`) only one row per distinct key enters the product:
+    repeated (proportional) rows add no rank, so a design with P PSUs costs ``P x R^2``."""
+    if keys is not None:
+        idx = np.flatnonzero(np.ones(rep.shape[0], bool) if rows is None else rows)
+        if idx.size:
+            first = pd.Series(keys[idx]).drop_duplicates().index.to_numpy()
+            idx = idx[first]
+        sub = rep[idx]
+    else:
+        sub = rep if rows is None or rows.all() else rep[rows]
     if sub.shape[0] == 0:
         return -1
     ev = np.linalg.eigvalsh(sub.T @ sub)
@@ -401,7 +426,7 @@ def replicate_counts(lay: Layout, rd: ResolvedReplicate) -> tuple[np.ndarray, np
     df = np.empty(lay.m)
     for c in range(lay.m):  # loop over result columns: one Gram matrix each
         rows = (lay.cell == c).any(axis=1)
-        df[c] = rank_degf(rd.repweights, rows)
+        df[c] = rank_degf(rd.repweights, rows, rd.row_keys)
     return n, df
 
 

@@ -127,7 +127,7 @@ def _replicate_vcov(family: str, X: np.ndarray, y: np.ndarray, keep: np.ndarray,
         betas[r] = _fit(family, X[on], y[on], wr[on], beta).beta
     active = np.zeros(rd.n, bool)
     active[np.flatnonzero(keep)] = rd.weights[keep] > 0
-    return replicate_vcov(betas, rd, beta), rank_degf(rd.repweights, active)
+    return replicate_vcov(betas, rd, beta), rank_degf(rd.repweights, active, rd.row_keys)
 
 
 def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05) -> GlmResult:
