@@ -93,6 +93,19 @@ def check_all(svy: sk.Survey, g: dict, *, quantile: bool = True) -> None:
         close(p.estimate, want["estimate"], **tol)
         close(p.se, g["prop_se"])
         close([p.ci_low[0], p.ci_high[0]], want["ci"], **tol)
+    for method, want in g["by_extra"]["ciprop"].items():  # svyby(..., svyciprop): each domain its own degf
+        p = svy.proportion("yes", by="stype", ci_method=method)
+        tol = dict(rel=0, abs_=1e-8) if method == "logit" else {}
+        close(p.estimate, want["estimate"], **tol)
+        close(p.ci_low, want["ci_low"], **tol)
+        close(p.ci_high, want["ci_high"], **tol)
+    for interval, want in g["by_extra"]["quantile"].items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            q = svy.quantile("api00", 0.5, by="stype", interval=interval)
+        close(q.estimate, want["estimate"])
+        close(q.ci_low, want["ci_low"])
+        close(q.ci_high, want["ci_high"])
     f = svy.frequency("stype").table
     close(f["estimate"], g["freq"])
     close(f["se"], g["freq_se"], abs_=1e-12)  # 0 up to rounding where stype is the stratum

@@ -68,6 +68,15 @@ poisson_fit <- function(d) {
   eval(bquote(svyglm(api.stu ~ ell + meals, d, family = quasipoisson(), start = .(b0),
                      control = glm.control(epsilon = 1e-14, maxit = 100))))
 }
+by_extra <- function(d) {
+  cp <- function(m) { b <- svyby(~I(yes == 1), ~stype, d, svyciprop, method = m, vartype = "ci")
+    list(estimate = vec(coef(b)), ci_low = vec(b[["ci_l"]]), ci_high = vec(b[["ci_u"]])) }
+  qt <- function(ty) { b <- suppressWarnings(svyby(~api00, ~stype, d, svyquantile, quantiles = 0.5,
+                                                  interval.type = ty, ci = TRUE, vartype = "ci"))
+    list(estimate = vec(b[["api00"]]), ci_low = vec(b[["ci_l"]]), ci_high = vec(b[["ci_u"]])) }
+  list(ciprop = sapply(c("logit", "beta", "xlogit"), cp, simplify = FALSE),
+       quantile = sapply(c("mean", if (inherits(d, "svyrep.design")) "quantile"), qt, simplify = FALSE))
+}
 stats <- function(d) {
   m <- svymean(~api00 + api99, d, deff = TRUE)
   t <- svytotal(~enroll, d, deff = TRUE)
@@ -91,6 +100,7 @@ stats <- function(d) {
     quantile = sapply(c("mean", "beta", "xlogit", "asin", if (inherits(d, "svyrep.design")) "quantile"), function(ty) quant(d, ty), simplify = FALSE),
     woodruff = wood(d),
     crosstab = cross(d),
+    by_extra = by_extra(d),
     glm = glms(d),
     freq = vec(coef(svymean(~factor(stype), d))), freq_se = vec(SE(svymean(~factor(stype), d))),
     freq_total = vec(coef(svytotal(~factor(stype), d))), freq_total_se = vec(SE(svytotal(~factor(stype), d))),
