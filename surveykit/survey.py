@@ -405,10 +405,11 @@ class Survey:
 
         return moments.var(self, variables, na=na, include_missing=include_missing, alpha=alpha)
 
-    def ttest(self, column: str, by: str, *, na: str = "drop", include_missing: bool = False,
+    def ttest(self, column: str, by: str | None = None, *, na: str = "drop", include_missing: bool = False,
               alpha: float = 0.05) -> Any:  # fmt: skip
-        """Design-based two-group t test (R ``svyttest(y ~ g)``): difference second minus first
-        group, se, t, df, p_value; see :func:`surveykit.estimate.moments.ttest`."""
+        """Design-based t test (R ``svyttest(y ~ g)``): difference second minus first group, se,
+        t, df, p_value; ``by=None`` tests mean 0 (``y ~ 0``). See
+        :func:`surveykit.estimate.moments.ttest`."""
         from surveykit.estimate import moments
 
         return moments.ttest(self, column, by, na=na, include_missing=include_missing, alpha=alpha)

@@ -57,6 +57,15 @@ def test_ttest_matches_svyttest(name, svy, g):
     assert t.df == want["df"]
     close(t.p_value, want["p_value"], rel=1e-9)
     assert "Design-based t-test" in str(t)
+    d = svy.data
+    one = svy.assign(diff=d["api00"] - d["api99"] - 30).ttest("diff")
+    want = g["ttest_one"]
+    close(one.difference, want["estimate"])
+    close(one.t, want["statistic"])
+    assert one.df == want["df"]
+    close(one.p_value, want["p_value"], rel=1e-9)
+    close([one.ci_low, one.ci_high], want["ci"])
+    assert "one-sample" in str(one)
 
 
 def test_ttest_needs_two_groups_and_var_missing_values():

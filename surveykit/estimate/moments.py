@@ -118,13 +118,29 @@ def _replicate_cov(rd: Any, x: np.ndarray, active: np.ndarray, n: int, ia: np.nd
         return (n / (n - 1)) * (sxy / s1 - mean[:, ia] * mean[:, ib])
 
 
+def _one_sample(svy: Survey, variable: str, y: np.ndarray, na: str, include_missing: bool, alpha: float) -> TTest:
+    """R ``svyttest(y ~ 0)``: ``t = mean / se`` on ``degf - 1`` df."""
+    from scipy import special
+
+    sub = _complete(svy, [variable], y[:, None], na, "ttest")
+    m = sub.mean(variable, include_missing=include_missing, deff=False)
+    est, se = float(m.estimate[0]), float(m.se[0])
+    df = float(sub.resolved.degf - 1)
+    t = est / se
+    p = float(2 * special.stdtr(df, -abs(t))) if df > 0 else float("nan")
+    crit = float(_ci.crit(alpha, df))
+    return TTest(variable, None, (None, None), (float("nan"), est), est, se, float(t), df, p, est - crit * se,
+                 est + crit * se, float(alpha), m.method + "; one-sample test of mean 0")  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class TTest(Printable):
-    """A design-based two-group t test (R ``svyttest``): ``difference`` is the mean in the second
-    group (``levels[1]``) minus the mean in the first, as R's coefficient of the group."""
+    """A design-based t test (R ``svyttest``): ``difference`` is the mean in the second group
+    (``levels[1]``) minus the mean in the first, as R's coefficient of the group; for the
+    one-sample test (``group`` None) the mean itself."""
 
     variable: str
-    group: str
+    group: str | None
     levels: tuple[Any, Any]
     means: tuple[float, float]
     difference: float
@@ -139,21 +155,23 @@ class TTest(Printable):
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{
-            "variable": self.variable, "group": self.group, "contrast": f"{self.levels[1]} - {self.levels[0]}",
+            "variable": self.variable, "group": self.group, "contrast": "mean - 0" if self.group is None else f"{self.levels[1]} - {self.levels[0]}",
             "difference": self.difference, "se": self.se, "t": self.t, "df": self.df, "p_value": self.p_value,
             "ci_low": self.ci_low, "ci_high": self.ci_high,
         }])  # fmt: skip
 
     def summary(self) -> Summary:
-        facts = (("method", self.method), ("interval", f"{100 * (1 - self.alpha):g}% t, df={self.df:g}"),
-                 ("group means", f"{self.levels[0]}: {self.means[0]:.6g}; {self.levels[1]}: {self.means[1]:.6g}"))  # fmt: skip
-        return Summary(title="Design-based t-test", facts=facts, table=self.to_frame())
+        facts = (("method", self.method), ("interval", f"{100 * (1 - self.alpha):g}% t, df={self.df:g}"))
+        if self.group is not None:
+            facts += (("group means", f"{self.levels[0]}: {self.means[0]:.6g}; {self.levels[1]}: {self.means[1]:.6g}"),)
+        title = "Design-based t-test" if self.group is not None else "Design-based one-sample t-test"
+        return Summary(title=title, facts=facts, table=self.to_frame())
 
 
 def ttest(
     svy: Survey,
     variable: str,
-    by: str,
+    by: str | None = None,
     *,
     na: Literal["fail", "drop"] = "drop",
     include_missing: bool = False,
@@ -166,9 +184,11 @@ def ttest(
     svy : Survey
     variable : str
         Numeric outcome.
-    by : str
+    by : str, optional
         Grouping column with exactly two values among the rows used (sorted: the difference is
         second minus first, as R's coefficient of a factor or of a 0/1 or 1/2 variable).
+        ``None``: the one-sample test of mean 0 (R ``svyttest(y ~ 0)``; ``difference`` is the
+        mean).
     na : {"drop", "fail"}
         ``"drop"`` (default, as R's ``svyglm`` ``na.omit``) uses the rows with both values.
     include_missing : bool
@@ -195,6 +215,8 @@ def ttest(
     _ci.check_options(include_missing=include_missing)
     _ci.check_alpha(alpha)
     y = _numeric_matrix(svy, [variable], include_missing, "svyttest needs a numeric outcome.")[:, 0]
+    if by is None:
+        return _one_sample(svy, variable, y, na, include_missing, alpha)
     group = svy.valid_column(by) if not include_missing else svy.column(by)
     g_missing = pd.isna(group).to_numpy()
     sub = _complete(svy, [variable, by], np.column_stack([y, np.where(g_missing, np.nan, 0.0)]), na, "ttest")

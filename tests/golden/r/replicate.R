@@ -86,6 +86,7 @@ stats <- function(d) {
   br <- svyby(~api00, ~stype, d, svyratio, denominator = ~api99)
   v <- svyvar(~api00 + api99, d)
   tt <- svyttest(api00 ~ sch.wide, d)
+  t1 <- svyttest(I(api00 - api99 - 30) ~ 0, d)
   list(
     degf = degf(d), scale = vec(d$scale), rscales = vec(d$rscales),
     mean = vec(coef(m)), mean_se = vec(SE(m)), mean_vcov = vec(vcov(m)), mean_deff = vec(deff(m)),
@@ -107,7 +108,9 @@ stats <- function(d) {
     freq_xlogit = lapply(c("E", "H", "M"), function(s) vec(attr(eval(bquote(svyciprop(~I(stype == .(s)), d, method = "xlogit"))), "ci"))),
     var = vec(v), var_se = vec(SE(v)),
     ttest = list(estimate = vec(tt$estimate), statistic = vec(tt$statistic), df = vec(tt$parameter),
-                 p_value = vec(tt$p.value), se = vec(tt$estimate / tt$statistic))
+                 p_value = vec(tt$p.value), se = vec(tt$estimate / tt$statistic)),
+    ttest_one = list(estimate = vec(t1$estimate), statistic = vec(t1$statistic), df = vec(t1$parameter),
+                     p_value = vec(t1$p.value), ci = vec(t1$conf.int))
   )
 }
 
