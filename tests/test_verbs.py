@@ -56,6 +56,7 @@ def test_ttest_matches_svyttest(name, svy, g):
     close(t.se, want["se"])
     assert t.df == want["df"]
     close(t.p_value, want["p_value"], rel=1e-9)
+    close([t.ci_low, t.ci_high], want["ci"])
     assert "Design-based t-test" in str(t)
     d = svy.data
     one = svy.assign(diff=d["api00"] - d["api99"] - 30).ttest("diff")

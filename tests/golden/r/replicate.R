@@ -108,7 +108,7 @@ stats <- function(d) {
     freq_xlogit = lapply(c("E", "H", "M"), function(s) vec(attr(eval(bquote(svyciprop(~I(stype == .(s)), d, method = "xlogit"))), "ci"))),
     var = vec(v), var_se = vec(SE(v)),
     ttest = list(estimate = vec(tt$estimate), statistic = vec(tt$statistic), df = vec(tt$parameter),
-                 p_value = vec(tt$p.value), se = vec(tt$estimate / tt$statistic)),
+                 p_value = vec(tt$p.value), se = vec(tt$estimate / tt$statistic), ci = vec(tt$conf.int)),
     ttest_one = list(estimate = vec(t1$estimate), statistic = vec(t1$statistic), df = vec(t1$parameter),
                      p_value = vec(t1$p.value), ci = vec(t1$conf.int))
   )
