@@ -101,11 +101,21 @@ def test_linear_and_poisson_glm_match_svyglm(name, svy, g):
     close(poi.coef["se"], want["se"], rel=1e-9)
     assert poi.df_resid == want["df"]
     assert "Survey" in str(poi)
+    logit = sk.models.glm(svy, "yes ~ ell + meals", family="quasibinomial")
+    want = g["glm"]["quasibinomial"]
+    close(logit.params, want["coef"], rel=1e-9)
+    close(logit.coef["se"], want["se"], rel=1e-9)
+    assert logit.df_resid == want["df"]
+    if not name.startswith("taylor"):
+        return
+    ref = sk.models.logistic(svy, "yes ~ ell + meals")  # the Taylor-only logistic agrees
+    close(logit.params, ref.params, rel=1e-8)
+    close(logit.coef["se"], ref.coef["se"], rel=1e-8)
 
 
 def test_glm_errors():
     svy = sk.Survey(clus1(), sk.Design(ids="dnum", weights="pw"))
-    with pytest.raises(sk.ModelError, match="family must be one of gaussian, poisson, quasipoisson; got 'binomial'"):
-        sk.models.glm(svy, "yes ~ ell", family="binomial")
+    with pytest.raises(sk.ModelError, match="family must be one of gaussian, .*quasibinomial; got 'poison'. Did you mean 'poisson'"):
+        sk.models.glm(svy, "yes ~ ell", family="poison")
     with pytest.raises(sk.ModelError, match="of a Poisson model must be >= 0"):
         sk.models.glm(svy.assign(neg=-clus1()["api00"].to_numpy()), "neg ~ ell", family="poisson")

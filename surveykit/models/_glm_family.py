@@ -1,10 +1,10 @@
-"""Survey linear and Poisson regression (R ``svyglm`` with ``gaussian``, ``poisson`` and
-``quasipoisson``): weighted (pseudo-)ML by IRLS and the design-based sandwich, on Taylor and
+"""Survey linear, Poisson and binomial regression (R ``svyglm`` with ``gaussian``, ``poisson``,
+``quasipoisson``, ``binomial`` and ``quasibinomial``): weighted (pseudo-)ML by IRLS and the design-based sandwich, on Taylor and
 replicate designs.
 
 On a Taylor design ``V = A^-1 B A^-1`` with ``A = X' W_work X`` and ``B`` the design variance of
-the score rows ``w_i (y_i - mu_i) x_i`` (R ``svy.varcoef``; for the log link the working
-weight is ``w mu``). On a replicate design the model is refitted with each replicate's weights
+the score rows ``w_i (y_i - mu_i) x_i`` (R ``svy.varcoef``; the working weight is ``w mu`` for the
+log link, ``w mu (1 - mu)`` for the logit). On a replicate design the model is refitted with each replicate's weights
 (from the full-sample fit, as R ``svyglm.svyrep.design``) and ``V`` is R's ``svrVar`` of the
 replicate coefficients; the linear model's refits are closed-form (one ``p x p`` solve each).
 """
@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from surveykit.errors import ConvergenceWarning, ModelError
+from surveykit.errors import ConvergenceWarning, ModelError, closest
 from surveykit.models._fitdesign import check_response_varies, check_survey, model_design, sandwich
-from surveykit.models._formula import model_frame
+from surveykit.models._formula import binary_response, model_frame
 from surveykit.models._inference import check_finite_fit, coef_frame, numerical_guard
 from surveykit.models._results import ModelBase
 from surveykit.models._threads import single_thread_blas
@@ -26,7 +26,7 @@ from surveykit.results import Printable, Summary, jsonable
 
 __all__ = ["glm", "linear", "GlmResult", "GLM_FAMILIES"]
 
-GLM_FAMILIES: tuple[str, ...] = ("gaussian", "poisson", "quasipoisson")
+GLM_FAMILIES: tuple[str, ...] = ("gaussian", "poisson", "quasipoisson", "binomial", "quasibinomial")
 TOL = 1e-12  # relative change in the deviance at which IRLS stops (R glm: 1e-8)
 MAX_ITER = 100
 
@@ -70,7 +70,8 @@ class GlmResult(ModelBase, Printable):
 
     def summary(self) -> Summary:
         facts = self._facts() + (("family", self.family), ("dispersion", f"{self.dispersion:.6g}"))
-        title = "Survey linear regression" if self.family == "gaussian" else "Survey Poisson regression"
+        title = {"gaussian": "Survey linear regression", "poisson": "Survey Poisson regression",
+                 "quasipoisson": "Survey Poisson regression"}.get(self.family, "Survey logistic regression (glm)")
         return Summary(title=title, facts=facts,
                        table=self.coef[["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high"]],
                        notes=self.notices)  # fmt: skip
@@ -83,35 +84,58 @@ def _fit_gaussian(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> _Fit:
     return _Fit(beta, info, X * (w * (y - mu))[:, None], mu, 1, True)
 
 
-def _fit_poisson(X: np.ndarray, y: np.ndarray, w: np.ndarray, start: np.ndarray | None = None) -> _Fit:
-    """IRLS for the log link; starts from *start* (a replicate refit) or R's ``mustart = y + 0.1``."""
+def _expit(eta: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * eta))
+
+
+def _log_link(eta: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Poisson: mean, d mu / d eta (= working weight) and unit deviance."""
+    mu = np.exp(eta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dev = 2 * (np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu))
+    return mu, mu, dev
+
+
+def _logit_link(eta: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Binomial (0/1): mean, d mu / d eta = mu (1 - mu) (= working weight) and unit deviance."""
+    mu = _expit(eta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dev = -2 * np.where(y > 0.5, np.log(mu), np.log1p(-mu))
+    return mu, mu * (1 - mu), dev
+
+
+def _fit_irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: Any, start: np.ndarray | None) -> _Fit:
+    """IRLS for a canonical link (working weight = d mu / d eta); starts from *start* (a replicate
+    refit, as R) or R's ``mustart`` (Poisson ``y + 0.1``, binomial ``(y + 0.5) / 2``)."""
     ws = w / w.mean()  # as svyglm's rescaled weights; estimates do not depend on the scale
     if start is None:
-        eta = np.log(y + 0.1)
+        mu0 = y + 0.1 if link is _log_link else (y + 0.5) / 2
+        eta = np.log(mu0) if link is _log_link else np.log(mu0 / (1 - mu0))
         beta = np.zeros(X.shape[1])
     else:
         beta = start
         eta = X @ beta
     dev_old, converged, it = np.inf, False, 0
     for it in range(1, MAX_ITER + 1):
-        mu = np.exp(eta)
-        z = eta + (y - mu) / mu
-        a = (X * (ws * mu)[:, None]).T @ X
-        beta = np.linalg.solve(a, X.T @ (ws * mu * z))
+        mu, v, _ = link(eta, y)
+        z = eta + (y - mu) / v
+        a = (X * (ws * v)[:, None]).T @ X
+        beta = np.linalg.solve(a, X.T @ (ws * v * z))
         eta = X @ beta
-        mu = np.exp(eta)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dev = 2 * np.sum(ws * (np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)))
+        mu, v, unit = link(eta, y)
+        dev = float(np.sum(ws * unit))
         if abs(dev - dev_old) / (abs(dev) + 0.1) < TOL:
             converged = True
             break
         dev_old = dev
-    info = (X * (w * mu)[:, None]).T @ X
+    info = (X * (w * v)[:, None]).T @ X
     return _Fit(beta, info, X * (w * (y - mu))[:, None], mu, it, converged)
 
 
 def _fit(family: str, X: np.ndarray, y: np.ndarray, w: np.ndarray, start: np.ndarray | None = None) -> _Fit:
-    return _fit_gaussian(X, y, w) if family == "gaussian" else _fit_poisson(X, y, w, start)
+    if family == "gaussian":
+        return _fit_gaussian(X, y, w)
+    return _fit_irls(X, y, w, _log_link if "poisson" in family else _logit_link, start)
 
 
 def _replicate_vcov(family: str, X: np.ndarray, y: np.ndarray, keep: np.ndarray, rd: Any,
@@ -139,9 +163,12 @@ def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05
         Taylor or replicate design.
     formula : str
         As :func:`surveykit.models.logistic` (parsed by surveykit, never evaluated as Python).
-    family : {"gaussian", "poisson", "quasipoisson"}
-        ``poisson`` and ``quasipoisson`` give the same estimates and design-based SEs, as in
-        R ``svyglm``. The response of a Poisson model must be >= 0.
+    family : {"gaussian", "poisson", "quasipoisson", "binomial", "quasibinomial"}
+        ``poisson``/``quasipoisson`` (and ``binomial``/``quasibinomial``) give the same
+        estimates and design-based SEs, as in R ``svyglm``. The response of a Poisson model must
+        be >= 0, of a binomial one 0/1 (or two-level). :func:`surveykit.models.logistic` has
+        more for binary responses (Firth, separation checks, AUC, marginal effects) but works
+        on Taylor designs only; this one also refits on replicate designs.
     alpha : float
         1 - confidence level of the t intervals.
 
@@ -160,8 +187,8 @@ def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05
     from surveykit.design.replicate import is_replicate
 
     if family not in GLM_FAMILIES:
-        raise ModelError(f"family must be one of {', '.join(GLM_FAMILIES)}; got {family!r}. "
-                         "For a binary response use sk.models.logistic.")  # fmt: skip
+        raise ModelError(f"family must be one of {', '.join(GLM_FAMILIES)}; got {family!r}."
+                         + closest(str(family), GLM_FAMILIES))  # fmt: skip
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0.0 < alpha < 1.0:
         raise ModelError(f"alpha must be a number between 0 and 1 (0.05 gives 95% intervals); got {alpha!r}.")
     with single_thread_blas():
@@ -170,8 +197,8 @@ def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05
         if mf.y_frame.shape[1] > 1:
             raise ModelError(f"the response of {formula!r} must be numeric; got a categorical variable with "
                              f"{mf.y_frame.shape[1]} levels. Recode it, or use logistic/ordinal_logistic.")  # fmt: skip
-        y = mf.y_raw.to_numpy(dtype=float)
-        if family != "gaussian" and np.any(y < 0):
+        y = binary_response(mf) if "binomial" in family else mf.y_raw.to_numpy(dtype=float)
+        if "poisson" in family and np.any(y < 0):
             bad = (mf.y_raw.index.to_numpy()[y < 0] + 1).tolist()[:5]
             raise ModelError(f"response {mf.response!r} of a Poisson model must be >= 0; got negative values "
                              f"(rows {bad}). Use family='gaussian' or recode it.")  # fmt: skip
@@ -191,7 +218,8 @@ def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05
             warnings.warn(f"{family} model {formula!r} did not converge in {fit.iterations} iterations.",
                           ConvergenceWarning, stacklevel=2)  # fmt: skip
         df = degf - mf.X.shape[1] + 1
-        var_fn = np.ones_like(fit.mu) if family == "gaussian" else fit.mu
+        var_fn = {"gaussian": np.ones_like(fit.mu), "poisson": fit.mu, "quasipoisson": fit.mu}.get(
+            family, fit.mu * (1 - fit.mu))
         with np.errstate(divide="ignore", invalid="ignore"):
             dispersion = float(np.sum(md.w * (y - fit.mu) ** 2 / var_fn) / md.w.sum())
         facts = md.facts()

@@ -57,11 +57,17 @@ cross <- function(d) {
 glms <- function(d) {
   one <- function(m) list(coef = vec(coef(m)), se = vec(SE(m)), df = vec(m$df.residual))
   list(gaussian = one(svyglm(api00 ~ ell + meals + stype, d)),
-       poisson = one(poisson_fit(d)))
+       poisson = one(poisson_fit(d)),
+       quasibinomial = one(refit(d, yes ~ ell + meals, quasibinomial())))
 }
 # R's glm keeps the working weights of the start of its last IRLS step (one step behind the
 # returned coefficients), which moves the sandwich SE by ~1e-8; refitting from the converged
 # coefficients puts that last step at the solution, so the reference is the exact sandwich
+refit <- function(d, f, fam) {
+  m0 <- eval(bquote(svyglm(.(f), d, family = .(fam), control = glm.control(epsilon = 1e-14, maxit = 100))))
+  b0 <- coef(m0)
+  eval(bquote(svyglm(.(f), d, family = .(fam), start = .(b0), control = glm.control(epsilon = 1e-14, maxit = 100))))
+}
 poisson_fit <- function(d) {
   m0 <- svyglm(api.stu ~ ell + meals, d, family = quasipoisson(), control = glm.control(epsilon = 1e-14, maxit = 100))
   b0 <- coef(m0)
