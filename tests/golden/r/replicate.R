@@ -1,5 +1,6 @@
-# Golden values for replicate-weight designs (surveykit.design.replicate) and the verbs svyvar and
-# svyttest (surveykit.estimate.moments).
+# Golden values for replicate-weight designs (surveykit.design.replicate, replicate_build), the
+# verbs svyvar and svyttest (surveykit.estimate.moments) and svyglm gaussian / quasipoisson /
+# quasibinomial (surveykit.models._glm_family), on Taylor and replicate designs.
 # Run from the repository root: Rscript tests/golden/r/replicate.R
 #   -> tests/golden/replicate.json and the replicate weights R generated, tests/data/replicate/*.csv
 # Designs: JK1 on apiclus1 (cluster design with fpc), JKn on apistrat (stratified, fpc), BRR and
@@ -7,7 +8,10 @@
 # on apistrat (seeded; the weights R drew are saved, since R's RNG is not reproduced), and
 # user-supplied replicate columns (svrepdesign) with combined weights, uncombined JKn factors and
 # mse = TRUE. The "logit" interval of svyciprop on a replicate design comes from svyglm refits
-# (R's IRLS, default epsilon 1e-8: an intercept-only fit converges quadratically, far below 1e-8).
+# with R's default IRLS epsilon 1e-8 (svyciprop passes no control): its estimate and limits are
+# a few 1e-10 from the exact ones, so the tests compare them at 1e-8 absolute. The svyglm
+# references are refitted from their converged coefficients with epsilon 1e-14 (see glms()).
+# Environment: R and survey versions are recorded in the JSON.
 suppressPackageStartupMessages({library(survey); library(jsonlite)})
 rd <- function(nm) read.csv(file.path("tests", "data", "api", paste0(nm, ".csv")))
 apistrat <- rd("apistrat"); apiclus1 <- rd("apiclus1")
