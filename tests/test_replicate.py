@@ -440,3 +440,15 @@ def test_degf_from_distinct_rows_is_the_rank_of_all_rows():
             assert rank_degf(rd.repweights, rows, rd.row_keys) == np.linalg.matrix_rank(rd.repweights[rows]) - 1
     noisy = rng.uniform(0.5, 1.5, size=(50, 20))  # no repeated rows: every row is used
     assert rank_degf(noisy, None, np.arange(50.0)) == 19
+
+
+def test_as_replicate_two_stage_keeps_first_stage_fpc_as_r():
+    base = sk.Survey(_api("apiclus2"), sk.Design(ids=["dnum", "snum"], fpc=["fpc1", "fpc2"]))
+    with pytest.warns(sk.SurveykitWarning, match="after the first stage are dropped"):
+        svy = sk.as_replicate(base, type="JK1")
+    g = G["clus2_jk1"]
+    close(svy.resolved.scale, g["scale"])
+    m = svy.mean("api00")
+    close(m.estimate, g["mean"])
+    close(m.se, g["se"])
+    assert svy.resolved.degf == g["degf"]

@@ -173,7 +173,13 @@ user$uncombined_jkn <- suppressWarnings(svrepdesign(data = cbind(apistrat, jknf)
                                                     weights = ~pw, type = "JKn", combined.weights = FALSE))
 user$uncombined_jkn_rscales <- vec(user$uncombined_jkn$rscales)
 
+# two-stage design with an fpc at both stages: as.svrepdesign keeps the first-stage fpc only (warns)
+apiclus2 <- rd("apiclus2")
+rc2 <- suppressWarnings(as.svrepdesign(svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2), type = "JK1"))
+m2 <- svymean(~api00, rc2)
+clus2 <- list(mean = vec(coef(m2)), se = vec(SE(m2)), degf = degf(rc2), scale = vec(rc2$scale))
 out <- list(
+  clus2_jk1 = clus2,
   r_version = R.version.string, survey_version = as.character(packageVersion("survey")),
   as_replicate = lapply(reps, stats),
   user = lapply(user[c("combined", "combined_mse", "other", "uncombined_jkn", "sdr")], stats),
