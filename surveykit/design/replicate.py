@@ -159,7 +159,7 @@ class ReplicateDesign(Design):
         if not found:
             raise DesignError(
                 f"replicate_weights pattern {self.replicate_weights!r} must match at least one column "
-                "(re.search on each name); it matches none." + closest(self.replicate_weights, names)
+                "(re.search on each name); it matches none." + _pattern_hint(self.replicate_weights, names)
                 + " Check the pattern, or pass the column names as a list."
             )
         return found
@@ -167,6 +167,31 @@ class ReplicateDesign(Design):
     def resolve(self, data: pd.DataFrame) -> ResolvedReplicate:
         """Check the replicate design against *data* and return its arrays (see :class:`ResolvedReplicate`)."""
         return resolve_replicate(self, data)
+
+
+def _pattern_hint(pattern: str, names: list[str]) -> str:
+    """The columns closest to a regular expression that matches none: those it would match
+    ignoring case, names close to its literal part, and numbered families (``rw1..rw80``)."""
+    import difflib
+
+    ci = [c for c in names if re.search(pattern, c, re.IGNORECASE)]
+    if ci:
+        more = f" (+{len(ci) - 5} more)" if len(ci) > 5 else ""
+        return f" Ignoring case it would match {', '.join(map(repr, ci[:5]))}{more}."
+    stem = re.sub(r"\\[dDwWsSb]|[\^$.*+?()\[\]{}|\\]", "", pattern)
+    close = difflib.get_close_matches(stem, names, n=5, cutoff=0.5) if stem else []
+    families: dict[str, list[str]] = {}
+    for c in names:
+        m = re.fullmatch(r"(.*?)(\d+)", c)
+        if m:
+            families.setdefault(m.group(1), []).append(c)
+    fams = [f"{v[0]}..{v[-1]} ({len(v)} columns)" for v in families.values() if len(v) >= 3]
+    parts = []
+    if close:
+        parts.append("closest columns: " + ", ".join(map(repr, close)))
+    if fams:
+        parts.append("numbered columns: " + "; ".join(fams[:3]))
+    return (" " + "; ".join(parts)[0].upper() + "; ".join(parts)[1:] + ".") if parts else ""
 
 
 def _matrix(data: pd.DataFrame, cols: list[str]) -> np.ndarray:
