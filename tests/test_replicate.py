@@ -455,3 +455,20 @@ def test_as_replicate_two_stage_keeps_first_stage_fpc_as_r():
     close(m.estimate, g["mean"])
     close(m.se, g["se"])
     assert svy.resolved.degf == g["degf"]
+
+
+@pytest.mark.parametrize("policy", ["remove", "adjust", "average", "certainty"])
+def test_as_replicate_jkn_lonely_psu_policies_match_r(policy):
+    df = clus1()
+    df["lstr"] = np.where(df["dnum"] == 716, "lone", np.where(df["dnum"] < 400, "a", "b"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base = sk.Survey(df, sk.Design(ids="dnum", strata="lstr", weights="pw", lonely_psu=policy))
+    svy = sk.as_replicate(base, type="JKn")
+    g = G["lonely_jkn"][policy]
+    close(svy.resolved.scale, g["scale"])
+    close(np.sort(svy.resolved.rscales), np.sort(g["rscales"]))
+    m = svy.mean("api00")
+    close(m.estimate, g["mean"])
+    close(m.se, g["se"])
+    assert svy.resolved.degf == g["degf"]

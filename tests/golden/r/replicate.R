@@ -178,7 +178,20 @@ apiclus2 <- rd("apiclus2")
 rc2 <- suppressWarnings(as.svrepdesign(svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2), type = "JK1"))
 m2 <- svymean(~api00, rc2)
 clus2 <- list(mean = vec(coef(m2)), se = vec(SE(m2)), degf = degf(rc2), scale = vec(rc2$scale))
+# JKn with a lonely PSU (district 716 alone in its stratum), under each lonely-PSU policy
+apiclus1$lstr <- ifelse(apiclus1$dnum == 716, "lone", ifelse(apiclus1$dnum < 400, "a", "b"))
+lonely <- list()
+for (pol in c("remove", "adjust", "average", "certainty")) {
+  options(survey.lonely.psu = pol)
+  r <- suppressWarnings(as.svrepdesign(svydesign(id = ~dnum, strata = ~lstr, weights = ~pw, data = apiclus1),
+                                       type = "JKn"))
+  m <- svymean(~api00, r)
+  lonely[[pol]] <- list(mean = vec(coef(m)), se = vec(SE(m)), degf = degf(r), scale = vec(r$scale),
+                        rscales = vec(r$rscales))
+}
+options(survey.lonely.psu = "fail")
 out <- list(
+  lonely_jkn = lonely,
   clus2_jk1 = clus2,
   r_version = R.version.string, survey_version = as.character(packageVersion("survey")),
   as_replicate = lapply(reps, stats),
