@@ -162,7 +162,8 @@ def _result(svy: Survey, statistic: str, keys: tuple[tuple, tuple, tuple], label
         cv = cols["se"] / cols["estimate"]
     return Estimate(
         statistic=statistic, variable=keys[0], domain=keys[2], level=keys[1], label=labels, cv=cv,
-        method=method, ci_method=ci_method, alpha=float(alpha), n_strata=rd.n_strata, n_psu=rd.n_psu_total,
+        method=method, ci_method=ci_method, alpha=float(alpha), n_strata=0 if is_replicate(rd) else rd.n_strata,
+        n_psu=0 if is_replicate(rd) else rd.n_psu_total,
         by=dom.by, notes=notes, **cols,
     )  # fmt: skip
 
