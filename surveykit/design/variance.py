@@ -122,8 +122,9 @@ def _taylor_only(rd: ResolvedDesign) -> None:
     if is_replicate(rd):
         raise DesignError(
             "this analysis needs a Taylor-linearisation design (strata, clusters); it is not available "
-            "on replicate-weight designs yet. Means, totals, ratios, proportions, quantiles, var() and "
-            "ttest() work on replicate designs; for the rest, use a Design with strata and ids."
+            "on replicate-weight designs yet. Means, totals, ratios, proportions, quantiles, frequency, "
+            "crosstab, var(), ttest() and sk.models.glm (use family='quasibinomial' for a logistic "
+            "model) work on replicate designs; for the rest, use a Design with strata and ids."
         )
 
 
