@@ -269,6 +269,23 @@ def test_bootstrap_generators_have_the_documented_moments(kind):
     close(svy.resolved.scale, want_scale)
 
 
+def test_bootstrap_with_fpc_draws_without_replacement():
+    """With an fpc, n_h PSUs are drawn without replacement from N_h copies of the sample (R
+    bootstratum: each PSU floor or ceil(N_h/n_h) times): a PSU with K copies has factor mean
+    n K / N and variance n (K/N)(1 - K/N)(N - n)/(N - 1); every replicate's factors sum to n_h."""
+    df = strat()
+    svy = sk.as_replicate(sk.Survey(df, sk.Design(strata="stype", weights="pw", fpc="fpc")), type="bootstrap",
+                          replicates=4000, seed=5)  # fmt: skip
+    f = svy.resolved.repweights / df["pw"].to_numpy()[:, None]
+    for h, (nh, bign) in {"E": (100, 4421), "H": (50, 755), "M": (50, 1018)}.items():
+        rows = df["stype"].to_numpy() == h
+        extra = bign % nh  # PSUs with ceil(N/n) copies; the others have floor(N/n)
+        var = [nh * (k / bign) * (1 - k / bign) * (bign - nh) / (bign - 1) for k in (bign // nh, bign // nh + 1)]
+        want = ((nh - extra) * var[0] + extra * var[1]) / nh
+        assert abs(f[rows].var(axis=1, ddof=1).mean() / want - 1) < 0.03
+        assert abs(f[rows].mean() - 1) < 1e-12  # the factors of a stratum sum to n_h in every replicate
+
+
 def test_bootstrap_variance_is_close_to_taylor():
     df = strat()
     base = sk.Survey(df, sk.Design(strata="stype", weights="pw"))
