@@ -12,6 +12,7 @@ with an fpc, without replacement from ``N_h`` copies of the sample), ``"subboots
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from surveykit.design.resolved import Stage
     from surveykit.survey import Survey
 
-__all__ = ["as_replicate", "AS_REPLICATE_TYPES", "hadamard"]
+__all__ = ["as_replicate", "AS_REPLICATE_TYPES", "hadamard", "reweight_replicates"]
 
 AS_REPLICATE_TYPES: tuple[str, ...] = ("JK1", "JKn", "BRR", "Fay", "bootstrap", "subbootstrap")
 
@@ -252,6 +253,26 @@ def as_replicate(svy: Survey, type: str = "JK1", replicates: int | None = None, 
     new = object.__new__(Survey)
     new._init(svy._data, design, svy.instrument, resolved, svy.history + (f"replicate weights: {type}",), svy.meta)
     return new
+
+
+def reweight_replicates(svy: Survey, weights: np.ndarray, adjust: Callable[[np.ndarray], np.ndarray],
+                        step: str) -> Survey:  # fmt: skip
+    """*svy* (replicate design) with full-sample *weights* and every replicate's weights passed
+    through the same *adjust* (post-stratification, raking, calibration), as R's methods for
+    ``svyrep.design`` do: the replicate variance then includes the weighting. Rows outside a
+    domain (weight 0) stay out of every replicate."""
+    from dataclasses import replace
+
+    rd = svy.resolved
+    inside = rd.weights > 0
+    rep = np.column_stack([adjust(np.where(inside, rd.repweights[:, r], 0.0)) for r in range(rd.n_replicates)])
+    bad = ~np.isfinite(rep) | (rep < 0)
+    if bad.any():
+        r = int(np.flatnonzero(bad.any(axis=0))[0])
+        raise DesignError(f"weighting replicate {r + 1} gave negative or non-finite weights; the adjustment "
+                          "cannot be applied to every replicate. Use bounds, or collapse sparse cells.")  # fmt: skip
+    resolved = replace(rd, weights=np.asarray(weights, float), repweights=rep, _degf=[], _keys=[])
+    return svy._derive(resolved, step)
 
 
 def builtins_type(obj: object) -> str:

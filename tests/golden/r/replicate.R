@@ -190,7 +190,20 @@ for (pol in c("remove", "adjust", "average", "certainty")) {
                         rscales = vec(r$rscales))
 }
 options(survey.lonely.psu = "fail")
+# weighting a replicate design: R calibrates every replicate's weights to the same totals
+rc <- user$combined
+pop_stype <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
+pop_sw <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1100, 5094))
+wtd <- list(
+  poststratify = postStratify(rc, ~stype, pop_stype),
+  calibrate = calibrate(rc, ~stype + api99, c(`(Intercept)` = 6194, stypeH = 755, stypeM = 1018, api99 = 3914069),
+                        compress = FALSE),  # R 4.1-1 fails with compress = NA on uncompressed weights
+  rake = rake(rc, list(~stype, ~sch.wide), list(pop_stype, pop_sw), control = list(maxit = 200, epsilon = 1e-14))
+)
+weighted <- lapply(wtd, function(d) { m <- svymean(~api00 + api99, d); t <- svytotal(~enroll, d)
+  list(mean = vec(coef(m)), mean_se = vec(SE(m)), total_se = vec(SE(t)), degf = degf(d)) })
 out <- list(
+  weighted = weighted,
   lonely_jkn = lonely,
   clus2_jk1 = clus2,
   r_version = R.version.string, survey_version = as.character(packageVersion("survey")),
