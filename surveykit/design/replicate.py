@@ -330,9 +330,10 @@ class ResolvedReplicate(ResolvedDesign):
         w = np.asarray(weights, dtype=float)
         if calibration is not None or np.any((w != 0) & (w != self.weights)):
             raise DesignError(
-                "weights of a replicate design can only be restricted to a domain (set to 0); calibrating "
-                "or re-weighting it would need the same adjustment on every replicate, which surveykit "
-                "does not do yet. Calibrate the replicate weights first and build a new ReplicateDesign."
+                "weights of a replicate design can only be restricted to a domain (set to 0) or adjusted by "
+                "poststratify, rake or calibrate, which adjust every replicate; other re-weighting (trim, "
+                "new weights) would need the same change on every replicate. Adjust the replicate weight "
+                "columns too and build a new ReplicateDesign."
             )
         return replace(self, weights=w, _degf=[], _keys=self._keys)
 
