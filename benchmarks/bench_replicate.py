@@ -4,7 +4,8 @@ On the stratified cluster synthetic frame (50 strata x 20 PSUs) with 80 bootstra
 (``sk.as_replicate(..., type="bootstrap", replicates=80)``; R:
 ``as.svrepdesign(des, type = "bootstrap", replicates = 80, compress = FALSE)``, i.e. a dense
 ``n x 80`` matrix as read from a public-use file): the mean of ``y`` with its replicate SE, the
-mean in 4 domains, and the ratio ``y / x``. Building the replicates is not timed; every tool's
+mean in 4 domains, the ratio ``y / x``, a linear model (closed-form refits) and a logistic model
+(``sk.models.glm(family="quasibinomial")``: IRLS refit per replicate, as R's ``svyglm``). Building the replicates is not timed; every tool's
 time is the best of ``--repeat`` runs. Run:
 ``python benchmarks/bench_replicate.py [--sizes 100000 1000000] [--repeat 3]``.
 """
@@ -27,12 +28,16 @@ best <- function(f) min(replicate({repeat}, system.time(f())[["elapsed"]]))
 timings[["mean"]] <- best(function() svymean(~y, rep))
 timings[["by4"]] <- best(function() svyby(~y, ~g4, rep, svymean))
 timings[["ratio"]] <- best(function() svyratio(~y, ~x, rep))
+timings[["linear"]] <- best(function() svyglm(y ~ x1 + x2 + x3, rep))
+timings[["logistic"]] <- best(function() svyglm(b ~ x1 + x2 + x3, rep, family = quasibinomial()))
 """
 
 OPERATIONS = {
     "mean": f"mean + SE, {REPLICATES} reps",
     "by4": f"mean, 4 domains, {REPLICATES} reps",
     "ratio": f"ratio + SE, {REPLICATES} reps",
+    "linear": f"linear model, {REPLICATES} reps",
+    "logistic": f"logistic (glm), {REPLICATES} reps",
 }
 
 
@@ -44,6 +49,8 @@ def _surveykit(frame) -> dict[str, Callable[[], object]]:
         "mean": lambda: svy.mean("y"),
         "by4": lambda: svy.mean("y", by="g4"),
         "ratio": lambda: svy.ratio("y", "x"),
+        "linear": lambda: sk.models.linear(svy, "y ~ x1 + x2 + x3"),
+        "logistic": lambda: sk.models.glm(svy, "b ~ x1 + x2 + x3", family="quasibinomial"),
     }
 
 
@@ -52,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for n in args.sizes:
         frame = synthetic_frame(n)
-        cols = ["stratum", "psu", "w", "y", "x", "g4"]
+        cols = ["stratum", "psu", "w", "y", "x", "g4", "b", "x1", "x2", "x3"]
         sk_times = {k: best_of(fn, args.repeat) for k, fn in _surveykit(frame[cols]).items()}
         r = (r_frame_timings(R_CODE.replace("{repeat}", str(args.repeat)).replace("{reps}", str(REPLICATES)),
                              frame[cols]) if have_r() else {})  # fmt: skip

@@ -140,15 +140,24 @@ def _fit(family: str, X: np.ndarray, y: np.ndarray, w: np.ndarray, start: np.nda
 
 def _replicate_vcov(family: str, X: np.ndarray, y: np.ndarray, keep: np.ndarray, rd: Any,
                     beta: np.ndarray) -> tuple[np.ndarray, int]:  # fmt: skip
-    """R ``svyglm.svyrep.design``: refit with every replicate's weights, ``svrVar`` of the betas."""
+    """R ``svyglm.svyrep.design``: refit with every replicate's weights, ``svrVar`` of the betas.
+
+    The linear model's refits are closed-form: every replicate's ``X' W_r X`` and ``X' W_r y``
+    come from one product ``W_rep.T @ [x_j x_k, x_j y]``; IRLS families refit per replicate,
+    started at the full-sample coefficients (as R)."""
     from surveykit.design.replicate import rank_degf, replicate_vcov
 
-    rep = rd.repweights[keep]
-    betas = np.empty((rep.shape[1], beta.size))
-    for r in range(rep.shape[1]):  # loop over replicates: one refit each, as R
-        wr = rep[:, r]
-        on = wr > 0
-        betas[r] = _fit(family, X[on], y[on], wr[on], beta).beta
+    rep = rd.repweights if keep.all() else rd.repweights[keep]
+    p = X.shape[1]
+    if family == "gaussian":
+        ia, ib = np.repeat(np.arange(p), p), np.tile(np.arange(p), p)
+        tot = rep.T @ np.column_stack([X[:, ia] * X[:, ib], X * y[:, None]])  # (R, p*p + p)
+        gram = tot[:, : p * p].reshape(-1, p, p)
+        betas = np.linalg.solve(gram, tot[:, p * p :][:, :, None])[:, :, 0]
+    else:
+        betas = np.empty((rep.shape[1], p))
+        for r in range(rep.shape[1]):  # loop over replicates: one IRLS refit each, as R
+            betas[r] = _fit(family, X, y, rep[:, r], beta).beta
     active = np.zeros(rd.n, bool)
     active[np.flatnonzero(keep)] = rd.weights[keep] > 0
     return replicate_vcov(betas, rd, beta), rank_degf(rd.repweights, active, rd.row_keys)
