@@ -119,3 +119,14 @@ def test_glm_errors():
         sk.models.glm(svy, "yes ~ ell", family="poison")
     with pytest.raises(sk.ModelError, match="of a Poisson model must be >= 0"):
         sk.models.glm(svy.assign(neg=-clus1()["api00"].to_numpy()), "neg ~ ell", family="poisson")
+
+
+def test_glm_on_replicate_design_with_missing_rows_is_the_complete_cases():
+    df = jk1_columns()
+    df.loc[[1, 30, 60], "ell"] = np.nan
+    design = sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15)
+    got = sk.models.glm(sk.Survey(df, design), "yes ~ ell + meals", family="quasibinomial")
+    want = sk.models.glm(sk.Survey(df.dropna(subset=["ell"]), design), "yes ~ ell + meals", family="quasibinomial")
+    close(got.params, want.params)
+    close(got.coef["se"], want.coef["se"])
+    assert got.df_resid == want.df_resid and got.n == len(df) - 3
