@@ -37,6 +37,8 @@ _LAZY: dict[str, str] = {
     "Instrument": "surveykit.instrument",
     "load_instrument": "surveykit.instrument",
     "Design": "surveykit.design",
+    "ReplicateDesign": "surveykit.design",
+    "as_replicate": "surveykit.design.replicate_build",
     "validate": "surveykit.instrument.validate",
     "ValidationReport": "surveykit.instrument.validate",
     "Survey": "surveykit.survey",

@@ -383,3 +383,21 @@ class Survey:
             f"Survey(n={self.n}, weighted_n={self.weighted_n:.6g}, strata={rd.n_strata}, "
             f"psu={rd.n_psu_total}, design: {self._design.describe()})"
         )
+
+    # --- more descriptive verbs (surveykit.estimate.moments) --------------------------------
+    def var(self, variables: str | Sequence[str], *, na: str = "fail", include_missing: bool = False,
+            alpha: float = 0.05) -> Any:  # fmt: skip
+        """Design-based variance and covariances with SEs (R ``svyvar``); see
+        :func:`surveykit.estimate.moments.var`."""
+        from surveykit.estimate import moments
+
+        return moments.var(self, variables, na=na, include_missing=include_missing, alpha=alpha)
+
+    def ttest(self, column: str, by: str | None = None, *, na: str = "drop", include_missing: bool = False,
+              alpha: float = 0.05) -> Any:  # fmt: skip
+        """Design-based t test (R ``svyttest(y ~ g)``): difference second minus first group, se,
+        t, df, p_value; ``by=None`` tests mean 0 (``y ~ 0``). See
+        :func:`surveykit.estimate.moments.ttest`."""
+        from surveykit.estimate import moments
+
+        return moments.ttest(self, column, by, na=na, include_missing=include_missing, alpha=alpha)

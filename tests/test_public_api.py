@@ -13,7 +13,7 @@ EXPECTED = {
     "read", "write_sav", "FileMeta",
     "Instrument", "load_instrument",
     "validate", "ValidationReport",
-    "Design", "Survey", "demo_path", "demo_survey", "codebook", "scan",
+    "Design", "ReplicateDesign", "as_replicate", "Survey", "demo_path", "demo_survey", "codebook", "scan",
     "estimate", "tables", "models", "segments", "synth", "weighting", "report",
     "SurveykitError", "InstrumentError", "ReadError", "DesignError", "DataError", "ModelError",
     "ReportError", "SurveykitWarning", "SmallCellWarning", "LonelyPSUWarning", "ConvergenceWarning",

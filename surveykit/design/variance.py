@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from surveykit.design.core import ResolvedDesign, Stage
+from surveykit.errors import DesignError
 
 __all__ = ["design_vcov", "psu_totals", "cell_keys", "cells_vcov", "level_variances", "ROUNDING"]
 
@@ -114,6 +115,19 @@ def _recursion(rd: ResolvedDesign, totals_of: Callable[[int, Stage], np.ndarray]
     return v
 
 
+def _taylor_only(rd: ResolvedDesign) -> None:
+    """Refuse a replicate design: its variance is recomputed replicate by replicate, not linearised."""
+    from surveykit.design.replicate import is_replicate
+
+    if is_replicate(rd):
+        raise DesignError(
+            "this analysis needs a Taylor-linearisation design (strata, clusters); it is not available "
+            "on replicate-weight designs yet. Means, totals, ratios, proportions, quantiles, frequency, "
+            "crosstab, var(), ttest() and sk.models.glm (use family='quasibinomial' for a logistic "
+            "model) work on replicate designs; for the rest, use a Design with strata and ids."
+        )
+
+
 def design_vcov(u: np.ndarray, rd: ResolvedDesign) -> np.ndarray:
     """Variance-covariance of ``sum(u)`` under the design.
 
@@ -131,6 +145,7 @@ def design_vcov(u: np.ndarray, rd: ResolvedDesign) -> np.ndarray:
     -----
     R equivalent: ``survey:::svyrecvar(u, clusters, strata, fpc, postStrata)``.
     """
+    _taylor_only(rd)
     u = np.asarray(u, dtype=float)
     if u.ndim == 1:
         u = u[:, None]
@@ -184,6 +199,7 @@ def cells_vcov(u: np.ndarray, cell: np.ndarray, m: int, rd: ResolvedDesign,
         As ``design_vcov`` of the dense ``(n, m)`` matrix (R ``svyrecvar``); with calibrations the
         dense matrix is built, since residualisation works row by row.
     """
+    _taylor_only(rd)
     if rd.calibrations:
         return design_vcov(dense_cells(u, cell, m), rd)
     keys = cell_keys(cell, m, rd) if keys is None else keys
@@ -233,6 +249,7 @@ def level_variances(codes: np.ndarray, m: int, w: np.ndarray, base: np.ndarray, 
     ndarray, shape (m,)
         Variances; values within rounding of 0 (``ROUNDING`` x the size of their terms) are 0.
     """
+    _taylor_only(rd)
     if rd.calibrations or rd.lonely_psu == "average":
         raise ValueError("level_variances needs an uncalibrated design without lonely_psu='average'")
     ok = (codes >= 0) & (codes < m)

@@ -46,7 +46,8 @@ from surveykit.estimate.core import (
 )  # fmt: skip
 from surveykit.estimate.quantiles import QUANTILE_INTERVALS, quantile
 from surveykit.estimate.result import COLUMNS, Estimate  # noqa: F401  (COLUMNS re-exported)
-from surveykit.errors import DataError
+from surveykit.design.replicate import is_replicate, replicate_thetas, replicate_variance
+from surveykit.errors import DataError, DesignError
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey
@@ -206,13 +207,36 @@ def proportion(
     t_df = df if ci_df in (None, "design") else np.full(df.shape, float(ci_df))
     n_glm = res.n.astype(float)
     w_glm = n_rows * res.weighted_n / w_dom  # sum of R svyglm's mean-1 rescaled weights
-    low, high = _ci.proportion_ci(ci_method, res.estimate, res.se, alpha, t_df, n_rows, n_glm, w_glm)
+    se_ci = res.se
+    if is_replicate(rd):
+        se_ci = _replicate_ci_se(ci_method, rd, _ci.layout(dom, valid, values.shape[1], rd), values, res)
+    low, high = _ci.proportion_ci(ci_method, res.estimate, se_ci, alpha, t_df, n_rows, n_glm, w_glm)
     keys = _keys(names, levels, dom)
     cols = {c: getattr(res, c) for c in ("estimate", "se", "deff", "n", "weighted_n")}
     cols.update(ci_low=low, ci_high=high, df=df)
     label = "normal" if ci_method == "wald" else _ci_label(ci_df, True)
     return _result(svy, "proportion", keys, _labels(svy, names, levels, dom.k), cols,
                    "Taylor linearisation (mean of indicator)", f"{ci_method} ({label})", alpha, dom)  # fmt: skip
+
+
+def _replicate_ci_se(ci_method: str, rd: Any, lay: _ci.Layout, values: np.ndarray, res: Estimate) -> np.ndarray:
+    """The SE the proportion interval uses on a replicate design. R's "logit" interval comes from
+    ``svyglm`` refitted on each replicate: the replicate variance of ``logit(p_r)``, returned
+    here on the ``p`` scale (times ``p (1 - p)``) for :func:`~surveykit.estimate.intervals.proportion_ci`.
+    R's "likelihood" interval is NA on replicate designs; it is refused."""
+    if ci_method == "likelihood":
+        raise DesignError(
+            'ci_method="likelihood" is not available on replicate-weight designs (R svyciprop returns NA '
+            'there). Use "logit" (replicate refits, as R), "xlogit", "beta", "asin" or "mean".'
+        )
+    if ci_method != "logit":
+        return res.se
+    p = res.estimate
+    with np.errstate(all="ignore"):
+        thetas = replicate_thetas(lay, rd, values)
+        eta = np.log(thetas / (1 - thetas))
+        se_eta = np.sqrt(replicate_variance(eta, rd, np.log(p / (1 - p))))
+        return se_eta * p * (1 - p)
 
 
 def ratio(
@@ -265,7 +289,7 @@ def ratio(
         est = lay.sum(w[:, None] * y) / tx
         z = (y - lay.spread(est) * x) / lay.spread(tx)
     big_n = lay.sum(w)
-    se, de = _se_deff(lay, w, z, None, rd, deff, big_n, n)
+    se, de = _se_deff(lay, w, z, None, rd, deff, big_n, n, (y, x, True, est))
     t = _ci_crit(alpha, ci_df, df, default_design=False)
     cols = dict(estimate=est, se=se, ci_low=est - t * se, ci_high=est + t * se, df=df, deff=de,
                 n=n, weighted_n=big_n)  # fmt: skip

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from surveykit.design.replicate import is_replicate, replicate_se
 from surveykit.estimate import support as _ci
 from surveykit._util.warn import warn as warn_user
 from surveykit.errors import ReliabilityWarning
@@ -45,16 +46,24 @@ def _answered(svy: Survey, names: Sequence[str], values: np.ndarray, dom: _ci.Do
 
 
 def _se_deff(lay: _ci.Layout, w: np.ndarray, z: np.ndarray, zbar: np.ndarray | None, rd: ResolvedDesign,
-             deff: DeffKind, big_n: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+             deff: DeffKind, big_n: np.ndarray, n: np.ndarray,
+             rep: tuple[Any, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Design SE of ``sum(w z)`` in each result column and its design effect (R ``deff=``).
 
     *z* is the per-value (unweighted) linearisation value ``(n, p)``; *zbar* its weighted mean
     per column, ``None`` where that is 0 by construction (means, proportions, ratios), so the
     element variance is ``sum(w z^2) / N`` from the same pass.
+
+    On a replicate design the SE is R's replicate recomputation instead: *rep* is
+    ``(num, den, ratio, estimate)`` of :func:`surveykit.design.replicate.replicate_se` (the
+    estimate as a ratio of weighted totals, or ``ratio=False`` for totals).
     """
     with np.errstate(all="ignore"):  # the spare column may hold inf/NaN; it is never summed
         u = w[:, None] * z
-    se = np.sqrt(np.clip(np.diag(lay.vcov(u, rd)), 0, None))
+    if is_replicate(rd):
+        se = replicate_se(lay, rd, *rep)
+    else:
+        se = np.sqrt(np.clip(np.diag(lay.vcov(u, rd)), 0, None))
     if deff is False:
         return se, np.full(se.shape, np.nan)
     nf = n.astype(float)
@@ -138,12 +147,15 @@ def _result(svy: Survey, statistic: str, keys: tuple[tuple, tuple, tuple], label
             method: str, ci_method: str, alpha: float, dom: _ci.Domains, notes: tuple[str, ...] = (),
             warn_empty: bool = True) -> Estimate:  # fmt: skip
     rd = svy.resolved
+    if is_replicate(rd):
+        method = f"replicate weights ({rd.type}, {rd.n_replicates} replicates)"
     cols = _empty_cells(statistic, keys, cols, dom.by, warn_empty)
     with np.errstate(all="ignore"):
         cv = cols["se"] / cols["estimate"]
     return Estimate(
         statistic=statistic, variable=keys[0], domain=keys[2], level=keys[1], label=labels, cv=cv,
-        method=method, ci_method=ci_method, alpha=float(alpha), n_strata=rd.n_strata, n_psu=rd.n_psu_total,
+        method=method, ci_method=ci_method, alpha=float(alpha), n_strata=0 if is_replicate(rd) else rd.n_strata,
+        n_psu=0 if is_replicate(rd) else rd.n_psu_total,
         by=dom.by, notes=notes, **cols,
     )  # fmt: skip
 
@@ -162,7 +174,7 @@ def _moments(lay: _ci.Layout, rd: ResolvedDesign, values: np.ndarray, kind: str,
             est = tot / big_n
             z = (values - lay.spread(est)) / lay.spread(big_n)
             zbar = None
-    se, de = _se_deff(lay, w, z, zbar, rd, deff, big_n, n)
+    se, de = _se_deff(lay, w, z, zbar, rd, deff, big_n, n, (values, None, kind != "total", est))
     return dict(estimate=est, se=se, deff=de, n=n, weighted_n=big_n, df=df)
 
 

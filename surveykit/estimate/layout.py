@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit._util.columns import as_names
+from surveykit.design.replicate import is_replicate, replicate_counts
 from surveykit.design.resolved import degf_present
 from surveykit.design.variance import cell_keys, cells_vcov, design_vcov
 from surveykit.errors import DataError
@@ -140,7 +141,10 @@ class Layout:
         return np.append(per_column, 0.0)[self.cell]
 
     def counts(self, rd: ResolvedDesign) -> tuple[np.ndarray, np.ndarray]:
-        """Rows (``n``) and R ``degf()`` (first-stage PSUs minus strata among the rows) per column."""
+        """Rows (``n``) and R ``degf()`` (first-stage PSUs minus strata among the rows) per column;
+        for a replicate design, the rank of its rows' replicate weights minus one."""
+        if is_replicate(rd):
+            return replicate_counts(self, rd)
         if self.cell is None or self.keys is None:
             facts = design_facts(rd)
             return np.array([facts.n_positive]), np.array([facts.degf])

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from surveykit.design.replicate import ResolvedReplicate, is_replicate, replicate_variance
+from surveykit.errors import DesignError
 from surveykit.estimate import support as _ci
 from surveykit.estimate.core import _answered, _keys, _numeric_matrix, _result, _se_deff, _setup
 from surveykit.estimate.result import Estimate
@@ -17,7 +19,21 @@ if TYPE_CHECKING:
     from surveykit.design import ResolvedDesign
     from surveykit.survey import Survey
 
-QUANTILE_INTERVALS: tuple[str, ...] = ("mean", "beta", "xlogit", "asin")
+QUANTILE_INTERVALS: tuple[str, ...] = ("mean", "beta", "xlogit", "asin", "quantile")
+
+
+def _replicate_quantiles(rd: ResolvedReplicate, x: np.ndarray, cdfs: list[_ci.WeightedCdf], probs: np.ndarray,
+                         est: np.ndarray, alpha: float, df: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """R ``repCI`` (``interval.type="quantile"``): the quantile recomputed with each replicate's
+    weights (rows of weight 0 dropped, as ``qrule_math``), then ``qhat -/+ t_df sqrt(svrVar)``.
+    *est* is ``(k, m)``, domains x probabilities."""
+    k, m = est.shape
+    reps = np.empty((rd.n_replicates, k * m))
+    for r in range(rd.n_replicates):  # loop over replicates: one cumulative sum per domain each
+        wr = rd.repweights[:, r]
+        reps[r] = np.concatenate([_ci.WeightedCdf(c.rows[wr[c.rows] != 0], x, wr).quantile(probs) for c in cdfs])
+    half = np.sqrt(replicate_variance(reps, rd, est.reshape(-1))).reshape(k, m) * _ci.crit(alpha, df)[:, None]
+    return est - half, est + half
 
 
 def _woodruff(rd: ResolvedDesign, x: np.ndarray, dom: _ci.Domains, qhat: np.ndarray, interval: str,
@@ -35,7 +51,7 @@ def _woodruff(rd: ResolvedDesign, x: np.ndarray, dom: _ci.Domains, qhat: np.ndar
     with np.errstate(all="ignore"):  # the spare column may hold inf/NaN; it is never summed
         pm = lay.sum(w[:, None] * ind) / n_col
         z = (ind - lay.spread(pm)) / lay.spread(n_col)
-    se, _ = _se_deff(lay, w, z, None, rd, False, n_col, np.tile(n, m))
+    se, _ = _se_deff(lay, w, z, None, rd, False, n_col, np.tile(n, m), (ind.astype(float), None, True, pm))
     n_rows, dfr = np.tile(n, m).astype(float), np.tile(df, m)
     if interval == "mean":
         t = _ci.crit(alpha, dfr)
@@ -57,9 +73,12 @@ def _quantile_one(rd: ResolvedDesign, x: np.ndarray, dom: _ci.Domains, probs: np
     big_n = lay.sum(w)
     cdfs = _ci.domain_cdfs(x, w, dom.codes, dom.k)
     est = np.array([c.quantile(probs) for c in cdfs]).reshape(dom.k, probs.size)  # loop over domains
-    p_low, p_high = _woodruff(rd, x, dom, est, interval, alpha, df, n)
-    low = np.array([c.quantile(p) for c, p in zip(cdfs, p_low)]).reshape(est.shape)
-    high = np.array([c.quantile(p) for c, p in zip(cdfs, p_high)]).reshape(est.shape)
+    if interval == "quantile":
+        low, high = _replicate_quantiles(rd, x, cdfs, probs, est, alpha, df)
+    else:
+        p_low, p_high = _woodruff(rd, x, dom, est, interval, alpha, df, n)
+        low = np.array([c.quantile(p) for c, p in zip(cdfs, p_low)]).reshape(est.shape)
+        high = np.array([c.quantile(p) for c, p in zip(cdfs, p_high)]).reshape(est.shape)
     se = (high - low) / (2 * _ci.crit(alpha, df)[:, None])
     out = dict(estimate=est, se=se, ci_low=low, ci_high=high)
     out = {key: v.T.reshape(-1) for key, v in out.items()}
@@ -89,9 +108,11 @@ def quantile(
         Numeric columns.
     probs : float or sequence of float
         Probabilities in [0, 1]; one row per probability (``level``) and domain.
-    interval : {"mean", "beta", "xlogit", "asin"}
+    interval : {"mean", "beta", "xlogit", "asin", "quantile"}
         How the interval for the share below the quantile is formed before inverting it
-        (R ``interval.type``; default ``"mean"``: ``p -/+ t_df se``).
+        (R ``interval.type``; default ``"mean"``: ``p -/+ t_df se``). ``"quantile"`` (replicate
+        designs only, R ``repCI``): the quantile recomputed with each replicate's weights,
+        ``q -/+ t_df sqrt(replicate variance)``.
     by, na, include_missing, alpha
         As :func:`mean`.
 
@@ -108,8 +129,16 @@ def quantile(
     a CI for ``mean(y <= q)`` with the design df (after dropping missing values), mapped back
     through the same rule; a limit outside [0, 1] gives NaN as in R. R's ``"score"`` interval
     (Francisco and Fuller) is not implemented.
+
+    On a replicate design the share's SE is the replicate one. R 4.1-1's
+    ``svyquantile.svyrep.design`` does not pass ``interval.type`` on to ``woodruffCI`` and so
+    always forms the "mean" interval; here "beta", "xlogit" and "asin" are what they say
+    (checked against R's ``woodruffCI`` called with ``method=``).
     """
     _ci.check_choice("interval", interval, QUANTILE_INTERVALS)
+    if interval == "quantile" and not is_replicate(svy.resolved):
+        raise DesignError('interval="quantile" needs a replicate-weight design (R repCI); this Survey has a '
+                          'Taylor design. Use interval="mean" (Woodruff), or sk.as_replicate(svy) first.')  # fmt: skip
     _ci.check_options(include_missing=include_missing)
     plist = _ci.check_probs(probs)
     names = _ci.as_names(variables)

@@ -42,7 +42,8 @@ class Estimate(Printable):
     alpha : float
         ``1 - alpha`` is the interval's coverage.
     n_strata, n_psu : int
-        First-stage strata and PSUs of the full design.
+        First-stage strata and PSUs of the full design (0 and 0 for a replicate-weight design,
+        which has neither).
     by : tuple of str
         Domain columns.
     """
@@ -102,7 +103,7 @@ class Estimate(Printable):
         facts: tuple[tuple[str, str], ...] = (
             ("method", self.method),
             ("interval", f"{level} {self.ci_method}"),
-            ("design", f"{self.n_strata} strata, {self.n_psu} PSUs"),
+            ("design", f"{self.n_strata} strata, {self.n_psu} PSUs" if self.n_psu else "replicate weights"),
         )
         if self.by:
             facts += (("domains", ", ".join(self.by)),)

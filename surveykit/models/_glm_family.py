@@ -1,56 +1,88 @@
-"""Survey linear and Poisson (log-link) regression: ``svyglm(family = gaussian() / quasipoisson())``.
+"""Survey linear, Poisson and binomial regression (R ``svyglm`` with ``gaussian``, ``poisson``,
+``quasipoisson``, ``binomial`` and ``quasibinomial``): weighted (pseudo-)ML by IRLS and the design-based sandwich, on Taylor and
+replicate designs.
 
-Estimates are the weighted (pseudo-)MLE: weighted least squares for the linear model, weighted
-Poisson score equations for the log-linear one. The variance is svyglm's sandwich
-``A^-1 B A^-1`` with ``A = X' diag(w v) X`` (``v = 1`` linear, ``v = mu`` Poisson) and ``B`` the
-design variance (``svyrecvar``) of the score rows ``w_i (y_i - mu_i) x_i``; t, p and CIs use the
-residual design df ``degf - p + 1``.
+On a Taylor design ``V = A^-1 B A^-1`` with ``A = X' W_work X`` and ``B`` the design variance of
+the score rows ``w_i (y_i - mu_i) x_i`` (R ``svy.varcoef``; the working weight is ``w mu`` for the
+log link, ``w mu (1 - mu)`` for the logit). On a replicate design the model is refitted with each replicate's weights
+(from the full-sample fit, as R ``svyglm.svyrep.design``) and ``V`` is R's ``svrVar`` of the
+replicate coefficients; the linear model's refits are closed-form (one ``p x p`` solve each).
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from surveykit.errors import ConvergenceWarning, ModelError
+from surveykit._util.warn import warn
+from surveykit.errors import ConvergenceWarning, ModelError, closest
 from surveykit.models._fitdesign import check_response_varies, check_survey, model_design, sandwich
-from surveykit.models._formula import model_frame, rebuild_matrix
-from surveykit.models._glm import weighted_gram
+from surveykit.models._formula import binary_response, model_frame, rebuild_matrix
 from surveykit.models._inference import check_finite_fit, coef_frame, numerical_guard
 from surveykit.models._margins import average_effects, scenarios
 from surveykit.models._results import MarginalEffects, ModelBase, term_label, with_inference
 from surveykit.models._threads import single_thread_blas
-from surveykit.errors import format_rows
-from surveykit.results import Printable, Summary
+from surveykit.results import Printable, Summary, jsonable
 
-__all__ = ["linear", "poisson", "GLMResult"]
+__all__ = ["glm", "linear", "poisson", "GlmResult", "GLMResult", "GLM_FAMILIES"]
 
-TOL = 1e-12  # relative change of the Poisson deviance at which Newton stops
+GLM_FAMILIES: tuple[str, ...] = ("gaussian", "poisson", "quasipoisson", "binomial", "quasibinomial")
+TOL = 1e-12  # relative change in the deviance at which IRLS stops (R glm: 1e-8)
 MAX_ITER = 100
 
 
 @dataclass(frozen=True, slots=True)
-class GLMResult(ModelBase, Printable):
-    """A fitted survey linear (``family="gaussian"``) or Poisson (``"quasipoisson"``) model.
+class _Fit:
+    beta: np.ndarray
+    info: np.ndarray  # A = X' diag(w v) X, v the working weight (1, or mu for the log link)
+    scores: np.ndarray  # w_i (y_i - mu_i) x_i
+    mu: np.ndarray
+    iterations: int
+    converged: bool
 
-    ``coef``: ``term, estimate, se, t, p_value, ci_low, ci_high, ci_kind``; Poisson fits add
-    ``rate_ratio, rr_ci_low, rr_ci_high`` (``exp`` of the estimate and CI ends).
+
+@dataclass(frozen=True, slots=True)
+class GlmResult(ModelBase, Printable):
+    """A fitted survey GLM: linear (``family="gaussian"``), Poisson or binomial.
+
+    Attributes
+    ----------
+    coef : DataFrame
+        ``term, estimate, se, t, p_value, ci_low, ci_high, ci_kind``; Poisson fits add
+        ``rate_ratio, rr_ci_low, rr_ci_high`` and binomial fits ``odds_ratio, or_ci_low,
+        or_ci_high`` (``exp`` of the estimate and CI ends).
+    vcov : ndarray
+        Design-based covariance (R ``vcov(svyglm)``).
+    df_resid : float
+        Residual design df ``degf - p + 1``.
+    family : str
+    dispersion : float
+        R ``summary.svyglm``'s dispersion: ``sum(w r^2) / sum(w)`` of the Pearson residuals
+        (reported only; the SEs are the sandwich's).
     """
 
     family: str = "gaussian"
+    dispersion: float = float("nan")
+
+    def _inverse_link(self, eta: np.ndarray) -> np.ndarray:
+        if self.family == "gaussian":
+            return eta
+        if "poisson" in self.family:
+            return np.exp(eta)
+        return _expit(eta)
 
     def _mean(self, params: np.ndarray, X: np.ndarray) -> np.ndarray:
-        eta = X @ params
-        return (eta if self.family == "gaussian" else np.exp(eta))[:, None]
+        return self._inverse_link(X @ params)[:, None]
 
     def _slope(self, params: np.ndarray, X: np.ndarray, dX: np.ndarray) -> np.ndarray:
         d = dX @ params
-        return (d if self.family == "gaussian" else np.exp(X @ params) * d)[:, None]
+        if self.family == "gaussian":
+            return d[:, None]
+        mu = self._inverse_link(X @ params)
+        return ((mu if "poisson" in self.family else mu * (1 - mu)) * d)[:, None]
 
     def predict(self, new_data: pd.DataFrame | None = None,
                 type: Literal["response", "link"] = "response") -> pd.DataFrame:
@@ -65,8 +97,9 @@ class GLMResult(ModelBase, Printable):
         se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", X, self.vcov, X), 0.0, None))
         if type == "link" or self.family == "gaussian":
             return pd.DataFrame({"estimate": eta, "se": se})
-        mu = np.exp(eta)
-        return pd.DataFrame({"estimate": mu, "se": mu * se})
+        mu = self._inverse_link(eta)
+        deriv = mu if "poisson" in self.family else mu * (1 - mu)
+        return pd.DataFrame({"estimate": mu, "se": deriv * se})
 
     def marginal_effects(self) -> MarginalEffects:
         """Average marginal effects on the mean of y (delta-method design SEs)."""
@@ -78,159 +111,232 @@ class GLMResult(ModelBase, Printable):
                                method="average marginal effects, delta-method design SEs")
 
     def forest_frame(self) -> pd.DataFrame:
-        """Poisson: rate ratios ``term, label, or, ci_low, ci_high, p_value`` (``or`` holds the
-        rate ratio, the column name the report's forest plot reads)."""
+        """Ratios ``term, label, or, ci_low, ci_high, p_value`` (``or`` holds the rate ratio of a
+        Poisson fit or the odds ratio of a binomial one: the column the report's forest plot reads)."""
         if self.family == "gaussian":
             raise ModelError("forest_frame needs a ratio scale; a linear model has none. "
                              "Use to_frame() for its coefficients.")
         c = self.coef[self.coef["term"] != "Intercept"]
+        ratio, low, high = (("rate_ratio", "rr_ci_low", "rr_ci_high") if "poisson" in self.family
+                            else ("odds_ratio", "or_ci_low", "or_ci_high"))
         return pd.DataFrame({"term": c["term"], "label": [term_label(t) for t in c["term"]],
-                             "or": c["rate_ratio"], "ci_low": c["rr_ci_low"],
-                             "ci_high": c["rr_ci_high"], "p_value": c["p_value"]}).reset_index(drop=True)
+                             "or": c[ratio], "ci_low": c[low], "ci_high": c[high],
+                             "p_value": c["p_value"]}).reset_index(drop=True)
 
     def to_dict(self) -> dict[str, Any]:
         out = self._base_dict()
-        out["family"] = self.family
+        out.update(family=self.family, dispersion=jsonable(self.dispersion))
         return out
 
     def summary(self) -> Summary:
-        title = ("Survey linear regression" if self.family == "gaussian"
-                 else "Survey Poisson (log-linear) regression")
+        facts = self._facts() + (("family", self.family), ("dispersion", f"{self.dispersion:.6g}"))
+        title = {"gaussian": "Survey linear regression", "poisson": "Survey Poisson (log-linear) regression",
+                 "quasipoisson": "Survey Poisson (log-linear) regression"}.get(self.family, "Survey logistic regression (glm)")
         cols = ["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high"]
-        cols += ["rate_ratio"] if self.family != "gaussian" else []
-        return Summary(title=title, facts=self._facts() + (("family", self.family),),
-                       table=self.coef[cols], notes=self.notices)
+        cols += ["rate_ratio"] if "poisson" in self.family else ["odds_ratio"] if "binomial" in self.family else []
+        return Summary(title=title, facts=facts, table=self.coef[cols], notes=self.notices)
 
 
-def _response(mf, formula: str, poisson: bool) -> np.ndarray:  # noqa: ANN001
-    if mf.y_frame.shape[1] > 1:
-        raise ModelError(f"the response of {formula!r} must be numeric; got a categorical response "
-                         f"with {mf.y_frame.shape[1]} levels. Use logistic, ordinal_logistic or "
-                         "multinomial, or recode it as a number.")
-    y = mf.y_raw.to_numpy(dtype=float)
-    if poisson and (y < 0).any():
-        rows = (mf.y_raw.index.to_numpy()[y < 0] + 1).tolist()
-        raise ModelError(f"the response {mf.response!r} of a Poisson model must be >= 0 (a count "
-                         f"or rate); got {int((y < 0).sum())} negative values ({format_rows(rows)}). "
-                         "Use linear for a signed outcome.")
-    return y
+GLMResult = GlmResult  # the name of the first release of linear/poisson
 
 
-def _fit_poisson(X: np.ndarray, y: np.ndarray, w: np.ndarray):
-    """IRLS start (glm's ``mustart = y + 0.1``), then Newton with step halving on the weighted
-    Poisson log-likelihood ``sum w (y eta - e^eta)``; weights scaled to mean 1."""
-    scale = w.mean()
-    ws = w / scale
-    mu0 = y + 0.1
-    z = np.log(mu0) + (y - mu0) / mu0
-    b = np.linalg.lstsq(weighted_gram(X, ws * mu0), (X * (ws * mu0)[:, None]).T @ z, rcond=None)[0]
+def _fit_gaussian(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> _Fit:
+    info = (X * w[:, None]).T @ X
+    beta = np.linalg.solve(info, X.T @ (w * y))
+    mu = X @ beta
+    return _Fit(beta, info, X * (w * (y - mu))[:, None], mu, 1, True)
 
-    def ll(beta):
+
+def _expit(eta: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * eta))
+
+
+def _log_link(eta: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Poisson: mean, d mu / d eta (= working weight) and unit deviance."""
+    mu = np.exp(eta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dev = 2 * (np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu))
+    return mu, mu, dev
+
+
+def _logit_link(eta: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Binomial (0/1): mean, d mu / d eta = mu (1 - mu) (= working weight) and unit deviance."""
+    mu = _expit(eta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dev = -2 * np.where(y > 0.5, np.log(mu), np.log1p(-mu))
+    return mu, mu * (1 - mu), dev
+
+
+def _fit_irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: Any, start: np.ndarray | None) -> _Fit:
+    """IRLS for a canonical link (working weight = d mu / d eta); starts from *start* (a replicate
+    refit, as R) or R's ``mustart`` (Poisson ``y + 0.1``, binomial ``(y + 0.5) / 2``)."""
+    ws = w / w.mean()  # as svyglm's rescaled weights; estimates do not depend on the scale
+    if start is None:
+        mu0 = y + 0.1 if link is _log_link else (y + 0.5) / 2
+        eta = np.log(mu0) if link is _log_link else np.log(mu0 / (1 - mu0))
+        beta = np.zeros(X.shape[1])
+    else:
+        beta = start
         eta = X @ beta
-        with np.errstate(over="ignore"):
-            return float(ws @ (y * eta - np.exp(eta)))
-
-    cur = ll(b)
-    converged, it = False, 0
+    dev_old, converged, it = np.inf, False, 0
     for it in range(1, MAX_ITER + 1):
-        mu = np.exp(X @ b)
-        step = np.linalg.lstsq(weighted_gram(X, ws * mu), X.T @ (ws * (y - mu)), rcond=None)[0]
-        factor = 1.0
-        for _ in range(30):
-            new = ll(b + factor * step)
-            if np.isfinite(new) and new >= cur - 1e-12 * abs(cur):
-                break
-            factor /= 2.0
-        b, change, cur = b + factor * step, abs(new - cur) / (abs(new) + 0.1), new
-        if change < TOL and np.max(np.abs(factor * step)) < 1e-10 * (1 + np.max(np.abs(b))):
+        mu, v, _ = link(eta, y)
+        z = eta + (y - mu) / v
+        a = (X * (ws * v)[:, None]).T @ X
+        beta = np.linalg.solve(a, X.T @ (ws * v * z))
+        eta = X @ beta
+        mu, v, unit = link(eta, y)
+        dev = float(np.sum(ws * unit))
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < TOL:
             converged = True
             break
-    mu = np.exp(X @ b)
-    return b, mu, weighted_gram(X, w * mu), converged, it
+        dev_old = dev
+    info = (X * (w * v)[:, None]).T @ X
+    return _Fit(beta, info, X * (w * (y - mu))[:, None], mu, it, converged)
 
 
-def _glm(svy: Any, formula: str, family: str, alpha: float) -> GLMResult:
+def _fit(family: str, X: np.ndarray, y: np.ndarray, w: np.ndarray, start: np.ndarray | None = None) -> _Fit:
+    if family == "gaussian":
+        return _fit_gaussian(X, y, w)
+    return _fit_irls(X, y, w, _log_link if "poisson" in family else _logit_link, start)
+
+
+def _replicate_vcov(family: str, X: np.ndarray, y: np.ndarray, keep: np.ndarray, rd: Any,
+                    beta: np.ndarray) -> tuple[np.ndarray, int]:  # fmt: skip
+    """R ``svyglm.svyrep.design``: refit with every replicate's weights, ``svrVar`` of the betas.
+
+    The linear model's refits are closed-form: every replicate's ``X' W_r X`` and ``X' W_r y``
+    come from one product ``W_rep.T @ [x_j x_k, x_j y]``; IRLS families refit per replicate,
+    started at the full-sample coefficients (as R)."""
+    from surveykit.design.replicate import rank_degf, replicate_vcov
+
+    rep = rd.repweights if keep.all() else rd.repweights[keep]
+    p = X.shape[1]
+    if family == "gaussian":
+        ia, ib = np.repeat(np.arange(p), p), np.tile(np.arange(p), p)
+        tot = rep.T @ np.column_stack([X[:, ia] * X[:, ib], X * y[:, None]])  # (R, p*p + p)
+        gram = tot[:, : p * p].reshape(-1, p, p)
+        betas = np.linalg.solve(gram, tot[:, p * p :][:, :, None])[:, :, 0]
+    else:
+        betas = np.empty((rep.shape[1], p))
+        for r in range(rep.shape[1]):  # loop over replicates: one IRLS refit each, as R
+            betas[r] = _fit(family, X, y, rep[:, r], beta).beta
+    active = np.zeros(rd.n, bool)
+    active[np.flatnonzero(keep)] = rd.weights[keep] > 0
+    return replicate_vcov(betas, rd, beta), rank_degf(rd.repweights, active, rd.row_keys)
+
+
+def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05) -> GlmResult:
+    """Survey-weighted generalised linear model: linear (``gaussian``) or Poisson.
+
+    Parameters
+    ----------
+    svy : Survey
+        Taylor or replicate design.
+    formula : str
+        As :func:`surveykit.models.logistic` (parsed by surveykit, never evaluated as Python).
+    family : {"gaussian", "poisson", "quasipoisson", "binomial", "quasibinomial"}
+        ``poisson``/``quasipoisson`` (and ``binomial``/``quasibinomial``) give the same
+        estimates and design-based SEs, as in R ``svyglm``. The response of a Poisson model must
+        be >= 0, of a binomial one 0/1 (or two-level). :func:`surveykit.models.logistic` has
+        more for binary responses (Firth, separation checks, AUC, marginal effects) but works
+        on Taylor designs only; this one also refits on replicate designs.
+    alpha : float
+        1 - confidence level of the t intervals.
+
+    Returns
+    -------
+    GlmResult
+
+    Notes
+    -----
+    R equivalent: ``svyglm(formula, design, family = gaussian() | poisson() | quasipoisson())``.
+    Taylor: ``V = A^-1 B A^-1`` (Binder 1983), ``B`` the design variance (``svyrecvar``) of the
+    score rows. Replicate designs: refits per replicate, ``V`` = R ``svrVar`` of the
+    coefficients. t, p and CIs use the residual df ``degf - p + 1``; rows with a missing model
+    variable are left out as ``svyglm``'s ``na.omit`` (weight 0, the design kept).
+    """
+    from surveykit.design.replicate import is_replicate
+
+    if family not in GLM_FAMILIES:
+        raise ModelError(f"family must be one of {', '.join(GLM_FAMILIES)}; got {family!r}."
+                         + closest(str(family), GLM_FAMILIES))  # fmt: skip
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0.0 < alpha < 1.0:
         raise ModelError(f"alpha must be a number between 0 and 1 (0.05 gives 95% intervals); got {alpha!r}.")
-    poisson = family == "quasipoisson"
-    what = "Poisson model" if poisson else "linear model"
     with single_thread_blas():
         check_survey(svy)
         mf = model_frame(formula, svy.analysis_data())
-        md = model_design(svy, mf)
-        y = _response(mf, formula, poisson)
+        if mf.y_frame.shape[1] > 1:
+            raise ModelError(f"the response of {formula!r} must be numeric; got a categorical variable with "
+                             f"{mf.y_frame.shape[1]} levels. Recode it, or use logistic/ordinal_logistic.")  # fmt: skip
+        y = binary_response(mf) if "binomial" in family else mf.y_raw.to_numpy(dtype=float)
+        if "poisson" in family and np.any(y < 0):
+            bad = (mf.y_raw.index.to_numpy()[y < 0] + 1).tolist()[:5]
+            raise ModelError(f"response {mf.response!r} of a Poisson model must be >= 0; got negative values "
+                             f"(rows {bad}). Use family='gaussian' or recode it.")  # fmt: skip
+        replicate = is_replicate(svy.resolved)
+        md = _replicate_model_design(svy, mf) if replicate else model_design(svy, mf)
         check_response_varies(mf, md.w)
-        X, w = mf.X, md.w
-        with numerical_guard(what, formula):
-            if poisson:
-                beta, mu, info, converged, it = _fit_poisson(X, y, w)
+        with numerical_guard(f"{family} model", formula):
+            fit = _fit(family, mf.X, y, md.w)
+            if replicate:
+                vcov, degf = _replicate_vcov(family, mf.X, y, mf.keep, svy.resolved, fit.beta)
             else:
-                info = weighted_gram(X, w)
-                beta = np.linalg.solve(info, X.T @ (w * y))
-                mu, converged, it = X @ beta, True, 1
-            fit = SimpleNamespace(info=info, scores=X * (w * (y - mu))[:, None])
-            vcov = sandwich(fit, md)
-        if not converged:
-            warnings.warn(f"{what} {formula!r} did not converge in {it} iterations.",
-                          ConvergenceWarning, stacklevel=3)
-        check_finite_fit(what, formula, beta, vcov)
-        df = float(md.degf - X.shape[1] + 1)
-        coef = coef_frame(mf.columns, beta, vcov, df, alpha)
-        if poisson:
-            coef = coef.rename(columns={"odds_ratio": "rate_ratio", "or_ci_low": "rr_ci_low",
-                                        "or_ci_high": "rr_ci_high"})
-        else:
-            coef = coef.drop(columns=["odds_ratio", "or_ci_low", "or_ci_high"])
-        coef["ci_kind"] = "Wald (t, residual design df)"
-        return GLMResult(formula=formula, method="weighted ML (pseudo-likelihood)" if poisson
-                         else "weighted least squares", coef=coef, params=beta, vcov=vcov,
-                         df_resid=df, alpha=alpha, converged=converged, iterations=it, notices=(),
-                         _mf=mf, _w=w, family=family, **md.facts())
+                vcov, degf = sandwich(fit, md), md.degf
+        check_finite_fit(f"{family} model", formula, fit.beta, vcov)
+        if not fit.converged:
+            warn(f"{family} model {formula!r} did not converge in {fit.iterations} iterations.", ConvergenceWarning)
+        df = degf - mf.X.shape[1] + 1
+        var_fn = {"gaussian": np.ones_like(fit.mu), "poisson": fit.mu, "quasipoisson": fit.mu}.get(
+            family, fit.mu * (1 - fit.mu))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dispersion = float(np.sum(md.w * (y - fit.mu) ** 2 / var_fn) / md.w.sum())
+        facts = md.facts()
+        if replicate:
+            facts.update(n_strata=1, n_psu=int(facts["n"]))
+        return GlmResult(
+            formula=formula,
+            method=(f"weighted ML; replicate weights ({svy.resolved.type}, {svy.resolved.n_replicates} refits)"
+                    if replicate else "weighted ML (pseudo-likelihood)"),
+            coef=_coef(mf.columns, fit.beta, vcov, df, alpha, family), params=fit.beta, vcov=vcov,
+            df_resid=float(df), alpha=alpha, converged=fit.converged, iterations=fit.iterations, notices=(),
+            _mf=mf, _w=md.w, family=family, dispersion=dispersion, **facts,
+        )  # fmt: skip
 
 
-def linear(svy: Any, formula: str, *, alpha: float = 0.05) -> GLMResult:
-    """Survey-weighted linear regression with design-based standard errors.
+def _replicate_model_design(svy: Any, mf: Any) -> Any:
+    """The complete-case weights and data of a replicate design (no Taylor counts)."""
+    from surveykit.models._fitdesign import ModelDesign
 
-    Parameters
-    ----------
-    svy : Survey
-    formula : str
-        Model formula (surveykit's parser, never run as Python); numeric response.
-    alpha : float
-        1 - confidence level.
-
-    Returns
-    -------
-    GLMResult
-
-    Notes
-    -----
-    R equivalent: ``svyglm(formula, design, family = gaussian())``: weighted least squares;
-    ``V = A^-1 B A^-1`` with ``A = X'WX`` and ``B`` the design variance of ``w_i e_i x_i``;
-    t on ``degf - p + 1`` df.
-    """
-    return _glm(svy, formula, "gaussian", alpha)
+    rd = svy.resolved
+    w = rd.weights[mf.keep]
+    if not (w > 0).any():
+        raise ModelError(f"model {mf.formula!r} needs complete rows with positive weight; got none.")
+    cols = list(dict.fromkeys([*mf.variables, *mf.response_variables]))
+    data = svy.analysis_data()[cols].reset_index(drop=True).loc[mf.keep].reset_index(drop=True)
+    return ModelDesign(w=w, rd=rd, keep=mf.keep, data=data, description=svy.design.describe(), n_psu=0, n_strata=0)
 
 
-def poisson(svy: Any, formula: str, *, alpha: float = 0.05) -> GLMResult:
-    """Survey-weighted Poisson (log-linear) regression with design-based standard errors.
+def linear(svy: Any, formula: str, *, alpha: float = 0.05) -> GlmResult:
+    """Survey linear regression: :func:`glm` with ``family="gaussian"`` (R
+    ``svyglm(formula, design)``)."""
+    return glm(svy, formula, family="gaussian", alpha=alpha)
 
-    Parameters
-    ----------
-    svy : Survey
-    formula : str
-        Model formula; the response is a count or any non-negative number.
-    alpha : float
-        1 - confidence level.
 
-    Returns
-    -------
-    GLMResult
-        ``rate_ratio = exp(estimate)`` with its CI.
+def poisson(svy: Any, formula: str, *, alpha: float = 0.05) -> GlmResult:
+    """Survey Poisson (log-linear) regression: :func:`glm` with ``family="quasipoisson"`` (R
+    ``svyglm(formula, design, family = quasipoisson())``; ``poisson()`` gives the same estimates
+    and design-based SEs); ``rate_ratio = exp(estimate)`` with its CI."""
+    return glm(svy, formula, family="quasipoisson", alpha=alpha)
 
-    Notes
-    -----
-    R equivalent: ``svyglm(formula, design, family = quasipoisson())`` (``poisson()`` gives the
-    same estimates and design-based SEs); t on ``degf - p + 1`` df.
-    """
-    return _glm(svy, formula, "quasipoisson", alpha)
+
+def _coef(names: Any, beta: np.ndarray, vcov: np.ndarray, df: float, alpha: float, family: str) -> pd.DataFrame:
+    """:func:`coef_frame` with the ratio columns of the family (rate ratios for Poisson, odds
+    ratios for binomial, none for linear) and the interval kind."""
+    coef = coef_frame(names, beta, vcov, df, alpha)
+    if "poisson" in family:
+        coef = coef.rename(columns={"odds_ratio": "rate_ratio", "or_ci_low": "rr_ci_low", "or_ci_high": "rr_ci_high"})
+    elif family == "gaussian":
+        coef = coef.drop(columns=["odds_ratio", "or_ci_low", "or_ci_high"])
+    coef["ci_kind"] = "Wald (t, residual design df)"
+    return coef

@@ -32,8 +32,11 @@ from surveykit.tables.levels import (
     _sorted_levels,
     _two_way,
 )
-from surveykit.tables.linear import CI_METHODS, QUAD_ROUNDING, _cell_vcov, _quad_se, _ratios, table_ci  # noqa: F401
+from surveykit.tables.linear import (  # noqa: F401 (CI_METHODS, QUAD_ROUNDING re-exported)
+    CI_METHODS, QUAD_ROUNDING, _cell_reps, _cell_vcov, _quad_se, _ratio_se, _ratios, table_ci,
+)  # fmt: skip
 from surveykit.tables.multiple import MR_BASES, multiple_response  # noqa: F401 (MR_BASES re-exported)
+from surveykit.design.replicate import is_replicate, replicate_cells, replicate_vcov
 from surveykit.design.variance import level_variances
 from surveykit.tables.results import (  # noqa: F401 (STATISTICS re-exported)
     STATISTICS,
@@ -139,7 +142,8 @@ def frequency(
     table["ci_low"], table["ci_high"] = np.r_[lo, nan], np.r_[hi, nan]
     return FrequencyTable(
         variable=var, table=table, base_n=int(np.count_nonzero(wd)), base_weighted_n=float(wd.sum()),
-        method="Taylor linearisation", ci_method=ci_method, df=df, alpha=alpha, **_design_facts(svy),
+        method="replicate weights" if is_replicate(svy.resolved) else "Taylor linearisation", ci_method=ci_method,
+        df=df, alpha=alpha, **_design_facts(svy),
     )
 
 
@@ -152,6 +156,8 @@ def _one_way(codes: np.ndarray, m: int, k: int, w: np.ndarray,
     otherwise the full cell covariance goes through the kernel (:func:`_frequency_dense`).
     """
     rd = svy.resolved
+    if is_replicate(rd):  # replicate recomputation (R svrepdesign)
+        return replicate_cells(codes, m, k, w, rd)
     if rd.calibrations or rd.lonely_psu == "average":
         return _frequency_dense(codes, m, k, w, svy)
     ok = codes >= 0
@@ -245,22 +251,32 @@ def crosstab(
     counts = np.bincount(tw["cell"][tw["cell"] >= 0], minlength=nr * nc)
     n_design = int(np.count_nonzero(svy.resolved.weights > 0))  # R's nrow(design): NA rows too
     labels = (_labels(svy, row, lang), _labels(svy, col, lang))
+    reps = _cell_reps(tw["cell"], nr * nc, tw["wd"], svy)  # replicate designs: cell totals per replicate
     return assemble_crosstab(row, col, tw["rl"], tw["cl"], counts, t, v, svy.resolved.degf, n_design, labels,
-                             wald=wald, alpha=alpha, facts=_design_facts(svy))  # fmt: skip
+                             wald=wald, alpha=alpha, facts=_design_facts(svy), reps=reps, svy=svy)  # fmt: skip
 
 
 def assemble_crosstab(row: str, col: str, rl: list, cl: list, counts: np.ndarray, t: np.ndarray, v: np.ndarray,
                       nu: int, n_design: int, labels: tuple[dict, dict], *, wald: bool, alpha: float,
-                      facts: dict[str, int], method: str = "Taylor linearisation") -> Crosstab:  # fmt: skip
+                      facts: dict[str, int], method: str = "Taylor linearisation", reps: np.ndarray | None = None,
+                      svy: Survey | None = None) -> Crosstab:  # fmt: skip
     """The :class:`Crosstab` of the ``nr x nc`` cell totals *t* and their covariance *v* (cells in
     R's order, row level fastest): proportions, SEs and the tests. Shared by the in-memory
-    :func:`crosstab` and the lazy survey, which computes *t* and *v* in the engine."""
+    :func:`crosstab` and the lazy survey, which computes *t* and *v* in the engine. On a
+    replicate design *reps* holds the cell totals per replicate (and *svy* the survey): shares
+    and tests are recomputed per replicate, as R ``svychisq.svyrep.design``."""
     nr, nc = len(rl), len(cl)
     p, a = _ratios(t, np.eye(nr * nc), np.ones((nr * nc, nr * nc)))
-    tests, eig = _rao_scott(p, a.T @ v @ a, n_design, nr, nc, nu)
+    if reps is None or svy is None:
+        v_p = a.T @ v @ a
+    else:  # R svychisq.svyrep.design: the replicate covariance of the cell proportions
+        with np.errstate(all="ignore"):
+            v_p = replicate_vcov(reps / reps.sum(axis=1, keepdims=True), svy.resolved, p)
+        method = "replicate weights"
+    tests, eig = _rao_scott(p, v_p, n_design, nr, nc, nu)
     if wald:
         tests.append(_wald(t, v, nr, nc, nu))
-    table = _crosstab_frame(rl, cl, counts, t, v, labels)
+    table = _crosstab_frame(rl, cl, counts, t, v, labels, reps, svy)
     return Crosstab(
         row_variable=row, col_variable=col, table=table, tests=tuple(tests), method=method,
         ci_method="none", df=nu, alpha=alpha, n=int(counts.sum()), deltas=tuple(np.sort(eig)[::-1]), **facts,
@@ -268,14 +284,22 @@ def assemble_crosstab(row: str, col: str, rl: list, cl: list, counts: np.ndarray
 
 
 def _crosstab_frame(rl: list, cl: list, counts: np.ndarray, t: np.ndarray, v: np.ndarray,
-                    labels: tuple[dict, dict]) -> pd.DataFrame:
+                    labels: tuple[dict, dict], reps: np.ndarray | None = None,
+                    svy: Survey | None = None) -> pd.DataFrame:  # fmt: skip
     nr, nc, k = len(rl), len(cl), len(rl) * len(cl)
     cell_row, cell_col = np.tile(np.arange(nr), nc), np.repeat(np.arange(nc), nr)
     eye = np.eye(k)
-    p, pa = _ratios(t, eye, np.ones((k, k)))
-    rp, ra = _ratios(t, eye, (cell_row[:, None] == cell_row[None, :]).astype(float))
-    cp, ca = _ratios(t, eye, (cell_col[:, None] == cell_col[None, :]).astype(float))
+    den_cell = np.ones((k, k))
+    den_row = (cell_row[:, None] == cell_row[None, :]).astype(float)
+    den_col = (cell_col[:, None] == cell_col[None, :]).astype(float)
+    p, pa = _ratios(t, eye, den_cell)
+    rp, ra = _ratios(t, eye, den_row)
+    cp, ca = _ratios(t, eye, den_col)
     rlab, clab = labels
+
+    def se(grad: np.ndarray, den: np.ndarray, r: np.ndarray) -> np.ndarray:
+        return _quad_se(grad, v) if reps is None or svy is None else _ratio_se(grad, v, reps, svy, eye, den, r)
+
     return pd.DataFrame(
         {
             "row_level": [rl[i] for i in cell_row],
@@ -286,10 +310,10 @@ def _crosstab_frame(rl: list, cl: list, counts: np.ndarray, t: np.ndarray, v: np
             "weighted_n": t,
             "weighted_n_se": np.sqrt(np.maximum(np.diag(v), 0.0)),
             "cell": p,
-            "cell_se": _quad_se(pa, v),
+            "cell_se": se(pa, den_cell, p),
             "row": rp,
-            "row_se": _quad_se(ra, v),
+            "row_se": se(ra, den_row, rp),
             "col": cp,
-            "col_se": _quad_se(ca, v),
+            "col_se": se(ca, den_col, cp),
         }
     )

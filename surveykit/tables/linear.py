@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from surveykit.design.replicate import is_replicate, replicate_variance, replicate_vcov
 from surveykit.design.variance import design_vcov
 from surveykit.estimate.intervals import PROPORTION_METHODS, proportion_ci
 
@@ -31,9 +32,34 @@ def _cell_vcov(codes: np.ndarray, k: int, wd: np.ndarray, svy: Survey) -> tuple[
     """
     ok = codes >= 0
     totals = np.bincount(codes[ok], weights=wd[ok], minlength=k)
+    if is_replicate(svy.resolved):
+        reps = _cell_reps(codes, k, wd, svy)
+        return totals, replicate_vcov(reps, svy.resolved, totals)
     u = np.zeros((codes.shape[0], k))
     u[np.flatnonzero(ok), codes[ok]] = wd[ok]
     return totals, design_vcov(u, svy.resolved)
+
+
+def _cell_reps(codes: np.ndarray, k: int, wd: np.ndarray, svy: Survey) -> np.ndarray | None:
+    """``(R, k)`` replicate cell totals on a replicate design (one product), else ``None``."""
+    rd = svy.resolved
+    if not is_replicate(rd):
+        return None
+    ok = (codes >= 0) & (wd > 0)
+    onehot = np.zeros((codes.shape[0], k))
+    onehot[np.flatnonzero(ok), codes[ok]] = 1.0
+    return rd.repweights.T @ onehot
+
+
+def _ratio_se(a: np.ndarray, v: np.ndarray, reps: np.ndarray | None, svy: Survey, num: np.ndarray,
+              den: np.ndarray, r: np.ndarray) -> np.ndarray:  # fmt: skip
+    """SEs of the ratios ``(t @ num) / (t @ den)``: linearised (:func:`_quad_se`), or on a
+    replicate design (*reps*) recomputed per replicate (R ``svymean``/``svyby`` on ``svrepdesign``)."""
+    if reps is None:
+        return _quad_se(a, v)
+    with np.errstate(all="ignore"):
+        thetas = (reps @ num) / (reps @ den)
+    return np.sqrt(replicate_variance(thetas, svy.resolved, r))
 
 
 def _ratios(t: np.ndarray, num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from surveykit.design.replicate import is_replicate
+from surveykit.design.replicate_build import reweight_replicates
 from surveykit.weighting.calibration import (  # noqa: F401 (RAKE_RESIDUAL_SWEEPS re-exported)
     RAKE_RESIDUAL_SWEEPS,
     LinearCalibration,
@@ -119,6 +121,8 @@ def poststratify(
             SurveykitWarning,
         )
     step = f"poststratify({', '.join(names)})"
+    if is_replicate(svy.resolved):  # R postStratify.svyrep.design: every replicate to the same counts
+        return reweight_replicates(svy, new, lambda w0: _step(codes, target, w0), step)
     return svy.with_weights(new, calibration=PostStratification(codes, new, old), step=step)
 
 
@@ -195,8 +199,26 @@ def rake(
     tol = epsilon * w.sum() if epsilon < 1 else epsilon
     cross, n_cells = _joint_codes(svy, margins)
     prepared = [_prepare(svy, names, pop, w)[:2] for names, pop in margins]
+    w, steps, converged, iteration = _rake_loop(w, prepared, cross, n_cells, tol, max_iter)
+    if not converged:
+        warn(
+            f"raking did not converge after {max_iter} passes (epsilon={epsilon:g}); the margins "
+            "are only approximately met. Raise max_iter, or collapse sparse levels.",
+            ConvergenceWarning,
+        )
+    else:
+        _warn_unmet_margins(svy, margins, w, tol)
+    step = f"rake({', '.join('x'.join(n) for n, _ in margins)}; {iteration + 1} passes)"
+    if is_replicate(svy.resolved):  # R rake on svrepdesign: every replicate raked to the margins
+        return reweight_replicates(svy, w, lambda w0: _rake_loop(w0, prepared, cross, n_cells, tol, max_iter)[0], step)
+    return svy.with_weights(w, calibration=Raking(tuple(steps)), step=step)
+
+
+def _rake_loop(w: np.ndarray, prepared: list, cross: np.ndarray, n_cells: int, tol: float,
+               max_iter: int) -> tuple[np.ndarray, list, bool, int]:  # fmt: skip
+    """Passes of post-stratification over the margins until the joint table moves less than *tol*."""
     table = np.bincount(cross, weights=w, minlength=n_cells)
-    converged, iteration = False, 0
+    converged, iteration, steps = False, 0, []
     while iteration < max_iter:
         steps = []
         for codes, target in prepared:
@@ -207,16 +229,7 @@ def rake(
             converged = True
             break
         table, iteration = new_table, iteration + 1
-    if not converged:
-        warn(
-            f"raking did not converge after {max_iter} passes (epsilon={epsilon:g}); the margins "
-            "are only approximately met. Raise max_iter, or collapse sparse levels.",
-            ConvergenceWarning,
-        )
-    else:
-        _warn_unmet_margins(svy, margins, w, tol)
-    step = f"rake({', '.join('x'.join(n) for n, _ in margins)}; {iteration + 1} passes)"
-    return svy.with_weights(w, calibration=Raking(tuple(steps)), step=step)
+    return w, steps, converged, iteration
 
 
 def _warn_unmet_margins(
@@ -311,6 +324,13 @@ def calibrate(
     whalf = np.sqrt(w)
     cal = LinearCalibration(_orthonormal_basis(x * whalf[:, None]), g * whalf)
     step = f"calibrate({', '.join(names)}{'' if bounds is None else f'; bounds {bounds}'})"
+    if is_replicate(svy.resolved):  # R calibrate.svyrep.design: every replicate to the same totals
+        def g_of(w0: np.ndarray) -> np.ndarray:
+            if bounds is None:
+                return w0 * _g_linear(x, w0, pop, names)
+            return w0 * _g_bounded(x, w0, pop, (float(bounds[0]), float(bounds[1])), max_iter, epsilon)
+
+        return reweight_replicates(svy, w * g, g_of, step)
     return svy.with_weights(w * g, calibration=cal, step=step)
 
 
