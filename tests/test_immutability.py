@@ -42,6 +42,10 @@ def _results(org: sk.Survey, worker: sk.Survey) -> dict[str, object]:
         "OrdinalResult": models.ordinal_logistic(org, "join_intent ~ C(org_type)"),
         "ValidationReport": sk.validate(org.data, org.instrument),
         "FileMeta": meta,
+        "GlmResult": models.poisson(org, "paid_workers ~ C(org_type)"),
+        "MultinomialResult": models.multinomial(org, "org_type ~ paid_workers"),
+        "SegmentFit": sk.segments.fit(worker, ["ins_health", "ins_employment", "private_insured"], method="lca", k=2,
+                                      stability_reps=2),
         "Segmentation": sk.segments.segments(worker, ["ins_health", "ins_employment", "private_insured"], k=2,
                                              stability_reps=2),
     }

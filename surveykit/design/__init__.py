@@ -2,7 +2,8 @@
 frame into kernel arrays (:class:`ResolvedDesign`) and the Taylor-linearisation variance kernels.
 
 Public face of the folder: :class:`Design`, :class:`ResolvedDesign`, ``LONELY_PSU_POLICIES``,
-:class:`ReplicateDesign` (R ``svrepdesign``) and :func:`as_replicate` (R ``as.svrepdesign``).
+:class:`ReplicateDesign` (R ``svrepdesign``); ``sk.as_replicate`` (R ``as.svrepdesign``, in
+:mod:`surveykit.design.replicate_build`) builds Surveys, so it is public at the package top.
 :mod:`surveykit.design.core` holds the specification, :mod:`surveykit.design.resolve` its checks
 against data, :mod:`surveykit.design.resolved` the arrays, :mod:`surveykit.design.variance` the
 kernels (R ``svyrecvar``).
@@ -15,12 +16,5 @@ from surveykit.design.replicate import REPLICATE_TYPES, ReplicateDesign, Resolve
 from surveykit.design.resolved import ResolvedDesign, Stage
 
 __all__ = ["Design", "ResolvedDesign", "Stage", "LONELY_PSU_POLICIES", "ReplicateDesign", "ResolvedReplicate",
-           "REPLICATE_TYPES", "as_replicate"]
+           "REPLICATE_TYPES"]
 
-
-def __getattr__(name: str):  # noqa: ANN202  (as_replicate builds Surveys: imported on first use)
-    if name == "as_replicate":
-        from surveykit.design.replicate_build import as_replicate
-
-        return as_replicate
-    raise AttributeError(f"module 'surveykit.design' has no attribute {name!r}")

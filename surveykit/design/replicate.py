@@ -311,6 +311,14 @@ class ResolvedReplicate(ResolvedDesign):
         return self._degf[0]
 
     @property
+    def is_replicate(self) -> bool:
+        return True
+
+    def degf_where(self, rows: np.ndarray) -> int:
+        """R ``degf()`` of the design restricted to *rows*: rank of their replicate weights minus one."""
+        return rank_degf(self.repweights, np.asarray(rows, dtype=bool), self.row_keys)
+
+    @property
     def row_keys(self) -> np.ndarray:
         """One number per row identifying the direction of its replicate weights (a random
         projection of the row over its sum, rounded to 12 digits; all-zero rows share NaN). Rows
@@ -339,7 +347,8 @@ class ResolvedReplicate(ResolvedDesign):
 
 
 def is_replicate(rd: ResolvedDesign) -> bool:
-    return isinstance(rd, ResolvedReplicate)
+    """Whether *rd* is a replicate design (:attr:`ResolvedDesign.is_replicate`)."""
+    return bool(rd.is_replicate)
 
 
 def rank_degf(rep: np.ndarray, rows: np.ndarray | None = None, keys: np.ndarray | None = None) -> int:

@@ -58,6 +58,11 @@ class ResolvedDesign:
         return int(self.stages[0].psu_stratum.shape[0])
 
     @property
+    def is_replicate(self) -> bool:
+        """False: a Taylor design (:class:`~surveykit.design.replicate.ResolvedReplicate` says True)."""
+        return False
+
+    @property
     def degf(self) -> int:
         """Design degrees of freedom as R ``degf()``: PSUs minus strata among rows with weight != 0."""
         return self.degf_where(self.weights != 0)

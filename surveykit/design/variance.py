@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from surveykit.design.core import ResolvedDesign, Stage
+from surveykit.design.resolved import ResolvedDesign, Stage
 from surveykit.errors import DesignError
 
 __all__ = ["design_vcov", "psu_totals", "cell_keys", "cells_vcov", "level_variances", "ROUNDING"]
@@ -117,9 +117,7 @@ def _recursion(rd: ResolvedDesign, totals_of: Callable[[int, Stage], np.ndarray]
 
 def _taylor_only(rd: ResolvedDesign) -> None:
     """Refuse a replicate design: its variance is recomputed replicate by replicate, not linearised."""
-    from surveykit.design.replicate import is_replicate
-
-    if is_replicate(rd):
+    if rd.is_replicate:
         raise DesignError(
             "this analysis needs a Taylor-linearisation design (strata, clusters); it is not available "
             "on replicate-weight designs yet. Means, totals, ratios, proportions, quantiles, frequency, "

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit._util.warn import warn
-from surveykit.errors import ConvergenceWarning, ModelError, closest
+from surveykit.errors import ConvergenceWarning, ModelError, closest, format_rows
 from surveykit.models._fitdesign import check_response_varies, check_survey, model_design, sandwich
 from surveykit.models._formula import binary_response, model_frame, rebuild_matrix
 from surveykit.models._inference import check_finite_fit, coef_frame, numerical_guard
@@ -267,13 +267,15 @@ def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05
         check_survey(svy)
         mf = model_frame(formula, svy.analysis_data())
         if mf.y_frame.shape[1] > 1:
-            raise ModelError(f"the response of {formula!r} must be numeric; got a categorical variable with "
-                             f"{mf.y_frame.shape[1]} levels. Recode it, or use logistic/ordinal_logistic.")  # fmt: skip
+            raise ModelError(f"the response of {formula!r} must be numeric; got a categorical response with "
+                             f"{mf.y_frame.shape[1]} levels. Use logistic, ordinal_logistic or multinomial, or recode "
+                             "it as a number.")  # fmt: skip
         y = binary_response(mf) if "binomial" in family else mf.y_raw.to_numpy(dtype=float)
         if "poisson" in family and np.any(y < 0):
-            bad = (mf.y_raw.index.to_numpy()[y < 0] + 1).tolist()[:5]
-            raise ModelError(f"response {mf.response!r} of a Poisson model must be >= 0; got negative values "
-                             f"(rows {bad}). Use family='gaussian' or recode it.")  # fmt: skip
+            rows = (mf.y_raw.index.to_numpy()[y < 0] + 1).tolist()
+            raise ModelError(f"the response {mf.response!r} of a Poisson model must be >= 0 (a count or rate); got "
+                             f"{int((y < 0).sum())} negative values ({format_rows(rows)}). Use linear for a signed "
+                             "outcome, or recode it.")  # fmt: skip
         replicate = is_replicate(svy.resolved)
         md = _replicate_model_design(svy, mf) if replicate else model_design(svy, mf)
         check_response_varies(mf, md.w)
