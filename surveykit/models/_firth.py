@@ -98,7 +98,7 @@ def fit_firth(X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = MAX_I
     ``c`` changes the relative size of the penalty (as in ``logistf(weights=)``). We fit with
     weights scaled to mean 1, i.e. the penalty of a sample of the observed size ``n``.
     """
-    ws = w / w.mean() if rescale else w
+    ws = w / _positive_mean(w) if rescale else w  # over positive weights: a domain is fitted as its own sample
     beta = np.zeros(X.shape[1])
     obj = penalised_log_lik(beta, X, y, ws)
     converged = False
@@ -112,7 +112,7 @@ def fit_firth(X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = MAX_I
             converged = True
             break
     scores, info, _, p = _modified_scores(X, y, ws, beta)
-    scale = w.mean() if rescale else 1.0  # report A and u on the caller's weight scale (the sandwich is scale-free)
+    scale = _positive_mean(w) if rescale else 1.0  # report A and u on the caller's weight scale (the sandwich is scale-free)
     return Fit(beta=beta, info=info * scale, scores=scores * scale, p=p,
                iterations=it, converged=converged)
 
@@ -140,3 +140,10 @@ def flic_intercept(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray
             break
         lo, hi = lo - 2.0 * (hi - lo), hi + 2.0 * (hi - lo)
     return float(optimize.brentq(score, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps))
+
+
+def _positive_mean(w: np.ndarray) -> float:
+    """Mean of the positive weights: the scale that makes a domain's fit (rows outside it have
+    weight 0) equal to the fit of the domain's rows alone, as R ``logistf`` on the subset."""
+    pos = w[w > 0]
+    return float(pos.mean()) if pos.size else 1.0

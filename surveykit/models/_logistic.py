@@ -303,7 +303,7 @@ def _check_frequency_design(md: ModelDesign) -> None:
 
 def _firth_inference(coef, mf, y, md, fit, vcov, involved, alpha, frequency):  # noqa: ANN001
     """Profile CIs and penalised LR tests (rescaled by the design effect) and the FLIC intercept."""
-    scale = 1.0 if frequency else float(md.w.mean())
+    scale = 1.0 if frequency else float(md.w[md.w > 0].mean())  # as fit_firth: over the rows in the fit
     w_fit = md.w / scale
     info_unit = fit.info / scale
     srs = frequency or equal_weight_srs(md)
