@@ -15,7 +15,6 @@ proportions, the Woodruff share below a quantile) come from one matrix product
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ import pandas as pd
 
 from surveykit.design.core import Design
 from surveykit.design.resolved import ResolvedDesign, Stage, rows_message
+from surveykit._util.warn import warn as warn_user
 from surveykit.errors import DesignError, SurveykitWarning, closest
 
 if TYPE_CHECKING:
@@ -233,16 +233,16 @@ def _scales(design: ReplicateDesign, factors: np.ndarray, n_rep: int) -> tuple[f
         scale = 1.0 / (n_rep - 1) if n_rep > 1 else 1.0
     elif kind == "JK1" and scale is None:
         scale = 1.0 / float(factors[:, 0].max()) if not design.combined_weights else (n_rep - 1) / n_rep
-        warnings.warn(f"type='JK1' without scale=: guessing {scale:.6g} as R does (from the "
+        warn_user(f"type='JK1' without scale=: guessing {scale:.6g} as R does (from the "
                       + ("largest factor" if not design.combined_weights else "number of replicates")
-                      + "). Pass scale=(n - 1)/n to silence this.", SurveykitWarning, stacklevel=4)  # fmt: skip
+                      + "). Pass scale=(n - 1)/n to silence this.", SurveykitWarning)  # fmt: skip
     elif kind == "JKn" and rs is None:
         if design.combined_weights:
             raise DesignError("type='JKn' with combined weights needs rscales= (one (n_h - 1)/n_h per "
                               "replicate); R svrepdesign stops here too.")  # fmt: skip
         rs = 1.0 / factors.max(axis=0)
-        warnings.warn("type='JKn' without rscales=: guessing 1/max(factor) per replicate as R does. Pass "
-                      "rscales=(n_h - 1)/n_h to silence this.", SurveykitWarning, stacklevel=4)  # fmt: skip
+        warn_user("type='JKn' without rscales=: guessing 1/max(factor) per replicate as R does. Pass "
+                      "rscales=(n_h - 1)/n_h to silence this.", SurveykitWarning)  # fmt: skip
     return (1.0 if scale is None else float(scale)), (np.ones(n_rep) if rs is None else rs)
 
 
@@ -257,8 +257,8 @@ def resolve_replicate(design: ReplicateDesign, data: pd.DataFrame) -> ResolvedRe
 
         weights = _weights(data, design.weights)
     else:
-        warnings.warn("ReplicateDesign has no weights=: equal full-sample weights assumed (as R svrepdesign).",
-                      SurveykitWarning, stacklevel=3)  # fmt: skip
+        warn_user("ReplicateDesign has no weights=: equal full-sample weights assumed (as R svrepdesign).",
+                      SurveykitWarning)  # fmt: skip
         weights = np.ones(n)
     scale, rscales = _scales(design, factors, len(cols))
     rep = factors if design.combined_weights else factors * weights[:, None]

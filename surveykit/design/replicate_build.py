@@ -11,13 +11,13 @@ with an fpc, without replacement from ``N_h`` copies of the sample), ``"subboots
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from surveykit.design.replicate import ReplicateDesign, make_resolved
+from surveykit._util.warn import warn as warn_user
 from surveykit.errors import DesignError, SurveykitWarning, closest
 
 if TYPE_CHECKING:
@@ -226,11 +226,11 @@ def as_replicate(svy: Survey, type: str = "JK1", replicates: int | None = None, 
         raise DesignError(f"type={type!r} needs a stratified design; this one has none. Use 'JK1' or 'bootstrap'.")
     st = rd.stages[0]
     if len(rd.stages) > 1 or (svy.design.fpc and len(svy.design.fpc) > 1):
-        warnings.warn("finite population corrections after the first stage are dropped (as R).",
-                      SurveykitWarning, stacklevel=2)  # fmt: skip
+        warn_user("finite population corrections after the first stage are dropped (as R).",
+                      SurveykitWarning)  # fmt: skip
     if type in ("BRR", "Fay") and rd.has_fpc:
-        warnings.warn("the finite population correction is dropped for BRR and Fay (as R).",
-                      SurveykitWarning, stacklevel=2)  # fmt: skip
+        warn_user("the finite population correction is dropped for BRR and Fay (as R).",
+                      SurveykitWarning)  # fmt: skip
     if type == "JK1":
         factors, scale, rscales = _jk1(st)
     elif type == "JKn":

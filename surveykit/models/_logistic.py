@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from surveykit.results import Printable
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from surveykit._util.warn import warn as warn_user
 from surveykit.errors import ConvergenceWarning, ModelError, SeparationWarning
 from surveykit.models._fitdesign import ModelDesign, check_response_varies, check_survey, model_design, sandwich
 from surveykit.models._firth import fit_firth, flic_intercept
@@ -188,13 +188,13 @@ def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, firth: Any, formula: str, 
         what = ("Firth's penalised likelihood was used instead" if use_firth else
                 "ML estimates and SEs are not meaningful; refit with firth=True")
         notices.append(f"(quasi-)complete separation detected; {what}.")
-        warnings.warn(f"logistic model {formula!r} shows (quasi-)complete separation; {what}.",
-                      SeparationWarning, stacklevel=3)
+        warn_user(f"logistic model {formula!r} shows (quasi-)complete separation; {what}.",
+                      SeparationWarning)
     elif firth is True:
         notices.append("Firth's penalised likelihood (weighted Jeffreys prior) was requested.")
     if not fit.converged and not (separated and not use_firth):
-        warnings.warn(f"logistic model {formula!r} did not converge in {fit.iterations} iterations.",
-                      ConvergenceWarning, stacklevel=3)
+        warn_user(f"logistic model {formula!r} did not converge in {fit.iterations} iterations.",
+                      ConvergenceWarning)
     involved = np.zeros(X.shape[1], bool) if direction is None else np.abs(direction) > 1e-7
     return fit, involved, use_firth, notices
 

@@ -10,7 +10,6 @@ non-reference category, then the next.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surveykit._util.warn import warn as warn_user
 from surveykit.errors import ConvergenceWarning, ModelError, closest
 from surveykit.models._fitdesign import check_response_varies, check_survey, model_design, sandwich
 from surveykit.models._formula import model_frame, rebuild_matrix, response_levels
@@ -264,8 +264,8 @@ def multinomial(svy: Any, formula: str, *, reference: Any = None,
             _check_separation(fit, mf.X, icodes, md.w, internal, mf.columns, formula)
             vcov = sandwich(fit, md)
         if not fit.converged:
-            warnings.warn(f"multinomial model {formula!r} did not converge in {fit.iterations} iterations.",
-                          ConvergenceWarning, stacklevel=2)
+            warn_user(f"multinomial model {formula!r} did not converge in {fit.iterations} iterations.",
+                          ConvergenceWarning)
         check_finite_fit("multinomial model", formula, fit.beta, vcov)
         p = mf.X.shape[1]
         df = float(md.degf - fit.beta.size + 1)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from surveykit.results import Printable
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from surveykit._util.warn import warn as warn_user
 from surveykit.errors import ConvergenceWarning, ModelError
 from surveykit.models._fitdesign import (
     check_survey,
@@ -170,8 +170,8 @@ def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05,
             fit = fit_olr(X, codes, md.w, q)
             _check_identified(fit, formula, int(np.count_nonzero(md.w > 0)))
             if not fit.converged:
-                warnings.warn(f"ordinal model {formula!r} did not converge in {fit.iterations} iterations.",
-                              ConvergenceWarning, stacklevel=2)
+                warn_user(f"ordinal model {formula!r} did not converge in {fit.iterations} iterations.",
+                              ConvergenceWarning)
             vcov = sandwich(fit, md)
         check_finite_fit("ordinal model", formula, fit.beta, vcov)
         df = md.degf - X.shape[1]
