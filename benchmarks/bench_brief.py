@@ -21,11 +21,12 @@ def main(argv: list[str] | None = None) -> None:
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as out:
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "surveykit", "brief", "--out", out], check=True,
-                           capture_output=True)
+            subprocess.run([sys.executable, "-m", "surveykit", "brief", "--out", out], check=True, capture_output=True)
             times.append(time.perf_counter() - t0)
-    print(f"surveykit brief (2 briefs, HTML+PDF+JSON+XLSX): best {min(times):.1f} s of {len(times)} "
-          f"(all: {', '.join(f'{t:.1f}' for t in times)}); target < 20 s")
+    print(
+        f"surveykit brief (2 briefs, HTML+PDF+JSON+XLSX): best {min(times):.1f} s of {len(times)} "
+        f"(all: {', '.join(f'{t:.1f}' for t in times)}); target < 20 s"
+    )
 
 
 if __name__ == "__main__":

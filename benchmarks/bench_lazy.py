@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 from common import synthetic_frame
 
 CHUNK = 2_000_000
@@ -67,8 +66,13 @@ print(json.dumps({"setup": t1 - t0, "op": t2 - t1,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
-OPERATIONS = {"mean": "mean + SE", "by4": "mean, 4 domains", "prop": "proportion + logit CI",
-              "xtab": "3x4 crosstab + Rao-Scott", "logit": "logistic, 6 coefficients"}
+OPERATIONS = {
+    "mean": "mean + SE",
+    "by4": "mean, 4 domains",
+    "prop": "proportion + logit CI",
+    "xtab": "3x4 crosstab + Rao-Scott",
+    "logit": "logistic, 6 coefficients",
+}
 
 
 def write_parquet(path: Path, n_rows: int) -> None:
@@ -126,7 +130,6 @@ def main(argv: list[str] | None = None) -> None:
                 r = run(mode, path, op)
                 if r is not None and not r.get("skip"):
                     print(f"{label:<24}{n:>12}{mode:>8}{r['setup']:>10.2f}{r['op']:>9.2f}{r['rss_mb']:>10.0f}")
-
 
 
 if __name__ == "__main__":

@@ -52,8 +52,10 @@ def _print_blas() -> None:
 
     for lib in threadpool_info():
         if lib.get("user_api") == "blas":
-            print(f"BLAS: {lib.get('internal_api')} {lib.get('version')}, kernel "
-                  f"{lib.get('architecture')}, {lib.get('num_threads')} threads")
+            print(
+                f"BLAS: {lib.get('internal_api')} {lib.get('version')}, kernel "
+                f"{lib.get('architecture')}, {lib.get('num_threads')} threads"
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         frame = synthetic_frame(n)
         frame["ord4"] = frame["ord4"].astype(int)
         svy_ = Survey(frame, design=Design(weights="w", strata="stratum", ids="psu"))
-        svy_.resolved  # the design is resolved once per Survey, outside the timings
+        _ = svy_.resolved  # the design is resolved once per Survey, outside the timings
         reps = args.repeat if n >= 1_000_000 else max(args.repeat, SMALL_REPEAT)
         sk_logit = best_of(lambda: logistic(svy_, LOGIT), reps)
         with warnings.catch_warnings():
@@ -77,10 +79,14 @@ def main(argv: list[str] | None = None) -> None:
             r_olr_per_row = r["olr"] / n
         r_olr = r.get("olr", r_olr_per_row * n if r_olr_per_row else None)
         rows += [
-            {"operation": "logistic (6 coef)", "n": n, "surveykit": sk_logit, "svy": svy_logit,
-             "R": r.get("logit")},
-            {"operation": "ordinal logistic" + ("" if "olr" in r else " (R ~extrap.)"), "n": n,
-             "surveykit": sk_olr, "svy": None, "R": r_olr},
+            {"operation": "logistic (6 coef)", "n": n, "surveykit": sk_logit, "svy": svy_logit, "R": r.get("logit")},
+            {
+                "operation": "ordinal logistic" + ("" if "olr" in r else " (R ~extrap.)"),
+                "n": n,
+                "surveykit": sk_olr,
+                "svy": None,
+                "R": r_olr,
+            },
             {"operation": "ordinal + PO test", "n": n, "surveykit": sk_olr_po, "svy": None, "R": None},
         ]
     print_table(rows)

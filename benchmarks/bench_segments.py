@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
 from common import best_of, have_r, print_table, r_timings, synthetic_frame
 
 import surveykit as sk
@@ -32,16 +31,23 @@ def run(n: int) -> list[dict]:
     frame = synthetic_frame(n)
     svy = sk.Survey(frame, sk.Design(weights="w", strata="stratum", ids="psu"))
     seg = frame["g4"].to_numpy(dtype=np.int64)
-    profile = {"operation": "profiles 5 vars x 4 segs", "n": n,
-               "surveykit": best_of(lambda: seg_mod._profiles(svy, seg, 4, VARS, categorical=[]))}
+    profile = {
+        "operation": "profiles 5 vars x 4 segs",
+        "n": n,
+        "surveykit": best_of(lambda: seg_mod._profiles(svy, seg, 4, VARS, categorical=[])),
+    }
     if have_r():
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "frame.csv"
             frame.to_csv(path, index=False)
             profile["R"] = r_timings(R_CODE, path).get("profiles")
-    full = {"operation": "segments k=2..4, 10 reps", "n": n,
-            "surveykit": best_of(lambda: seg_mod.segments(svy, VARS[:3], k_range=range(2, 5), n_init=3,
-                                                          stability_reps=10), repeat=1)}
+    full = {
+        "operation": "segments k=2..4, 10 reps",
+        "n": n,
+        "surveykit": best_of(
+            lambda: seg_mod.segments(svy, VARS[:3], k_range=range(2, 5), n_init=3, stability_reps=10), repeat=1
+        ),
+    }
     return [profile, full]
 
 

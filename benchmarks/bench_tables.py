@@ -53,8 +53,13 @@ def main(argv: list[str] | None = None) -> None:
             svy_tab = best_of(_svy_table(frame), args.repeat)
         r = _r(frame) if have_r() else {}
         rows += [
-            {"operation": "crosstab 3x4 + Rao-Scott", "n": n, "surveykit": sk_test, "svy": svy_tab,
-             "R": r.get("chisq")},
+            {
+                "operation": "crosstab 3x4 + Rao-Scott",
+                "n": n,
+                "surveykit": sk_test,
+                "svy": svy_tab,
+                "R": r.get("chisq"),
+            },
             {"operation": "  + row/col %, Wald", "n": n, "surveykit": sk_full, "svy": None, "R": r.get("table")},
         ]
     print_table(rows)

@@ -116,8 +116,13 @@ def r_frame_timings(r_code: str, frame: pd.DataFrame) -> dict[str, float]:
         return r_timings(r_code, path)
 
 
-def bench_args(argv: list[str] | None, *, sizes: tuple[int, ...] = (100_000, 1_000_000), repeat: int = 3,
-               extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+def bench_args(
+    argv: list[str] | None,
+    *,
+    sizes: tuple[int, ...] = (100_000, 1_000_000),
+    repeat: int = 3,
+    extra: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.Namespace:
     """``--sizes`` and ``--repeat`` (plus *extra* options); unknown options are for other benchmarks."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=list(sizes))
@@ -140,7 +145,7 @@ def print_table(rows: Iterable[dict]) -> None:
     print("-" * len(head))
     for r in rows:
         sk, sv, rr = r.get("surveykit"), r.get("svy"), r.get("R")
-        fmt = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
+        fmt = lambda v: "-" if v is None else f"{v:.4f}"
         print(
             f"{r['operation']:<28}{r['n']:>10}{fmt(sk):>13}{fmt(sv):>10}{fmt(rr):>10}"
             f"{_ratio(sv, sk):>9}{_ratio(rr, sk):>9}"

@@ -19,7 +19,7 @@ def main() -> None:
     only: list[str] = []
     if "--only" in argv:
         i = argv.index("--only")
-        rest = argv[i + 1:]
+        rest = argv[i + 1 :]
         stop = next((j for j, a in enumerate(rest) if a.startswith("--")), len(rest))
         only, argv = rest[:stop], argv[:i] + rest[stop:]
     for path in sorted(HERE.glob("bench_*.py")):

@@ -157,8 +157,11 @@ def _walk(value: object, parts: list[str], budget: int, depth: int) -> int:
             parts.append("...")
             return budget - 3
         is_map = isinstance(value, dict)
-        opener, closer = ("{", "}") if is_map or isinstance(value, (set, frozenset)) else (
-            ("[", "]") if isinstance(value, list) else ("(", ")"))
+        opener, closer = (
+            ("{", "}")
+            if is_map or isinstance(value, (set, frozenset))
+            else (("[", "]") if isinstance(value, list) else ("(", ")"))
+        )
         parts.append(opener)
         budget -= 1
         items = value.items() if is_map else value  # type: ignore[union-attr]

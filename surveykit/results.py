@@ -149,7 +149,9 @@ def isolated(value: Any) -> Any:
         return {k: isolated(v) for k, v in value.items()}
     if isinstance(value, list):
         return [isolated(v) for v in value]
-    if isinstance(value, tuple) and any(isinstance(v, (pd.DataFrame, pd.Series, np.ndarray, dict, list)) for v in value):
+    if isinstance(value, tuple) and any(
+        isinstance(v, (pd.DataFrame, pd.Series, np.ndarray, dict, list)) for v in value
+    ):
         return tuple(isolated(v) for v in value)
     return value
 

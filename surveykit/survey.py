@@ -82,8 +82,10 @@ class Survey:
         build = getattr(data, "_lazy_survey", None)
         if build is not None and not isinstance(data, pd.DataFrame):
             if args or kwargs:
-                raise DataError("a lazy survey takes only the scan and the design; got more arguments. "
-                                "Questionnaires and file metadata need the in-memory Survey (sk.read).")
+                raise DataError(
+                    "a lazy survey takes only the scan and the design; got more arguments. "
+                    "Questionnaires and file metadata need the in-memory Survey (sk.read)."
+                )
             return build(design)
         return super().__new__(cls)
 
@@ -131,12 +133,14 @@ class Survey:
         from surveykit.io import read
 
         if read_options.get("user_missing") is False:
-            raise DataError("user_missing must be True for Survey.from_file (the Survey applies the "
-                            "file's missing codes itself); got False. Drop the option.")
+            raise DataError(
+                "user_missing must be True for Survey.from_file (the Survey applies the "
+                "file's missing codes itself); got False. Drop the option."
+            )
         data, meta = read(path, **read_options)
         return cls(data, design, instrument, meta=meta)
 
-    def _init(self, data, design, instrument, resolved, history, meta=None) -> None:  # noqa: ANN001
+    def _init(self, data, design, instrument, resolved, history, meta=None) -> None:
         object.__setattr__(self, "_data", data)
         object.__setattr__(self, "_design", design)
         object.__setattr__(self, "_instrument", instrument)

@@ -32,12 +32,12 @@ def test_corpus_is_large_and_covers_every_command() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_bad_input_exits_2_with_one_line(case: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_input_exits_2_with_one_line(
+    case: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # a payload's relative 'pwned' would land here
     out = tmp_path / "out"
-    argv = [a.replace("{bad}", str(BAD)).replace("{out}", str(out)).replace("{root}", str(ROOT))
-            for a in case["argv"]]
+    argv = [a.replace("{bad}", str(BAD)).replace("{out}", str(out)).replace("{root}", str(ROOT)) for a in case["argv"]]
     before = _digest(BAD)
     code = main(argv)
     stdout, stderr = capsys.readouterr()

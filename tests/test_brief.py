@@ -32,7 +32,11 @@ def _pdftext(path):
 def test_outputs_are_written_and_nothing_else(org):
     folder = org[".pdf"].parent
     assert sorted(p.name for p in folder.iterdir()) == [
-        "organisation_brief.html", "organisation_brief.pdf", "results.json", "tables.xlsx"]
+        "organisation_brief.html",
+        "organisation_brief.pdf",
+        "results.json",
+        "tables.xlsx",
+    ]
     assert org[".pdf"].read_bytes()[:5] == b"%PDF-"
 
 
@@ -73,7 +77,7 @@ def test_results_json_has_every_number_with_key_and_n(org):
 
 def _visible(html: str) -> str:
     """The text of the document body, tags removed (Korean words sit in no-wrap spans)."""
-    body = html[html.index("<body"):]
+    body = html[html.index("<body") :]
     return re.sub(r"<[^>]+>", "", body)
 
 
@@ -95,7 +99,8 @@ def test_planted_small_cell_is_suppressed(tmp_path):
     data.loc[data.index[:2], "fee_band"] = 5  # plant: exactly two respondents in band 5
     write_csv(data, tmp_path / "workers.csv")
     plan = {
-        "id": "planted", "lang": "ko",
+        "id": "planted",
+        "lang": "ko",
         "surveys": {"w": {"instrument": "worker_2018", "data": "workers.csv"}},
         "reliability": {"min_n": 5, "max_cv": 0.3, "min_effective_n": 30},
         "sections": [{"type": "frequencies", "survey": "w", "variables": ["fee_band"], "chart": True}],
@@ -138,12 +143,18 @@ def test_english_brief_uses_english_labels():
 
 
 def test_a_failing_section_leaves_no_output_and_inputs_untouched(tmp_path):
-    plan = yaml.safe_load(load_plan("worker_brief").path.read_text(encoding="utf-8")) if load_plan("worker_brief").path else None
+    plan = (
+        yaml.safe_load(load_plan("worker_brief").path.read_text(encoding="utf-8"))
+        if load_plan("worker_brief").path
+        else None
+    )
     if plan is None:
         from importlib.resources import files
 
         plan = yaml.safe_load((files("surveykit.reports") / "worker_brief.yaml").read_text(encoding="utf-8"))
-    plan["sections"].append({"type": "model", "survey": "worker", "kind": "logistic", "formula": "join_yes ~ no_such_var"})
+    plan["sections"].append(
+        {"type": "model", "survey": "worker", "kind": "logistic", "formula": "join_yes ~ no_such_var"}
+    )
     path = tmp_path / "broken.yaml"
     path.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
     source = demo_path("worker_2018")
@@ -169,9 +180,11 @@ def test_plan_weighting_steps_match_the_library_and_are_reported(tmp_path):
 
     margins = {"gender": {1: 190, 2: 223, 9: 4}}
     plan = {
-        "id": "weighted", "lang": "en",
-        "surveys": {"w": {"instrument": "worker_2018", "data": "demo",
-                          "weighting": [{"method": "rake", "margins": margins}]}},
+        "id": "weighted",
+        "lang": "en",
+        "surveys": {
+            "w": {"instrument": "worker_2018", "data": "demo", "weighting": [{"method": "rake", "margins": margins}]}
+        },
         "sections": [{"type": "frequencies", "survey": "w", "variables": ["join_intent"]}, {"type": "methods"}],
     }
     (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan), encoding="utf-8")
@@ -188,8 +201,10 @@ def test_plan_weighting_steps_match_the_library_and_are_reported(tmp_path):
 
 def test_plan_weighting_errors_name_the_step(tmp_path):
     plan = {
-        "id": "bad", "surveys": {"w": {"instrument": "worker_2018", "data": "demo",
-                                       "weighting": [{"method": "rakes", "margins": {}}]}},
+        "id": "bad",
+        "surveys": {
+            "w": {"instrument": "worker_2018", "data": "demo", "weighting": [{"method": "rakes", "margins": {}}]}
+        },
         "sections": [{"type": "overview"}],
     }
     (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan), encoding="utf-8")
@@ -204,12 +219,17 @@ def _plan_file(tmp_path, surveys, sections, **extra):
     return path
 
 
-@pytest.mark.parametrize("expr", ["@clean.to_csv('pwned.csv')", "founded_year.to_csv('pwned.csv')",
-                                  "__import__('os').system('touch pwned.csv')"])
+@pytest.mark.parametrize(
+    "expr",
+    ["@clean.to_csv('pwned.csv')", "founded_year.to_csv('pwned.csv')", "__import__('os').system('touch pwned.csv')"],
+)
 def test_derived_expressions_cannot_run_code(tmp_path, monkeypatch, expr):
     monkeypatch.chdir(tmp_path)
-    path = _plan_file(tmp_path, {"org": {"instrument": "organisation_2018", "data": "demo",
-                                         "derive": [{"name": "x", "expr": expr}]}}, [{"type": "overview"}])
+    path = _plan_file(
+        tmp_path,
+        {"org": {"instrument": "organisation_2018", "data": "demo", "derive": [{"name": "x", "expr": expr}]}},
+        [{"type": "overview"}],
+    )
     with pytest.raises(ReportError, match=r"derive\[0\]: (expression .* may use only|expression .* must be valid)"):
         build_document(load_plan(path))
     assert not (tmp_path / "pwned.csv").exists()
@@ -222,24 +242,37 @@ def test_an_external_figure_is_refused_as_a_key_figure(tmp_path):
     text = bundled.read_text(encoding="utf-8")
     extra = "figures:\n  - {key: printed_only, kind: external}\n"
     (tmp_path / "org.yaml").write_text(text.replace("figures:\n", extra, 1), encoding="utf-8")
-    path = _plan_file(tmp_path, {"org": {"instrument": str(tmp_path / "org.yaml"), "data": "demo"}},
-                      [{"type": "key_figures", "survey": "org", "figures": ["printed_only"]}])
-    message = (r"sections\[0\] \(key_figures\): key figure 'printed_only' must be computed from a question "
-               r"of instrument 'organisation_2018'; it is an external figure")
+    path = _plan_file(
+        tmp_path,
+        {"org": {"instrument": str(tmp_path / "org.yaml"), "data": "demo"}},
+        [{"type": "key_figures", "survey": "org", "figures": ["printed_only"]}],
+    )
+    message = (
+        r"sections\[0\] \(key_figures\): key figure 'printed_only' must be computed from a question "
+        r"of instrument 'organisation_2018'; it is an external figure"
+    )
     with pytest.raises(ReportError, match=message):
         build_document(load_plan(path))
 
 
 def test_free_text_questions_are_not_tabulated(tmp_path):
-    path = _plan_file(tmp_path, {"org": {"instrument": "organisation_2018", "data": "demo"}},
-                      [{"type": "frequencies", "survey": "org", "variables": ["main_business"]}])
-    with pytest.raises(ReportError, match=r"plan.yaml: sections\[0\] \(frequencies\): .*'main_business': it is a free-text"):
+    path = _plan_file(
+        tmp_path,
+        {"org": {"instrument": "organisation_2018", "data": "demo"}},
+        [{"type": "frequencies", "survey": "org", "variables": ["main_business"]}],
+    )
+    with pytest.raises(
+        ReportError, match=r"plan.yaml: sections\[0\] \(frequencies\): .*'main_business': it is a free-text"
+    ):
         build_document(load_plan(path))
 
 
 def test_section_errors_name_plan_and_section(tmp_path):
-    path = _plan_file(tmp_path, {"org": {"instrument": "organisation_2018", "data": "demo"}},
-                      [{"type": "overview"}, {"type": "frequencies", "survey": "org", "variables": ["join_intnet"]}])
+    path = _plan_file(
+        tmp_path,
+        {"org": {"instrument": "organisation_2018", "data": "demo"}},
+        [{"type": "overview"}, {"type": "frequencies", "survey": "org", "variables": ["join_intnet"]}],
+    )
     with pytest.raises(SurveykitError, match=r"plan.yaml: sections\[1\] \(frequencies\): .*Did you mean 'join_intent'"):
         build_document(load_plan(path))
 
@@ -251,9 +284,14 @@ def test_data_that_fail_validation_are_refused(tmp_path):
     data["join_intent"] = data["join_intent"].astype(object)
     data.loc[data.index[:2], "join_intent"] = ["abc", "<img src=x>"]
     write_csv(data, tmp_path / "orgs.csv")
-    path = _plan_file(tmp_path, {"org": {"instrument": "organisation_2018", "data": "orgs.csv"}},
-                      [{"type": "frequencies", "survey": "org", "variables": ["join_intent"]}])
-    with pytest.raises(ReportError, match=r"'orgs.csv' must match questionnaire 'organisation_2018'.*join_intent.*surveykit validate"):
+    path = _plan_file(
+        tmp_path,
+        {"org": {"instrument": "organisation_2018", "data": "orgs.csv"}},
+        [{"type": "frequencies", "survey": "org", "variables": ["join_intent"]}],
+    )
+    with pytest.raises(
+        ReportError, match=r"'orgs.csv' must match questionnaire 'organisation_2018'.*join_intent.*surveykit validate"
+    ):
         build_brief(path, out=tmp_path / "out")
     assert not (tmp_path / "out" / "probe").exists()
 
@@ -295,12 +333,30 @@ def test_english_reproduction_table_has_no_korean():
 
 
 def test_chart_labels_with_mathtext_characters_stay_literal(tmp_path):
-    labels = {1: {"ko": "Costs $5 to $10", "en": "Costs $5 to $10"}, 2: {"ko": "a^b_c", "en": "a^b_c"},
-              3: {"ko": "back\\slash {x}", "en": "back\\slash {x}"}}
-    path = _plan_file(tmp_path, {"org": {"instrument": "organisation_2018", "data": "demo", "derive": [
-        {"name": "age_band", "from": "founded_year", "cut": [1949, 2008, 2013, 2018], "labels": labels,
-         "text": {"ko": "업력 $", "en": "Age $"}}]}},
-        [{"type": "frequencies", "survey": "org", "variables": ["age_band"], "chart": True}])
+    labels = {
+        1: {"ko": "Costs $5 to $10", "en": "Costs $5 to $10"},
+        2: {"ko": "a^b_c", "en": "a^b_c"},
+        3: {"ko": "back\\slash {x}", "en": "back\\slash {x}"},
+    }
+    path = _plan_file(
+        tmp_path,
+        {
+            "org": {
+                "instrument": "organisation_2018",
+                "data": "demo",
+                "derive": [
+                    {
+                        "name": "age_band",
+                        "from": "founded_year",
+                        "cut": [1949, 2008, 2013, 2018],
+                        "labels": labels,
+                        "text": {"ko": "업력 $", "en": "Age $"},
+                    }
+                ],
+            }
+        },
+        [{"type": "frequencies", "survey": "org", "variables": ["age_band"], "chart": True}],
+    )
     doc, _ = build_document(load_plan(path))
     svg = next(b.svg for b in doc.sections[0].blocks if b.kind == "chart")
     page = render_html(doc, embed_fonts=False)

@@ -75,6 +75,7 @@ def test_brief_out_pointing_at_a_file_exits_2(tmp_path):
 
 # --- interrupted briefs leave no staging folder -------------------------------------------
 
+
 def _staging(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if "-staging-" in p.name) if folder.exists() else []
 
@@ -84,8 +85,12 @@ def test_sigterm_during_a_brief_removes_the_staging_folder(tmp_path):
     import time
 
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "surveykit", "brief", "organisation_brief", "--out", str(out),
-                             "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "surveykit", "brief", "organisation_brief", "--out", str(out), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while not _staging(out) and proc.poll() is None and time.monotonic() < deadline:
@@ -109,8 +114,9 @@ def test_a_stale_staging_folder_of_a_killed_run_is_removed_by_the_next_run(tmp_p
 
     from surveykit.report.build import build_brief
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     dead_pid = int(dead.stdout)
     out = tmp_path / "out"
     stale = out / f".probe-staging-{dead_pid}-abc123"
@@ -122,8 +128,12 @@ def test_a_stale_staging_folder_of_a_killed_run_is_removed_by_the_next_run(tmp_p
         (folder / "probe.html").write_text("<html><body>partial")
     two_days = time.time() - 2 * 24 * 3600
     os.utime(old, (two_days, two_days))
-    plan = {"id": "probe", "lang": "ko", "surveys": {"org": {"instrument": "organisation_2018", "data": "demo"}},
-            "sections": [{"type": "overview"}]}
+    plan = {
+        "id": "probe",
+        "lang": "ko",
+        "surveys": {"org": {"instrument": "organisation_2018", "data": "demo"}},
+        "sections": [{"type": "overview"}],
+    }
     (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
     outputs = build_brief(tmp_path / "plan.yaml", out=out)
     assert _staging(out) == [live.name]
@@ -142,8 +152,12 @@ def test_keyboard_interrupt_removes_the_staging_folder_and_restores_sigterm(tmp_
         raise KeyboardInterrupt
 
     monkeypatch.setattr(render, "write_pdf", interrupted)
-    plan = {"id": "probe", "lang": "ko", "surveys": {"org": {"instrument": "organisation_2018", "data": "demo"}},
-            "sections": [{"type": "overview"}]}
+    plan = {
+        "id": "probe",
+        "lang": "ko",
+        "surveys": {"org": {"instrument": "organisation_2018", "data": "demo"}},
+        "sections": [{"type": "overview"}],
+    }
     (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
     before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(KeyboardInterrupt):

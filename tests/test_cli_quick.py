@@ -59,8 +59,9 @@ def test_crosstab_test_matches_r(capsys: pytest.CaptureFixture[str]) -> None:
     res = _json(capsys, "crosstab", SAV, "awards_yes", "stype_c", *DESIGN)
     t = res["test_shown"]
     want = GOLDEN["chisq_F"]
-    np.testing.assert_allclose([t["statistic"], t["ndf"], t["ddf"]], [want["statistic"], want["ndf"], want["ddf"]],
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        [t["statistic"], t["ndf"], t["ddf"]], [want["statistic"], want["ndf"], want["ddf"]], rtol=RTOL
+    )
 
 
 def test_describe_reports_the_design(capsys: pytest.CaptureFixture[str]) -> None:
@@ -96,8 +97,9 @@ def test_console_table_aligns_korean(capsys: pytest.CaptureFixture[str]) -> None
     assert len(widths) >= 1
 
 
-@pytest.mark.parametrize("path", sorted((HERE / "data" / "spss").glob("*.sav")) + [sk.demo_path("worker_2018")],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((HERE / "data" / "spss").glob("*.sav")) + [sk.demo_path("worker_2018")], ids=lambda p: p.name
+)
 def test_codebook_json_on_every_sav(capsys: pytest.CaptureFixture[str], path: Path) -> None:
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     book = _json(capsys, "codebook", path)

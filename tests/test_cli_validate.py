@@ -69,10 +69,13 @@ def test_file_metadata_findings_are_in_the_same_report(capsys):
     assert {i["variable"] for i in report["issues"]} == {"fund_a", "fund_b", "fund_c"}
 
 
-@pytest.mark.parametrize("argv", [
-    ["validate", "no_such.sav"],
-    ["validate", "{mr}", "--instrument", "no_such_instrument"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate", "no_such.sav"],
+        ["validate", "{mr}", "--instrument", "no_such_instrument"],
+    ],
+)
 def test_bad_input_exits_2(argv, capsys):
     code, out, err = _run(capsys, *[a.replace("{mr}", str(MR)) for a in argv])
     assert code == 2 and out == "" and err.startswith("surveykit: error: ")

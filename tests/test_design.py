@@ -179,13 +179,16 @@ def test_with_weights_names_bad_rows():
         svy.with_weights(np.array([1.0, -1.0, np.nan]))
 
 
-@pytest.mark.parametrize("w, rows, message", [
-    ([1.0, 2.0, np.inf, 1.0], "row 3", r"must be positive and finite; got 1 values <= 0 or infinite"),
-    ([1.0, -np.inf, 1.0, 1.0], "row 2", r"must be positive and finite"),
-    ([1.0, np.nan, 1.0, 1.0], "row 2", r"must have no missing values"),
-    ([1e308, 1e308, 1.0, 1.0], "rows 1, 2", r"must sum to a finite number of at most 1e\+150; got a sum of inf"),
-    ([1e200, 1.0, 1e200, 1.0], "rows 1, 3", r"must sum to a finite number .*got a sum of 2e\+200"),
-])
+@pytest.mark.parametrize(
+    "w, rows, message",
+    [
+        ([1.0, 2.0, np.inf, 1.0], "row 3", r"must be positive and finite; got 1 values <= 0 or infinite"),
+        ([1.0, -np.inf, 1.0, 1.0], "row 2", r"must be positive and finite"),
+        ([1.0, np.nan, 1.0, 1.0], "row 2", r"must have no missing values"),
+        ([1e308, 1e308, 1.0, 1.0], "rows 1, 2", r"must sum to a finite number of at most 1e\+150; got a sum of inf"),
+        ([1e200, 1.0, 1e200, 1.0], "rows 1, 3", r"must sum to a finite number .*got a sum of 2e\+200"),
+    ],
+)
 def test_non_finite_or_overflowing_weights_are_refused(w, rows, message):
     data = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": w})
     with pytest.raises(DesignError, match=rf"weights column 'w' {message}.*{rows}\b") as info:
@@ -201,7 +204,9 @@ def test_large_but_safe_weights_still_estimate():
 
 def test_infinite_fpc_weights_and_overflowing_new_weights_are_refused():
     data = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "f": [np.inf] * 4})
-    with pytest.raises(DesignError, match=r"weights derived from fpc columns \['f'\] must be finite; got 4 .*rows 1, 2, 3, 4"):
+    with pytest.raises(
+        DesignError, match=r"weights derived from fpc columns \['f'\] must be finite; got 4 .*rows 1, 2, 3, 4"
+    ):
         Survey(data, Design(fpc="f"))
     svy = Survey(data.assign(w=1.0), Design(weights="w"))
     with pytest.raises(DesignError, match=r"new weights must sum to a finite number.*row 4"):

@@ -22,9 +22,16 @@ from surveykit.instrument.validate import validate
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
-FILES = sorted(p for p in [*(HERE / "data").rglob("*.sav"), *(HERE / "data").rglob("*.zsav"),
-                           *(HERE / "data").rglob("*.por"), *(ROOT / "instruments" / "demo").glob("*.sav")]
-               if "bad" not in p.parts)
+FILES = sorted(
+    p
+    for p in [
+        *(HERE / "data").rglob("*.sav"),
+        *(HERE / "data").rglob("*.zsav"),
+        *(HERE / "data").rglob("*.por"),
+        *(ROOT / "instruments" / "demo").glob("*.sav"),
+    ]
+    if "bad" not in p.parts
+)
 OTHER = sorted([*(HERE / "data").rglob("*.dta"), *(HERE / "data" / "api").glob("*.csv")])
 BAD = sorted((HERE / "data" / "bad").glob("*.sav"))
 MR = HERE / "data" / "spss" / "mr_cp949.sav"
@@ -38,8 +45,15 @@ def _read(path: Path):
 
 def test_the_test_data_hold_the_files_this_module_is_about():
     names = {p.name for p in FILES}
-    assert {"api_missing.sav", "mr_cp949.sav", "org.por", "org_utf8.zsav", "organisation_2018.sav",
-            "worker_2018.sav", "org_cp949.sav"} <= names and len(FILES) >= 14
+    assert {
+        "api_missing.sav",
+        "mr_cp949.sav",
+        "org.por",
+        "org_utf8.zsav",
+        "organisation_2018.sav",
+        "worker_2018.sav",
+        "org_cp949.sav",
+    } <= names and len(FILES) >= 14
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -111,7 +125,11 @@ def test_mr_set_cp949_file_round_trips(tmp_path):
     assert inst.variables() == ["HHID", "Q1a", "fund", "age", "region", "소득"]
     fund = inst.question("fund")
     assert fund.type == "multi" and fund.columns() == ["fund_a", "fund_b", "fund_c"]
-    assert [(o.code, o.ko, o.en) for o in fund.options] == [(1, "정부", "정부"), (2, "기부", "기부"), (3, "회비", "회비")]
+    assert [(o.code, o.ko, o.en) for o in fund.options] == [
+        (1, "정부", "정부"),
+        (2, "기부", "기부"),
+        (3, "회비", "회비"),
+    ]
     assert inst.question("fund_b") is fund and inst.text("fund_b") == "재원: 기부"
     assert inst.mr_sets() == {"fund": ("fund_a", "fund_b", "fund_c")}
     q1 = inst.question("Q1a")
@@ -142,7 +160,9 @@ def test_unlabelled_codes_seen_in_the_data_become_options():
     data = data.copy()
     data.loc[0, "region"] = 4  # a code the file does not label
     q = sk.Instrument.from_meta(meta, data).question("region")
-    assert q.codes() == (1, 2, 3, 4) and q.label(4) == "4" and "codes 4 occur in the data without a value label" in q.note
+    assert (
+        q.codes() == (1, 2, 3, 4) and q.label(4) == "4" and "codes 4 occur in the data without a value label" in q.note
+    )
 
 
 def test_a_column_name_the_schema_cannot_hold_is_named(tmp_path):
@@ -160,30 +180,42 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_relaxed_schema_accepts_file_names_and_one_language(tmp_path):
-    inst = load_instrument(_write(tmp_path, """
+    inst = load_instrument(
+        _write(
+            tmp_path,
+            """
 name: own
 questions:
 - {var: HHID, type: numeric, en: Household}
 - {var: Q1a, type: single, ko: 만족도, options: [{code: 1, ko: 예}, {code: 2, en: "No"}], missing: [{code: 9, en: DK}]}
 - {var: 소득, type: numeric, ko: 소득}
 - {var: src, type: multi, ko: 재원, options: [{code: 1, ko: 정부}, {code: 2, ko: 기부}], columns: [s.gov, s@don]}
-"""))
+""",
+        )
+    )
     assert inst.survey == "own" and inst.title_ko == inst.title_en == "own" and inst.id is None
     assert inst.question("HHID").ko == "Household" and inst.question("Q1a").label(2, "ko") == "No"
     assert inst.columns() == ["HHID", "Q1a", "소득", "s.gov", "s@don"]
     assert inst.value_labels("ko")["s@don"] == {0: "선택 안 함", 1: "기부"}
 
 
-@pytest.mark.parametrize("question, message", [
-    ("{var: 1abc, type: numeric, ko: x}", r"questions\[0\]\.var must be a column name .*not starting with a digit"),
-    ("{var: 'a b', type: numeric, ko: x}", r"questions\[0\]\.var must be a column name"),
-    ("{var: a, type: numeric}", r"questions\[0\] must give the wording in ko or en"),
-    ("{var: a, type: single, ko: x, options: [{code: 1}]}", r"options\[0\] must give the label of code 1"),
-    ("{var: m, type: multi, ko: x, options: [{code: 1, ko: y}], columns: [a, b]}",
-     r"questions\[0\]\.columns must list one data column per option \(1\); got 2"),
-    ("{var: m, type: single, ko: x, options: [{code: 1, ko: y}], columns: [a]}",
-     r"questions\[0\]\.columns must be absent for a single question"),
-])
+@pytest.mark.parametrize(
+    "question, message",
+    [
+        ("{var: 1abc, type: numeric, ko: x}", r"questions\[0\]\.var must be a column name .*not starting with a digit"),
+        ("{var: 'a b', type: numeric, ko: x}", r"questions\[0\]\.var must be a column name"),
+        ("{var: a, type: numeric}", r"questions\[0\] must give the wording in ko or en"),
+        ("{var: a, type: single, ko: x, options: [{code: 1}]}", r"options\[0\] must give the label of code 1"),
+        (
+            "{var: m, type: multi, ko: x, options: [{code: 1, ko: y}], columns: [a, b]}",
+            r"questions\[0\]\.columns must list one data column per option \(1\); got 2",
+        ),
+        (
+            "{var: m, type: single, ko: x, options: [{code: 1, ko: y}], columns: [a]}",
+            r"questions\[0\]\.columns must be absent for a single question",
+        ),
+    ],
+)
 def test_relaxed_schema_still_names_what_to_fix(tmp_path, question, message):
     with pytest.raises(InstrumentError, match=message):
         load_instrument(_write(tmp_path, f"name: own\nquestions:\n- {question}\n"))
@@ -191,8 +223,11 @@ def test_relaxed_schema_still_names_what_to_fix(tmp_path, question, message):
 
 def test_schema_still_rejects_duplicate_names_and_unknown_id(tmp_path):
     with pytest.raises(InstrumentError, match=r"questions\[1\]\.var must be unique"):
-        load_instrument(_write(tmp_path, "name: o\nquestions:\n- {var: Q1, type: numeric, ko: a}\n"
-                                         "- {var: Q1, type: numeric, ko: b}\n"))
+        load_instrument(
+            _write(
+                tmp_path, "name: o\nquestions:\n- {var: Q1, type: numeric, ko: a}\n- {var: Q1, type: numeric, ko: b}\n"
+            )
+        )
     with pytest.raises(InstrumentError, match=r"id must name a question; got 'HHID'"):
         load_instrument(_write(tmp_path, "name: o\nid: HHID\nquestions:\n- {var: Q1, type: numeric, ko: a}\n"))
 

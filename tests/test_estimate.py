@@ -241,8 +241,9 @@ def _coded_instrument() -> sk.Instrument:
 
 
 def _coded_survey() -> sk.Survey:
-    frame = pd.DataFrame({"id": range(1, 9), "q": [1, 2, 9, 1, 1, 9, 2, 1], "w": [1.0, 2, 1, 1, 3, 1, 1, 2],
-                          "g": list("aabbabab")})
+    frame = pd.DataFrame(
+        {"id": range(1, 9), "q": [1, 2, 9, 1, 1, 9, 2, 1], "w": [1.0, 2, 1, 1, 3, 1, 1, 2], "g": list("aabbabab")}
+    )
     return sk.Survey(frame, design=sk.Design(weights="w"), instrument=_coded_instrument())
 
 
@@ -389,10 +390,10 @@ _VERBS = {
     "kwargs, message",
     [
         (dict(ci_df="x"), "ci_df must be a number > 0 (inf for the normal quantile), \"design\" or None; got 'x'."),
-        (dict(ci_df=0), "ci_df must be a number > 0 (inf for the normal quantile), \"design\" or None; got 0."),
-        (dict(ci_df=True), "ci_df must be a number > 0 (inf for the normal quantile), \"design\" or None; got True."),
+        (dict(ci_df=0), 'ci_df must be a number > 0 (inf for the normal quantile), "design" or None; got 0.'),
+        (dict(ci_df=True), 'ci_df must be a number > 0 (inf for the normal quantile), "design" or None; got True.'),
         (dict(deff="yes"), "deff must be True, False or \"replace\"; got 'yes'."),
-        (dict(deff=1), "deff must be True, False or \"replace\"; got 1."),
+        (dict(deff=1), 'deff must be True, False or "replace"; got 1.'),
         (dict(include_missing="no"), "include_missing must be True or False; got 'no'."),
     ],
 )

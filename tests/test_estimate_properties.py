@@ -98,7 +98,7 @@ def test_row_order_does_not_matter(frame, rnd):
 
 @PROPS
 # values on a 0.001 grid: tiny magnitudes such as 1e-308 make se**2 underflow, which is not the point here
-@given(st.lists(st.integers(-10**6, 10**6).map(lambda i: i / 1000), min_size=3, max_size=60))
+@given(st.lists(st.integers(-(10**6), 10**6).map(lambda i: i / 1000), min_size=3, max_size=60))
 def test_no_design_gives_textbook_se(values):
     y = np.array(values)
     if np.ptp(y) == 0:

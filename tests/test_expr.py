@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveykit.instrument.expr import evaluate
 from surveykit.errors import DataError
+from surveykit.instrument.expr import evaluate
 
 FRAME = pd.DataFrame({"a": [1.0, 2.0, np.nan, 4.0], "b": [2.0, 0.0, 1.0, 4.0], "t": ["x", "y", "z", "w"]})
 
@@ -54,8 +54,14 @@ def test_anything_else_is_refused_with_a_clear_error(tmp_path, expr, message):
 # -- the function table: arity, constants, NaN semantics --------------------------------------------
 
 NAN = np.nan
-FUNCS = pd.DataFrame({"x": [1.25, -2.5, NAN, 3.5, 0.5], "a": [1.0, NAN, NAN, 5.0, -1.0],
-                      "b": [2.0, 3.0, NAN, 4.0, NAN], "c": [0.0, 9.0, NAN, NAN, NAN]})
+FUNCS = pd.DataFrame(
+    {
+        "x": [1.25, -2.5, NAN, 3.5, 0.5],
+        "a": [1.0, NAN, NAN, 5.0, -1.0],
+        "b": [2.0, 3.0, NAN, 4.0, NAN],
+        "c": [0.0, 9.0, NAN, NAN, NAN],
+    }
+)
 
 
 @pytest.mark.parametrize(
@@ -102,8 +108,13 @@ def test_function_arity_is_checked_before_evaluation(expr, message):
 
 # -- logic, text, membership, missing codes ----------------------------------------------------------
 
-LOGIC = pd.DataFrame({"a": [1.0, NAN, NAN, 0.0, 9.0], "b": [0.0, 0.0, 1.0, NAN, 1.0],
-                      "region": ["Seoul", "Busan", None, "Seoul", "Jeju"]})
+LOGIC = pd.DataFrame(
+    {
+        "a": [1.0, NAN, NAN, 0.0, 9.0],
+        "b": [0.0, 0.0, 1.0, NAN, 1.0],
+        "region": ["Seoul", "Busan", None, "Seoul", "Jeju"],
+    }
+)
 
 
 @pytest.mark.parametrize(

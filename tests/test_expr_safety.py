@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from surveykit.instrument.expr import evaluate, evaluate_mask
-from surveykit.studies.safety_net_2018.demo import demo_survey
 from surveykit.errors import DataError, InstrumentError, ReportError
 from surveykit.instrument import Rule, load_instrument
+from surveykit.instrument.expr import evaluate, evaluate_mask
 from surveykit.report.prepare import _derive_one
+from surveykit.studies.safety_net_2018.demo import demo_survey
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +40,15 @@ def _frame_hash(frame: pd.DataFrame) -> int:
 # -- a second argument never reaches numpy as out= --------------------------------------------------
 
 
-@pytest.mark.parametrize("expr, message", [
-    ("abs(founded_year, paid_workers)", "must call abs with 1 argument; got 2. Write abs(founded_year)."),
-    ("sqrt(paid_workers, founded_year)", "must call sqrt with 1 argument; got 2."),
-    ("floor(paid_workers, founded_year)", "must call floor with 1 argument; got 2."),
-    ("round(paid_workers, founded_year)", "must give round's digits as a whole number"),
-])
+@pytest.mark.parametrize(
+    "expr, message",
+    [
+        ("abs(founded_year, paid_workers)", "must call abs with 1 argument; got 2. Write abs(founded_year)."),
+        ("sqrt(paid_workers, founded_year)", "must call sqrt with 1 argument; got 2."),
+        ("floor(paid_workers, founded_year)", "must call floor with 1 argument; got 2."),
+        ("round(paid_workers, founded_year)", "must give round's digits as a whole number"),
+    ],
+)
 def test_extra_arguments_leave_the_analysis_frame_unchanged(org, expr, message):
     clean = _analysis_frame(org)
     assert clean["paid_workers"].dtype == np.float64  # a float column: numpy could write into it
@@ -85,8 +88,10 @@ BOMBS = {
     "in list 600": "x in [" + ", ".join(["1"] * 600) + "]",
     "and chain 600": " and ".join(["x == 1"] * 300),
 }
-_LIMITS = r"must (be at most 2000 characters|nest brackets at most 50|nest operators and calls at most 50|" \
-          r"have at most 500 terms|use numbers of at most)"
+_LIMITS = (
+    r"must (be at most 2000 characters|nest brackets at most 50|nest operators and calls at most 50|"
+    r"have at most 500 terms|use numbers of at most)"
+)
 
 
 # an expression bomb that is not stopped takes minutes or exhausts memory; the bound leaves room
@@ -127,12 +132,29 @@ def test_bomb_messages_are_short_and_name_the_limit():
 # -- Survey.domain: one grammar, no attributes, same answers as before -----------------------------
 
 
-@pytest.mark.parametrize("text", [
-    "org_type.__class__", "@pd", "@org_type > 1", "__import__('os')", "`org_type`.__class__",
-    "org_type.isna()", "org_type.values > 0", "`org_type", "lambda: 1", "[c for c in 'ab']",
-    "org_type[0] == 1", "org_type == [1, 2]", "getattr(org_type, 'x')", "org_type if 1 else 0",
-    "pd.eval('1')", "org_type == 2; import os", "__builtins__ == 1", "main_business.str.len() > 3",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "org_type.__class__",
+        "@pd",
+        "@org_type > 1",
+        "__import__('os')",
+        "`org_type`.__class__",
+        "org_type.isna()",
+        "org_type.values > 0",
+        "`org_type",
+        "lambda: 1",
+        "[c for c in 'ab']",
+        "org_type[0] == 1",
+        "org_type == [1, 2]",
+        "getattr(org_type, 'x')",
+        "org_type if 1 else 0",
+        "pd.eval('1')",
+        "org_type == 2; import os",
+        "__builtins__ == 1",
+        "main_business.str.len() > 3",
+    ],
+)
 def test_domain_cannot_reach_attributes_or_functions(org, text):
     with pytest.raises(DataError, match=r"^domain expression "):
         org.domain(text)
@@ -182,8 +204,11 @@ def test_domain_missing_is_outside_even_for_not_equal(org):
 
 
 def test_domain_errors_name_the_fix(org):
-    with pytest.raises(DataError, match=r"names 'org_typ', which must be a data column; it is not\. "
-                                        r"Did you mean 'org_type'"):
+    with pytest.raises(
+        DataError,
+        match=r"names 'org_typ', which must be a data column; it is not\. "
+        r"Did you mean 'org_type'",
+    ):
         org.domain("org_typ == 2")
     with pytest.raises(DataError, match=r"compares 'org_type' with text, so it must hold text"):
         org.domain("org_type == '2'")
@@ -191,15 +216,80 @@ def test_domain_errors_name_the_fix(org):
 
 # -- random text: only our errors, never another exception, never a hang ---------------------------
 
-_FRAME = pd.DataFrame({"a": [1.0, 2.0, np.nan, 9.0], "b": [0.0, -1.0, 3.0, np.nan],
-                       "region": ["Seoul", None, "Busan", "Seoul"]})
-_TOKENS = st.sampled_from([
-    "a", "b", "region", "zz", "`a`", "`b c`", "0", "1", "2.5", "-3", "1e400", "10**10**10", "'Seoul'", '"x"',
-    "+", "-", "*", "/", "//", "%", "**", "==", "!=", "<", "<=", ">", ">=", "and", "or", "not", "in",
-    "&", "|", "~", "(", ")", "[", "]", ",", ".", "@", "`", "'", "lambda", "__import__", "__class__",
-    "abs(", "round(", "min(", "max(", "sqrt(", "log(", "is_missing(", "open(", "x=", "*", ":", "if", "else",
-    "None", "True", "0x1F", "1_000", "1j", "\\", "\n", "#",
-])
+_FRAME = pd.DataFrame(
+    {"a": [1.0, 2.0, np.nan, 9.0], "b": [0.0, -1.0, 3.0, np.nan], "region": ["Seoul", None, "Busan", "Seoul"]}
+)
+_TOKENS = st.sampled_from(
+    [
+        "a",
+        "b",
+        "region",
+        "zz",
+        "`a`",
+        "`b c`",
+        "0",
+        "1",
+        "2.5",
+        "-3",
+        "1e400",
+        "10**10**10",
+        "'Seoul'",
+        '"x"',
+        "+",
+        "-",
+        "*",
+        "/",
+        "//",
+        "%",
+        "**",
+        "==",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "and",
+        "or",
+        "not",
+        "in",
+        "&",
+        "|",
+        "~",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        ".",
+        "@",
+        "`",
+        "'",
+        "lambda",
+        "__import__",
+        "__class__",
+        "abs(",
+        "round(",
+        "min(",
+        "max(",
+        "sqrt(",
+        "log(",
+        "is_missing(",
+        "open(",
+        "x=",
+        "*",
+        ":",
+        "if",
+        "else",
+        "None",
+        "True",
+        "0x1F",
+        "1_000",
+        "1j",
+        "\\",
+        "\n",
+        "#",
+    ]
+)
 _TEXT = st.one_of(
     st.lists(_TOKENS, max_size=40).map(" ".join),
     st.lists(_TOKENS, max_size=40).map("".join),
@@ -235,10 +325,18 @@ def test_random_text_raises_only_our_errors(text):
 
 
 _LEAF = st.sampled_from(["a", "b", "`a`", "0", "1", "2.5", "9", "-1"])
-_COND_LEAF = st.builds(lambda col, op, v: f"{col} {op} {v}", st.sampled_from(["a", "b"]),
-                       st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), st.sampled_from(["0", "1", "2", "9", "-1"]))
-_MEMBER = st.builds(lambda col, neg, vs: f"{col} {'not in' if neg else 'in'} [{', '.join(vs)}]",
-                    st.sampled_from(["a", "b"]), st.booleans(), st.lists(st.sampled_from(["0", "1", "9"]), min_size=1, max_size=3))
+_COND_LEAF = st.builds(
+    lambda col, op, v: f"{col} {op} {v}",
+    st.sampled_from(["a", "b"]),
+    st.sampled_from(["==", "!=", "<", "<=", ">", ">="]),
+    st.sampled_from(["0", "1", "2", "9", "-1"]),
+)
+_MEMBER = st.builds(
+    lambda col, neg, vs: f"{col} {'not in' if neg else 'in'} [{', '.join(vs)}]",
+    st.sampled_from(["a", "b"]),
+    st.booleans(),
+    st.lists(st.sampled_from(["0", "1", "9"]), min_size=1, max_size=3),
+)
 _TEXT_COND = st.sampled_from(["region == 'Seoul'", "region != 'Busan'", "region in ['Seoul', 'Jeju']"])
 _ROUTING = st.recursive(
     st.one_of(_COND_LEAF, _MEMBER),
@@ -251,11 +349,20 @@ _ROUTING = st.recursive(
 _NUMERIC = st.recursive(
     _LEAF,
     lambda inner: st.one_of(
-        st.builds(lambda x, op, y: f"({x}) {op} ({y})", inner, st.sampled_from(["+", "-", "*", "/", "//", "%", "**"]), inner),
-        st.builds(lambda f, x: f"{f}({x})", st.sampled_from(["abs", "sqrt", "log", "log10", "exp", "floor", "ceil",
-                                                             "round", "is_missing"]), inner),
+        st.builds(
+            lambda x, op, y: f"({x}) {op} ({y})", inner, st.sampled_from(["+", "-", "*", "/", "//", "%", "**"]), inner
+        ),
+        st.builds(
+            lambda f, x: f"{f}({x})",
+            st.sampled_from(["abs", "sqrt", "log", "log10", "exp", "floor", "ceil", "round", "is_missing"]),
+            inner,
+        ),
         st.builds(lambda x, d: f"round({x}, {d})", inner, st.integers(-3, 3)),
-        st.builds(lambda f, xs: f"{f}({', '.join(xs)})", st.sampled_from(["min", "max"]), st.lists(inner, min_size=2, max_size=3)),
+        st.builds(
+            lambda f, xs: f"{f}({', '.join(xs)})",
+            st.sampled_from(["min", "max"]),
+            st.lists(inner, min_size=2, max_size=3),
+        ),
         st.builds(lambda x: f"-({x})", inner),
     ),
     max_leaves=10,
@@ -284,8 +391,14 @@ def test_well_formed_expressions_evaluate_consistently(numeric, routing, text, j
 
 def _kleene(node, data, missing):
     """Reference: the tuple-AST evaluator routing rules used before they shared the grammar."""
-    ops = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
-           ">=": np.greater_equal}
+    ops = {
+        "==": np.equal,
+        "!=": np.not_equal,
+        "<": np.less,
+        "<=": np.less_equal,
+        ">": np.greater,
+        ">=": np.greater_equal,
+    }
     if node[0] in ("cmp", "in"):
         x = data[node[1]].to_numpy(dtype=float)
         known = ~np.isnan(x) & ~np.isin(x, np.asarray(missing.get(node[1], ()), dtype=float))

@@ -205,8 +205,11 @@ def test_plain_ml_under_separation_gives_no_wald_inference_for_the_separated_ter
 def test_a_design_without_sampling_variance_has_no_design_effect():
     d = design_frame()
     d["N"] = len(d)  # a census: fpc = 1, the design variance is zero
-    with pytest.raises(ModelError, match=r"the design effect for the Firth profile intervals must "
-                                         r"be a positive number; got 0\.0"):
+    with pytest.raises(
+        ModelError,
+        match=r"the design effect for the Firth profile intervals must "
+        r"be a positive number; got 0\.0",
+    ):
         fit(Survey(d, Design(weights="w", fpc="N")))
 
 
@@ -215,10 +218,11 @@ def test_a_domain_is_fitted_as_its_own_sample():
     equals the fit of the domain's rows alone, as R logistf on the subset (found by a second,
     independent implementation: the domain fit was off by 0.7 on a separated coefficient)."""
     d = sex2()
-    inside = (np.arange(len(d)) % 3 != 0)
+    inside = np.arange(len(d)) % 3 != 0
     alone = fit(Survey(d[inside].reset_index(drop=True)))
     domain = fit(Survey(d).domain(inside))
     # the estimates are the subset's; the intervals differ by the domain's design effect (domain
     # estimation keeps the rows outside with weight 0, so the profile is rescaled as under a design)
-    np.testing.assert_allclose(domain.coef["estimate"].to_numpy(float), alone.coef["estimate"].to_numpy(float),
-                               rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(
+        domain.coef["estimate"].to_numpy(float), alone.coef["estimate"].to_numpy(float), rtol=1e-8, atol=1e-10
+    )

@@ -25,42 +25,53 @@ def rhs(formula):
 
 def small_data(n=60, seed=3):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "y": rng.integers(0, 2, n), "x": rng.normal(size=n), "z": rng.normal(size=n),
-        "g": rng.choice(list("abc"), n), "h": rng.choice([1, 2, 3], n), "b": rng.random(n) > 0.5,
-        "a.b": rng.normal(size=n), "o": pd.Categorical(rng.choice(list("lmh"), n), categories=list("lmh")),
-    })
+    return pd.DataFrame(
+        {
+            "y": rng.integers(0, 2, n),
+            "x": rng.normal(size=n),
+            "z": rng.normal(size=n),
+            "g": rng.choice(list("abc"), n),
+            "h": rng.choice([1, 2, 3], n),
+            "b": rng.random(n) > 0.5,
+            "a.b": rng.normal(size=n),
+            "o": pd.Categorical(rng.choice(list("lmh"), n), categories=list("lmh")),
+        }
+    )
 
 
 # ---- parsed terms ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("formula, terms", [
-    ("y ~ x + z", ["Intercept", "x", "z"]),
-    ("y ~ 1", ["Intercept"]),
-    ("y ~ 0", []),
-    ("y ~ x - 1", ["x"]),
-    ("y ~ 0 + x", ["x"]),
-    ("y ~ x + 0", ["x"]),
-    ("y ~ -1 + x", ["x"]),
-    ("y ~ x + -1", ["Intercept", "x"]),  # as patsy: a unary -1 inside + keeps the intercept
-    ("y ~ x - 1 + 1", ["Intercept", "x"]),
-    ("y ~ x * z", ["Intercept", "x", "z", "x:z"]),
-    ("y ~ x*z - x", ["Intercept", "z", "x:z"]),
-    ("y ~ x:z:x", ["Intercept", "x:z"]),
-    ("y ~ z:x + x:z", ["Intercept", "z:x"]),
-    ("y ~ (x + z):C(g)", ["Intercept", "x:C(g)", "z:C(g)"]),
-    ("y ~ C(g,Treatment(2)) + C( g )", ["Intercept", "C(g, Treatment(2))", "C(g)"]),
-    ("y ~ C(g, Treatment(reference='b'))", ["Intercept", "C(g, Treatment(reference='b'))"]),
-    ('y ~ Q("a.b") + I(z**2) + I(-x)', ["Intercept", 'Q("a.b")', "I(z ** 2)", "I(-x)"]),
-    ("y ~ np.log(x) + sqrt(z)", ["Intercept", "np.log(x)", "sqrt(z)"]),
-])
+
+@pytest.mark.parametrize(
+    "formula, terms",
+    [
+        ("y ~ x + z", ["Intercept", "x", "z"]),
+        ("y ~ 1", ["Intercept"]),
+        ("y ~ 0", []),
+        ("y ~ x - 1", ["x"]),
+        ("y ~ 0 + x", ["x"]),
+        ("y ~ x + 0", ["x"]),
+        ("y ~ -1 + x", ["x"]),
+        ("y ~ x + -1", ["Intercept", "x"]),  # as patsy: a unary -1 inside + keeps the intercept
+        ("y ~ x - 1 + 1", ["Intercept", "x"]),
+        ("y ~ x * z", ["Intercept", "x", "z", "x:z"]),
+        ("y ~ x*z - x", ["Intercept", "z", "x:z"]),
+        ("y ~ x:z:x", ["Intercept", "x:z"]),
+        ("y ~ z:x + x:z", ["Intercept", "z:x"]),
+        ("y ~ (x + z):C(g)", ["Intercept", "x:C(g)", "z:C(g)"]),
+        ("y ~ C(g,Treatment(2)) + C( g )", ["Intercept", "C(g, Treatment(2))", "C(g)"]),
+        ("y ~ C(g, Treatment(reference='b'))", ["Intercept", "C(g, Treatment(reference='b'))"]),
+        ('y ~ Q("a.b") + I(z**2) + I(-x)', ["Intercept", 'Q("a.b")', "I(z ** 2)", "I(-x)"]),
+        ("y ~ np.log(x) + sqrt(z)", ["Intercept", "np.log(x)", "sqrt(z)"]),
+    ],
+)
 def test_parsed_terms(formula, terms):
     assert rhs(formula) == terms
 
 
 def test_factors_know_their_kind_columns_and_reference():
     p = parse('I(Q("sch.wide") == "Yes") ~ C(g, Treatment(reference="b")) + x:Q("a.b")')
-    (y,), = p.lhs
+    ((y,),) = p.lhs
     assert (y.kind, y.variables, y.boolean) == ("expression", ("sch.wide",), True)
     assert y.aliases == (("_sk_text0", "sch.wide", "==", "Yes"),)
     c = p.rhs[1][0]
@@ -71,6 +82,7 @@ def test_factors_know_their_kind_columns_and_reference():
 
 
 # ---- matrices: identical to patsy's (the reference, used here on safe formulas only) -------
+
 
 def assert_like_patsy(formula, data, rtol=0.0):
     import patsy
@@ -87,13 +99,32 @@ def assert_like_patsy(formula, data, rtol=0.0):
     return mf
 
 
-@pytest.mark.parametrize("formula", [
-    "y ~ x + C(g)", "y ~ x:C(g)", "y ~ x + x:C(g)", "y ~ C(g):x + I(-x)", "y ~ x*z - 1",
-    'y ~ C(g, Treatment(reference="b"))', "y ~ C(g, Treatment(2)) + C(h, Treatment(2))",
-    "y ~ C(h, Treatment(-1))", "y ~ b + g + o", "y ~ (x + z):C(g)", "y ~ C(g)*x",
-    "y ~ C(g)*C(h)", "y ~ C(g):C(h)", "y ~ 0 + C(g):C(h)", "y ~ x*C(g)*C(h)", "y ~ C(g):C(h):x + x",
-    'y ~ Q("a.b") + I(Q("a.b") * 2)', "g ~ x", "o ~ x", "b ~ x + C(b)", "y ~ x + z - x",
-])
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "y ~ x + C(g)",
+        "y ~ x:C(g)",
+        "y ~ x + x:C(g)",
+        "y ~ C(g):x + I(-x)",
+        "y ~ x*z - 1",
+        'y ~ C(g, Treatment(reference="b"))',
+        "y ~ C(g, Treatment(2)) + C(h, Treatment(2))",
+        "y ~ C(h, Treatment(-1))",
+        "y ~ b + g + o",
+        "y ~ (x + z):C(g)",
+        "y ~ C(g)*x",
+        "y ~ C(g)*C(h)",
+        "y ~ C(g):C(h)",
+        "y ~ 0 + C(g):C(h)",
+        "y ~ x*C(g)*C(h)",
+        "y ~ C(g):C(h):x + x",
+        'y ~ Q("a.b") + I(Q("a.b") * 2)',
+        "g ~ x",
+        "o ~ x",
+        "b ~ x + C(b)",
+        "y ~ x + z - x",
+    ],
+)
 def test_matrices_equal_patsy(formula):
     data = small_data()
     data.loc[3, "x"] = np.nan  # complete cases: rows 4 and 6 are left out
@@ -101,12 +132,17 @@ def test_matrices_equal_patsy(formula):
     assert_like_patsy(formula, data)
 
 
-@pytest.mark.parametrize("formula, rtol", [
-    ("y ~ I(x > 0) + b + I(b) + o", 0.0), ('I(g == "a") ~ x + I(h.isin([1, 2]))', 0.0),
-    ("I(g != 'a') ~ I(x > 0 and z < 1)", 0.0),
-    # the safe evaluator's x ** 2 and log may differ from numpy's by one unit in the last place
-    ("y ~ I(z**2) + C(g):x", 1e-15), ("y ~ np.log(z ** 2) + np.sqrt(np.abs(x))", 1e-15),
-])
+@pytest.mark.parametrize(
+    "formula, rtol",
+    [
+        ("y ~ I(x > 0) + b + I(b) + o", 0.0),
+        ('I(g == "a") ~ x + I(h.isin([1, 2]))', 0.0),
+        ("I(g != 'a') ~ I(x > 0 and z < 1)", 0.0),
+        # the safe evaluator's x ** 2 and log may differ from numpy's by one unit in the last place
+        ("y ~ I(z**2) + C(g):x", 1e-15),
+        ("y ~ np.log(z ** 2) + np.sqrt(np.abs(x))", 1e-15),
+    ],
+)
 def test_expression_matrices_equal_patsy_on_complete_data(formula, rtol):
     if " and " in formula:  # pandas cannot 'and' two columns: compare with the & patsy needs
         import patsy
@@ -165,27 +201,31 @@ def test_categorical_variables_for_marginal_effects():
 
 # ---- errors: the project's wording, with the column ------------------------------------------
 
-@pytest.mark.parametrize("formula, must, got, col", [
-    ("y ~ x +", "have a term here", "the end of the formula", 8),
-    ("y", "have one '~'", "the end of the formula", 2),
-    ("~ x", "have a response before '~'", "'~'", 1),
-    ("y ~ x ~ z", "join terms with", "'~'", 7),
-    ("y ~ (x", "have balanced brackets", "an unclosed '('", 5),
-    ("y ~ 2", "use only 0 or 1 as numbers", "'2'", 5),
-    ("y ~ -x", "use unary minus only as -1 or -0", "'-'", 5),
-    ("y ~ x.y", "use no attributes", "'.'", 6),
-    ("y ~ C(g, Sum)", "use the Treatment contrast", "'Sum'", 10),
-    ("y ~ foo(x)", "use only C(...), Q(...), I(...)", "'foo'", 5),
-    ("y ~ I(x.__class__)", "use no attributes inside an expression", "'.'", 8),
-    ("y ~ I(lambda: 1)", "use column names, not Python words", "'lambda'", 7),
-    ('y ~ I("a")', "use a quoted text only compared with a column", "'\"a\"'", 7),
-    ("y ~ I(x +)", "have a complete expression", "'I(x + )'", 5),
-    ("y ~ I(x, x)", "have one expression", "'I(x, x)'", 5),
-    ("y + x ~ g", "have one response variable", "2 terms", 5),
-    ('y ~ "x', "close every quoted name", "an unclosed \"", 5),
-    ("y ~ x $ z", "use names, numbers", "'$'", 7),
-    ("y ~ C(g, Treatment('q'))", "give a reference level of 'g' that occurs", "'q'", 5),
-])
+
+@pytest.mark.parametrize(
+    "formula, must, got, col",
+    [
+        ("y ~ x +", "have a term here", "the end of the formula", 8),
+        ("y", "have one '~'", "the end of the formula", 2),
+        ("~ x", "have a response before '~'", "'~'", 1),
+        ("y ~ x ~ z", "join terms with", "'~'", 7),
+        ("y ~ (x", "have balanced brackets", "an unclosed '('", 5),
+        ("y ~ 2", "use only 0 or 1 as numbers", "'2'", 5),
+        ("y ~ -x", "use unary minus only as -1 or -0", "'-'", 5),
+        ("y ~ x.y", "use no attributes", "'.'", 6),
+        ("y ~ C(g, Sum)", "use the Treatment contrast", "'Sum'", 10),
+        ("y ~ foo(x)", "use only C(...), Q(...), I(...)", "'foo'", 5),
+        ("y ~ I(x.__class__)", "use no attributes inside an expression", "'.'", 8),
+        ("y ~ I(lambda: 1)", "use column names, not Python words", "'lambda'", 7),
+        ('y ~ I("a")', "use a quoted text only compared with a column", "'\"a\"'", 7),
+        ("y ~ I(x +)", "have a complete expression", "'I(x + )'", 5),
+        ("y ~ I(x, x)", "have one expression", "'I(x, x)'", 5),
+        ("y + x ~ g", "have one response variable", "2 terms", 5),
+        ('y ~ "x', "close every quoted name", 'an unclosed "', 5),
+        ("y ~ x $ z", "use names, numbers", "'$'", 7),
+        ("y ~ C(g, Treatment('q'))", "give a reference level of 'g' that occurs", "'q'", 5),
+    ],
+)
 def test_errors_name_formula_position_and_fix(formula, must, got, col):
     with pytest.raises(ModelError) as info:
         model_frame(formula, small_data())
@@ -195,23 +235,29 @@ def test_errors_name_formula_position_and_fix(formula, must, got, col):
 
 
 def test_unknown_column_is_a_data_error_with_a_suggestion():
-    with pytest.raises(DataError, match=r"formula 'y ~ x \+ zz' must name columns of the survey data; "
-                                        r"got 'zz' at column 9\. Did you mean 'z'\? Fix the name"):
+    with pytest.raises(
+        DataError,
+        match=r"formula 'y ~ x \+ zz' must name columns of the survey data; "
+        r"got 'zz' at column 9\. Did you mean 'z'\? Fix the name",
+    ):
         model_frame("y ~ x + zz", small_data())
     with pytest.raises(DataError, match="got 'zz'"):
         model_frame("y ~ I(zz ** 2)", small_data())
 
 
-@pytest.mark.parametrize("formula, must", [
-    ("y ~ " + "(" * 13 + "x" + ")" * 13, "nest brackets at most 12 deep"),
-    ("y ~ " + "*".join(f"(a{i} + b{i})" for i in range(8)), "expand to at most 100 terms"),
-    ("y ~ a:b:c:d:e:f:g", "interact at most 6 factors"),
-    ("y ~ " + "+".join(["x"] * 320), "have at most 600 tokens"),
-    ("y ~ x" + " " * 2000, "have at most 2000 characters"),
-    ("y ~ - - - - - 1", "have at most 4 signs in a row"),
-    ("y ~ I(" + " + ".join(["x"] * 70) + ")", "have at most 120 tokens in one expression"),
-    ("y ~ I(" + "-" * 300 + "x)", "have at most 120 tokens in one expression"),
-])
+@pytest.mark.parametrize(
+    "formula, must",
+    [
+        ("y ~ " + "(" * 13 + "x" + ")" * 13, "nest brackets at most 12 deep"),
+        ("y ~ " + "*".join(f"(a{i} + b{i})" for i in range(8)), "expand to at most 100 terms"),
+        ("y ~ a:b:c:d:e:f:g", "interact at most 6 factors"),
+        ("y ~ " + "+".join(["x"] * 320), "have at most 600 tokens"),
+        ("y ~ x" + " " * 2000, "have at most 2000 characters"),
+        ("y ~ - - - - - 1", "have at most 4 signs in a row"),
+        ("y ~ I(" + " + ".join(["x"] * 70) + ")", "have at most 120 tokens in one expression"),
+        ("y ~ I(" + "-" * 300 + "x)", "have at most 120 tokens in one expression"),
+    ],
+)
 def test_limits_end_in_a_clear_error(formula, must):
     with pytest.raises(ModelError, match=f"must {must}"):
         model_frame(formula, small_data())
@@ -247,9 +293,46 @@ def test_column_limit():
 
 # ---- property: any text ends in a surveykit error or a parse, never anything else ------------
 
-_PIECES = st.sampled_from(["y", "x", "g", "b", "o", "~", "+", "-", "*", ":", "(", ")", "0", "1", "2", "C(", "I(",
-                           "Q(", '"a.b"', "'g'", ",", "Treatment(", "reference=", ".", "__import__",
-                           "np.", "log(", "[", "]", "==", "**", "lambda", " ", "isin(", "\\", "'"])
+_PIECES = st.sampled_from(
+    [
+        "y",
+        "x",
+        "g",
+        "b",
+        "o",
+        "~",
+        "+",
+        "-",
+        "*",
+        ":",
+        "(",
+        ")",
+        "0",
+        "1",
+        "2",
+        "C(",
+        "I(",
+        "Q(",
+        '"a.b"',
+        "'g'",
+        ",",
+        "Treatment(",
+        "reference=",
+        ".",
+        "__import__",
+        "np.",
+        "log(",
+        "[",
+        "]",
+        "==",
+        "**",
+        "lambda",
+        " ",
+        "isin(",
+        "\\",
+        "'",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -45,8 +45,9 @@ PAYLOADS = [
 def survey() -> sk.Survey:
     rng = np.random.default_rng(5)
     n = 120
-    data = pd.DataFrame({"y": rng.integers(0, 2, n), "x": rng.normal(size=n),
-                         "g": rng.choice(list("ab"), n), "w": np.ones(n)})
+    data = pd.DataFrame(
+        {"y": rng.integers(0, 2, n), "x": rng.normal(size=n), "g": rng.choice(list("ab"), n), "w": np.ones(n)}
+    )
     return sk.Survey(data, sk.Design(weights="w"))
 
 
@@ -63,8 +64,7 @@ def test_payloads_through_the_api_run_nothing(tmp_path, payload):
 
 def test_the_safe_forms_still_fit():
     res = sk.models.logistic(survey(), "y ~ I(x ** 2) + C(g) + log(abs(x)) + I(x > 0.5)")
-    assert list(res.coef["term"]) == ["Intercept", "C(g)[T.b]", "I(x > 0.5)[T.True]", "I(x ** 2)",
-                                      "log(abs(x))"]
+    assert list(res.coef["term"]) == ["Intercept", "C(g)[T.b]", "I(x > 0.5)[T.True]", "I(x ** 2)", "log(abs(x))"]
 
 
 def _plan_with(tmp_path, formula: str, kind: str = "logistic"):
@@ -77,16 +77,22 @@ def _plan_with(tmp_path, formula: str, kind: str = "logistic"):
     return path
 
 
-@pytest.mark.parametrize("payload, kind", [
-    ("join_yes ~ age10 + I(age10 + 0*__import__('os').system('touch {p}'))", "logistic"),
-    ("join_intent ~ C(emp_grp, Treatment(reference=open('{p}', 'w')))", "ordinal"),
-    ("join_yes ~ age10 + np.save('{p}', age10)", "logistic"),
-])
+@pytest.mark.parametrize(
+    "payload, kind",
+    [
+        ("join_yes ~ age10 + I(age10 + 0*__import__('os').system('touch {p}'))", "logistic"),
+        ("join_intent ~ C(emp_grp, Treatment(reference=open('{p}', 'w')))", "ordinal"),
+        ("join_yes ~ age10 + np.save('{p}', age10)", "logistic"),
+    ],
+)
 def test_payloads_through_the_cli_exit_2_with_one_line(tmp_path, payload, kind):
     target = tmp_path / "pwned"
     path = _plan_with(tmp_path, payload.format(p=target.as_posix()), kind)
-    out = subprocess.run([sys.executable, "-m", "surveykit", "brief", str(path), "--out", str(tmp_path / "out")],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "surveykit", "brief", str(path), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2
     assert out.stderr.startswith("surveykit: error: ") and out.stderr.count("\n") == 1
     assert "Traceback" not in out.stderr and "must" in out.stderr and "at column" in out.stderr

@@ -35,8 +35,7 @@ def api(name: str) -> Survey:
 
 
 def py_formula(r: str) -> str:
-    return (r.replace("stype", "C(stype)").replace("api.stu", 'Q("api.stu")')
-            .replace("acs.k3", 'Q("acs.k3")'))
+    return r.replace("stype", "C(stype)").replace("api.stu", 'Q("api.stu")').replace("acs.k3", 'Q("acs.k3")')
 
 
 @pytest.mark.parametrize("case", sorted(GOLDEN))
@@ -58,8 +57,10 @@ def test_matches_svyglm(case):
     np.testing.assert_allclose(c["ci_low"], g["ci_low"], rtol=SE_RTOL)
     np.testing.assert_allclose(c["ci_high"], g["ci_high"], rtol=SE_RTOL)
     data = pd.read_csv(API / f"{g['data']}.csv")
-    vars_ = [v.replace("C(", "").replace(")", "") for v in ["api00", "ell", "meals", "mobility", "stype",
-                                                             "acs.k3", "api.stu", "enroll"]]
+    vars_ = [
+        v.replace("C(", "").replace(")", "")
+        for v in ["api00", "ell", "meals", "mobility", "stype", "acs.k3", "api.stu", "enroll"]
+    ]
     rows = data.dropna(subset=[v for v in vars_ if v in g["formula"]]).head(5)
     link = res.predict(rows, type="link")
     resp = res.predict(rows)
@@ -91,9 +92,13 @@ def test_bad_responses_are_model_errors():
     d = pd.read_csv(API / "apiclus1.csv")
     d["neg"] = d["growth"]
     svy = Survey(d, DESIGNS["apiclus1"])
-    with pytest.raises(ModelError, match=r"the response 'neg' of a Poisson model must be >= 0 .*negative values \(rows"):
+    with pytest.raises(
+        ModelError, match=r"the response 'neg' of a Poisson model must be >= 0 .*negative values \(rows"
+    ):
         poisson(svy, "neg ~ ell")
-    with pytest.raises(ModelError, match=r"the response of 'stype ~ ell' must be numeric; got a categorical response with 3 levels"):
+    with pytest.raises(
+        ModelError, match=r"the response of 'stype ~ ell' must be numeric; got a categorical response with 3 levels"
+    ):
         linear(svy, "stype ~ ell")
     with pytest.raises(ModelError, match="alpha must be a number between 0 and 1"):
         linear(svy, "api00 ~ ell", alpha=0)
@@ -120,7 +125,11 @@ def test_every_model_names_its_interval_kind():
     from surveykit.models import multinomial, ordinal_logistic
 
     svy = api("apiclus1")
-    fits = [linear(svy, "api00 ~ ell"), poisson(svy, "enroll ~ ell"),
-            multinomial(svy, "stype ~ ell"), ordinal_logistic(svy, "stype ~ ell")]
+    fits = [
+        linear(svy, "api00 ~ ell"),
+        poisson(svy, "enroll ~ ell"),
+        multinomial(svy, "stype ~ ell"),
+        ordinal_logistic(svy, "stype ~ ell"),
+    ]
     for f in fits:
         assert set(f.coef["ci_kind"]) == {"Wald (t, residual design df)"}, f.method

@@ -41,7 +41,9 @@ def _imports(path: Path) -> set[str]:
             return
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names if a.name.startswith("surveykit"))
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("surveykit") and not node.level:
+        elif (
+            isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("surveykit") and not node.level
+        ):
             for a in node.names:
                 sub = f"{node.module}.{a.name}"
                 out.add(sub if sub in MODULES else node.module)

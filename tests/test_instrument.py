@@ -154,21 +154,49 @@ def test_na_rule_matches_published_bases(published):
 # -- required questions and routing ----------------------------------------------------------------
 
 ORG_VARS = {
-    "founded_year": "numeric", "org_type": "single", "industry": "single", "revenue_band": "single",
-    "fulltime_band": "single", "coverage_held": "single", "loan_used_3y": "single",
-    "funding_issue": "single", "join_intent": "single", "join_factor": "single",
-    "wanted_product": "single", "fee_band": "single", "capital_band": "single",
-    "funding_source": "multi", "guarantee_issue": "single", "guarantee_provider": "single",
+    "founded_year": "numeric",
+    "org_type": "single",
+    "industry": "single",
+    "revenue_band": "single",
+    "fulltime_band": "single",
+    "coverage_held": "single",
+    "loan_used_3y": "single",
+    "funding_issue": "single",
+    "join_intent": "single",
+    "join_factor": "single",
+    "wanted_product": "single",
+    "fee_band": "single",
+    "capital_band": "single",
+    "funding_source": "multi",
+    "guarantee_issue": "single",
+    "guarantee_provider": "single",
 }
 WORKER_VARS = {
-    "age": "numeric", "gender": "single", "occupation": "single", "employment_type": "single",
-    "income_band": "single", "unemployed_3y": "single", "unemployment_months": "numeric",
-    "unemployment_reason": "single", "unemployment_hardship": "single", "worried_disease": "single",
-    "emergency_fund_need": "single", "ins_employment": "single", "ins_national_pension": "single",
-    "ins_health": "single", "ins_industrial_accident": "single", "private_insured": "single",
-    "private_product": "multi", "premium_monthly": "numeric", "uninsured_reason": "single",
-    "mutual_aid_member": "single", "third_sector_aware": "single", "join_intent": "single",
-    "wanted_product": "single", "fee_band": "single", "capital_band": "single",
+    "age": "numeric",
+    "gender": "single",
+    "occupation": "single",
+    "employment_type": "single",
+    "income_band": "single",
+    "unemployed_3y": "single",
+    "unemployment_months": "numeric",
+    "unemployment_reason": "single",
+    "unemployment_hardship": "single",
+    "worried_disease": "single",
+    "emergency_fund_need": "single",
+    "ins_employment": "single",
+    "ins_national_pension": "single",
+    "ins_health": "single",
+    "ins_industrial_accident": "single",
+    "private_insured": "single",
+    "private_product": "multi",
+    "premium_monthly": "numeric",
+    "uninsured_reason": "single",
+    "mutual_aid_member": "single",
+    "third_sector_aware": "single",
+    "join_intent": "single",
+    "wanted_product": "single",
+    "fee_band": "single",
+    "capital_band": "single",
 }
 
 
@@ -191,19 +219,29 @@ def test_required_labels():
     for inst in (org, wrk):
         join = inst.question("join_intent")
         assert [(o.code, o.ko) for o in join.options] == [
-            (1, "전혀 없다"), (2, "별로 없다"), (3, "약간 있다"), (4, "매우 있다")]
+            (1, "전혀 없다"),
+            (2, "별로 없다"),
+            (3, "약간 있다"),
+            (4, "매우 있다"),
+        ]
         assert join.missing_codes() == (9,) and inst.label("join_intent", 9) == "모름/무응답"
 
 
 ROUTING = {
     "organisation_2018": {
-        "coverage_type": "coverage_held", "coverage_premium_annual": "coverage_held",
-        "guarantee_issue": "guarantee_used", "guarantee_provider": "guarantee_used", "lender": "loan_used_3y",
+        "coverage_type": "coverage_held",
+        "coverage_premium_annual": "coverage_held",
+        "guarantee_issue": "guarantee_used",
+        "guarantee_provider": "guarantee_used",
+        "lender": "loan_used_3y",
     },
     "worker_2018": {
-        "unemployment_count": "unemployed_3y", "unemployment_months": "unemployed_3y",
-        "unemployment_reason": "unemployed_3y", "unemployment_hardship": "unemployed_3y",
-        "uninsured_reason": "private_insured", "private_product": "private_insured",
+        "unemployment_count": "unemployed_3y",
+        "unemployment_months": "unemployed_3y",
+        "unemployment_reason": "unemployed_3y",
+        "unemployment_hardship": "unemployed_3y",
+        "uninsured_reason": "private_insured",
+        "private_product": "private_insured",
     },
 }
 
@@ -271,6 +309,7 @@ def _load_broken(tmp_path: Path, mutate) -> str:
 def test_wrong_type_names_key_path(tmp_path):
     def mutate(raw):
         raw["questions"][3]["options"][2]["code"] = "three"
+
     msg = _load_broken(tmp_path, mutate)
     assert "questions[3].options[2].code must be a whole-number code; got str 'three'" in msg
 
@@ -278,6 +317,7 @@ def test_wrong_type_names_key_path(tmp_path):
 def test_unknown_key_suggests(tmp_path):
     def mutate(raw):
         raw["questions"][5]["optoins"] = raw["questions"][5].pop("options")
+
     msg = _load_broken(tmp_path, mutate)
     assert "questions[5].optoins is not a known key" in msg and "Did you mean 'options'" in msg
 
@@ -285,6 +325,7 @@ def test_unknown_key_suggests(tmp_path):
 def test_duplicate_variable(tmp_path):
     def mutate(raw):
         raw["questions"][4]["var"] = raw["questions"][2]["var"]
+
     msg = _load_broken(tmp_path, mutate)
     assert "questions[4].var must be unique" in msg and "questions[2]" in msg
 
@@ -293,6 +334,7 @@ def test_routing_rule_with_unknown_variable(tmp_path):
     def mutate(raw):
         q = next(q for q in raw["questions"] if q["var"] == "lender")
         q["ask_if"] = "loan_used == 1"
+
     msg = _load_broken(tmp_path, mutate)
     assert ".ask_if must refer to known variables; 'loan_used' is not a question" in msg
     assert "Did you mean 'loan_used_3y'" in msg
@@ -301,6 +343,7 @@ def test_routing_rule_with_unknown_variable(tmp_path):
 def test_routing_rule_syntax_error_names_path(tmp_path):
     def mutate(raw):
         raw["questions"][13]["ask_if"] = "coverage_held = 1"
+
     msg = _load_broken(tmp_path, mutate)
     assert "questions[13].ask_if" in msg and "'='" in msg
 
@@ -316,29 +359,35 @@ def test_routing_rule_bomb_names_path_and_limit(tmp_path):
 def test_figure_with_unknown_code_or_column(tmp_path):
     def bad_code(raw):
         raw["figures"][0]["codes"] = [42]
+
     assert "figures[0].codes must be codes of 'revenue_band'" in _load_broken(tmp_path, bad_code)
 
     def bad_col(raw):
         raw["figures"][1]["question"] = "fulltime"
+
     assert "figures[1].question must name a data column" in _load_broken(tmp_path, bad_col)
 
 
 def test_other_schema_errors(tmp_path):
     def bad_type(raw):
         raw["questions"][2]["type"] = "singel"
+
     assert "Did you mean 'single'" in _load_broken(tmp_path, bad_type)
 
     def no_name(raw):
         del raw["name"]
+
     assert "must have key 'name'" in _load_broken(tmp_path, no_name)
 
     def empty_title(raw):
         raw["title"] = {}
+
     assert "title must give the wording in ko or en" in _load_broken(tmp_path, empty_title)
 
     def bad_scale(raw):
         q = next(q for q in raw["questions"] if q.get("scale") == "join_intent")
         q["scale"] = "join_intnet"
+
     assert "Did you mean 'join_intent'" in _load_broken(tmp_path, bad_scale)
 
     path = tmp_path / "bad.yaml"
@@ -351,10 +400,12 @@ def test_other_schema_errors(tmp_path):
 
 def test_missing_code_that_is_also_an_option_is_rejected(tmp_path):
     """A user-missing code equal to an option code would turn that answer into 'missing'."""
+
     def mutate(raw):
         q = raw["questions"][3]
         assert q["var"] == "industry" and q["options"][11] == {"code": 12, "ko": "기타", "en": "Other"}
         q["missing"] = [{"code": 12, "ko": "모름/무응답", "en": "Don't know / no answer"}]
+
     msg = _load_broken(tmp_path, mutate)
     assert "questions[3].missing[0].code must not also be an answer option" in msg
     assert "questions[3].options[11] '기타'" in msg and "(e.g. 99)" in msg  # 9 is an industry option
@@ -363,13 +414,17 @@ def test_missing_code_that_is_also_an_option_is_rejected(tmp_path):
 @pytest.mark.parametrize("used", [True, False], ids=["used", "unused"])
 def test_scale_missing_code_that_is_also_an_option_is_rejected(tmp_path, used):
     """Checked where the scale is defined, whether or not a question uses it."""
+
     def mutate(raw):
         options = [{"code": 1, "ko": "예", "en": "Yes"}, {"code": 2, "ko": "아니오", "en": "No"}]
-        raw["scales"]["clashing"] = {"options": options, "missing": [
-            {"code": 9, "ko": "모름", "en": "Don't know"}, {"code": 2, "ko": "무응답", "en": "No answer"}]}
+        raw["scales"]["clashing"] = {
+            "options": options,
+            "missing": [{"code": 9, "ko": "모름", "en": "Don't know"}, {"code": 2, "ko": "무응답", "en": "No answer"}],
+        }
         if used:
             q = next(q for q in raw["questions"] if q.get("scale") == "yes_no")
             q["scale"] = "clashing"
+
     msg = _load_broken(tmp_path, mutate)
     assert "scales.clashing.missing[1].code must not also be an answer option" in msg
     assert "scales.clashing.options[1] '아니오'" in msg and "(e.g. 99)" in msg
@@ -393,7 +448,7 @@ def test_yaml_error_is_one_line_with_position(case, loader):
     if not hasattr(yaml, loader):
         pytest.skip(f"PyYAML built without {loader}")
     with pytest.raises(yaml.YAMLError) as info:
-        yaml.load(text, Loader=getattr(yaml, loader))  # noqa: S506 - safe loaders only
+        yaml.load(text, Loader=getattr(yaml, loader))
     msg = yaml_error("f.yaml", info.value, text)
     assert msg.startswith(f"f.yaml: must be valid YAML; line {line}, column {column}: ")
     assert "\n" not in msg and msg.endswith(".") and not msg.endswith("..") and "<unicode string>" not in msg
@@ -438,38 +493,61 @@ def test_rule_three_valued_logic():
     assert known.tolist() == [False, True, True, False, True]
 
 
-@pytest.mark.parametrize("text", [
-    "__import__('os').system('true')", "a == ", "a == 1 b", "a in 1", "(a == 1", "a not 3", "", "1 == a",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('true')",
+        "a == ",
+        "a == 1 b",
+        "a in 1",
+        "(a == 1",
+        "a not 3",
+        "",
+        "1 == a",
+    ],
+)
 def test_rule_rejects_anything_outside_the_grammar(text):
     with pytest.raises(InstrumentError, match="rule"):
         Rule.parse(text)
 
 
-@pytest.mark.parametrize("text, node", [
-    ("a == -1", ("cmp", "a", "==", -1.0)),
-    ("a in (1, 2.5)", ("in", "a", (1.0, 2.5), False)),
-    ("a == 1 & b != 2 | not c >= 3", ("or", ("and", ("cmp", "a", "==", 1.0), ("cmp", "b", "!=", 2.0)),
-                                      ("not", ("cmp", "c", ">=", 3.0)))),
-    ("a == 1 and b == 2 and c == 3", ("and", ("and", ("cmp", "a", "==", 1.0), ("cmp", "b", "==", 2.0)),
-                                      ("cmp", "c", "==", 3.0))),
-    ("`a` < 1e3", ("cmp", "a", "<", 1000.0)),
-])
+@pytest.mark.parametrize(
+    "text, node",
+    [
+        ("a == -1", ("cmp", "a", "==", -1.0)),
+        ("a in (1, 2.5)", ("in", "a", (1.0, 2.5), False)),
+        (
+            "a == 1 & b != 2 | not c >= 3",
+            ("or", ("and", ("cmp", "a", "==", 1.0), ("cmp", "b", "!=", 2.0)), ("not", ("cmp", "c", ">=", 3.0))),
+        ),
+        (
+            "a == 1 and b == 2 and c == 3",
+            ("and", ("and", ("cmp", "a", "==", 1.0), ("cmp", "b", "==", 2.0)), ("cmp", "c", "==", 3.0)),
+        ),
+        ("`a` < 1e3", ("cmp", "a", "<", 1000.0)),
+    ],
+)
 def test_rule_is_the_routing_subset_of_the_expression_grammar(text, node):
     assert Rule.parse(text).node == node
 
 
-@pytest.mark.parametrize("text, message", [
-    ("a + 1 == 2", "routing rule 'a + 1 == 2' must have a variable name compared with one number; got 'a + 1 == 2'."),
-    ("1 < a < 3", "must have a variable name compared with one number; got '1 < a < 3'."),
-    ("a == b", "routing rule 'a == b' must have a number; got 'b'."),
-    ("region == 'Seoul'", "must have a number; got \"'Seoul'\"."),
-    ("abs(a) == 1", "must have a variable name compared with one number"),
-    ("a", "must have a comparison (== != < <= > >=) or 'in'; got 'a'."),
-    ("abs(a, b) == 1", "routing rule 'abs(a, b) == 1' must call abs with 1 argument; got 2. Write abs(a)."),
-    ("a.b == 1", "routing rule 'a.b == 1' may use only"),
-    ("coverage_held = 1", "must be valid (invalid syntax); got '=' at column 15."),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "a + 1 == 2",
+            "routing rule 'a + 1 == 2' must have a variable name compared with one number; got 'a + 1 == 2'.",
+        ),
+        ("1 < a < 3", "must have a variable name compared with one number; got '1 < a < 3'."),
+        ("a == b", "routing rule 'a == b' must have a number; got 'b'."),
+        ("region == 'Seoul'", "must have a number; got \"'Seoul'\"."),
+        ("abs(a) == 1", "must have a variable name compared with one number"),
+        ("a", "must have a comparison (== != < <= > >=) or 'in'; got 'a'."),
+        ("abs(a, b) == 1", "routing rule 'abs(a, b) == 1' must call abs with 1 argument; got 2. Write abs(a)."),
+        ("a.b == 1", "routing rule 'a.b == 1' may use only"),
+        ("coverage_held = 1", "must be valid (invalid syntax); got '=' at column 15."),
+    ],
+)
 def test_rule_errors_say_what_is_allowed(text, message):
     with pytest.raises(InstrumentError) as info:
         Rule.parse(text)
@@ -507,10 +585,12 @@ def test_rule_logic_identities(a, data):
     def ev(text):
         return Rule.parse(text).evaluate(frame, missing)
 
-    for left, right in [("not (a == 1 and b == 2)", "a != 1 or b != 2"),
-                        ("not (a < 2 or b >= 3)", "a >= 2 and b < 3"),
-                        ("a in [1, 2]", "a == 1 or a == 2"),
-                        ("a not in [1, 2]", "not (a == 1 or a == 2)")]:
+    for left, right in [
+        ("not (a == 1 and b == 2)", "a != 1 or b != 2"),
+        ("not (a < 2 or b >= 3)", "a >= 2 and b < 3"),
+        ("a in [1, 2]", "a == 1 or a == 2"),
+        ("a not in [1, 2]", "not (a == 1 or a == 2)"),
+    ]:
         (t1, k1), (t2, k2) = ev(left), ev(right)
         assert (t1 == t2).all() and (k1 == k2).all(), (left, right)
     true, known = ev("a == 1 and not b > 2")

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from surveykit import io
-from surveykit.errors import DataError, RecodedTextWarning, ReadError
+from surveykit.errors import DataError, ReadError, RecodedTextWarning
 from surveykit.io import FileMeta, MissingSpec
 
 SPSS = Path(__file__).parent / "data" / "spss"
@@ -32,8 +32,16 @@ STAFF_LABELS = {997: "해당 없음", 998: "모름", 999: "무응답"}
 ORG_JOIN = [4, 3, 9, np.nan, 1, 2, 4, np.nan]
 ORG_FEE = [1, 2, 9, 99, 3, np.nan, 2, 1]
 ORG_STAFF = [3, 12, 998, np.nan, 997, 5, 999, 7]
-ORG_NAMES = ["똠방각하 협동조합", "가나다 사회적기업", "마을 부엌", "서울 돌봄 협동조합", "",
-             "Social Venture Lab", "다솜 자활센터", "희망 나눔"]
+ORG_NAMES = [
+    "똠방각하 협동조합",
+    "가나다 사회적기업",
+    "마을 부엌",
+    "서울 돌봄 협동조합",
+    "",
+    "Social Venture Lab",
+    "다솜 자활센터",
+    "희망 나눔",
+]
 CP949_NAMES = ORG_NAMES[:4]  # org_survey.sps, section 2
 
 
@@ -149,10 +157,13 @@ def test_cp949_file_with_or_without_encoding_record(name):
     _assert_cp949_content(data, meta)
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("org_cp949_as1252.sav", "mojibake"),
-    ("org_cp949_asutf8.sav", "not valid in the declared encoding"),
-])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("org_cp949_as1252.sav", "mojibake"),
+        ("org_cp949_asutf8.sav", "not valid in the declared encoding"),
+    ],
+)
 def test_lying_header_is_redecoded_as_cp949(name, reason):
     with pytest.warns(RecodedTextWarning, match="re-decoded as cp949") as record:
         data, meta = io.read(SPSS / name)
@@ -330,19 +341,22 @@ def test_not_an_spss_file(tmp_path):
 
 
 def _demo_frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": [1.0, 2.0, 3.0, 4.0],
-        "q5": [4.0, 9.0, np.nan, 1.0],
-        "staff": [3.0, 998.0, 12.0, np.nan],
-        "name": ["똠방각하", "", "가나다", "희망"],
-    })
+    return pd.DataFrame(
+        {
+            "id": [1.0, 2.0, 3.0, 4.0],
+            "q5": [4.0, 9.0, np.nan, 1.0],
+            "staff": [3.0, 998.0, 12.0, np.nan],
+            "name": ["똠방각하", "", "가나다", "희망"],
+        }
+    )
 
 
 def test_write_sav_round_trip(tmp_path):
     frame = _demo_frame()
     before = frame.copy()
     out = io.write_sav(
-        frame, tmp_path / "out.sav",
+        frame,
+        tmp_path / "out.sav",
         variable_labels={"q5": "향후 공제 가입 의향"},
         value_labels={"q5": JOIN_LABELS, "staff": STAFF_LABELS},
         missing={"q5": [9], "staff": {"ranges": [(997, 999)]}},
@@ -352,8 +366,7 @@ def test_write_sav_round_trip(tmp_path):
     data, meta = io.read(out)
     assert meta.value_labels["q5"] == JOIN_LABELS and meta.value_labels["staff"] == STAFF_LABELS
     assert meta.variable_labels["q5"] == "향후 공제 가입 의향"
-    assert meta.missing == {"q5": MissingSpec(values=(9,)),
-                            "staff": MissingSpec(ranges=((997, 999),))}
+    assert meta.missing == {"q5": MissingSpec(values=(9,)), "staff": MissingSpec(ranges=((997, 999),))}
     assert meta.measure["q5"] == "ordinal" and meta.encoding == "utf-8"
     assert_same_codes(data["q5"], [4, 9, np.nan, 1])
     assert data["name"].tolist() == before["name"].tolist()
@@ -362,9 +375,15 @@ def test_write_sav_round_trip(tmp_path):
 
 def test_write_sav_round_trip_of_pspp_file(tmp_path, org):
     data, meta = org
-    out = io.write_sav(data, tmp_path / "copy.zsav", variable_labels=meta.variable_labels,
-                       value_labels=meta.value_labels, missing=meta.missing,
-                       measure=meta.measure, compress=True)
+    out = io.write_sav(
+        data,
+        tmp_path / "copy.zsav",
+        variable_labels=meta.variable_labels,
+        value_labels=meta.value_labels,
+        missing=meta.missing,
+        measure=meta.measure,
+        compress=True,
+    )
     again, meta2 = io.read(out)
     pd.testing.assert_frame_equal(again, data, check_like=False)
     same = ("variable_labels", "value_labels", "missing", "measure")
@@ -392,12 +411,15 @@ def test_write_failure_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"missing": {"q5": [1, 2, 3, 9]}}, r"'q5'.*at most 3 codes.*got 4 codes"),
-    ({"missing": {"q5": {"values": [1, 2], "ranges": [(7, 9)]}}}, r"1 range plus 1 code"),
-    ({"measure": {"q5": "interval"}}, r"measure of 'q5'.*nominal, ordinal, scale"),
-    ({"value_labels": {"q55": {1: "a"}}}, r"value_labels.*'q55'.*Did you mean 'q5'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"missing": {"q5": [1, 2, 3, 9]}}, r"'q5'.*at most 3 codes.*got 4 codes"),
+        ({"missing": {"q5": {"values": [1, 2], "ranges": [(7, 9)]}}}, r"1 range plus 1 code"),
+        ({"measure": {"q5": "interval"}}, r"measure of 'q5'.*nominal, ordinal, scale"),
+        ({"value_labels": {"q55": {1: "a"}}}, r"value_labels.*'q55'.*Did you mean 'q5'"),
+    ],
+)
 def test_write_sav_bad_arguments(tmp_path, kwargs, match):
     with pytest.raises(DataError, match=match):
         io.write_sav(_demo_frame(), tmp_path / "out.sav", **kwargs)
@@ -467,11 +489,12 @@ def test_corrupt_parquet_and_xlsx(tmp_path):
 
 _codes_st = st.lists(st.integers(min_value=-9, max_value=999), min_size=1, max_size=30)
 _discrete_st = st.lists(st.integers(-9, 999), min_size=1, max_size=3, unique=True).map(
-    lambda v: MissingSpec(values=tuple(sorted(v))))
+    lambda v: MissingSpec(values=tuple(sorted(v)))
+)
 # width >= 1: a range lo == hi reads back as the discrete code lo (same meaning)
-_range_st = st.tuples(st.integers(-9, 500), st.integers(1, 499),
-                      st.lists(st.integers(-9, 999), max_size=1)).map(
-    lambda t: MissingSpec(values=tuple(t[2]), ranges=((t[0], t[0] + t[1]),)))
+_range_st = st.tuples(st.integers(-9, 500), st.integers(1, 499), st.lists(st.integers(-9, 999), max_size=1)).map(
+    lambda t: MissingSpec(values=tuple(t[2]), ranges=((t[0], t[0] + t[1]),))
+)
 _spec_st = st.one_of(_discrete_st, _range_st)
 
 
@@ -499,8 +522,9 @@ def _assert_agrees_with_haven(path: Path) -> None:
     for var, labels in WRITTEN["value_labels"].items():
         assert meta.value_labels[var] == {code: label for label, code in labels.items()}
     for var, na in WRITTEN["user_missing"].items():
-        expected = MissingSpec(values=tuple(na["values"]),
-                               ranges=((na["range"][0], na["range"][1]),) if na["range"] else ())
+        expected = MissingSpec(
+            values=tuple(na["values"]), ranges=((na["range"][0], na["range"][1]),) if na["range"] else ()
+        )
         assert meta.missing[var] == expected
         assert meta.missing[var].is_missing(data[var]).tolist() == WRITTEN["is_user_missing"][var]
     assert set(meta.missing) == set(WRITTEN["user_missing"])

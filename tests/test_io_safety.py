@@ -33,8 +33,11 @@ def _mutant(tmp_path: Path, edits: dict[int, int], name: str = "broken.sav", cut
 
 def test_segfaulting_file_is_a_read_error(tmp_path: Path) -> None:
     path = _mutant(tmp_path, {740: 46})
-    raw = subprocess.run([sys.executable, "-c", f"import pyreadstat; pyreadstat.read_sav({str(path)!r})"],
-                         capture_output=True, timeout=120)
+    raw = subprocess.run(
+        [sys.executable, "-c", f"import pyreadstat; pyreadstat.read_sav({str(path)!r})"],
+        capture_output=True,
+        timeout=120,
+    )
     assert raw.returncode < 0  # the C reader really crashes on this file (signal)
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     with pytest.raises(ReadError, match=r"could not be parsed: the SPSS reader crashed \(signal 11\)") as exc:
@@ -45,8 +48,12 @@ def test_segfaulting_file_is_a_read_error(tmp_path: Path) -> None:
 
 def test_cli_exits_2_with_one_line_on_a_crashing_file(tmp_path: Path) -> None:
     path = _mutant(tmp_path, {740: 46})
-    proc = subprocess.run([sys.executable, "-m", "surveykit", "validate", str(path), "--instrument",
-                           "organisation_2018"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "surveykit", "validate", str(path), "--instrument", "organisation_2018"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("surveykit: error: data file") and proc.stderr.count("\n") == 1
     assert "Traceback" not in proc.stderr
@@ -76,11 +83,17 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(edits=st.dictionaries(st.integers(0, 3999), st.integers(0, 255), min_size=1, max_size=4))
-def test_property_mutated_sav_reads_or_raises_read_error(tmp_path_factory: pytest.TempPathFactory,
-                                                          edits: dict[int, int]) -> None:
+def test_property_mutated_sav_reads_or_raises_read_error(
+    tmp_path_factory: pytest.TempPathFactory, edits: dict[int, int]
+) -> None:
     path = _mutant(tmp_path_factory.mktemp("hyp"), edits)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SurveykitWarning)

@@ -49,8 +49,7 @@ def _same(mem: sk.estimate.Estimate, lazy: sk.estimate.Estimate) -> None:
     assert a["variable"].tolist() == b["variable"].tolist()
     assert [str(x) for x in a["domain"]] == [str(x) for x in b["domain"]]
     for col in COLUMNS:
-        np.testing.assert_allclose(b[col].to_numpy(float), a[col].to_numpy(float), rtol=RTOL, atol=1e-12,
-                                   err_msg=col)
+        np.testing.assert_allclose(b[col].to_numpy(float), a[col].to_numpy(float), rtol=RTOL, atol=1e-12, err_msg=col)
 
 
 @pytest.fixture(scope="module", params=sorted(DESIGNS))
@@ -84,22 +83,28 @@ def test_means_with_missing_values(pair: tuple[sk.Survey, LazySurvey]) -> None:
 def test_domain_means_and_totals(pair: tuple[sk.Survey, LazySurvey]) -> None:
     mem, lazy = pair
     _same(mem.mean("api00", by="stype"), lazy.mean("api00", by="stype"))
-    _same(mem.total("enroll", by=["stype", "awards"], na="drop"), lazy.total("enroll", by=["stype", "awards"], na="drop"))
+    _same(
+        mem.total("enroll", by=["stype", "awards"], na="drop"), lazy.total("enroll", by=["stype", "awards"], na="drop")
+    )
 
 
 @pytest.mark.parametrize("method", PROPORTION_METHODS)
 def test_proportions_every_interval(pair: tuple[sk.Survey, LazySurvey], method: str) -> None:
     mem, lazy = pair
     _same(mem.proportion("awards", ci_method=method), lazy.proportion("awards", ci_method=method))
-    _same(mem.proportion("stype", by="awards", ci_method=method), lazy.proportion("stype", by="awards", ci_method=method))
+    _same(
+        mem.proportion("stype", by="awards", ci_method=method), lazy.proportion("stype", by="awards", ci_method=method)
+    )
 
 
 def test_a_proportion_with_missing_answers_uses_the_domain_rows(pair: tuple[sk.Survey, LazySurvey]) -> None:
     mem, lazy = pair
     for method in ("beta", "likelihood", "logit"):
         _same(mem.proportion("cat", na="drop", ci_method=method), lazy.proportion("cat", na="drop", ci_method=method))
-        _same(mem.proportion("cat", level="H", by="awards", na="drop", ci_method=method),
-              lazy.proportion("cat", level="H", by="awards", na="drop", ci_method=method))
+        _same(
+            mem.proportion("cat", level="H", by="awards", na="drop", ci_method=method),
+            lazy.proportion("cat", level="H", by="awards", na="drop", ci_method=method),
+        )
     with pytest.raises(DataError, match=r"level must be a value of 'cat'; got 'Z'"):
         lazy.proportion("cat", level="Z", na="drop")
 
@@ -116,17 +121,26 @@ def test_sources_other_than_parquet_give_the_same_numbers(tmp_path: Path) -> Non
 
     con = duckdb.connect()
     con.from_df(frame).create_view("survey")
-    for source in (sk.scan(tmp_path / "a.csv"), sk.scan(tmp_path / "parts"), sk.scan(str(tmp_path / "parts" / "*.parquet")),
-                   sk.scan(frame), sk.scan(con, table="survey")):
+    for source in (
+        sk.scan(tmp_path / "a.csv"),
+        sk.scan(tmp_path / "parts"),
+        sk.scan(str(tmp_path / "parts" / "*.parquet")),
+        sk.scan(frame),
+        sk.scan(con, table="survey"),
+    ):
         _same(want, sk.Survey(source, design).mean("api00"))
 
 
 def test_bad_input_gives_surveykit_errors(tmp_path: Path) -> None:
     frame = _frame("apistrat")
     lazy = sk.Survey(sk.scan(frame), sk.Design(strata="stype", weights="pw"))
-    with pytest.raises(DataError, match=r"variable 'api0' must be a column of a pandas DataFrame; it is not\. Did you mean 'api00'"):
+    with pytest.raises(
+        DataError, match=r"variable 'api0' must be a column of a pandas DataFrame; it is not\. Did you mean 'api00'"
+    ):
         lazy.mean("api0")
-    with pytest.raises(DataError, match=r"must have no missing values in the estimand; got 29 missing\. Pass na='drop'"):
+    with pytest.raises(
+        DataError, match=r"must have no missing values in the estimand; got 29 missing\. Pass na='drop'"
+    ):
         lazy.mean("enroll")
     with pytest.raises(DataError, match=r"variable 'stype' must be numeric for mean\(\); got VARCHAR"):
         lazy.mean("stype")
@@ -153,8 +167,10 @@ def test_hostile_column_names_are_identifiers_not_sql() -> None:
     frame = pd.DataFrame({name: [1.0, 2.0, 4.0, 8.0], "g": ["a'b", "a'b", "c", "c"], "w": [1.0, 2.0, 1.0, 1.0]})
     want = sk.Survey(frame, sk.Design(weights="w")).mean(name, by="g")
     _same(want, sk.Survey(sk.scan(frame), sk.Design(weights="w")).mean(name, by="g"))
-    _same(sk.Survey(frame, sk.Design(weights="w")).proportion("g"),
-          sk.Survey(sk.scan(frame), sk.Design(weights="w")).proportion("g"))
+    _same(
+        sk.Survey(frame, sk.Design(weights="w")).proportion("g"),
+        sk.Survey(sk.scan(frame), sk.Design(weights="w")).proportion("g"),
+    )
 
 
 def test_lonely_psus_without_clusters_follow_the_policy() -> None:

@@ -30,8 +30,7 @@ def strat() -> Survey:
 
 
 def clus1() -> Survey:
-    return Survey(pd.read_csv(HERE / "data" / "api" / "apiclus1.csv"),
-                  Design(weights="pw", ids="dnum", fpc="fpc"))
+    return Survey(pd.read_csv(HERE / "data" / "api" / "apiclus1.csv"), Design(weights="pw", ids="dnum", fpc="fpc"))
 
 
 CASES = {
@@ -106,8 +105,11 @@ def test_wald_test_covers_the_term_in_every_equation():
 
 
 def test_reference_not_a_level_is_a_model_error():
-    with pytest.raises(ModelError, match=r"reference must be a level of the response 'stype' among "
-                                         r"the complete rows \(E, H, M\); got 'e'\. Pass one of"):
+    with pytest.raises(
+        ModelError,
+        match=r"reference must be a level of the response 'stype' among "
+        r"the complete rows \(E, H, M\); got 'e'\. Pass one of",
+    ):
         multinomial(clus1(), "stype ~ ell", reference="e")
     with pytest.raises(ModelError, match=r"got 'Hs'\. Did you mean 'H'"):
         multinomial(clus1(), "stype ~ ell", reference="Hs")
@@ -116,7 +118,9 @@ def test_reference_not_a_level_is_a_model_error():
 def test_two_levels_or_unused_levels_are_refused():
     d = pd.read_csv(HERE / "data" / "api" / "apiclus1.csv")
     two = d[d["stype"] != "M"]
-    with pytest.raises(ModelError, match=r"must have at least 3 levels with complete rows; got 2 \(E, H\)\. Use logistic"):
+    with pytest.raises(
+        ModelError, match=r"must have at least 3 levels with complete rows; got 2 \(E, H\)\. Use logistic"
+    ):
         multinomial(Survey(two, Design(weights="pw", ids="dnum")), "stype ~ ell")
     d["stype"] = pd.Categorical(d["stype"], categories=["E", "H", "M", "X"])
     with pytest.raises(ModelError, match=r"got 3 \(E, H, M\); no rows for X\."):
@@ -130,9 +134,12 @@ def test_separation_is_a_model_error_naming_the_category():
     z = rng.normal(size=n)
     y = np.where(x > 0.8, "c", np.where(rng.random(n) < 0.5, "a", "b"))
     data = pd.DataFrame({"y": y, "x": x, "z": z})
-    with pytest.raises(ModelError, match=r"multinomial model 'y ~ x \+ z' shows \(quasi-\)complete "
-                                         r"separation: category 'c' against the reference 'a' is "
-                                         r"perfectly predicted by .*x"):
+    with pytest.raises(
+        ModelError,
+        match=r"multinomial model 'y ~ x \+ z' shows \(quasi-\)complete "
+        r"separation: category 'c' against the reference 'a' is "
+        r"perfectly predicted by .*x",
+    ):
         multinomial(Survey(data), "y ~ x + z")
 
 

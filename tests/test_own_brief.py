@@ -42,7 +42,8 @@ def brief(request, tmp_path_factory):
     folder = out / "api_brief"
     sfx = "" if request.param == "en" else ".ko"  # the plan's language is en; another language is suffixed
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [f"api_brief{sfx}.html", f"api_brief{sfx}.pdf", f"results{sfx}.json", f"tables{sfx}.xlsx"])
+        [f"api_brief{sfx}.html", f"api_brief{sfx}.pdf", f"results{sfx}.json", f"tables{sfx}.xlsx"]
+    )
     html = (folder / f"api_brief{sfx}.html").read_text(encoding="utf-8")
     return request.param, _pdftext(folder / f"api_brief{sfx}.pdf"), html
 
@@ -54,9 +55,17 @@ def _r_numbers() -> list[str]:
     chi = GOLDEN["chisq_F"]
     glm = GOLDEN["glm"]
     p_values = [2 * stats.t.sf(abs(b / se), glm["df_residual"]) for b, se in zip(glm["estimate"][1:], glm["se"][1:])]
-    return [f"{100 * freq[0]:.1f}", f"{100 * freq[1]:.1f}", f"{100 * ci[0]:.1f}", f"{100 * ci[1]:.1f}",
-            f"F = {chi['statistic']:.2f}", f"({chi['ndf']:.2f}, {chi['ddf']:.1f})",
-            f"n = {glm['n']}", f"{glm['df_residual']:.1f}", *(f"{p:.3f}" for p in p_values)]
+    return [
+        f"{100 * freq[0]:.1f}",
+        f"{100 * freq[1]:.1f}",
+        f"{100 * ci[0]:.1f}",
+        f"{100 * ci[1]:.1f}",
+        f"F = {chi['statistic']:.2f}",
+        f"({chi['ndf']:.2f}, {chi['ddf']:.1f})",
+        f"n = {glm['n']}",
+        f"{glm['df_residual']:.1f}",
+        *(f"{p:.3f}" for p in p_values),
+    ]
 
 
 def test_pdf_holds_r_survey_numbers(brief):
@@ -110,8 +119,16 @@ def test_synthetic_notice_only_for_synthetic_data(tmp_path):
     assert paras == "" and ("Sampling", "Simple random samples within school types (strata)") in pairs
     paras, _ = _overview_text(_variant(tmp_path, data_status="synthetic"), "ko")
     assert paras == "이 브리프의 수치는 실제 응답이 아닌 합성 자료로 계산하였다."
-    paras, pairs = _overview_text(_variant(tmp_path, data_status="synthetic", intro="Plain intro.",
-                                           fieldwork="2026-03 ~ 2026-05", response={"en": "71%", "ko": "71%"}), "en")
+    paras, pairs = _overview_text(
+        _variant(
+            tmp_path,
+            data_status="synthetic",
+            intro="Plain intro.",
+            fieldwork="2026-03 ~ 2026-05",
+            response={"en": "71%", "ko": "71%"},
+        ),
+        "en",
+    )
     assert paras == "Plain intro. The figures in this brief are computed on synthetic data, not on real responses."
     assert ("Fieldwork", "2026-03 ~ 2026-05") in pairs and ("Response", "71%") in pairs
 
@@ -137,17 +154,24 @@ def test_demo_plan_without_instrument_is_refused_with_the_fix(tmp_path):
 def test_the_2018_briefs_still_say_what_they_said():
     """Their texts moved from the generic report code into their plans; the briefs read the same."""
     paras, pairs = _overview_text(Path("organisation_brief"), "ko")
-    assert paras == ("이 브리프는 2018년 서울 제3섹터 조직·종사자 사회안전망 설문조사의 결과를 설계기반 통계로 다시 계산한 "
-                     "것이다. 원자료는 공개되지 않았으므로, 공표된 모든 수치를 정확히 재현하도록 보정한 합성 자료로 계산하였다.")
-    assert pairs[:3] == [("조사명", "제3섹터 조직 및 종사자 사회안전망 실태와 보장상품 수요 조사"),
-                         ("조사 기간", "2018-10 ~ 2018-12"),
-                         ("조사 대상", "사회적경제/소셜벤처/NPO/중간지원조직/플랫폼노동자 등 제3섹터 조직 및 종사자")]
+    assert paras == (
+        "이 브리프는 2018년 서울 제3섹터 조직·종사자 사회안전망 설문조사의 결과를 설계기반 통계로 다시 계산한 "
+        "것이다. 원자료는 공개되지 않았으므로, 공표된 모든 수치를 정확히 재현하도록 보정한 합성 자료로 계산하였다."
+    )
+    assert pairs[:3] == [
+        ("조사명", "제3섹터 조직 및 종사자 사회안전망 실태와 보장상품 수요 조사"),
+        ("조사 기간", "2018-10 ~ 2018-12"),
+        ("조사 대상", "사회적경제/소셜벤처/NPO/중간지원조직/플랫폼노동자 등 제3섹터 조직 및 종사자"),
+    ]
     paras, pairs = _overview_text(Path("worker_brief"), "en")
     assert paras.startswith("This brief recomputes the results of the 2018 Seoul third-sector safety-net surveys")
     assert paras.endswith("calibrated synthetic microdata that reproduce every published number exactly.")
     assert ("Fieldwork", "2018-10 to 2018-12") in pairs
-    assert pairs[-1] == ("Workers: weighting and design", "Unweighted: respondents treated as a simple random sample "
-                         "for design-based standard errors (no population frame data were published)")
+    assert pairs[-1] == (
+        "Workers: weighting and design",
+        "Unweighted: respondents treated as a simple random sample "
+        "for design-based standard errors (no population frame data were published)",
+    )
 
 
 def test_an_unweighted_plan_says_nothing_of_published_frames(tmp_path):
@@ -155,7 +179,9 @@ def test_an_unweighted_plan_says_nothing_of_published_frames(tmp_path):
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     raw["surveys"]["api"]["design"] = {}
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    for lang, text in (("en", "Unweighted: respondents treated as a simple random sample for design-based standard "
-                              "errors"), ("ko", "가중치 없음: 응답자를 단순무작위표본으로 보고 설계기반 표준오차를 계산함")):
+    for lang, text in (
+        ("en", "Unweighted: respondents treated as a simple random sample for design-based standard errors"),
+        ("ko", "가중치 없음: 응답자를 단순무작위표본으로 보고 설계기반 표준오차를 계산함"),
+    ):
         _, pairs = _overview_text(path, lang)
         assert pairs[-1][1] == text

@@ -85,8 +85,9 @@ def test_proportion_and_frequency_match_r(svy: sk.Survey) -> None:
 def test_crosstab_matches_r(svy: sk.Survey) -> None:
     t = svy.crosstab("awards_yes", "stype_c").test("F")
     want = GOLDEN["chisq_F"]
-    np.testing.assert_allclose([t.statistic, t.ndf, t.ddf], [want["statistic"], want["ndf"], want["ddf"]],
-                               rtol=EST_RTOL)
+    np.testing.assert_allclose(
+        [t.statistic, t.ndf, t.ddf], [want["statistic"], want["ndf"], want["ddf"]], rtol=EST_RTOL
+    )
     np.testing.assert_allclose(t.p_value, want["p_value"], rtol=1e-8)
 
 
@@ -110,8 +111,9 @@ def test_instrument_codes_add_to_the_files(svy: sk.Survey) -> None:
     data, meta = sk.read(SAV, user_missing=False)
     blank = sk.Survey(data, DESIGN, meta=meta)
     assert not blank.user_missing("meals9").any()
-    np.testing.assert_allclose(blank.mean("meals9", na="drop").estimate,
-                               _flat(GOLDEN["mean_meals9"]["estimate"]), rtol=EST_RTOL)
+    np.testing.assert_allclose(
+        blank.mean("meals9", na="drop").estimate, _flat(GOLDEN["mean_meals9"]["estimate"]), rtol=EST_RTOL
+    )
 
 
 def test_from_file_refuses_user_missing_false() -> None:

@@ -37,31 +37,75 @@ BASE = {
     "change, message",
     [
         ({"sectons": []}, r"plan.yaml: sectons is not a known key. Did you mean 'sections'"),
-        ({"sections": [{"type": "frequency", "survey": "org"}]}, r"sections\[0\].type must be one of .*Did you mean 'frequencies'"),
-        ({"sections": [{"type": "crosstab", "survey": "org", "row": "a"}]}, r"sections\[0\].col is required for a crosstab"),
-        ({"sections": [{"type": "quality", "survey": "orgs"}]}, r"sections\[0\].survey must name a survey.*Did you mean 'org'"),
+        (
+            {"sections": [{"type": "frequency", "survey": "org"}]},
+            r"sections\[0\].type must be one of .*Did you mean 'frequencies'",
+        ),
+        (
+            {"sections": [{"type": "crosstab", "survey": "org", "row": "a"}]},
+            r"sections\[0\].col is required for a crosstab",
+        ),
+        (
+            {"sections": [{"type": "quality", "survey": "orgs"}]},
+            r"sections\[0\].survey must name a survey.*Did you mean 'org'",
+        ),
         ({"reliability": {"min_n": -1}}, r"reliability.min_n must be a non-negative number"),
         ({"lang": "de"}, r"lang must be 'ko' or 'en'; got 'de'"),
         ({"surveys": {"org": {"instrument": "organisation_2018"}}}, r"surveys.org.data is required"),
         ({"id": "../x"}, r"id must be letters, digits, '_' or '-'"),
-        ({"sections": [{"type": "frequencies", "survey": "org", "variables": "join_intent"}]},
-         r"sections\[0\].variables must be a non-empty list of variable names; got 'join_intent'"),
-        ({"sections": [{"type": "frequencies", "survey": "org", "variables": ["a"], "chart": "no"}]},
-         r"sections\[0\].chart must be true or false"),
-        ({"sections": [{"type": "model", "survey": "org", "kind": "logistic", "formula": "y ~ "}]},
-         r"sections\[0\].formula must be a model formula"),
-        ({"sections": [{"type": "crosstab", "survey": "org", "row": "a", "col": "a"}]},
-         r"row and col must be two different variables"),
+        (
+            {"sections": [{"type": "frequencies", "survey": "org", "variables": "join_intent"}]},
+            r"sections\[0\].variables must be a non-empty list of variable names; got 'join_intent'",
+        ),
+        (
+            {"sections": [{"type": "frequencies", "survey": "org", "variables": ["a"], "chart": "no"}]},
+            r"sections\[0\].chart must be true or false",
+        ),
+        (
+            {"sections": [{"type": "model", "survey": "org", "kind": "logistic", "formula": "y ~ "}]},
+            r"sections\[0\].formula must be a model formula",
+        ),
+        (
+            {"sections": [{"type": "crosstab", "survey": "org", "row": "a", "col": "a"}]},
+            r"row and col must be two different variables",
+        ),
         ({"reliability": {"min_n": True}}, r"reliability.min_n must be a non-negative number"),
-        ({"surveys": {"org": {"instrument": "organisation_2018", "data": "demo",
-                              "derive": [{"name": "x", "from": "a", "map": {"a": 1}}]}}},
-         r"surveys.org.derive\[0\].map must map codes to numbers"),
-        ({"surveys": {"org": {"instrument": "organisation_2018", "data": "demo",
-                              "derive": [{"name": "x", "from": "a", "cut": "abc"}]}}},
-         r"derive\[0\].cut must be an increasing list"),
-        ({"surveys": {"org": {"instrument": "organisation_2018", "data": "demo",
-                              "derive": [{"name": "x", "expr": "a", "from": "b", "map": {1: 1}}]}}},
-         r"derive\[0\] needs exactly one of 'expr' or 'from'"),
+        (
+            {
+                "surveys": {
+                    "org": {
+                        "instrument": "organisation_2018",
+                        "data": "demo",
+                        "derive": [{"name": "x", "from": "a", "map": {"a": 1}}],
+                    }
+                }
+            },
+            r"surveys.org.derive\[0\].map must map codes to numbers",
+        ),
+        (
+            {
+                "surveys": {
+                    "org": {
+                        "instrument": "organisation_2018",
+                        "data": "demo",
+                        "derive": [{"name": "x", "from": "a", "cut": "abc"}],
+                    }
+                }
+            },
+            r"derive\[0\].cut must be an increasing list",
+        ),
+        (
+            {
+                "surveys": {
+                    "org": {
+                        "instrument": "organisation_2018",
+                        "data": "demo",
+                        "derive": [{"name": "x", "expr": "a", "from": "b", "map": {1: 1}}],
+                    }
+                }
+            },
+            r"derive\[0\] needs exactly one of 'expr' or 'from'",
+        ),
     ],
 )
 def test_plan_errors_name_file_and_key(tmp_path, change, message):

@@ -19,8 +19,12 @@ MR = HERE / "data" / "spss" / "mr_cp949.sav"
 
 
 def _plan(tmp_path: Path, data: Path, set_name: str, **survey) -> Path:
-    raw = {"id": "mr", "lang": "ko", "surveys": {"s": {"data": str(data), **survey}},
-           "sections": [{"type": "multiple_response", "survey": "s", "set": set_name}]}
+    raw = {
+        "id": "mr",
+        "lang": "ko",
+        "surveys": {"s": {"data": str(data), **survey}},
+        "sections": [{"type": "multiple_response", "survey": "s", "set": set_name}],
+    }
     path = tmp_path / "plan.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return path
@@ -42,13 +46,30 @@ def test_set_from_the_files_mrsets_record(tmp_path):
 
 def test_set_declared_in_the_plan_over_any_column_names(tmp_path):
     rng = np.random.default_rng(1)
-    frame = pd.DataFrame({"rid": range(1, 11), "src.gov": [1] * 7 + [0] * 3, "srcDonation": [1, 1] + [0] * 8,
-                          "fees": [1, 0] * 5, "w": rng.uniform(1, 3, 10).round(2)})
+    frame = pd.DataFrame(
+        {
+            "rid": range(1, 11),
+            "src.gov": [1] * 7 + [0] * 3,
+            "srcDonation": [1, 1] + [0] * 8,
+            "fees": [1, 0] * 5,
+            "w": rng.uniform(1, 3, 10).round(2),
+        }
+    )
     csv = tmp_path / "d.csv"
     frame.to_csv(csv, index=False)
-    path = _plan(tmp_path, csv, "sources", design={"weights": "w"}, mr_sets={"sources": {
-        "columns": ["src.gov", "srcDonation", "fees"], "label": {"ko": "재원", "en": "Funding sources"},
-        "options": [{"ko": "정부", "en": "Government"}, "기부", {"en": "Fees"}]}})
+    path = _plan(
+        tmp_path,
+        csv,
+        "sources",
+        design={"weights": "w"},
+        mr_sets={
+            "sources": {
+                "columns": ["src.gov", "srcDonation", "fees"],
+                "label": {"ko": "재원", "en": "Funding sources"},
+                "options": [{"ko": "정부", "en": "Government"}, "기부", {"en": "Fees"}],
+            }
+        },
+    )
     table, rows, records = _table(path, "en")
     assert table.caption == "Funding sources" and [r[0] for r in rows] == ["Government", "기부", "Fees"]
     w = frame["w"].to_numpy()
@@ -57,11 +78,17 @@ def test_set_declared_in_the_plan_over_any_column_names(tmp_path):
     assert [records[k]["n"] for k in ("s.src.gov", "s.srcDonation", "s.fees")] == [7, 2, 5]
 
 
-@pytest.mark.parametrize("sets, message", [
-    ({"x": {"columns": ["fund_a"]}}, r"surveys\.s\.mr_sets\.x\.columns must list at least 2 different columns"),
-    ({"x": {"columns": ["fund_a", "fund_b"], "options": ["a"]}}, r"mr_sets\.x\.options must label every column \(2\); got 1"),
-    ({"x": {"label": "y"}}, r"mr_sets\.x\.columns is required"),
-])
+@pytest.mark.parametrize(
+    "sets, message",
+    [
+        ({"x": {"columns": ["fund_a"]}}, r"surveys\.s\.mr_sets\.x\.columns must list at least 2 different columns"),
+        (
+            {"x": {"columns": ["fund_a", "fund_b"], "options": ["a"]}},
+            r"mr_sets\.x\.options must label every column \(2\); got 1",
+        ),
+        ({"x": {"label": "y"}}, r"mr_sets\.x\.columns is required"),
+    ],
+)
 def test_bad_declarations_name_the_key(tmp_path, sets, message):
     with pytest.raises(ReportError, match=message):
         load_plan(_plan(tmp_path, MR, "x", mr_sets=sets))

@@ -44,43 +44,90 @@ W = ("surveys", "worker")
 
 # (edit path, new value, expected message after "<file>: ")
 PLAN_CASES = [
-    (W + ("derive", 0, "text"), ["Age"],
-     "surveys.worker.derive[0].text must be a string or a mapping with 'ko' and 'en'; got ['Age']."),
-    (W + ("derive", 0, "text"), {"ko": "연령", "en": 10},
-     "surveys.worker.derive[0].text.en must be a string; got 10."),
-    (W + ("derive", 0, "text"), {"ko": "연령", "fr": "âge"},
-     "surveys.worker.derive[0].text.fr is not a known key."),
-    (W + ("weighting",), [{"method": ["rake"], "margins": {"gender": {1: 190}}}],
-     "surveys.worker.weighting[0]: method must be one of poststratify, rake, trim; got ['rake']."),
-    (W + ("weighting",), [{"method": "rake", "margins": {"gender": {1: 190}}, "max_iter": "abc"}],
-     "surveys.worker.weighting[0].max_iter must be a positive integer; got 'abc'."),
-    (W + ("weighting",), [{"method": "rake", "margins": {"gender": {1: 190}}, "max_iter": 0}],
-     "surveys.worker.weighting[0].max_iter must be a positive integer; got 0."),
-    (W + ("weighting",), [{"method": "rake", "margins": {"gender": {1: NAN}}}],
-     "surveys.worker.weighting[0].margins.gender.1 must be a population count (a finite number >= 0); got nan."),
-    (W + ("weighting",), [{"method": "rake", "margins": [["gender", {1: 190}]]}],
-     "surveys.worker.weighting[0].margins must be a mapping of variable -> population counts"),
-    (W + ("weighting",), [{"method": "rake", "margin": {"gender": {1: 190}}}],
-     "surveys.worker.weighting[0].margin is not a known key. Did you mean 'margins'?"),
-    (W + ("weighting",), [{"method": "poststratify", "by": "gender"}],
-     "surveys.worker.weighting[0].population is required for a poststratify step; add it."),
-    (W + ("weighting",), [{"method": "poststratify", "by": [1], "population": {1: 5}}],
-     "surveys.worker.weighting[0].by[0] must be a name (a string); got 1."),
-    (W + ("weighting",), [{"method": "trim", "lower": NAN}],
-     "surveys.worker.weighting[0].lower must be a positive finite number (a weight bound) or null; got nan."),
-    (W + ("weighting",), [{"method": "trim", "upper": -INF}],
-     "surveys.worker.weighting[0].upper must be a positive finite number (a weight bound) or null; got -inf."),
-    (W + ("weighting",), [{"method": "trim", "lower": 3, "upper": 0.5}],
-     "surveys.worker.weighting[0].lower must be at most upper (0.5); got 3."),
-    (W + ("weighting",), [{"method": "trim", "strict": "yes"}],
-     "surveys.worker.weighting[0].strict must be true or false; got 'yes'."),
-    (W + ("weighting",), {"method": "trim"},
-     "surveys.worker.weighting must be a list of weighting steps with a 'method'; got {'method': 'trim'}."),
+    (
+        W + ("derive", 0, "text"),
+        ["Age"],
+        "surveys.worker.derive[0].text must be a string or a mapping with 'ko' and 'en'; got ['Age'].",
+    ),
+    (W + ("derive", 0, "text"), {"ko": "연령", "en": 10}, "surveys.worker.derive[0].text.en must be a string; got 10."),
+    (W + ("derive", 0, "text"), {"ko": "연령", "fr": "âge"}, "surveys.worker.derive[0].text.fr is not a known key."),
+    (
+        W + ("weighting",),
+        [{"method": ["rake"], "margins": {"gender": {1: 190}}}],
+        "surveys.worker.weighting[0]: method must be one of poststratify, rake, trim; got ['rake'].",
+    ),
+    (
+        W + ("weighting",),
+        [{"method": "rake", "margins": {"gender": {1: 190}}, "max_iter": "abc"}],
+        "surveys.worker.weighting[0].max_iter must be a positive integer; got 'abc'.",
+    ),
+    (
+        W + ("weighting",),
+        [{"method": "rake", "margins": {"gender": {1: 190}}, "max_iter": 0}],
+        "surveys.worker.weighting[0].max_iter must be a positive integer; got 0.",
+    ),
+    (
+        W + ("weighting",),
+        [{"method": "rake", "margins": {"gender": {1: NAN}}}],
+        "surveys.worker.weighting[0].margins.gender.1 must be a population count (a finite number >= 0); got nan.",
+    ),
+    (
+        W + ("weighting",),
+        [{"method": "rake", "margins": [["gender", {1: 190}]]}],
+        "surveys.worker.weighting[0].margins must be a mapping of variable -> population counts",
+    ),
+    (
+        W + ("weighting",),
+        [{"method": "rake", "margin": {"gender": {1: 190}}}],
+        "surveys.worker.weighting[0].margin is not a known key. Did you mean 'margins'?",
+    ),
+    (
+        W + ("weighting",),
+        [{"method": "poststratify", "by": "gender"}],
+        "surveys.worker.weighting[0].population is required for a poststratify step; add it.",
+    ),
+    (
+        W + ("weighting",),
+        [{"method": "poststratify", "by": [1], "population": {1: 5}}],
+        "surveys.worker.weighting[0].by[0] must be a name (a string); got 1.",
+    ),
+    (
+        W + ("weighting",),
+        [{"method": "trim", "lower": NAN}],
+        "surveys.worker.weighting[0].lower must be a positive finite number (a weight bound) or null; got nan.",
+    ),
+    (
+        W + ("weighting",),
+        [{"method": "trim", "upper": -INF}],
+        "surveys.worker.weighting[0].upper must be a positive finite number (a weight bound) or null; got -inf.",
+    ),
+    (
+        W + ("weighting",),
+        [{"method": "trim", "lower": 3, "upper": 0.5}],
+        "surveys.worker.weighting[0].lower must be at most upper (0.5); got 3.",
+    ),
+    (
+        W + ("weighting",),
+        [{"method": "trim", "strict": "yes"}],
+        "surveys.worker.weighting[0].strict must be true or false; got 'yes'.",
+    ),
+    (
+        W + ("weighting",),
+        {"method": "trim"},
+        "surveys.worker.weighting must be a list of weighting steps with a 'method'; got {'method': 'trim'}.",
+    ),
     (W + ("design",), {"ids": [["id"]]}, "surveys.worker.design.ids[0] must be a name (a string); got ['id']."),
-    (W + ("design",), {"ids": 3},
-     "surveys.worker.design.ids must be a column name or a list of column names (one per stage); got 3."),
+    (
+        W + ("design",),
+        {"ids": 3},
+        "surveys.worker.design.ids must be a column name or a list of column names (one per stage); got 3.",
+    ),
     (W + ("design",), {"weigths": "wt"}, "surveys.worker.design.weigths is not a known key. Did you mean 'weights'?"),
-    (W + ("design",), {"strata": ["region"]}, "surveys.worker.design.strata must be a column name (a string); got ['region']."),
+    (
+        W + ("design",),
+        {"strata": ["region"]},
+        "surveys.worker.design.strata must be a column name (a string); got ['region'].",
+    ),
     (W + ("design",), {"lonely_psu": "drop"}, "surveys.worker.design.lonely_psu must be one of 'fail', 'remove'"),
     (W + ("design",), {"nest": 1}, "surveys.worker.design.nest must be true or false; got 1."),
     (W + ("design",), ["weights", "wt"], "surveys.worker.design must be a mapping of Design keywords"),
@@ -89,27 +136,52 @@ PLAN_CASES = [
     (("reliability", "min_effective_n"), -INF, "reliability.min_effective_n must be a non-negative number; got -inf."),
     (("reliability", "min_n"), "5", "reliability.min_n must be a non-negative number; got '5'."),
     (("reliability", "min_size"), 5, "reliability.min_size is not a known key."),
-    (("reliability",), [5, 0.3], "reliability must be a mapping such as {min_n: 5, max_cv: 0.3, min_effective_n: 30}; got [5, 0.3]."),
+    (
+        ("reliability",),
+        [5, 0.3],
+        "reliability must be a mapping such as {min_n: 5, max_cv: 0.3, min_effective_n: 30}; got [5, 0.3].",
+    ),
     (W + ("derive", 2, "map"), {1: 0, 2: INF}, "surveys.worker.derive[2].map.2 must be a finite number; got inf."),
     (W + ("derive", 2, "map"), {1: 0, 2: None}, "surveys.worker.derive[2].map.2 must be a finite number; got None."),
     (W + ("derive", 1, "cut"), [17, NAN, 80], "surveys.worker.derive[1].cut"),
-    (W + ("derive", 1, "labels", 1), ["20대"],
-     "surveys.worker.derive[1].labels.1 must be a string or a mapping with 'ko' and 'en'; got ['20대']."),
-    (W + ("derive", 1, "labels"), {"one": {"ko": "가"}},
-     "surveys.worker.derive[1].labels must map integer codes to {ko, en} texts; got code 'one'."),
-    (W + ("derive", 0, "name"), "10age", "surveys.worker.derive[0].name must be a variable name (letters, digits, _); got '10age'."),
+    (
+        W + ("derive", 1, "labels", 1),
+        ["20대"],
+        "surveys.worker.derive[1].labels.1 must be a string or a mapping with 'ko' and 'en'; got ['20대'].",
+    ),
+    (
+        W + ("derive", 1, "labels"),
+        {"one": {"ko": "가"}},
+        "surveys.worker.derive[1].labels must map integer codes to {ko, en} texts; got code 'one'.",
+    ),
+    (
+        W + ("derive", 0, "name"),
+        "10age",
+        "surveys.worker.derive[0].name must be a variable name (letters, digits, _); got '10age'.",
+    ),
     (W + ("derive", 0, "map"), {1: 1}, "surveys.worker.derive[0].map goes with 'from', not 'expr'"),
     (W + ("derive", 0, "fromm"), "age", "surveys.worker.derive[0].fromm is not a known key. Did you mean 'from'?"),
     (W + ("derive", 0, "expr"), ["age / 10"], "surveys.worker.derive[0].expr must be text such as"),
     (W + ("derive",), {"name": "x"}, "surveys.worker.derive must be a list of derived variables; got {'name': 'x'}."),
-    (W + ("instrument",), ["worker_2018"], "surveys.worker.instrument must be a bundled instrument name or a path (a string)"),
+    (
+        W + ("instrument",),
+        ["worker_2018"],
+        "surveys.worker.instrument must be a bundled instrument name or a path (a string)",
+    ),
     (W + ("data",), 3, "surveys.worker.data must be 'demo' or a path to a data file (a string); got 3."),
     (W + ("label",), {"en": 5}, "surveys.worker.label.en must be a string; got 5."),
     (W + ("labell",), "x", "surveys.worker.labell is not a known key. Did you mean 'label'?"),
     (("sections", 1, "figures", 0, "ko"), 1, "sections[1].figures[0].ko must be a string; got 1."),
-    (("sections", 1, "figures", 0), {"kye": "unemployed_3y"}, "sections[1].figures[0].kye is not a known key. Did you mean 'key'?"),
-    (("sections", 1, "figures", 0), ["unemployed_3y"],
-     "sections[1].figures[0] must be a figure key (a string) or a {key, ko, en} mapping; got ['unemployed_3y']."),
+    (
+        ("sections", 1, "figures", 0),
+        {"kye": "unemployed_3y"},
+        "sections[1].figures[0].kye is not a known key. Did you mean 'key'?",
+    ),
+    (
+        ("sections", 1, "figures", 0),
+        ["unemployed_3y"],
+        "sections[1].figures[0] must be a figure key (a string) or a {key, ko, en} mapping; got ['unemployed_3y'].",
+    ),
     (("sections", 8, "k"), 1, "sections[8].k must be an integer >= 2 (or null: chosen from the data); got 1."),
     (("sections", 8, "k"), 2.5, "sections[8].k must be an integer >= 2 (or null: chosen from the data); got 2.5."),
     (("sections", 8, "profile"), "join_yes", "sections[8].profile must be a list of variable names; got 'join_yes'."),
@@ -117,7 +189,11 @@ PLAN_CASES = [
     (("sections", 2, "title"), ["a"], "sections[2].title must be a string or a mapping with 'ko' and 'en'; got ['a']."),
     (("sections", 2, "id"), 3, "sections[2].id must be a section id (a string of letters, digits, '_' or '-'); got 3."),
     (("sections", 2, "note"), ["x"], "sections[2].note must be a string; got ['x']."),
-    (("sections", 6, "labels"), {"age10": 5}, "sections[6].labels.age10 must be a string or a mapping with 'ko' and 'en'; got 5."),
+    (
+        ("sections", 6, "labels"),
+        {"age10": 5},
+        "sections[6].labels.age10 must be a string or a mapping with 'ko' and 'en'; got 5.",
+    ),
     (("sections", 6, "firth"), "yes", "sections[6].firth must be one of true, false, 'auto'; got 'yes'."),
     (("sections", 6, "kind"), ["logistic"], "sections[6].kind must be one of 'logistic', 'ordinal'; got ['logistic']."),
     (("sections", 3, "set"), None, "sections[3].set must be the name of a multiple-response set; got None."),
@@ -134,7 +210,9 @@ PLAN_CASES = [
 ]
 
 
-@pytest.mark.parametrize("path, value, message", PLAN_CASES, ids=[m.split(" ")[0] + f"-{i}" for i, (_p, _v, m) in enumerate(PLAN_CASES)])
+@pytest.mark.parametrize(
+    "path, value, message", PLAN_CASES, ids=[m.split(" ")[0] + f"-{i}" for i, (_p, _v, m) in enumerate(PLAN_CASES)]
+)
 def test_malformed_plan_names_file_and_key_path(tmp_path, path, value, message):
     raw = copy.deepcopy(PLAN)
     _set(raw, path, value)
@@ -152,8 +230,11 @@ def test_yaml_nan_and_inf_literals_are_refused_where_numbers_are_required(tmp_pa
     text = (ROOT / "reports" / "worker_brief.yaml").read_text(encoding="utf-8")
     file = tmp_path / "plan.yaml"
     file.write_text(text.replace("{min_n: 5,", f"{{min_n: {literal},"), encoding="utf-8")
-    with pytest.raises(ReportError, match=rf"reliability.min_n must be a non-negative number; got {shown}\. "
-                                          r"Use a finite number \(.nan and .inf are not allowed\)\."):
+    with pytest.raises(
+        ReportError,
+        match=rf"reliability.min_n must be a non-negative number; got {shown}\. "
+        r"Use a finite number \(.nan and .inf are not allowed\)\.",
+    ):
         load_plan(file)
 
 
@@ -181,19 +262,34 @@ def test_bundled_plans_and_instruments_still_load():
 INSTRUMENT_CASES = [
     (("n",), -3, "n must be a whole number >= 1; got int -3."),
     (("n",), NAN, "n must be a whole number >= 1; got float nan."),
-    (("fieldwork",), ["2018"], 'fieldwork must be a period such as "2018-09"; got list [\'2018\']. Quote it.'),
+    (("fieldwork",), ["2018"], "fieldwork must be a period such as \"2018-09\"; got list ['2018']. Quote it."),
     (("source",), {"a": 1}, "source must be a non-empty string; got dict {'a': 1}."),
     (("title", "ko"), 5, "title.ko must be a non-empty string; got int 5."),
     (("title", "de"), "x", "title.de is not a known key."),
     (("scales",), ["x"], "scales must be a mapping of scale name -> {options, missing}; got list ['x']."),
     (("questions", 0, "note"), ["x"], "questions[0].note must be a non-empty string; got list ['x']."),
-    (("questions", 3, "options", 0, "ko"), ["a"], "questions[3].options[0].ko must be a non-empty string; got list ['a']."),
-    (("questions", 3, "options", 0, "en"), True, "questions[3].options[0].en must be a non-empty string; got True. Quote the text"),
-    (("questions", 3, "options", 0, "code"), 1.5, "questions[3].options[0].code must be a whole-number code; got float 1.5."),
+    (
+        ("questions", 3, "options", 0, "ko"),
+        ["a"],
+        "questions[3].options[0].ko must be a non-empty string; got list ['a'].",
+    ),
+    (
+        ("questions", 3, "options", 0, "en"),
+        True,
+        "questions[3].options[0].en must be a non-empty string; got True. Quote the text",
+    ),
+    (
+        ("questions", 3, "options", 0, "code"),
+        1.5,
+        "questions[3].options[0].code must be a whole-number code; got float 1.5.",
+    ),
     (("questions", 3, "section"), ["x"], "questions[3].section must be a non-empty string; got list ['x']."),
     (("questions", 3, "battery"), 7, "questions[3].battery must be a non-empty string; got int 7."),
-    (("questions", 3, "ask_if"), "(" * 5000 + "a == 1" + ")" * 5000,
-     "questions[3].ask_if must be a rule of at most 2000 characters; got 10,006."),
+    (
+        ("questions", 3, "ask_if"),
+        "(" * 5000 + "a == 1" + ")" * 5000,
+        "questions[3].ask_if must be a rule of at most 2000 characters; got 10,006.",
+    ),
     (("questions", 3, "ask_if"), "(" * 900 + "a == 1" + ")" * 900, "questions[3].ask_if "),
     (("figures", 0, "na"), "drop", "figures[0].na must be one of 'exclude', 'count'; got str 'drop'."),
     (("figures", 0, "combine"), "all", "figures[0].combine must be one of 'each'; got str 'all'."),
@@ -209,8 +305,11 @@ def _numeric_question() -> int:
     return next(i for i, q in enumerate(INSTRUMENT["questions"]) if q["type"] == "numeric" and "range" in q)
 
 
-@pytest.mark.parametrize("path, value, message", INSTRUMENT_CASES,
-                         ids=[m.split(" ")[0] + f"-{i}" for i, (_p, _v, m) in enumerate(INSTRUMENT_CASES)])
+@pytest.mark.parametrize(
+    "path, value, message",
+    INSTRUMENT_CASES,
+    ids=[m.split(" ")[0] + f"-{i}" for i, (_p, _v, m) in enumerate(INSTRUMENT_CASES)],
+)
 def test_malformed_instrument_names_file_and_key_path(tmp_path, path, value, message):
     raw = copy.deepcopy(INSTRUMENT)
     _set(raw, path, value)
@@ -223,7 +322,9 @@ def test_malformed_instrument_names_file_and_key_path(tmp_path, path, value, mes
     assert "\n" not in msg and len(msg) < 400
 
 
-@pytest.mark.parametrize("bound, shown", [(NAN, "float nan"), (INF, "float inf"), (-INF, "float -inf"), ("9", "str '9'")])
+@pytest.mark.parametrize(
+    "bound, shown", [(NAN, "float nan"), (INF, "float inf"), (-INF, "float -inf"), ("9", "str '9'")]
+)
 def test_instrument_range_must_be_finite_numbers(tmp_path, bound, shown):
     raw = copy.deepcopy(INSTRUMENT)
     i = _numeric_question()
@@ -233,21 +334,58 @@ def test_instrument_range_must_be_finite_numbers(tmp_path, bound, shown):
     with pytest.raises(InstrumentError) as info:
         load_instrument(file)
     assert str(info.value).startswith(
-        f"{file}: questions[{i}].range[1] must be a finite number (a bound of [low, high]); got {shown}.")
+        f"{file}: questions[{i}].range[1] must be a finite number (a bound of [low, high]); got {shown}."
+    )
 
 
 # -- property: random documents and mutations never escape as another exception -------------------
 
 _SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12), st.sampled_from(["demo", "worker_2018", "overview", "rake", "ko", "en", "age", "1"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(["demo", "worker_2018", "overview", "rake", "ko", "en", "age", "1"]),
 )
-_KEYS = st.one_of(st.text(max_size=8), st.integers(-3, 3),
-                  st.sampled_from(["id", "type", "surveys", "sections", "design", "ids", "weighting", "method",
-                                   "derive", "name", "from", "map", "cut", "labels", "text", "questions", "var",
-                                   "options", "code", "ko", "en", "range", "figures", "reliability", "min_n"]))
-_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                         st.dictionaries(_KEYS, inner, max_size=4)), max_leaves=20)
+_KEYS = st.one_of(
+    st.text(max_size=8),
+    st.integers(-3, 3),
+    st.sampled_from(
+        [
+            "id",
+            "type",
+            "surveys",
+            "sections",
+            "design",
+            "ids",
+            "weighting",
+            "method",
+            "derive",
+            "name",
+            "from",
+            "map",
+            "cut",
+            "labels",
+            "text",
+            "questions",
+            "var",
+            "options",
+            "code",
+            "ko",
+            "en",
+            "range",
+            "figures",
+            "reliability",
+            "min_n",
+        ]
+    ),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=4)),
+    max_leaves=20,
+)
 
 
 def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
@@ -305,7 +443,7 @@ _PLAN_TEXT = (ROOT / "reports" / "worker_brief.yaml").read_text(encoding="utf-8"
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 @given(st.integers(0, len(_PLAN_TEXT)), st.integers(0, 40), st.text(alphabet=" \n:-[]{}&*!'\"#,?|>0.a", max_size=6))
 def test_text_edits_of_a_bundled_plan_raise_only_report_errors(at, cut, insert):
-    _load_quietly(load_plan, ReportError, _PLAN_TEXT[:at] + insert + _PLAN_TEXT[at + cut:])
+    _load_quietly(load_plan, ReportError, _PLAN_TEXT[:at] + insert + _PLAN_TEXT[at + cut :])
 
 
 def test_plain_string_texts_build_a_brief(tmp_path):

@@ -7,8 +7,11 @@ import surveykit as sk
 
 def test_results_print_as_tables_and_render_html() -> None:
     svy = sk.demo_survey("organisation_2018")
-    results = [svy.mean("paid_workers", na="drop"), svy.frequency("join_intent"),
-               svy.crosstab("org_type", "coverage_held")]
+    results = [
+        svy.mean("paid_workers", na="drop"),
+        svy.frequency("join_intent"),
+        svy.crosstab("org_type", "coverage_held"),
+    ]
     for res in results:
         text = str(res)
         assert text == str(res.summary()) and "\n" in text

@@ -303,10 +303,15 @@ def test_bad_type_names_the_choices():
 
 
 def test_pattern_matching_nothing_names_pattern_and_closest_columns():
-    with pytest.raises(DesignError, match=r"pattern '\^repw\\\\d\+\$' must match at least one column.*matches none"
-                                          r"\. Closest columns: 'pw', 'rw9'.*numbered columns: rw1\.\.rw15 \(15 columns\)"):
+    with pytest.raises(
+        DesignError,
+        match=r"pattern '\^repw\\\\d\+\$' must match at least one column.*matches none"
+        r"\. Closest columns: 'pw', 'rw9'.*numbered columns: rw1\.\.rw15 \(15 columns\)",
+    ):
         sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^repw\d+$", type="JK1", scale=0.9))
-    with pytest.raises(DesignError, match=r"Ignoring case it would match 'rw1', 'rw2', 'rw3', 'rw4', 'rw5' \(\+10 more\)"):
+    with pytest.raises(
+        DesignError, match=r"Ignoring case it would match 'rw1', 'rw2', 'rw3', 'rw4', 'rw5' \(\+10 more\)"
+    ):
         sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^RW\d+$", type="JK1", scale=0.9))
     with pytest.raises(DesignError, match=r"replicate weight column 'rw99' must be in the data.*rw9"):
         sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", ["rw1", "rw99"], type="JK1", scale=0.9))
@@ -448,8 +453,11 @@ def test_degf_from_distinct_rows_is_the_rank_of_all_rows():
 
     rng = np.random.default_rng(3)
     base = sk.Survey(strat(), sk.Design(strata="stype", weights="pw"))
-    for svy in (sk.as_replicate(base, type="JKn"), sk.as_replicate(base, type="bootstrap", replicates=30, seed=3),
-                sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15))):
+    for svy in (
+        sk.as_replicate(base, type="JKn"),
+        sk.as_replicate(base, type="bootstrap", replicates=30, seed=3),
+        sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15)),
+    ):
         rd = svy.resolved
         stype = svy.data["stype"].to_numpy()
         dom = svy.domain(stype == "H")  # a domain first: its keys are shared with the design

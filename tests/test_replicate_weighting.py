@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_replicate import G, close, jk1_columns, strat
 
 import surveykit as sk
 from surveykit.errors import DesignError
-from test_replicate import G, close, jk1_columns, strat
 
 POP = {"E": 4421, "H": 755, "M": 1018}
 
@@ -23,10 +23,12 @@ def _weighted(kind):
     if kind == "poststratify":
         return sk.weighting.poststratify(svy, "stype", POP)
     if kind == "calibrate":
-        return sk.weighting.calibrate(svy, "~ stype + api99",
-                                      {"(Intercept)": 6194, "stypeH": 755, "stypeM": 1018, "api99": 3914069})
-    return sk.weighting.rake(svy, {"stype": POP, "sch.wide": {"No": 1100, "Yes": 5094}}, max_iter=200,
-                             epsilon=1e-14)  # R: control = list(maxit = 200, epsilon = 1e-14)
+        return sk.weighting.calibrate(
+            svy, "~ stype + api99", {"(Intercept)": 6194, "stypeH": 755, "stypeM": 1018, "api99": 3914069}
+        )
+    return sk.weighting.rake(
+        svy, {"stype": POP, "sch.wide": {"No": 1100, "Yes": 5094}}, max_iter=200, epsilon=1e-14
+    )  # R: control = list(maxit = 200, epsilon = 1e-14)
 
 
 @pytest.mark.parametrize("kind", ["poststratify", "calibrate", "rake"])

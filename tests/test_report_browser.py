@@ -11,18 +11,26 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_report_render import small_document
 
 from surveykit.report.render import write_html
-
-from test_report_render import small_document
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed"),
 ]
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # Chromium prints page console messages as '...:INFO:CONSOLE:1] "text", source: ...' (older
 # builds: 'CONSOLE(1)]') with
@@ -42,8 +50,15 @@ def console_lines(result: subprocess.CompletedProcess) -> list[str]:
 
 def screenshot(tmp: Path, html: Path, name: str, env: dict[str, str] | None = None) -> tuple[bytes, list[str]]:
     shot = tmp / f"{name}.png"
-    result = chromium(tmp, html.as_uri(), "--enable-logging=stderr", "--v=0", "--window-size=900,1400",
-                      f"--screenshot={shot}", env=env)
+    result = chromium(
+        tmp,
+        html.as_uri(),
+        "--enable-logging=stderr",
+        "--v=0",
+        "--window-size=900,1400",
+        f"--screenshot={shot}",
+        env=env,
+    )
     assert result.returncode == 0, result.stderr.decode("utf-8", "replace")[-2000:]
     return shot.read_bytes(), console_lines(result)
 
@@ -77,8 +92,10 @@ def test_korean_shows_without_a_system_korean_font(tmp_path: Path) -> None:
 
     latin_only = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     conf = tmp_path / "fonts.conf"
-    conf.write_text(f'<?xml version="1.0"?><fontconfig><dir>{latin_only}</dir>'
-                    f"<cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>")
+    conf.write_text(
+        f'<?xml version="1.0"?><fontconfig><dir>{latin_only}</dir>'
+        f"<cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>"
+    )
     env = {"FONTCONFIG_FILE": str(conf)}
     doc = small_document()
     embedded, lines = screenshot(tmp_path, write_html(doc, tmp_path / "e.html"), "embedded", env)

@@ -18,14 +18,15 @@ from surveykit.errors import ReportError
 from surveykit.report import Document, Section, Table, Text
 from surveykit.report.fonts import font_files
 from surveykit.report.render import PackageFetcher, write_pdf
-from surveykit.studies.safety_net_2018.sample_brief import sample_document
 from surveykit.report.text import format_cell
+from surveykit.studies.safety_net_2018.sample_brief import sample_document
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdffonts") is None,
-                                reason="poppler-utils (pdftotext, pdffonts) is not installed")
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdftotext") is None or shutil.which("pdffonts") is None,
+    reason="poppler-utils (pdftotext, pdffonts) is not installed",
+)
 
-HOSTILE = ('<script>alert(1)</script> <img src="file:///etc/passwd"> '
-           '<img src="http://example.invalid/x.png">')
+HOSTILE = '<script>alert(1)</script> <img src="file:///etc/passwd"> <img src="http://example.invalid/x.png">'
 
 
 def run(*cmd: str) -> str:
@@ -156,13 +157,16 @@ def test_korean_lines_break_between_words_only(tmp_path: Path) -> None:
     assert tokens == [word] * 40  # without the no-wrap spans WeasyPrint splits words across lines
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd",
-    "http://example.invalid/x.png",
-    "https://example.invalid/font.otf",
-    "data:text/html;base64,PHNjcmlwdD4=",
-    "ftp://example.invalid/x",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://example.invalid/x.png",
+        "https://example.invalid/font.otf",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "ftp://example.invalid/x",
+    ],
+)
 def test_fetcher_refuses_and_logs_everything_else(url: str, caplog) -> None:
     fetcher = PackageFetcher.create()
     with caplog.at_level(logging.WARNING, logger="surveykit.report"), pytest.raises(ValueError, match="refuses"):
@@ -180,9 +184,12 @@ def test_fetcher_refuses_path_traversal_and_serves_package_fonts() -> None:
     assert response.read(4) == b"OTTO" and response.content_type == "font/otf"
 
 
-@pytest.mark.parametrize("text, culprit", [
-    ("문자 \u0378 끝", "U+0378"),  # unassigned: WeasyPrint draws .notdef
-])
+@pytest.mark.parametrize(
+    "text, culprit",
+    [
+        ("문자 \u0378 끝", "U+0378"),  # unassigned: WeasyPrint draws .notdef
+    ],
+)
 def test_missing_glyph_is_an_error_and_writes_nothing(tmp_path: Path, text: str, culprit: str) -> None:
     doc = Document("t", "", "ko", "2019", sections=(Section("s", "S", (Text(text),)),))
     with pytest.raises(ReportError, match=rf"bundled font.*{re.escape(culprit)}.*make_font_subset"):

@@ -18,7 +18,17 @@ from markupsafe import Markup
 
 from surveykit.errors import ReportError
 from surveykit.report import (
-    Callout, Callouts, Cell, Chart, Document, Flag, KeyValue, PageBreak, Section, Table, Text,
+    Callout,
+    Callouts,
+    Cell,
+    Chart,
+    Document,
+    Flag,
+    KeyValue,
+    PageBreak,
+    Section,
+    Table,
+    Text,
 )
 from surveykit.report.render import render_html, write_html, write_json, write_xlsx
 from surveykit.report.svg import sanitize_svg
@@ -27,16 +37,17 @@ from surveykit.report.text import kw
 SNAPSHOT = Path(__file__).parent / "snapshots" / "report_small.html"
 UPDATE = os.environ.get("SURVEYKIT_UPDATE_SNAPSHOTS") == "1"
 
-HOSTILE = ('<script>alert(1)</script> <img src="file:///etc/passwd"> '
-           '<img src="http://example.invalid/x.png">')
+HOSTILE = '<script>alert(1)</script> <img src="file:///etc/passwd"> <img src="http://example.invalid/x.png">'
 
 # A hand-written SVG (not matplotlib's) so the snapshot does not move with matplotlib versions.
-TINY_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-            'width="120pt" height="40pt" viewBox="0 0 120 40"><defs><clipPath id="clip">'
-            '<rect x="0" y="0" width="120" height="40"/></clipPath></defs>'
-            '<g id="bars" clip-path="url(#clip)"><rect x="0" y="5" width="60" height="10" '
-            'style="fill: #1f3a5f"/><use xlink:href="#bars" x="0" y="20"/>'
-            '<text x="64" y="14" style="font-size: 8px">공제 50.0</text></g></svg>')
+TINY_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    'width="120pt" height="40pt" viewBox="0 0 120 40"><defs><clipPath id="clip">'
+    '<rect x="0" y="0" width="120" height="40"/></clipPath></defs>'
+    '<g id="bars" clip-path="url(#clip)"><rect x="0" y="5" width="60" height="10" '
+    'style="fill: #1f3a5f"/><use xlink:href="#bars" x="0" y="20"/>'
+    '<text x="64" y="14" style="font-size: 8px">공제 50.0</text></g></svg>'
+)
 
 
 def visible(html: str) -> str:
@@ -47,26 +58,38 @@ def visible(html: str) -> str:
 def small_document(extra_text: str = "") -> Document:
     """A small fixed document with every block kind (snapshot input)."""
     table = Table(
-        "조직 유형별 가입 의향", ("유형", "사례 수", "비율(%)"),
-        (("협동조합", 41, 52.4), ("사회적기업", 12, Cell(35.0, "high_cv")),
-         ("마을기업", 3, Cell(66.7, "suppressed")), ("합계", 186, 50.0)),
+        "조직 유형별 가입 의향",
+        ("유형", "사례 수", "비율(%)"),
+        (
+            ("협동조합", 41, 52.4),
+            ("사회적기업", 12, Cell(35.0, "high_cv")),
+            ("마을기업", 3, Cell(66.7, "suppressed")),
+            ("합계", 186, 50.0),
+        ),
         notes=("가중치를 적용한 비율이다.",),
         flags=(Flag("high_cv", "*", "변동계수(CV)가 30%를 넘어 해석에 주의"),),
         source="2018 조직 조사",
     )
     blocks = (
-        Text(("조직의 절반이 공제회 가입 의향을 밝혔다. " + extra_text,),
-             footnotes=("약간 있다와 매우 있다를 합한 비율.",)),
+        Text(
+            ("조직의 절반이 공제회 가입 의향을 밝혔다. " + extra_text,),
+            footnotes=("약간 있다와 매우 있다를 합한 비율.",),
+        ),
         Callouts((Callout("가입 의향", "50.0%", "186개 조직"),)),
         table,
         Chart(TINY_SVG, "가입 의향 (%)", "협동조합 52.4%, 사회적기업 35.0%"),
         KeyValue({"조사 기간": "2018년 10월 ~ 12월"}, caption="조사 개요"),
         PageBreak(),
     )
-    return Document("공제회 수요 브리프", "2018 조직 조사", "ko", dt.date(2019, 3, 15),
-                    meta={"표본": "n=186"}, organisation="서울시사회적경제지원센터",
-                    sections=(Section("intent", "가입 의향", blocks),
-                              Section("notes", "부록", (Text("끝."),))))
+    return Document(
+        "공제회 수요 브리프",
+        "2018 조직 조사",
+        "ko",
+        dt.date(2019, 3, 15),
+        meta={"표본": "n=186"},
+        organisation="서울시사회적경제지원센터",
+        sections=(Section("intent", "가입 의향", blocks), Section("notes", "부록", (Text("끝."),))),
+    )
 
 
 def test_html_snapshot() -> None:
@@ -103,7 +126,8 @@ def test_hostile_text_is_escaped() -> None:
 
 def test_korean_words_wrapped_after_escaping() -> None:
     assert str(kw("공제회 <b>가입</b> rate")) == (
-        '<span class="w">공제회</span> <span class="w">&lt;b&gt;가입&lt;/b&gt;</span> rate')
+        '<span class="w">공제회</span> <span class="w">&lt;b&gt;가입&lt;/b&gt;</span> rate'
+    )
     html = render_html(small_document(), embed_fonts=False)
     assert '<span class="w">절반이</span>' in html
 
@@ -121,8 +145,10 @@ def test_kw_does_not_trust_markup_data() -> None:
 
 
 def test_import_stays_light() -> None:
-    code = ("import sys, surveykit.report; "
-            "print(sorted(m for m in ('matplotlib', 'weasyprint', 'openpyxl', 'fontTools', 'jinja2') if m in sys.modules))")
+    code = (
+        "import sys, surveykit.report; "
+        "print(sorted(m for m in ('matplotlib', 'weasyprint', 'openpyxl', 'fontTools', 'jinja2') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
 
@@ -135,7 +161,9 @@ def test_flags_footnoted_where_planted() -> None:
     text = visible(html)
     assert "†응답자 수가 적어 값을 표시하지 않음" in text
     # high CV: value kept with marker, footnote says why
-    assert '35.0</td>' not in html and re.search(r">35\.0</span><sup class=\"flag\">\*</sup>|>35\.0<sup class=\"flag\">\*</sup>", html)
+    assert "35.0</td>" not in html and re.search(
+        r">35\.0</span><sup class=\"flag\">\*</sup>|>35\.0<sup class=\"flag\">\*</sup>", html
+    )
     assert "*변동계수(CV)가 30%를 넘어 해석에 주의" in text
     # low_n was not used, so its footnote is absent
     assert "유효 표본 수" not in text
@@ -175,17 +203,20 @@ def test_unknown_flag_names_table_row_column() -> None:
         render_html(doc, embed_fonts=False)
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: Table("T", ("a", "b"), (("x",),)), r"row 1 has 1"),
-    (lambda: Table("T", ("a",), (("x",),), col_align=("middle",)), r"col_align"),
-    (lambda: Section("1bad", "S", ()), r"id must start with a letter"),
-    (lambda: Section("s", "S", ("text",)), r"block 1: must be one of"),
-    (lambda: Document("t", "", "fr", "2019"), r"lang must be one of"),
-    (lambda: Document("t", "", "ko", "2019", sections=(Section("a", "A", ()),) * 2), r"unique"),
-    (lambda: Chart("not svg", "c", "alt"), r"svg must be SVG markup"),
-    (lambda: Chart(TINY_SVG, "c", " "), r"alt must describe"),
-    (lambda: Cell([1, 2]), r"text or a number"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: Table("T", ("a", "b"), (("x",),)), r"row 1 has 1"),
+        (lambda: Table("T", ("a",), (("x",),), col_align=("middle",)), r"col_align"),
+        (lambda: Section("1bad", "S", ()), r"id must start with a letter"),
+        (lambda: Section("s", "S", ("text",)), r"block 1: must be one of"),
+        (lambda: Document("t", "", "fr", "2019"), r"lang must be one of"),
+        (lambda: Document("t", "", "ko", "2019", sections=(Section("a", "A", ()),) * 2), r"unique"),
+        (lambda: Chart("not svg", "c", "alt"), r"svg must be SVG markup"),
+        (lambda: Chart(TINY_SVG, "c", " "), r"alt must describe"),
+        (lambda: Cell([1, 2]), r"text or a number"),
+    ],
+)
 def test_model_rejects_bad_input(make, message) -> None:
     with pytest.raises(ReportError, match=message):
         make()
@@ -227,32 +258,43 @@ def test_table_from_frame() -> None:
 
 # ---------- SVG sanitising ----------
 
+
 def test_svg_ids_prefixed_and_references_follow() -> None:
     out = sanitize_svg(TINY_SVG, "fig7-")
-    assert 'id="fig7-clip"' in out and 'url(#fig7-clip)' in out and 'xlink:href="#fig7-bars"' in out
+    assert 'id="fig7-clip"' in out and "url(#fig7-clip)" in out and 'xlink:href="#fig7-bars"' in out
     assert not re.search(r'id="(?!fig7-)', out)
 
 
 def test_svg_styles_become_presentation_attributes() -> None:
-    svg = ('<svg xmlns="http://www.w3.org/2000/svg"><rect fill="red" style="fill: blue; stroke: #000; '
-           'stroke-width: 0.8; clip-path: url(#c); paint-order: stroke"/></svg>')
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg"><rect fill="red" style="fill: blue; stroke: #000; '
+        'stroke-width: 0.8; clip-path: url(#c); paint-order: stroke"/></svg>'
+    )
     out = sanitize_svg(svg, "p-")
     assert 'fill="red"' in out and 'stroke="#000"' in out and 'stroke-width="0.8"' in out
     assert 'clip-path="url(#p-c)"' in out and 'style="fill: blue; paint-order: stroke"' in out
 
 
-@pytest.mark.parametrize("evil, message", [
-    ('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', r"<script> is not allowed"),
-    ('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', r"'onload'.*not allowed"),
-    ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
-     '<image x:href="file:///etc/passwd"/></svg>', r"may only refer to its own elements"),
-    ('<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill: url(http://example.invalid/a)"/></svg>',
-     r"external resource"),
-    ('<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>', r"<foreignObject> is not allowed"),
-    ('<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>', r"DOCTYPE/ENTITY"),
-    ('<html xmlns="http://www.w3.org/1999/xhtml"/>', r"<svg> root"),
-    ('<svg xmlns="http://www.w3.org/2000/svg"><g></svg>', r"not well-formed"),
-])
+@pytest.mark.parametrize(
+    "evil, message",
+    [
+        ('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', r"<script> is not allowed"),
+        ('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', r"'onload'.*not allowed"),
+        (
+            '<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
+            '<image x:href="file:///etc/passwd"/></svg>',
+            r"may only refer to its own elements",
+        ),
+        (
+            '<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill: url(http://example.invalid/a)"/></svg>',
+            r"external resource",
+        ),
+        ('<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>', r"<foreignObject> is not allowed"),
+        ('<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>', r"DOCTYPE/ENTITY"),
+        ('<html xmlns="http://www.w3.org/1999/xhtml"/>', r"<svg> root"),
+        ('<svg xmlns="http://www.w3.org/2000/svg"><g></svg>', r"not well-formed"),
+    ],
+)
 def test_svg_refuses_scriptable_or_external_content(evil: str, message: str) -> None:
     with pytest.raises(ReportError, match=message):
         sanitize_svg(evil, "f1-")
@@ -267,6 +309,7 @@ def test_two_charts_on_a_page_have_distinct_ids() -> None:
 
 
 # ---------- charts ----------
+
 
 @pytest.fixture(scope="module")
 def charts():
@@ -313,6 +356,7 @@ def test_chart_input_errors(charts) -> None:
 
 
 # ---------- writers ----------
+
 
 def test_write_html_json_atomic(tmp_path: Path) -> None:
     out = write_html(small_document(), tmp_path / "brief.html", embed_fonts=False)
@@ -400,8 +444,7 @@ def test_chart_labels_are_drawn_literally_not_as_mathtext(charts) -> None:
     for label in LITERAL_LABELS:
         assert f">{html.escape(label, quote=False)}</text>" in c.svg
     assert ">$x$</text>" in g.svg and "DejaVu" not in c.svg + g.svg  # no mathtext font
-    page = visible(render_html(Document("t", "", "en", "2019", sections=(Section("s", "S", (c,)),)),
-                               embed_fonts=False))
+    page = visible(render_html(Document("t", "", "en", "2019", sections=(Section("s", "S", (c,)),)), embed_fonts=False))
     for label in LITERAL_LABELS:
         assert html.escape(label, quote=False) in page
 

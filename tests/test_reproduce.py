@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import surveykit as sk
 from surveykit.errors import DataError, ReadError
 from surveykit.instrument import load_published_figures
-import surveykit as sk
 from surveykit.studies.safety_net_2018.reproduce import _demo_file, _round_pct, printed_unit, reproduce
 
 DEMO = Path(__file__).resolve().parents[1] / "instruments" / "demo"
@@ -126,8 +126,9 @@ def test_mean_outside_printed_rounding_fails(demo_frames):
     assert check.match is False and check.computed == 10
 
 
-@pytest.mark.parametrize("value,unit", [(470000000, "1E+7"), (0.16, "0.01"), (316, "1"), (9, "1"),
-                                        (180000, "1E+4"), (7000000, "1E+6")])
+@pytest.mark.parametrize(
+    "value,unit", [(470000000, "1E+7"), (0.16, "0.01"), (316, "1"), (9, "1"), (180000, "1E+4"), (7000000, "1E+6")]
+)
 def test_printed_unit(value, unit):
     assert printed_unit(value) == Decimal(unit)
 

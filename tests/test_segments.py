@@ -141,8 +141,10 @@ def test_weighted_silhouette_follows_its_definition() -> None:
     for i in range(25):  # the textbook double loop, as a reference
         own = (labels == labels[i]) & (np.arange(25) != i)
         a = (w[own] * d[i, own]).sum() / w[own].sum()
-        b = min((w[labels == c] * d[i, labels == c]).sum() / w[labels == c].sum()
-                for c in set(labels.tolist()) - {labels[i]})
+        b = min(
+            (w[labels == c] * d[i, labels == c]).sum() / w[labels == c].sum()
+            for c in set(labels.tolist()) - {labels[i]}
+        )
         widths.append((b - a) / max(a, b))
     want = float(np.dot(w, widths) / w.sum())
     assert abs(seg_mod.weighted_silhouette(z, labels, w) - want) < SILHOUETTE_TOL

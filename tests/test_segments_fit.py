@@ -110,8 +110,9 @@ def test_shares_are_svy_proportion_logit_and_never_leave_zero_one() -> None:
     assert shares["estimate"].sum() == pytest.approx(1.0, abs=1e-12)
     seg = res.labels.astype(float).to_numpy()
     want = svy.assign(g=seg).proportion("g", na="drop", ci_method="logit").to_frame()
-    np.testing.assert_allclose(shares[["estimate", "se", "ci_low", "ci_high"]], want[["estimate", "se", "ci_low", "ci_high"]],
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        shares[["estimate", "se", "ci_low", "ci_high"]], want[["estimate", "se", "ci_low", "ci_high"]], rtol=1e-14
+    )
     small = shares.iloc[1]
     assert small["estimate"] - 1.96 * small["se"] < 0 < small["ci_low"]  # where the old normal CI fails
     assert shares["n"].tolist() == [int((seg == 1).sum()), int((seg == 2).sum())]
@@ -128,11 +129,18 @@ def mixed_frame(n: int = 450, seed: int = 8) -> tuple[pd.DataFrame, np.ndarray, 
     frame.loc[rng.choice(n, 6, replace=False), "intent"] = 9.0  # user-missing "don't know"
     from surveykit.io.meta import MissingSpec
 
-    meta = FileMeta(path="x.sav", format="sav", n_rows=n, columns=tuple(frame.columns),
-                    variable_labels={"insured": "보험", "intent": "가입 의향", "income": "소득"},
-                    value_labels={"insured": {1: "보험 가입", 2: "보험 미가입"},
-                                  "intent": {1: "가입 의향 없음", 2: "가입 의향 낮음", 4: "가입 의향 높음", 9: "모름"}},
-                    missing={"intent": MissingSpec(values=(9,))})
+    meta = FileMeta(
+        path="x.sav",
+        format="sav",
+        n_rows=n,
+        columns=tuple(frame.columns),
+        variable_labels={"insured": "보험", "intent": "가입 의향", "income": "소득"},
+        value_labels={
+            "insured": {1: "보험 가입", 2: "보험 미가입"},
+            "intent": {1: "가입 의향 없음", 2: "가입 의향 낮음", 4: "가입 의향 높음", 9: "모름"},
+        },
+        missing={"intent": MissingSpec(values=(9,))},
+    )
     return frame, g, meta
 
 
@@ -140,8 +148,15 @@ def mixed_frame(n: int = 450, seed: int = 8) -> tuple[pd.DataFrame, np.ndarray, 
 def mixed() -> tuple[sk.segments.SegmentFit, np.ndarray, sk.Survey]:
     frame, g, meta = mixed_frame()
     svy = survey(frame, meta)
-    res = sk.segments.fit(svy, ["insured", "intent", "income"], method="kprototypes", k=3,
-                          categorical=["insured", "intent"], stability_reps=10, n_init=3)
+    res = sk.segments.fit(
+        svy,
+        ["insured", "intent", "income"],
+        method="kprototypes",
+        k=3,
+        categorical=["insured", "intent"],
+        stability_reps=10,
+        n_init=3,
+    )
     return res, g, svy
 
 
@@ -168,7 +183,9 @@ def test_predict_round_trip_and_new_respondents(mixed) -> None:
     res, _, svy = mixed
     assert res.predict(svy).equals(res.labels)
     assert res.predict(svy.data).equals(res.labels)  # the survey's user-missing code 9 is masked
-    new = pd.DataFrame({"insured": [2.0, 1.0, 2.0, 7.0], "intent": [4.0, 1.0, 9.0, 1.0], "income": [2.0, 4.0, 2.0, 1.0]})
+    new = pd.DataFrame(
+        {"insured": [2.0, 1.0, 2.0, 7.0], "intent": [4.0, 1.0, 9.0, 1.0], "income": [2.0, 4.0, 2.0, 1.0]}
+    )
     got = res.predict(new)
     assert got.iloc[2] is pd.NA and got.iloc[3] is pd.NA  # user-missing; a level never seen
     assert got.iloc[0] != got.iloc[1]
@@ -185,8 +202,16 @@ def test_missing_category_and_impute_keep_every_row() -> None:
     assert cat._method.inputs.levels["intent"] == (1, 2, 4, "(missing)")
     exclude = sk.segments.fit(svy, ["insured", "intent"], method="lca", k=2, stability_reps=0, n_init=3)
     assert exclude.n_assigned == len(frame) - dk.sum() and exclude.labels[dk].isna().all()
-    imp = sk.segments.fit(svy, ["insured", "intent", "income"], method="kmeans", k=3, missing="impute",
-                          categorical=["insured", "intent"], stability_reps=0, n_init=3)
+    imp = sk.segments.fit(
+        svy,
+        ["insured", "intent", "income"],
+        method="kmeans",
+        k=3,
+        missing="impute",
+        categorical=["insured", "intent"],
+        stability_reps=0,
+        n_init=3,
+    )
     assert imp.n_assigned == len(frame)
     valid = ~dk
     w = svy.weights
@@ -255,8 +280,12 @@ def test_property_share_intervals_stay_inside_zero_one() -> None:
         out = describe.shares(svy, relabel[seg], len(present), 0.05)
         defined = out[out["df"] > 0]  # with no design df left (as R) the interval is undefined, not wide
         assert defined[["ci_low", "ci_high"]].notna().all().all()
-        assert ((defined["ci_low"] >= 0) & (defined["ci_high"] <= 1) & (defined["ci_low"] <= defined["estimate"])
-                & (defined["estimate"] <= defined["ci_high"])).all()
+        assert (
+            (defined["ci_low"] >= 0)
+            & (defined["ci_high"] <= 1)
+            & (defined["ci_low"] <= defined["estimate"])
+            & (defined["estimate"] <= defined["ci_high"])
+        ).all()
 
     check()
 
@@ -264,8 +293,14 @@ def test_property_share_intervals_stay_inside_zero_one() -> None:
 def test_kprototypes_auto_recovers_the_planted_k(mixed) -> None:
     pytest.importorskip("kmodes")
     frame, g, meta = mixed_frame()
-    res = sk.segments.fit(survey(frame, meta), ["insured", "intent", "income"], method="kprototypes",
-                          categorical=["insured", "intent"], stability_reps=0, n_init=3)
+    res = sk.segments.fit(
+        survey(frame, meta),
+        ["insured", "intent", "income"],
+        method="kprototypes",
+        categorical=["insured", "intent"],
+        stability_reps=0,
+        n_init=3,
+    )
     assert res.k == 3 and res.chosen_by == "largest Calinski-Harabasz"
     ok = res.labels.notna().to_numpy()
     assert adjusted_rand_score(g[ok], res.labels[ok].to_numpy(int)) >= 0.9
@@ -278,11 +313,23 @@ def test_scaling_the_weights_changes_nothing(method: str) -> None:
     fits = []
     for factor in (1.0, 250.0):
         scaled = frame.assign(w=np.random.default_rng(2).uniform(1, 3, len(frame)) * factor)
-        fits.append(sk.segments.fit(survey(scaled, meta), variables, method=method, k=3, stability_reps=0, n_init=3,
-                                    categorical=["insured", "intent"]))
+        fits.append(
+            sk.segments.fit(
+                survey(scaled, meta),
+                variables,
+                method=method,
+                k=3,
+                stability_reps=0,
+                n_init=3,
+                categorical=["insured", "intent"],
+            )
+        )
     assert fits[0].labels.equals(fits[1].labels)
-    np.testing.assert_allclose(fits[0].shares[["estimate", "se", "ci_low", "ci_high"]],
-                               fits[1].shares[["estimate", "se", "ci_low", "ci_high"]], rtol=1e-9)
+    np.testing.assert_allclose(
+        fits[0].shares[["estimate", "se", "ci_low", "ci_high"]],
+        fits[1].shares[["estimate", "se", "ci_low", "ci_high"]],
+        rtol=1e-9,
+    )
 
 
 @pytest.mark.parametrize("method", ["kmeans", "lca"])
@@ -305,8 +352,9 @@ def test_profiles_are_domain_estimates_with_labels(mixed) -> None:
     want = svy.assign(g=seg).proportion("insured", by="g", na="drop").to_frame()
     got = res.profiles[res.profiles["variable"] == "insured"].sort_values(["segment", "level"])
     want = want.assign(segment=want["domain"].astype(int)).sort_values(["segment", "level"])
-    np.testing.assert_allclose(got[["estimate", "se", "ci_low", "ci_high"]], want[["estimate", "se", "ci_low", "ci_high"]],
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        got[["estimate", "se", "ci_low", "ci_high"]], want[["estimate", "se", "ci_low", "ci_high"]], rtol=1e-14
+    )
     assert set(got["label"]) == {"보험 가입", "보험 미가입"} and set(got["variable_label"]) == {"보험"}
     income = res.profiles[res.profiles["variable"] == "income"]
     assert income["label"].isna().all() and len(income) == 3
@@ -331,7 +379,8 @@ def test_a_given_k_still_reports_its_criteria() -> None:
     z_labels = res.labels.to_numpy(int) - 1
     x = frame[["a", "b"]].to_numpy()
     z = (x - np.average(x, axis=0, weights=frame["w"])) / np.sqrt(
-        np.average((x - np.average(x, axis=0, weights=frame["w"])) ** 2, axis=0, weights=frame["w"]))
+        np.average((x - np.average(x, axis=0, weights=frame["w"])) ** 2, axis=0, weights=frame["w"])
+    )
     want = crit_mod.calinski_harabasz(z, frame["w"].to_numpy(), z_labels, 3)
     assert res.criteria["calinski_harabasz"].iloc[0] == pytest.approx(want, rel=1e-12)
 
@@ -347,8 +396,10 @@ def test_shares_match_r_svyciprop_logit(name: str) -> None:
     from surveykit.segments import describe
 
     gold = json.loads(SHARES_GOLDEN.read_text(encoding="utf-8"))["shares"][name]
-    file, des = {"strat": ("apistrat", sk.Design(weights="pw", strata="stype", fpc="fpc")),
-                 "clus1": ("apiclus1", sk.Design(weights="pw", ids="dnum", fpc="fpc"))}[name]
+    file, des = {
+        "strat": ("apistrat", sk.Design(weights="pw", strata="stype", fpc="fpc")),
+        "clus1": ("apiclus1", sk.Design(weights="pw", ids="dnum", fpc="fpc")),
+    }[name]
     frame = pd.read_csv(Path(__file__).parent / "data" / "api" / f"{file}.csv")
     seg = np.where(frame["api00"] >= 750, 1, np.where(frame["api00"] < 500, 4, np.where(frame["meals"] >= 50, 2, 3)))
     seg = np.where(frame["acs.46"].isna(), 0, seg).astype(np.int64)

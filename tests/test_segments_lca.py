@@ -41,8 +41,16 @@ def test_lca_matches_stepmix_loglik_sizes_and_item_probabilities() -> None:
     x, w, _ = planted_items()
     ours = lca_mod._lca(x, w, (3,) * 5, 3, seed=0, n_init=10)
     w1 = w * len(w) / w.sum()
-    sm = stepmix.StepMix(n_components=3, measurement="categorical", n_init=4, random_state=0, abs_tol=1e-14,
-                         max_iter=100000, progress_bar=0, verbose=0)
+    sm = stepmix.StepMix(
+        n_components=3,
+        measurement="categorical",
+        n_init=4,
+        random_state=0,
+        abs_tol=1e-14,
+        max_iter=100000,
+        progress_bar=0,
+        verbose=0,
+    )
     sm.fit(x, sample_weight=w1)
     params = sm.get_parameters()
     order = np.argsort(-params["weights"])
@@ -59,7 +67,7 @@ def test_lca_loglik_formula_equals_stepmix_at_its_parameters() -> None:
     sm = stepmix.StepMix(n_components=2, measurement="categorical", n_init=3, random_state=0, progress_bar=0, verbose=0)
     sm.fit(x, sample_weight=w)
     p = sm.get_parameters()
-    theta = tuple(p["measurement"]["pis"][:, 3 * j:3 * (j + 1)] for j in range(5))
+    theta = tuple(p["measurement"]["pis"][:, 3 * j : 3 * (j + 1)] for j in range(5))
     _, row_ll = lca_mod._posterior(x, p["weights"], theta)
     assert float(w @ row_ll) / w.sum() == pytest.approx(sm.score(x, sample_weight=w), abs=1e-12)
 
@@ -76,8 +84,9 @@ def sharp_items(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def test_fit_lca_recovers_planted_classes_and_chooses_k_by_bic() -> None:
     x, w, cls = sharp_items(900, seed=2)
-    res = sk.segments.fit(survey_of(x, w), [f"q{j}" for j in range(5)], method="lca", stability_reps=10,
-                          random_state=0, n_init=5)
+    res = sk.segments.fit(
+        survey_of(x, w), [f"q{j}" for j in range(5)], method="lca", stability_reps=10, random_state=0, n_init=5
+    )
     assert res.k == 3
     assert adjusted_rand_score(cls, res.labels.to_numpy(int)) >= 0.9
     crit = res.criteria
@@ -106,6 +115,8 @@ def test_lca_missing_items_are_left_out_of_the_likelihood() -> None:
     partial = x[:3].copy()
     partial[:, 4] = -1
     _, row_ll = lca_mod._posterior(partial, fit.prior, fit.theta)
-    want = [np.log(sum(fit.prior[c] * np.prod([fit.theta[j][c, partial[i, j]] for j in range(4)]) for c in range(2)))
-            for i in range(3)]
+    want = [
+        np.log(sum(fit.prior[c] * np.prod([fit.theta[j][c, partial[i, j]] for j in range(4)]) for c in range(2)))
+        for i in range(3)
+    ]
     np.testing.assert_allclose(row_ll, want, rtol=1e-12)

@@ -44,8 +44,12 @@ def _sha(path: Path) -> str:
 def test_write_demo_is_byte_identical_for_a_seed(tmp_path):
     a = synth.write_demo(tmp_path / "a", seed=7)
     b = synth.write_demo(tmp_path / "b", seed=7)
-    assert [p.name for p in a] == ["organisation_2018.sav", "organisation_2018.csv",
-                                   "worker_2018.sav", "worker_2018.csv"]
+    assert [p.name for p in a] == [
+        "organisation_2018.sav",
+        "organisation_2018.csv",
+        "worker_2018.sav",
+        "worker_2018.csv",
+    ]
     assert [_sha(p) for p in a] == [_sha(p) for p in b]  # .sav too: its creation stamp is fixed
 
 

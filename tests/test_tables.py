@@ -288,8 +288,7 @@ def test_multiple_response_errors(svys: dict) -> None:
 
 def test_results_frozen_and_serialisable(svys: dict) -> None:
     svy = svys["apiclus1"]
-    results = [svy.frequency("stype"), svy.crosstab("sch.wide", "stype"),
-               svy.multiple_response(MR_COLS, by="stype")]
+    results = [svy.frequency("stype"), svy.crosstab("sch.wide", "stype"), svy.multiple_response(MR_COLS, by="stype")]
     for res in results:
         with pytest.raises(dataclasses.FrozenInstanceError):
             res.alpha = 0.1  # type: ignore[misc]
@@ -322,27 +321,31 @@ def test_bad_options(svys: dict) -> None:
 
 # --- one-way tables scale linearly in rows and levels ----------------------------------------
 
+
 def _lonely(policy: str) -> sk.Survey:
     d = _load("apistrat")
     d = d[(d["stype"] != "M") | (d.index == d.index[d["stype"] == "M"][0])]  # one PSU in stratum M
     return sk.Survey(d, sk.Design(weights="pw", strata="stype", lonely_psu=policy))
 
 
-@pytest.mark.parametrize("make", [
-    lambda: sk.Survey(_load("apistrat"), sk.Design(weights="pw", strata="stype", fpc="fpc")),
-    lambda: sk.Survey(_load("apistrat"), sk.Design(weights="pw", strata="stype")).domain("stype == 'E'"),
-    lambda: sk.Survey(_load("apiclus1"), sk.Design(weights="pw", ids="dnum", fpc="fpc")),
-    lambda: sk.Survey(_load("apiclus2"), sk.Design(ids=["dnum", "snum"], fpc=["fpc1", "fpc2"])),
-    lambda: _lonely("adjust"),
-    lambda: _lonely("remove"),
-    lambda: _lonely("certainty"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: sk.Survey(_load("apistrat"), sk.Design(weights="pw", strata="stype", fpc="fpc")),
+        lambda: sk.Survey(_load("apistrat"), sk.Design(weights="pw", strata="stype")).domain("stype == 'E'"),
+        lambda: sk.Survey(_load("apiclus1"), sk.Design(weights="pw", ids="dnum", fpc="fpc")),
+        lambda: sk.Survey(_load("apiclus2"), sk.Design(ids=["dnum", "snum"], fpc=["fpc1", "fpc2"])),
+        lambda: _lonely("adjust"),
+        lambda: _lonely("remove"),
+        lambda: _lonely("certainty"),
+    ],
+)
 @pytest.mark.parametrize("var", ["stype", "awards", "api_g3", "api00"])
 def test_one_way_variances_equal_the_dense_covariance_path(make, var) -> None:
     import warnings
 
-    from surveykit.tables.levels import _codes, _sorted_levels
     from surveykit.tables import _frequency_dense, _one_way
+    from surveykit.tables.levels import _codes, _sorted_levels
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -364,8 +367,14 @@ def test_frequency_of_many_distinct_values_is_linear_in_memory() -> None:
 
     rng = np.random.default_rng(7)
     n, k = 40_000, 20_000
-    data = pd.DataFrame({"v": np.r_[np.arange(k), rng.integers(0, k, n - k)], "w": rng.uniform(1, 3, n),
-                         "st": rng.integers(0, 8, n), "psu": rng.integers(0, 300, n)})
+    data = pd.DataFrame(
+        {
+            "v": np.r_[np.arange(k), rng.integers(0, k, n - k)],
+            "w": rng.uniform(1, 3, n),
+            "st": rng.integers(0, 8, n),
+            "psu": rng.integers(0, 300, n),
+        }
+    )
     for design in (sk.Design(weights="w"), sk.Design(weights="w", strata="st", ids="psu", nest=True)):
         svy = sk.Survey(data, design)
         svy.frequency("v", ci_method="wald")  # warm imports outside the measurement
@@ -382,7 +391,11 @@ def test_frequency_of_many_distinct_values_is_linear_in_memory() -> None:
     # an SRS-with-replacement proportion: se^2 = n/(n-1) * sum(w^2 (1[v=j] - p)^2) / W^2
     w, v = data["w"].to_numpy(), data["v"].to_numpy()
     p = np.bincount(v, weights=w) / w.sum()
-    want = np.sqrt(n / (n - 1) * np.bincount(v, weights=w**2 * (1 - 2 * p[v]), minlength=k)
-                   + n / (n - 1) * p**2 * np.sum(w**2)) / w.sum()
+    want = (
+        np.sqrt(
+            n / (n - 1) * np.bincount(v, weights=w**2 * (1 - 2 * p[v]), minlength=k) + n / (n - 1) * p**2 * np.sum(w**2)
+        )
+        / w.sum()
+    )
     got = sk.Survey(data, sk.Design(weights="w")).frequency("v").to_frame()["se"].to_numpy()
     np.testing.assert_allclose(got, want, rtol=1e-9)

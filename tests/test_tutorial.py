@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "docs" / "tutorial.md"
 SAV = ROOT / "tests" / "data" / "spss" / "api_missing.sav"
@@ -47,8 +46,9 @@ def test_tutorial_runs_as_written(tmp_path):
             for line in filter(None, (ln.strip() for ln in body.splitlines())):
                 argv = shlex.split(line)
                 assert argv[0] == "surveykit"
-                out = subprocess.run([sys.executable, "-m", "surveykit", *argv[1:]], capture_output=True, text=True,
-                                     cwd=tmp_path)
+                out = subprocess.run(
+                    [sys.executable, "-m", "surveykit", *argv[1:]], capture_output=True, text=True, cwd=tmp_path
+                )
                 assert out.returncode == 0, (line, out.stderr)
                 if argv[1] == "mean":
                     assert re.search(r"meals9\s+47\.7754\s+2\.4190", out.stdout)  # R: svymean 47.77538, SE 2.419036

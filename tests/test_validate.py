@@ -3,10 +3,10 @@ with the right check, variable and (1-based) rows; a clean frame gives no issue 
 
 from __future__ import annotations
 
-from pathlib import Path
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -77,13 +77,13 @@ def test_clean_frame_has_no_issues(name):
 
 def test_invalid_code_and_not_numeric(org):
     data = clean_frame(org)
-    data.loc[2, "org_type"] = 42           # row 3
-    data.loc[[4, 7], "industry"] = 0.5     # rows 5, 8
+    data.loc[2, "org_type"] = 42  # row 3
+    data.loc[[4, 7], "industry"] = 0.5  # rows 5, 8
     data["revenue_band"] = data["revenue_band"].astype(object)
     data.loc[1, "revenue_band"] = "1~5억"  # row 2: a label where a code belongs
-    data.loc[5, "funding_source_2"] = 2    # row 6: MR column must be 0/1
-    data.loc[6, "org_type"] = 99           # user-missing code: valid
-    data.loc[3, "revenue_band"] = "  "     # row 4: a blank cell is system-missing, not text
+    data.loc[5, "funding_source_2"] = 2  # row 6: MR column must be 0/1
+    data.loc[6, "org_type"] = 99  # user-missing code: valid
+    data.loc[3, "revenue_band"] = "  "  # row 4: a blank cell is system-missing, not text
     report = validate(data, org, source="org.sav")
     codes = {i.variable: i for i in report.by_check("invalid_code")}
     assert set(codes) == {"org_type", "industry", "funding_source_2"}
@@ -102,7 +102,7 @@ def test_out_of_range_spares_user_missing(org):
     data = clean_frame(org)
     data.loc[1, "founded_year"] = 1900
     data.loc[9, "founded_year"] = 2030
-    data.loc[3, "founded_year"] = 9999     # 모름/무응답
+    data.loc[3, "founded_year"] = 9999  # 모름/무응답
     issue = only(validate(data, org), "out_of_range")
     assert (issue.variable, issue.rows, issue.severity) == ("founded_year", (2, 10), "error")
     assert "[1950, 2018]" in issue.message
@@ -131,15 +131,15 @@ def test_routing_missing_though_asked(wrk):
 
 def test_routing_unknown_filter_is_not_flagged(wrk):
     data = clean_frame(wrk)
-    data.loc[0, "private_insured"] = 9        # don't know: routing cannot be judged
+    data.loc[0, "private_insured"] = 9  # don't know: routing cannot be judged
     data.loc[0, "uninsured_reason"] = 1
-    data.loc[1, "private_insured"] = np.nan   # no answer at all
+    data.loc[1, "private_insured"] = np.nan  # no answer at all
     assert validate(data, wrk).issues == ()
 
 
 def test_duplicate_and_missing_ids(org):
     data = clean_frame(org)
-    data.loc[4, "id"] = data.loc[1, "id"]   # rows 2 and 5 share an id
+    data.loc[4, "id"] = data.loc[1, "id"]  # rows 2 and 5 share an id
     data.loc[8, "id"] = np.nan
     report = validate(data, org)
     dup = only(report, "duplicate_id")
@@ -152,7 +152,7 @@ def test_straight_lining(wrk):
     data = clean_frame(wrk)
     items = list(wrk.batteries()["ins_factor"])
     data.loc[5, items] = 4
-    data.loc[7, items] = 9          # all "don't know": non-response, not straight-lining
+    data.loc[7, items] = 9  # all "don't know": non-response, not straight-lining
     issue = only(validate(data, wrk), "straight_lining")
     assert (issue.variable, issue.rows, issue.severity) == ("ins_factor", (6,), "warning")
 
@@ -178,7 +178,8 @@ def test_unknown_and_missing_variables(wrk):
     unknown = only(report, "unknown_variable")
     assert unknown.variable == "join_intnet" and "Did you mean 'join_intent'" in unknown.message
     assert next(i for i in report.by_check("missing_variable") if i.variable == "join_intent").message.endswith(
-        "Did you mean 'join_intnet'?")
+        "Did you mean 'join_intnet'?"
+    )
 
 
 def test_report_outputs(org):
@@ -228,8 +229,12 @@ class Meta:
 
 def meta_from(inst: Instrument, lang: str = "ko") -> Meta:
     m = inst.to_file_meta(lang)
-    return Meta(columns=tuple(inst.columns()), variable_labels=m["variable_labels"],
-                value_labels=m["value_labels"], missing={k: Missing(tuple(v)) for k, v in m["missing"].items()})
+    return Meta(
+        columns=tuple(inst.columns()),
+        variable_labels=m["variable_labels"],
+        value_labels=m["value_labels"],
+        missing={k: Missing(tuple(v)) for k, v in m["missing"].items()},
+    )
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
@@ -243,7 +248,7 @@ def test_reconcile_finds_mismatches(wrk):
     meta.value_labels["gender"] = {1: "남성", 2: "여자", 3: "기타", 9: "무응답"}
     meta.value_labels["occupation"] = {1: "관리직"}
     meta.variable_labels["age"] = "연령대"
-    meta.missing["join_intent"] = Missing((), ((8.0, 9.0),))   # a range covering 9: fine
+    meta.missing["join_intent"] = Missing((), ((8.0, 9.0),))  # a range covering 9: fine
     meta.missing["premium_monthly"] = Missing((999.0,))
     del meta.missing["fee_band"]
     meta.columns = tuple(c for c in meta.columns if c != "career_years") + ("q99",)
@@ -268,7 +273,7 @@ def test_sav_round_trip_reconciles(tmp_path, name):
 
     inst = load_instrument(name)
     data = clean_frame(inst)
-    data.loc[0, "join_intent"] = 9                # a user-missing code survives as a code
+    data.loc[0, "join_intent"] = 9  # a user-missing code survives as a code
     path = write_sav(data, tmp_path / f"{name}.sav", **inst.to_file_meta("ko"))
     back, meta = read(path)
     assert reconcile(meta, inst).issues == ()

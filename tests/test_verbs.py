@@ -4,30 +4,41 @@ survey 4.1-1 (tests/golden/r/replicate.R -> tests/golden/replicate.json)."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
+from test_replicate import G, close, clus1, jk1_columns, strat, with_factors
 
 import surveykit as sk
 from surveykit.errors import DataError
-from test_replicate import G, clus1, close, jk1_columns, strat, with_factors
 
 
 def designs():
     yield "taylor clus1", sk.Survey(clus1(), sk.Design(ids="dnum", weights="pw", fpc="fpc")), G["taylor"]["clus1"]
     yield "taylor strat", sk.Survey(strat(), sk.Design(strata="stype", weights="pw", fpc="fpc")), G["taylor"]["strat"]
-    yield "user jk1", sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15)), \
-        G["user"]["combined"]
-    yield "user jk1 mse", sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15,
-                                                                       mse=True)), G["user"]["combined_mse"]
+    yield (
+        "user jk1",
+        sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15)),
+        G["user"]["combined"],
+    )
+    yield (
+        "user jk1 mse",
+        sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15, mse=True)),
+        G["user"]["combined_mse"],
+    )
     base = sk.Survey(strat(), sk.Design(strata="stype", weights="pw", fpc="fpc"))
     yield "as_replicate jkn", sk.as_replicate(base, type="JKn"), G["as_replicate"]["jkn"]
     df, names = with_factors(strat(), "bootstrap.csv")
     g = G["as_replicate"]["bootstrap"]
-    yield "r bootstrap", sk.Survey(df, sk.ReplicateDesign("pw", names, type="bootstrap", scale=g["scale"],
-                                                          combined_weights=False)), g
+    yield (
+        "r bootstrap",
+        sk.Survey(df, sk.ReplicateDesign("pw", names, type="bootstrap", scale=g["scale"], combined_weights=False)),
+        g,
+    )
     df, names = with_factors(strat(), "fay.csv")
-    yield "r fay", sk.Survey(df, sk.ReplicateDesign("pw", names, type="Fay", fay_rho=0.5,
-                                                    combined_weights=False)), G["as_replicate"]["fay"]
+    yield (
+        "r fay",
+        sk.Survey(df, sk.ReplicateDesign("pw", names, type="Fay", fay_rho=0.5, combined_weights=False)),
+        G["as_replicate"]["fay"],
+    )
 
 
 CASES = list(designs())
@@ -76,7 +87,9 @@ def test_ttest_needs_two_groups_and_var_missing_values():
     df = clus1()
     df.loc[[2, 5], "api00"] = np.nan
     gappy = sk.Survey(df, sk.Design(ids="dnum", weights="pw"))
-    with pytest.raises(DataError, match=r"variable 'api00' must have no missing values for var\(\); got 2 \(rows 3, 6\)"):
+    with pytest.raises(
+        DataError, match=r"variable 'api00' must have no missing values for var\(\); got 2 \(rows 3, 6\)"
+    ):
         gappy.var("api00")
     dropped = gappy.var("api00", na="drop")
     kept = sk.Survey(df.dropna(subset=["api00"]), sk.Design(ids="dnum", weights="pw")).var("api00")
@@ -89,8 +102,7 @@ def test_linear_and_poisson_glm_match_svyglm(name, svy, g):
     lin = sk.models.linear(svy, "api00 ~ ell + meals + C(stype)")
     want = g["glm"]["gaussian"]
     terms = list(lin.coef["term"])  # R's order: (Intercept), ell, meals, stypeH, stypeM
-    order = [terms.index(t) for t in ("Intercept", "ell", "meals")] + [
-        i for i, t in enumerate(terms) if "stype" in t]
+    order = [terms.index(t) for t in ("Intercept", "ell", "meals")] + [i for i, t in enumerate(terms) if "stype" in t]
     assert [terms[i] for i in order][3:] == sorted(terms[i] for i in order[3:])
     close(lin.params[order], want["coef"])
     close(lin.coef["se"].to_numpy()[order], want["se"], rel=1e-9)
@@ -115,7 +127,9 @@ def test_linear_and_poisson_glm_match_svyglm(name, svy, g):
 
 def test_glm_errors():
     svy = sk.Survey(clus1(), sk.Design(ids="dnum", weights="pw"))
-    with pytest.raises(sk.ModelError, match="family must be one of gaussian, .*quasibinomial; got 'poison'. Did you mean 'poisson'"):
+    with pytest.raises(
+        sk.ModelError, match="family must be one of gaussian, .*quasibinomial; got 'poison'. Did you mean 'poisson'"
+    ):
         sk.models.glm(svy, "yes ~ ell", family="poison")
     with pytest.raises(sk.ModelError, match="of a Poisson model must be >= 0"):
         sk.models.glm(svy.assign(neg=-clus1()["api00"].to_numpy()), "neg ~ ell", family="poisson")

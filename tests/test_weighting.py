@@ -69,7 +69,7 @@ def _stats(svy: sk.Survey) -> dict[str, np.ndarray]:
     """The estimates weighting.R reports, from the kernel."""
     rd = svy.resolved
     w = rd.weights
-    se = lambda u: np.sqrt(np.diag(design_vcov(u, rd)))  # noqa: E731
+    se = lambda u: np.sqrt(np.diag(design_vcov(u, rd)))
     out: dict[str, np.ndarray] = {"weights": w}
     for name, y in (("api00", svy.data["api00"].to_numpy(float)), ("enroll", svy.data["enroll"].to_numpy(float))):
         out[f"total_{name}"], out[f"total_{name}_se"] = np.atleast_1d(w @ y), se(w * y)
@@ -192,7 +192,8 @@ def test_zero_count_of_an_unsampled_level_is_allowed(dclus1: sk.Survey) -> None:
     out = weighting.poststratify(dclus1, "stype", {**POP_STYPE, "X": 0})  # no sample, no population
     np.testing.assert_allclose(
         pd.Series(out.weights).groupby(dclus1.data["stype"].to_numpy()).sum()[list(POP_STYPE)],
-        list(POP_STYPE.values()), rtol=EST_RTOL,
+        list(POP_STYPE.values()),
+        rtol=EST_RTOL,
     )
 
 

@@ -1,7 +1,6 @@
 """The one wording of argument checks: column arguments (:func:`as_names`), choices, ``alpha``,
 probabilities and estimate options ("X must be Y; got Z")."""
 
-
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -48,11 +47,9 @@ def _is_real(value: Any) -> bool:
 def check_options(deff: Any = False, ci_df: Any = None, include_missing: Any = False) -> None:
     """One wording for the estimators' other options: ``<arg> must be <what>; got <value>.``"""
     if not isinstance(deff, (bool, np.bool_)) and deff != "replace":
-        raise DataError(f"deff must be True, False or \"replace\"; got {deff!r}.")
+        raise DataError(f'deff must be True, False or "replace"; got {deff!r}.')
     if ci_df is not None and ci_df != "design" and not (_is_real(ci_df) and ci_df > 0):
-        raise DataError(
-            f"ci_df must be a number > 0 (inf for the normal quantile), \"design\" or None; got {ci_df!r}."
-        )
+        raise DataError(f'ci_df must be a number > 0 (inf for the normal quantile), "design" or None; got {ci_df!r}.')
     if not isinstance(include_missing, (bool, np.bool_)):
         raise DataError(f"include_missing must be True or False; got {include_missing!r}.")
 

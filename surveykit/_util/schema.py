@@ -82,9 +82,17 @@ class Checker:
 
     # -- containers -------------------------------------------------------------------------
 
-    def mapping(self, value: Any, path: str, allowed: Collection[str] | None = None,
-                required: Sequence[str] = (), what: str = "a mapping", *, optional: bool = False,
-                text_keys: bool = True) -> dict:
+    def mapping(
+        self,
+        value: Any,
+        path: str,
+        allowed: Collection[str] | None = None,
+        required: Sequence[str] = (),
+        what: str = "a mapping",
+        *,
+        optional: bool = False,
+        text_keys: bool = True,
+    ) -> dict:
         """A mapping whose keys are text (unless ``text_keys=False``), all in *allowed*, with *required*.
 
         ``None`` stands for an empty mapping when *optional*.
@@ -99,15 +107,15 @@ class Checker:
                 self.fail(sub, f"must be a text key; got {self.got(key)}. Quote it or rename it.")
             if allowed is not None and key not in allowed:
                 known = ", ".join(allowed)
-                self.fail(sub,
-                          f"is not a known key.{closest(str(key), allowed)} Known: {known}. Rename or remove it.")
+                self.fail(sub, f"is not a known key.{closest(str(key), allowed)} Known: {known}. Rename or remove it.")
         for key in required:
             if key not in value:
                 self.fail(path or "top level", f"must have key {key!r}; it is missing. Add it.")
         return value
 
-    def seq(self, value: Any, path: str, what: str = "a list", *, nonempty: bool = False,
-            optional: bool = False) -> list:
+    def seq(
+        self, value: Any, path: str, what: str = "a list", *, nonempty: bool = False, optional: bool = False
+    ) -> list:
         """A list (``None`` is an empty list when *optional*); non-empty when *nonempty*."""
         if value is None and optional:
             return []
@@ -117,8 +125,15 @@ class Checker:
 
     # -- scalars ----------------------------------------------------------------------------
 
-    def string(self, value: Any, path: str, what: str = "a non-empty string", *, pattern: re.Pattern | None = None,
-               fix: str = "Fix the value.") -> str:
+    def string(
+        self,
+        value: Any,
+        path: str,
+        what: str = "a non-empty string",
+        *,
+        pattern: re.Pattern | None = None,
+        fix: str = "Fix the value.",
+    ) -> str:
         """A non-blank string (matching *pattern* when given)."""
         if not isinstance(value, str) or not value.strip() or (pattern is not None and not pattern.match(value)):
             self.expect(path, what, value, fix)
@@ -136,8 +151,15 @@ class Checker:
             self.expect(path, what, value)
         return value
 
-    def number(self, value: Any, path: str, what: str = "a finite number", *, minimum: float | None = None,
-               positive: bool = False) -> float | int:
+    def number(
+        self,
+        value: Any,
+        path: str,
+        what: str = "a finite number",
+        *,
+        minimum: float | None = None,
+        positive: bool = False,
+    ) -> float | int:
         """A finite int or float (not a bool, NaN or infinity), ``>= minimum`` / ``> 0`` when asked."""
         if not is_number(value):
             self.expect(path, what, value)
@@ -157,8 +179,9 @@ class Checker:
 
     # -- compound ---------------------------------------------------------------------------
 
-    def names(self, value: Any, path: str, what: str = "a non-empty list of variable names", *,
-              nonempty: bool = True) -> list[str]:
+    def names(
+        self, value: Any, path: str, what: str = "a non-empty list of variable names", *, nonempty: bool = True
+    ) -> list[str]:
         """A list of non-blank strings (column or variable names)."""
         items = self.seq(value, path, what, nonempty=nonempty)
         for i, item in enumerate(items):
@@ -166,7 +189,9 @@ class Checker:
                 self.expect(f"{path}[{i}]", "a name (a string)", item)
         return items
 
-    def name_or_names(self, value: Any, path: str, what: str = "a column name or a list of column names") -> str | list[str]:
+    def name_or_names(
+        self, value: Any, path: str, what: str = "a column name or a list of column names"
+    ) -> str | list[str]:
         """A column name, or a non-empty list of them."""
         if isinstance(value, str) and value.strip():
             return value

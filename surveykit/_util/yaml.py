@@ -38,12 +38,13 @@ class _StrictComposer(Composer):
 
     _depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # noqa: D102 - PyYAML hook
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
         event = self.peek_event()
         if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
             sign = "*" if isinstance(event, AliasEvent) else "&"
             raise yaml.composer.ComposerError(
-                None, None,
+                None,
+                None,
                 f"anchors and aliases ({sign}{str(event.anchor)[:20]}) are not allowed; write the value out in full",
                 event.start_mark,
             )
@@ -53,7 +54,9 @@ class _StrictComposer(Composer):
         try:
             if self._depth > MAX_DEPTH and isinstance(event, CollectionStartEvent):
                 raise yaml.composer.ComposerError(
-                    None, None, f"nesting must be at most {MAX_DEPTH} levels deep; flatten the structure",
+                    None,
+                    None,
+                    f"nesting must be at most {MAX_DEPTH} levels deep; flatten the structure",
                     event.start_mark,
                 )
             return super().compose_node(parent, index)
@@ -64,7 +67,7 @@ class _StrictComposer(Composer):
 class _StrictConstructor(SafeConstructor):
     """PyYAML's safe constructor refusing duplicate mapping keys and reporting bad scalars."""
 
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict:  # noqa: D102
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict:
         self.flatten_mapping(node)  # inline merge keys (<<: {...}); aliases never get this far
         seen: set[Any] = set()
         for key_node, _value in node.value:
@@ -76,12 +79,14 @@ class _StrictConstructor(SafeConstructor):
                 break
             if duplicate:
                 raise ConstructorError(
-                    None, None, f"duplicate key {_short(key)} in a mapping; keep one (PyYAML would keep the last)",
+                    None,
+                    None,
+                    f"duplicate key {_short(key)} in a mapping; keep one (PyYAML would keep the last)",
                     key_node.start_mark,
                 )
         return super().construct_mapping(node, deep=deep)
 
-    def construct_object(self, node: Node, deep: bool = False) -> Any:  # noqa: D102
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep=deep)
         except yaml.YAMLError:
@@ -107,7 +112,6 @@ if _CParser is not None:
             Resolver.__init__(self)
 
 else:  # pragma: no cover - PyYAML built without libyaml
-
     from yaml.parser import Parser
     from yaml.reader import Reader
     from yaml.scanner import Scanner
@@ -154,8 +158,10 @@ def load_yaml(text: str, label: str, error: type[Exception]) -> Any:
     refuses both.
     """
     if len(text) > MAX_CHARS:
-        raise error(f"{label}: must be valid YAML of at most {MAX_CHARS:,} characters; got {len(text):,}. "
-                    "Split the file or remove what it does not need.")
+        raise error(
+            f"{label}: must be valid YAML of at most {MAX_CHARS:,} characters; got {len(text):,}. "
+            "Split the file or remove what it does not need."
+        )
     loader = None
     try:
         loader = _Loader(text)

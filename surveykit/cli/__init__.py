@@ -28,8 +28,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     import dataclasses
 
     from surveykit.instrument import Instrument, load_instrument
-    from surveykit.io import read
     from surveykit.instrument.validate import reconcile, validate
+    from surveykit.io import read
 
     data, meta = read(args.file, **({"encoding": args.encoding} if args.encoding else {}))
     instrument = load_instrument(args.instrument) if args.instrument else Instrument.from_meta(meta, data)
@@ -70,8 +70,14 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 def _cmd_brief(args: argparse.Namespace) -> int:
     from surveykit.report.build import build_briefs
 
-    outputs = build_briefs([*args.plans, *(args.plan or ())], data=args.data, out=args.out, lang=args.lang, progress=not args.quiet,
-                           workers=args.jobs)
+    outputs = build_briefs(
+        [*args.plans, *(args.plan or ())],
+        data=args.data,
+        out=args.out,
+        lang=args.lang,
+        progress=not args.quiet,
+        workers=args.jobs,
+    )
     for p in outputs:
         print(p)
     return 0
@@ -87,14 +93,19 @@ def _parser() -> argparse.ArgumentParser:
     add_commands(sub)
 
     v = sub.add_parser(
-        "validate", help="check a data file against a questionnaire",
+        "validate",
+        help="check a data file against a questionnaire",
         description="Check a data file against a questionnaire (codes, ranges, routing, ids, labels): one report.",
         epilog="exit status: 0 no errors (warnings allowed), 1 errors found (or warnings, with --strict), "
-               "2 bad input or usage.\nexample:\n  surveykit validate survey.sav --instrument questionnaire.yaml --strict",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "2 bad input or usage.\nexample:\n  surveykit validate survey.sav --instrument questionnaire.yaml --strict",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     v.add_argument("file", help="data file (.sav .zsav .por .dta .csv .xlsx .parquet)")
-    v.add_argument("--instrument", default=None,
-                   help="instrument YAML path or bundled name (default: drafted from the file's own metadata)")
+    v.add_argument(
+        "--instrument",
+        default=None,
+        help="instrument YAML path or bundled name (default: drafted from the file's own metadata)",
+    )
     v.add_argument("--encoding", default=None, help="override the file's text encoding (e.g. cp949)")
     v.add_argument("--json", action="store_true", help="emit the report as JSON")
     v.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
@@ -111,15 +122,25 @@ def _parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_cmd_reproduce)
 
     b = sub.add_parser("brief", help="build HTML/PDF/JSON/XLSX briefs (default: both demo briefs into ./out)")
-    b.add_argument("plans", nargs="*", help="analysis plan YAML(s); default: the bundled organisation and worker briefs")
-    b.add_argument("--plan", action="append", metavar="PLAN.yaml", help="an analysis plan (the same as giving it "
-                   "as an argument; repeatable)")
+    b.add_argument(
+        "plans", nargs="*", help="analysis plan YAML(s); default: the bundled organisation and worker briefs"
+    )
+    b.add_argument(
+        "--plan",
+        action="append",
+        metavar="PLAN.yaml",
+        help="an analysis plan (the same as giving it as an argument; repeatable)",
+    )
     b.add_argument("--data", default=None, help="data file to use instead of the plan's")
     b.add_argument("--out", default="out", help="output folder (default: ./out)")
     b.add_argument("--lang", choices=("ko", "en"), default=None, help="language (default: the plan's)")
     b.add_argument("--quiet", action="store_true", help="no progress display")
-    b.add_argument("--jobs", type=int, default=None,
-                   help="briefs built in parallel processes (default: one per brief, up to the CPUs; 1 = serial)")
+    b.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="briefs built in parallel processes (default: one per brief, up to the CPUs; 1 = serial)",
+    )
     b.set_defaults(func=_cmd_brief)
     return p
 

@@ -45,10 +45,12 @@ def print_table(frame: pd.DataFrame, *, title: str | None = None, caption: str |
     from rich.table import Table
 
     tty = sys.stdout.isatty()
-    console = Console(highlight=False, soft_wrap=False, width=None if tty else 10_000, no_color=not tty,
-                      force_terminal=tty)
-    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, title_justify="left",
-                  caption_justify="left", show_edge=False)
+    console = Console(
+        highlight=False, soft_wrap=False, width=None if tty else 10_000, no_color=not tty, force_terminal=tty
+    )
+    table = Table(
+        title=title, caption=caption, box=box.SIMPLE_HEAD, title_justify="left", caption_justify="left", show_edge=False
+    )
     places = []
     for col in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col])

@@ -24,7 +24,7 @@ _DESIGN_KEYS = ("weights", "strata", "ids", "fpc", "nest", "lonely_psu")
 
 _EXAMPLES = {
     "codebook": "surveykit codebook survey.sav --markdown > codebook.md\n"
-                "  surveykit codebook survey.sav --instrument questionnaire.yaml",
+    "  surveykit codebook survey.sav --instrument questionnaire.yaml",
     "describe": "surveykit describe survey.sav --weights wt --strata region --ids psu --vars income",
     "freq": "surveykit freq survey.sav q1 q2 --weights wt --lang en",
     "crosstab": "surveykit crosstab survey.sav q1 region --weights wt --test F",
@@ -39,16 +39,19 @@ def _design_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ids", metavar="COL", nargs="+", help="cluster (PSU) column(s), one per stage")
     g.add_argument("--fpc", metavar="COL", nargs="+", help="finite population correction column(s)")
     g.add_argument("--nest", action="store_true", help="cluster ids are unique only within strata")
-    g.add_argument("--lonely-psu", dest="lonely_psu", choices=("fail", "remove", "adjust", "average", "certainty"),
-                   help="what to do with a stratum of one PSU (default: fail)")
+    g.add_argument(
+        "--lonely-psu",
+        dest="lonely_psu",
+        choices=("fail", "remove", "adjust", "average", "certainty"),
+        help="what to do with a stratum of one PSU (default: fail)",
+    )
     g.add_argument("--design", metavar="YAML", help="the same keys in a YAML file (weights, strata, ids, fpc, ...)")
 
 
 def _file_options(p: argparse.ArgumentParser, *, refine: bool = True) -> None:
     p.add_argument("file", help="data file (.sav .zsav .por .dta .csv .xlsx .parquet)")
     if refine:
-        p.add_argument("--instrument", metavar="YAML",
-                       help="questionnaire YAML (refines the file's labels and codes)")
+        p.add_argument("--instrument", metavar="YAML", help="questionnaire YAML (refines the file's labels and codes)")
     p.add_argument("--encoding", help="override the file's text encoding (e.g. cp949)")
     p.add_argument("--lang", choices=("ko", "en"), default=None, help="language of the labels (questionnaire)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -68,12 +71,15 @@ def _design(args: argparse.Namespace) -> Any:
             raise ReportError(f"design file '{path}' must be a readable UTF-8 YAML file; got: {exc}.") from None
         loaded = load_yaml(text, str(path), ReportError)
         if not isinstance(loaded, dict):
-            raise ReportError(f"design file '{args.design}' must be a mapping of {', '.join(_DESIGN_KEYS)}; "
-                              f"got {type(loaded).__name__}.")
+            raise ReportError(
+                f"design file '{args.design}' must be a mapping of {', '.join(_DESIGN_KEYS)}; "
+                f"got {type(loaded).__name__}."
+            )
         unknown = sorted(set(map(str, loaded)) - set(_DESIGN_KEYS))
         if unknown:
-            raise ReportError(f"design file '{args.design}' may only have keys {', '.join(_DESIGN_KEYS)}; "
-                              f"got {', '.join(unknown)}.")
+            raise ReportError(
+                f"design file '{args.design}' may only have keys {', '.join(_DESIGN_KEYS)}; got {', '.join(unknown)}."
+            )
         spec.update(loaded)
     for key in _DESIGN_KEYS:
         value = getattr(args, key, None)
@@ -108,8 +114,8 @@ def _print_json(value: Any) -> None:
 
 # --- commands ----------------------------------------------------------------------------------
 def _cmd_codebook(args: argparse.Namespace) -> int:
-    from surveykit.io.codebook import codebook
     from surveykit.io import read
+    from surveykit.io.codebook import codebook
 
     data, meta = read(args.file, **({"encoding": args.encoding} if args.encoding else {}))
     book = codebook(data, meta)
@@ -117,7 +123,9 @@ def _cmd_codebook(args: argparse.Namespace) -> int:
         from surveykit.instrument.draft import write_draft
 
         written = write_draft(Path(args.instrument), meta, data)
-        print(f"surveykit: questionnaire draft written to {written} (routing rules left for you to add)", file=sys.stderr)
+        print(
+            f"surveykit: questionnaire draft written to {written} (routing rules left for you to add)", file=sys.stderr
+        )
         if not (args.json or args.markdown or args.html or args.xlsx):
             return 0
     if args.xlsx:
@@ -129,8 +137,9 @@ def _cmd_codebook(args: argparse.Namespace) -> int:
     elif args.html:
         sys.stdout.write(book.to_html() + "\n")
     elif not args.xlsx:
-        frame = book.to_frame()[["variable", "label", "kind", "n_valid", "n_user_missing",
-                                 "n_system_missing", "distribution"]]
+        frame = book.to_frame()[
+            ["variable", "label", "kind", "n_valid", "n_user_missing", "n_system_missing", "distribution"]
+        ]
         _print_table(frame, title=f"{Path(args.file).name}: {book.n_rows:,} rows, {len(book.variables)} variables")
     return 0
 
@@ -138,10 +147,17 @@ def _cmd_codebook(args: argparse.Namespace) -> int:
 def _cmd_describe(args: argparse.Namespace) -> int:
     svy = _survey(args)
     rd = svy.resolved
-    facts = {"file": Path(args.file).name, "rows": len(svy.data), "design": svy.design.describe(),
-             "strata": rd.n_strata, "psu": rd.n_psu_total, "df": int(rd.degf),
-             "weighted_n": svy.weighted_n, "weights_min": float(svy.weights.min()),
-             "weights_max": float(svy.weights.max())}
+    facts = {
+        "file": Path(args.file).name,
+        "rows": len(svy.data),
+        "design": svy.design.describe(),
+        "strata": rd.n_strata,
+        "psu": rd.n_psu_total,
+        "df": int(rd.degf),
+        "weighted_n": svy.weighted_n,
+        "weights_min": float(svy.weights.min()),
+        "weights_max": float(svy.weights.max()),
+    }
     rows = []
     for var in args.vars or ():
         est = svy.mean(var, na="drop", deff=True)
@@ -164,15 +180,24 @@ def _cmd_freq(args: argparse.Namespace) -> int:
         return 0
     for r in results:
         frame = r.to_frame()
-        shown = pd.DataFrame({
-            "level": frame["level"], "label": frame["label"], "n": frame["n"],
-            "weighted_n": frame["weighted_n"], "%": 100 * frame["estimate"],
-            "ci_low %": 100 * frame["ci_low"], "ci_high %": 100 * frame["ci_high"],
-            "missing": frame["missing"].map({True: "missing", False: ""}),
-        })
+        shown = pd.DataFrame(
+            {
+                "level": frame["level"],
+                "label": frame["label"],
+                "n": frame["n"],
+                "weighted_n": frame["weighted_n"],
+                "%": 100 * frame["estimate"],
+                "ci_low %": 100 * frame["ci_low"],
+                "ci_high %": 100 * frame["ci_high"],
+                "missing": frame["missing"].map({True: "missing", False: ""}),
+            }
+        )
         label = svy.variable_label(r.variable, args.lang)
-        _print_table(shown, title=f"{r.variable}" + (f": {label}" if label else ""),
-                     caption=f"base n = {r.base_n}; {100 * (1 - r.alpha):g}% {r.ci_method} interval, df {r.df}")
+        _print_table(
+            shown,
+            title=f"{r.variable}" + (f": {label}" if label else ""),
+            caption=f"base n = {r.base_n}; {100 * (1 - r.alpha):g}% {r.ci_method} interval, df {r.df}",
+        )
     return 0
 
 
@@ -184,13 +209,23 @@ def _cmd_crosstab(args: argparse.Namespace) -> int:
         _print_json({**res.to_dict(), "test_shown": test.to_dict()})
         return 0
     frame = res.to_frame()
-    shown = pd.DataFrame({"row": frame["row_label"], "column": frame["col_label"], "n": frame["n"],
-                          "weighted_n": frame["weighted_n"], "row %": 100 * frame["row"],
-                          "column %": 100 * frame["col"]})
-    _print_table(shown, title=f"{args.row} × {args.col}",
-                 caption=f"{test.name}: statistic {test.statistic:.4g}, df {test.ndf:.4g}"
-                         + (f", {test.ddf:.4g}" if test.ddf == test.ddf and test.ddf != float("inf") else "")
-                         + f", p = {test.p_value:.4g}")
+    shown = pd.DataFrame(
+        {
+            "row": frame["row_label"],
+            "column": frame["col_label"],
+            "n": frame["n"],
+            "weighted_n": frame["weighted_n"],
+            "row %": 100 * frame["row"],
+            "column %": 100 * frame["col"],
+        }
+    )
+    _print_table(
+        shown,
+        title=f"{args.row} × {args.col}",
+        caption=f"{test.name}: statistic {test.statistic:.4g}, df {test.ndf:.4g}"
+        + (f", {test.ddf:.4g}" if test.ddf == test.ddf and test.ddf != float("inf") else "")
+        + f", p = {test.p_value:.4g}",
+    )
     return 0
 
 
@@ -202,7 +237,9 @@ def _cmd_mean(args: argparse.Namespace) -> int:
         return 0
     frame = res.to_frame()
     keep = [c for c in ("variable", "domain", "estimate", "se", "ci_low", "ci_high", "n") if c in frame]
-    _print_table(frame[keep], title="Means", caption=f"{100 * (1 - res.alpha):g}% interval; user-missing codes excluded")
+    _print_table(
+        frame[keep], title="Means", caption=f"{100 * (1 - res.alpha):g}% interval; user-missing codes excluded"
+    )
     return 0
 
 
@@ -217,8 +254,9 @@ def add_commands(sub: Any) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
 
     def parser(name: str, help_text: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_text, description=help_text, formatter_class=fmt,
-                              epilog=f"example:\n  {_EXAMPLES[name]}")
+        return sub.add_parser(
+            name, help=help_text, description=help_text, formatter_class=fmt, epilog=f"example:\n  {_EXAMPLES[name]}"
+        )
 
     c = parser("codebook", "every variable of a data file: labels, codes, missing codes, distribution")
     _file_options(c, refine=False)
@@ -226,8 +264,11 @@ def add_commands(sub: Any) -> None:
     out.add_argument("--markdown", action="store_true", help="print Markdown")
     out.add_argument("--html", action="store_true", help="print an HTML fragment")
     c.add_argument("--xlsx", metavar="OUT.xlsx", help="also write an Excel workbook")
-    c.add_argument("--instrument", metavar="OUT.yaml",
-                   help="write a questionnaire YAML drafted from the file's metadata (loads and validates the file)")
+    c.add_argument(
+        "--instrument",
+        metavar="OUT.yaml",
+        help="write a questionnaire YAML drafted from the file's metadata (loads and validates the file)",
+    )
     c.set_defaults(func=_cmd_codebook)
 
     d = parser("describe", "the survey design: strata, PSUs, weights, df, design effects")
@@ -256,4 +297,3 @@ def add_commands(sub: Any) -> None:
     m.add_argument("--by", nargs="+", metavar="VAR", help="domain variable(s)")
     _design_options(m)
     m.set_defaults(func=_cmd_mean)
-

@@ -15,6 +15,12 @@ from surveykit.design.core import LONELY_PSU_POLICIES, Design
 from surveykit.design.replicate import REPLICATE_TYPES, ReplicateDesign, ResolvedReplicate
 from surveykit.design.resolved import ResolvedDesign, Stage
 
-__all__ = ["Design", "ResolvedDesign", "Stage", "LONELY_PSU_POLICIES", "ReplicateDesign", "ResolvedReplicate",
-           "REPLICATE_TYPES"]
-
+__all__ = [
+    "Design",
+    "ResolvedDesign",
+    "Stage",
+    "LONELY_PSU_POLICIES",
+    "ReplicateDesign",
+    "ResolvedReplicate",
+    "REPLICATE_TYPES",
+]

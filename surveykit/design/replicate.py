@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from surveykit._util.warn import warn as warn_user
 from surveykit.design.core import Design
 from surveykit.design.resolved import ResolvedDesign, Stage, rows_message
-from surveykit._util.warn import warn as warn_user
 from surveykit.errors import DesignError, SurveykitWarning, closest
 
 if TYPE_CHECKING:
@@ -159,7 +159,8 @@ class ReplicateDesign(Design):
         if not found:
             raise DesignError(
                 f"replicate_weights pattern {self.replicate_weights!r} must match at least one column "
-                "(re.search on each name); it matches none." + _pattern_hint(self.replicate_weights, names)
+                "(re.search on each name); it matches none."
+                + _pattern_hint(self.replicate_weights, names)
                 + " Check the pattern, or pass the column names as a list."
             )
         return found

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from surveykit.design.replicate import ReplicateDesign, make_resolved
 from surveykit._util.warn import warn as warn_user
+from surveykit.design.replicate import ReplicateDesign, make_resolved
 from surveykit.errors import DesignError, SurveykitWarning, closest
 
 if TYPE_CHECKING:

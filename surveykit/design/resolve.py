@@ -110,9 +110,7 @@ def resolve_design(design: Design, data: pd.DataFrame) -> ResolvedDesign:
 
     has_strata = design.strata is not None
     strata1 = _codes(_column(data, design.strata, "strata")) if design.strata is not None else np.zeros(n, np.int64)
-    strata_labels = (
-        tuple(pd.factorize(data[design.strata].to_numpy(), sort=True)[1]) if has_strata else (1,)
-    )
+    strata_labels = tuple(pd.factorize(data[design.strata].to_numpy(), sort=True)[1]) if has_strata else (1,)
     if ids:
         raw_ids = [_codes(_column(data, c, "ids")) for c in ids]
     else:

@@ -12,6 +12,7 @@ import numpy as np
 from surveykit._util.warn import warn
 from surveykit.errors import DesignError, LonelyPSUWarning, format_rows
 
+
 @dataclass(frozen=True, slots=True)
 class Stage:
     """Kernel-ready arrays of one sampling stage (internal)."""

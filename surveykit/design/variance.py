@@ -53,8 +53,9 @@ def _group_sums(totals: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndar
     return out
 
 
-def _stage_vcov(totals: np.ndarray, st: Stage, lonely: str, stratum_factor: np.ndarray,
-                present: np.ndarray | None = None) -> np.ndarray:
+def _stage_vcov(
+    totals: np.ndarray, st: Stage, lonely: str, stratum_factor: np.ndarray, present: np.ndarray | None = None
+) -> np.ndarray:
     """Variance contribution of one stage from its PSU totals ``(P, k)``; ``stratum_factor``
     multiplies each stratum's term. ``present`` (``(H, k)`` bool, "average" policy only) says
     which strata hold rows of each column: R scales by the strata of the (sub)design it is given."""
@@ -85,8 +86,7 @@ def _stage_vcov(totals: np.ndarray, st: Stage, lonely: str, stratum_factor: np.n
     return v
 
 
-def _average_scale(scale: np.ndarray, st: Stage, single: np.ndarray, k: int,
-                   present: np.ndarray | None) -> np.ndarray:
+def _average_scale(scale: np.ndarray, st: Stage, single: np.ndarray, k: int, present: np.ndarray | None) -> np.ndarray:
     """``(H, k)`` scale under ``lonely_psu="average"``: lone strata drop out and the others are
     scaled by (strata present) / (non-lone strata present) within each parent group, per column."""
     n_str = st.n_h.shape[0]
@@ -99,19 +99,33 @@ def _average_scale(scale: np.ndarray, st: Stage, single: np.ndarray, k: int,
     return np.where(ok, scale[:, None] * ratio[st.stratum_group], 0.0)
 
 
-def _recursion(rd: ResolvedDesign, totals_of: Callable[[int, Stage], np.ndarray],
-               present_of: Callable[[int, Stage], np.ndarray] | None = None) -> np.ndarray:
+def _recursion(
+    rd: ResolvedDesign,
+    totals_of: Callable[[int, Stage], np.ndarray],
+    present_of: Callable[[int, Stage], np.ndarray] | None = None,
+) -> np.ndarray:
     """Sum of the stage contributions, each stage's PSU totals from ``totals_of(s, stage)``
     (and, for the "average" lonely-PSU policy, the strata holding each column's rows)."""
     stages = rd.stages
     average = rd.lonely_psu == "average" and present_of is not None
     factor = np.ones(stages[0].n_h.shape[0])
-    v = _stage_vcov(totals_of(0, stages[0]), stages[0], rd.lonely_psu, factor,
-                    present_of(0, stages[0]) if average and present_of is not None else None)
+    v = _stage_vcov(
+        totals_of(0, stages[0]),
+        stages[0],
+        rd.lonely_psu,
+        factor,
+        present_of(0, stages[0]) if average and present_of is not None else None,
+    )
     for s, (prev, st) in enumerate(zip(stages[:-1], stages[1:]), start=1):
         parent_stratum = prev.psu_stratum[st.stratum_group]
         factor = st.group_fraction[st.stratum_group] * factor[parent_stratum]
-        v += _stage_vcov(totals_of(s, st), st, rd.lonely_psu, factor, present_of(s, st) if average and present_of is not None else None)
+        v += _stage_vcov(
+            totals_of(s, st),
+            st,
+            rd.lonely_psu,
+            factor,
+            present_of(s, st) if average and present_of is not None else None,
+        )
     return v
 
 
@@ -216,8 +230,9 @@ def cells_vcov(u: np.ndarray, cell: np.ndarray, m: int, rd: ResolvedDesign,
     return _recursion(rd, totals, present)
 
 
-def level_variances(codes: np.ndarray, m: int, w: np.ndarray, base: np.ndarray, p: np.ndarray,
-                    rd: ResolvedDesign) -> np.ndarray:
+def level_variances(
+    codes: np.ndarray, m: int, w: np.ndarray, base: np.ndarray, p: np.ndarray, rd: ResolvedDesign
+) -> np.ndarray:
     """Design variances of ``sum_i w_i (1[codes_i == j] - p_j base_i)`` for ``j = 0..m-1``.
 
     The diagonal of :func:`design_vcov` of those ``m`` columns (proportions when ``p`` are the

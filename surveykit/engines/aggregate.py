@@ -63,16 +63,22 @@ def cells(scan: Scan, design: Design) -> Cells:
     row = scan.fetch(f"SELECT {', '.join(checks)} FROM {scan.table}").to_pylist()[0]
     for k in keys:
         if row["null:" + k]:
-            raise DesignError(f"design column {k!r} must have no missing values; got {row['null:' + k]} missing in "
-                              f"{scan.source}. Drop those rows or fill them before building the design.")
+            raise DesignError(
+                f"design column {k!r} must have no missing values; got {row['null:' + k]} missing in "
+                f"{scan.source}. Drop those rows or fill them before building the design."
+            )
     if design.weights and row["bad_w"]:
-        raise DesignError(f"weights column {design.weights!r} must be finite and >= 0; got {row['bad_w']} missing, "
-                          f"infinite or negative values in {scan.source}. Drop or correct those rows.")
+        raise DesignError(
+            f"weights column {design.weights!r} must be finite and >= 0; got {row['bad_w']} missing, "
+            f"infinite or negative values in {scan.source}. Drop or correct those rows."
+        )
     if row["n"] == 0:
         raise DataError(f"{scan.source} must have at least one row; got none.")
     cols = ", ".join(ident(k) for k in keys)
     if keys:
-        frame = scan.fetch(f"SELECT {cols}, count(*) AS __rows FROM {scan.table} GROUP BY {cols} ORDER BY {cols}").to_pandas()
+        frame = scan.fetch(
+            f"SELECT {cols}, count(*) AS __rows FROM {scan.table} GROUP BY {cols} ORDER BY {cols}"
+        ).to_pandas()
     else:
         frame = pd.DataFrame({"__rows": [row["n"]]})
     return Cells(frame, keys, int(row["n"]))
@@ -135,8 +141,11 @@ def sums(scan: Scan, design: Design, cl: Cells, exprs: list[tuple[str, list[Any]
             add(f"sum({w} * {w} * {{0}} * {{1}}) FILTER (WHERE {{2}}) AS wwyy{j}", y, y, ok)
     group = [ident(c) for c in dict.fromkeys(cl.keys + tuple(by))]
     where = " AND ".join(f"{ident(b)} IS NOT NULL" for b in by)
-    sql = (f"SELECT {', '.join(group + parts)} FROM {scan.table}"
-           + (f" WHERE {where}" if where else "") + (f" GROUP BY {', '.join(group)}" if group else ""))
+    sql = (
+        f"SELECT {', '.join(group + parts)} FROM {scan.table}"
+        + (f" WHERE {where}" if where else "")
+        + (f" GROUP BY {', '.join(group)}" if group else "")
+    )
     table = scan.fetch(sql, args).to_pandas()
     return _arrange(table, cl, by, len(exprs), squares_of_weights, shift)
 
@@ -167,9 +176,19 @@ def _arrange(table: pd.DataFrame, cl: Cells, by: tuple[str, ...], k: int, sq: bo
             np.add.at(out[:, :, j], (cell, dom), table[f"{prefix}{j}"].fillna(0).to_numpy(dtype=float))
         return out
 
-    return Sums(block("c"), block("w"), block("wy"), block("wyy"), block("ww") if sq else None,
-                block("wwy") if sq else None, block("wwyy") if sq else None, shift, tuple(keys),
-                block("m"), block("wm"))
+    return Sums(
+        block("c"),
+        block("w"),
+        block("wy"),
+        block("wyy"),
+        block("ww") if sq else None,
+        block("wwy") if sq else None,
+        block("wwyy") if sq else None,
+        shift,
+        tuple(keys),
+        block("m"),
+        block("wm"),
+    )
 
 
 def table_sums(scan: Scan, design: Design, cl: Cells, row: str, col: str) -> tuple[pd.DataFrame, np.ndarray]:
@@ -178,8 +197,10 @@ def table_sums(scan: Scan, design: Design, cl: Cells, row: str, col: str) -> tup
     w = _weight_sql(design)
     r, c = ident(row), ident(col)
     group = list(dict.fromkeys([ident(k) for k in cl.keys] + [r, c]))
-    sql = (f"SELECT {', '.join(group)}, count(*) AS n, sum({w}) AS sw, sum({w} * {w}) AS sww FROM {scan.table} "
-           f"WHERE {r} IS NOT NULL AND {c} IS NOT NULL AND {w} > 0 GROUP BY {', '.join(group)}")
+    sql = (
+        f"SELECT {', '.join(group)}, count(*) AS n, sum({w}) AS sw, sum({w} * {w}) AS sww FROM {scan.table} "
+        f"WHERE {r} IS NOT NULL AND {c} IS NOT NULL AND {w} > 0 GROUP BY {', '.join(group)}"
+    )
     table = scan.fetch(sql).to_pandas()
     if cl.keys:
         index = cl.frame[list(cl.keys)].assign(**{CELL: np.arange(len(cl.frame))})

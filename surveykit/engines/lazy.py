@@ -98,23 +98,44 @@ class LazySurvey:
         return int(self._rd.n_psu_total) if self._rd is not None else self._cells.rows
 
     def __repr__(self) -> str:
-        return f"LazySurvey({self.scan.source}, n={self.n}, strata={self.n_strata}, psu={self.n_psu}, " \
-               f"design: {self.design.describe()})"
+        return (
+            f"LazySurvey({self.scan.source}, n={self.n}, strata={self.n_strata}, psu={self.n_psu}, "
+            f"design: {self.design.describe()})"
+        )
 
     # --- verbs ----------------------------------------------------------------------------
-    def mean(self, variables: str | Sequence[str], *, by: str | Sequence[str] | None = None,
-             na: Literal["fail", "drop"] = "fail", alpha: float = 0.05) -> Estimate:
+    def mean(
+        self,
+        variables: str | Sequence[str],
+        *,
+        by: str | Sequence[str] | None = None,
+        na: Literal["fail", "drop"] = "fail",
+        alpha: float = 0.05,
+    ) -> Estimate:
         """Design-based mean (R ``svymean``/``svyby``), as :func:`surveykit.estimate.mean`."""
         return self._moment("mean", variables, by, na, alpha)
 
-    def total(self, variables: str | Sequence[str], *, by: str | Sequence[str] | None = None,
-              na: Literal["fail", "drop"] = "fail", alpha: float = 0.05) -> Estimate:
+    def total(
+        self,
+        variables: str | Sequence[str],
+        *,
+        by: str | Sequence[str] | None = None,
+        na: Literal["fail", "drop"] = "fail",
+        alpha: float = 0.05,
+    ) -> Estimate:
         """Design-based total (R ``svytotal``), as :func:`surveykit.estimate.total`."""
         return self._moment("total", variables, by, na, alpha)
 
-    def proportion(self, variables: str | Sequence[str], *, level: Any = None,
-                   by: str | Sequence[str] | None = None, ci_method: str = "logit",
-                   na: Literal["fail", "drop"] = "fail", alpha: float = 0.05) -> Estimate:
+    def proportion(
+        self,
+        variables: str | Sequence[str],
+        *,
+        level: Any = None,
+        by: str | Sequence[str] | None = None,
+        ci_method: str = "logit",
+        na: Literal["fail", "drop"] = "fail",
+        alpha: float = 0.05,
+    ) -> Estimate:
         """Proportion per level with an interval (R ``svyciprop``), as :func:`surveykit.estimate.proportion`."""
         check_choice("ci_method", ci_method, PROPORTION_METHODS)
         names = as_names(variables, "variables")
@@ -145,11 +166,14 @@ class LazySurvey:
         table, cell = table_sums(self.scan, self.design, self._cells, row, col)
         rl, cl = sorted(table[row].unique().tolist()), sorted(table[col].unique().tolist())
         if len(rl) < 2 or len(cl) < 2:
-            raise DataError(f"crosstab variables {row!r} and {col!r} must each have at least 2 valid levels; got "
-                            f"{len(rl)} and {len(cl)}. Choose variables that vary in this base.")
+            raise DataError(
+                f"crosstab variables {row!r} and {col!r} must each have at least 2 valid levels; got "
+                f"{len(rl)} and {len(cl)}. Choose variables that vary in this base."
+            )
         nr, nc = len(rl), len(cl)
-        k = (table[row].map({v: i for i, v in enumerate(rl)}).to_numpy(np.int64)
-             + nr * table[col].map({v: j for j, v in enumerate(cl)}).to_numpy(np.int64))
+        k = table[row].map({v: i for i, v in enumerate(rl)}).to_numpy(np.int64) + nr * table[col].map(
+            {v: j for j, v in enumerate(cl)}
+        ).to_numpy(np.int64)
         factor = self._factor[cell]
         n_cells = len(self._cells.frame)
         u = np.zeros((n_cells, nr * nc))
@@ -166,8 +190,22 @@ class LazySurvey:
             v = _unclustered_vcov(u, sq, strata)
             nu = int(strata["n_h"].sum() - strata["n_h"].shape[0])
         facts = {"n_strata": self.n_strata, "n_psu": self.n_psu}
-        return assemble_crosstab(row, col, rl, cl, counts, t, v, nu, positive_rows(self.scan, self.design), ({}, {}),
-                                 wald=wald, alpha=alpha, facts=facts, method="Taylor linearisation in the engine")
+        return assemble_crosstab(
+            row,
+            col,
+            rl,
+            cl,
+            counts,
+            t,
+            v,
+            nu,
+            positive_rows(self.scan, self.design),
+            ({}, {}),
+            wald=wald,
+            alpha=alpha,
+            facts=facts,
+            method="Taylor linearisation in the engine",
+        )
 
     def logistic(self, response: str, covariates: str | Sequence[str], *, alpha: float = 0.05) -> Any:
         """Survey logistic regression of a 0/1 *response* on numeric *covariates* (R ``svyglm``,
@@ -188,15 +226,18 @@ class LazySurvey:
         if level is not None:
             hits = self.scan.fetch(f"SELECT count(*) AS c FROM {self.scan.table} WHERE {ident(v)} = ?", [level])
             if not hits.column("c").to_pylist()[0]:
-                raise DataError(f"level must be a value of {v!r}; got {level!r}, which no row holds. "
-                                "Pass one of its values.")
+                raise DataError(
+                    f"level must be a value of {v!r}; got {level!r}, which no row holds. Pass one of its values."
+                )
             return [level]
         got = self.scan.fetch(f"SELECT DISTINCT {ident(v)} AS v FROM {self.scan.table} WHERE {ident(v)} IS NOT NULL "
                               f"ORDER BY 1 LIMIT 10001").column("v").to_pylist()  # fmt: skip
         if len(got) > 10000:
-            raise DataError(f"variable {v!r} must have at most 10000 levels for proportion(); got more. "
-                            "Pass level= for the one level wanted.")
-        if self.scan.is_numeric(v) and set(got) <= {0, 1, True, False}:
+            raise DataError(
+                f"variable {v!r} must have at most 10000 levels for proportion(); got more. "
+                "Pass level= for the one level wanted."
+            )
+        if self.scan.is_numeric(v) and set(got) <= {0, 1}:
             return [1]
         return got
 
@@ -205,8 +246,10 @@ class LazySurvey:
         for v in names:
             self.scan.check_columns([v], "variable")
             if not self.scan.is_numeric(v):
-                raise DataError(f"variable {v!r} must be numeric for {kind}(); got {self.scan.dtype(v)}. "
-                                "Use proportion() for a categorical variable.")
+                raise DataError(
+                    f"variable {v!r} must be numeric for {kind}(); got {self.scan.dtype(v)}. "
+                    "Use proportion() for a categorical variable."
+                )
         exprs: list[tuple[str, list[Any]]] = [(ident(v), []) for v in names]
         st, dom_keys, by_cols = self._stats(kind, exprs, by, na, alpha)
         t = crit(alpha, np.inf)
@@ -223,8 +266,10 @@ class LazySurvey:
         s = sums(self.scan, self.design, self._cells, exprs, by_cols, squares_of_weights=self._rd is None)
         if na == "fail" and s.missing.sum() > 0:
             j = int(np.flatnonzero(s.missing.sum(axis=(0, 1)))[0])
-            raise DataError(f"variable {exprs[j][0]} must have no missing values in the estimand; got "
-                            f"{int(s.missing[:, :, j].sum())} missing. Pass na='drop' to leave them out.")
+            raise DataError(
+                f"variable {exprs[j][0]} must have no missing values in the estimand; got "
+                f"{int(s.missing[:, :, j].sum())} missing. Pass na='drop' to leave them out."
+            )
         return _moments(kind, s, self._factor, self._rd, self._strata), s.domain_keys, by_cols
 
     def _result(self, kind: str, keys: list[tuple[str, Any]], dom_keys: tuple[Any, ...], by: tuple[str, ...],
@@ -252,8 +297,9 @@ def _unclustered(frame: Any, design: Design) -> _Strata:
     ``f_h`` and the weight implied by the fpc when no weights are given (R ``as.fpc``)."""
     if design.strata:
         strata_values = frame[design.strata].to_numpy()
-        labels, code = np.unique(strata_values.astype(str) if strata_values.dtype == object else strata_values,
-                                 return_inverse=True)
+        labels, code = np.unique(
+            strata_values.astype(str) if strata_values.dtype == object else strata_values, return_inverse=True
+        )
     else:
         labels, code = np.array([1]), np.zeros(len(frame), np.int64)
     code = np.asarray(code, np.int64).reshape(-1)
@@ -271,20 +317,32 @@ def _unclustered(frame: Any, design: Design) -> _Strata:
         elif np.all(v >= n_h):
             f_h, weight_h = 1 - n_h / v, v / n_h
         else:
-            raise DesignError(f"fpc {design.fpc[0]!r} must be population sizes (all >= the sample size of their "
-                              "stratum) or sampling fractions (all <= 1); got a mixture.")
-    stage = Stage(np.zeros(0, np.int64), np.zeros(0, np.int64), n_h.astype(np.int64), f_h,
-                  np.zeros(n_str, np.int64), np.ones(1), tuple(labels.tolist()))
+            raise DesignError(
+                f"fpc {design.fpc[0]!r} must be population sizes (all >= the sample size of their "
+                "stratum) or sampling fractions (all <= 1); got a mixture."
+            )
+    stage = Stage(
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        n_h.astype(np.int64),
+        f_h,
+        np.zeros(n_str, np.int64),
+        np.ones(1),
+        tuple(labels.tolist()),
+    )
     if design.lonely_psu == "average" and np.any(n_h == 1):
-        raise DesignError('lonely_psu="average" needs the in-memory Survey for a design without clusters; '
-                          "read the data with sk.read, or choose another lonely_psu policy.")
+        raise DesignError(
+            'lonely_psu="average" needs the in-memory Survey for a design without clusters; '
+            "read the data with sk.read, or choose another lonely_psu policy."
+        )
     check_lonely((stage,), design.lonely_psu)
     return {"code": code, "n_h": n_h, "f_h": f_h, "weight": weight_h[code] if not design.weights else np.ones(len(frame)),
             "single": n_h == 1, "policy": design.lonely_psu}  # fmt: skip
 
 
-def _moments(kind: str, s: Sums, factor: np.ndarray, rd: ResolvedDesign | None,
-             strata: _Strata | None) -> dict[str, np.ndarray]:
+def _moments(
+    kind: str, s: Sums, factor: np.ndarray, rd: ResolvedDesign | None, strata: _Strata | None
+) -> dict[str, np.ndarray]:
     """Estimates, SEs, design effects, counts and df (each ``(D, k)``) from the per-cell sums.
 
     Exactly one of *rd* (with clusters) and *strata* (without) is given, as a :class:`LazySurvey` holds them."""
@@ -314,8 +372,17 @@ def _moments(kind: str, s: Sums, factor: np.ndarray, rd: ResolvedDesign | None,
         deff = se**2 / (big_n**2 * s2 * fac / nf)
     df = _degf(s.count, rd, strata)
     df_domain = _degf(s.count + s.missing, rd, strata)
-    return {"estimate": est, "se": se, "deff": deff, "n": n, "weighted_n": big_n, "df": df,
-            "df_domain": df_domain, "n_missing": s.missing.sum(axis=0), "w_missing": (s.w_missing * f).sum(axis=0)}
+    return {
+        "estimate": est,
+        "se": se,
+        "deff": deff,
+        "n": n,
+        "weighted_n": big_n,
+        "df": df,
+        "df_domain": df_domain,
+        "n_missing": s.missing.sum(axis=0),
+        "w_missing": (s.w_missing * f).sum(axis=0),
+    }
 
 
 def _variance(u: np.ndarray, s: Sums, f: np.ndarray, centre: np.ndarray, scale_u: np.ndarray,

@@ -37,21 +37,27 @@ def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: floa
 
     scan, design = lazy.scan, lazy.design
     if lazy._rd is None:
-        raise ModelError("a lazy logistic model needs a clustered design (ids=); for a design without "
-                         "clusters read the data with sk.read and use the in-memory Survey.")
+        raise ModelError(
+            "a lazy logistic model needs a clustered design (ids=); for a design without "
+            "clusters read the data with sk.read and use the in-memory Survey."
+        )
     scan.check_columns([response, *covariates], "model variable")
     for v in [response, *covariates]:
         if not scan.is_numeric(v):
-            raise DataError(f"model variable {v!r} must be numeric in a lazy model; got {scan.dtype(v)}. "
-                            "Recode it to 0/1 indicator columns, or use the in-memory Survey.")
+            raise DataError(
+                f"model variable {v!r} must be numeric in a lazy model; got {scan.dtype(v)}. "
+                "Recode it to 0/1 indicator columns, or use the in-memory Survey."
+            )
     w = f"CAST({ident(design.weights)} AS DOUBLE)" if design.weights else "1.0"
     xs = ["1.0", *(f"CAST({ident(c)} AS DOUBLE)" for c in covariates)]
     y = f"CAST({ident(response)} AS DOUBLE)"
     complete = " AND ".join(f"{ident(c)} IS NOT NULL" for c in [response, *covariates]) + f" AND {w} > 0"
     bad = scan.fetch(f"SELECT count(*) AS n FROM {scan.table} WHERE {complete} AND {y} NOT IN (0, 1)")
     if bad.column("n").to_pylist()[0]:
-        raise DataError(f"response {response!r} must be 0/1; got {bad.column('n').to_pylist()[0]} other values. "
-                        "Recode it, e.g. as an indicator of the category of interest.")
+        raise DataError(
+            f"response {response!r} must be 0/1; got {bad.column('n').to_pylist()[0]} other values. "
+            "Recode it, e.g. as an indicator of the category of interest."
+        )
     factor = _weight_factor(lazy)
     k = len(xs)
     beta = np.zeros(k)
@@ -60,8 +66,10 @@ def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: floa
         try:
             step = np.linalg.solve(info, grad)
         except np.linalg.LinAlgError:
-            raise ModelError(f"logistic model of {response!r} cannot be estimated: the covariates are linearly "
-                             "dependent. Drop one of them.") from None
+            raise ModelError(
+                f"logistic model of {response!r} cannot be estimated: the covariates are linearly "
+                "dependent. Drop one of them."
+            ) from None
         beta = beta + step
         if np.max(np.abs(step)) < TOL * max(1.0, float(np.max(np.abs(beta)))):
             break
@@ -103,8 +111,9 @@ def _newton_sums(scan: Any, xs: list[str], y: str, w: str, complete: str, beta: 
         rows = [row]
         f = np.ones(1)
     else:  # weights implied by the fpc differ by cell: sum per cell, then weight
-        table = scan.fetch(f"SELECT {', '.join(keys + parts)} FROM {scan.table} WHERE {complete} "
-                           f"GROUP BY {', '.join(keys)}").to_pandas()
+        table = scan.fetch(
+            f"SELECT {', '.join(keys + parts)} FROM {scan.table} WHERE {complete} GROUP BY {', '.join(keys)}"
+        ).to_pandas()
         cell = _cell_index(table, lazy)
         rows = table.to_dict("records")
         f = factor[cell]
@@ -130,8 +139,9 @@ def _cell_scores(scan: Any, xs: list[str], y: str, w: str, complete: str, beta: 
     p = f"(1.0 / (1.0 + exp(-({_eta(xs, beta)}))))"
     keys = [ident(c) for c in lazy._cells.keys]
     parts = [f"sum({w} * ({y} - {p}) * {x}) AS s{i}" for i, x in enumerate(xs)] + ["count(*) AS n"]
-    table = scan.fetch(f"SELECT {', '.join(keys + parts)} FROM {scan.table} WHERE {complete} "
-                       f"GROUP BY {', '.join(keys)}").to_pandas()
+    table = scan.fetch(
+        f"SELECT {', '.join(keys + parts)} FROM {scan.table} WHERE {complete} GROUP BY {', '.join(keys)}"
+    ).to_pandas()
     cell = _cell_index(table, lazy)
     n_cells = len(lazy._cells.frame)
     scores = np.zeros((n_cells, len(xs)))

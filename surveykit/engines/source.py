@@ -45,15 +45,32 @@ class Scan:
 
     def is_numeric(self, name: str) -> bool:
         t = self._types[name]
-        return any(t.startswith(p) for p in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-                                               "USMALLINT", "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL",
-                                               "REAL", "BOOLEAN"))
+        return any(
+            t.startswith(p)
+            for p in (
+                "TINYINT",
+                "SMALLINT",
+                "INTEGER",
+                "BIGINT",
+                "HUGEINT",
+                "UTINYINT",
+                "USMALLINT",
+                "UINTEGER",
+                "UBIGINT",
+                "FLOAT",
+                "DOUBLE",
+                "DECIMAL",
+                "REAL",
+                "BOOLEAN",
+            )
+        )
 
     def check_columns(self, names: Any, role: str, error: type[Exception] = DataError) -> None:
         for name in names:
             if name not in self._types:
-                raise error(f"{role} {name!r} must be a column of {self.source}; it is not."
-                                + closest(str(name), self._columns))
+                raise error(
+                    f"{role} {name!r} must be a column of {self.source}; it is not." + closest(str(name), self._columns)
+                )
 
     @property
     def table(self) -> str:
@@ -89,8 +106,7 @@ def _connection(threads: int | None, memory_limit: str | None) -> Any:
     return con
 
 
-def scan(source: Any, *, table: str | None = None, threads: int | None = None,
-         memory_limit: str | None = None) -> Scan:
+def scan(source: Any, *, table: str | None = None, threads: int | None = None, memory_limit: str | None = None) -> Scan:
     """A lazy data source for :class:`surveykit.Survey` (surveys larger than memory).
 
     Parameters
@@ -126,23 +142,29 @@ def scan(source: Any, *, table: str | None = None, threads: int | None = None,
 
     if isinstance(source, duckdb.DuckDBPyConnection):
         if not isinstance(table, str) or not table:
-            raise DataError("table must name the table or view of the DuckDB connection; got none. "
-                            "Pass sk.scan(con, table='survey').")
+            raise DataError(
+                "table must name the table or view of the DuckDB connection; got none. "
+                "Pass sk.scan(con, table='survey')."
+            )
         try:
             return Scan(source, source.table(table), f"DuckDB table {table!r}")
         except duckdb.Error as exc:
             raise ReadError(f"DuckDB table {table!r} could not be opened: {exc}.") from None
     if isinstance(source, duckdb.DuckDBPyRelation):
-        raise DataError("a DuckDB relation must come with its connection; pass sk.scan(con, table=name) "
-                        "after relation.create_view(name).")
+        raise DataError(
+            "a DuckDB relation must come with its connection; pass sk.scan(con, table=name) "
+            "after relation.create_view(name)."
+        )
     con = _connection(threads, memory_limit)
     if isinstance(source, pd.DataFrame):
         return Scan(con, con.from_df(source), "a pandas DataFrame")
     if type(source).__module__.startswith("pyarrow"):
         return Scan(con, con.from_arrow(source), "an Arrow table")
     if not isinstance(source, (str, os.PathLike)):
-        raise DataError(f"source must be a file, folder or glob path, a DataFrame, an Arrow table or a DuckDB "
-                        f"connection; got {type(source).__name__}.")
+        raise DataError(
+            f"source must be a file, folder or glob path, a DataFrame, an Arrow table or a DuckDB "
+            f"connection; got {type(source).__name__}."
+        )
     return Scan(con, _read(con, str(source)), f"data {str(source)!r}")
 
 
@@ -154,8 +176,10 @@ def _read(con: Any, text: str) -> Any:
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in _PARQUET + _CSV)
         kinds = {p.suffix.lower() in _PARQUET for p in files}
         if not files or len(kinds) != 1:
-            raise ReadError(f"folder {text!r} must hold Parquet or CSV files (one kind); got "
-                            f"{len(files)} data files. Point at the files, e.g. '{text}/*.parquet'.")
+            raise ReadError(
+                f"folder {text!r} must hold Parquet or CSV files (one kind); got "
+                f"{len(files)} data files. Point at the files, e.g. '{text}/*.parquet'."
+            )
         names = [str(p) for p in files]
         parquet = kinds == {True}
     else:
@@ -163,8 +187,10 @@ def _read(con: Any, text: str) -> Any:
             raise ReadError(f"data file {text!r} must exist; it does not. Check the path.")
         names, parquet = [text], path.suffix.lower() in _PARQUET
         if not parquet and path.suffix.lower() not in _CSV:
-            raise ReadError(f"data {text!r} must be Parquet (.parquet, .pq) or CSV (.csv, .tsv); got "
-                            f"{path.suffix or 'no suffix'!r}. Convert it, or read it with sk.read and pass the frame.")
+            raise ReadError(
+                f"data {text!r} must be Parquet (.parquet, .pq) or CSV (.csv, .tsv); got "
+                f"{path.suffix or 'no suffix'!r}. Convert it, or read it with sk.read and pass the frame."
+            )
     try:
         return con.read_parquet(names) if parquet else con.read_csv(names if len(names) > 1 else names[0])
     except duckdb.Error as exc:

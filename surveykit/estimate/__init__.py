@@ -39,15 +39,25 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from surveykit.design.replicate import is_replicate, replicate_thetas, replicate_variance
+from surveykit.errors import DataError, DesignError
 from surveykit.estimate import support as _ci
 from surveykit.estimate.core import (
-    _FIX_NUMERIC, DeffKind, _answered, _ci_crit, _ci_label, _keys, _labels, _linear, _numeric_matrix, _result,
-    _se_deff, _setup,
+    _FIX_NUMERIC,
+    DeffKind,
+    _answered,
+    _ci_crit,
+    _ci_label,
+    _keys,
+    _labels,
+    _linear,
+    _numeric_matrix,
+    _result,
+    _se_deff,
+    _setup,
 )  # fmt: skip
 from surveykit.estimate.quantiles import QUANTILE_INTERVALS, quantile
 from surveykit.estimate.result import COLUMNS, Estimate  # noqa: F401  (COLUMNS re-exported)
-from surveykit.design.replicate import is_replicate, replicate_thetas, replicate_variance
-from surveykit.errors import DataError, DesignError
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey

@@ -48,7 +48,7 @@ def check_na(svy: Survey, name: str, active: np.ndarray | None, na: str, verb: s
     if bad.any():
         raise DataError(
             f"variable {name!r} must have no missing values for {verb}(); got {int(bad.sum())} "
-            f"({format_rows((np.flatnonzero(bad) + 1).tolist())}). Pass na=\"drop\" to estimate over the "
+            f'({format_rows((np.flatnonzero(bad) + 1).tolist())}). Pass na="drop" to estimate over the '
             "answered rows while keeping the whole design (R: na.rm=TRUE), or impute them first."
         )
 
@@ -101,9 +101,7 @@ def _known_level(col: pd.Series, name: str, level: Any, missing: np.ndarray, num
     )
 
 
-def indicator_columns(
-    svy: Survey, name: str, level: Any, include_missing: bool
-) -> tuple[np.ndarray, list[Any]]:
+def indicator_columns(svy: Survey, name: str, level: Any, include_missing: bool) -> tuple[np.ndarray, list[Any]]:
     """0/1 columns (NaN where missing) for the levels of *name* whose proportions are wanted.
 
     With *level*: that level only, which must be a value of the column (see

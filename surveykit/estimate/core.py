@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from surveykit.design.replicate import is_replicate, replicate_se
-from surveykit.estimate import support as _ci
 from surveykit._util.warn import warn as warn_user
+from surveykit.design.replicate import is_replicate, replicate_se
 from surveykit.errors import ReliabilityWarning
+from surveykit.estimate import support as _ci
 from surveykit.estimate.result import Estimate
 
 if TYPE_CHECKING:

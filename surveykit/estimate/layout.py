@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from surveykit.design import ResolvedDesign
     from surveykit.survey import Survey
 
+
 @dataclass(frozen=True, slots=True)
 class DesignFacts:
     """Weight-dependent facts of a resolved design, computed once per design (see :func:`design_facts`)."""
@@ -42,7 +43,9 @@ def design_facts(rd: ResolvedDesign) -> DesignFacts:
         pos = rd.weights > 0
         st = rd.stages[0]
         present = np.bincount(st.psu[pos], minlength=st.psu_stratum.shape[0])[:, None] > 0
-        facts = DesignFacts(bool(pos.all()), int(np.count_nonzero(pos)), float(degf_present(present, st.psu_stratum)[0]))
+        facts = DesignFacts(
+            bool(pos.all()), int(np.count_nonzero(pos)), float(degf_present(present, st.psu_stratum)[0])
+        )
         _FACTS[rd] = facts
     return facts
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+
 def qrule_math(xs: np.ndarray, cumw: np.ndarray, total: float, probs: np.ndarray) -> np.ndarray:
     """R ``survey:::qrule_math`` on pre-sorted values *xs* with cumulative weights *cumw*.
 

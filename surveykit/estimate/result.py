@@ -4,15 +4,13 @@ domain, with its column order (``COLUMNS``) and its frame, dict and summary view
 
 from __future__ import annotations
 
-from surveykit.results import Printable
-
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from surveykit.results import Summary, frame_records, jsonable
+from surveykit.results import Printable, Summary, frame_records, jsonable
 
 COLUMNS: tuple[str, ...] = (
     "variable", "domain", "level", "label", "estimate", "se", "ci_low", "ci_high", "df", "deff", "cv", "n",

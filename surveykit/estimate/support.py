@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from surveykit._util.columns import NA_POLICIES, as_names, check_alpha, check_choice, check_options, check_probs
 from surveykit.estimate.columns import check_na, indicator_columns, numeric_column, raw_column, value_labels
-from surveykit.estimate.layout import DesignFacts, Domains, Layout, degf_present, design_facts, domains, layout
 from surveykit.estimate.intervals import PROPORTION_METHODS, crit, proportion_ci
+from surveykit.estimate.layout import DesignFacts, Domains, Layout, degf_present, design_facts, domains, layout
 from surveykit.estimate.quantile_rule import TIE_GUARD, WeightedCdf, domain_cdfs, qrule_math
 
 __all__ = [

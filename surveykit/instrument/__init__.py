@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from surveykit.instrument.draft import from_meta as _from_meta
 from surveykit.instrument.model import (
     FIGURE_KINDS,
     QUESTION_TYPES,
@@ -24,7 +25,6 @@ from surveykit.instrument.model import (
     bundled_instruments,
     load_published_figures,
 )
-from surveykit.instrument.draft import from_meta as _from_meta
 from surveykit.instrument.schema import load_instrument
 
 if TYPE_CHECKING:
@@ -33,8 +33,9 @@ if TYPE_CHECKING:
     from surveykit.io import FileMeta
 
 
-def _instrument_from_meta(cls: type[Instrument], meta: FileMeta, data: pd.DataFrame | None = None, *,
-                          name: str | None = None) -> Instrument:
+def _instrument_from_meta(
+    cls: type[Instrument], meta: FileMeta, data: pd.DataFrame | None = None, *, name: str | None = None
+) -> Instrument:
     """Draft a questionnaire from a data file's own metadata: :func:`surveykit.instrument.draft.from_meta`.
 
     Bound here, in the folder's face, so that the model module never imports its drafter.

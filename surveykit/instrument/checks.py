@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surveykit.instrument.findings import _NONRESPONSE_COLUMNS, Issue
 from surveykit.errors import closest, format_rows
+from surveykit.instrument.findings import _NONRESPONSE_COLUMNS, Issue
 from surveykit.instrument.model import Instrument, Question
 
 STRAIGHT_LINE_MIN_ITEMS = 3  # with fewer items an identical answer pattern is unremarkable
@@ -39,16 +39,28 @@ def _variable_issues(columns: Iterable[str], inst: Instrument, where: str, what:
     present = [str(c) for c in columns]
     expected = inst.columns()
     issues = [
-        Issue("error", "missing_variable", c, (),
-              f"{where}{what} must have column {c!r} (instrument {inst.name!r}); it is absent.{closest(c, present)}",
-              "Rename the column or add it (empty if the question was not asked).")
-        for c in expected if c not in present
+        Issue(
+            "error",
+            "missing_variable",
+            c,
+            (),
+            f"{where}{what} must have column {c!r} (instrument {inst.name!r}); it is absent.{closest(c, present)}",
+            "Rename the column or add it (empty if the question was not asked).",
+        )
+        for c in expected
+        if c not in present
     ]
     issues += [
-        Issue("warning", "unknown_variable", c, (),
-              f"{where}column {c!r} is not in instrument {inst.name!r}.{closest(c, expected)}",
-              "Rename it to the instrument's variable name, or add the question to the instrument.")
-        for c in present if c not in expected
+        Issue(
+            "warning",
+            "unknown_variable",
+            c,
+            (),
+            f"{where}column {c!r} is not in instrument {inst.name!r}.{closest(c, expected)}",
+            "Rename it to the instrument's variable name, or add the question to the instrument.",
+        )
+        for c in present
+        if c not in expected
     ]
     return issues
 
@@ -60,15 +72,30 @@ def _id_issues(data: pd.DataFrame, id_col: str | None, where: str) -> list[Issue
     issues = []
     empty = ids.isna().to_numpy()
     if empty.any():
-        issues.append(Issue("error", "missing_id", id_col, _rows(empty),
-                            f"{where}id column {id_col!r} must identify every row; got {int(empty.sum())} empty "
-                            f"({format_rows(_rows(empty))}).", "Fill in the respondent ids."))
+        issues.append(
+            Issue(
+                "error",
+                "missing_id",
+                id_col,
+                _rows(empty),
+                f"{where}id column {id_col!r} must identify every row; got {int(empty.sum())} empty "
+                f"({format_rows(_rows(empty))}).",
+                "Fill in the respondent ids.",
+            )
+        )
     dup = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
     if dup.any():
-        issues.append(Issue("error", "duplicate_id", id_col, _rows(dup),
-                            f"{where}id column {id_col!r} must be unique; got {ids[dup].nunique()} repeated "
-                            f"ids ({_show(ids[dup])}) on {format_rows(_rows(dup))}.",
-                            "Remove duplicate records or give each respondent its own id."))
+        issues.append(
+            Issue(
+                "error",
+                "duplicate_id",
+                id_col,
+                _rows(dup),
+                f"{where}id column {id_col!r} must be unique; got {ids[dup].nunique()} repeated "
+                f"ids ({_show(ids[dup])}) on {format_rows(_rows(dup))}.",
+                "Remove duplicate records or give each respondent its own id.",
+            )
+        )
     return issues
 
 
@@ -87,10 +114,17 @@ def _numeric_columns(data: pd.DataFrame, inst: Instrument, where: str, issues: l
             bad = np.isnan(num) & raw.notna().to_numpy(dtype=bool)
             bad[bad] = (raw[bad].astype("string").str.strip() != "").to_numpy(dtype=bool)  # blanks = missing
             if bad.any():
-                issues.append(Issue("error", "not_numeric", c, _rows(bad),
-                                    f"{where}column {c!r} must hold numeric codes; got text {_show(raw[bad])} "
-                                    f"on {format_rows(_rows(bad))}.",
-                                    "Recode the text to the instrument's codes (or empty)."))
+                issues.append(
+                    Issue(
+                        "error",
+                        "not_numeric",
+                        c,
+                        _rows(bad),
+                        f"{where}column {c!r} must hold numeric codes; got text {_show(raw[bad])} "
+                        f"on {format_rows(_rows(bad))}.",
+                        "Recode the text to the instrument's codes (or empty).",
+                    )
+                )
             out[c] = num
     return out
 
@@ -132,9 +166,16 @@ def _code_issues(q: Question, values: Mapping[str, np.ndarray], cols: list[str],
         if q.missing_codes() and q.type != "multi":
             want += f" (user-missing: {list(q.missing_codes())})"
         if bad.any():
-            issues.append(Issue("error", check, c, _rows(bad),
-                                f"{where}column {c!r} must hold {want}; got {_show(x[bad])} on {format_rows(_rows(bad))}.",
-                                fix))
+            issues.append(
+                Issue(
+                    "error",
+                    check,
+                    c,
+                    _rows(bad),
+                    f"{where}column {c!r} must hold {want}; got {_show(x[bad])} on {format_rows(_rows(bad))}.",
+                    fix,
+                )
+            )
     return issues
 
 
@@ -145,16 +186,30 @@ def _routing_issues(q: Question, inst: Instrument, data: pd.DataFrame, answered:
     issues = []
     skipped = known & ~true & answered
     if skipped.any():
-        issues.append(Issue("error", "routing_skipped", q.var, _rows(skipped),
-                            f"{where}{q.var!r} must be empty unless {q.ask_if.text!r}; got answers on "
-                            f"{format_rows(_rows(skipped))} where the rule is false.",
-                            "Clear those answers, or correct the filter question."))
+        issues.append(
+            Issue(
+                "error",
+                "routing_skipped",
+                q.var,
+                _rows(skipped),
+                f"{where}{q.var!r} must be empty unless {q.ask_if.text!r}; got answers on "
+                f"{format_rows(_rows(skipped))} where the rule is false.",
+                "Clear those answers, or correct the filter question.",
+            )
+        )
     unasked = true & ~answered
     if unasked.any():
-        issues.append(Issue("warning", "routing_missing", q.var, _rows(unasked),
-                            f"{where}{q.var!r} should be answered when {q.ask_if.text!r}; got system-missing on "
-                            f"{format_rows(_rows(unasked))}.",
-                            "Check the routing in the fieldwork script; code refusals as the user-missing code."))
+        issues.append(
+            Issue(
+                "warning",
+                "routing_missing",
+                q.var,
+                _rows(unasked),
+                f"{where}{q.var!r} should be answered when {q.ask_if.text!r}; got system-missing on "
+                f"{format_rows(_rows(unasked))}.",
+                "Check the routing in the fieldwork script; code refusals as the user-missing code.",
+            )
+        )
     return issues
 
 
@@ -168,15 +223,23 @@ def _straight_lining(inst: Instrument, values: Mapping[str, np.ndarray], where: 
         complete = ~np.isnan(m).any(axis=1) & ~missing.any(axis=1)
         same = complete & (np.nanmax(m, axis=1, initial=-np.inf) == np.nanmin(m, axis=1, initial=np.inf))
         if same.any():
-            issues.append(Issue("warning", "straight_lining", name, _rows(same),
-                                f"{where}battery {name!r} ({len(items)} items) should show varied answers; got the same "
-                                f"answer to every item on {format_rows(_rows(same))}.",
-                                "Inspect these interviews; consider excluding them from battery scores."))
+            issues.append(
+                Issue(
+                    "warning",
+                    "straight_lining",
+                    name,
+                    _rows(same),
+                    f"{where}battery {name!r} ({len(items)} items) should show varied answers; got the same "
+                    f"answer to every item on {format_rows(_rows(same))}.",
+                    "Inspect these interviews; consider excluding them from battery scores.",
+                )
+            )
     return issues
 
 
-def _nonresponse(data: pd.DataFrame, inst: Instrument, values: Mapping[str, np.ndarray],
-                 answered: Mapping[str, np.ndarray]) -> pd.DataFrame:
+def _nonresponse(
+    data: pd.DataFrame, inst: Instrument, values: Mapping[str, np.ndarray], answered: Mapping[str, np.ndarray]
+) -> pd.DataFrame:
     rows = []
     for q in inst.questions:
         if q.var not in answered:
@@ -185,49 +248,93 @@ def _nonresponse(data: pd.DataFrame, inst: Instrument, values: Mapping[str, np.n
         if q.ask_if is not None and all(v in data.columns for v in q.ask_if.variables):
             true, known = inst.evaluate(q.ask_if, data)
             eligible = ~(known & ~true)
-        user = (np.isin(values[q.var], q.missing_codes()) if q.var in values and q.missing else
-                np.zeros(len(data), dtype=bool)) & eligible
+        user = (
+            np.isin(values[q.var], q.missing_codes())
+            if q.var in values and q.missing
+            else np.zeros(len(data), dtype=bool)
+        ) & eligible
         system = eligible & ~answered[q.var]
         n_el = int(eligible.sum())
         nr = int(system.sum() + user.sum())
-        rows.append((q.var, q.ko, q.type, n_el, n_el - nr, int(system.sum()), int(user.sum()), nr,
-                     nr / n_el if n_el else float("nan")))
+        rows.append(
+            (
+                q.var,
+                q.ko,
+                q.type,
+                n_el,
+                n_el - nr,
+                int(system.sum()),
+                int(user.sum()),
+                nr,
+                nr / n_el if n_el else float("nan"),
+            )
+        )
     return pd.DataFrame(rows, columns=_NONRESPONSE_COLUMNS)
 
 
-def _label_issues(col: str, found: Mapping[Any, str], ko: Mapping[int, str], en: Mapping[int, str],
-                  where: str) -> list[Issue]:
+def _label_issues(
+    col: str, found: Mapping[Any, str], ko: Mapping[int, str], en: Mapping[int, str], where: str
+) -> list[Issue]:
     if not ko:
         return []
     found = {_plain(k): str(v) for k, v in found.items()}
     issues = []
     extra = [k for k in found if k not in ko]
     if extra:
-        issues.append(Issue("error", "code_not_in_instrument", col, (),
-                            f"{where}value labels of {col!r} must use the instrument's codes {list(ko)}; got "
-                            f"{', '.join(f'{k}={found[k]!r}' for k in extra)}.",
-                            "Recode the file, or add the options to the instrument."))
+        issues.append(
+            Issue(
+                "error",
+                "code_not_in_instrument",
+                col,
+                (),
+                f"{where}value labels of {col!r} must use the instrument's codes {list(ko)}; got "
+                f"{', '.join(f'{k}={found[k]!r}' for k in extra)}.",
+                "Recode the file, or add the options to the instrument.",
+            )
+        )
     unlabelled = [k for k in ko if k not in found]
     if unlabelled and found:
-        issues.append(Issue("warning", "code_unlabelled", col, (),
-                            f"{where}value labels of {col!r} should cover every instrument code; "
-                            f"{unlabelled} have no label in the file.", "Add the labels (instrument.to_file_meta())."))
+        issues.append(
+            Issue(
+                "warning",
+                "code_unlabelled",
+                col,
+                (),
+                f"{where}value labels of {col!r} should cover every instrument code; "
+                f"{unlabelled} have no label in the file.",
+                "Add the labels (instrument.to_file_meta()).",
+            )
+        )
     differ = [k for k in found if k in ko and found[k].strip() not in (ko[k], en[k])]
     if differ:
         shown = "; ".join(f"{k}: file {found[k]!r} vs instrument {ko[k]!r}/{en[k]!r}" for k in differ[:5])
-        issues.append(Issue("warning", "label_mismatch", col, (),
-                            f"{where}value labels of {col!r} should match the instrument; got {shown}.",
-                            "Check that the codes mean the same thing; relabel the file if they do."))
+        issues.append(
+            Issue(
+                "warning",
+                "label_mismatch",
+                col,
+                (),
+                f"{where}value labels of {col!r} should match the instrument; got {shown}.",
+                "Check that the codes mean the same thing; relabel the file if they do.",
+            )
+        )
     return issues
 
 
 def _variable_label_issue(col: str, label: str | None, inst: Instrument, where: str) -> list[Issue]:
     if not label or label.strip() in (inst.text(col, "ko"), inst.text(col, "en")):
         return []
-    return [Issue("warning", "label_mismatch", col, (),
-                  f"{where}variable label of {col!r} should match the instrument wording; got {label!r}, "
-                  f"expected {inst.text(col, 'ko')!r}.",
-                  "Check that the column holds this question; relabel it if it does.")]
+    return [
+        Issue(
+            "warning",
+            "label_mismatch",
+            col,
+            (),
+            f"{where}variable label of {col!r} should match the instrument wording; got {label!r}, "
+            f"expected {inst.text(col, 'ko')!r}.",
+            "Check that the column holds this question; relabel it if it does.",
+        )
+    ]
 
 
 def _missing_issue(col: str, spec: Any, expected: tuple[int, ...], where: str) -> list[Issue]:
@@ -237,6 +344,13 @@ def _missing_issue(col: str, spec: Any, expected: tuple[int, ...], where: str) -
     if covered and set(declared) <= set(expected) and (expected or not ranges):
         return []
     shown = [*declared, *(f"{_plain(lo)}..{_plain(hi)}" for lo, hi in ranges)] or "none"
-    return [Issue("warning", "missing_mismatch", col, (),
-                  f"{where}user-missing codes of {col!r} should be {list(expected)}; the file declares {shown}.",
-                  "Declare the instrument's codes as user-missing (write_sav(missing=...)) or fix the instrument.")]
+    return [
+        Issue(
+            "warning",
+            "missing_mismatch",
+            col,
+            (),
+            f"{where}user-missing codes of {col!r} should be {list(expected)}; the file declares {shown}.",
+            "Declare the instrument's codes as user-missing (write_sav(missing=...)) or fix the instrument.",
+        )
+    ]

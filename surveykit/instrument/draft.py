@@ -122,7 +122,7 @@ def draft_yaml(meta: Any, data: pd.DataFrame | None = None, *, name: str | None 
         f"#    Questions noted '{_TRANSLATE}' need their other language written.",
         "#  - Types were guessed from measurement level, value labels and MR sets; correct them.",
         "#  - ROUTING RULES: LEFT FOR THE RESEARCHER. A file does not record who was asked what;",
-        "#    add  ask_if: \"Q1 == 1\"  to each question asked of some respondents only.",
+        '#    add  ask_if: "Q1 == 1"  to each question asked of some respondents only.',
         "#  - Sections, units and valid ranges are not in the file; add them as needed.",
     ]
     if "id" not in raw:
@@ -160,8 +160,9 @@ def _question(col: str, meta: Any, data: pd.DataFrame | None) -> dict[str, Any]:
     notes = [_TRANSLATE]
     series = data[col] if data is not None and col in data.columns else None
     fmt = str((getattr(meta, "formats", {}) or {}).get(col) or "")
-    is_text = (series is not None and not pd.api.types.is_numeric_dtype(series)
-               and not pd.api.types.is_bool_dtype(series)) or (series is None and fmt.upper().startswith("A"))
+    is_text = (
+        series is not None and not pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    ) or (series is None and fmt.upper().startswith("A"))
     if is_text:
         q["type"] = "text"
         q["note"] = "; ".join(notes)
@@ -191,8 +192,9 @@ def _question(col: str, meta: Any, data: pd.DataFrame | None) -> dict[str, Any]:
     return q
 
 
-def _coded(options: Mapping[int, str], odd: list, seen: list[int] | None, has_data: bool,
-           measure: str | None) -> tuple[bool, list[int]]:
+def _coded(
+    options: Mapping[int, str], odd: list, seen: list[int] | None, has_data: bool, measure: str | None
+) -> tuple[bool, list[int]]:
     """Whether a numeric column is a coded (single/likert) question, and its unlabelled codes.
 
     Labelled whole-number codes make it coded when the data hold only those codes (whatever the
@@ -267,8 +269,9 @@ def _mr_sets(meta: Any, data: pd.DataFrame | None, columns: set[str]) -> dict[st
             continue
         if set(cols) - columns or set(cols) & used:
             continue
-        if data is not None and not all(set(pd.to_numeric(data[c], errors="coerce").dropna().unique()) <= {0, 1}
-                                        for c in cols):
+        if data is not None and not all(
+            set(pd.to_numeric(data[c], errors="coerce").dropna().unique()) <= {0, 1} for c in cols
+        ):
             continue
         var = re.sub(r"^\$", "", str(set_name)) or "mr_set"
         while var in columns or var in out:
@@ -284,11 +287,18 @@ def _multi(var: str, cols: list[str], label: str, meta: Any, columns: set[str]) 
         text = _label(meta, c)
         for sep in (": ", " - ", " : ", " "):
             if text.startswith(label + sep) and len(text) > len(label + sep):
-                text = text[len(label + sep):]
+                text = text[len(label + sep) :]
                 break
         options.append(_option(i, text))
-    return {"var": var, "type": "multi", "ko": label, "en": label, "options": options, "columns": cols,
-            "note": f"{_TRANSLATE}; the file's multiple-response set (1 = selected)"}
+    return {
+        "var": var,
+        "type": "multi",
+        "ko": label,
+        "en": label,
+        "options": options,
+        "columns": cols,
+        "note": f"{_TRANSLATE}; the file's multiple-response set (1 = selected)",
+    }
 
 
 def _batteries(questions: list[dict[str, Any]]) -> None:
@@ -342,19 +352,32 @@ def declare_mr_sets(instrument: Any, sets: Mapping[str, Mapping[str, Any]]) -> A
         for c in cols:
             q = owner.get(c)
             if q is None or q.type == "multi":
-                raise InstrumentError(f"set {name!r}: column {c!r} must be a single-column question of the "
-                                      f"questionnaire; it is {'not a question' if q is None else 'in a multi question'}. "
-                                      "Check the column names.")
+                raise InstrumentError(
+                    f"set {name!r}: column {c!r} must be a single-column question of the "
+                    f"questionnaire; it is {'not a question' if q is None else 'in a multi question'}. "
+                    "Check the column names."
+                )
         if name in known and name not in cols:
             raise InstrumentError(f"set name {name!r} must differ from the questions' names; rename the set.")
         labels = list(spec.get("options") or ())
-        options = tuple(Option(i, (labels[i - 1] if labels else {}).get("ko") or known[c].ko,
-                               (labels[i - 1] if labels else {}).get("en") or known[c].en)
-                        for i, c in enumerate(cols, start=1))
+        options = tuple(
+            Option(
+                i,
+                (labels[i - 1] if labels else {}).get("ko") or known[c].ko,
+                (labels[i - 1] if labels else {}).get("en") or known[c].en,
+            )
+            for i, c in enumerate(cols, start=1)
+        )
         label = dict(spec.get("label") or {})
-        multi = Question(var=name, type="multi", ko=label.get("ko") or label.get("en") or name,
-                         en=label.get("en") or label.get("ko") or name, options=options, mr_columns=tuple(cols),
-                         note="multiple-response set declared in the plan (1 = selected)")
+        multi = Question(
+            var=name,
+            type="multi",
+            ko=label.get("ko") or label.get("en") or name,
+            en=label.get("en") or label.get("ko") or name,
+            options=options,
+            mr_columns=tuple(cols),
+            note="multiple-response set declared in the plan (1 = selected)",
+        )
         at = min(i for i, q in enumerate(questions) if q.var in cols)
         questions = [q for q in questions[:at]] + [multi] + [q for q in questions[at:] if q.var not in cols]
     by_column = {c: q for q in questions for c in q.columns() if c != q.var}

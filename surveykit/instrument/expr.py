@@ -26,18 +26,27 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from surveykit.instrument.grammar import FUNCTIONS, MAX_DEPTH, Parsed, constant_args, parse
 from surveykit.errors import DataError, closest
+from surveykit.instrument.grammar import FUNCTIONS, MAX_DEPTH, Parsed, constant_args, parse
 
 __all__ = ["evaluate", "evaluate_mask", "evaluate_logic", "parse", "FUNCTIONS", "MAX_DEPTH"]
 
 _BINARY = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
 }
 _COMPARE = {
-    ast.Eq: np.equal, ast.NotEq: np.not_equal, ast.Lt: np.less, ast.LtE: np.less_equal,
-    ast.Gt: np.greater, ast.GtE: np.greater_equal,
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
 }
 
 
@@ -50,16 +59,20 @@ class _Eval:
     def series(self, node: ast.Name) -> pd.Series:
         name = self.parsed.column(node)
         if name not in self.data.columns:
-            raise DataError(f"{self.parsed.subject} {self.parsed.text!r} names {name!r}, which must be a data "
-                            f"column; it is not.{closest(name, map(str, self.data.columns))}")
+            raise DataError(
+                f"{self.parsed.subject} {self.parsed.text!r} names {name!r}, which must be a data "
+                f"column; it is not.{closest(name, map(str, self.data.columns))}"
+            )
         return self.data[name]
 
     def column(self, node: ast.Name) -> np.ndarray:
         raw = self.series(node)
         values = np.array(pd.to_numeric(raw, errors="coerce"), dtype=float, copy=True)  # never a view
         if np.isnan(values).all() and raw.notna().any():
-            raise DataError(f"{self.parsed.subject} {self.parsed.text!r} uses {self.parsed.column(node)!r}, "
-                            "which must be numeric; it holds text. Compare it with text, e.g. x == 'a'.")
+            raise DataError(
+                f"{self.parsed.subject} {self.parsed.text!r} uses {self.parsed.column(node)!r}, "
+                "which must be numeric; it holds text. Compare it with text, e.g. x == 'a'."
+            )
         codes = self.missing.get(self.parsed.column(node), ())
         if len(codes):
             values[np.isin(values, np.asarray(codes, dtype=float))] = np.nan
@@ -68,8 +81,10 @@ class _Eval:
     def text(self, node: ast.Name) -> tuple[np.ndarray, np.ndarray]:
         raw = self.series(node)
         if pd.api.types.is_numeric_dtype(raw.dtype):
-            raise DataError(f"{self.parsed.subject} {self.parsed.text!r} compares {self.parsed.column(node)!r} "
-                            "with text, so it must hold text; it holds numbers. Compare it with a number.")
+            raise DataError(
+                f"{self.parsed.subject} {self.parsed.text!r} compares {self.parsed.column(node)!r} "
+                "with text, so it must hold text; it holds numbers. Compare it with a number."
+            )
         absent = raw.isna().to_numpy()
         values = raw.astype(object).to_numpy(copy=True)
         values[absent] = None  # pd.NA would make == ambiguous; the rows are masked as missing anyway
@@ -138,8 +153,11 @@ class _Eval:
 
     def call(self, node: ast.Call) -> np.ndarray:
         spec = FUNCTIONS[node.func.id]  # type: ignore[union-attr,attr-defined]
-        if spec.name == "is_missing" and isinstance(node.args[0], ast.Name) \
-                and not pd.api.types.is_numeric_dtype(self.series(node.args[0]).dtype):
+        if (
+            spec.name == "is_missing"
+            and isinstance(node.args[0], ast.Name)
+            and not pd.api.types.is_numeric_dtype(self.series(node.args[0]).dtype)
+        ):
             return self.series(node.args[0]).isna().to_numpy(float)
         args = [self.walk(a) for i, a in enumerate(node.args) if i not in spec.constants]
         with np.errstate(all="ignore"):
@@ -169,16 +187,22 @@ def _logic(conjunction: bool, values: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _run(expr: str | Parsed, data: pd.DataFrame, missing: Mapping[str, Sequence[float]] | None,
-         subject: str) -> np.ndarray:
+def _run(
+    expr: str | Parsed, data: pd.DataFrame, missing: Mapping[str, Sequence[float]] | None, subject: str
+) -> np.ndarray:
     parsed = expr if isinstance(expr, Parsed) else parse(expr, subject)
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"{subject} {parsed.text!r} must be evaluated over a DataFrame; got {type(data).__name__}.")
     return np.asarray(_Eval(parsed, data, missing or {}).walk(parsed.tree), dtype=float)
 
 
-def evaluate(expr: str | Parsed, data: pd.DataFrame, missing: Mapping[str, Sequence[float]] | None = None,
-             *, subject: str = "expression") -> np.ndarray:
+def evaluate(
+    expr: str | Parsed,
+    data: pd.DataFrame,
+    missing: Mapping[str, Sequence[float]] | None = None,
+    *,
+    subject: str = "expression",
+) -> np.ndarray:
     """Evaluate *expr* row-wise over the columns of *data*; returns ``float64[n]`` (NaN = missing).
 
     Parameters
@@ -203,16 +227,26 @@ def evaluate(expr: str | Parsed, data: pd.DataFrame, missing: Mapping[str, Seque
     return _run(expr, data, missing, subject)
 
 
-def evaluate_logic(expr: str | Parsed, data: pd.DataFrame, missing: Mapping[str, Sequence[float]] | None = None,
-                   *, subject: str = "expression") -> tuple[np.ndarray, np.ndarray]:
+def evaluate_logic(
+    expr: str | Parsed,
+    data: pd.DataFrame,
+    missing: Mapping[str, Sequence[float]] | None = None,
+    *,
+    subject: str = "expression",
+) -> tuple[np.ndarray, np.ndarray]:
     """Three-valued truth of *expr*: boolean arrays ``(true, known)``; a value is true if non-zero."""
     truth = _truth(_run(expr, data, missing, subject))
     known = ~np.isnan(truth)
     return (truth == 1) & known, known
 
 
-def evaluate_mask(expr: str | Parsed, data: pd.DataFrame, missing: Mapping[str, Sequence[float]] | None = None,
-                  *, subject: str = "expression") -> np.ndarray:
+def evaluate_mask(
+    expr: str | Parsed,
+    data: pd.DataFrame,
+    missing: Mapping[str, Sequence[float]] | None = None,
+    *,
+    subject: str = "expression",
+) -> np.ndarray:
     """Boolean ``bool[n]``: rows where *expr* is known to hold (missing or unknown = False).
 
     Examples

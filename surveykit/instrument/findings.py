@@ -4,19 +4,25 @@
 
 from __future__ import annotations
 
-from surveykit.results import Printable
-
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from surveykit.errors import format_rows
-from surveykit.results import Summary, frame_records, jsonable
+from surveykit.results import Printable, Summary, frame_records, jsonable
 
 SEVERITIES = ("error", "warning")
 _NONRESPONSE_COLUMNS = [
-    "variable", "label", "type", "eligible", "answered", "system_missing", "user_missing", "nonresponse", "rate",
+    "variable",
+    "label",
+    "type",
+    "eligible",
+    "answered",
+    "system_missing",
+    "user_missing",
+    "nonresponse",
+    "rate",
 ]
 
 
@@ -33,10 +39,16 @@ class Issue:
     fix: str
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
-            "severity": self.severity, "check": self.check, "variable": self.variable,
-            "rows": list(self.rows), "message": self.message, "fix": self.fix,
-        })
+        return jsonable(
+            {
+                "severity": self.severity,
+                "check": self.check,
+                "variable": self.variable,
+                "rows": list(self.rows),
+                "message": self.message,
+                "fix": self.fix,
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,16 +92,21 @@ class ValidationReport(Printable):
     def to_frame(self) -> pd.DataFrame:
         """One row per issue: severity, check, variable, n (rows), rows, message, fix."""
         return pd.DataFrame(
-            [(i.severity, i.check, i.variable, len(i.rows), ", ".join(map(str, i.rows)), i.message, i.fix)
-             for i in self.issues],
+            [
+                (i.severity, i.check, i.variable, len(i.rows), ", ".join(map(str, i.rows)), i.message, i.fix)
+                for i in self.issues
+            ],
             columns=["severity", "check", "variable", "n", "rows", "message", "fix"],
         )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe: counts, every issue with all its rows, and the non-response table."""
         return {
-            "instrument": self.instrument, "source": self.source, "n_rows": self.n_rows,
-            "n_errors": self.n_errors, "n_warnings": self.n_warnings,
+            "instrument": self.instrument,
+            "source": self.source,
+            "n_rows": self.n_rows,
+            "n_errors": self.n_errors,
+            "n_warnings": self.n_warnings,
             "issues": [i.to_dict() for i in self.issues],
             "nonresponse": frame_records(self.nonresponse),
         }
@@ -97,15 +114,28 @@ class ValidationReport(Printable):
     def summary(self) -> Summary:
         """Readable text/HTML: counts, the issues, and questions with item non-response."""
         table = pd.DataFrame(
-            [(i.severity, i.check, i.variable or "", format_rows(i.rows) if i.rows else "", i.message)
-             for i in self.issues],
+            [
+                (i.severity, i.check, i.variable or "", format_rows(i.rows) if i.rows else "", i.message)
+                for i in self.issues
+            ],
             columns=["severity", "check", "variable", "rows", "message"],
         )
         nr = self.nonresponse
         shown = nr.loc[nr["nonresponse"] > 0] if len(nr) else nr
-        facts = (("instrument", self.instrument), ("source", self.source or "(data frame)"),
-                 ("rows", str(self.n_rows)), ("errors", str(self.n_errors)), ("warnings", str(self.n_warnings)))
+        facts = (
+            ("instrument", self.instrument),
+            ("source", self.source or "(data frame)"),
+            ("rows", str(self.n_rows)),
+            ("errors", str(self.n_errors)),
+            ("warnings", str(self.n_warnings)),
+        )
         tables = (("Item non-response (system- + user-missing)", shown.reset_index(drop=True)),) if len(shown) else ()
         notes = ("No issues found.",) if not self.issues else ()
-        return Summary(title="Validation report", facts=facts, table=table if len(table) else None,
-                       tables=tables, notes=notes, digits=3)
+        return Summary(
+            title="Validation report",
+            facts=facts,
+            table=table if len(table) else None,
+            tables=tables,
+            notes=notes,
+            digits=3,
+        )

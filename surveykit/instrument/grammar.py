@@ -20,8 +20,18 @@ import numpy as np
 
 from surveykit.errors import DataError
 
-__all__ = ["Function", "FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_CONSTANT", "Parsed", "parse",
-           "show", "is_logical"]
+__all__ = [
+    "Function",
+    "FUNCTIONS",
+    "MAX_LENGTH",
+    "MAX_NODES",
+    "MAX_DEPTH",
+    "MAX_CONSTANT",
+    "Parsed",
+    "parse",
+    "show",
+    "is_logical",
+]
 
 MAX_LENGTH = 2000  # characters of expression text
 MAX_NODES = 500  # AST expression nodes (columns, numbers, operators, calls)
@@ -59,11 +69,21 @@ def _unary(ufunc: np.ufunc) -> Callable[[list[np.ndarray], tuple[int, ...]], np.
 
 
 FUNCTIONS: dict[str, Function] = {
-    **{name: Function(name, 1, 1, _unary(uf), name + "({0})") for name, uf in [
-        ("abs", np.abs), ("sqrt", np.sqrt), ("log", np.log), ("log10", np.log10), ("exp", np.exp),
-        ("floor", np.floor), ("ceil", np.ceil)]},
-    "round": Function("round", 1, 2, lambda a, c: np.round(a[0], c[0] if c else 0), "round({0}) or round({0}, 1)",
-                      frozenset({1})),
+    **{
+        name: Function(name, 1, 1, _unary(uf), name + "({0})")
+        for name, uf in [
+            ("abs", np.abs),
+            ("sqrt", np.sqrt),
+            ("log", np.log),
+            ("log10", np.log10),
+            ("exp", np.exp),
+            ("floor", np.floor),
+            ("ceil", np.ceil),
+        ]
+    },
+    "round": Function(
+        "round", 1, 2, lambda a, c: np.round(a[0], c[0] if c else 0), "round({0}) or round({0}, 1)", frozenset({1})
+    ),
     "min": Function("min", 2, None, lambda a, _c: _fmin(a), "min(a, b)"),
     "max": Function("max", 2, None, lambda a, _c: _fmax(a), "max(a, b)"),
     "is_missing": Function("is_missing", 1, 1, lambda a, _c: np.isnan(a[0]).astype(float), "is_missing({0})"),
@@ -71,9 +91,11 @@ FUNCTIONS: dict[str, Function] = {
 
 _ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
 _CMP = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
-ALLOWED = ("columns, numbers, + - * / // % **, comparisons (== != < <= > >=, in [...]), and/or/not "
-           "(also & | for and/or, ~ before a condition), 'text' compared with a column by == != in, and the functions "
-           + ", ".join(FUNCTIONS))
+ALLOWED = (
+    "columns, numbers, + - * / // % **, comparisons (== != < <= > >=, in [...]), and/or/not "
+    "(also & | for and/or, ~ before a condition), 'text' compared with a column by == != in, and the functions "
+    + ", ".join(FUNCTIONS)
+)
 
 
 @dataclass(frozen=True)
@@ -123,8 +145,9 @@ class _Checker:
 
     def refuse(self, node: ast.AST, why: str = "") -> Exception:
         what = f"{type(node).__name__} ({self.src(node)!r})"
-        return self.error(f"{self.subject} {show(self.text)} may use only {ALLOWED}; got {what}."
-                          + (f" {why}" if why else ""))
+        return self.error(
+            f"{self.subject} {show(self.text)} may use only {ALLOWED}; got {what}." + (f" {why}" if why else "")
+        )
 
     # -- pre-scan: linear, before ast.parse ------------------------------------------------------
     def prescan(self) -> str:
@@ -148,7 +171,7 @@ class _Checker:
                 j = i + 1
                 while j < n and text[j] != ch:
                     j += 2 if text[j] == "\\" else 1
-                out.append(text[i:j + 1])
+                out.append(text[i : j + 1])
                 origin.extend(range(i, i + len(out[-1])))
                 i = j + 1
                 continue
@@ -158,10 +181,13 @@ class _Checker:
                 continue
             if ch == "`":
                 j = text.find("`", i + 1)
-                name = text[i + 1:j] if j > 0 else ""
+                name = text[i + 1 : j] if j > 0 else ""
                 if j < 0 or not name.strip() or "\n" in name:
-                    raise self.fail("quote a column name as `name` (closed, on one line, not empty)",
-                                    f"an unmatched or empty backtick at column {i + 1}", "Close the backtick.")
+                    raise self.fail(
+                        "quote a column name as `name` (closed, on one line, not empty)",
+                        f"an unmatched or empty backtick at column {i + 1}",
+                        "Close the backtick.",
+                    )
                 key = f"_{'_' * (j - i - 2 - len(str(len(quoted))))}{len(quoted)}"  # same width as `name`
                 quoted[key] = name
                 emit(key, i)
@@ -171,8 +197,11 @@ class _Checker:
                 depth += 1
                 deepest = max(deepest, depth)
                 if deepest > MAX_DEPTH:
-                    raise self.fail(f"nest brackets at most {MAX_DEPTH} deep", f"more at column {i + 1}",
-                                    "Remove redundant brackets or split it into derived variables.")
+                    raise self.fail(
+                        f"nest brackets at most {MAX_DEPTH} deep",
+                        f"more at column {i + 1}",
+                        "Remove redundant brackets or split it into derived variables.",
+                    )
             elif ch in ")]}":
                 depth -= 1
             emit(ch, i)
@@ -187,15 +216,21 @@ class _Checker:
             node, depth = stack.pop()
             self.tick(1)
             if depth > MAX_DEPTH:
-                raise self.fail(f"nest operators and calls at most {MAX_DEPTH} deep", "deeper",
-                                "Simplify it or split it into derived variables.")
+                raise self.fail(
+                    f"nest operators and calls at most {MAX_DEPTH} deep",
+                    "deeper",
+                    "Simplify it or split it into derived variables.",
+                )
             stack.extend((child, d) for child, d in self.children(node, depth))
 
     def tick(self, terms: int) -> None:
         self.count += terms
         if self.count > MAX_NODES:
-            raise self.fail(f"have at most {MAX_NODES} terms (columns, numbers, operators)", "more",
-                            "Split it into several derived variables.")
+            raise self.fail(
+                f"have at most {MAX_NODES} terms (columns, numbers, operators)",
+                "more",
+                "Split it into several derived variables.",
+            )
 
     def children(self, node: ast.expr, depth: int) -> list[tuple[ast.expr, int]]:
         if isinstance(node, ast.Name):
@@ -209,8 +244,9 @@ class _Checker:
             return [(node.operand, depth + 1)]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert):
             if not is_logical(node.operand):
-                raise self.fail("apply ~ only to a condition in brackets", repr(self.src(node)),
-                                "Write ~(a == 1) or not a == 1.")
+                raise self.fail(
+                    "apply ~ only to a condition in brackets", repr(self.src(node)), "Write ~(a == 1) or not a == 1."
+                )
             return [(node.operand, depth + 1)]
         if isinstance(node, ast.BoolOp):
             return [(v, depth + 1) for v in node.values]
@@ -231,8 +267,11 @@ class _Checker:
         if not isinstance(value, (int, float)):
             raise self.refuse(node)
         if not abs(value) <= MAX_CONSTANT:  # also catches nan/inf; exact for big ints (no float())
-            raise self.fail(f"use numbers of at most {MAX_CONSTANT:.0e} in size", show(str(value), 30),
-                            "Rescale the data instead of writing huge constants.")
+            raise self.fail(
+                f"use numbers of at most {MAX_CONSTANT:.0e} in size",
+                show(str(value), 30),
+                "Rescale the data instead of writing huge constants.",
+            )
         return float(value)
 
     def compare(self, node: ast.Compare, depth: int) -> list[tuple[ast.expr, int]]:
@@ -243,27 +282,38 @@ class _Checker:
         texts = [isinstance(o, ast.Constant) and isinstance(o.value, str) for o in operands]
         member = any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops)
         if (member or any(texts)) and len(node.ops) > 1:
-            raise self.fail("use 'in' and text comparisons without chaining", repr(self.src(node)),
-                            "Join the parts with and: a == 'x' and b in [1, 2].")
+            raise self.fail(
+                "use 'in' and text comparisons without chaining",
+                repr(self.src(node)),
+                "Join the parts with and: a == 'x' and b in [1, 2].",
+            )
         if member:
             values = node.comparators[0]
             if not isinstance(values, (ast.List, ast.Tuple)) or not values.elts:
-                raise self.fail("follow 'in' with a bracketed list of values", repr(self.src(values)),
-                                "Write x in [1, 2].")
+                raise self.fail(
+                    "follow 'in' with a bracketed list of values", repr(self.src(values)), "Write x in [1, 2]."
+                )
             self.tick(len(values.elts))  # the listed values count as terms
             kinds = {self.literal(v) for v in values.elts}
             if len(kinds) > 1:
-                raise self.fail("list either numbers or texts after 'in'", repr(self.src(values)),
-                                "Write x in [1, 2] or x in ['a', 'b'].")
+                raise self.fail(
+                    "list either numbers or texts after 'in'",
+                    repr(self.src(values)),
+                    "Write x in [1, 2] or x in ['a', 'b'].",
+                )
             if kinds == {"text"} and not isinstance(node.left, ast.Name):
-                raise self.fail("compare text values with a column", repr(self.src(node.left)),
-                                "Write region in ['Seoul', 'Busan'].")
+                raise self.fail(
+                    "compare text values with a column",
+                    repr(self.src(node.left)),
+                    "Write region in ['Seoul', 'Busan'].",
+                )
             return [(node.left, depth + 1)]
         if any(texts):
             other = operands[1] if texts[0] else operands[0]
             if not isinstance(node.ops[0], (ast.Eq, ast.NotEq)) or not isinstance(other, ast.Name):
-                raise self.fail("compare text only with a column by == or !=", repr(self.src(node)),
-                                "Write region == 'Seoul'.")
+                raise self.fail(
+                    "compare text only with a column by == or !=", repr(self.src(node)), "Write region == 'Seoul'."
+                )
             return [(other, depth + 1)]
         return [(o, depth + 1) for o in operands]
 
@@ -281,13 +331,17 @@ class _Checker:
             raise self.refuse(node)
         spec = FUNCTIONS.get(node.func.id)
         if spec is None:
-            raise self.error(f"{self.subject} {show(self.text)} may use only {ALLOWED}; "
-                             f"got a call of {node.func.id!r}.")
+            raise self.error(
+                f"{self.subject} {show(self.text)} may use only {ALLOWED}; got a call of {node.func.id!r}."
+            )
         n = len(node.args)
         usage = spec.usage.format(self.src(node.args[0]) if node.args else "x")
         if node.keywords:
-            raise self.fail(f"call {spec.name} without keyword arguments",
-                            ", ".join(repr(self.src(k)) for k in node.keywords), f"Write {usage}.")
+            raise self.fail(
+                f"call {spec.name} without keyword arguments",
+                ", ".join(repr(self.src(k)) for k in node.keywords),
+                f"Write {usage}.",
+            )
         if n < spec.min_args or (spec.max_args is not None and n > spec.max_args):
             raise self.fail(f"call {spec.name} with {_arity(spec)}", str(n), f"Write {usage}.")
         for pos in spec.constants:
@@ -297,10 +351,17 @@ class _Checker:
 
     def digits(self, spec: Function, node: ast.expr, usage: str) -> int:
         value = _signed(node)
-        if value is None or isinstance(value.value, bool) or not isinstance(value.value, int) \
-                or abs(value.value) > MAX_DIGITS:
-            raise self.fail(f"give {spec.name}'s digits as a whole number from -{MAX_DIGITS} to {MAX_DIGITS}",
-                            repr(self.src(node)), f"Write {usage}.")
+        if (
+            value is None
+            or isinstance(value.value, bool)
+            or not isinstance(value.value, int)
+            or abs(value.value) > MAX_DIGITS
+        ):
+            raise self.fail(
+                f"give {spec.name}'s digits as a whole number from -{MAX_DIGITS} to {MAX_DIGITS}",
+                repr(self.src(node)),
+                f"Write {usage}.",
+            )
         return int(value.value)
 
 
@@ -309,14 +370,21 @@ def _arity(spec: Function) -> str:
         return f"at least {spec.min_args} arguments"
     if spec.min_args == spec.max_args:
         return f"{spec.min_args} argument{'s' if spec.min_args != 1 else ''}"
-    return f"{spec.min_args} or {spec.max_args} arguments" if spec.max_args == spec.min_args + 1 \
+    return (
+        f"{spec.min_args} or {spec.max_args} arguments"
+        if spec.max_args == spec.min_args + 1
         else f"{spec.min_args} to {spec.max_args} arguments"
+    )
 
 
 def _signed(node: ast.expr) -> ast.Constant | None:
     """A number literal, with one leading minus folded in (``-2``); None for anything else."""
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
-            and isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, (int, float)):
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, (ast.USub, ast.UAdd))
+        and isinstance(node.operand, ast.Constant)
+        and isinstance(node.operand.value, (int, float))
+    ):
         value = node.operand.value
         return ast.Constant(-value if isinstance(node.op, ast.USub) else value)
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
@@ -357,26 +425,31 @@ def parse(text: str, subject: str = "expression", error: type[Exception] = DataE
         The checked tree, safe to evaluate.
     """
     if not isinstance(text, str) or not text.strip():
-        raise error(f"{subject} must be non-empty text; got {text!r}. Write e.g. \"x >= 1\".")
+        raise error(f'{subject} must be non-empty text; got {text!r}. Write e.g. "x >= 1".')
     checker = _Checker(text.strip(), subject, error)
     if len(checker.text) > MAX_LENGTH:
-        raise checker.fail(f"be at most {MAX_LENGTH} characters", str(len(checker.text)),
-                           "Split it into several derived variables.")
+        raise checker.fail(
+            f"be at most {MAX_LENGTH} characters", str(len(checker.text)), "Split it into several derived variables."
+        )
     source = checker.prescan()
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         offset = exc.offset or 0
         col = checker.origin[offset - 1] + 1 if 0 < offset <= len(checker.origin) else 0
-        near = checker.text[col - 1:col] if 0 < col <= len(checker.text) else ""
+        near = checker.text[col - 1 : col] if 0 < col <= len(checker.text) else ""
         got = f"{near!r} at column {col}" if near.strip() else "the end of the text"
         if near == "@":
-            raise checker.fail("be valid (no @ variables)", got, "Write the value itself; for Survey.domain "
-                               "a boolean mask also works, e.g. svy.domain(svy.data['x'] > limit).") from None
-        raise checker.fail(f"be valid ({exc.msg})", got,
-                           "Write e.g. \"x == 1 and y in [1, 2]\".") from None
+            raise checker.fail(
+                "be valid (no @ variables)",
+                got,
+                "Write the value itself; for Survey.domain "
+                "a boolean mask also works, e.g. svy.domain(svy.data['x'] > limit).",
+            ) from None
+        raise checker.fail(f"be valid ({exc.msg})", got, 'Write e.g. "x == 1 and y in [1, 2]".') from None
     except (RecursionError, MemoryError, ValueError) as exc:
-        raise checker.fail("be simple enough to read", type(exc).__name__,
-                           "Simplify it or split it into derived variables.") from None
+        raise checker.fail(
+            "be simple enough to read", type(exc).__name__, "Simplify it or split it into derived variables."
+        ) from None
     checker.check(tree.body)
     return Parsed(checker.text, tree.body, checker.quoted, subject)

@@ -80,14 +80,13 @@ from __future__ import annotations
 import importlib.resources
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
 
-from surveykit.instrument.rules import Rule
 from surveykit.errors import DataError, InstrumentError, closest
+from surveykit.instrument.rules import Rule
 
 if TYPE_CHECKING:
     from surveykit.io import FileMeta
@@ -207,17 +206,23 @@ class FigureSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "key": self.key, "kind": self.kind, "questions": list(self.questions),
-            "codes": list(self.codes), "code": self.code, "base": self.base.text if self.base else None,
-            "na": self.na, "combine": self.combine, "modal": self.modal, "note": self.note,
+            "key": self.key,
+            "kind": self.kind,
+            "questions": list(self.questions),
+            "codes": list(self.codes),
+            "code": self.code,
+            "base": self.base.text if self.base else None,
+            "na": self.na,
+            "combine": self.combine,
+            "modal": self.modal,
+            "note": self.note,
         }
 
 
 class _Drafter(Protocol):
     """The signature of :meth:`Instrument.from_meta` (see :func:`surveykit.instrument.draft.from_meta`)."""
 
-    def __call__(self, meta: FileMeta, data: pd.DataFrame | None = None, *,
-                 name: str | None = None) -> Instrument: ...
+    def __call__(self, meta: FileMeta, data: pd.DataFrame | None = None, *, name: str | None = None) -> Instrument: ...
 
 
 class _DrafterSlot(Protocol):
@@ -359,12 +364,37 @@ class Instrument:
         for q in self.questions:
             for c in q.columns():
                 codes = "; ".join(f"{k}={v}" for k, v in labels.get(c, {}).items() if k not in q.missing_codes())
-                rows.append((c, q.var, q.type, q.section, self.text(c, lang), codes,
-                             ", ".join(map(str, q.missing_codes())) if c == q.var else "",
-                             "" if q.range is None else f"{q.range[0]:g}..{q.range[1]:g}", q.unit or "",
-                             q.ask_if.text if q.ask_if else "", q.battery or ""))
-        return pd.DataFrame(rows, columns=["column", "question", "type", "section", "text", "codes", "missing",
-                                           "range", "unit", "ask_if", "battery"])
+                rows.append(
+                    (
+                        c,
+                        q.var,
+                        q.type,
+                        q.section,
+                        self.text(c, lang),
+                        codes,
+                        ", ".join(map(str, q.missing_codes())) if c == q.var else "",
+                        "" if q.range is None else f"{q.range[0]:g}..{q.range[1]:g}",
+                        q.unit or "",
+                        q.ask_if.text if q.ask_if else "",
+                        q.battery or "",
+                    )
+                )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "column",
+                "question",
+                "type",
+                "section",
+                "text",
+                "codes",
+                "missing",
+                "range",
+                "unit",
+                "ask_if",
+                "battery",
+            ],
+        )
 
     # -- rules --------------------------------------------------------------------------------
     def evaluate(self, rule: Rule | str, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -392,7 +422,9 @@ def _mr_code(column: str, q: Question) -> int:
 def bundled_instruments() -> list[str]:
     """Names of the instruments shipped with the package."""
     files = importlib.resources.files(_PACKAGE)
-    return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".yaml") and p.name != "published_figures.yaml")
+    return sorted(
+        p.name[:-5] for p in files.iterdir() if p.name.endswith(".yaml") and p.name != "published_figures.yaml"
+    )
 
 
 def load_published_figures() -> dict[str, Any]:

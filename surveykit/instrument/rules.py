@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from surveykit.errors import DataError, InstrumentError, closest
 from surveykit.instrument.expr import evaluate_logic
 from surveykit.instrument.grammar import Parsed, parse
-from surveykit.errors import DataError, InstrumentError, closest
 
 __all__ = ["Rule"]
 
@@ -44,8 +44,9 @@ def _number(node: ast.expr, parsed: Parsed) -> float:
 
 
 def _fail(parsed: Parsed, expected: str, node: ast.AST) -> InstrumentError:
-    return InstrumentError(f"{_SUBJECT} {parsed.text!r} must have {expected}; got {ast.unparse(node)[:60]!r}. "
-                           f"{_EXAMPLE}")
+    return InstrumentError(
+        f"{_SUBJECT} {parsed.text!r} must have {expected}; got {ast.unparse(node)[:60]!r}. {_EXAMPLE}"
+    )
 
 
 def _routing(node: ast.expr, parsed: Parsed) -> tuple:

@@ -16,16 +16,16 @@ import functools
 import importlib.resources
 import re
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from surveykit.instrument.rules import Rule
 from surveykit._util.schema import Checker, is_number, key_path
 from surveykit._util.yaml import MAX_CHARS, load_yaml
 from surveykit.errors import InstrumentError, closest, excerpt
 from surveykit.instrument.model import (
+    _PACKAGE,
     FIGURE_KINDS,
     LANGS,
     QUESTION_TYPES,
@@ -34,9 +34,9 @@ from surveykit.instrument.model import (
     Option,
     Question,
     Section,
-    _PACKAGE,
     bundled_instruments,
 )
+from surveykit.instrument.rules import Rule
 
 #: a column name as SPSS/Stata/R spell it: Unicode letters, digits, _ . @ # $; not starting with a digit
 _NAME_RE = re.compile(r"^[^\W\d][\w.@#$]*$")
@@ -50,8 +50,10 @@ def _read_source(name_or_path: str | Path) -> tuple[str, str]:
         if not p.is_file():
             raise InstrumentError(f"instrument file {excerpt(s)} must exist; it does not. Check the path.")
         if p.stat().st_size > 4 * MAX_CHARS:
-            raise InstrumentError(f"{s}: must be valid YAML of at most {MAX_CHARS:,} characters; got "
-                                  f"{p.stat().st_size:,} bytes. Split the file or remove what it does not need.")
+            raise InstrumentError(
+                f"{s}: must be valid YAML of at most {MAX_CHARS:,} characters; got "
+                f"{p.stat().st_size:,} bytes. Split the file or remove what it does not need."
+            )
         try:
             return s, p.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -99,7 +101,7 @@ class _Ctx(Checker):
         return self.seq(value, path, "a list")
 
     def rule(self, value: Any, path: str) -> Rule:
-        text = self.typed(value, path, str, "a rule string like \"coverage_held == 1\"")
+        text = self.typed(value, path, str, 'a rule string like "coverage_held == 1"')
         if len(text) > 2000:
             self.fail(path, f"must be a rule of at most 2000 characters; got {len(text):,}. Shorten it.")
         try:
@@ -111,8 +113,22 @@ class _Ctx(Checker):
 
 
 _TOP_KEYS = ("name", "survey", "title", "fieldwork", "n", "id", "source", "sections", "scales", "questions", "figures")
-_Q_KEYS = ("var", "type", "ko", "en", "section", "options", "missing", "scale", "range", "unit", "ask_if", "battery", "note",
-           "columns")
+_Q_KEYS = (
+    "var",
+    "type",
+    "ko",
+    "en",
+    "section",
+    "options",
+    "missing",
+    "scale",
+    "range",
+    "unit",
+    "ask_if",
+    "battery",
+    "note",
+    "columns",
+)
 _F_KEYS = ("key", "kind", "question", "codes", "code", "base", "na", "combine", "modal", "note")
 
 
@@ -120,21 +136,37 @@ def _build(raw: Any, ctx: _Ctx) -> Instrument:
     top = ctx.mapping(raw, "", _TOP_KEYS, ("name", "questions"))
     name = ctx.text(top["name"], "name")
     title = _bilingual(ctx.mapping(top.get("title", {"ko": name}), "title", LANGS), "title", ctx)
-    sections = tuple(_section(s, f"sections[{i}]", ctx) for i, s in enumerate(ctx.items(top.get("sections", []), "sections")))
+    sections = tuple(
+        _section(s, f"sections[{i}]", ctx) for i, s in enumerate(ctx.items(top.get("sections", []), "sections"))
+    )
     scales = _scales(top.get("scales", {}), ctx)
-    qs = tuple(_question(q, f"questions[{i}]", ctx, scales) for i, q in enumerate(ctx.items(top["questions"], "questions")))
+    qs = tuple(
+        _question(q, f"questions[{i}]", ctx, scales) for i, q in enumerate(ctx.items(top["questions"], "questions"))
+    )
     by_column = _check_questions(qs, sections, ctx)
     id_var = ctx.text(top["id"], "id") if top.get("id") is not None else ("id" if "id" in by_column else None)
     if id_var is not None and id_var not in by_column:
-        raise ctx.err("id", f"must name a question; got {excerpt(id_var)}.{closest(id_var, list(by_column))} "
-                            "Add that question, or drop 'id' when the file has no respondent id.")
-    figures = tuple(_figure(f, f"figures[{i}]", ctx) for i, f in enumerate(ctx.items(top.get("figures", []), "figures")))
+        raise ctx.err(
+            "id",
+            f"must name a question; got {excerpt(id_var)}.{closest(id_var, list(by_column))} "
+            "Add that question, or drop 'id' when the file has no respondent id.",
+        )
+    figures = tuple(
+        _figure(f, f"figures[{i}]", ctx) for i, f in enumerate(ctx.items(top.get("figures", []), "figures"))
+    )
     inst = Instrument(
-        name=name, survey=ctx.text(top.get("survey", name), "survey"), title_ko=title[0], title_en=title[1],
-        questions=qs, figures=figures, sections=sections,
+        name=name,
+        survey=ctx.text(top.get("survey", name), "survey"),
+        title_ko=title[0],
+        title_en=title[1],
+        questions=qs,
+        figures=figures,
+        sections=sections,
         fieldwork=_fieldwork(top.get("fieldwork"), ctx),
         n=None if top.get("n") is None else ctx.integer(top["n"], "n", "a whole number >= 1", minimum=1),
-        id=id_var, source=ctx.optional_text(top.get("source"), "source"), path=ctx.file,
+        id=id_var,
+        source=ctx.optional_text(top.get("source"), "source"),
+        path=ctx.file,
         _by_column=types.MappingProxyType({c: q for c, q in by_column.items() if c != q.var}),
     )
     return dataclasses.replace(inst, figures=_check_figures(inst, ctx))
@@ -159,7 +191,9 @@ def _fieldwork(value: Any, ctx: _Ctx) -> str | None:
 
 def _section(raw: Any, path: str, ctx: _Ctx) -> Section:
     m = ctx.mapping(raw, path, ("name", "ko", "en"), ("name", "ko", "en"))
-    return Section(ctx.text(m["name"], f"{path}.name"), ctx.text(m["ko"], f"{path}.ko"), ctx.text(m["en"], f"{path}.en"))
+    return Section(
+        ctx.text(m["name"], f"{path}.name"), ctx.text(m["ko"], f"{path}.ko"), ctx.text(m["en"], f"{path}.en")
+    )
 
 
 def _options(raw: Any, path: str, ctx: _Ctx) -> tuple[Option, ...]:
@@ -213,21 +247,34 @@ def _question(raw: Any, path: str, ctx: _Ctx, scales: Mapping[str, tuple]) -> Qu
     m = ctx.mapping(raw, path, _Q_KEYS, ("var", "type"))
     var = ctx.text(m["var"], f"{path}.var")
     if not _NAME_RE.match(var) or len(var) > _NAME_MAX:
-        raise ctx.err(f"{path}.var", f"must be a column name (letters, digits, _ . @ # $; not starting with a digit; "
-                                     f"at most {_NAME_MAX} characters); got {excerpt(var)}. Use the name the data file gives "
-                                     "the column.")
+        raise ctx.err(
+            f"{path}.var",
+            f"must be a column name (letters, digits, _ . @ # $; not starting with a digit; "
+            f"at most {_NAME_MAX} characters); got {excerpt(var)}. Use the name the data file gives "
+            "the column.",
+        )
     qtype = ctx.text(m["type"], f"{path}.type")
     if qtype not in QUESTION_TYPES:
-        raise ctx.err(f"{path}.type",
-                        f"must be one of {', '.join(QUESTION_TYPES)}; got {excerpt(qtype)}.{closest(qtype, QUESTION_TYPES)}")
+        raise ctx.err(
+            f"{path}.type",
+            f"must be one of {', '.join(QUESTION_TYPES)}; got {excerpt(qtype)}.{closest(qtype, QUESTION_TYPES)}",
+        )
     options, missing = _question_codes(m, path, ctx, scales, qtype)
     ko, en = _bilingual({k: m[k] for k in LANGS if k in m}, path, ctx)
     return Question(
-        var=var, type=qtype, ko=ko, en=en, mr_columns=_mr_columns(m, options, path, ctx, qtype),
-        section=ctx.optional_text(m.get("section"), f"{path}.section"), options=options, missing=missing,
-        range=_range(m.get("range"), f"{path}.range", ctx), unit=ctx.optional_text(m.get("unit"), f"{path}.unit"),
+        var=var,
+        type=qtype,
+        ko=ko,
+        en=en,
+        mr_columns=_mr_columns(m, options, path, ctx, qtype),
+        section=ctx.optional_text(m.get("section"), f"{path}.section"),
+        options=options,
+        missing=missing,
+        range=_range(m.get("range"), f"{path}.range", ctx),
+        unit=ctx.optional_text(m.get("unit"), f"{path}.unit"),
         ask_if=ctx.rule(m["ask_if"], f"{path}.ask_if") if "ask_if" in m else None,
-        battery=ctx.optional_text(m.get("battery"), f"{path}.battery"), scale=m.get("scale"),
+        battery=ctx.optional_text(m.get("battery"), f"{path}.battery"),
+        scale=m.get("scale"),
         note=ctx.optional_text(m.get("note"), f"{path}.note"),
     )
 
@@ -238,7 +285,9 @@ def _question_codes(m: dict, path: str, ctx: _Ctx, scales: Mapping[str, tuple], 
             raise ctx.err(f"{path}.scale", "must not be combined with options/missing; use one or the other.")
         name = ctx.text(m["scale"], f"{path}.scale")
         if name not in scales:
-            raise ctx.err(f"{path}.scale", f"must name a scale under 'scales'; got {excerpt(name)}.{closest(name, scales)}")
+            raise ctx.err(
+                f"{path}.scale", f"must name a scale under 'scales'; got {excerpt(name)}.{closest(name, scales)}"
+            )
         options, missing = scales[name]
     else:
         options = _options(m.get("options", []), f"{path}.options", ctx)
@@ -260,14 +309,21 @@ def _mr_columns(m: dict, options: tuple[Option, ...], path: str, ctx: _Ctx, qtyp
     if "columns" not in m:
         return ()
     if qtype != "multi":
-        raise ctx.err(f"{path}.columns", f"must be absent for a {qtype} question; only a multi question has several columns.")
+        raise ctx.err(
+            f"{path}.columns", f"must be absent for a {qtype} question; only a multi question has several columns."
+        )
     cols = tuple(ctx.text(c, f"{path}.columns[{j}]") for j, c in enumerate(ctx.items(m["columns"], f"{path}.columns")))
     if len(cols) != len(options):
-        raise ctx.err(f"{path}.columns", f"must list one data column per option ({len(options)}); got {len(cols)}. "
-                                         "Give each option its 0/1 column, in option order.")
+        raise ctx.err(
+            f"{path}.columns",
+            f"must list one data column per option ({len(options)}); got {len(cols)}. "
+            "Give each option its 0/1 column, in option order.",
+        )
     for j, c in enumerate(cols):
         if not _NAME_RE.match(c):
-            raise ctx.err(f"{path}.columns[{j}]", f"must be a column name (letters, digits, _ . @ # $); got {excerpt(c)}.")
+            raise ctx.err(
+                f"{path}.columns[{j}]", f"must be a column name (letters, digits, _ . @ # $); got {excerpt(c)}."
+            )
     return cols
 
 
@@ -290,18 +346,28 @@ def _check_questions(qs: tuple[Question, ...], sections: tuple[Section, ...], ct
         for c in (q.var, *q.columns()):
             if c in by_column and by_column[c] is not q:
                 first = qs.index(by_column[c])
-                raise ctx.err(f"questions[{i}].var", f"must be unique; {excerpt(c)} is already used by questions[{first}]. Rename one.")
+                raise ctx.err(
+                    f"questions[{i}].var",
+                    f"must be unique; {excerpt(c)} is already used by questions[{first}]. Rename one.",
+                )
             by_column[c] = q
         if q.section is not None and sections and q.section not in names:
-            raise ctx.err(f"questions[{i}].section", f"must name a section; got {excerpt(q.section)}.{closest(q.section, names)}")
+            raise ctx.err(
+                f"questions[{i}].section", f"must name a section; got {excerpt(q.section)}.{closest(q.section, names)}"
+            )
     order = {c: i for i, q in enumerate(qs) for c in q.columns()}
     for i, q in enumerate(qs):
         for v in q.ask_if.variables if q.ask_if else ():
             if v not in order:
-                raise ctx.err(f"questions[{i}].ask_if",
-                                f"must refer to known variables; {excerpt(v)} is not a question.{closest(v, list(order))}")
+                raise ctx.err(
+                    f"questions[{i}].ask_if",
+                    f"must refer to known variables; {excerpt(v)} is not a question.{closest(v, list(order))}",
+                )
             if order[v] >= i:
-                raise ctx.err(f"questions[{i}].ask_if", f"must refer to earlier questions; {excerpt(v)} comes at or after {excerpt(q.var)}.")
+                raise ctx.err(
+                    f"questions[{i}].ask_if",
+                    f"must refer to earlier questions; {excerpt(v)} comes at or after {excerpt(q.var)}.",
+                )
     return by_column
 
 
@@ -309,10 +375,16 @@ def _figure(raw: Any, path: str, ctx: _Ctx) -> FigureSpec:
     m = ctx.mapping(raw, path, _F_KEYS, ("key", "kind"))
     kind = ctx.text(m["kind"], f"{path}.kind")
     if kind not in FIGURE_KINDS:
-        raise ctx.err(f"{path}.kind", f"must be one of {', '.join(FIGURE_KINDS)}; got {excerpt(kind)}.{closest(kind, FIGURE_KINDS)}")
+        raise ctx.err(
+            f"{path}.kind",
+            f"must be one of {', '.join(FIGURE_KINDS)}; got {excerpt(kind)}.{closest(kind, FIGURE_KINDS)}",
+        )
     q = m.get("question")
-    questions = tuple(ctx.text(x, f"{path}.question[{j}]") for j, x in enumerate(q)) if isinstance(q, list) else (
-        () if q is None else (ctx.text(q, f"{path}.question"),))
+    questions = (
+        tuple(ctx.text(x, f"{path}.question[{j}]") for j, x in enumerate(q))
+        if isinstance(q, list)
+        else (() if q is None else (ctx.text(q, f"{path}.question"),))
+    )
     if (kind == "external") == bool(questions):
         raise ctx.err(f"{path}.question", "must be given for pct/mean/mode figures and absent for external ones.")
     raw_codes = ctx.items(m.get("codes", []), f"{path}.codes")
@@ -324,10 +396,16 @@ def _figure(raw: Any, path: str, ctx: _Ctx) -> FigureSpec:
     if (len(questions) > 1) != (combine == "each"):
         raise ctx.err(f"{path}.combine", "must be 'each' exactly when 'question' lists several columns.")
     return FigureSpec(
-        key=ctx.text(m["key"], f"{path}.key"), kind=kind, questions=questions, codes=codes,
+        key=ctx.text(m["key"], f"{path}.key"),
+        kind=kind,
+        questions=questions,
+        codes=codes,
         code=None if m.get("code") is None else ctx.integer(m["code"], f"{path}.code", "a whole-number code"),
-        base=ctx.rule(m["base"], f"{path}.base") if "base" in m else None, na=na, combine=combine,
-        modal=ctx.boolean(m.get("modal", False), f"{path}.modal"), note=ctx.optional_text(m.get("note"), f"{path}.note"),
+        base=ctx.rule(m["base"], f"{path}.base") if "base" in m else None,
+        na=na,
+        combine=combine,
+        modal=ctx.boolean(m.get("modal", False), f"{path}.modal"),
+        note=ctx.optional_text(m.get("note"), f"{path}.note"),
     )
 
 
@@ -343,11 +421,15 @@ def _check_figures(inst: Instrument, ctx: _Ctx) -> tuple[FigureSpec, ...]:
         seen.add(f.key)
         for col in f.questions:
             if col not in columns:
-                raise ctx.err(f"{path}.question", f"must name a data column; got {excerpt(col)}.{closest(col, columns)}")
+                raise ctx.err(
+                    f"{path}.question", f"must name a data column; got {excerpt(col)}.{closest(col, columns)}"
+                )
             _check_figure_codes(inst, f, col, path, ctx)
         for v in f.base.variables if f.base else ():
             if v not in columns:
-                raise ctx.err(f"{path}.base", f"must refer to known variables; {excerpt(v)} is not a column.{closest(v, columns)}")
+                raise ctx.err(
+                    f"{path}.base", f"must refer to known variables; {excerpt(v)} is not a column.{closest(v, columns)}"
+                )
         all_mr = bool(f.questions) and all(c not in inst.variables() for c in f.questions)
         out.append(dataclasses.replace(f, codes=(1,)) if f.kind == "pct" and all_mr and not f.codes else f)
     return tuple(out)
@@ -358,16 +440,26 @@ def _check_figure_codes(inst: Instrument, f: FigureSpec, col: str, path: str, ct
     is_mr = col != q.var
     want = {"pct": ("single", "likert", "multi"), "mode": ("single", "likert"), "mean": ("numeric",)}[f.kind]
     if q.type not in want:
-        raise ctx.err(f"{path}.question", f"must be a {'/'.join(want)} question for kind {excerpt(f.kind)}; {excerpt(col)} is {q.type}.")
+        raise ctx.err(
+            f"{path}.question",
+            f"must be a {'/'.join(want)} question for kind {excerpt(f.kind)}; {excerpt(col)} is {q.type}.",
+        )
     if f.kind == "pct":
         valid = (0, 1) if is_mr else q.codes()
         if not f.codes and not is_mr:
-            raise ctx.err(f"{path}.codes", f"must list the counted codes of {excerpt(col)}; choose from {excerpt(list(valid))}.")
+            raise ctx.err(
+                f"{path}.codes", f"must list the counted codes of {excerpt(col)}; choose from {excerpt(list(valid))}."
+            )
         bad = [c for c in f.codes if c not in valid]
         if bad:
-            raise ctx.err(f"{path}.codes", f"must be codes of {excerpt(col)} ({excerpt(list(valid))}); got {excerpt(bad)}.")
+            raise ctx.err(
+                f"{path}.codes", f"must be codes of {excerpt(col)} ({excerpt(list(valid))}); got {excerpt(bad)}."
+            )
     if f.kind == "mode" and f.code not in q.codes():
-        raise ctx.err(f"{path}.code", f"must be an option code of {excerpt(col)} ({excerpt(list(q.codes()))}); got {excerpt(f.code)}.")
+        raise ctx.err(
+            f"{path}.code",
+            f"must be an option code of {excerpt(col)} ({excerpt(list(q.codes()))}); got {excerpt(f.code)}.",
+        )
 
 
 def load_instrument(name_or_path: str | Path) -> Instrument:
@@ -400,6 +492,6 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
     return _parse(*_read_source(name_or_path))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_bundled(name: str) -> Instrument:
     return _parse(*_read_source(name))  # immutable, so one shared copy per bundled name

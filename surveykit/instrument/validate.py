@@ -41,12 +41,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surveykit.errors import DataError
 from surveykit.instrument.checks import (  # noqa: F401  (STRAIGHT_LINE_MIN_ITEMS re-exported)
-    STRAIGHT_LINE_MIN_ITEMS, _answered, _code_issues, _id_issues, _label_issues, _missing_issue, _nonresponse, _numeric_columns,
-    _routing_issues, _straight_lining, _variable_issues, _variable_label_issue,
+    STRAIGHT_LINE_MIN_ITEMS,
+    _answered,
+    _code_issues,
+    _id_issues,
+    _label_issues,
+    _missing_issue,
+    _nonresponse,
+    _numeric_columns,
+    _routing_issues,
+    _straight_lining,
+    _variable_issues,
+    _variable_label_issue,
 )  # fmt: skip
 from surveykit.instrument.findings import SEVERITIES, Issue, ValidationReport
-from surveykit.errors import DataError
 from surveykit.instrument.model import Instrument
 
 __all__ = ["Issue", "ValidationReport", "validate", "reconcile", "SEVERITIES"]
@@ -87,7 +97,9 @@ def validate(
     tabulations under the skip filters. Vectorised per column.
     """
     if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame; got {type(data).__name__}. Read the file with surveykit.read().")
+        raise DataError(
+            f"data must be a pandas DataFrame; got {type(data).__name__}. Read the file with surveykit.read()."
+        )
     where = f"{source}: " if source else ""
     if id == "<instrument>":
         id = instrument.id
@@ -108,9 +120,13 @@ def validate(
     order = {"error": 0, "warning": 1}
     issues.sort(key=lambda i: order[i.severity])
     return ValidationReport(
-        instrument=instrument.name, source=source, n_rows=len(data), issues=tuple(issues),
+        instrument=instrument.name,
+        source=source,
+        n_rows=len(data),
+        issues=tuple(issues),
         nonresponse=_nonresponse(data, instrument, values, answered),
     )
+
 
 # --------------------------------------------------------------------------------------------
 # reconcile

@@ -29,6 +29,7 @@ from typing import Any  # noqa: F401  resolves FileMeta's annotations (its __mod
 
 import pandas as pd
 
+from surveykit.errors import ReadError
 from surveykit.io.encoding import (  # noqa: F401  the constants stay importable from here
     HANGUL_MIN_SHARE,
     KOREAN_FALLBACK,
@@ -40,15 +41,18 @@ from surveykit.io.meta import FileMeta, MissingSpec
 from surveykit.io.spss import _read_por, _read_spss_stata
 from surveykit.io.tabular import _read_csv, _read_parquet, _read_xlsx
 from surveykit.io.write import MEASURES, SOURCE_ATTR, write_csv, write_sav  # noqa: F401
-from surveykit.errors import ReadError
 
-__all__ = ["read", "write_sav", "write_csv", "FileMeta", "MissingSpec", "SUPPORTED_FORMATS",
-           "SOURCE_ATTR"]
+__all__ = ["read", "write_sav", "write_csv", "FileMeta", "MissingSpec", "SUPPORTED_FORMATS", "SOURCE_ATTR"]
 
 #: file suffix -> format name understood by :func:`read`
 SUPPORTED_FORMATS: dict[str, str] = {
-    ".sav": "sav", ".zsav": "zsav", ".por": "por", ".dta": "dta",
-    ".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet",
+    ".sav": "sav",
+    ".zsav": "zsav",
+    ".por": "por",
+    ".dta": "dta",
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".parquet": "parquet",
 }
 
 # the public names defined in the private modules belong to this module (repr, pickle, docs)
@@ -57,9 +61,13 @@ for _public in (MissingSpec, FileMeta, write_sav, write_csv):
 del _public
 
 
-def read(path: str | os.PathLike[str], *, encoding: str | None = None,
-         columns: str | Sequence[str] | None = None,
-         user_missing: bool = True) -> tuple[pd.DataFrame, FileMeta]:
+def read(
+    path: str | os.PathLike[str],
+    *,
+    encoding: str | None = None,
+    columns: str | Sequence[str] | None = None,
+    user_missing: bool = True,
+) -> tuple[pd.DataFrame, FileMeta]:
     """Read a survey data file into ``(data, meta)``, keeping codes, labels and missing codes.
 
     Parameters
@@ -112,15 +120,16 @@ def _check_file(path: str | os.PathLike[str]) -> Path:
     if not src.exists():
         raise _MissingFileError(
             f"data file '{src}' does not exist (No such file or directory). Check the path "
-            f"and the working directory ({Path.cwd().name!r}).")
+            f"and the working directory ({Path.cwd().name!r})."
+        )
     if src.is_dir():
-        raise ReadError(f"data file '{src}' must be a file; got a directory. Pass the path "
-                        "of a file inside it.")
+        raise ReadError(f"data file '{src}' must be a file; got a directory. Pass the path of a file inside it.")
     if src.suffix.lower() not in SUPPORTED_FORMATS:
         raise ReadError(
             f"data file '{src}' must have one of the suffixes {', '.join(SUPPORTED_FORMATS)}; "
             f"got {src.suffix or 'no suffix'!r}. Convert the file or rename it if the suffix "
-            "is wrong.")
+            "is wrong."
+        )
     if src.stat().st_size == 0:
         raise ReadError(f"data file '{src}' is empty (0 bytes). Re-export or re-download it.")
     return src
@@ -131,8 +140,13 @@ class _MissingFileError(ReadError, FileNotFoundError):
 
 
 _READERS: dict[str, Callable[..., tuple[pd.DataFrame, FileMeta]]] = {
-    "sav": _read_spss_stata, "zsav": _read_spss_stata, "dta": _read_spss_stata,
-    "por": _read_por, "csv": _read_csv, "xlsx": _read_xlsx, "parquet": _read_parquet,
+    "sav": _read_spss_stata,
+    "zsav": _read_spss_stata,
+    "dta": _read_spss_stata,
+    "por": _read_por,
+    "csv": _read_csv,
+    "xlsx": _read_xlsx,
+    "parquet": _read_parquet,
 }
 
 

@@ -21,9 +21,17 @@ import os
 import sys
 from typing import Any
 
-_META_FIELDS = ("column_names", "column_labels", "file_encoding", "file_label",
-                "missing_ranges", "variable_measure", "original_variable_types", "mr_sets",
-                "number_rows")
+_META_FIELDS = (
+    "column_names",
+    "column_labels",
+    "file_encoding",
+    "file_label",
+    "missing_ranges",
+    "variable_measure",
+    "original_variable_types",
+    "mr_sets",
+    "number_rows",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -60,22 +68,23 @@ def run_job(job: dict[str, Any]) -> None:
     import pyreadstat
 
     folder = job["dir"]
-    readers: dict[str, Any] = {"sav": pyreadstat.read_sav, "zsav": pyreadstat.read_sav,
-               "dta": pyreadstat.read_dta, "por": pyreadstat.read_por}
+    readers: dict[str, Any] = {
+        "sav": pyreadstat.read_sav,
+        "zsav": pyreadstat.read_sav,
+        "dta": pyreadstat.read_dta,
+        "por": pyreadstat.read_por,
+    }
     try:
         data, meta = readers[job["fmt"]](job["path"], **job["kwargs"])
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
-        _write_json(folder, {"error": {"kind": "readstat", "type": type(exc).__name__,
-                                       "message": str(exc)}})
+        _write_json(folder, {"error": {"kind": "readstat", "type": type(exc).__name__, "message": str(exc)}})
         return
-    except Exception as exc:  # noqa: BLE001  every failure is reported, none escapes
-        _write_json(folder, {"error": {"kind": "python", "type": type(exc).__name__,
-                                       "message": str(exc)}})
+    except Exception as exc:
+        _write_json(folder, {"error": {"kind": "python", "type": type(exc).__name__, "message": str(exc)}})
         return
     dups = _duplicates(list(data.columns))
     if dups:
-        _write_json(folder, {"error": {"kind": "duplicates", "type": "", "message": "",
-                                       "duplicates": dups}})
+        _write_json(folder, {"error": {"kind": "duplicates", "type": "", "message": "", "duplicates": dups}})
         return
     try:
         import pyarrow as pa
@@ -87,9 +96,8 @@ def run_job(job: dict[str, Any]) -> None:
         labels = {col: _plain(lab) for col, lab in (meta.variable_value_labels or {}).items()}
         payload = {name: _plain(getattr(meta, name, None)) for name in _META_FIELDS}
         payload["variable_value_labels"] = labels
-    except Exception as exc:  # noqa: BLE001
-        _write_json(folder, {"error": {"kind": "python", "type": type(exc).__name__,
-                                       "message": str(exc)}})
+    except Exception as exc:
+        _write_json(folder, {"error": {"kind": "python", "type": type(exc).__name__, "message": str(exc)}})
         return
     _write_json(folder, {"meta": payload})
 
@@ -103,7 +111,7 @@ def _isolated(job: dict[str, Any]) -> None:
     code = 0
     try:
         run_job(job)
-    except BaseException:  # noqa: BLE001  a failure to even report: a non-zero exit says it
+    except BaseException:
         code = 3
     finally:
         os._exit(code)
@@ -118,18 +126,18 @@ def _warm_up() -> None:
 
     with tempfile.TemporaryDirectory(prefix="surveykit-warm-") as folder:
         path = os.path.join(folder, "warm.sav")
-        pyreadstat.write_sav(pd.DataFrame({"q": [1.0, 2.0], "s": ["a", "b"]}), path,
-                             variable_value_labels={"q": {1.0: "x"}})
+        pyreadstat.write_sav(
+            pd.DataFrame({"q": [1.0, 2.0], "s": ["a", "b"]}), path, variable_value_labels={"q": {1.0: "x"}}
+        )
         os.makedirs(os.path.join(folder, "job"))
-        run_job({"dir": os.path.join(folder, "job"), "path": path, "fmt": "sav",
-                 "kwargs": {"user_missing": True}})
+        run_job({"dir": os.path.join(folder, "job"), "path": path, "fmt": "sav", "kwargs": {"user_missing": True}})
 
 
 def serve() -> None:
     """Answer jobs from stdin until it closes; each job runs in a forked child."""
     try:
         _warm_up()
-    except Exception:  # noqa: BLE001  only a speed-up: the jobs report their own failures
+    except Exception:
         pass
     out = sys.stdout
     for line in sys.stdin:

@@ -95,24 +95,47 @@ class Codebook:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per variable: name, label, kind, measure, valid and missing counts, distribution."""
-        rows = [{
-            "variable": v.name, "label": v.label, "kind": v.kind, "measure": v.measure,
-            "value_labels": len(v.value_labels), "missing_codes": _missing_text(v.missing),
-            "n_valid": v.n_valid, "n_user_missing": v.n_user_missing,
-            "n_system_missing": v.n_system_missing, "distribution": v.compact(),
-        } for v in self.variables]
+        rows = [
+            {
+                "variable": v.name,
+                "label": v.label,
+                "kind": v.kind,
+                "measure": v.measure,
+                "value_labels": len(v.value_labels),
+                "missing_codes": _missing_text(v.missing),
+                "n_valid": v.n_valid,
+                "n_user_missing": v.n_user_missing,
+                "n_system_missing": v.n_system_missing,
+                "distribution": v.compact(),
+            }
+            for v in self.variables
+        ]
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"source": self.source, "format": self.format, "n_rows": self.n_rows,
-                         "encoding": self.encoding, "mr_sets": self.mr_sets, "notes": list(self.notes),
-                         "variables": [v.to_dict() for v in self.variables]})
+        return jsonable(
+            {
+                "source": self.source,
+                "format": self.format,
+                "n_rows": self.n_rows,
+                "encoding": self.encoding,
+                "mr_sets": self.mr_sets,
+                "notes": list(self.notes),
+                "variables": [v.to_dict() for v in self.variables],
+            }
+        )
 
     def summary(self) -> Summary:
-        facts = (("file", self.source), ("format", self.format), ("rows", f"{self.n_rows:,}"),
-                 ("variables", str(len(self.variables))), ("encoding", str(self.encoding)))
-        frame = self.to_frame()[["variable", "label", "kind", "n_valid", "n_user_missing",
-                                 "n_system_missing", "distribution"]]
+        facts = (
+            ("file", self.source),
+            ("format", self.format),
+            ("rows", f"{self.n_rows:,}"),
+            ("variables", str(len(self.variables))),
+            ("encoding", str(self.encoding)),
+        )
+        frame = self.to_frame()[
+            ["variable", "label", "kind", "n_valid", "n_user_missing", "n_system_missing", "distribution"]
+        ]
         return Summary(title=f"Codebook of {self.source}", facts=facts, table=frame, notes=self.notes)
 
     def __str__(self) -> str:
@@ -123,20 +146,34 @@ class Codebook:
 
     def to_markdown(self) -> str:
         """A Markdown document: one table of variables, then the value labels of each."""
-        lines = [f"# Codebook: {self.source}", "",
-                 f"{self.n_rows:,} rows, {len(self.variables)} variables, format {self.format}"
-                 + (f", encoding {self.encoding}" if self.encoding else "") + ".", "",
-                 "| variable | label | kind | valid | user-missing | system-missing | distribution |",
-                 "|---|---|---|---:|---:|---:|---|"]
+        lines = [
+            f"# Codebook: {self.source}",
+            "",
+            f"{self.n_rows:,} rows, {len(self.variables)} variables, format {self.format}"
+            + (f", encoding {self.encoding}" if self.encoding else "")
+            + ".",
+            "",
+            "| variable | label | kind | valid | user-missing | system-missing | distribution |",
+            "|---|---|---|---:|---:|---:|---|",
+        ]
         for v in self.variables:
-            cells = [v.name, v.label or "", v.kind, str(v.n_valid), str(v.n_user_missing),
-                     str(v.n_system_missing), v.compact()]
+            cells = [
+                v.name,
+                v.label or "",
+                v.kind,
+                str(v.n_valid),
+                str(v.n_user_missing),
+                str(v.n_system_missing),
+                v.compact(),
+            ]
             lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
         for v in self.variables:
             if v.value_labels:
                 lines += ["", f"## {_md(v.name)}", ""]
-                lines += [f"- `{_num(k)}` {_md(lab)}" + (" (missing)" if _in_missing(k, v.missing) else "")
-                          for k, lab in v.value_labels.items()]
+                lines += [
+                    f"- `{_num(k)}` {_md(lab)}" + (" (missing)" if _in_missing(k, v.missing) else "")
+                    for k, lab in v.value_labels.items()
+                ]
         return "\n".join(lines) + "\n"
 
     def to_html(self) -> str:
@@ -149,14 +186,17 @@ class Codebook:
 
         from surveykit._util.atomic import atomic_target
 
-        labels = pd.DataFrame([{"variable": v.name, "code": k, "label": lab,
-                                "missing": _in_missing(k, v.missing)}
-                               for v in self.variables for k, lab in v.value_labels.items()],
-                              columns=["variable", "code", "label", "missing"])
-        with atomic_target(Path(path), suffix=".xlsx") as tmp:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-                self.to_frame().to_excel(xl, sheet_name="variables", index=False)
-                labels.to_excel(xl, sheet_name="value labels", index=False)
+        labels = pd.DataFrame(
+            [
+                {"variable": v.name, "code": k, "label": lab, "missing": _in_missing(k, v.missing)}
+                for v in self.variables
+                for k, lab in v.value_labels.items()
+            ],
+            columns=["variable", "code", "label", "missing"],
+        )
+        with atomic_target(Path(path), suffix=".xlsx") as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+            self.to_frame().to_excel(xl, sheet_name="variables", index=False)
+            labels.to_excel(xl, sheet_name="value labels", index=False)
 
 
 def codebook(data: pd.DataFrame, meta: Any = None) -> Codebook:
@@ -197,10 +237,13 @@ def codebook(data: pd.DataFrame, meta: Any = None) -> Codebook:
             mr_of[col] = set_name
     entries = tuple(_entry(data, str(col), meta, mr_of.get(str(col))) for col in data.columns)
     return Codebook(
-        source=str(getattr(meta, "path", "") or "data"), format=str(getattr(meta, "format", "frame")),
-        n_rows=len(data), encoding=getattr(meta, "encoding", None), variables=entries,
-        mr_sets=mr_sets, notes=tuple(n for n in (getattr(meta, "encoding_note", None),
-                                                 *getattr(meta, "notes", ())) if n),
+        source=str(getattr(meta, "path", "") or "data"),
+        format=str(getattr(meta, "format", "frame")),
+        n_rows=len(data),
+        encoding=getattr(meta, "encoding", None),
+        variables=entries,
+        mr_sets=mr_sets,
+        notes=tuple(n for n in (getattr(meta, "encoding_note", None), *getattr(meta, "notes", ())) if n),
     )
 
 
@@ -208,8 +251,11 @@ def _entry(data: pd.DataFrame, name: str, meta: Any, mr_set: str | None) -> Vari
     col = data[name]
     labels = dict((getattr(meta, "value_labels", {}) or {}).get(name) or {})
     spec = (getattr(meta, "missing", {}) or {}).get(name)
-    user = (np.asarray(spec.is_missing(col.to_numpy()), bool) & col.notna().to_numpy()) if spec else \
-        np.zeros(len(col), bool)
+    user = (
+        (np.asarray(spec.is_missing(col.to_numpy()), bool) & col.notna().to_numpy())
+        if spec
+        else np.zeros(len(col), bool)
+    )
     system = col.isna().to_numpy()
     valid = ~user & ~system
     numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
@@ -219,11 +265,19 @@ def _entry(data: pd.DataFrame, name: str, meta: Any, mr_set: str | None) -> Vari
     distribution = _numeric_summary(col[valid]) if kind == "numeric" else _counts(col, user, labels)
     missing = spec.to_dict() if spec else {"values": [], "ranges": []}
     return VariableEntry(
-        name=name, label=(getattr(meta, "variable_labels", {}) or {}).get(name) or None, kind=kind,
-        measure=measure, format=(getattr(meta, "formats", {}) or {}).get(name),
-        value_labels=labels, missing=missing, mr_set=mr_set, n_valid=int(valid.sum()),
-        n_user_missing=int(user.sum()), n_system_missing=int(system.sum()),
-        n_distinct=n_distinct + int(pd.Series(col[user]).nunique()), distribution=distribution,
+        name=name,
+        label=(getattr(meta, "variable_labels", {}) or {}).get(name) or None,
+        kind=kind,
+        measure=measure,
+        format=(getattr(meta, "formats", {}) or {}).get(name),
+        value_labels=labels,
+        missing=missing,
+        mr_set=mr_set,
+        n_valid=int(valid.sum()),
+        n_user_missing=int(user.sum()),
+        n_system_missing=int(system.sum()),
+        n_distinct=n_distinct + int(pd.Series(col[user]).nunique()),
+        distribution=distribution,
     )
 
 

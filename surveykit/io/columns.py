@@ -32,12 +32,12 @@ def find_duplicates(names: Iterable[Any]) -> dict[str, list[int]]:
 def duplicate_error(src: Path, dups: Mapping[str, Sequence[int]]) -> ReadError:
     """The ReadError for a file whose column names repeat."""
     shown = list(dups.items())[:5]
-    listed = "; ".join(f"{name!r} at columns {', '.join(str(p) for p in pos)}"
-                       for name, pos in shown)
+    listed = "; ".join(f"{name!r} at columns {', '.join(str(p) for p in pos)}" for name, pos in shown)
     more = f" (+{len(dups) - len(shown)} more)" if len(dups) > len(shown) else ""
     return ReadError(
         f"column names of data file '{src}' must be unique; got {listed}{more}. Rename the "
-        "repeated columns in the file (or in the program that exported it) and read it again.")
+        "repeated columns in the file (or in the program that exported it) and read it again."
+    )
 
 
 def check_unique(src: Path, names: Iterable[Any]) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from surveykit._util.warn import warn
-from surveykit.errors import RecodedTextWarning, ReadError
+from surveykit.errors import ReadError, RecodedTextWarning
 
 KOREAN_FALLBACK = "cp949"
 # Mojibake test: CP949 text decoded as Latin-1/CP1252 turns every Hangul syllable into two
@@ -30,9 +30,11 @@ MOJIBAKE_MIN_SHARE = 0.5
 # honest Western text (é, ß, ö ...) re-decoded as CP949 fails or gives Hanja/symbols.
 HANGUL_MIN_SHARE = 0.8
 TEXT_SAMPLE_VALUES = 2000  # distinct string values per column inspected for mojibake
-_LATIN_HIGH = re.compile("[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
-                         "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
-                         "\u2039\u203a\u20ac\u2122]")
+_LATIN_HIGH = re.compile(
+    "[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
+    "\u2039\u203a\u20ac\u2122]"
+)
 _HANGUL = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _NON_ASCII = re.compile("[^\x00-\x7f]")
 
@@ -41,8 +43,9 @@ class _DecodeError(Exception):
     """pyreadstat could not convert the file's text with the encoding in use."""
 
 
-def _decode(src: Path, call: Callable[..., tuple[pd.DataFrame, Any]],
-            encoding: str | None) -> tuple[pd.DataFrame, Any, str | None, str | None]:
+def _decode(
+    src: Path, call: Callable[..., tuple[pd.DataFrame, Any]], encoding: str | None
+) -> tuple[pd.DataFrame, Any, str | None, str | None]:
     """Read with the declared (or given) encoding; fall back to CP949 on failure or mojibake."""
     if encoding is not None:
         name = _iconv_name(src, encoding)
@@ -52,7 +55,8 @@ def _decode(src: Path, call: Callable[..., tuple[pd.DataFrame, Any]],
             raise ReadError(
                 f"data file '{src}' cannot be decoded with encoding={encoding!r} ({exc}). Pass "
                 f"the file's real encoding (for Korean files usually 'cp949'), or None to use "
-                "the one the file declares.") from exc
+                "the one the file declares."
+            ) from exc
         is_euc_kr = codecs.lookup(encoding).name == "euc_kr"
         note = "euc-kr read as its superset cp949" if is_euc_kr else None
         return data, pmeta, name, note
@@ -64,8 +68,11 @@ def _decode(src: Path, call: Callable[..., tuple[pd.DataFrame, Any]],
         retry = _try_fallback(call)
         if retry is not None and _looks_korean(_texts(*retry)):
             declared = pmeta.file_encoding
-            return _warn_fallback(src, retry, f"the declared encoding {declared!r} gave "
-                                  "mojibake (Latin-1 letters where Hangul is expected)")
+            return _warn_fallback(
+                src,
+                retry,
+                f"the declared encoding {declared!r} gave mojibake (Latin-1 letters where Hangul is expected)",
+            )
     return data, pmeta, pmeta.file_encoding, None
 
 
@@ -74,7 +81,8 @@ def _fallback(src: Path, call: Callable[..., Any], why: str) -> tuple[Any, Any, 
     if retry is None:
         raise ReadError(
             f"data file '{src}' cannot be decoded: {why}, and cp949 fails too. Pass its real "
-            "encoding, e.g. read(path, encoding='cp1252').")
+            "encoding, e.g. read(path, encoding='cp1252')."
+        )
     return _warn_fallback(src, retry, why)
 
 
@@ -88,8 +96,10 @@ def _try_fallback(call: Callable[..., Any]) -> tuple[pd.DataFrame, Any] | None:
 def _warn_fallback(src: Path, retry: tuple[pd.DataFrame, Any], why: str) -> tuple[Any, Any, str, str]:
     """Warn (at the caller of read()) that the text was re-decoded."""
     note = f"re-decoded as {KOREAN_FALLBACK}: {why}"
-    warn(f"data file '{src}': {note}. Pass encoding='{KOREAN_FALLBACK}' to silence "
-                  "this, or re-save the file as UTF-8.", RecodedTextWarning)
+    warn(
+        f"data file '{src}': {note}. Pass encoding='{KOREAN_FALLBACK}' to silence this, or re-save the file as UTF-8.",
+        RecodedTextWarning,
+    )
     return retry[0], retry[1], KOREAN_FALLBACK, note
 
 
@@ -100,7 +110,8 @@ def _iconv_name(src: Path, encoding: str) -> str:
     except LookupError:
         raise ReadError(
             f"encoding for data file '{src}' must be a known encoding name; got {encoding!r}. "
-            "Use e.g. 'cp949' (Korean), 'utf-8' or 'cp1252', or None for the file's own.") from None
+            "Use e.g. 'cp949' (Korean), 'utf-8' or 'cp1252', or None for the file's own."
+        ) from None
     if name == "euc_kr":
         name = KOREAN_FALLBACK
     return name.upper().replace("_", "-")
@@ -137,4 +148,5 @@ def _decode_bytes(src: Path, raw: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         raise ReadError(
             f"data file '{src}' cannot be decoded as {name} (byte {exc.start}). Pass its real "
-            "encoding, e.g. encoding='cp949' or 'utf-8'.") from exc
+            "encoding, e.g. encoding='cp949' or 'utf-8'."
+        ) from exc

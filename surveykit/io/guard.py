@@ -40,8 +40,15 @@ MODE = "server" if hasattr(os, "fork") else "once"
 class ChildFailure(Exception):
     """The reader child failed: ``kind`` is crash, exit, readstat, python or duplicates."""
 
-    def __init__(self, kind: str, message: str, *, type_name: str = "",
-                 status: int = 0, duplicates: dict[str, list[int]] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        type_name: str = "",
+        status: int = 0,
+        duplicates: dict[str, list[int]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.type_name = type_name
@@ -59,9 +66,16 @@ class _Helper:
 
     def _start(self) -> subprocess.Popen[str]:
         env = {**os.environ, **_THREAD_ENV}
-        return subprocess.Popen([sys.executable, "-P", _CHILD, "--serve"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                encoding="utf-8", env=env, close_fds=True)
+        return subprocess.Popen(
+            [sys.executable, "-P", _CHILD, "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
+            env=env,
+            close_fds=True,
+        )
 
     def run(self, job: dict[str, Any]) -> int | None:
         """The child's status (exit code or -signal), or None when the helper is unusable."""
@@ -112,9 +126,14 @@ def _run_once(job: dict[str, Any]) -> int:
     job_file = Path(job["dir"]) / "job.json"
     job_file.write_text(json.dumps(job), encoding="utf-8")
     with open(Path(job["dir"]) / "stderr.txt", "wb") as err:
-        done = subprocess.run([sys.executable, "-P", _CHILD, "--once", str(job_file)],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                              env={**os.environ, **_THREAD_ENV}, check=False)
+        done = subprocess.run(
+            [sys.executable, "-P", _CHILD, "--once", str(job_file)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env={**os.environ, **_THREAD_ENV},
+            check=False,
+        )
     return done.returncode
 
 
@@ -132,13 +151,11 @@ def read_in_child(path: Path, fmt: str, **kwargs: Any) -> tuple[pd.DataFrame, Si
         if status < 0:
             raise ChildFailure("crash", f"signal {-status}", status=status)
         if status != 0 or not result_file.exists():
-            raise ChildFailure("exit", f"exit status {status}{_last_line(folder)}",
-                               status=status)
+            raise ChildFailure("exit", f"exit status {status}{_last_line(folder)}", status=status)
         result = json.loads(result_file.read_text(encoding="utf-8"))
         if "error" in result:
             err = result["error"]
-            raise ChildFailure(err["kind"], err["message"], type_name=err["type"],
-                               duplicates=err.get("duplicates"))
+            raise ChildFailure(err["kind"], err["message"], type_name=err["type"], duplicates=err.get("duplicates"))
         with pa.OSFile(str(Path(folder) / "data.arrow"), "rb") as source:
             table = pa.ipc.open_file(source).read_all()
         data = table.to_pandas()

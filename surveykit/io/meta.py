@@ -9,8 +9,6 @@ measures, formats, encoding), plus the small value helpers the readers and write
 
 from __future__ import annotations
 
-from surveykit.results import Printable
-
 import codecs
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit.errors import DataError
-from surveykit.results import Summary, jsonable
+from surveykit.results import Printable, Summary, jsonable
 
 __all__ = ["MissingSpec", "FileMeta"]
 
@@ -64,7 +62,8 @@ class MissingSpec:
             if unknown:
                 raise DataError(
                     f"missing spec of {variable!r} may only have keys 'values' and 'ranges'; got "
-                    f"{sorted(unknown)}. Pass e.g. {{'values': [9], 'ranges': [(997, 999)]}}.")
+                    f"{sorted(unknown)}. Pass e.g. {{'values': [9], 'ranges': [(997, 999)]}}."
+                )
             ranges = tuple((_plain(lo), _plain(hi)) for lo, hi in spec.get("ranges", ()))
             return cls(tuple(_plain(v) for v in spec.get("values", ())), ranges)
         if isinstance(spec, (str, bytes)) or not isinstance(spec, Iterable):
@@ -137,23 +136,29 @@ class FileMeta(Printable):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per column: label, format, measure, number of value labels, missing codes."""
-        rows = [{
-            "variable": col,
-            "label": self.variable_labels.get(col),
-            "format": self.formats.get(col),
-            "measure": self.measure.get(col),
-            "n_value_labels": len(self.value_labels.get(col, {})),
-            "missing": _describe_missing(self.missing.get(col)),
-        } for col in self.columns]
-        return pd.DataFrame(rows, columns=["variable", "label", "format", "measure",
-                                           "n_value_labels", "missing"])
+        rows = [
+            {
+                "variable": col,
+                "label": self.variable_labels.get(col),
+                "format": self.formats.get(col),
+                "measure": self.measure.get(col),
+                "n_value_labels": len(self.value_labels.get(col, {})),
+                "missing": _describe_missing(self.missing.get(col)),
+            }
+            for col in self.columns
+        ]
+        return pd.DataFrame(rows, columns=["variable", "label", "format", "measure", "n_value_labels", "missing"])
 
     def summary(self) -> Summary:
-        facts = (("file", self.path), ("format", self.format), ("rows", str(self.n_rows)),
-                 ("columns", str(len(self.columns))), ("encoding", str(self.encoding)))
+        facts = (
+            ("file", self.path),
+            ("format", self.format),
+            ("rows", str(self.n_rows)),
+            ("columns", str(len(self.columns))),
+            ("encoding", str(self.encoding)),
+        )
         notes = tuple(n for n in (self.encoding_note, *self.notes) if n)
-        return Summary(title=f"File {Path(self.path).name}", facts=facts,
-                       table=self.to_frame(), notes=notes)
+        return Summary(title=f"File {Path(self.path).name}", facts=facts, table=self.to_frame(), notes=notes)
 
 
 def _plain(value: Any) -> Any:

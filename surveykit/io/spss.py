@@ -14,41 +14,43 @@ from typing import Any
 
 import pandas as pd
 
+from surveykit.errors import ReadError
 from surveykit.io.columns import duplicate_error
 from surveykit.io.encoding import _decode, _DecodeError
 from surveykit.io.guard import ChildFailure, read_in_child
 from surveykit.io.meta import FileMeta, MissingSpec, _codec_name, _plain, _replace
 from surveykit.io.tabular import _check_wanted
-from surveykit.errors import ReadError
 
 
-def _read_spss_stata(src: Path, fmt: str, encoding: str | None,
-                     wanted: list[str] | None) -> tuple[pd.DataFrame, FileMeta]:
+def _read_spss_stata(
+    src: Path, fmt: str, encoding: str | None, wanted: list[str] | None
+) -> tuple[pd.DataFrame, FileMeta]:
     kwargs: dict[str, Any] = {"user_missing": fmt != "dta", "usecols": wanted}
 
     def call(enc: str | None, **extra: Any) -> tuple[pd.DataFrame, Any]:
         return _call_readstat(src, fmt, **{**kwargs, "encoding": enc, **extra})
 
     data, pmeta, used, note = _decode(src, call, encoding)
-    _check_wanted(src, wanted, list(data.columns),
-                  lambda: call(used, metadataonly=True, usecols=None))
+    _check_wanted(src, wanted, list(data.columns), lambda: call(used, metadataonly=True, usecols=None))
     if wanted:
         data = data[wanted]
     return data, _meta_from_pyreadstat(src, fmt, data, pmeta, used, note)
 
 
-def _read_por(src: Path, fmt: str, encoding: str | None,
-              wanted: list[str] | None) -> tuple[pd.DataFrame, FileMeta]:
+def _read_por(src: Path, fmt: str, encoding: str | None, wanted: list[str] | None) -> tuple[pd.DataFrame, FileMeta]:
     if encoding is not None:
-        raise ReadError(f"portable file '{src}' takes no encoding (the format is ASCII-only); "
-                        f"got encoding={encoding!r}. Drop the encoding argument.")
+        raise ReadError(
+            f"portable file '{src}' takes no encoding (the format is ASCII-only); "
+            f"got encoding={encoding!r}. Drop the encoding argument."
+        )
     data, pmeta = _call_readstat(src, "por", usecols=wanted)
-    _check_wanted(src, wanted, list(data.columns),
-                  lambda: _call_readstat(src, "por", metadataonly=True))
+    _check_wanted(src, wanted, list(data.columns), lambda: _call_readstat(src, "por", metadataonly=True))
     if wanted:
         data = data[wanted]
-    note = ("portable (.por) file: pyreadstat turns user-missing codes into NaN and drops "
-            "their definitions, and the format holds no Korean; ask for a .sav to keep them")
+    note = (
+        "portable (.por) file: pyreadstat turns user-missing codes into NaN and drops "
+        "their definitions, and the format holds no Korean; ask for a .sav to keep them"
+    )
     meta = _meta_from_pyreadstat(src, fmt, data, pmeta, None, None)
     return data, _replace(meta, notes=(note,))
 
@@ -67,10 +69,12 @@ def _call_readstat(src: Path, fmt: str, **kwargs: Any) -> tuple[pd.DataFrame, An
         raise _failure(src, fmt, exc, text) from None
 
 
-_PROGRAMS = {"sav": ("SPSS", "SPSS/PSPP", "check it with `pspp`"),
-             "zsav": ("SPSS", "SPSS/PSPP", "check it with `pspp`"),
-             "por": ("SPSS portable", "SPSS/PSPP", "check it with `pspp`"),
-             "dta": ("Stata", "Stata", "open it in Stata")}
+_PROGRAMS = {
+    "sav": ("SPSS", "SPSS/PSPP", "check it with `pspp`"),
+    "zsav": ("SPSS", "SPSS/PSPP", "check it with `pspp`"),
+    "por": ("SPSS portable", "SPSS/PSPP", "check it with `pspp`"),
+    "dta": ("Stata", "Stata", "open it in Stata"),
+}
 
 
 def _failure(src: Path, fmt: str, exc: ChildFailure, text: str) -> ReadError:
@@ -81,7 +85,8 @@ def _failure(src: Path, fmt: str, exc: ChildFailure, text: str) -> ReadError:
         return ReadError(
             f"data file '{src}' could not be read as {src.suffix} ({text}): it is truncated, "
             f"corrupt or not that format. Re-export it from {program}, or check the suffix "
-            "matches the content.")
+            "matches the content."
+        )
     if exc.kind == "crash":
         why = f"the {reader} reader crashed ({text})"
     elif exc.kind == "exit":
@@ -90,28 +95,38 @@ def _failure(src: Path, fmt: str, exc: ChildFailure, text: str) -> ReadError:
         why = f"the {reader} reader raised {exc.type_name} ({text})"
     return ReadError(
         f"data file '{src}' could not be parsed: {why}; the file is truncated, corrupt or not "
-        f"a {reader} file. Re-export it from {program}, or {check}.")
+        f"a {reader} file. Re-export it from {program}, or {check}."
+    )
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())[:300]
 
 
-def _meta_from_pyreadstat(src: Path, fmt: str, data: pd.DataFrame, pmeta: Any,
-                          used: str | None, note: str | None) -> FileMeta:
+def _meta_from_pyreadstat(
+    src: Path, fmt: str, data: pd.DataFrame, pmeta: Any, used: str | None, note: str | None
+) -> FileMeta:
     cols = tuple(str(c) for c in data.columns)
     keep = set(cols)
     labels = dict(zip(pmeta.column_names, pmeta.column_labels or [None] * len(cols)))
-    mr_sets = {k: v for k, v in (getattr(pmeta, "mr_sets", None) or {}).items()
-               if set(v.get("variable_list", ())) <= keep}
+    mr_sets = {
+        k: v for k, v in (getattr(pmeta, "mr_sets", None) or {}).items() if set(v.get("variable_list", ())) <= keep
+    }
     return FileMeta(
-        path=str(src), format=fmt, n_rows=len(data), columns=cols,
+        path=str(src),
+        format=fmt,
+        n_rows=len(data),
+        columns=cols,
         variable_labels={c: labels.get(c) for c in cols},
-        value_labels={c: {_plain(k): v for k, v in lab.items()}
-                      for c, lab in (pmeta.variable_value_labels or {}).items() if c in keep},
-        missing={c: MissingSpec.from_pyreadstat(m)
-                 for c, m in (pmeta.missing_ranges or {}).items() if c in keep and m},
+        value_labels={
+            c: {_plain(k): v for k, v in lab.items()}
+            for c, lab in (pmeta.variable_value_labels or {}).items()
+            if c in keep
+        },
+        missing={c: MissingSpec.from_pyreadstat(m) for c, m in (pmeta.missing_ranges or {}).items() if c in keep and m},
         measure={c: m for c, m in (pmeta.variable_measure or {}).items() if c in keep},
-        mr_sets=mr_sets, encoding=_codec_name(used), encoding_note=note,
+        mr_sets=mr_sets,
+        encoding=_codec_name(used),
+        encoding_note=note,
         formats={c: f for c, f in (pmeta.original_variable_types or {}).items() if c in keep},
     )

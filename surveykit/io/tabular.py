@@ -14,14 +14,15 @@ from typing import Any
 
 import pandas as pd
 
+from surveykit._util.warn import warn
+from surveykit.errors import DataError, ReadError, RecodedTextWarning, closest
 from surveykit.io.encoding import KOREAN_FALLBACK, _decode_bytes, _iconv_name
 from surveykit.io.meta import FileMeta, _codec_name
-from surveykit._util.warn import warn
-from surveykit.errors import DataError, RecodedTextWarning, ReadError, closest
 
 
-def _check_wanted(src: Path, wanted: list[str] | None, got: list[str],
-                  all_columns: Callable[[], tuple[pd.DataFrame, Any]]) -> None:
+def _check_wanted(
+    src: Path, wanted: list[str] | None, got: list[str], all_columns: Callable[[], tuple[pd.DataFrame, Any]]
+) -> None:
     """Raise DataError for the first requested column the file lacks (with suggestions)."""
     lacking = [c for c in wanted or () if c not in got]
     if not lacking:
@@ -30,11 +31,11 @@ def _check_wanted(src: Path, wanted: list[str] | None, got: list[str],
     raise DataError(
         f"columns= must name variables of data file '{src}'; got {lacking[0]!r}, which the "
         f"file lacks ({len(names)} variables).{closest(lacking[0], names)} Check the "
-        "spelling (names are case-sensitive) or leave it out.")
+        "spelling (names are case-sensitive) or leave it out."
+    )
 
 
-def _read_csv(src: Path, fmt: str, encoding: str | None,
-              wanted: list[str] | None) -> tuple[pd.DataFrame, FileMeta]:
+def _read_csv(src: Path, fmt: str, encoding: str | None, wanted: list[str] | None) -> tuple[pd.DataFrame, FileMeta]:
     raw = src.read_bytes()
     if encoding is not None:
         name = _iconv_name(src, encoding).lower()
@@ -44,10 +45,16 @@ def _read_csv(src: Path, fmt: str, encoding: str | None,
             text, name, note = raw.decode("utf-8-sig"), "utf-8", None
         except UnicodeDecodeError as exc:
             why = f"it is not valid UTF-8 (byte {exc.start})"
-            text, name, note = _decode_bytes(src, raw, KOREAN_FALLBACK), KOREAN_FALLBACK, \
-                f"re-decoded as {KOREAN_FALLBACK}: {why}"
-            warn(f"data file '{src}': {note}. Pass encoding='{KOREAN_FALLBACK}' to "
-                          "silence this, or re-save the file as UTF-8.", RecodedTextWarning)
+            text, name, note = (
+                _decode_bytes(src, raw, KOREAN_FALLBACK),
+                KOREAN_FALLBACK,
+                f"re-decoded as {KOREAN_FALLBACK}: {why}",
+            )
+            warn(
+                f"data file '{src}': {note}. Pass encoding='{KOREAN_FALLBACK}' to "
+                "silence this, or re-save the file as UTF-8.",
+                RecodedTextWarning,
+            )
     data = _parse_csv(src, text)
     data = _select(src, data, wanted)
     return data, _plain_meta(src, fmt, data, _codec_name(name), note)
@@ -67,32 +74,33 @@ def _parse_csv(src: Path, text: str) -> pd.DataFrame:
     try:
         return pd.read_csv(_io.StringIO(text))
     except pd.errors.EmptyDataError as exc:
-        raise ReadError(f"data file '{src}' has no columns (only blank lines). Re-export "
-                        "it with a header row.") from exc
+        raise ReadError(
+            f"data file '{src}' has no columns (only blank lines). Re-export it with a header row."
+        ) from exc
     except pd.errors.ParserError as exc:
-        raise ReadError(f"data file '{src}' is not valid CSV ({exc}). Check the delimiter "
-                        "(comma expected) and quoting.") from exc
+        raise ReadError(
+            f"data file '{src}' is not valid CSV ({exc}). Check the delimiter (comma expected) and quoting."
+        ) from exc
 
 
-def _read_xlsx(src: Path, fmt: str, encoding: str | None,
-               wanted: list[str] | None) -> tuple[pd.DataFrame, FileMeta]:
+def _read_xlsx(src: Path, fmt: str, encoding: str | None, wanted: list[str] | None) -> tuple[pd.DataFrame, FileMeta]:
     _no_encoding(src, encoding)
     try:
         data = pd.read_excel(src, sheet_name=0, engine="openpyxl")
         header = pd.read_excel(src, sheet_name=0, engine="openpyxl", header=None, nrows=1)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/ValueError for bad files
-        raise ReadError(f"data file '{src}' could not be read as an Excel workbook ({exc}). "
-                        "Re-save it as .xlsx from Excel or LibreOffice.") from exc
+        raise ReadError(
+            f"data file '{src}' could not be read as an Excel workbook ({exc}). "
+            "Re-save it as .xlsx from Excel or LibreOffice."
+        ) from exc
     from surveykit.io.columns import check_unique
 
-    check_unique(src, [v for v in header.iloc[0].tolist() if isinstance(v, str) or pd.notna(v)]
-                 if len(header) else [])
+    check_unique(src, [v for v in header.iloc[0].tolist() if isinstance(v, str) or pd.notna(v)] if len(header) else [])
     data = _select(src, data, wanted)
     return data, _plain_meta(src, fmt, data, None, None)
 
 
-def _read_parquet(src: Path, fmt: str, encoding: str | None,
-                  wanted: list[str] | None) -> tuple[pd.DataFrame, FileMeta]:
+def _read_parquet(src: Path, fmt: str, encoding: str | None, wanted: list[str] | None) -> tuple[pd.DataFrame, FileMeta]:
     _no_encoding(src, encoding)
     import pyarrow.parquet as pq
 
@@ -104,28 +112,33 @@ def _read_parquet(src: Path, fmt: str, encoding: str | None,
     except (DataError, ReadError):
         raise
     except Exception as exc:  # pyarrow raises ArrowInvalid (a ValueError) and OSError
-        raise ReadError(f"data file '{src}' could not be read as Parquet ({exc}): it is "
-                        "truncated or not Parquet. Re-export it.") from exc
+        raise ReadError(
+            f"data file '{src}' could not be read as Parquet ({exc}): it is truncated or not Parquet. Re-export it."
+        ) from exc
     data = _select(src, data, wanted)
     return data, _plain_meta(src, fmt, data, "utf-8", None)
 
 
 def _no_encoding(src: Path, encoding: str | None) -> None:
     if encoding is not None:
-        raise ReadError(f"data file '{src}' stores its own text encoding; got "
-                        f"encoding={encoding!r}. Drop the encoding argument.")
+        raise ReadError(
+            f"data file '{src}' stores its own text encoding; got encoding={encoding!r}. Drop the encoding argument."
+        )
 
 
 def _select(src: Path, data: pd.DataFrame, wanted: list[str] | None) -> pd.DataFrame:
     if not wanted:
         return data
-    _check_wanted(src, wanted, [str(c) for c in data.columns],
-                  lambda: (data, None))
+    _check_wanted(src, wanted, [str(c) for c in data.columns], lambda: (data, None))
     return data[wanted]
 
 
-def _plain_meta(src: Path, fmt: str, data: pd.DataFrame, encoding: str | None,
-                note: str | None) -> FileMeta:
-    return FileMeta(path=str(src), format=fmt, n_rows=len(data),
-                    columns=tuple(str(c) for c in data.columns), encoding=encoding,
-                    encoding_note=note)
+def _plain_meta(src: Path, fmt: str, data: pd.DataFrame, encoding: str | None, note: str | None) -> FileMeta:
+    return FileMeta(
+        path=str(src),
+        format=fmt,
+        n_rows=len(data),
+        columns=tuple(str(c) for c in data.columns),
+        encoding=encoding,
+        encoding_note=note,
+    )

@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from surveykit.io.meta import MissingSpec
 from surveykit._util.atomic import atomic_target
 from surveykit.errors import DataError, ReadError, closest
+from surveykit.io.meta import MissingSpec
 
 __all__ = ["write_sav", "write_csv", "SOURCE_ATTR"]
 
@@ -26,12 +26,16 @@ SOURCE_ATTR = "surveykit_source"
 MEASURES = ("nominal", "ordinal", "scale")
 
 
-def write_sav(data: pd.DataFrame, path: str | os.PathLike[str], *,
-              variable_labels: Mapping[str, str | None] | None = None,
-              value_labels: Mapping[str, Mapping[Any, str]] | None = None,
-              missing: Mapping[str, Any] | None = None,
-              measure: Mapping[str, str] | None = None,
-              compress: bool = False) -> Path:
+def write_sav(
+    data: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    variable_labels: Mapping[str, str | None] | None = None,
+    value_labels: Mapping[str, Mapping[Any, str]] | None = None,
+    missing: Mapping[str, Any] | None = None,
+    measure: Mapping[str, str] | None = None,
+    compress: bool = False,
+) -> Path:
     """Write *data* as an SPSS system file, atomically, with labels and user-missing codes.
 
     Parameters
@@ -62,8 +66,7 @@ def write_sav(data: pd.DataFrame, path: str | os.PathLike[str], *,
     columns = [str(c) for c in data.columns]
     kwargs: dict[str, Any] = {
         "column_labels": _known(variable_labels, columns, "variable_labels"),
-        "variable_value_labels": {k: dict(v) for k, v in
-                                  _known(value_labels, columns, "value_labels").items()},
+        "variable_value_labels": {k: dict(v) for k, v in _known(value_labels, columns, "value_labels").items()},
         "missing_ranges": _missing_for_writer(_known(missing, columns, "missing")),
         "variable_measure": _measures(_known(measure, columns, "measure")),
         "compress": compress,
@@ -74,10 +77,12 @@ def write_sav(data: pd.DataFrame, path: str | os.PathLike[str], *,
         try:
             pyreadstat.write_sav(data.copy(), tmp, **kwargs)
         except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, ValueError) as exc:
-            raise DataError(f"data could not be written to '{target}' as SPSS ({exc}). "
-                            "Check column names (SPSS: start with a letter, no spaces) "
-                            "and that labelled/missing columns are numeric or short "
-                            "strings.") from exc
+            raise DataError(
+                f"data could not be written to '{target}' as SPSS ({exc}). "
+                "Check column names (SPSS: start with a letter, no spaces) "
+                "and that labelled/missing columns are numeric or short "
+                "strings."
+            ) from exc
 
     return _atomic(target, write)
 
@@ -99,20 +104,24 @@ def write_csv(data: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 
 def _check_target(data: Any, path: str | os.PathLike[str], suffixes: tuple[str, ...]) -> Path:
     if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame; got {type(data).__name__}. "
-                        "Wrap it with pandas.DataFrame(...).")
+        raise DataError(
+            f"data must be a pandas DataFrame; got {type(data).__name__}. Wrap it with pandas.DataFrame(...)."
+        )
     target = Path(path)
     if target.suffix.lower() not in suffixes:
-        raise DataError(f"output file '{target}' must end in {' or '.join(suffixes)}; got "
-                        f"{target.suffix or 'no suffix'!r}. Rename it (.zsav needs "
-                        "compress=True).")
+        raise DataError(
+            f"output file '{target}' must end in {' or '.join(suffixes)}; got "
+            f"{target.suffix or 'no suffix'!r}. Rename it (.zsav needs "
+            "compress=True)."
+        )
     if not target.parent.is_dir():
-        raise ReadError(f"output folder '{target.parent}' of '{target.name}' does not "
-                        "exist. Create it first.")
+        raise ReadError(f"output folder '{target.parent}' of '{target.name}' does not exist. Create it first.")
     source = data.attrs.get(SOURCE_ATTR)
     if source and target.exists() and os.path.samefile(source, target):
-        raise DataError(f"output file '{target}' is the input file the data was read "
-                        "from; surveykit never overwrites its input. Write to a new path.")
+        raise DataError(
+            f"output file '{target}' is the input file the data was read "
+            "from; surveykit never overwrites its input. Write to a new path."
+        )
     return target
 
 
@@ -126,8 +135,10 @@ def _known(mapping: Mapping[str, Any] | None, columns: list[str], arg: str) -> d
     mapping = dict(mapping or {})
     for key in mapping:
         if key not in columns:
-            raise DataError(f"{arg} must name columns of the data; got {key!r}, which it "
-                            f"lacks.{closest(key, columns)} Fix the name or drop the entry.")
+            raise DataError(
+                f"{arg} must name columns of the data; got {key!r}, which it "
+                f"lacks.{closest(key, columns)} Fix the name or drop the entry."
+            )
     return mapping
 
 
@@ -135,13 +146,13 @@ def _missing_for_writer(missing: Mapping[str, Any]) -> dict[str, list[Any]]:
     out = {}
     for col, raw in missing.items():
         spec = MissingSpec.coerce(raw, variable=col)
-        ok = (len(spec.ranges) == 0 and len(spec.values) <= 3) or (
-            len(spec.ranges) == 1 and len(spec.values) <= 1)
+        ok = (len(spec.ranges) == 0 and len(spec.values) <= 3) or (len(spec.ranges) == 1 and len(spec.values) <= 1)
         if not ok:
             raise DataError(
                 f"missing codes of {col!r} must be at most 3 codes, or 1 range plus 1 code "
                 f"(SPSS limit); got {len(spec.values)} codes and {len(spec.ranges)} ranges. "
-                "Merge codes into a range.")
+                "Merge codes into a range."
+            )
         out[col] = spec.to_pyreadstat()
     return out
 
@@ -149,6 +160,5 @@ def _missing_for_writer(missing: Mapping[str, Any]) -> dict[str, list[Any]]:
 def _measures(measure: Mapping[str, str]) -> dict[str, str]:
     for col, value in measure.items():
         if value not in MEASURES:
-            raise DataError(f"measure of {col!r} must be one of {', '.join(MEASURES)}; got "
-                            f"{value!r}. Fix the value.")
+            raise DataError(f"measure of {col!r} must be one of {', '.join(MEASURES)}; got {value!r}. Fix the value.")
     return dict(measure)

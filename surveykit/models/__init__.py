@@ -12,6 +12,19 @@ from surveykit.models._multinomial import MultinomialResult, multinomial
 from surveykit.models._ordinal import OrdinalResult, ordinal_logistic
 from surveykit.models._results import MarginalEffects
 
-__all__ = ["logistic", "ordinal_logistic", "multinomial", "linear", "poisson", "glm", "GlmResult", "GLMResult",
-           "LogisticResult", "OrdinalResult", "MultinomialResult", "MarginalEffects", "TermTest", "coef_frame"]
-
+__all__ = [
+    "logistic",
+    "ordinal_logistic",
+    "multinomial",
+    "linear",
+    "poisson",
+    "glm",
+    "GlmResult",
+    "GLMResult",
+    "LogisticResult",
+    "OrdinalResult",
+    "MultinomialResult",
+    "MarginalEffects",
+    "TermTest",
+    "coef_frame",
+]

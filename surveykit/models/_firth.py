@@ -52,8 +52,9 @@ def _modified_scores(X, y, w, beta):
 SWITCH_AFTER = 25  # Newton steps with A before the exact Hessian (slow linear convergence)
 
 
-def firth_step(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray, it: int,
-               free: np.ndarray | None = None) -> np.ndarray:
+def firth_step(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray, it: int, free: np.ndarray | None = None
+) -> np.ndarray:
     """A Newton step on the penalised log-likelihood over the *free* coefficients.
 
     The first ``SWITCH_AFTER`` steps use the information ``A`` as the Hessian (logistf's
@@ -74,8 +75,10 @@ def firth_step(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray, it
             up, dn = beta.copy(), beta.copy()
             up[j] += h
             dn[j] -= h
-            cols.append((_modified_scores(X, y, w, up)[0].sum(axis=0)
-                         - _modified_scores(X, y, w, dn)[0].sum(axis=0))[free] / (2.0 * h))
+            cols.append(
+                (_modified_scores(X, y, w, up)[0].sum(axis=0) - _modified_scores(X, y, w, dn)[0].sum(axis=0))[free]
+                / (2.0 * h)
+            )
         H = np.column_stack(cols)
         H = 0.5 * (H + H.T)
         if np.all(np.linalg.eigvalsh(H) < 0):
@@ -85,8 +88,7 @@ def firth_step(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray, it
     return step
 
 
-def fit_firth(X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = MAX_ITER,
-              rescale: bool = True) -> Fit:
+def fit_firth(X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = MAX_ITER, rescale: bool = True) -> Fit:
     """Penalised Newton iterations ``b += A^-1 U*(b)`` with step halving on the penalised
     log-likelihood. Sampling weights (*rescale* True) are rescaled to mean 1 for the iterations
     only; frequency weights (*rescale* False) are used as given, so a frequency-weighted table
@@ -112,13 +114,13 @@ def fit_firth(X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = MAX_I
             converged = True
             break
     scores, info, _, p = _modified_scores(X, y, ws, beta)
-    scale = _positive_mean(w) if rescale else 1.0  # report A and u on the caller's weight scale (the sandwich is scale-free)
-    return Fit(beta=beta, info=info * scale, scores=scores * scale, p=p,
-               iterations=it, converged=converged)
+    scale = (
+        _positive_mean(w) if rescale else 1.0
+    )  # report A and u on the caller's weight scale (the sandwich is scale-free)
+    return Fit(beta=beta, info=info * scale, scores=scores * scale, p=p, iterations=it, converged=converged)
 
 
-def flic_intercept(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray,
-                   intercept: int) -> float:
+def flic_intercept(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray, intercept: int) -> float:
     """FLIC (Puhr et al. 2017): the intercept re-estimated by weighted ML with the Firth slopes
     fixed, i.e. ``glm(y ~ 1, offset = X b - b_0, weights = w)``.
 

@@ -37,9 +37,14 @@ class ModelDesign:
         return int(self.rd.degf)
 
     def facts(self) -> dict[str, Any]:
-        return {"n": int(np.count_nonzero(self.w > 0)), "weighted_n": float(self.w.sum()),
-                "n_strata": self.n_strata, "n_psu": self.n_psu, "design": self.description,
-                "_data": self.data}
+        return {
+            "n": int(np.count_nonzero(self.w > 0)),
+            "weighted_n": float(self.w.sum()),
+            "n_strata": self.n_strata,
+            "n_psu": self.n_psu,
+            "design": self.description,
+            "_data": self.data,
+        }
 
 
 def _counts(rd: Any, w_all: np.ndarray) -> tuple[int, int]:
@@ -57,8 +62,9 @@ def check_survey(svy: Any) -> None:
     from surveykit.survey import Survey
 
     if not isinstance(svy, Survey):
-        raise ModelError(f"svy must be a surveykit.Survey; got {type(svy).__name__}. "
-                         "Build one with sk.Survey(data, sk.Design(...)).")
+        raise ModelError(
+            f"svy must be a surveykit.Survey; got {type(svy).__name__}. Build one with sk.Survey(data, sk.Design(...))."
+        )
 
 
 def model_design(svy: Any, mf: ModelFrame) -> ModelDesign:
@@ -75,8 +81,10 @@ def model_design(svy: Any, mf: ModelFrame) -> ModelDesign:
     w = w_all if complete else w_all[mf.keep]
     positive = w > 0
     if not positive.any():
-        raise ModelError(f"model {mf.formula!r} needs complete rows with positive weight; got none. "
-                         "Check the variables for missing values and the domain.")
+        raise ModelError(
+            f"model {mf.formula!r} needs complete rows with positive weight; got none. "
+            "Check the variables for missing values and the domain."
+        )
     _check_rank(mf.X, positive, mf)
     cols = list(dict.fromkeys([*mf.variables, *mf.response_variables]))
     data = svy.analysis_data()[cols].reset_index(drop=True)
@@ -84,8 +92,15 @@ def model_design(svy: Any, mf: ModelFrame) -> ModelDesign:
     design = getattr(svy, "design", None)
     desc = design.describe() if hasattr(design, "describe") else "each row a PSU, weight 1"
     n_psu, n_strata = _counts(rd, w_all)
-    return ModelDesign(w=w, rd=rd if complete else rd.with_weights(w_all), keep=mf.keep, data=data,
-                       description=desc, n_psu=n_psu, n_strata=n_strata)
+    return ModelDesign(
+        w=w,
+        rd=rd if complete else rd.with_weights(w_all),
+        keep=mf.keep,
+        data=data,
+        description=desc,
+        n_psu=n_psu,
+        n_strata=n_strata,
+    )
 
 
 def check_response_varies(mf: Any, w: np.ndarray) -> None:

@@ -17,8 +17,16 @@ import numpy as np
 import pandas as pd
 
 from surveykit.errors import DataError, ModelError, closest, format_rows
-from surveykit.models._formula_build import (Coding, check_columns, factor_values, info_for, layout,
-                                             one_response, response_frame, text_levels)
+from surveykit.models._formula_build import (
+    Coding,
+    check_columns,
+    factor_values,
+    info_for,
+    layout,
+    one_response,
+    response_frame,
+    text_levels,
+)
 from surveykit.models._formula_parse import ParsedFormula, Term, parse
 
 __all__ = ["ModelFrame", "model_frame", "rebuild_matrix", "set_variable"]
@@ -158,7 +166,8 @@ def rebuild_matrix(mf: ModelFrame, data: pd.DataFrame) -> np.ndarray:
     if missing:
         raise DataError(
             f"new data must have the model's columns; got none named {missing[0]!r}."
-            + closest(missing[0], data.columns) + " Add the column."
+            + closest(missing[0], data.columns)
+            + " Add the column."
         )
     coding: Coding = mf.design_info
     frame = data.reset_index(drop=True)

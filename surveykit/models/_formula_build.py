@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surveykit.instrument.expr import evaluate
 from surveykit.errors import DataError, ModelError, closest
+from surveykit.instrument.expr import evaluate
 from surveykit.models._formula_parse import Factor, Term, term_name
 from surveykit.models._formula_tokens import formula_error
 
@@ -131,8 +131,9 @@ def _codes(s: pd.Series, levels: tuple[Any, ...]) -> np.ndarray:
     return pd.Index(list(levels), dtype=object).get_indexer(s.astype(object))
 
 
-def factor_values(f: Factor, data: pd.DataFrame, levels: tuple[Any, ...] | None = None,
-                  fitted: bool = False) -> tuple[np.ndarray, tuple[Any, ...] | None]:
+def factor_values(
+    f: Factor, data: pd.DataFrame, levels: tuple[Any, ...] | None = None, fitted: bool = False
+) -> tuple[np.ndarray, tuple[Any, ...] | None]:
     """Values of factor *f* on *data*: floats (NaN missing) and None, or codes and levels.
 
     With ``fitted`` the factor is coded with the given *levels* (None: numeric), as fitted;
@@ -148,8 +149,11 @@ def factor_values(f: Factor, data: pd.DataFrame, levels: tuple[Any, ...] | None 
         if levels is None:
             return _numeric(f, s), None
         return _codes(s, levels), levels
-    numeric = (pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
-               and not isinstance(s.dtype, pd.CategoricalDtype))
+    numeric = (
+        pd.api.types.is_numeric_dtype(s.dtype)
+        and not pd.api.types.is_bool_dtype(s.dtype)
+        and not isinstance(s.dtype, pd.CategoricalDtype)
+    )
     if f.kind == "column" and numeric:
         return _numeric(f, s), None
     codes, found = _sniff(s)
@@ -158,16 +162,20 @@ def factor_values(f: Factor, data: pd.DataFrame, levels: tuple[Any, ...] | None 
 
 def _bool_column(f: Factor, data: pd.DataFrame) -> bool:
     """``I(b)`` of a boolean column b: patsy codes it False/True."""
-    return (len(f.variables) == 1 and f.expr in (f.variables[0], *(a[0] for a in f.aliases))
-            and pd.api.types.is_bool_dtype(data[f.variables[0]].dtype))
+    return (
+        len(f.variables) == 1
+        and f.expr in (f.variables[0], *(a[0] for a in f.aliases))
+        and pd.api.types.is_bool_dtype(data[f.variables[0]].dtype)
+    )
 
 
 def _numeric(f: Factor, s: pd.Series) -> np.ndarray:
     try:
         return s.to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):
-        raise DataError(f"column {f.column!r} must be numeric, as in the fitted model; got "
-                        f"{s.dtype} values. Recode it as numbers.") from None
+        raise DataError(
+            f"column {f.column!r} must be numeric, as in the fitted model; got {s.dtype} values. Recode it as numbers."
+        ) from None
 
 
 def _reference(formula: str, f: Factor, levels: tuple[Any, ...]) -> int:
@@ -178,8 +186,13 @@ def _reference(formula: str, f: Factor, levels: tuple[Any, ...]) -> int:
         return levels.index(ref)
     if isinstance(ref, int) and -len(levels) <= ref < len(levels):
         return ref % len(levels)
-    raise formula_error(formula, f"give a reference level of {f.column!r} that occurs", repr(ref),
-                        f.column_no, "Use one of " + ", ".join(map(repr, levels)))
+    raise formula_error(
+        formula,
+        f"give a reference level of {f.column!r} that occurs",
+        repr(ref),
+        f.column_no,
+        "Use one of " + ", ".join(map(repr, levels)),
+    )
 
 
 def info_for(formula: str, f: Factor, levels: tuple[Any, ...] | None) -> FactorInfo:
@@ -232,8 +245,7 @@ def _columns(term: Term, coding: dict[str, bool], infos: dict[str, FactorInfo]):
             if coding[f.name]:
                 pieces.append([(f"{f.name}[{v}]", (f.name, k)) for k, v in enumerate(lv)])
             else:
-                pieces.append([(f"{f.name}[T.{v}]", (f.name, k)) for k, v in enumerate(lv)
-                               if k != info.reference])
+                pieces.append([(f"{f.name}[T.{v}]", (f.name, k)) for k, v in enumerate(lv) if k != info.reference])
     for combo in itertools.product(*reversed(pieces)):
         combo = combo[::-1]
         yield (":".join(c[0] for c in combo) or "Intercept"), tuple(c[1] for c in combo)
@@ -250,8 +262,13 @@ def text_levels(rhs: tuple[Term, ...], data: pd.DataFrame) -> dict[str, tuple[An
     return out
 
 
-def layout(formula: str, rhs: tuple[Term, ...], infos: dict[str, FactorInfo], response: FactorInfo,
-           texts: dict[str, tuple[Any, ...]] | None = None) -> Coding:
+def layout(
+    formula: str,
+    rhs: tuple[Term, ...],
+    infos: dict[str, FactorInfo],
+    response: FactorInfo,
+    texts: dict[str, tuple[Any, ...]] | None = None,
+) -> Coding:
     """The coding of the right-hand terms: patsy's order, names, slices and redundancy rule."""
     ordered, buckets = _order(rhs, infos)
     used: dict[frozenset[str], set[frozenset]] = {k: set() for k in buckets}
@@ -266,12 +283,25 @@ def layout(formula: str, rhs: tuple[Term, ...], infos: dict[str, FactorInfo], re
                 names.append(name)
                 specs.append(spec)
                 if len(names) > MAX_COLUMNS:
-                    raise formula_error(formula, f"code at most {MAX_COLUMNS} model columns", "more",
-                                        t[0].column_no, "Merge levels or drop interactions")
+                    raise formula_error(
+                        formula,
+                        f"code at most {MAX_COLUMNS} model columns",
+                        "more",
+                        t[0].column_no,
+                        "Merge levels or drop interactions",
+                    )
         slices.append(slice(start, len(names)))
     rhs_infos = {f.name: infos[f.name] for t in rhs for f in t}
-    return Coding(formula, rhs_infos, response, tuple(names), tuple(term_name(t) for t in ordered),
-                  tuple(slices), tuple(specs), dict(texts or {}))
+    return Coding(
+        formula,
+        rhs_infos,
+        response,
+        tuple(names),
+        tuple(term_name(t) for t in ordered),
+        tuple(slices),
+        tuple(specs),
+        dict(texts or {}),
+    )
 
 
 def response_frame(info: FactorInfo, values: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
@@ -280,14 +310,17 @@ def response_frame(info: FactorInfo, values: np.ndarray, rows: np.ndarray) -> pd
     if info.levels is None:
         return pd.DataFrame({name: values[rows]}, index=rows)
     codes = values[rows]
-    return pd.DataFrame({f"{name}[{v}]": (codes == k).astype(float)
-                         for k, v in enumerate(info.levels)}, index=rows)
+    return pd.DataFrame({f"{name}[{v}]": (codes == k).astype(float) for k, v in enumerate(info.levels)}, index=rows)
 
 
 def one_response(formula: str, lhs: tuple[Term, ...]) -> Factor:
     if len(lhs) != 1 or len(lhs[0]) != 1:
         col = lhs[1][0].column_no if len(lhs) > 1 and lhs[1] else 1
-        raise formula_error(formula, "have one response variable before '~'",
-                            f"{len(lhs)} terms" if len(lhs) != 1 else "an interaction", col,
-                            "Model one response; recode it with I(...) if needed")
+        raise formula_error(
+            formula,
+            "have one response variable before '~'",
+            f"{len(lhs)} terms" if len(lhs) != 1 else "an interaction",
+            col,
+            "Model one response; recode it with I(...) if needed",
+        )
     return lhs[0][0]

@@ -27,8 +27,10 @@ _COMPARE = {"==", "!=", "<", "<=", ">", ">="}
 _LOGIC = {"and", "or", "not"}
 _BOUNDARY = {"(", ")", ",", "and", "or", "not", ""}
 _NUMPY = ("np", "numpy")
-_FIX = ("Use columns, numbers, + - * / // % **, comparisons, and/or/not, a column compared with "
-        "a quoted text (x == \"a\") and the functions " + ", ".join(FUNCTIONS))
+_FIX = (
+    "Use columns, numbers, + - * / // % **, comparisons, and/or/not, a column compared with "
+    'a quoted text (x == "a") and the functions ' + ", ".join(FUNCTIONS)
+)
 
 
 def _close(tokens: list[Token], open_i: int) -> int:
@@ -51,7 +53,7 @@ def _items(p: Any, inner: list[Token]) -> list[tuple[str, Token, str]]:
         tok = inner[k]
         nxt = inner[k + 1] if k + 1 < len(inner) else None
         if tok.kind == "NAME" and tok.text == "Q" and nxt is not None and nxt.text == "(":
-            if (k + 3 >= len(inner) or inner[k + 2].kind != "STRING" or inner[k + 3].text != ")"):
+            if k + 3 >= len(inner) or inner[k + 2].kind != "STRING" or inner[k + 3].text != ")":
                 raise p.fail("quote the name in Q(...)", nxt, 'Write Q("a.b")')
             out.append(("col", tok, string_value(inner[k + 2].text)))
             k += 4
@@ -75,7 +77,7 @@ def _isin(p: Any, inner: list[Token], k: int, out: list) -> int:
     ``isin`` item holding the literal values; returns the index after it."""
     if k >= len(inner) or inner[k].text != ".":
         return k
-    tail = [t.text for t in inner[k:k + 4]]
+    tail = [t.text for t in inner[k : k + 4]]
     if tail != [".", "isin", "(", "["]:
         raise p.fail("use no attributes inside an expression except column.isin([...])", inner[k], _FIX)
     values: list[Any] = []
@@ -95,8 +97,9 @@ def _isin(p: Any, inner: list[Token], k: int, out: list) -> int:
         elif j < len(inner) and inner[j].text != "]":
             raise p.fail("separate the isin values with commas", inner[j], "Write x.isin([1, 2])")
     if j + 1 >= len(inner) or inner[j + 1].text != ")" or not values:
-        raise p.fail("write isin with a non-empty list, as x.isin([1, 2])", inner[min(j, len(inner) - 1)],
-                     "Write x.isin([1, 2])")
+        raise p.fail(
+            "write isin with a non-empty list, as x.isin([1, 2])", inner[min(j, len(inner) - 1)], "Write x.isin([1, 2])"
+        )
     kind, tok, column = out[-1]
     out[-1] = ("isin", tok, (column, tuple(values)))
     return j + 2
@@ -131,13 +134,16 @@ def _rewrite(p: Any, items: list[tuple[str, Token, str]]):
     k = 0
     while k < len(items):
         kind, tok, value = items[k]
-        triple = items[k:k + 3]
+        triple = items[k : k + 3]
         if len(triple) == 3 and triple[1][2] in ("==", "!=") and {triple[0][0], triple[2][0]} == {"col", "str"}:
             before = items[k - 1][2] if k else ""
             after = items[k + 3][2] if k + 3 < len(items) else ""
             if before not in _BOUNDARY or after not in _BOUNDARY:
-                raise p.fail("compare a column with a quoted text on its own, as (x == \"a\")", tok,
-                             "Put the comparison in brackets")
+                raise p.fail(
+                    'compare a column with a quoted text on its own, as (x == "a")',
+                    tok,
+                    "Put the comparison in brackets",
+                )
             col, text = (triple[0][2], triple[2][2]) if triple[0][0] == "col" else (triple[2][2], triple[0][2])
             aliases.append((f"_sk_text{len(aliases)}", col, triple[1][2], text))
             parts.append(aliases[-1][0])
@@ -151,7 +157,7 @@ def _rewrite(p: Any, items: list[tuple[str, Token, str]]):
             k += 1
             continue
         if kind == "str":
-            raise p.fail("use a quoted text only compared with a column, as x == \"a\"", tok, _FIX)
+            raise p.fail('use a quoted text only compared with a column, as x == "a"', tok, _FIX)
         if kind == "col":
             variables.append(value)
             if not value.isidentifier():
@@ -177,8 +183,21 @@ def _boolean(items: list[tuple[str, Token, str]]) -> bool:
     return False
 
 
-_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.Name, ast.Load,
-          ast.Constant, ast.Call, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+_NODES = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Compare,
+    ast.BoolOp,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Call,
+    ast.operator,
+    ast.unaryop,
+    ast.cmpop,
+    ast.boolop,
+)
 
 
 def _check_syntax(p: Any, expr: str, at: Token) -> None:
@@ -206,15 +225,25 @@ def expression_factor(p: Any, start: int):
     else:
         raise p.fail("use only C(...), Q(...), I(...) and the listed functions", name, _FIX)
     close_i = _close(tokens, open_i)
-    inner = tokens[open_i + 1:close_i] if name.text == "I" else tokens[start:close_i + 1]
+    inner = tokens[open_i + 1 : close_i] if name.text == "I" else tokens[start : close_i + 1]
     if not inner or (name.text == "I" and len(inner) == 0):
         raise p.fail("have an expression inside I(...)", tokens[close_i], "Write I(x ** 2)")
     if len(inner) > MAX_EXPR_TOKENS:
-        raise p.fail(f"have at most {MAX_EXPR_TOKENS} tokens in one expression", inner[0],
-                     "Derive the variable in the plan instead")
+        raise p.fail(
+            f"have at most {MAX_EXPR_TOKENS} tokens in one expression",
+            inner[0],
+            "Derive the variable in the plan instead",
+        )
     items = _items(p, inner)
     expr, aliases, variables = _rewrite(p, items)
-    _check_syntax(p, expr, Token("NAME", spaced(tokens[start:close_i + 1]), name.pos))
+    _check_syntax(p, expr, Token("NAME", spaced(tokens[start : close_i + 1]), name.pos))
     p.i = close_i + 1
-    return Factor(spaced(tokens[start:close_i + 1]), "expression", variables, expr=expr,
-                  aliases=aliases, boolean=_boolean(items), column_no=name.column)
+    return Factor(
+        spaced(tokens[start : close_i + 1]),
+        "expression",
+        variables,
+        expr=expr,
+        aliases=aliases,
+        boolean=_boolean(items),
+        column_no=name.column,
+    )

@@ -22,11 +22,10 @@ comparisons become aliases the model builder supplies).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from surveykit.models._formula_expr import expression_factor
-from surveykit.models._formula_terms import Factor, Term, term_name  # noqa: F401 (re-exported)
+from surveykit.models._formula_terms import Factor, Term, term_name
 from surveykit.models._formula_tokens import Token, formula_error, spaced, string_value, tokenize
 
 __all__ = ["Factor", "ParsedFormula", "Term", "MAX_TERMS", "MAX_FACTORS", "parse", "term_name"]
@@ -34,7 +33,7 @@ __all__ = ["Factor", "ParsedFormula", "Term", "MAX_TERMS", "MAX_FACTORS", "parse
 MAX_TERMS = 100  # terms of one side after expanding '*'
 MAX_FACTORS = 6  # factors of one interaction term
 MAX_SIGNS = 4  # unary signs in a row
-_FIX = ('Write terms as x, C(g), Q("a.b"), I(x ** 2) or x:C(g), joined by + - * :')
+_FIX = 'Write terms as x, C(g), Q("a.b"), I(x ** 2) or x:C(g), joined by + - * :'
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +91,9 @@ class _Parser:
             raise self.fail("have a response before '~', as 'y ~ x1 + x2'", fix="Add the response")
         lhs = self.expr()
         if self.tok.text != "~":
-            raise self.fail("have one '~' between the response and the terms, as 'y ~ x1 + x2'",
-                            fix="Add '~' after the response")
+            raise self.fail(
+                "have one '~' between the response and the terms, as 'y ~ x1 + x2'", fix="Add '~' after the response"
+            )
         self.i += 1
         rhs = self.expr()
         if self.tok.kind != "END":
@@ -133,23 +133,26 @@ class _Parser:
 
     def interaction(self, left: _Side, right: _Side, op: Token) -> list[Term]:
         if left.literal or right.literal or left.intercept or right.intercept:
-            raise self.fail("interact terms, not the intercept 0 or 1", op,
-                            "Write the intercept as a separate term, as 'y ~ 1 + a:b'")
+            raise self.fail(
+                "interact terms, not the intercept 0 or 1",
+                op,
+                "Write the intercept as a separate term, as 'y ~ 1 + a:b'",
+            )
         self.check_terms([()] * (len(left.terms) * len(right.terms)), op)
         out = []
         for a in left.terms:
             for b in right.terms:
                 term = a + tuple(f for f in b if f not in a)
                 if len(term) > MAX_FACTORS:
-                    raise self.fail(f"interact at most {MAX_FACTORS} factors in a term", op,
-                                    "Use fewer factors in the interaction")
+                    raise self.fail(
+                        f"interact at most {MAX_FACTORS} factors in a term", op, "Use fewer factors in the interaction"
+                    )
                 out.append(term)
         return _unique(out)
 
     def check_terms(self, terms: list[Term], op: Token) -> None:
         if len(terms) > MAX_TERMS:
-            raise self.fail(f"expand to at most {MAX_TERMS} terms", op,
-                            "Split the model or write fewer interactions")
+            raise self.fail(f"expand to at most {MAX_TERMS} terms", op, "Split the model or write fewer interactions")
 
     def unary(self) -> _Side:
         signs: list[Token] = []
@@ -157,14 +160,14 @@ class _Parser:
             signs.append(self.tok)
             self.i += 1
             if len(signs) > MAX_SIGNS:
-                raise self.fail(f"have at most {MAX_SIGNS} signs in a row", signs[-1],
-                                "Remove the extra signs")
+                raise self.fail(f"have at most {MAX_SIGNS} signs in a row", signs[-1], "Remove the extra signs")
         side = self.atom()
         for sign in reversed(signs):
             if sign.text == "-":
                 if not side.literal:
-                    raise self.fail("use unary minus only as -1 or -0", sign,
-                                    "Remove a term with 'a - b', the intercept with '- 1'")
+                    raise self.fail(
+                        "use unary minus only as -1 or -0", sign, "Remove a term with 'a - b', the intercept with '- 1'"
+                    )
                 side = _literal("1" if side.literal == "0" else "0", flip=True)
         return side
 
@@ -177,8 +180,10 @@ class _Parser:
             return inner
         if tok.kind == "NUMBER":
             if tok.text not in ("0", "1"):
-                raise self.fail("use only 0 or 1 as numbers outside I(...)",
-                                fix="Write a constant inside I(...), or 0/1 for the intercept")
+                raise self.fail(
+                    "use only 0 or 1 as numbers outside I(...)",
+                    fix="Write a constant inside I(...), or 0/1 for the intercept",
+                )
             self.i += 1
             return _literal(tok.text)
         if tok.kind == "NAME":
@@ -195,14 +200,15 @@ class _Parser:
             raise self.fail("use no attributes", fix=f'Write Q("{name.text}.…") for a column name with a dot')
         if name.text == "Q":
             column = self.quoted()
-            return Factor(spaced(self.tokens[start:self.i]), "column", (column,), column=column,
-                          column_no=name.column)
+            return Factor(
+                spaced(self.tokens[start : self.i]), "column", (column,), column=column, column_no=name.column
+            )
         if name.text == "C":
             return self.categorical(start)
         return expression_factor(self, start)
 
     def quoted(self) -> str:
-        self.take("(", "write a quoted name as Q(\"a.b\")")
+        self.take("(", 'write a quoted name as Q("a.b")')
         if self.tok.kind != "STRING":
             raise self.fail("quote the name in Q(...)", fix='Write Q("a.b")')
         value = string_value(self.tok.text)
@@ -225,8 +231,15 @@ class _Parser:
             self.i += 1
             has_ref, ref = self.contrast()
         self.take(")", "close C(...), as C(g) or C(g, Treatment('b'))")
-        return Factor(spaced(self.tokens[start:self.i]), "categorical", (column,), column=column,
-                      reference=ref, has_reference=has_ref, column_no=self.tokens[start].column)
+        return Factor(
+            spaced(self.tokens[start : self.i]),
+            "categorical",
+            (column,),
+            column=column,
+            reference=ref,
+            has_reference=has_ref,
+            column_no=self.tokens[start].column,
+        )
 
     def contrast(self) -> tuple[bool, object]:
         fix = "Write C(g, Treatment('b')), C(g, Treatment(reference='b')) or C(g, Treatment(2))"
@@ -281,8 +294,7 @@ def _minus(left: _Side, right: _Side) -> _Side:
         keys = {frozenset(f.name for f in t) for t in right.terms}
         return _Side([t for t in left.terms if frozenset(f.name for f in t) not in keys], removed=True)
     keys = {frozenset(f.name for f in t) for t in right.terms}
-    return _Side([t for t in left.terms if frozenset(f.name for f in t) not in keys],
-                 left.intercept, left.removed)
+    return _Side([t for t in left.terms if frozenset(f.name for f in t) not in keys], left.intercept, left.removed)
 
 
 def parse(formula: str) -> ParsedFormula:

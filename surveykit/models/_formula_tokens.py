@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from surveykit.errors import ModelError
 
-__all__ = ["MAX_DEPTH", "MAX_LENGTH", "MAX_TOKENS", "Token", "formula_error", "spaced", "string_value",
-           "tokenize"]
+__all__ = ["MAX_DEPTH", "MAX_LENGTH", "MAX_TOKENS", "Token", "formula_error", "spaced", "string_value", "tokenize"]
 
 MAX_LENGTH = 2000  # characters of a formula
 MAX_TOKENS = 600  # names, numbers, strings and operators
@@ -21,8 +20,39 @@ MAX_DEPTH = 12  # nesting of brackets, e.g. ((a + b):c) is depth 2
 
 _NAME = re.compile(r"[^\W\d]\w*")
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_OPS = ("**", "//", "==", "!=", "<=", ">=", "<>", "+", "-", "*", "/", "%", ":", "~", "(", ")",
-        ",", "=", "<", ">", ".", "[", "]", "{", "}", "@", "&", "|", "^", "!", ";")
+_OPS = (
+    "**",
+    "//",
+    "==",
+    "!=",
+    "<=",
+    ">=",
+    "<>",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    ":",
+    "~",
+    "(",
+    ")",
+    ",",
+    "=",
+    "<",
+    ">",
+    ".",
+    "[",
+    "]",
+    "{",
+    "}",
+    "@",
+    "&",
+    "|",
+    "^",
+    "!",
+    ";",
+)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"'}
 
 
@@ -57,8 +87,7 @@ def _string(formula: str, i: int) -> int:
         if formula[j] == quote:
             return j + 1
         j += 1
-    raise formula_error(formula, "close every quoted name", f"an unclosed {quote}", i + 1,
-                        f"Add the closing {quote}")
+    raise formula_error(formula, "close every quoted name", f"an unclosed {quote}", i + 1, f"Add the closing {quote}")
 
 
 def string_value(text: str) -> str:
@@ -94,13 +123,19 @@ def _scan(formula: str) -> list[Token]:
         else:
             op = next((o for o in _OPS if formula.startswith(o, i)), None)
             if op is None:
-                raise formula_error(formula, "use names, numbers, quoted names and + - * : ( ) ~",
-                                    repr(ch), i + 1, "Remove the character")
+                raise formula_error(
+                    formula,
+                    "use names, numbers, quoted names and + - * : ( ) ~",
+                    repr(ch),
+                    i + 1,
+                    "Remove the character",
+                )
             j = i + len(op)
             tokens.append(Token("OP", op, i))
         if len(tokens) > MAX_TOKENS:
-            raise formula_error(formula, f"have at most {MAX_TOKENS} tokens", "more", i + 1,
-                                "Split the model or shorten the formula")
+            raise formula_error(
+                formula, f"have at most {MAX_TOKENS} tokens", "more", i + 1, "Split the model or shorten the formula"
+            )
         i = j
     tokens.append(Token("END", "", n))
     return tokens
@@ -115,16 +150,31 @@ def _check_brackets(formula: str, tokens: list[Token]) -> None:
         if tok.text in "([{":
             stack.append(tok)
             if len(stack) > MAX_DEPTH:
-                raise formula_error(formula, f"nest brackets at most {MAX_DEPTH} deep",
-                                    f"depth {len(stack)}", tok.column, "Remove redundant brackets")
+                raise formula_error(
+                    formula,
+                    f"nest brackets at most {MAX_DEPTH} deep",
+                    f"depth {len(stack)}",
+                    tok.column,
+                    "Remove redundant brackets",
+                )
         elif tok.text in pairs:
             if not stack or stack[-1].text != pairs[tok.text]:
-                raise formula_error(formula, "have balanced brackets", f"{tok.text!r}", tok.column,
-                                    "Remove it or add the opening bracket")
+                raise formula_error(
+                    formula,
+                    "have balanced brackets",
+                    f"{tok.text!r}",
+                    tok.column,
+                    "Remove it or add the opening bracket",
+                )
             stack.pop()
     if stack:
-        raise formula_error(formula, "have balanced brackets", f"an unclosed {stack[-1].text!r}",
-                            stack[-1].column, "Add the closing bracket")
+        raise formula_error(
+            formula,
+            "have balanced brackets",
+            f"an unclosed {stack[-1].text!r}",
+            stack[-1].column,
+            "Add the closing bracket",
+        )
 
 
 def tokenize(formula: str) -> list[Token]:
@@ -139,8 +189,13 @@ def tokenize(formula: str) -> list[Token]:
     if not isinstance(formula, str):
         raise ModelError(f"a formula must be text, as 'y ~ x1 + x2'; got {type(formula).__name__}.")
     if len(formula) > MAX_LENGTH:
-        raise formula_error(formula[:40] + "...", f"have at most {MAX_LENGTH} characters",
-                            f"{len(formula)}", MAX_LENGTH + 1, "Split the model or shorten the formula")
+        raise formula_error(
+            formula[:40] + "...",
+            f"have at most {MAX_LENGTH} characters",
+            f"{len(formula)}",
+            MAX_LENGTH + 1,
+            "Split the model or shorten the formula",
+        )
     tokens = _scan(formula)
     _check_brackets(formula, tokens)
     return tokens

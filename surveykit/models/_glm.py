@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Fit", "expit", "fit_logistic", "log_lik", "detect_separation", "separation_direction",
-           "weighted_gram"]
+__all__ = ["Fit", "expit", "fit_logistic", "log_lik", "detect_separation", "separation_direction", "weighted_gram"]
 
 TOL = 1e-10  # relative change in the weighted deviance at which Newton stops (R glm: 1e-8)
 MAX_ITER = 50  # plain ML; more than this is a sign of divergence (separation)
@@ -67,8 +66,16 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = MA
             converged = True
             break
     scores = X * (w * (y - cur.p))[:, None]
-    return Fit(beta=beta, info=cur.info * scale, scores=scores, p=cur.p, iterations=it,
-               converged=converged, eta=cur.eta, loglik=cur.ll * scale)
+    return Fit(
+        beta=beta,
+        info=cur.info * scale,
+        scores=scores,
+        p=cur.p,
+        iterations=it,
+        converged=converged,
+        eta=cur.eta,
+        loglik=cur.ll * scale,
+    )
 
 
 class _Pass:
@@ -83,8 +90,14 @@ class _Pass:
         self.score, self.info, self.ll = np.zeros(k), np.zeros((k, k)), 0.0
         with np.errstate(divide="ignore"):
             for s in range(0, n, BLOCK):
-                self._block(X[s:s + BLOCK], y[s:s + BLOCK], w[s:s + BLOCK], beta,
-                            self.eta[s:s + BLOCK], self.p[s:s + BLOCK])
+                self._block(
+                    X[s : s + BLOCK],
+                    y[s : s + BLOCK],
+                    w[s : s + BLOCK],
+                    beta,
+                    self.eta[s : s + BLOCK],
+                    self.p[s : s + BLOCK],
+                )
 
     def _block(self, X, y, w, beta, eta, p) -> None:
         np.dot(X, beta, out=eta)
@@ -108,7 +121,7 @@ def weighted_gram(X: np.ndarray, c: np.ndarray, Z: np.ndarray | None = None) -> 
     Z = X if Z is None else Z
     out = np.zeros((X.shape[1], Z.shape[1]))
     for s in range(0, X.shape[0], BLOCK):
-        out += (X[s:s + BLOCK] * c[s:s + BLOCK, None]).T @ Z[s:s + BLOCK]
+        out += (X[s : s + BLOCK] * c[s : s + BLOCK, None]).T @ Z[s : s + BLOCK]
     return out
 
 
@@ -155,8 +168,7 @@ def separation_direction(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndar
     rows = w > 0
     s = (2.0 * y[rows] - 1.0)[:, None] * X[rows]
     s = np.unique(np.round(s, 12), axis=0)
-    res = linprog(-s.sum(axis=0), A_ub=-s, b_ub=np.zeros(len(s)),
-                  bounds=[(-1.0, 1.0)] * X.shape[1], method="highs")
+    res = linprog(-s.sum(axis=0), A_ub=-s, b_ub=np.zeros(len(s)), bounds=[(-1.0, 1.0)] * X.shape[1], method="highs")
     if res.status == 0 and -res.fun > 1e-7:
         return np.asarray(res.x)
     return None

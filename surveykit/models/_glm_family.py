@@ -84,8 +84,9 @@ class GlmResult(ModelBase, Printable):
         mu = self._inverse_link(X @ params)
         return ((mu if "poisson" in self.family else mu * (1 - mu)) * d)[:, None]
 
-    def predict(self, new_data: pd.DataFrame | None = None,
-                type: Literal["response", "link"] = "response") -> pd.DataFrame:
+    def predict(
+        self, new_data: pd.DataFrame | None = None, type: Literal["response", "link"] = "response"
+    ) -> pd.DataFrame:
         """Predictions with delta-method design-based SEs: columns ``estimate, se``.
 
         R equivalent: ``predict(svyglm, newdata, type = "link" | "response")`` with ``SE()``.
@@ -104,24 +105,35 @@ class GlmResult(ModelBase, Printable):
     def marginal_effects(self) -> MarginalEffects:
         """Average marginal effects on the mean of y (delta-method design SEs)."""
         scs = scenarios(self._mf, self._data)
-        frame = average_effects(self.params, self.vcov, self._mf.X, self._w, scs, self._mean,
-                                self._slope, ("E(y)",))
+        frame = average_effects(self.params, self.vcov, self._mf.X, self._w, scs, self._mean, self._slope, ("E(y)",))
         frame = with_inference(frame.drop(columns="outcome"), self.df_resid, self.alpha)
-        return MarginalEffects(frame=frame, df=self.df_resid, alpha=self.alpha,
-                               method="average marginal effects, delta-method design SEs")
+        return MarginalEffects(
+            frame=frame, df=self.df_resid, alpha=self.alpha, method="average marginal effects, delta-method design SEs"
+        )
 
     def forest_frame(self) -> pd.DataFrame:
         """Ratios ``term, label, or, ci_low, ci_high, p_value`` (``or`` holds the rate ratio of a
         Poisson fit or the odds ratio of a binomial one: the column the report's forest plot reads)."""
         if self.family == "gaussian":
-            raise ModelError("forest_frame needs a ratio scale; a linear model has none. "
-                             "Use to_frame() for its coefficients.")
+            raise ModelError(
+                "forest_frame needs a ratio scale; a linear model has none. Use to_frame() for its coefficients."
+            )
         c = self.coef[self.coef["term"] != "Intercept"]
-        ratio, low, high = (("rate_ratio", "rr_ci_low", "rr_ci_high") if "poisson" in self.family
-                            else ("odds_ratio", "or_ci_low", "or_ci_high"))
-        return pd.DataFrame({"term": c["term"], "label": [term_label(t) for t in c["term"]],
-                             "or": c[ratio], "ci_low": c[low], "ci_high": c[high],
-                             "p_value": c["p_value"]}).reset_index(drop=True)
+        ratio, low, high = (
+            ("rate_ratio", "rr_ci_low", "rr_ci_high")
+            if "poisson" in self.family
+            else ("odds_ratio", "or_ci_low", "or_ci_high")
+        )
+        return pd.DataFrame(
+            {
+                "term": c["term"],
+                "label": [term_label(t) for t in c["term"]],
+                "or": c[ratio],
+                "ci_low": c[low],
+                "ci_high": c[high],
+                "p_value": c["p_value"],
+            }
+        ).reset_index(drop=True)
 
     def to_dict(self) -> dict[str, Any]:
         out = self._base_dict()
@@ -130,8 +142,11 @@ class GlmResult(ModelBase, Printable):
 
     def summary(self) -> Summary:
         facts = self._facts() + (("family", self.family), ("dispersion", f"{self.dispersion:.6g}"))
-        title = {"gaussian": "Survey linear regression", "poisson": "Survey Poisson (log-linear) regression",
-                 "quasipoisson": "Survey Poisson (log-linear) regression"}.get(self.family, "Survey logistic regression (glm)")
+        title = {
+            "gaussian": "Survey linear regression",
+            "poisson": "Survey Poisson (log-linear) regression",
+            "quasipoisson": "Survey Poisson (log-linear) regression",
+        }.get(self.family, "Survey logistic regression (glm)")
         cols = ["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high"]
         cols += ["rate_ratio"] if "poisson" in self.family else ["odds_ratio"] if "binomial" in self.family else []
         return Summary(title=title, facts=facts, table=self.coef[cols], notes=self.notices)
@@ -290,7 +305,8 @@ def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05
             warn(f"{family} model {formula!r} did not converge in {fit.iterations} iterations.", ConvergenceWarning)
         df = degf - mf.X.shape[1] + 1
         var_fn = {"gaussian": np.ones_like(fit.mu), "poisson": fit.mu, "quasipoisson": fit.mu}.get(
-            family, fit.mu * (1 - fit.mu))
+            family, fit.mu * (1 - fit.mu)
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             dispersion = float(np.sum(md.w * (y - fit.mu) ** 2 / var_fn) / md.w.sum())
         facts = md.facts()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from surveykit.results import Printable
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,13 +11,15 @@ import numpy as np
 import pandas as pd
 
 from surveykit.errors import ModelError
-from surveykit.results import Summary, jsonable
+from surveykit.results import Printable, Summary, jsonable
 
 __all__ = ["coef_frame", "wald", "TermTest", "numerical_guard", "check_finite_fit"]
 
-SINGULAR_FIX = ("Usual causes: (quasi-)complete separation (a predictor or category predicts the "
-                "response (nearly) perfectly) or more parameters than informative rows. Drop or "
-                "merge the terms or categories involved")
+SINGULAR_FIX = (
+    "Usual causes: (quasi-)complete separation (a predictor or category predicts the "
+    "response (nearly) perfectly) or more parameters than informative rows. Drop or "
+    "merge the terms or categories involved"
+)
 
 
 @contextmanager
@@ -36,24 +36,26 @@ def numerical_guard(what: str, formula: str) -> Iterator[None]:
     try:
         yield
     except np.linalg.LinAlgError as exc:
-        raise ModelError(f"{what} {formula!r} cannot be estimated: a matrix of the fit is singular "
-                         f"({exc}). {SINGULAR_FIX}.") from None
+        raise ModelError(
+            f"{what} {formula!r} cannot be estimated: a matrix of the fit is singular ({exc}). {SINGULAR_FIX}."
+        ) from None
 
 
 def check_finite_fit(what: str, formula: str, params: np.ndarray, vcov: np.ndarray) -> None:
     """Refuse estimates or covariances that overflowed to inf/NaN (:class:`ModelError`)."""
     if np.all(np.isfinite(params)) and np.all(np.isfinite(vcov)):
         return
-    raise ModelError(f"{what} {formula!r} cannot be estimated: its estimates or their covariance "
-                     "overflowed (inf/NaN). Rescale predictors with huge values (e.g. thousands "
-                     f"instead of units) and check for extreme outliers. {SINGULAR_FIX}.")
+    raise ModelError(
+        f"{what} {formula!r} cannot be estimated: its estimates or their covariance "
+        "overflowed (inf/NaN). Rescale predictors with huge values (e.g. thousands "
+        f"instead of units) and check for extreme outliers. {SINGULAR_FIX}."
+    )
 
-COEF_COLUMNS = ("term", "estimate", "se", "t", "p_value", "ci_low", "ci_high",
-                "odds_ratio", "or_ci_low", "or_ci_high")
+
+COEF_COLUMNS = ("term", "estimate", "se", "t", "p_value", "ci_low", "ci_high", "odds_ratio", "or_ci_low", "or_ci_high")
 
 
-def coef_frame(names: tuple[str, ...], est: np.ndarray, vcov: np.ndarray, df: float,
-               alpha: float) -> pd.DataFrame:
+def coef_frame(names: tuple[str, ...], est: np.ndarray, vcov: np.ndarray, df: float, alpha: float) -> pd.DataFrame:
     """Estimates, SEs, t, two-sided p and CIs with a t reference on *df* degrees of freedom.
 
     As ``summary.svyglm`` (``2 * pt(-|t|, df)``) and ``confint.svyglm(method="Wald")``
@@ -73,11 +75,20 @@ def coef_frame(names: tuple[str, ...], est: np.ndarray, vcov: np.ndarray, df: fl
     lo, hi = est - q * se, est + q * se
     with np.errstate(over="ignore"):  # a diverged (separated) fit has odds ratios of inf
         ors = np.exp(est), np.exp(lo), np.exp(hi)
-    return pd.DataFrame({
-        "term": list(names), "estimate": est, "se": se, "t": t, "p_value": p,
-        "ci_low": lo, "ci_high": hi,
-        "odds_ratio": ors[0], "or_ci_low": ors[1], "or_ci_high": ors[2],
-    })
+    return pd.DataFrame(
+        {
+            "term": list(names),
+            "estimate": est,
+            "se": se,
+            "t": t,
+            "p_value": p,
+            "ci_low": lo,
+            "ci_high": hi,
+            "odds_ratio": ors[0],
+            "or_ci_low": ors[1],
+            "or_ci_high": ors[2],
+        }
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +115,19 @@ class TermTest(Printable):
         return pd.DataFrame([self.to_dict()])
 
     def summary(self) -> Summary:
-        facts = (("terms", ", ".join(self.terms)), ("F", f"{self.F:.4f} on {self.df} and {self.ddf:g} df"),
-                 ("p (F)", f"{self.p_value:.4g}"), ("chi-square", f"{self.chisq:.4f} on {self.df} df"),
-                 ("p (chi-square)", f"{self.chisq_p_value:.4g}"))
+        facts = (
+            ("terms", ", ".join(self.terms)),
+            ("F", f"{self.F:.4f} on {self.df} and {self.ddf:g} df"),
+            ("p (F)", f"{self.p_value:.4g}"),
+            ("chi-square", f"{self.chisq:.4f} on {self.df} df"),
+            ("p (chi-square)", f"{self.chisq_p_value:.4g}"),
+        )
         return Summary(title=self.label, facts=facts)
 
 
-def wald(est: np.ndarray, vcov: np.ndarray, L: np.ndarray, ddf: float, terms: tuple[str, ...],
-         label: str = "Wald test") -> TermTest:
+def wald(
+    est: np.ndarray, vcov: np.ndarray, L: np.ndarray, ddf: float, terms: tuple[str, ...], label: str = "Wald test"
+) -> TermTest:
     """Wald test of ``L est = 0`` with F and chi-square reference distributions."""
     from scipy import stats
 
@@ -120,10 +136,20 @@ def wald(est: np.ndarray, vcov: np.ndarray, L: np.ndarray, ddf: float, terms: tu
     try:
         chisq = float(b @ np.linalg.solve(V, b))
     except np.linalg.LinAlgError:
-        raise ModelError(f"{label} of {', '.join(terms)} cannot be computed: the covariance of the "
-                         "tested coefficients is singular. " + SINGULAR_FIX + ".") from None
+        raise ModelError(
+            f"{label} of {', '.join(terms)} cannot be computed: the covariance of the "
+            "tested coefficients is singular. " + SINGULAR_FIX + "."
+        ) from None
     k = L.shape[0]
     F = chisq / k
     p_f = float(stats.f.sf(F, k, ddf)) if ddf > 0 else float("nan")
-    return TermTest(terms=terms, chisq=chisq, df=k, ddf=float(ddf), F=F, p_value=p_f,
-                    chisq_p_value=float(stats.chi2.sf(chisq, k)), label=label)
+    return TermTest(
+        terms=terms,
+        chisq=chisq,
+        df=k,
+        ddf=float(ddf),
+        F=F,
+        p_value=p_f,
+        chisq_p_value=float(stats.chi2.sf(chisq, k)),
+        label=label,
+    )

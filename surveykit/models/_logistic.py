@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from surveykit.results import Printable
-
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -12,8 +10,8 @@ import pandas as pd
 
 from surveykit._util.warn import warn as warn_user
 from surveykit.errors import ConvergenceWarning, ModelError, SeparationWarning
-from surveykit.models._fitdesign import ModelDesign, check_response_varies, check_survey, model_design, sandwich
 from surveykit.models._firth import fit_firth, flic_intercept
+from surveykit.models._fitdesign import ModelDesign, check_response_varies, check_survey, model_design, sandwich
 from surveykit.models._formula import binary_response, model_frame, rebuild_matrix
 from surveykit.models._glm import Fit, expit, fit_logistic, log_lik, looks_separated, separation_direction
 from surveykit.models._inference import check_finite_fit, coef_frame, numerical_guard
@@ -21,7 +19,7 @@ from surveykit.models._margins import average_effects, scenarios
 from surveykit.models._profile import design_effect, equal_weight_srs, firth_table
 from surveykit.models._results import MarginalEffects, ModelBase, with_inference
 from surveykit.models._threads import single_thread_blas
-from surveykit.results import Summary, jsonable
+from surveykit.results import Printable, Summary, jsonable
 
 __all__ = ["logistic", "LogisticResult", "weighted_auc"]
 
@@ -79,8 +77,9 @@ class LogisticResult(ModelBase, Printable):
             self._cache["auc"] = weighted_auc(self._y, self._p, self._w)
         return self._cache["auc"]
 
-    def predict(self, new_data: pd.DataFrame | None = None,
-                type: Literal["response", "link"] = "response") -> pd.DataFrame:
+    def predict(
+        self, new_data: pd.DataFrame | None = None, type: Literal["response", "link"] = "response"
+    ) -> pd.DataFrame:
         """Predictions with delta-method design-based SEs: columns ``estimate, se``.
 
         Notes
@@ -110,8 +109,9 @@ class LogisticResult(ModelBase, Printable):
         scs = scenarios(self._mf, self._data)
         frame = average_effects(self._point, self.vcov, X, self._w, scs, _prob, _slope, ("P(y=1)",))
         frame = with_inference(frame.drop(columns="outcome"), self.df_resid, self.alpha)
-        return MarginalEffects(frame=frame, df=self.df_resid, alpha=self.alpha,
-                               method="average marginal effects, delta-method design SEs")
+        return MarginalEffects(
+            frame=frame, df=self.df_resid, alpha=self.alpha, method="average marginal effects, delta-method design SEs"
+        )
 
     @property
     def _point(self) -> np.ndarray:
@@ -119,10 +119,15 @@ class LogisticResult(ModelBase, Printable):
 
     def to_dict(self) -> dict[str, Any]:
         out = self._base_dict()
-        out.update(family=self.family, pseudo_r2=jsonable(self.pseudo_r2), auc=jsonable(self.auc),
-                   separation=self.separation, weights_are=self.weights_are,
-                   deff=jsonable(self.deff),
-                   flic_params=None if self.flic_params is None else jsonable(self.flic_params))
+        out.update(
+            family=self.family,
+            pseudo_r2=jsonable(self.pseudo_r2),
+            auc=jsonable(self.auc),
+            separation=self.separation,
+            weights_are=self.weights_are,
+            deff=jsonable(self.deff),
+            flic_params=None if self.flic_params is None else jsonable(self.flic_params),
+        )
         return out
 
     def _facts(self) -> tuple[tuple[str, str], ...]:
@@ -130,17 +135,23 @@ class LogisticResult(ModelBase, Printable):
         if self.flic_params is None and np.isnan(self.deff):
             return facts
         level = f"{100 * (1 - self.alpha):g}%"
-        ci = (f"{level} profile penalised likelihood; p: penalised likelihood ratio"
-              + ("" if self.deff == 1.0 else f", both rescaled by design effect {self.deff:.4g}"))
+        ci = f"{level} profile penalised likelihood; p: penalised likelihood ratio" + (
+            "" if self.deff == 1.0 else f", both rescaled by design effect {self.deff:.4g}"
+        )
         return tuple((k, ci if k == "CI" else v) for k, v in facts)
 
     def summary(self) -> Summary:
-        facts = self._facts() + (("family", self.family),
-                                 ("pseudo R² (McFadden, weighted)", f"{self.pseudo_r2:.4f}"),
-                                 ("weighted AUC", f"{self.auc:.4f}"))
-        return Summary(title="Survey logistic regression", facts=facts,
-                       table=self.coef[["term", "estimate", "se", "t", "p_value", "ci_low",
-                                        "ci_high", "odds_ratio"]], notes=self.notices)
+        facts = self._facts() + (
+            ("family", self.family),
+            ("pseudo R² (McFadden, weighted)", f"{self.pseudo_r2:.4f}"),
+            ("weighted AUC", f"{self.auc:.4f}"),
+        )
+        return Summary(
+            title="Survey logistic regression",
+            facts=facts,
+            table=self.coef[["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high", "odds_ratio"]],
+            notes=self.notices,
+        )
 
 
 def _prob(params: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -185,23 +196,30 @@ def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, firth: Any, formula: str, 
     use_firth = firth is True or (firth == "auto" and separated)
     fit: Fit = fit_firth(X, y, w, rescale=rescale) if use_firth else ml
     if separated:
-        what = ("Firth's penalised likelihood was used instead" if use_firth else
-                "ML estimates and SEs are not meaningful; refit with firth=True")
+        what = (
+            "Firth's penalised likelihood was used instead"
+            if use_firth
+            else "ML estimates and SEs are not meaningful; refit with firth=True"
+        )
         notices.append(f"(quasi-)complete separation detected; {what}.")
-        warn_user(f"logistic model {formula!r} shows (quasi-)complete separation; {what}.",
-                      SeparationWarning)
+        warn_user(f"logistic model {formula!r} shows (quasi-)complete separation; {what}.", SeparationWarning)
     elif firth is True:
         notices.append("Firth's penalised likelihood (weighted Jeffreys prior) was requested.")
     if not fit.converged and not (separated and not use_firth):
-        warn_user(f"logistic model {formula!r} did not converge in {fit.iterations} iterations.",
-                      ConvergenceWarning)
+        warn_user(f"logistic model {formula!r} did not converge in {fit.iterations} iterations.", ConvergenceWarning)
     involved = np.zeros(X.shape[1], bool) if direction is None else np.abs(direction) > 1e-7
     return fit, involved, use_firth, notices
 
 
-def logistic(svy: Any, formula: str, *, family: str = "quasibinomial",
-             firth: bool | Literal["auto"] = "auto", alpha: float = 0.05,
-             weights_are: Literal["sampling", "frequency"] = "sampling") -> LogisticResult:
+def logistic(
+    svy: Any,
+    formula: str,
+    *,
+    family: str = "quasibinomial",
+    firth: bool | Literal["auto"] = "auto",
+    alpha: float = 0.05,
+    weights_are: Literal["sampling", "frequency"] = "sampling",
+) -> LogisticResult:
     """Survey-weighted logistic regression with design-based standard errors.
 
     Parameters
@@ -270,8 +288,7 @@ def logistic(svy: Any, formula: str, *, family: str = "quasibinomial",
         deff, flic = float("nan"), None
         if used_firth:
             with numerical_guard("Firth logistic model", formula):
-                coef, deff, flic = _firth_inference(coef, mf, y, md, fit, vcov, involved,
-                                                    alpha, frequency)
+                coef, deff, flic = _firth_inference(coef, mf, y, md, fit, vcov, involved, alpha, frequency)
         else:
             coef["ci_kind"], coef["p_kind"] = WALD_CI, WALD_P
             coef["separated"] = involved
@@ -281,27 +298,46 @@ def logistic(svy: Any, formula: str, *, family: str = "quasibinomial",
         return LogisticResult(
             formula=formula,
             method="Firth penalised ML" if used_firth else "weighted ML (pseudo-likelihood)",
-            coef=coef, params=fit.beta, vcov=vcov,
-            df_resid=df, alpha=alpha, converged=fit.converged, iterations=fit.iterations,
-            notices=tuple(notices), _mf=mf, _w=md.w, family=family, separation=bool(involved.any()),
-            pseudo_r2=_mcfadden(fit, mf.X, y, md.w), _y=y, _p=fit.p, weights_are=weights_are,
-            deff=deff, flic_params=flic,
+            coef=coef,
+            params=fit.beta,
+            vcov=vcov,
+            df_resid=df,
+            alpha=alpha,
+            converged=fit.converged,
+            iterations=fit.iterations,
+            notices=tuple(notices),
+            _mf=mf,
+            _w=md.w,
+            family=family,
+            separation=bool(involved.any()),
+            pseudo_r2=_mcfadden(fit, mf.X, y, md.w),
+            _y=y,
+            _p=fit.p,
+            weights_are=weights_are,
+            deff=deff,
+            flic_params=flic,
             **md.facts(),
         )
 
 
 def _check_frequency_design(md: ModelDesign) -> None:
     rd = md.rd
-    if (len(rd.stages) == 1 and md.n_strata == 1 and md.n_psu == int(np.count_nonzero(md.w > 0))
-            and not rd.has_fpc and not rd.calibrations):
+    if (
+        len(rd.stages) == 1
+        and md.n_strata == 1
+        and md.n_psu == int(np.count_nonzero(md.w > 0))
+        and not rd.has_fpc
+        and not rd.calibrations
+    ):
         return
     raise ModelError(
         'weights_are="frequency" needs a design without strata, clusters, fpc or calibration '
         f"(rows of independent individuals); got {md.description}. Use the default "
-        'weights_are="sampling" for design weights.')
+        'weights_are="sampling" for design weights.'
+    )
 
 
-def _firth_inference(coef, mf, y, md, fit, vcov, involved, alpha, frequency):  # noqa: ANN001
+def _firth_inference(coef, mf, y, md, fit, vcov, involved, alpha, frequency):
     """Profile CIs and penalised LR tests (rescaled by the design effect) and the FLIC intercept."""
     scale = 1.0 if frequency else float(md.w[md.w > 0].mean())  # as fit_firth: over the rows in the fit
     w_fit = md.w / scale

@@ -85,14 +85,21 @@ def _jacobian(fn: Callable[[np.ndarray], np.ndarray], params: np.ndarray) -> np.
     return np.column_stack(cols)
 
 
-def average_effects(params: np.ndarray, vcov: np.ndarray, X: np.ndarray, w: np.ndarray,
-                    scs: list[Scenario], prob: ProbFn, slope: SlopeFn,
-                    outcomes: tuple[str, ...]) -> pd.DataFrame:
+def average_effects(
+    params: np.ndarray,
+    vcov: np.ndarray,
+    X: np.ndarray,
+    w: np.ndarray,
+    scs: list[Scenario],
+    prob: ProbFn,
+    slope: SlopeFn,
+    outcomes: tuple[str, ...],
+) -> pd.DataFrame:
     """AME estimates and delta-method SEs, one row per scenario x outcome."""
     rows = []
     for sc in scs:
         est = _ame(params, X, w, sc, prob, slope)
-        J = _jacobian(lambda p: _ame(p, X, w, sc, prob, slope), params)
+        J = _jacobian(lambda p, sc=sc: _ame(p, X, w, sc, prob, slope), params)
         se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, vcov, J), 0.0, None))
         for k, name in enumerate(outcomes):
             rows.append((sc.variable, sc.contrast, name, est[k], se[k]))

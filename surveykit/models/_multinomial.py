@@ -54,7 +54,7 @@ def _info(X, P, w) -> np.ndarray:
     for k in range(q):
         for m in range(q):
             v = w * P[:, k + 1] * (float(k == m) - P[:, m + 1])
-            A[k * p:(k + 1) * p, m * p:(m + 1) * p] = (X * v[:, None]).T @ X
+            A[k * p : (k + 1) * p, m * p : (m + 1) * p] = (X * v[:, None]).T @ X
     return A
 
 
@@ -85,8 +85,9 @@ def fit_multinomial(X: np.ndarray, Y: np.ndarray, w: np.ndarray):
             break
     B = b.reshape(q, p).T
     P = _probs(B, X)
-    return SimpleNamespace(beta=b, B=B, P=P, info=_info(X, P, w), scores=_scores(X, Y, P, w),
-                           converged=converged, iterations=it, eta=X @ B)
+    return SimpleNamespace(
+        beta=b, B=B, P=P, info=_info(X, P, w), scores=_scores(X, Y, P, w), converged=converged, iterations=it, eta=X @ B
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,30 +146,57 @@ class MultinomialResult(ModelBase, Printable):
             G = np.hstack([X * (P[:, k] * (float(k == m) - P[:, m]))[:, None] for m in range(1, q + 1)])
             se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", G, self.vcov, G), 0.0, None))
             est = P[:, k]
-            frames.append(pd.DataFrame({"row": np.arange(X.shape[0]), "outcome": lv, "estimate": est,
-                                        "se": se, "ci_low": np.clip(est - q_t * se, 0.0, 1.0),
-                                        "ci_high": np.clip(est + q_t * se, 0.0, 1.0)}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "row": np.arange(X.shape[0]),
+                        "outcome": lv,
+                        "estimate": est,
+                        "se": se,
+                        "ci_low": np.clip(est - q_t * se, 0.0, 1.0),
+                        "ci_high": np.clip(est + q_t * se, 0.0, 1.0),
+                    }
+                )
+            )
         return pd.concat(frames, ignore_index=True).sort_values(["row"], kind="stable").reset_index(drop=True)
 
     def marginal_effects(self) -> MarginalEffects:
         """AMEs on the probability of each category (``outcome`` column), delta-method SEs."""
         scs = scenarios(self._mf, self._data)
-        frame = average_effects(self.params, self.vcov, self._mf.X, self._w, scs, self._prob_fn,
-                                self._slope_fn, tuple(f"P({lv})" for lv in self.levels))
-        return MarginalEffects(frame=with_inference(frame, self.df_resid, self.alpha),
-                               df=self.df_resid, alpha=self.alpha,
-                               method="average marginal effects per category, delta-method design SEs")
+        frame = average_effects(
+            self.params,
+            self.vcov,
+            self._mf.X,
+            self._w,
+            scs,
+            self._prob_fn,
+            self._slope_fn,
+            tuple(f"P({lv})" for lv in self.levels),
+        )
+        return MarginalEffects(
+            frame=with_inference(frame, self.df_resid, self.alpha),
+            df=self.df_resid,
+            alpha=self.alpha,
+            method="average marginal effects per category, delta-method design SEs",
+        )
 
-    def _param_index(self, columns) -> np.ndarray:  # noqa: ANN001
+    def _param_index(self, columns) -> np.ndarray:
         return np.flatnonzero(self.coef["term"].isin(list(columns)).to_numpy())
 
     def forest_frame(self) -> pd.DataFrame:
         """Relative-risk ratios: ``outcome, term, label, or, ci_low, ci_high, p_value``."""
         c = self.coef[self.coef["term"] != "Intercept"]
-        return pd.DataFrame({"outcome": c["outcome"], "term": c["term"],
-                             "label": [f"{o}: {term_label(t)}" for o, t in zip(c["outcome"], c["term"])],
-                             "or": c["rrr"], "ci_low": c["rrr_ci_low"], "ci_high": c["rrr_ci_high"],
-                             "p_value": c["p_value"]}).reset_index(drop=True)
+        return pd.DataFrame(
+            {
+                "outcome": c["outcome"],
+                "term": c["term"],
+                "label": [f"{o}: {term_label(t)}" for o, t in zip(c["outcome"], c["term"])],
+                "or": c["rrr"],
+                "ci_low": c["rrr_ci_low"],
+                "ci_high": c["rrr_ci_high"],
+                "p_value": c["p_value"],
+            }
+        ).reset_index(drop=True)
 
     def to_dict(self) -> dict[str, Any]:
         out = self._base_dict()
@@ -177,9 +205,12 @@ class MultinomialResult(ModelBase, Printable):
 
     def summary(self) -> Summary:
         facts = self._facts() + (("levels", ", ".join(self.levels)), ("reference", self.reference))
-        return Summary(title="Survey multinomial logistic regression", facts=facts,
-                       table=self.coef[["outcome", "term", "estimate", "se", "t", "p_value",
-                                        "ci_low", "ci_high", "rrr"]], notes=self.notices)
+        return Summary(
+            title="Survey multinomial logistic regression",
+            facts=facts,
+            table=self.coef[["outcome", "term", "estimate", "se", "t", "p_value", "ci_low", "ci_high", "rrr"]],
+            notes=self.notices,
+        )
 
 
 def _reference(reference: Any, levels: tuple[str, ...], response: str) -> str:
@@ -190,13 +221,16 @@ def _reference(reference: Any, levels: tuple[str, ...], response: str) -> str:
     else:
         ref = str(reference)
     if ref not in levels:
-        raise ModelError(f"reference must be a level of the response {response!r} among the "
-                         f"complete rows ({', '.join(levels)}); got {reference!r}."
-                         + closest(ref, levels) + " Pass one of the levels as printed.")
+        raise ModelError(
+            f"reference must be a level of the response {response!r} among the "
+            f"complete rows ({', '.join(levels)}); got {reference!r}."
+            + closest(ref, levels)
+            + " Pass one of the levels as printed."
+        )
     return ref
 
 
-def _check_separation(fit, X, codes, w, internal, columns, formula) -> None:  # noqa: ANN001
+def _check_separation(fit, X, codes, w, internal, columns, formula) -> None:
     """Refuse a fit that diverges because some category is perfectly predicted (ModelError)."""
     if fit.converged and not np.any((np.abs(fit.eta) > ETA_LIMIT).any(axis=1) & (w > 0)):
         return
@@ -209,11 +243,11 @@ def _check_separation(fit, X, codes, w, internal, columns, formula) -> None:  # 
                 f"multinomial model {formula!r} shows (quasi-)complete separation: category "
                 f"{internal[k]!r} against the reference {internal[0]!r} is perfectly predicted "
                 f"by {', '.join(terms)}; the estimates do not exist. Merge sparse categories of the "
-                "response or of those predictors, or drop the term.")
+                "response or of those predictors, or drop the term."
+            )
 
 
-def multinomial(svy: Any, formula: str, *, reference: Any = None,
-                alpha: float = 0.05) -> MultinomialResult:
+def multinomial(svy: Any, formula: str, *, reference: Any = None, alpha: float = 0.05) -> MultinomialResult:
     """Survey-weighted multinomial (baseline-category) logit with design-based SEs.
 
     Parameters
@@ -252,9 +286,14 @@ def multinomial(svy: Any, formula: str, *, reference: Any = None,
             used = [lv for lv, c in zip(levels, counts) if c > 0]
             raise ModelError(
                 f"the response of {formula!r} must have at least 3 levels with complete rows; got "
-                f"{len(used)} ({', '.join(used)})" + (f"; no rows for {', '.join(lv for lv, c in zip(levels, counts) if c == 0)}"
-                                                      if (counts == 0).any() else "")
-                + ". Use logistic for two levels; drop unused categories.")
+                f"{len(used)} ({', '.join(used)})"
+                + (
+                    f"; no rows for {', '.join(lv for lv, c in zip(levels, counts) if c == 0)}"
+                    if (counts == 0).any()
+                    else ""
+                )
+                + ". Use logistic for two levels; drop unused categories."
+            )
         ref = _reference(reference, levels, mf.response)
         internal = [ref] + [lv for lv in levels if lv != ref]
         icodes = np.array([internal.index(levels[c]) for c in range(len(levels))])[codes]
@@ -264,20 +303,32 @@ def multinomial(svy: Any, formula: str, *, reference: Any = None,
             _check_separation(fit, mf.X, icodes, md.w, internal, mf.columns, formula)
             vcov = sandwich(fit, md)
         if not fit.converged:
-            warn_user(f"multinomial model {formula!r} did not converge in {fit.iterations} iterations.",
-                          ConvergenceWarning)
+            warn_user(
+                f"multinomial model {formula!r} did not converge in {fit.iterations} iterations.", ConvergenceWarning
+            )
         check_finite_fit("multinomial model", formula, fit.beta, vcov)
         p = mf.X.shape[1]
         df = float(md.degf - fit.beta.size + 1)
         names = tuple(mf.columns) * (len(levels) - 1)
         coef = coef_frame(names, fit.beta, vcov, df, alpha).rename(
-            columns={"odds_ratio": "rrr", "or_ci_low": "rrr_ci_low", "or_ci_high": "rrr_ci_high"})
+            columns={"odds_ratio": "rrr", "or_ci_low": "rrr_ci_low", "or_ci_high": "rrr_ci_high"}
+        )
         coef.insert(0, "outcome", np.repeat(internal[1:], p))
         coef["ci_kind"] = WALD_CI
         return MultinomialResult(
-            formula=formula, method="weighted ML (pseudo-likelihood), baseline-category logit",
-            coef=coef, params=fit.beta, vcov=vcov, df_resid=df, alpha=alpha,
-            converged=fit.converged, iterations=fit.iterations,
-            notices=(f"reference category: {ref}",), _mf=mf, _w=md.w, levels=levels,
-            reference=ref, **md.facts())
-
+            formula=formula,
+            method="weighted ML (pseudo-likelihood), baseline-category logit",
+            coef=coef,
+            params=fit.beta,
+            vcov=vcov,
+            df_resid=df,
+            alpha=alpha,
+            converged=fit.converged,
+            iterations=fit.iterations,
+            notices=(f"reference category: {ref}",),
+            _mf=mf,
+            _w=md.w,
+            levels=levels,
+            reference=ref,
+            **md.facts(),
+        )

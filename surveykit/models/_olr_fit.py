@@ -64,8 +64,9 @@ class _OlrPass:
 
     __slots__ = ("ll", "grad", "hess", "u", "v")
 
-    def __init__(self, phi: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray, q: int,
-                 onehot: np.ndarray) -> None:
+    def __init__(
+        self, phi: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray, q: int, onehot: np.ndarray
+    ) -> None:
         n, p = X.shape
         self.ll = -np.inf
         if np.any(np.diff(phi[p:]) <= 0):
@@ -75,8 +76,7 @@ class _OlrPass:
         acc = _Sums(p, q)
         for s in range(0, n, BLOCK):
             sl = slice(s, s + BLOCK)
-            if not acc.add(X[sl], codes[sl], w[sl], onehot[sl], phi[:p], cuts,
-                           self.u[sl], self.v[sl]):
+            if not acc.add(X[sl], codes[sl], w[sl], onehot[sl], phi[:p], cuts, self.u[sl], self.v[sl]):
                 return
         self.ll, self.grad, self.hess = acc.ll, acc.gradient(), acc.hessian()
 
@@ -131,8 +131,7 @@ def _onehot(codes: np.ndarray, q: int) -> np.ndarray:
     return out
 
 
-def _score_rows(X: np.ndarray, w: np.ndarray, last: _OlrPass, onehot: np.ndarray,
-                q: int) -> np.ndarray:
+def _score_rows(X: np.ndarray, w: np.ndarray, last: _OlrPass, onehot: np.ndarray, q: int) -> np.ndarray:
     """Weighted score rows ``w_i d log P_i / d phi`` (n x (p + q)), column-major."""
     p = X.shape[1]
     wu, wv = w * last.u, w * last.v
@@ -169,8 +168,9 @@ def fit_olr(X: np.ndarray, codes: np.ndarray, w: np.ndarray, q: int) -> OlrFit:
         if change < TOL and np.max(np.abs(step)) < STEP_TOL * (1.0 + np.max(np.abs(phi))):
             converged = True
             break
-    return OlrFit(beta=phi, info=-cur.hess * scale, scores=_score_rows(X, w, cur, onehot, q),
-                  iterations=it, converged=converged)
+    return OlrFit(
+        beta=phi, info=-cur.hess * scale, scores=_score_rows(X, w, cur, onehot, q), iterations=it, converged=converged
+    )
 
 
 def _newton_step(hess: np.ndarray, grad: np.ndarray) -> np.ndarray:

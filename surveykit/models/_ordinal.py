@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from surveykit.results import Printable
-
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +11,9 @@ import pandas as pd
 from surveykit._util.warn import warn as warn_user
 from surveykit.errors import ConvergenceWarning, ModelError
 from surveykit.models._fitdesign import (
-    check_survey,
     ModelDesign,
     check_response_varies,
+    check_survey,
     design_scores_vcov,
     model_design,
     sandwich,
@@ -27,7 +25,7 @@ from surveykit.models._margins import average_effects, scenarios
 from surveykit.models._olr_fit import category_probs, category_slopes, fit_olr
 from surveykit.models._results import MarginalEffects, ModelBase, with_inference
 from surveykit.models._threads import single_thread_blas
-from surveykit.results import Summary, frame_records, jsonable
+from surveykit.results import Printable, Summary, frame_records, jsonable
 
 __all__ = ["ordinal_logistic", "OrdinalResult", "po_test"]
 
@@ -57,8 +55,7 @@ class OrdinalResult(ModelBase, Printable):
     def predict(self, new_data: pd.DataFrame | None = None) -> pd.DataFrame:
         """Predicted category probabilities, one column per level (rows sum to 1)."""
         X = self._matrix(self._data if new_data is None else new_data)
-        return pd.DataFrame(category_probs(self.params, X, len(self.levels) - 1),
-                            columns=list(self.levels))
+        return pd.DataFrame(category_probs(self.params, X, len(self.levels) - 1), columns=list(self.levels))
 
     def marginal_effects(self) -> MarginalEffects:
         """AMEs on the probability of each category (``outcome`` column), delta-method SEs."""
@@ -67,19 +64,30 @@ class OrdinalResult(ModelBase, Printable):
         scs = scenarios(mf, self._data)
         X = self._matrix(self._data)
         frame = average_effects(
-            self.params, self.vcov, np.hstack((np.ones((X.shape[0], cut)), X)), self._w, scs,
+            self.params,
+            self.vcov,
+            np.hstack((np.ones((X.shape[0], cut)), X)),
+            self._w,
+            scs,
             lambda ph, Xf: category_probs(ph, Xf[:, cut:], q),
             lambda ph, Xf, dX: category_slopes(ph, Xf[:, cut:], dX[:, cut:], q),
-            tuple(f"P({lv})" for lv in self.levels))
-        return MarginalEffects(frame=with_inference(frame, self.df_resid, self.alpha),
-                               df=self.df_resid, alpha=self.alpha,
-                               method="average marginal effects per category, delta-method design SEs")
+            tuple(f"P({lv})" for lv in self.levels),
+        )
+        return MarginalEffects(
+            frame=with_inference(frame, self.df_resid, self.alpha),
+            df=self.df_resid,
+            alpha=self.alpha,
+            method="average marginal effects per category, delta-method design SEs",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         out = self._base_dict()
-        out.update(levels=list(self.levels), recommendation=self.recommendation,
-                   po_test=self.po_test.to_dict() if self.po_test else None,
-                   po_slopes=frame_records(self.po_slopes) if self.po_slopes is not None else None)
+        out.update(
+            levels=list(self.levels),
+            recommendation=self.recommendation,
+            po_test=self.po_test.to_dict() if self.po_test else None,
+            po_slopes=frame_records(self.po_slopes) if self.po_slopes is not None else None,
+        )
         return jsonable(out)
 
     def summary(self) -> Summary:
@@ -88,17 +96,21 @@ class OrdinalResult(ModelBase, Printable):
             t = self.po_test
             facts += (("proportional odds test", f"F = {t.F:.3f} on {t.df}, {t.ddf:g} df; p = {t.p_value:.4g}"),)
         notes = self.notices + ((self.recommendation,) if self.recommendation else ())
-        return Summary(title="Survey ordinal logistic regression (proportional odds)", facts=facts,
-                       table=self.coef[["term", "estimate", "se", "t", "p_value", "ci_low",
-                                        "ci_high", "odds_ratio"]], notes=notes)
+        return Summary(
+            title="Survey ordinal logistic regression (proportional odds)",
+            facts=facts,
+            table=self.coef[["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high", "odds_ratio"]],
+            notes=notes,
+        )
 
 
 def _drop_intercept(mf: ModelFrame, X: np.ndarray) -> np.ndarray:
     return X[:, 1:] if "Intercept" in mf.columns else X
 
 
-def po_test(X1: np.ndarray, codes: np.ndarray, md: ModelDesign, q: int, names: tuple[str, ...],
-            ddf: float) -> tuple[TermTest, pd.DataFrame]:
+def po_test(
+    X1: np.ndarray, codes: np.ndarray, md: ModelDesign, q: int, names: tuple[str, ...], ddf: float
+) -> tuple[TermTest, pd.DataFrame]:
     """Design-based Wald test of proportional odds (a survey Brant test).
 
     Fits the ``q`` binary logits ``logit P(Y > k) = a_k + x'b_k`` (weighted), stacks their
@@ -129,8 +141,7 @@ def po_test(X1: np.ndarray, codes: np.ndarray, md: ModelDesign, q: int, names: t
     return test, table.reset_index(names="term")
 
 
-def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05,
-                     test_po: bool = True) -> OrdinalResult:
+def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05, test_po: bool = True) -> OrdinalResult:
     """Survey-weighted proportional-odds logistic regression with design-based SEs.
 
     Parameters
@@ -170,30 +181,51 @@ def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05,
             fit = fit_olr(X, codes, md.w, q)
             _check_identified(fit, formula, int(np.count_nonzero(md.w > 0)))
             if not fit.converged:
-                warn_user(f"ordinal model {formula!r} did not converge in {fit.iterations} iterations.",
-                              ConvergenceWarning)
+                warn_user(
+                    f"ordinal model {formula!r} did not converge in {fit.iterations} iterations.", ConvergenceWarning
+                )
             vcov = sandwich(fit, md)
         check_finite_fit("ordinal model", formula, fit.beta, vcov)
         df = md.degf - X.shape[1]
         names = tuple(c for c in mf.columns if c != "Intercept")
         cuts = tuple(f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:]))
         coef = coef_frame(names + cuts, fit.beta, vcov, df, alpha)
-        coef.loc[len(names):, ["odds_ratio", "or_ci_low", "or_ci_high"]] = np.nan
+        coef.loc[len(names) :, ["odds_ratio", "or_ci_low", "or_ci_high"]] = np.nan
         coef["ci_kind"] = "Wald (t, residual design df)"
         test, slopes, rec, notices = (None, None, None, ())
         if test_po and names:
             try:
                 with numerical_guard("proportional-odds test of", formula):
-                    test, slopes = po_test(mf.X if "Intercept" in mf.columns else np.hstack(
-                        (np.ones((X.shape[0], 1)), X)), codes, md, q, names, df)
+                    test, slopes = po_test(
+                        mf.X if "Intercept" in mf.columns else np.hstack((np.ones((X.shape[0], 1)), X)),
+                        codes,
+                        md,
+                        q,
+                        names,
+                        df,
+                    )
                 rec = _recommend(test, alpha)
             except ModelError as exc:  # the model stands; only its test is undefined
                 notices = (f"The proportional-odds test was not computed: {exc}",)
         return OrdinalResult(
-            formula=formula, method="weighted ML (pseudo-likelihood), proportional odds",
-            coef=coef, params=fit.beta, vcov=vcov, df_resid=float(df), alpha=alpha,
-            converged=fit.converged, iterations=fit.iterations, notices=notices, _mf=mf, _w=md.w,
-            levels=levels, po_test=test, po_slopes=slopes, recommendation=rec, **md.facts())
+            formula=formula,
+            method="weighted ML (pseudo-likelihood), proportional odds",
+            coef=coef,
+            params=fit.beta,
+            vcov=vcov,
+            df_resid=float(df),
+            alpha=alpha,
+            converged=fit.converged,
+            iterations=fit.iterations,
+            notices=notices,
+            _mf=mf,
+            _w=md.w,
+            levels=levels,
+            po_test=test,
+            po_slopes=slopes,
+            recommendation=rec,
+            **md.facts(),
+        )
 
 
 def _check_levels(codes: np.ndarray, w: np.ndarray, levels: tuple[str, ...], formula: str) -> None:
@@ -227,6 +259,8 @@ def _check_identified(fit: Any, formula: str, n_rows: int) -> None:
 def _recommend(test: TermTest, alpha: float) -> str | None:
     if not test.p_value < alpha:
         return None
-    return (f"The proportional-odds assumption is rejected (design-based Wald F = {test.F:.2f}, "
-            f"p = {test.p_value:.3g}): slopes differ between thresholds. Report the binary logistic "
-            "models at each threshold (po_slopes), or a partial proportional-odds / multinomial model.")
+    return (
+        f"The proportional-odds assumption is rejected (design-based Wald F = {test.F:.2f}, "
+        f"p = {test.p_value:.3g}): slopes differ between thresholds. Report the binary logistic "
+        "models at each threshold (po_slopes), or a partial proportional-odds / multinomial model."
+    )

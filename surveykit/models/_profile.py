@@ -37,8 +37,7 @@ class ProfileInference:
     __slots__ = ("ci_low", "ci_high", "chisq", "p_value", "deff")
 
     def __init__(self, ci_low, ci_high, chisq, p_value, deff):
-        self.ci_low, self.ci_high, self.chisq, self.p_value, self.deff = (
-            ci_low, ci_high, chisq, p_value, deff)
+        self.ci_low, self.ci_high, self.chisq, self.p_value, self.deff = (ci_low, ci_high, chisq, p_value, deff)
 
 
 def _constrained(X, y, w, beta, j):
@@ -62,8 +61,9 @@ def _constrained(X, y, w, beta, j):
     return obj, beta
 
 
-def profile_inference(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray,
-                      deff: float, alpha: float) -> ProfileInference:
+def profile_inference(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray, deff: float, alpha: float
+) -> ProfileInference:
     """Profile penalised-likelihood CIs and penalised LR tests of every coefficient.
 
     *w* are the weights the fit used (scaled to mean 1, or frequency weights as given). An end
@@ -123,21 +123,29 @@ def design_effect(info_unit: np.ndarray, vcov: np.ndarray, separated: np.ndarray
     if not np.isfinite(d) or d <= 0:
         from surveykit.errors import ModelError
 
-        raise ModelError(f"the design effect for the Firth profile intervals must be a positive "
-                         f"number; got {d!r} (the design variance of the estimating functions "
-                         "is zero or undefined). Check the design: strata with a single PSU, "
-                         "certainty units or an fpc of 1 leave no sampling variance.")
+        raise ModelError(
+            f"the design effect for the Firth profile intervals must be a positive "
+            f"number; got {d!r} (the design variance of the estimating functions "
+            "is zero or undefined). Check the design: strata with a single PSU, "
+            "certainty units or an fpc of 1 leave no sampling variance."
+        )
     return d
 
 
-def equal_weight_srs(md) -> bool:  # noqa: ANN001
+def equal_weight_srs(md) -> bool:
     """One stage, one stratum, every complete row its own PSU, no fpc or calibration, equal
     positive weights: the design under which Firth inference is logistf's (``d = 1``)."""
     rd, w = md.rd, md.w
     pos = w[w > 0]
-    return (len(rd.stages) == 1 and md.n_strata == 1 and md.n_psu == pos.size
-            and not rd.has_fpc and not rd.calibrations and pos.size == w.size
-            and float(np.ptp(pos)) <= 1e-12 * float(pos.max()))
+    return (
+        len(rd.stages) == 1
+        and md.n_strata == 1
+        and md.n_psu == pos.size
+        and not rd.has_fpc
+        and not rd.calibrations
+        and pos.size == w.size
+        and float(np.ptp(pos)) <= 1e-12 * float(pos.max())
+    )
 
 
 CI_KIND_PROFILE = "profile penalised likelihood"
@@ -146,7 +154,7 @@ P_KIND_PLR = "penalised likelihood ratio"
 P_KIND_PLR_DEFF = "penalised likelihood ratio / design effect"
 
 
-def firth_table(coef, X, y, w_fit, beta, separated, deff, alpha):  # noqa: ANN001
+def firth_table(coef, X, y, w_fit, beta, separated, deff, alpha):
     """The Firth coefficient table: profile CIs and penalised LR p-values in place of Wald's.
 
     ``ci_low``/``ci_high`` (and the odds-ratio ends) become the profile interval, ``p_value``

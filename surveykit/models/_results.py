@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from surveykit.results import Printable
-
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +13,7 @@ import pandas as pd
 from surveykit.errors import ModelError, closest
 from surveykit.models._formula import ModelFrame
 from surveykit.models._inference import TermTest, wald
-from surveykit.results import Summary, frame_records, jsonable
+from surveykit.results import Printable, Summary, frame_records, jsonable
 
 __all__ = ["MarginalEffects", "ModelBase", "term_label"]
 
@@ -44,12 +42,17 @@ class MarginalEffects(Printable):
         return self.frame.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"df": jsonable(self.df), "alpha": self.alpha, "method": self.method,
-                "effects": frame_records(self.frame)}
+        return {
+            "df": jsonable(self.df),
+            "alpha": self.alpha,
+            "method": self.method,
+            "effects": frame_records(self.frame),
+        }
 
     def summary(self) -> Summary:
-        return Summary(title="Average marginal effects", table=self.frame,
-                       facts=(("method", self.method), ("df", f"{self.df:g}")))
+        return Summary(
+            title="Average marginal effects", table=self.frame, facts=(("method", self.method), ("df", f"{self.df:g}"))
+        )
 
 
 def with_inference(frame: pd.DataFrame, df: float, alpha: float) -> pd.DataFrame:
@@ -95,16 +98,32 @@ class ModelBase:
         return self.coef.copy()
 
     def _facts(self) -> tuple[tuple[str, str], ...]:
-        return (("formula", self.formula), ("method", self.method), ("design", self.design),
-                ("observations", f"{self.n} (weighted {self.weighted_n:,.1f})"),
-                ("strata / PSUs", f"{self.n_strata} / {self.n_psu}"),
-                ("residual design df", f"{self.df_resid:g}"),
-                ("CI", f"{100 * (1 - self.alpha):g}% Wald, t on residual df"),
-                ("converged", f"{self.converged} ({self.iterations} iterations)"))
+        return (
+            ("formula", self.formula),
+            ("method", self.method),
+            ("design", self.design),
+            ("observations", f"{self.n} (weighted {self.weighted_n:,.1f})"),
+            ("strata / PSUs", f"{self.n_strata} / {self.n_psu}"),
+            ("residual design df", f"{self.df_resid:g}"),
+            ("CI", f"{100 * (1 - self.alpha):g}% Wald, t on residual df"),
+            ("converged", f"{self.converged} ({self.iterations} iterations)"),
+        )
 
     def _base_dict(self) -> dict[str, Any]:
-        keys = ("formula", "method", "df_resid", "alpha", "n", "weighted_n", "n_strata", "n_psu",
-                "design", "converged", "iterations", "notices")
+        keys = (
+            "formula",
+            "method",
+            "df_resid",
+            "alpha",
+            "n",
+            "weighted_n",
+            "n_strata",
+            "n_psu",
+            "design",
+            "converged",
+            "iterations",
+            "notices",
+        )
         out = {k: jsonable(getattr(self, k)) for k in keys}
         out["coef"] = frame_records(self.coef)
         return out
@@ -112,9 +131,16 @@ class ModelBase:
     def forest_frame(self) -> pd.DataFrame:
         """Odds ratios for a forest plot: ``term, label, or, ci_low, ci_high, p_value``."""
         c = self.coef[self.coef["term"].isin(self._slope_terms())]
-        return pd.DataFrame({"term": c["term"], "label": [term_label(t) for t in c["term"]],
-                             "or": c["odds_ratio"], "ci_low": c["or_ci_low"],
-                             "ci_high": c["or_ci_high"], "p_value": c["p_value"]}).reset_index(drop=True)
+        return pd.DataFrame(
+            {
+                "term": c["term"],
+                "label": [term_label(t) for t in c["term"]],
+                "or": c["odds_ratio"],
+                "ci_low": c["or_ci_low"],
+                "ci_high": c["or_ci_high"],
+                "p_value": c["p_value"],
+            }
+        ).reset_index(drop=True)
 
     def vif(self) -> pd.DataFrame:
         """Generalised variance-inflation factors of the model terms (collinearity check).
@@ -134,8 +160,9 @@ class ModelBase:
         cols = [j for j, c in enumerate(mf.columns) if c != "Intercept"]
         terms = [(n, sl) for n, sl in zip(mf.term_names, mf.term_slices) if n != "Intercept"]
         if len(terms) < 2:
-            raise ModelError(f"vif needs at least 2 terms besides the intercept; model "
-                             f"{self.formula!r} has {len(terms)}.")
+            raise ModelError(
+                f"vif needs at least 2 terms besides the intercept; model {self.formula!r} has {len(terms)}."
+            )
         X = mf.X[:, cols]
         m = w @ X / w.sum()
         C = ((X - m) * w[:, None]).T @ (X - m)
@@ -147,8 +174,9 @@ class ModelBase:
         for name, sl in terms:
             idx = np.array([pos[j] for j in range(sl.start, sl.stop)])
             rest = np.setdiff1d(np.arange(len(cols)), idx)
-            gvif = float(np.exp(np.linalg.slogdet(R[np.ix_(idx, idx)])[1]
-                                + np.linalg.slogdet(R[np.ix_(rest, rest)])[1] - logdet))
+            gvif = float(
+                np.exp(np.linalg.slogdet(R[np.ix_(idx, idx)])[1] + np.linalg.slogdet(R[np.ix_(rest, rest)])[1] - logdet)
+            )
             rows.append((name, gvif, idx.size, gvif ** (1.0 / (2 * idx.size))))
         return pd.DataFrame(rows, columns=["term", "gvif", "df", "gvif_adj"])
 
@@ -179,14 +207,14 @@ class ModelBase:
         idx = self._param_index(cols)
         L = np.zeros((idx.size, self.params.size))
         L[np.arange(idx.size), idx] = 1.0
-        return wald(self.params, self.vcov, L, self.df_resid, tuple(wanted),
-                    label=f"Wald test of {', '.join(wanted)}")
+        return wald(self.params, self.vcov, L, self.df_resid, tuple(wanted), label=f"Wald test of {', '.join(wanted)}")
 
     def _term_columns(self, term: str) -> list[str]:
         mf = self._mf
         names = [n for n in mf.term_names if n != "Intercept"]
         match = [n for n in names if n == term] or [
-            n for n in names if re.search(rf"(?<![\w.]){re.escape(term)}(?![\w.])", n)]
+            n for n in names if re.search(rf"(?<![\w.]){re.escape(term)}(?![\w.])", n)
+        ]
         if len(match) != 1:
             raise ModelError(
                 f"wald_test terms must name one model term; got {term!r} matching "

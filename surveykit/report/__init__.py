@@ -38,8 +38,19 @@ _LAZY = {
 }
 
 __all__ = [
-    "Document", "Section", "Text", "Callout", "Callouts", "Cell", "Flag", "Table", "Chart",
-    "KeyValue", "PageBreak", "DEFAULT_FLAGS", *sorted(_LAZY),
+    "Document",
+    "Section",
+    "Text",
+    "Callout",
+    "Callouts",
+    "Cell",
+    "Flag",
+    "Table",
+    "Chart",
+    "KeyValue",
+    "PageBreak",
+    "DEFAULT_FLAGS",
+    *sorted(_LAZY),
 ]
 
 

@@ -33,8 +33,7 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def check_design(value: Any, path: str, c: Checker) -> dict[str, Any]:
     """``design:``: keywords of :class:`surveykit.Design` with column names (strings) as values."""
-    design = c.mapping(value, path, DESIGN_KEYS, what="a mapping of Design keywords, e.g. {weights: wt}",
-                       optional=True)
+    design = c.mapping(value, path, DESIGN_KEYS, what="a mapping of Design keywords, e.g. {weights: wt}", optional=True)
     for key in ("weights", "strata"):
         if design.get(key) is not None:
             c.string(design[key], f"{path}.{key}", "a column name (a string)")
@@ -50,8 +49,9 @@ def check_design(value: Any, path: str, c: Checker) -> dict[str, Any]:
 
 def _population(value: Any, path: str, c: Checker) -> None:
     """A population table ``{level: count}``: scalar levels, finite counts >= 0."""
-    table = c.mapping(value, path, what="a mapping of level -> population count, e.g. {1: 190, 2: 223}",
-                      text_keys=False)
+    table = c.mapping(
+        value, path, what="a mapping of level -> population count, e.g. {1: 190, 2: 223}", text_keys=False
+    )
     if not table:
         c.expect(path, "a non-empty mapping of level -> population count", table)
     for level, count in table.items():
@@ -78,8 +78,11 @@ def check_weighting(value: Any, path: str, c: Checker) -> tuple[dict[str, Any], 
             c.name_or_names(step["by"], f"{where}.by", "a variable name or a list of variable names")
             _population(step["population"], f"{where}.population", c)
         elif method == "rake":
-            margins = c.mapping(step["margins"], f"{where}.margins",
-                                what="a mapping of variable -> population counts, e.g. {gender: {1: 190, 2: 223}}")
+            margins = c.mapping(
+                step["margins"],
+                f"{where}.margins",
+                what="a mapping of variable -> population counts, e.g. {gender: {1: 190, 2: 223}}",
+            )
             if not margins:
                 c.expect(f"{where}.margins", "a non-empty mapping of variable -> population counts", margins)
             for var, table in margins.items():
@@ -90,10 +93,14 @@ def check_weighting(value: Any, path: str, c: Checker) -> tuple[dict[str, Any], 
             bounds = {k: step.get(k) for k in ("lower", "upper")}
             for key, bound in bounds.items():
                 if bound is not None:
-                    c.number(bound, f"{where}.{key}", "a positive finite number (a weight bound) or null", positive=True)
+                    c.number(
+                        bound, f"{where}.{key}", "a positive finite number (a weight bound) or null", positive=True
+                    )
             if None not in bounds.values() and bounds["lower"] > bounds["upper"]:
-                c.fail(f"{where}.lower", f"must be at most upper ({bounds['upper']}); got {c.got(bounds['lower'])}. "
-                                         "Swap the bounds.")
+                c.fail(
+                    f"{where}.lower",
+                    f"must be at most upper ({bounds['upper']}); got {c.got(bounds['lower'])}. Swap the bounds.",
+                )
             if "strict" in step:
                 c.boolean(step["strict"], f"{where}.strict")
     return tuple(dict(s) for s in steps)
@@ -116,12 +123,17 @@ def check_mr_sets(value: Any, path: str, c: Checker) -> dict[str, dict[str, Any]
         columns = c.names(spec["columns"], f"{where}.columns", "a list of at least 2 column names")
         if len(columns) < 2 or len(set(columns)) != len(columns):
             c.fail(f"{where}.columns", f"must list at least 2 different columns; got {c.got(columns)}.")
-        options = [c.bilingual(o, f"{where}.options[{j}]")
-                   for j, o in enumerate(c.seq(spec.get("options"), f"{where}.options", "a list of labels", optional=True))]
+        options = [
+            c.bilingual(o, f"{where}.options[{j}]")
+            for j, o in enumerate(c.seq(spec.get("options"), f"{where}.options", "a list of labels", optional=True))
+        ]
         if options and len(options) != len(columns):
             c.fail(f"{where}.options", f"must label every column ({len(columns)}); got {len(options)}.")
-        out[str(name)] = {"columns": columns, "label": c.bilingual(spec.get("label"), f"{where}.label"),
-                          "options": options}
+        out[str(name)] = {
+            "columns": columns,
+            "label": c.bilingual(spec.get("label"), f"{where}.label"),
+            "options": options,
+        }
     return out
 
 
@@ -165,8 +177,13 @@ def _derive(item: Any, where: str, c: Checker) -> dict[str, Any]:
             c.fail(f"{where}.cut", f"must be an increasing list of at least 2 numbers; got {c.got(cut)}.")
         for j, x in enumerate(cut):
             c.number(x, f"{where}.cut[{j}]", "a finite number")
-    labels = c.mapping(item.get("labels"), f"{where}.labels", what="a mapping of integer codes to {ko, en} texts",
-                       optional=True, text_keys=False)
+    labels = c.mapping(
+        item.get("labels"),
+        f"{where}.labels",
+        what="a mapping of integer codes to {ko, en} texts",
+        optional=True,
+        text_keys=False,
+    )
     for code in labels:
         if not is_number(code) or not isinstance(code, int):
             c.fail(f"{where}.labels", f"must map integer codes to {{ko, en}} texts; got code {c.got(code)}.")

@@ -15,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from surveykit.errors import ReportError, SurveykitError
+from surveykit.report._staging import make_stage, remove_stale_stages, sigterm_raises
 from surveykit.report.context import Ctx
 from surveykit.report.document import Document, Section, as_lang
 from surveykit.report.plan import Plan, SectionSpec, load_plan
 from surveykit.report.prepare import prepare_surveys
-from surveykit.report._staging import make_stage, remove_stale_stages, sigterm_raises
 
 __all__ = ["build_brief", "build_briefs", "build_document", "DEFAULT_PLANS"]
 
@@ -29,6 +29,7 @@ DEFAULT_PLANS = ("organisation_brief", "worker_brief")
 def _builders() -> dict[str, Callable[[Ctx, SectionSpec], Section]]:
     from surveykit.report.sections import analysis as a
     from surveykit.report.sections import basic as b
+    from surveykit.report.sections import models as m
 
     return {
         "overview": b.overview,
@@ -39,13 +40,18 @@ def _builders() -> dict[str, Callable[[Ctx, SectionSpec], Section]]:
         "frequencies": a.frequencies,
         "crosstab": a.crosstab,
         "multiple_response": a.multiple_response,
-        "model": a.model,
+        "model": m.model,
         "segments": a.segments,
     }
 
 
-def build_document(plan: Plan, *, data: str | Path | None = None, lang: str | None = None,
-                   on_section: Callable[[str], None] | None = None) -> tuple[Document, Ctx]:
+def build_document(
+    plan: Plan,
+    *,
+    data: str | Path | None = None,
+    lang: str | None = None,
+    on_section: Callable[[str], None] | None = None,
+) -> tuple[Document, Ctx]:
     """Compute every section of *plan* and return the document and its build context."""
     lang = as_lang(lang or plan.lang)
     ctx = Ctx(plan=plan, lang=lang, surveys=prepare_surveys(plan, data))
@@ -71,8 +77,14 @@ def build_document(plan: Plan, *, data: str | Path | None = None, lang: str | No
     return doc, ctx
 
 
-def build_brief(plan_name: str | Path, *, data: str | Path | None = None, out: str | Path = "out",
-                lang: str | None = None, on_section: Callable[[str], None] | None = None) -> list[Path]:
+def build_brief(
+    plan_name: str | Path,
+    *,
+    data: str | Path | None = None,
+    out: str | Path = "out",
+    lang: str | None = None,
+    on_section: Callable[[str], None] | None = None,
+) -> list[Path]:
     """Build one brief into ``out/<plan id>/``: ``<id>.html``, ``<id>.pdf``, ``results.json``, ``tables.xlsx``."""
     from surveykit.report.render import write_html, write_json, write_pdf, write_xlsx
 
@@ -87,8 +99,12 @@ def build_brief(plan_name: str | Path, *, data: str | Path | None = None, out: s
     with sigterm_raises():  # SIGTERM unwinds through the finally below, like Ctrl-C
         stage = make_stage(root, plan.id)
         try:
-            names = [f"{plan.id}{suffix}.html", f"{plan.id}{suffix}.pdf", f"results{suffix}.json",
-                     f"tables{suffix}.xlsx"]
+            names = [
+                f"{plan.id}{suffix}.html",
+                f"{plan.id}{suffix}.pdf",
+                f"results{suffix}.json",
+                f"tables{suffix}.xlsx",
+            ]
             write_html(doc, stage / names[0])
             write_pdf(doc, stage / names[1])
             write_json({"plan": plan.id, "lang": ctx.lang, "results": ctx.records}, stage / names[2])
@@ -111,8 +127,9 @@ def _output_root(out: str | Path) -> Path:
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ReportError(f"output folder {str(root)!r} cannot be created ({exc.strerror}). "
-                          "Choose a folder you can write to.") from exc
+        raise ReportError(
+            f"output folder {str(root)!r} cannot be created ({exc.strerror}). Choose a folder you can write to."
+        ) from exc
     if not os.access(root, os.W_OK):
         raise ReportError(f"output folder {str(root)!r} must be writable; it is not. Choose another --out.")
     return root
@@ -123,8 +140,15 @@ def _build_job(job: tuple[str | Path, str | Path | None, str | Path, str | None]
     return build_brief(plan, data=data, out=out, lang=lang)
 
 
-def build_briefs(plans: Sequence[str | Path] = (), *, data: str | Path | None = None, out: str | Path = "out",
-                 lang: str | None = None, progress: bool = True, workers: int | None = None) -> list[Path]:
+def build_briefs(
+    plans: Sequence[str | Path] = (),
+    *,
+    data: str | Path | None = None,
+    out: str | Path = "out",
+    lang: str | None = None,
+    progress: bool = True,
+    workers: int | None = None,
+) -> list[Path]:
     """Build several briefs (default: the bundled organisation and worker briefs).
 
     Briefs are independent, so several are built in parallel processes: ``workers`` of them
@@ -135,7 +159,9 @@ def build_briefs(plans: Sequence[str | Path] = (), *, data: str | Path | None = 
     """
     plans = list(plans) or list(DEFAULT_PLANS)
     if data is not None and len(plans) != 1:
-        raise ReportError("--data goes with exactly one plan; name the plan, e.g. `surveykit brief worker_brief --data FILE`.")
+        raise ReportError(
+            "--data goes with exactly one plan; name the plan, e.g. `surveykit brief worker_brief --data FILE`."
+        )
     for p in plans:
         load_plan(p)  # fail fast, before any work, on a bad plan name or key
     jobs = [(p, data, out, lang) for p in plans]
@@ -161,8 +187,13 @@ def build_briefs(plans: Sequence[str | Path] = (), *, data: str | Path | None = 
             if show:
                 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-                with Progress(TextColumn("building {task.description}"), BarColumn(), TimeElapsedColumn(),
-                              console=console, transient=True) as bar:
+                with Progress(
+                    TextColumn("building {task.description}"),
+                    BarColumn(),
+                    TimeElapsedColumn(),
+                    console=console,
+                    transient=True,
+                ) as bar:
                     task = bar.add_task(", ".join(names), total=len(futures))
                     for future in futures:
                         future.add_done_callback(lambda _f: bar.advance(task))

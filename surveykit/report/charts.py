@@ -47,11 +47,22 @@ class _Label(Protocol):
 def _rc() -> dict[str, object]:
     family = register_matplotlib()
     return {
-        "font.family": [family], "font.size": 8.5, "svg.fonttype": "none",
-        "svg.hashsalt": "surveykit", "axes.unicode_minus": False, "axes.edgecolor": MUTED,
-        "axes.labelcolor": INK, "xtick.color": MUTED, "ytick.color": INK, "text.color": INK,
-        "axes.spines.top": False, "axes.spines.right": False, "axes.linewidth": 0.6,
-        "xtick.major.width": 0.6, "ytick.major.width": 0, "axes.titlesize": 9,
+        "font.family": [family],
+        "font.size": 8.5,
+        "svg.fonttype": "none",
+        "svg.hashsalt": "surveykit",
+        "axes.unicode_minus": False,
+        "axes.edgecolor": MUTED,
+        "axes.labelcolor": INK,
+        "xtick.color": MUTED,
+        "ytick.color": INK,
+        "text.color": INK,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.linewidth": 0.6,
+        "xtick.major.width": 0.6,
+        "ytick.major.width": 0,
+        "axes.titlesize": 9,
         # labels come from data and plans: "$5 to $10" is text, never mathtext
         "text.parse_math": False,
     }
@@ -70,8 +81,7 @@ def _draw(width: float, height: float, paint: Callable[[object, object], None]) 
         try:
             paint(fig, ax)
             buf = io.StringIO()
-            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None},
-                        transparent=True)
+            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, transparent=True)
         finally:
             plt.close(fig)
     return _tidy(buf.getvalue())
@@ -85,8 +95,7 @@ def _tidy(svg: str) -> str:
     (a CSS rule would override the presentation attributes the sanitiser writes)."""
     svg = svg.replace(f"font-family: '{FAMILY}'", f"font-family: {FONT_STACK}")
     if _MPL_STYLE in svg:
-        svg = svg.replace(_MPL_STYLE, "", 1).replace(
-            "<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
+        svg = svg.replace(_MPL_STYLE, "", 1).replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
     return svg
 
 
@@ -94,6 +103,7 @@ def _fmt(decimals: int, suffix: str = "") -> _Label:
     def label(value: float, _pos: int | None = 0) -> str:
         text = f"{value:.{decimals}f}"
         return ("0" if text.strip("-0.") == "" else text) + suffix  # never "-0"
+
     return label
 
 
@@ -116,10 +126,21 @@ def _describe(labels: Sequence[str], values: np.ndarray, fmt: _Label) -> str:
     return "; ".join(f"{lab}: {fmt(v)}" for lab, v in zip(labels, values))
 
 
-def bar_ci(labels: Sequence[str], values: Values, low: Values | None = None,
-           high: Values | None = None, *, caption: str, alt: str | None = None,
-           xlabel: str = "%", decimals: int = 1, xmax: float | None = 100.0,
-           highlight: int | None = None, notes: Sequence[str] = (), source: str = "") -> Chart:
+def bar_ci(
+    labels: Sequence[str],
+    values: Values,
+    low: Values | None = None,
+    high: Values | None = None,
+    *,
+    caption: str,
+    alt: str | None = None,
+    xlabel: str = "%",
+    decimals: int = 1,
+    xmax: float | None = 100.0,
+    highlight: int | None = None,
+    notes: Sequence[str] = (),
+    source: str = "",
+) -> Chart:
     """Horizontal bars (e.g. percentages) with CI whiskers, value printed at each bar end.
 
     Parameters
@@ -144,8 +165,17 @@ def bar_ci(labels: Sequence[str], values: Values, low: Values | None = None,
         colors = [PALETTE[2] if i == highlight else PALETTE[0] for i in range(len(labels))]
         ax.barh(y, vals, color=colors, height=0.62, zorder=2)
         if lo is not None and hi is not None:
-            ax.errorbar(vals, y, xerr=[vals - lo, hi - vals], fmt="none", ecolor=INK,
-                        elinewidth=0.8, capsize=2.5, capthick=0.8, zorder=3)
+            ax.errorbar(
+                vals,
+                y,
+                xerr=[vals - lo, hi - vals],
+                fmt="none",
+                ecolor=INK,
+                elinewidth=0.8,
+                capsize=2.5,
+                capthick=0.8,
+                zorder=3,
+            )
         ends = hi if hi is not None else vals
         top = xmax if xmax is not None else float(np.nanmax(ends)) * 1.15
         for yi, v, e in zip(y, vals, ends):
@@ -161,9 +191,18 @@ def bar_ci(labels: Sequence[str], values: Values, low: Values | None = None,
     return Chart(svg, caption, alt or _describe(labels, vals, fmt), tuple(notes), source)
 
 
-def grouped_bars(categories: Sequence[str], groups: Mapping[str, Values], *,
-                 caption: str, alt: str | None = None, xlabel: str = "%", decimals: int = 1,
-                 xmax: float | None = 100.0, notes: Sequence[str] = (), source: str = "") -> Chart:
+def grouped_bars(
+    categories: Sequence[str],
+    groups: Mapping[str, Values],
+    *,
+    caption: str,
+    alt: str | None = None,
+    xlabel: str = "%",
+    decimals: int = 1,
+    xmax: float | None = 100.0,
+    notes: Sequence[str] = (),
+    source: str = "",
+) -> Chart:
     """Horizontal grouped bars: one bar per group within each category, with a legend.
 
     Notes
@@ -172,8 +211,9 @@ def grouped_bars(categories: Sequence[str], groups: Mapping[str, Values], *,
     """
     cats = [str(c) for c in categories]
     if not groups or len(groups) > len(PALETTE):
-        raise ReportError(f"grouped_bars needs 1 to {len(PALETTE)} groups; got {len(groups)}. "
-                          f"Split the chart or merge groups.")
+        raise ReportError(
+            f"grouped_bars needs 1 to {len(PALETTE)} groups; got {len(groups)}. Split the chart or merge groups."
+        )
     data = {str(g): _array(v, len(cats), f"group {g!r}") for g, v in groups.items()}
     k, fmt = len(data), _fmt(decimals)
     step = 0.8 / k
@@ -184,8 +224,16 @@ def grouped_bars(categories: Sequence[str], groups: Mapping[str, Values], *,
             pos = base + 0.4 - step * (j + 0.5)
             ax.barh(pos, vals, height=step * 0.9, color=PALETTE[j], label=name, zorder=2)
             for p, v in zip(pos[np.isfinite(vals)], vals[np.isfinite(vals)]):
-                ax.annotate(fmt(v), (v, p), xytext=(3, 0), textcoords="offset points", va="center",
-                            ha="left", fontsize=7, color=INK)
+                ax.annotate(
+                    fmt(v),
+                    (v, p),
+                    xytext=(3, 0),
+                    textcoords="offset points",
+                    va="center",
+                    ha="left",
+                    fontsize=7,
+                    color=INK,
+                )
         top = xmax if xmax is not None else max(float(np.nanmax(v)) for v in data.values()) * 1.15
         ax.set_xlim(0, top * 1.08)
         ax.set_yticks(base, cats)
@@ -205,10 +253,19 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
     return ticks if 1 in ticks else sorted({*ticks, 1.0})
 
 
-def forest(labels: Sequence[str], estimates: Values, low: Values,
-           high: Values, *, caption: str, alt: str | None = None,
-           xlabel: str = "Odds ratio", decimals: int = 2, notes: Sequence[str] = (),
-           source: str = "") -> Chart:
+def forest(
+    labels: Sequence[str],
+    estimates: Values,
+    low: Values,
+    high: Values,
+    *,
+    caption: str,
+    alt: str | None = None,
+    xlabel: str = "Odds ratio",
+    decimals: int = 2,
+    notes: Sequence[str] = (),
+    source: str = "",
+) -> Chart:
     """Forest plot of odds ratios with CIs on a log axis and a reference line at 1.
 
     Notes
@@ -219,8 +276,10 @@ def forest(labels: Sequence[str], estimates: Values, low: Values,
     est = _array(estimates, len(labels), "estimates")
     lo, hi = _array(low, len(labels), "low"), _array(high, len(labels), "high")
     if np.any(np.concatenate([est, lo, hi]) <= 0):
-        raise ReportError("forest plot values must be odds ratios (> 0); got a value <= 0. "
-                          "Pass exp(coefficient), not the coefficient.")
+        raise ReportError(
+            "forest plot values must be odds ratios (> 0); got a value <= 0. "
+            "Pass exp(coefficient), not the coefficient."
+        )
     from matplotlib.ticker import NullLocator
 
     fmt = _fmt(decimals)
@@ -241,17 +300,32 @@ def forest(labels: Sequence[str], estimates: Values, low: Values,
         ax.set_xlabel(xlabel)
         ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
         for yi, e, a, b in zip(y, est, lo, hi):
-            ax.annotate(f"{fmt(e)} ({fmt(a)}, {fmt(b)})", (1.0, yi), xycoords=("axes fraction", "data"),
-                        xytext=(6, 0), textcoords="offset points", va="center", fontsize=7.5)
+            ax.annotate(
+                f"{fmt(e)} ({fmt(a)}, {fmt(b)})",
+                (1.0, yi),
+                xycoords=("axes fraction", "data"),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7.5,
+            )
 
     svg = _draw(WIDTH_IN, 0.65 + _BAR_IN * len(labels), paint)
     text = "; ".join(f"{lab}: {fmt(e)} ({fmt(a)}-{fmt(b)})" for lab, e, a, b in zip(labels, est, lo, hi))
     return Chart(svg, caption, alt or text, tuple(notes), source)
 
 
-def heatmap(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequence[float]] | np.ndarray, *,
-            caption: str, alt: str | None = None, decimals: int = 0, notes: Sequence[str] = (),
-            source: str = "") -> Chart:
+def heatmap(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Sequence[Sequence[float]] | np.ndarray,
+    *,
+    caption: str,
+    alt: str | None = None,
+    decimals: int = 0,
+    notes: Sequence[str] = (),
+    source: str = "",
+) -> Chart:
     """A profile heat map: rows x columns of values, each cell coloured and labelled.
 
     Notes
@@ -263,8 +337,7 @@ def heatmap(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequen
     rows, columns = [str(r) for r in rows], [str(c) for c in columns]
     grid = np.asarray(values, dtype=float)
     if grid.shape != (len(rows), len(columns)):
-        raise ReportError(f"heatmap values must be {len(rows)} rows x {len(columns)} columns; "
-                          f"got shape {grid.shape}.")
+        raise ReportError(f"heatmap values must be {len(rows)} rows x {len(columns)} columns; got shape {grid.shape}.")
     fmt = _fmt(decimals)
     cmap = LinearSegmentedColormap.from_list("sk", ["#f4f6f8", PALETTE[5], PALETTE[0]])
     finite = grid[np.isfinite(grid)]
@@ -277,8 +350,15 @@ def heatmap(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequen
         ax.set_ylim(len(rows), 0)
         dark = (grid - vmin) / ((vmax - vmin) or 1.0) > 0.55
         for (i, j), v in np.ndenumerate(grid):
-            ax.text(j + 0.5, i + 0.5, "" if not np.isfinite(v) else fmt(v), ha="center", va="center",
-                    fontsize=7.5, color="white" if dark[i, j] else INK)
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                "" if not np.isfinite(v) else fmt(v),
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                color="white" if dark[i, j] else INK,
+            )
         ax.set_xticks(np.arange(len(columns)) + 0.5, columns)
         ax.set_yticks(np.arange(len(rows)) + 0.5, rows)
         ax.tick_params(axis="x", top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
@@ -286,6 +366,7 @@ def heatmap(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequen
             ax.spines[side].set_visible(False)
 
     svg = _draw(WIDTH_IN, 0.7 + 0.3 * len(rows), paint)
-    text = "; ".join(f"{r}: " + ", ".join(f"{c} {fmt(v)}" for c, v in zip(columns, grid[i]))
-                     for i, r in enumerate(rows))
+    text = "; ".join(
+        f"{r}: " + ", ".join(f"{c} {fmt(v)}" for c, v in zip(columns, grid[i])) for i, r in enumerate(rows)
+    )
     return Chart(svg, caption, alt or text, tuple(notes), source)

@@ -24,23 +24,49 @@ from surveykit.errors import ReportError, closest
 from surveykit.results import jsonable
 
 __all__ = [
-    "Document", "Section", "Text", "Callout", "Callouts", "Cell", "Flag", "Table", "Chart",
-    "KeyValue", "PageBreak", "Block", "DEFAULT_FLAGS", "LANGS", "Lang", "as_lang", "CellValue",
+    "Document",
+    "Section",
+    "Text",
+    "Callout",
+    "Callouts",
+    "Cell",
+    "Flag",
+    "Table",
+    "Chart",
+    "KeyValue",
+    "PageBreak",
+    "Block",
+    "DEFAULT_FLAGS",
+    "LANGS",
+    "Lang",
+    "as_lang",
+    "CellValue",
 ]
 
 Lang: TypeAlias = Literal["ko", "en"]
 LANGS: tuple[Lang, ...] = ("ko", "en")
 ALIGNS = ("left", "right", "center")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")  # not strftime: independent of the process locale
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)  # not strftime: independent of the process locale
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 CellValue: TypeAlias = str | int | float | None
 
 
 def _tuple(value: Any, what: str) -> tuple:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise ReportError(f"{what} must be a list or tuple; got {type(value).__name__}. "
-                          f"Wrap a single item in a list.")
+        raise ReportError(f"{what} must be a list or tuple; got {type(value).__name__}. Wrap a single item in a list.")
     return tuple(value)
 
 
@@ -70,18 +96,24 @@ class Flag:
     suppress: bool = False
 
 
-DEFAULT_FLAGS: Mapping[str, Mapping[str, Flag]] = MappingProxyType({
-    "ko": MappingProxyType({
-        "suppressed": Flag("suppressed", "†", "응답자 수가 적어 값을 표시하지 않음", suppress=True),
-        "high_cv": Flag("high_cv", "*", "변동계수(CV)가 높아 해석에 주의"),
-        "low_n": Flag("low_n", "‡", "유효 표본 수가 적어 해석에 주의"),
-    }),
-    "en": MappingProxyType({
-        "suppressed": Flag("suppressed", "†", "Too few respondents; value not shown", suppress=True),
-        "high_cv": Flag("high_cv", "*", "High coefficient of variation (CV); interpret with caution"),
-        "low_n": Flag("low_n", "‡", "Low effective sample size; interpret with caution"),
-    }),
-})
+DEFAULT_FLAGS: Mapping[str, Mapping[str, Flag]] = MappingProxyType(
+    {
+        "ko": MappingProxyType(
+            {
+                "suppressed": Flag("suppressed", "†", "응답자 수가 적어 값을 표시하지 않음", suppress=True),
+                "high_cv": Flag("high_cv", "*", "변동계수(CV)가 높아 해석에 주의"),
+                "low_n": Flag("low_n", "‡", "유효 표본 수가 적어 해석에 주의"),
+            }
+        ),
+        "en": MappingProxyType(
+            {
+                "suppressed": Flag("suppressed", "†", "Too few respondents; value not shown", suppress=True),
+                "high_cv": Flag("high_cv", "*", "High coefficient of variation (CV); interpret with caution"),
+                "low_n": Flag("low_n", "‡", "Low effective sample size; interpret with caution"),
+            }
+        ),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +125,10 @@ class Cell:
 
     def __post_init__(self) -> None:
         if self.value is not None and not isinstance(self.value, (str, int, float)):
-            raise ReportError(f"a table cell must hold text or a number; got "
-                              f"{type(self.value).__name__}. Convert it with str() or float().")
+            raise ReportError(
+                f"a table cell must hold text or a number; got "
+                f"{type(self.value).__name__}. Convert it with str() or float()."
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +162,7 @@ class Callouts:
     kind: ClassVar[str] = "callouts"
 
     def __post_init__(self) -> None:
-        items = tuple(i if isinstance(i, Callout) else Callout(*i)
-                      for i in _tuple(self.items, "Callouts.items"))
+        items = tuple(i if isinstance(i, Callout) else Callout(*i) for i in _tuple(self.items, "Callouts.items"))
         if not items:
             raise ReportError("Callouts.items must hold at least one (label, value, note); got none.")
         _set(self, "items", items)
@@ -159,25 +192,38 @@ class Table:
     kind: ClassVar[str] = "table"
 
     # written out (not generated) because it takes more than it stores: lists, and plain values as cells
-    def __init__(self, caption: str, columns: Sequence[str], rows: Sequence[Sequence[Cell | CellValue]],
-                 notes: Sequence[str] = (), col_align: Sequence[str] = (), flags: Sequence[Flag] = (),
-                 digits: int = 1, source: str = "") -> None:
+    def __init__(
+        self,
+        caption: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Cell | CellValue]],
+        notes: Sequence[str] = (),
+        col_align: Sequence[str] = (),
+        flags: Sequence[Flag] = (),
+        digits: int = 1,
+        source: str = "",
+    ) -> None:
         _set(self, "caption", caption)
         _set(self, "digits", digits)
         _set(self, "source", source)
         columns = tuple(str(c) for c in _tuple(columns, f"Table {caption!r} columns"))
-        cells = tuple(tuple(_cell(v) for v in _tuple(r, f"Table {caption!r} row {i}"))
-                      for i, r in enumerate(_tuple(rows, f"Table {caption!r} rows"), 1))
+        cells = tuple(
+            tuple(_cell(v) for v in _tuple(r, f"Table {caption!r} row {i}"))
+            for i, r in enumerate(_tuple(rows, f"Table {caption!r} rows"), 1)
+        )
         for i, row in enumerate(cells, 1):
             if len(row) != len(columns):
-                raise ReportError(f"Table {caption!r}: every row must have {len(columns)} cells "
-                                  f"(one per column); row {i} has {len(row)}. Pad or trim the row.")
-        align = _tuple(col_align, f"Table {caption!r} col_align") or (
-            ("left",) + ("right",) * (len(columns) - 1))
+                raise ReportError(
+                    f"Table {caption!r}: every row must have {len(columns)} cells "
+                    f"(one per column); row {i} has {len(row)}. Pad or trim the row."
+                )
+        align = _tuple(col_align, f"Table {caption!r} col_align") or (("left",) + ("right",) * (len(columns) - 1))
         bad = [a for a in align if a not in ALIGNS]
         if len(align) != len(columns) or bad:
-            raise ReportError(f"Table {caption!r}: col_align must give one of {ALIGNS} per "
-                              f"column ({len(columns)}); got {list(align)}.")
+            raise ReportError(
+                f"Table {caption!r}: col_align must give one of {ALIGNS} per "
+                f"column ({len(columns)}); got {list(align)}."
+            )
         _set(self, "columns", columns)
         _set(self, "rows", cells)
         _set(self, "col_align", tuple(align))
@@ -192,9 +238,13 @@ class Table:
         """
         import pandas as pd
 
-        rows = tuple(tuple(None if (not isinstance(v, str) and pd.isna(v)) else
-                           (v.item() if hasattr(v, "item") else v) for v in row)
-                     for row in frame.itertuples(index=False))
+        rows = tuple(
+            tuple(
+                None if (not isinstance(v, str) and pd.isna(v)) else (v.item() if hasattr(v, "item") else v)
+                for v in row
+            )
+            for row in frame.itertuples(index=False)
+        )
         return cls(caption, tuple(str(c) for c in frame.columns), rows, **options)
 
     def resolve_flags(self, lang: str) -> dict[str, Flag]:
@@ -206,9 +256,11 @@ class Table:
                 if cell.flag is None or cell.flag in used:
                     continue
                 if cell.flag not in known:
-                    raise ReportError(f"Table {self.caption!r}, row {i}, column {col!r}: unknown flag "
-                                      f"{cell.flag!r}; define it in Table.flags or use one of "
-                                      f"{sorted(known)}.{closest(cell.flag, known)}")
+                    raise ReportError(
+                        f"Table {self.caption!r}, row {i}, column {col!r}: unknown flag "
+                        f"{cell.flag!r}; define it in Table.flags or use one of "
+                        f"{sorted(known)}.{closest(cell.flag, known)}"
+                    )
                 used[cell.flag] = known[cell.flag]
         return used
 
@@ -239,11 +291,15 @@ class Chart:
 
     def __post_init__(self) -> None:
         if not isinstance(self.svg, str) or "<svg" not in self.svg:
-            raise ReportError(f"Chart {self.caption!r}: svg must be SVG markup text (as made by "
-                              f"surveykit.report.charts); got {type(self.svg).__name__}.")
+            raise ReportError(
+                f"Chart {self.caption!r}: svg must be SVG markup text (as made by "
+                f"surveykit.report.charts); got {type(self.svg).__name__}."
+            )
         if not str(self.alt).strip():
-            raise ReportError(f"Chart {self.caption!r}: alt must describe the chart for readers "
-                              f"who cannot see it; got an empty string.")
+            raise ReportError(
+                f"Chart {self.caption!r}: alt must describe the chart for readers "
+                f"who cannot see it; got an empty string."
+            )
         _set(self, "notes", tuple(str(n) for n in _tuple(self.notes, "Chart.notes")))
 
 
@@ -281,13 +337,17 @@ class Section:
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID.match(self.id):
-            raise ReportError(f"Section {self.title!r}: id must start with a letter and hold only "
-                              f"letters, digits, '-' or '_'; got {self.id!r}.")
+            raise ReportError(
+                f"Section {self.title!r}: id must start with a letter and hold only "
+                f"letters, digits, '-' or '_'; got {self.id!r}."
+            )
         blocks = _tuple(self.blocks, f"Section {self.id!r} blocks")
         for i, block in enumerate(blocks, 1):
             if not isinstance(block, _BLOCKS):
-                raise ReportError(f"Section {self.id!r}, block {i}: must be one of "
-                                  f"{[b.__name__ for b in _BLOCKS]}; got {type(block).__name__}.")
+                raise ReportError(
+                    f"Section {self.id!r}, block {i}: must be one of "
+                    f"{[b.__name__ for b in _BLOCKS]}; got {type(block).__name__}."
+                )
         _set(self, "blocks", blocks)
 
 
@@ -314,8 +374,9 @@ class Document:
         ids = [s.id for s in sections]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ReportError(f"Document section ids must be unique; got {dupes} more than once. "
-                              f"Rename the repeated sections.")
+            raise ReportError(
+                f"Document section ids must be unique; got {dupes} more than once. Rename the repeated sections."
+            )
         _set(self, "sections", sections)
         _set(self, "meta", MappingProxyType({str(k): str(v) for k, v in dict(self.meta).items()}))
 
@@ -323,7 +384,9 @@ class Document:
         """The date as printed on the cover."""
         if isinstance(self.date, _dt.date):
             d = self.date
-            return f"{d.year}년 {d.month}월 {d.day}일" if self.lang == "ko" else f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+            return (
+                f"{d.year}년 {d.month}월 {d.day}일" if self.lang == "ko" else f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+            )
         return str(self.date)
 
     def to_dict(self) -> dict[str, Any]:

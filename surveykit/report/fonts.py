@@ -35,8 +35,10 @@ def font_files() -> dict[int, Path]:
 
 
 def _face(weight: int, src: str) -> str:
-    return (f"@font-face {{ font-family: '{FAMILY}'; font-style: normal; font-weight: {weight}; "
-            f"src: url({src}) format('opentype'); }}\n")
+    return (
+        f"@font-face {{ font-family: '{FAMILY}'; font-style: normal; font-weight: {weight}; "
+        f"src: url({src}) format('opentype'); }}\n"
+    )
 
 
 @functools.lru_cache(maxsize=8)

@@ -38,8 +38,14 @@ class PackageFetcher:
     imported lazily).
     """
 
-    MIME = {".otf": "font/otf", ".ttf": "font/ttf", ".woff2": "font/woff2", ".css": "text/css",
-            ".svg": "image/svg+xml", ".png": "image/png"}
+    MIME = {
+        ".otf": "font/otf",
+        ".ttf": "font/ttf",
+        ".woff2": "font/woff2",
+        ".css": "text/css",
+        ".svg": "image/svg+xml",
+        ".png": "image/png",
+    }
     # set per instance by create() (the instance is of a subclass that adds WeasyPrint's base)
     roots: tuple[Path, ...]
     requested: list[str]
@@ -50,8 +56,7 @@ class PackageFetcher:
         base = _fetcher_base()
         klass = type("SurveykitPackageFetcher", (cls, base), {})
         fetcher = klass(timeout=1, allowed_protocols=("file",), allow_redirects=False)
-        fetcher.roots = tuple(p.resolve() for p in (roots or (package_dir() / "fonts",
-                                                              package_dir() / "static")))
+        fetcher.roots = tuple(p.resolve() for p in (roots or (package_dir() / "fonts", package_dir() / "static")))
         fetcher.requested, fetcher.refused = [], []
         return fetcher
 
@@ -73,8 +78,9 @@ class PackageFetcher:
         path = self._allowed(url)
         if path is None:
             self.refused.append(url)
-            LOG.warning("refused to fetch %s: the PDF renderer loads only the package's own "
-                        "fonts and styles", url[:200])
+            LOG.warning(
+                "refused to fetch %s: the PDF renderer loads only the package's own fonts and styles", url[:200]
+            )
             raise ValueError(f"surveykit refuses to fetch {url[:200]!r}")
         mime = self.MIME.get(path.suffix.lower(), "application/octet-stream")
         return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers={"Content-Type": mime})
@@ -118,5 +124,8 @@ def fallback_fonts(rendered: Any, family: str) -> list[str]:
             chars = {c for text in font.to_unicode.values() for c in text if not c.isspace()}
             if chars:
                 found.setdefault(font.family, set()).update(chars)
-    return [f"{''.join(sorted(chars))!r} ({', '.join(f'U+{ord(c):04X}' for c in sorted(chars)[:5])}) "
-            f"drawn with the system font {family!r}" for family, chars in sorted(found.items())]
+    return [
+        f"{''.join(sorted(chars))!r} ({', '.join(f'U+{ord(c):04X}' for c in sorted(chars)[:5])}) "
+        f"drawn with the system font {family!r}"
+        for family, chars in sorted(found.items())
+    ]

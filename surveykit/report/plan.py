@@ -125,13 +125,17 @@ def _read(name_or_path: str | Path) -> tuple[dict[str, Any], Path | None, str]:
             raise ReportError(f"analysis plan {excerpt(str(p))} must be an existing YAML file; it does not exist.")
         label, where = str(p), p
         if p.stat().st_size > 4 * MAX_CHARS:
-            raise ReportError(f"{label}: must be valid YAML of at most {MAX_CHARS:,} characters; got "
-                              f"{p.stat().st_size:,} bytes. Split the file or remove what it does not need.")
+            raise ReportError(
+                f"{label}: must be valid YAML of at most {MAX_CHARS:,} characters; got "
+                f"{p.stat().st_size:,} bytes. Split the file or remove what it does not need."
+            )
         try:
             text = p.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            raise ReportError(f"{label}: must be UTF-8 text; byte {exc.start} is not. Save the plan as UTF-8 "
-                              "(e.g. `iconv -f cp949 -t utf-8`).") from None
+            raise ReportError(
+                f"{label}: must be UTF-8 text; byte {exc.start} is not. Save the plan as UTF-8 "
+                "(e.g. `iconv -f cp949 -t utf-8`)."
+            ) from None
     else:
         res = importlib.resources.files("surveykit.reports") / f"{name_or_path}.yaml"
         if not res.is_file():
@@ -142,8 +146,10 @@ def _read(name_or_path: str | Path) -> tuple[dict[str, Any], Path | None, str]:
         text, where, label = res.read_text(encoding="utf-8"), None, f"{name_or_path}.yaml"
     raw = load_yaml(text, label, ReportError)
     if not isinstance(raw, dict):
-        raise ReportError(f"{label}: must hold a mapping at the top level; got {type(raw).__name__}. "
-                          "Start the plan with keys such as id:, surveys: and sections:.")
+        raise ReportError(
+            f"{label}: must hold a mapping at the top level; got {type(raw).__name__}. "
+            "Start the plan with keys such as id:, surveys: and sections:."
+        )
     return raw, where, label
 
 
@@ -152,15 +158,23 @@ def _survey(name: str, raw: Any, c: Checker) -> SurveySpec:
     c.mapping(raw, where, SURVEY_KEYS, what="a mapping with data (and optionally instrument)")
     if "data" not in raw:
         c.fail(f"{where}.data", "is required; add it (e.g. data: survey.sav).")
-    instrument = None if raw.get("instrument") is None else c.string(
-        raw["instrument"], f"{where}.instrument", "a bundled instrument name or a path (a string)")
+    instrument = (
+        None
+        if raw.get("instrument") is None
+        else c.string(raw["instrument"], f"{where}.instrument", "a bundled instrument name or a path (a string)")
+    )
     data = c.string(raw["data"], f"{where}.data", "'demo' or a path to a data file (a string)")
-    return SurveySpec(name, instrument, data, check_design(raw.get("design"), f"{where}.design", c),
-                      check_derive(raw.get("derive"), f"{where}.derive", c),
-                      c.bilingual(raw.get("label"), f"{where}.label"),
-                      check_weighting(raw.get("weighting"), f"{where}.weighting", c),
-                      check_mr_sets(raw.get("mr_sets"), f"{where}.mr_sets", c),
-                      c.bilingual(raw.get("design_note"), f"{where}.design_note"))
+    return SurveySpec(
+        name,
+        instrument,
+        data,
+        check_design(raw.get("design"), f"{where}.design", c),
+        check_derive(raw.get("derive"), f"{where}.derive", c),
+        c.bilingual(raw.get("label"), f"{where}.label"),
+        check_weighting(raw.get("weighting"), f"{where}.weighting", c),
+        check_mr_sets(raw.get("mr_sets"), f"{where}.mr_sets", c),
+        c.bilingual(raw.get("design_note"), f"{where}.design_note"),
+    )
 
 
 def _figures(value: Any, path: str, c: Checker) -> None:
@@ -196,8 +210,9 @@ _OPTION_CHECKS: dict[str, Any] = {
     "formula": lambda v, p, c: c.string(v, p, 'a model formula such as "y ~ x + C(g)"', pattern=_FORMULA),
     "labels": _labels,
     "firth": lambda v, p, c: c.choice(v, p, (True, False, "auto")),
-    "k": lambda v, p, c: None if v is None else c.integer(v, p, "an integer >= 2 (or null: chosen from the data)",
-                                                          minimum=2),
+    "k": lambda v, p, c: (
+        None if v is None else c.integer(v, p, "an integer >= 2 (or null: chosen from the data)", minimum=2)
+    ),
 }
 
 
@@ -218,8 +233,10 @@ def _section(i: int, raw: Any, surveys: dict[str, SurveySpec], c: Checker) -> Se
     for key, value in options.items():
         _OPTION_CHECKS[key](value, f"{where}.{key}", c)
     if "survey" in options and options["survey"] not in surveys:
-        c.fail(f"{where}.survey", f"must name a survey of the plan; got {c.got(options['survey'])}."
-                                  f"{closest(options['survey'], surveys)}")
+        c.fail(
+            f"{where}.survey",
+            f"must name a survey of the plan; got {c.got(options['survey'])}.{closest(options['survey'], surveys)}",
+        )
     if kind == "crosstab" and options["row"] == options["col"]:
         c.fail(where, f"row and col must be two different variables; both are {c.got(options['row'])}.")
     section_id = raw.get("id", f"s{i + 1}-{kind}")
@@ -230,8 +247,13 @@ def _section(i: int, raw: Any, surveys: dict[str, SurveySpec], c: Checker) -> Se
 
 
 def _reliability(value: Any, c: Checker) -> dict[str, float]:
-    rel = c.mapping(value, "reliability", tuple(_RELIABILITY_DEFAULTS),
-                    what="a mapping such as {min_n: 5, max_cv: 0.3, min_effective_n: 30}", optional=True)
+    rel = c.mapping(
+        value,
+        "reliability",
+        tuple(_RELIABILITY_DEFAULTS),
+        what="a mapping such as {min_n: 5, max_cv: 0.3, min_effective_n: 30}",
+        optional=True,
+    )
     for k, v in rel.items():
         c.number(v, f"reliability.{k}", "a non-negative number", minimum=0)
     return {**_RELIABILITY_DEFAULTS, **rel}
@@ -240,7 +262,11 @@ def _reliability(value: Any, c: Checker) -> dict[str, float]:
 def _date(value: Any, c: Checker) -> str:
     if value is None:
         return ""
-    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)) or hasattr(value, "isoformat"):
+    if (
+        isinstance(value, str)
+        or (isinstance(value, int) and not isinstance(value, bool))
+        or hasattr(value, "isoformat")
+    ):
         return str(value)
     c.expect("date", 'a date printed on the cover, e.g. "2018-12"', value, "Quote it.")
 
@@ -272,8 +298,13 @@ def load_plan(name_or_path: str | Path) -> Plan:
     if lang not in ("ko", "en") or not isinstance(lang, str):
         c.fail("lang", f"must be 'ko' or 'en'; got {c.got(lang)}.")
     reliability = _reliability(raw.get("reliability"), c)
-    study = c.mapping(raw.get("study"), "study", (*STUDY_KEYS, "data_status"),
-                      what="a mapping of study facts, e.g. {name: ..., fieldwork: ..., data_status: real}", optional=True)
+    study = c.mapping(
+        raw.get("study"),
+        "study",
+        (*STUDY_KEYS, "data_status"),
+        what="a mapping of study facts, e.g. {name: ..., fieldwork: ..., data_status: real}",
+        optional=True,
+    )
     plan_id = raw.get("id", Path(label).stem)
     if not isinstance(plan_id, str) or not _PLAN_ID.match(plan_id):
         c.fail("id", f"must be letters, digits, '_' or '-' (it names the output folder); got {c.got(plan_id)}.")
@@ -289,6 +320,7 @@ def load_plan(name_or_path: str | Path) -> Plan:
         reliability=reliability,
         sections=tuple(_section(i, s, surveys, c) for i, s in enumerate(sections_raw)),
         study={k: c.bilingual(study[k], f"study.{k}") for k in STUDY_KEYS if study.get(k) is not None},
-        data_status=None if study.get("data_status") is None else c.choice(study["data_status"], "study.data_status",
-                                                                             DATA_STATUS),
+        data_status=None
+        if study.get("data_status") is None
+        else c.choice(study["data_status"], "study.data_status", DATA_STATUS),
     )

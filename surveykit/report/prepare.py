@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 
 from surveykit.design import Design
-from surveykit.instrument.expr import evaluate
 from surveykit.errors import DataError, DesignError, InstrumentError, ReportError
 from surveykit.instrument import Instrument, load_instrument
+from surveykit.instrument.expr import evaluate
+from surveykit.instrument.validate import ValidationReport, validate
 from surveykit.io import read
 from surveykit.report.plan import Plan, SurveySpec
 from surveykit.survey import Survey
-from surveykit.instrument.validate import ValidationReport, validate
 
 __all__ = ["Prepared", "Derived", "prepare_surveys", "demo_path"]
 
@@ -128,8 +128,11 @@ def _derive_one(spec: dict[str, Any], clean: pd.DataFrame, where: str) -> tuple[
             else:
                 values = pd.cut(source, bins=[float(c) for c in spec["cut"]], labels=False) + 1
     except (DataError, KeyError) as exc:
-        raise ReportError(f"{where}: {exc}" if isinstance(exc, DataError) else
-                          f"{where}: from must name a data column; got {spec['from']!r}.") from exc
+        raise ReportError(
+            f"{where}: {exc}"
+            if isinstance(exc, DataError)
+            else f"{where}: from must name a data column; got {spec['from']!r}."
+        ) from exc
     return pd.Series(np.asarray(values, dtype=float), index=clean.index, name=name), Derived(name, dict(text), labels)
 
 
@@ -175,8 +178,10 @@ def _load_one(spec: SurveySpec, plan: Plan, data_override: str | Path | None) ->
         path = Path(data_override)
     elif spec.data == "demo":
         if instrument is None:
-            raise ReportError(f"plan {plan.id}: surveys.{spec.name}.data 'demo' needs an instrument (the demo data "
-                              "belong to a bundled questionnaire); give the data as a file path instead.")
+            raise ReportError(
+                f"plan {plan.id}: surveys.{spec.name}.data 'demo' needs an instrument (the demo data "
+                "belong to a bundled questionnaire); give the data as a file path instead."
+            )
         path = demo_path(instrument.name)
     else:
         path = Path(spec.data)

@@ -49,7 +49,9 @@ def _env():
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(package_dir() / "templates")),
-        autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
     )
     env.filters["kw"] = kw
     env.filters["cell"] = format_cell
@@ -76,19 +78,36 @@ def _view(doc: Document) -> list[dict[str, Any]]:
                 item["svg"] = Markup(sanitize_svg(block.svg, f"fig{item['number']}-", where=where))
             items.append(item)
         lead_break = bool(items) and items[0]["kind"] == "pagebreak"
-        sections.append({"id": sec.id, "title": sec.title, "number": number,
-                         "break_before": lead_break, "blocks": items[1:] if lead_break else items})
+        sections.append(
+            {
+                "id": sec.id,
+                "title": sec.title,
+                "number": number,
+                "break_before": lead_break,
+                "blocks": items[1:] if lead_break else items,
+            }
+        )
     return sections
 
 
 def _render(doc: Document) -> str:
     """The page with a placeholder where the ``@font-face`` rules go."""
     if not isinstance(doc, Document):
-        raise ReportError(f"render needs a surveykit.report.Document; got {type(doc).__name__}. "
-                          f"Build one with Document(title=..., sections=[...]).")
+        raise ReportError(
+            f"render needs a surveykit.report.Document; got {type(doc).__name__}. "
+            f"Build one with Document(title=..., sections=[...])."
+        )
     css = (package_dir() / "static" / "brief.css").read_text(encoding="utf-8")
-    return _env().get_template("brief.html.j2").render(
-        doc=doc, ui=UI[doc.lang], sections=_view(doc), css=Markup(css), font_css=Markup(_FONT_SLOT),
+    return (
+        _env()
+        .get_template("brief.html.j2")
+        .render(
+            doc=doc,
+            ui=UI[doc.lang],
+            sections=_view(doc),
+            css=Markup(css),
+            font_css=Markup(_FONT_SLOT),
+        )
     )
 
 
@@ -123,8 +142,9 @@ def _atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
     """Write *data* to a temporary file beside *path*, then move it into place."""
     target = Path(path)
     if not target.parent.is_dir():
-        raise ReportError(f"output folder {str(target.parent)!r} must exist; it does not. "
-                          f"Create it first or choose another path.")
+        raise ReportError(
+            f"output folder {str(target.parent)!r} must exist; it does not. Create it first or choose another path."
+        )
     payload = data.encode("utf-8") if isinstance(data, str) else data
     with atomic_target(target) as tmp:
         Path(tmp).write_bytes(payload)
@@ -147,9 +167,11 @@ def render_pdf(doc: Document, *, fetcher: Any = None) -> bytes:
         pdf = rendered.write_pdf()
     problems = sorted(set(check.problems)) + fallback_fonts(rendered, FAMILY)
     if problems:
-        raise ReportError(f"PDF for {doc.title!r}: every character must exist in the bundled font "
-                          f"({FAMILY}); got {'; '.join(problems[:5])}. Replace those characters or "
-                          f"extend scripts/make_font_subset.py and rebuild the font subset.")
+        raise ReportError(
+            f"PDF for {doc.title!r}: every character must exist in the bundled font "
+            f"({FAMILY}); got {'; '.join(problems[:5])}. Replace those characters or "
+            f"extend scripts/make_font_subset.py and rebuild the font subset."
+        )
     return pdf
 
 
@@ -218,8 +240,11 @@ def write_xlsx(tables: Sequence[Any] | Mapping[str, Any], path: str | os.PathLik
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    items = list(tables.items()) if isinstance(tables, Mapping) else [
-        (t.caption, t) if isinstance(t, Table) else tuple(t) for t in tables]
+    items = (
+        list(tables.items())
+        if isinstance(tables, Mapping)
+        else [(t.caption, t) if isinstance(t, Table) else tuple(t) for t in tables]
+    )
     if not items:
         raise ReportError(f"write_xlsx: {str(path)!r} needs at least one table; got none.")
     wb = Workbook()
@@ -253,8 +278,14 @@ def _fixed_stamps(xlsx: bytes) -> bytes:
         for info in src.infolist():
             data = src.read(info)
             if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
-                              rb"\g<1>" + _XLSX_STAMP.encode() + rb"\g<2>", data)
-            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0)), data,
-                         compress_type=zipfile.ZIP_DEFLATED)
+                data = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                    rb"\g<1>" + _XLSX_STAMP.encode() + rb"\g<2>",
+                    data,
+                )
+            dst.writestr(
+                zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0)),
+                data,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
     return out.getvalue()

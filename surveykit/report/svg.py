@@ -19,26 +19,101 @@ from surveykit.errors import ReportError
 __all__ = ["sanitize_svg"]
 
 SVG_NS, XLINK_NS = "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"
-_TAGS = frozenset({"svg", "g", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon",
-                   "text", "tspan", "defs", "clipPath", "use", "style", "title", "desc",
-                   "linearGradient", "radialGradient", "stop", "pattern", "mask", "symbol",
-                   "image"})
+_TAGS = frozenset(
+    {
+        "svg",
+        "g",
+        "path",
+        "rect",
+        "circle",
+        "ellipse",
+        "line",
+        "polyline",
+        "polygon",
+        "text",
+        "tspan",
+        "defs",
+        "clipPath",
+        "use",
+        "style",
+        "title",
+        "desc",
+        "linearGradient",
+        "radialGradient",
+        "stop",
+        "pattern",
+        "mask",
+        "symbol",
+        "image",
+    }
+)
 _DROP = frozenset({"metadata"})
-_ATTRS = frozenset({
-    "id", "class", "style", "d", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "rx", "ry",
-    "width", "height", "viewBox", "transform", "points", "fill", "stroke", "stroke-width",
-    "clip-path", "clip-rule", "fill-rule", "opacity", "fill-opacity", "stroke-opacity",
-    "stroke-linecap", "stroke-linejoin", "stroke-dasharray", "stroke-miterlimit", "stroke-dashoffset", "font-size",
-    "font-family", "font-weight", "text-anchor", "dominant-baseline", "offset", "stop-color",
-    "stop-opacity", "gradientUnits", "gradientTransform", "patternUnits", "preserveAspectRatio",
-    "type", "version", "href", "dx", "dy", "mask", "role", "aria-label", "overflow",
-})
-_PROLOGUE = re.compile(r'^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1\.1//EN"\s*'
-                       r'"http://www\.w3\.org/Graphics/SVG/1\.1/DTD/svg11\.dtd">\s*)?')
+_ATTRS = frozenset(
+    {
+        "id",
+        "class",
+        "style",
+        "d",
+        "x",
+        "y",
+        "x1",
+        "x2",
+        "y1",
+        "y2",
+        "cx",
+        "cy",
+        "r",
+        "rx",
+        "ry",
+        "width",
+        "height",
+        "viewBox",
+        "transform",
+        "points",
+        "fill",
+        "stroke",
+        "stroke-width",
+        "clip-path",
+        "clip-rule",
+        "fill-rule",
+        "opacity",
+        "fill-opacity",
+        "stroke-opacity",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-dasharray",
+        "stroke-miterlimit",
+        "stroke-dashoffset",
+        "font-size",
+        "font-family",
+        "font-weight",
+        "text-anchor",
+        "dominant-baseline",
+        "offset",
+        "stop-color",
+        "stop-opacity",
+        "gradientUnits",
+        "gradientTransform",
+        "patternUnits",
+        "preserveAspectRatio",
+        "type",
+        "version",
+        "href",
+        "dx",
+        "dy",
+        "mask",
+        "role",
+        "aria-label",
+        "overflow",
+    }
+)
+_PROLOGUE = re.compile(
+    r'^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1\.1//EN"\s*'
+    r'"http://www\.w3\.org/Graphics/SVG/1\.1/DTD/svg11\.dtd">\s*)?'
+)
 _URL_REF = re.compile(r"url\(\s*#([^)\s]+)\s*\)")
 _EXTERNAL = re.compile(r"url\(\s*(?!#)|@import|expression\(|javascript:", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)  # e.g. matplotlib's copy of a label: never shown
-
 
 
 def _local(name: str) -> tuple[str, str]:
@@ -52,8 +127,10 @@ def _local(name: str) -> tuple[str, str]:
 def _parse(svg: str, where: str) -> ET.Element:
     body = _COMMENT.sub("", _PROLOGUE.sub("", svg, count=1))
     if "<!" in body:
-        raise ReportError(f"{where}: SVG must not contain DOCTYPE/ENTITY/CDATA declarations beyond "
-                          f"the standard SVG 1.1 one; got '<!' in the markup. Re-export the chart.")
+        raise ReportError(
+            f"{where}: SVG must not contain DOCTYPE/ENTITY/CDATA declarations beyond "
+            f"the standard SVG 1.1 one; got '<!' in the markup. Re-export the chart."
+        )
     try:
         return ET.fromstring(body)
     except ET.ParseError as exc:
@@ -63,14 +140,20 @@ def _parse(svg: str, where: str) -> ET.Element:
 def _check_attr(name: str, value: str, tag: str, where: str) -> None:
     ns, local = _local(name)
     if ns not in ("", XLINK_NS) or local not in _ATTRS:
-        raise ReportError(f"{where}: attribute {local!r} on <{tag}> is not allowed in a chart "
-                          f"(event handlers and foreign attributes are refused).")
+        raise ReportError(
+            f"{where}: attribute {local!r} on <{tag}> is not allowed in a chart "
+            f"(event handlers and foreign attributes are refused)."
+        )
     if local == "href" and not value.startswith("#"):
-        raise ReportError(f"{where}: <{tag}> links to {value[:60]!r}; a chart may only refer to "
-                          f"its own elements ('#id'). Embed the content instead.")
+        raise ReportError(
+            f"{where}: <{tag}> links to {value[:60]!r}; a chart may only refer to "
+            f"its own elements ('#id'). Embed the content instead."
+        )
     if _EXTERNAL.search(value):
-        raise ReportError(f"{where}: <{tag}> {local}= refers to an external resource or script; "
-                          f"only 'url(#id)' references are allowed.")
+        raise ReportError(
+            f"{where}: <{tag}> {local}= refers to an external resource or script; "
+            f"only 'url(#id)' references are allowed."
+        )
 
 
 def _rewrite(value: str, prefix: str, local: str) -> str:
@@ -81,11 +164,28 @@ def _rewrite(value: str, prefix: str, local: str) -> str:
     return _URL_REF.sub(lambda m: f"url(#{prefix}{m.group(1)})", value)
 
 
-_PRESENTATION = frozenset({
-    "fill", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin", "stroke-dasharray",
-    "stroke-miterlimit", "stroke-dashoffset", "opacity", "fill-opacity", "stroke-opacity",
-    "font-size", "font-family", "font-weight", "text-anchor", "clip-path", "fill-rule", "clip-rule",
-})
+_PRESENTATION = frozenset(
+    {
+        "fill",
+        "stroke",
+        "stroke-width",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-dasharray",
+        "stroke-miterlimit",
+        "stroke-dashoffset",
+        "opacity",
+        "fill-opacity",
+        "stroke-opacity",
+        "font-size",
+        "font-family",
+        "font-weight",
+        "text-anchor",
+        "clip-path",
+        "fill-rule",
+        "clip-rule",
+    }
+)
 
 
 def _unstyle(elem: ET.Element) -> None:
@@ -115,8 +215,10 @@ def _clean(elem: ET.Element, prefix: str, where: str) -> None:
             elem.remove(child)
             continue
         if ns != SVG_NS or tag not in _TAGS:
-            raise ReportError(f"{where}: element <{tag}> is not allowed in a chart (only drawing "
-                              f"elements are). Remove it or re-export the chart.")
+            raise ReportError(
+                f"{where}: element <{tag}> is not allowed in a chart (only drawing "
+                f"elements are). Remove it or re-export the chart."
+            )
         _clean(child, prefix, where)
     _, tag = _local(elem.tag)
     if tag == "style" and _EXTERNAL.search(elem.text or ""):
@@ -141,8 +243,7 @@ def sanitize_svg(svg: str, prefix: str, *, where: str = "chart") -> str:
     """
     root = _parse(svg, where)
     if root.tag != f"{{{SVG_NS}}}svg":
-        raise ReportError(f"{where}: markup must have an <svg> root in the SVG namespace; got "
-                          f"<{_local(root.tag)[1]}>.")
+        raise ReportError(f"{where}: markup must have an <svg> root in the SVG namespace; got <{_local(root.tag)[1]}>.")
     _clean(root, prefix, where)
     root.set("xmlns", SVG_NS)
     root.set("xmlns:xlink", XLINK_NS)
@@ -152,8 +253,9 @@ def sanitize_svg(svg: str, prefix: str, *, where: str = "chart") -> str:
 def _serialise(elem: ET.Element) -> list[str]:
     """XML text of a cleaned tree (own writer: ElementTree's needs a global namespace registry)."""
     tag = _local(elem.tag)[1]
-    attrs = "".join(f" {'xlink:' if _local(k)[0] == XLINK_NS else ''}{_local(k)[1]}={quoteattr(v)}"
-                    for k, v in elem.attrib.items())
+    attrs = "".join(
+        f" {'xlink:' if _local(k)[0] == XLINK_NS else ''}{_local(k)[1]}={quoteattr(v)}" for k, v in elem.attrib.items()
+    )
     out = [f"<{tag}{attrs}>", escape(elem.text or "")]
     for child in elem:
         out += _serialise(child)

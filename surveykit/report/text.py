@@ -21,13 +21,32 @@ __all__ = ["kw", "format_cell", "UI"]
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7a3\ud7b0-\ud7ff]")
 _SPACE = re.compile(r"(\s+)")
 
-UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
-    "ko": MappingProxyType({"contents": "목차", "table": "표", "figure": "그림", "note": "주",
-                            "source": "자료", "kicker": "정책 브리프", "page": "쪽"}),
-    "en": MappingProxyType({"contents": "Contents", "table": "Table", "figure": "Figure",
-                            "note": "Note", "source": "Source", "kicker": "POLICY BRIEF",
-                            "page": "page"}),
-})
+UI: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "ko": MappingProxyType(
+            {
+                "contents": "목차",
+                "table": "표",
+                "figure": "그림",
+                "note": "주",
+                "source": "자료",
+                "kicker": "정책 브리프",
+                "page": "쪽",
+            }
+        ),
+        "en": MappingProxyType(
+            {
+                "contents": "Contents",
+                "table": "Table",
+                "figure": "Figure",
+                "note": "Note",
+                "source": "Source",
+                "kicker": "POLICY BRIEF",
+                "page": "page",
+            }
+        ),
+    }
+)
 
 
 def kw(text: object) -> Markup:
@@ -38,8 +57,7 @@ def kw(text: object) -> Markup:
     """
     parts = _SPACE.split(str(text))  # str() drops a Markup type too: data is never trusted
     return Markup("").join(
-        Markup('<span class="w">{}</span>').format(part) if _HANGUL.search(part) else escape(part)
-        for part in parts
+        Markup('<span class="w">{}</span>').format(part) if _HANGUL.search(part) else escape(part) for part in parts
     )
 
 

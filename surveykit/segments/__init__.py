@@ -26,8 +26,6 @@ steps and builds the result.
 
 from __future__ import annotations
 
-from surveykit.results import Printable
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,14 +33,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from surveykit.errors import DataError
+from surveykit.results import Printable, Summary, frame_records, jsonable
 from surveykit.segments.encode import _encode, _Encoded, _standardize
-from surveykit.segments.kmeans import _fit, _Fit
+from surveykit.segments.fit import SegmentFit, fit
+from surveykit.segments.kmeans import _Fit, _fit
 from surveykit.segments.profiles import ALPHA, _profiles, _shares
 from surveykit.segments.silhouette import _silhouettes, weighted_silhouette  # noqa: F401
 from surveykit.segments.stability import Stability, _stability, rao_wu_multipliers  # noqa: F401
-from surveykit.errors import DataError
-from surveykit.results import Summary, frame_records, jsonable
-from surveykit.segments.fit import SegmentFit, fit  # noqa: E402
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey
@@ -130,11 +128,15 @@ class Segmentation(Printable):
         out = []
         sil = float(self.criterion.loc[self.criterion["k"] == self.k, "silhouette"].iloc[0])
         if sil < WEAK_SILHOUETTE:
-            out.append(f"weighted silhouette {sil:.2f} < {WEAK_SILHOUETTE}: no substantial cluster structure; "
-                       "read the segments as a partition of a continuum.")
+            out.append(
+                f"weighted silhouette {sil:.2f} < {WEAK_SILHOUETTE}: no substantial cluster structure; "
+                "read the segments as a partition of a continuum."
+            )
         if self.stability is not None and self.stability.mean_ari < UNSTABLE_ARI:
-            out.append(f"mean bootstrap ARI {self.stability.mean_ari:.2f} < {UNSTABLE_ARI}: the segments "
-                       "change with the sample; do not over-interpret them.")
+            out.append(
+                f"mean bootstrap ARI {self.stability.mean_ari:.2f} < {UNSTABLE_ARI}: the segments "
+                "change with the sample; do not over-interpret them."
+            )
         if self.n_unassigned:
             out.append(f"{self.n_unassigned} rows with a missing input are not in any segment.")
         return tuple(out)
@@ -152,13 +154,26 @@ class Segmentation(Printable):
         """JSON-safe plain data (what report templates bind to)."""
         return jsonable(
             {
-                "k": self.k, "variables": self.variables, "features": self.features,
-                "method": self.method, "criterion_name": self.criterion_name, "ci_method": self.ci_method,
-                "alpha": self.alpha, "seed": self.seed, "n_init": self.n_init, "standardize": self.standardize,
-                "n_assigned": self.n_assigned, "n_unassigned": self.n_unassigned, "n_outside": self.n_outside,
-                "missing": self.missing, "n_strata": self.n_strata, "n_psu": self.n_psu,
-                "criterion": frame_records(self.criterion), "centers": frame_records(self.centers),
-                "shares": frame_records(self.shares), "profiles": frame_records(self.profiles),
+                "k": self.k,
+                "variables": self.variables,
+                "features": self.features,
+                "method": self.method,
+                "criterion_name": self.criterion_name,
+                "ci_method": self.ci_method,
+                "alpha": self.alpha,
+                "seed": self.seed,
+                "n_init": self.n_init,
+                "standardize": self.standardize,
+                "n_assigned": self.n_assigned,
+                "n_unassigned": self.n_unassigned,
+                "n_outside": self.n_outside,
+                "missing": self.missing,
+                "n_strata": self.n_strata,
+                "n_psu": self.n_psu,
+                "criterion": frame_records(self.criterion),
+                "centers": frame_records(self.centers),
+                "shares": frame_records(self.shares),
+                "profiles": frame_records(self.profiles),
                 "stability": self.stability.to_dict() if self.stability is not None else None,
                 "notes": self.notes,
             }
@@ -167,27 +182,41 @@ class Segmentation(Printable):
     def summary(self) -> Summary:
         chosen = self.criterion.loc[self.criterion["k"] == self.k, "silhouette"].iloc[0]
         facts = [
-            ("Method", self.method), ("Variables", ", ".join(self.variables)),
+            ("Method", self.method),
+            ("Variables", ", ".join(self.variables)),
             ("Segments (k)", f"{self.k}; {self.criterion_name}: {chosen:.3f}"),
-            ("Rows", f"{self.n_assigned} assigned, {self.n_unassigned} unassigned (missing input), "
-                     f"{self.n_outside} outside the domain"),
+            (
+                "Rows",
+                f"{self.n_assigned} assigned, {self.n_unassigned} unassigned (missing input), "
+                f"{self.n_outside} outside the domain",
+            ),
             ("Design", f"{self.n_strata} strata, {self.n_psu} PSUs; CI {self.ci_method}"),
         ]
         if self.stability is not None:
-            facts.append(("Stability", f"mean ARI {self.stability.mean_ari:.3f} over {self.stability.reps} "
-                                       f"replicates ({self.stability.method})"))
+            facts.append(
+                (
+                    "Stability",
+                    f"mean ARI {self.stability.mean_ari:.3f} over {self.stability.reps} "
+                    f"replicates ({self.stability.method})",
+                )
+            )
         tables = [("Segment shares", self.shares), ("Choice of k", self.criterion)]
         if self.stability is not None:
             tables.append(("Jaccard stability", self.stability.jaccard))
-        wide = self.profiles.assign(feature=self._feature_names()).pivot(
-            index="feature", columns="segment", values="estimate").reset_index()
+        wide = (
+            self.profiles.assign(feature=self._feature_names())
+            .pivot(index="feature", columns="segment", values="estimate")
+            .reset_index()
+        )
         wide.columns = [str(c) for c in wide.columns]
         tables.append(("Profiles (estimate by segment)", wide))
         return Summary(title=f"Segments (k = {self.k})", facts=tuple(facts), tables=tuple(tables), notes=self.notes)
 
     def _feature_names(self) -> list[str]:
-        return [v if lev is None or pd.isna(lev) else f"{v}={lev}"
-                for v, lev in zip(self.profiles["variable"], self.profiles["level"])]
+        return [
+            v if lev is None or pd.isna(lev) else f"{v}={lev}"
+            for v, lev in zip(self.profiles["variable"], self.profiles["level"])
+        ]
 
 
 def _names(value: str | Sequence[str], what: str, *, allow_empty: bool = False) -> tuple[str, ...]:
@@ -315,14 +344,41 @@ def segments(
     if stability_reps:
         psu_rows = np.flatnonzero(rows)
         stability = _stability(z, w, psu_rows, svy.resolved, fit, seed=seed, n_init=n_init, reps=stability_reps)
-    return _result(svy, enc, seg, fit, best, criterion, stability, rows, w_all,
-                   profiles=_profiles(svy, seg, best, [*names, *extra], categorical, lang),
-                   centers=fit.centers * scale + mean, seed=seed, n_init=n_init, standardize=standardize)
+    return _result(
+        svy,
+        enc,
+        seg,
+        fit,
+        best,
+        criterion,
+        stability,
+        rows,
+        w_all,
+        profiles=_profiles(svy, seg, best, [*names, *extra], categorical, lang),
+        centers=fit.centers * scale + mean,
+        seed=seed,
+        n_init=n_init,
+        standardize=standardize,
+    )
 
 
-def _result(svy: Survey, enc: _Encoded, seg: np.ndarray, fit: _Fit, k: int, criterion: pd.DataFrame,
-            stability: Stability | None, rows: np.ndarray, w_all: np.ndarray, *, profiles: pd.DataFrame,
-            centers: np.ndarray, seed: int, n_init: int, standardize: bool) -> Segmentation:
+def _result(
+    svy: Survey,
+    enc: _Encoded,
+    seg: np.ndarray,
+    fit: _Fit,
+    k: int,
+    criterion: pd.DataFrame,
+    stability: Stability | None,
+    rows: np.ndarray,
+    w_all: np.ndarray,
+    *,
+    profiles: pd.DataFrame,
+    centers: np.ndarray,
+    seed: int,
+    n_init: int,
+    standardize: bool,
+) -> Segmentation:
     features = _feature_labels(enc)
     labels = pd.Series(pd.array(np.where(seg > 0, seg, 0), dtype="Int64"), index=svy.data.index, name="segment")
     labels[seg == 0] = pd.NA
@@ -330,10 +386,22 @@ def _result(svy: Survey, enc: _Encoded, seg: np.ndarray, fit: _Fit, k: int, crit
     center_frame.insert(0, "segment", np.arange(1, k + 1))
     rd = svy.resolved
     return Segmentation(
-        k=k, variables=tuple(dict.fromkeys(enc.variable)), features=features, labels=labels,
-        centers=center_frame, criterion=criterion, stability=stability, profiles=profiles,
-        shares=_shares(rd, seg, k), n_assigned=int(rows.sum()),
-        n_unassigned=int(((w_all > 0) & ~rows).sum()), n_outside=int((w_all <= 0).sum()),
-        missing=dict(enc.missing), seed=seed, n_init=n_init, standardize=standardize,
-        n_strata=rd.n_strata, n_psu=rd.n_psu_total,
+        k=k,
+        variables=tuple(dict.fromkeys(enc.variable)),
+        features=features,
+        labels=labels,
+        centers=center_frame,
+        criterion=criterion,
+        stability=stability,
+        profiles=profiles,
+        shares=_shares(rd, seg, k),
+        n_assigned=int(rows.sum()),
+        n_unassigned=int(((w_all > 0) & ~rows).sum()),
+        n_outside=int((w_all <= 0).sum()),
+        missing=dict(enc.missing),
+        seed=seed,
+        n_init=n_init,
+        standardize=standardize,
+        n_strata=rd.n_strata,
+        n_psu=rd.n_psu_total,
     )

@@ -48,8 +48,9 @@ def _log_within(z: np.ndarray, w: np.ndarray, k: int, seed: int, n_init: int) ->
     return float(np.log(max(fit.inertia, 1e-300)))
 
 
-def gap_statistic(z: np.ndarray, w: np.ndarray, ks: Sequence[int], fits: dict, seed: int,
-                  n_init: int) -> tuple[np.ndarray, np.ndarray]:
+def gap_statistic(
+    z: np.ndarray, w: np.ndarray, ks: Sequence[int], fits: dict, seed: int, n_init: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Gap and its simulation SE ``s_k`` per k: references uniform on the principal-axis box of z.
 
     R equivalent: ``cluster::clusGap(x, kmeans, K.max, B = GAP_REFS, spaceH0 = "scaledPCA")`` with
@@ -78,8 +79,9 @@ def _gap_vote(ks: Sequence[int], gap: np.ndarray, s: np.ndarray) -> int:
     return int(ks[-1])
 
 
-def kmeans_criteria(z: np.ndarray, w: np.ndarray, ks: Sequence[int], seed: int, n_init: int,
-                    fits: dict) -> tuple[pd.DataFrame, int]:
+def kmeans_criteria(
+    z: np.ndarray, w: np.ndarray, ks: Sequence[int], seed: int, n_init: int, fits: dict
+) -> tuple[pd.DataFrame, int]:
     """Criteria table (``k, calinski_harabasz, silhouette, gap, gap_se, inertia``) and the chosen k."""
     sub = np.arange(z.shape[0])
     if sub.size > SILHOUETTE_MAX_ROWS:
@@ -87,10 +89,21 @@ def kmeans_criteria(z: np.ndarray, w: np.ndarray, ks: Sequence[int], seed: int, 
     ch = [calinski_harabasz(z, w, fits[k].labels, k) for k in ks]
     sil = _silhouettes(z[sub], [fits[k].labels[sub] for k in ks], w[sub])
     gap, s = gap_statistic(z, w, ks, fits, seed, min(n_init, 3))
-    table = pd.DataFrame({"k": list(ks), "calinski_harabasz": ch, "silhouette": sil, "gap": gap, "gap_se": s,
-                          "inertia": [fits[k].inertia for k in ks]})
-    votes = {"calinski_harabasz": int(ks[int(np.argmax(ch))]), "silhouette": int(ks[int(np.argmax(sil))]),
-             "gap": _gap_vote(ks, gap, s)}
+    table = pd.DataFrame(
+        {
+            "k": list(ks),
+            "calinski_harabasz": ch,
+            "silhouette": sil,
+            "gap": gap,
+            "gap_se": s,
+            "inertia": [fits[k].inertia for k in ks],
+        }
+    )
+    votes = {
+        "calinski_harabasz": int(ks[int(np.argmax(ch))]),
+        "silhouette": int(ks[int(np.argmax(sil))]),
+        "gap": _gap_vote(ks, gap, s),
+    }
     chosen = int(np.median(list(votes.values())))
     for name, v in votes.items():
         table[f"{name}_choice"] = table["k"] == v
@@ -99,25 +112,31 @@ def kmeans_criteria(z: np.ndarray, w: np.ndarray, ks: Sequence[int], seed: int, 
 
 def lca_criteria(fits: dict, ks: Sequence[int]) -> tuple[pd.DataFrame, int]:
     """``k, loglik, n_params, bic, aic, entropy, converged``; the chosen k has the smallest BIC."""
-    table = pd.DataFrame({
-        "k": list(ks), "loglik": [fits[k].loglik for k in ks], "n_params": [fits[k].n_params for k in ks],
-        "bic": [fits[k].bic for k in ks], "aic": [fits[k].aic for k in ks],
-        "entropy": [fits[k].entropy for k in ks], "converged": [fits[k].converged for k in ks],
-    })
+    table = pd.DataFrame(
+        {
+            "k": list(ks),
+            "loglik": [fits[k].loglik for k in ks],
+            "n_params": [fits[k].n_params for k in ks],
+            "bic": [fits[k].bic for k in ks],
+            "aic": [fits[k].aic for k in ks],
+            "entropy": [fits[k].entropy for k in ks],
+            "converged": [fits[k].converged for k in ks],
+        }
+    )
     table["bic_choice"] = table["k"] == int(ks[int(np.argmin(table["bic"]))])
     table["aic_choice"] = table["k"] == int(ks[int(np.argmin(table["aic"]))])
     return table, int(ks[int(np.argmin(table["bic"].to_numpy()))])
 
 
-def kprototypes_criteria(z: np.ndarray, w: np.ndarray, ks: Sequence[int], labels_of: Callable[[int], np.ndarray],
-                         costs: dict) -> tuple[pd.DataFrame, int]:
+def kprototypes_criteria(
+    z: np.ndarray, w: np.ndarray, ks: Sequence[int], labels_of: Callable[[int], np.ndarray], costs: dict
+) -> tuple[pd.DataFrame, int]:
     """``k, calinski_harabasz, silhouette, cost``; the chosen k has the largest Calinski-Harabasz."""
     labs = {k: labels_of(k) for k in ks}
     ch = [calinski_harabasz(z, w, labs[k], k) for k in ks]
     sub = np.arange(z.shape[0])[:SILHOUETTE_MAX_ROWS]
     sil = _silhouettes(z[sub], [labs[k][sub] for k in ks], w[sub])
-    table = pd.DataFrame({"k": list(ks), "calinski_harabasz": ch, "silhouette": sil,
-                          "cost": [costs[k] for k in ks]})
+    table = pd.DataFrame({"k": list(ks), "calinski_harabasz": ch, "silhouette": sil, "cost": [costs[k] for k in ks]})
     chosen = int(ks[int(np.argmax(ch))])
     table["calinski_harabasz_choice"] = table["k"] == chosen
     return table, chosen

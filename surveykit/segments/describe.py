@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from surveykit.survey import Survey
 
 SEGMENT_COLUMN = "_segment"
-_WORDS = {"ko": {"high": "{} 높음", "low": "{} 낮음", "missing": "{} 무응답", "sep": "·"},
-          "en": {"high": "High {}", "low": "Low {}", "missing": "{}: no answer", "sep": ", "}}
+_WORDS = {
+    "ko": {"high": "{} 높음", "low": "{} 낮음", "missing": "{} 무응답", "sep": "·"},
+    "en": {"high": "High {}", "low": "Low {}", "missing": "{}: no answer", "sep": ", "},
+}
 
 
 def shares(svy: Survey, seg: np.ndarray, k: int, alpha: float) -> pd.DataFrame:
@@ -42,8 +44,9 @@ def shares(svy: Survey, seg: np.ndarray, k: int, alpha: float) -> pd.DataFrame:
     return out[["segment", "estimate", "se", "ci_low", "ci_high", "df", "deff", "cv", "n", "weighted_n"]]
 
 
-def profiles(svy: Survey, seg: np.ndarray, inputs: _Inputs, extra: dict[str, bool], lang: str,
-             alpha: float) -> pd.DataFrame:
+def profiles(
+    svy: Survey, seg: np.ndarray, inputs: _Inputs, extra: dict[str, bool], lang: str, alpha: float
+) -> pd.DataFrame:
     """Per segment (domain) estimates of every input and extra variable (R ``svyby``)."""
     s2 = svy.assign(**{SEGMENT_COLUMN: np.where(seg > 0, seg, np.nan).astype(float)})
     parts = []
@@ -56,12 +59,27 @@ def profiles(svy: Survey, seg: np.ndarray, inputs: _Inputs, extra: dict[str, boo
         est["variable_label"] = svy.variable_label(name, lang) or name
         parts.append(est)
     frame = pd.concat(parts, ignore_index=True).sort_values("segment", kind="stable", ignore_index=True)
-    return frame[["segment", "variable", "variable_label", "level", "label", "estimate", "se", "ci_low", "ci_high",
-                  "cv", "n", "weighted_n"]]
+    return frame[
+        [
+            "segment",
+            "variable",
+            "variable_label",
+            "level",
+            "label",
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "cv",
+            "n",
+            "weighted_n",
+        ]
+    ]
 
 
-def _answer_text(svy: Survey, name: str, level: Any, sign: float, lang: str, short: dict[str, Any],
-                 shared: set[str]) -> str:
+def _answer_text(
+    svy: Survey, name: str, level: Any, sign: float, lang: str, short: dict[str, Any], shared: set[str]
+) -> str:
     """An answer in words: the value label, prefixed with the variable's (short) name when the same
     label belongs to another input too (``예``/``Yes``); numbers as high/low."""
     words = _WORDS["en" if lang == "en" else "ko"]
@@ -77,8 +95,17 @@ def _answer_text(svy: Survey, name: str, level: Any, sign: float, lang: str, sho
     return f"{var}: {label}" if str(label) in shared else str(label)
 
 
-def names(svy: Survey, frame: pd.DataFrame, seg: np.ndarray, w: np.ndarray, inputs: _Inputs, k: int,
-          lang: str, short: dict[str, Any] | None = None, top: int = 2) -> list[str]:
+def names(
+    svy: Survey,
+    frame: pd.DataFrame,
+    seg: np.ndarray,
+    w: np.ndarray,
+    inputs: _Inputs,
+    k: int,
+    lang: str,
+    short: dict[str, Any] | None = None,
+    top: int = 2,
+) -> list[str]:
     """A name per segment from its *top* most distinguishing answers (distinct variables)."""
     short = short or {}
     seen: dict[str, int] = {}
@@ -123,8 +150,20 @@ def names(svy: Survey, frame: pd.DataFrame, seg: np.ndarray, w: np.ndarray, inpu
     return out
 
 
-def stability(method: Any, data: Any, w: np.ndarray, psu_rows: np.ndarray, rd: Any, model: Any,
-              labels: np.ndarray, k: int, *, seed: int, n_init: int, reps: int) -> Stability:
+def stability(
+    method: Any,
+    data: Any,
+    w: np.ndarray,
+    psu_rows: np.ndarray,
+    rd: Any,
+    model: Any,
+    labels: np.ndarray,
+    k: int,
+    *,
+    seed: int,
+    n_init: int,
+    reps: int,
+) -> Stability:
     """Rao-Wu bootstrap: refit on each replicate, assign the original rows, ARI and Jaccard."""
     from sklearn.metrics import adjusted_rand_score
 
@@ -141,6 +180,9 @@ def stability(method: Any, data: Any, w: np.ndarray, psu_rows: np.ndarray, rd: A
         ari.append(float(adjusted_rand_score(labels, predicted)))
         jac.append(_best_jaccard(labels, predicted, k))
     mean_jac = np.mean(jac, axis=0) if jac else np.full(k, np.nan)
-    return Stability(reps=len(ari), ari=tuple(ari), jaccard=pd.DataFrame({"segment": np.arange(1, k + 1),
-                                                                         "jaccard": mean_jac}),
-                     method=f"Rao-Wu (n_h - 1) bootstrap of PSUs within strata; refit {method.name}; ARI and Jaccard")
+    return Stability(
+        reps=len(ari),
+        ari=tuple(ari),
+        jaccard=pd.DataFrame({"segment": np.arange(1, k + 1), "jaccard": mean_jac}),
+        method=f"Rao-Wu (n_h - 1) bootstrap of PSUs within strata; refit {method.name}; ARI and Jaccard",
+    )

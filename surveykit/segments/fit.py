@@ -103,22 +103,40 @@ class SegmentFit(Printable):
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
-            "method": self.method, "k": self.k, "variables": self.variables, "chosen_by": self.chosen_by,
-            "criteria": frame_records(self.criteria), "shares": frame_records(self.shares),
-            "profiles": frame_records(self.profiles), "names": self.names, "publishable": self.publishable,
-            "reason": self.reason, "notes": self.notes, "n_assigned": self.n_assigned,
-            "n_unassigned": self.n_unassigned, "missing": self.missing,
-            "stability": self.stability.to_dict() if self.stability is not None else None,
-        })
+        return jsonable(
+            {
+                "method": self.method,
+                "k": self.k,
+                "variables": self.variables,
+                "chosen_by": self.chosen_by,
+                "criteria": frame_records(self.criteria),
+                "shares": frame_records(self.shares),
+                "profiles": frame_records(self.profiles),
+                "names": self.names,
+                "publishable": self.publishable,
+                "reason": self.reason,
+                "notes": self.notes,
+                "n_assigned": self.n_assigned,
+                "n_unassigned": self.n_unassigned,
+                "missing": self.missing,
+                "stability": self.stability.to_dict() if self.stability is not None else None,
+            }
+        )
 
     def summary(self) -> Summary:
-        facts = [("Method", self.method), ("Variables", ", ".join(self.variables)),
-                 ("Segments (k)", f"{self.k} ({self.chosen_by})"),
-                 ("Rows", f"{self.n_assigned} assigned, {self.n_unassigned} unassigned"),
-                 ("Publishable", f"{'yes' if self.publishable else 'no'}: {self.reason}")]
-        return Summary(title=f"Segments ({self.method}, k = {self.k})", facts=tuple(facts),
-                       tables=(("Segment shares", self.shares), ("Choice of k", self.criteria)), notes=self.notes)
+        facts = [
+            ("Method", self.method),
+            ("Variables", ", ".join(self.variables)),
+            ("Segments (k)", f"{self.k} ({self.chosen_by})"),
+            ("Rows", f"{self.n_assigned} assigned, {self.n_unassigned} unassigned"),
+            ("Publishable", f"{'yes' if self.publishable else 'no'}: {self.reason}"),
+        ]
+        return Summary(
+            title=f"Segments ({self.method}, k = {self.k})",
+            facts=tuple(facts),
+            tables=(("Segment shares", self.shares), ("Choice of k", self.criteria)),
+            notes=self.notes,
+        )
 
 
 def _ks(k: Any) -> tuple[list[int], bool]:
@@ -138,8 +156,9 @@ def _ks(k: Any) -> tuple[list[int], bool]:
     return ks, False
 
 
-def _choose(method: _Method, data: Any, z: np.ndarray, w: np.ndarray, ks: list[int], seed: int,
-            n_init: int) -> tuple[pd.DataFrame, int, dict, str]:
+def _choose(
+    method: _Method, data: Any, z: np.ndarray, w: np.ndarray, ks: list[int], seed: int, n_init: int
+) -> tuple[pd.DataFrame, int, dict, str]:
     fits = {k: method.fit(data, w, k, seed, n_init) for k in ks}
     if method.name == "lca":
         table, best = _crit.lca_criteria(fits, ks)
@@ -237,8 +256,10 @@ def fit(
     w_all = svy.weights
     rows = inputs.complete(frame) & (w_all > 0)
     if not rows.any():
-        raise DataError(f"segments need rows with every input observed; got none among {len(w_all)} rows. "
-                        "Choose variables with fewer missing values or pass missing='impute'.")
+        raise DataError(
+            f"segments need rows with every input observed; got none among {len(w_all)} rows. "
+            "Choose variables with fewer missing values or pass missing='impute'."
+        )
     w = w_all[rows]
     fr = frame[rows]
     meth = _Method(method, inputs, w)
@@ -246,8 +267,10 @@ def fit(
     data = meth.prepare(fr)
     distinct = np.unique(data, axis=0).shape[0]
     if max(ks) >= distinct:
-        raise DataError(f"k must be smaller than the number of distinct answer patterns ({distinct}); got "
-                        f"k = {max(ks)}. Use fewer segments or more variables.")
+        raise DataError(
+            f"k must be smaller than the number of distinct answer patterns ({distinct}); got "
+            f"k = {max(ks)}. Use fewer segments or more variables."
+        )
     table, best, fits, rule = _choose(meth, data, z, w, ks, random_state, n_init)
     notes = []
     if len(ks) > 1 and best == max(ks):
@@ -255,19 +278,34 @@ def fit(
         if auto and wider:
             ks = ks + wider
             table, best, fits, rule = _choose(meth, data, z, w, ks, random_state, n_init)
-            notes.append(f"k = {max(ks) - len(wider)} was on the edge of 2..{max(ks) - len(wider)}; "
-                         f"the range was extended once to {max(ks)}.")
+            notes.append(
+                f"k = {max(ks) - len(wider)} was on the edge of 2..{max(ks) - len(wider)}; "
+                f"the range was extended once to {max(ks)}."
+            )
         if best == max(ks):
-            notes.append(f"the chosen k = {best} is on the upper edge of the range searched; more segments "
-                         "may describe the data better.")
+            notes.append(
+                f"the chosen k = {best} is on the upper edge of the range searched; more segments "
+                "may describe the data better."
+            )
     model = fits[best]
     labels = np.asarray(model.labels, dtype=np.int64)
     seg = np.zeros(len(w_all), dtype=np.int64)
     seg[rows] = labels + 1
     stab = None
     if stability_reps:
-        stab = _desc.stability(meth, data, w, np.flatnonzero(rows), svy.resolved, model, labels, best,
-                               seed=random_state, n_init=min(n_init, 3), reps=int(stability_reps))
+        stab = _desc.stability(
+            meth,
+            data,
+            w,
+            np.flatnonzero(rows),
+            svy.resolved,
+            model,
+            labels,
+            best,
+            seed=random_state,
+            n_init=min(n_init, 3),
+            reps=int(stability_reps),
+        )
     if stab is None:
         publishable, reason = False, "stability was not assessed (stability_reps=0)"
     elif not stab.ari or stab.mean_ari < min_ari:
@@ -283,14 +321,27 @@ def fit(
     shares = _desc.shares(svy, seg, best, alpha)
     shares.insert(1, "name_ko", seg_names["ko"])
     shares.insert(2, "name_en", seg_names["en"])
-    labels_series = pd.Series(pd.array(np.where(seg > 0, seg, 0), dtype="Int64"), index=svy.data.index,
-                              name="segment")
+    labels_series = pd.Series(pd.array(np.where(seg > 0, seg, 0), dtype="Int64"), index=svy.data.index, name="segment")
     labels_series[seg == 0] = pd.NA
     return SegmentFit(
-        method=method, k=best, variables=names, labels=labels_series, criteria=table, chosen_by=rule,
-        shares=shares, profiles=_desc.profiles(svy, seg, inputs, extra_cat, lang, alpha), names=seg_names,
-        stability=stab, publishable=publishable, reason=reason, notes=tuple(notes), n_assigned=int(rows.sum()),
-        n_unassigned=n_unassigned, missing=missing, _method=meth, _model=model,
+        method=method,
+        k=best,
+        variables=names,
+        labels=labels_series,
+        criteria=table,
+        chosen_by=rule,
+        shares=shares,
+        profiles=_desc.profiles(svy, seg, inputs, extra_cat, lang, alpha),
+        names=seg_names,
+        stability=stab,
+        publishable=publishable,
+        reason=reason,
+        notes=tuple(notes),
+        n_assigned=int(rows.sum()),
+        n_unassigned=n_unassigned,
+        missing=missing,
+        _method=meth,
+        _model=model,
     )
 
 

@@ -45,8 +45,10 @@ class _Inputs:
         out = {}
         for name, cat in zip(self.variables, self.categorical):
             if name not in data.columns:
-                raise DataError(f"new data must have the segmentation input {name!r}; got columns "
-                                f"{', '.join(map(str, data.columns))}. Add it.")
+                raise DataError(
+                    f"new data must have the segmentation input {name!r}; got columns "
+                    f"{', '.join(map(str, data.columns))}. Add it."
+                )
             col = data[name]
             spec = self.missing_specs.get(name)
             if user_missing and spec is not None and (spec.values or spec.ranges):
@@ -100,8 +102,9 @@ def _weighted_mode(col: pd.Series, w: np.ndarray) -> Any:
     return sums.idxmax()
 
 
-def build_inputs(svy: Survey, names: Sequence[str], categorical: Sequence[str] | None, missing: str,
-                 all_categorical: bool) -> tuple[_Inputs, pd.DataFrame]:
+def build_inputs(
+    svy: Survey, names: Sequence[str], categorical: Sequence[str] | None, missing: str, all_categorical: bool
+) -> tuple[_Inputs, pd.DataFrame]:
     """The :class:`_Inputs` of a fit and the input frame over all data rows."""
     for name in names:
         svy.column(name)  # an unknown name raises a DataError with suggestions
@@ -116,14 +119,19 @@ def build_inputs(svy: Survey, names: Sequence[str], categorical: Sequence[str] |
         col = raw[name]
         observed = col[inside & col.notna().to_numpy()]
         if observed.empty:
-            raise DataError(f"variable {name!r} must have observed values among the rows being segmented; got "
-                            "none (all missing or user-missing). Drop it from variables.")
+            raise DataError(
+                f"variable {name!r} must have observed values among the rows being segmented; got "
+                "none (all missing or user-missing). Drop it from variables."
+            )
         if cat:
             levels[name] = tuple(sorted(set(observed.tolist()), key=lambda v: (str(type(v)), v)))
         if missing == "impute":
             ww = np.where(inside, w, 0.0)
-            fill[name] = (_weighted_mode(col, ww) if cat else
-                          float(np.average(col[col.notna()].to_numpy(float), weights=ww[col.notna().to_numpy()])))
+            fill[name] = (
+                _weighted_mode(col, ww)
+                if cat
+                else float(np.average(col[col.notna()].to_numpy(float), weights=ww[col.notna().to_numpy()]))
+            )
         elif missing == "category" and cat and bool((col.isna().to_numpy() & inside).any()):
             levels[name] = (*levels[name], MISSING_LEVEL)
     specs = {n: svy.missing_spec(n) for n in names}

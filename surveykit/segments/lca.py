@@ -56,8 +56,9 @@ def _one_hot(x: np.ndarray, levels: tuple[int, ...]) -> np.ndarray:
     return np.hstack(blocks)
 
 
-def _posterior(x: np.ndarray, prior: np.ndarray, theta: tuple[np.ndarray, ...],
-               onehot: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _posterior(
+    x: np.ndarray, prior: np.ndarray, theta: tuple[np.ndarray, ...], onehot: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Posterior class probabilities (n, k) and each row's log-likelihood (n,)."""
     if onehot is None:
         onehot = _one_hot(x, tuple(t.shape[1] for t in theta))
@@ -79,8 +80,14 @@ def _m_step(onehot: np.ndarray, w: np.ndarray, post: np.ndarray, levels: tuple[i
     return prior, theta
 
 
-def _em(x: np.ndarray, w: np.ndarray, levels: tuple[int, ...], prior: np.ndarray,
-        theta: tuple[np.ndarray, ...], tol: float | None = None) -> tuple[np.ndarray, tuple, np.ndarray, float, int, bool]:
+def _em(
+    x: np.ndarray,
+    w: np.ndarray,
+    levels: tuple[int, ...],
+    prior: np.ndarray,
+    theta: tuple[np.ndarray, ...],
+    tol: float | None = None,
+) -> tuple[np.ndarray, tuple, np.ndarray, float, int, bool]:
     tol = TOL if tol is None else tol
     onehot = _one_hot(x, levels)
     ll_old = -np.inf
@@ -100,8 +107,15 @@ def _start(rng: np.random.Generator, k: int, levels: tuple[int, ...]) -> tuple[n
     return np.full(k, 1.0 / k), tuple(rng.dirichlet(np.ones(n), size=k) for n in levels)
 
 
-def _lca(x: np.ndarray, w: np.ndarray, levels: tuple[int, ...], k: int, seed: int, n_init: int,
-         start: tuple[np.ndarray, tuple] | None = None) -> _LCAFit:
+def _lca(
+    x: np.ndarray,
+    w: np.ndarray,
+    levels: tuple[int, ...],
+    k: int,
+    seed: int,
+    n_init: int,
+    start: tuple[np.ndarray, tuple] | None = None,
+) -> _LCAFit:
     """Best of *n_init* EM runs (or one run from *start*, to ``SCREEN_TOL`` only), classes ordered by
     descending size. Rows with the same answers are pooled (their weights summed) first: the
     likelihood is a sum over rows, so this is exact and makes EM cost independent of n."""

@@ -63,9 +63,15 @@ class _Method:
         if self.name == "kmeans":
             return _fit(data, w, k, seed, n_init)
         if self.name == "lca":
-            return _lca(data, w, tuple(len(self.inputs.levels[n]) for n, c in
-                                       zip(self.inputs.variables, self.inputs.categorical) if c),
-                        k, seed, n_init, start)
+            return _lca(
+                data,
+                w,
+                tuple(len(self.inputs.levels[n]) for n, c in zip(self.inputs.variables, self.inputs.categorical) if c),
+                k,
+                seed,
+                n_init,
+                start,
+            )
         return _kproto(data, w, k, seed, n_init, int(sum(not c for c in self.inputs.categorical)))
 
     def predict(self, model: Any, data: Any) -> np.ndarray:
@@ -92,13 +98,17 @@ def _kproto(data: np.ndarray, w: np.ndarray, k: int, seed: int, n_init: int, n_n
     try:
         from kmodes.kprototypes import KPrototypes
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise DataError("method='kprototypes' needs the kmodes package; got it not installed. "
-                        "Install surveykit[segments] (pip install kmodes).") from exc
+        raise DataError(
+            "method='kprototypes' needs the kmodes package; got it not installed. "
+            "Install surveykit[segments] (pip install kmodes)."
+        ) from exc
     cat_idx = list(range(n_num, data.shape[1]))
     if not cat_idx or n_num == 0:
-        raise DataError("method='kprototypes' needs both numeric and categorical inputs; got only "
-                        f"{'numeric' if not cat_idx else 'categorical'} ones. Use method='kmeans' for numbers "
-                        "or method='lca' for categorical items.")
+        raise DataError(
+            "method='kprototypes' needs both numeric and categorical inputs; got only "
+            f"{'numeric' if not cat_idx else 'categorical'} ones. Use method='kmeans' for numbers "
+            "or method='lca' for categorical items."
+        )
     km = KPrototypes(n_clusters=k, init="Cao", n_init=n_init, random_state=seed, max_iter=100)
     km.fit(data, categorical=cat_idx, sample_weight=w)
     raw = np.asarray(km.labels_, dtype=np.int64)

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from surveykit.segments.encode import _is_categorical, _numeric, _observed, _one_hot
 from surveykit.errors import DataError
+from surveykit.segments.encode import _is_categorical, _numeric, _observed, _one_hot
 
 if TYPE_CHECKING:
     from surveykit.design import ResolvedDesign
@@ -105,8 +105,9 @@ def _variable_rows(svy: Survey, name: str, seg: np.ndarray, k: int, cat: bool, l
     return out
 
 
-def _profiles(svy: Survey, seg: np.ndarray, k: int, names: Sequence[str],
-              categorical: Sequence[str] | None, lang: str = "ko") -> pd.DataFrame:
+def _profiles(
+    svy: Survey, seg: np.ndarray, k: int, names: Sequence[str], categorical: Sequence[str] | None, lang: str = "ko"
+) -> pd.DataFrame:
     """Design-based mean (SE) of each variable per segment; one-hot levels as proportions."""
     parts = []
     for name in names:

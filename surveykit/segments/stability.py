@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from surveykit.segments.kmeans import _Fit, _fit, _nearest
 from surveykit.results import frame_records, jsonable
+from surveykit.segments.kmeans import _Fit, _fit, _nearest
 
 if TYPE_CHECKING:
     from surveykit.design import ResolvedDesign
@@ -77,8 +77,14 @@ class Stability:
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable(
-            {"reps": self.reps, "method": self.method, "mean_ari": self.mean_ari, "sd_ari": self.sd_ari,
-             "ari": self.ari, "jaccard": frame_records(self.jaccard)}
+            {
+                "reps": self.reps,
+                "method": self.method,
+                "mean_ari": self.mean_ari,
+                "sd_ari": self.sd_ari,
+                "ari": self.ari,
+                "jaccard": frame_records(self.jaccard),
+            }
         )
 
 
@@ -89,8 +95,17 @@ def _best_jaccard(full: np.ndarray, rep: np.ndarray, k: int) -> np.ndarray:
     return (table / np.where(union > 0, union, 1.0)).max(1)
 
 
-def _stability(z: np.ndarray, w: np.ndarray, psu_rows: np.ndarray, rd: ResolvedDesign,
-               fit: _Fit, *, seed: int, n_init: int, reps: int) -> Stability:
+def _stability(
+    z: np.ndarray,
+    w: np.ndarray,
+    psu_rows: np.ndarray,
+    rd: ResolvedDesign,
+    fit: _Fit,
+    *,
+    seed: int,
+    n_init: int,
+    reps: int,
+) -> Stability:
     from sklearn.metrics import adjusted_rand_score
 
     k = fit.centers.shape[0]

@@ -21,23 +21,31 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from surveykit.tables.rao_scott import _rao_scott, _wald
-from surveykit._util.columns import check_choice
+from surveykit._util.columns import check_alpha, check_choice
+from surveykit.design.replicate import is_replicate, replicate_cells, replicate_vcov
+from surveykit.design.variance import level_variances
+from surveykit.errors import DataError
 from surveykit.tables.levels import (
     _codes,
     _design_facts,
     _label,
     _labels,
-    _user_missing,
     _sorted_levels,
     _two_way,
+    _user_missing,
 )
 from surveykit.tables.linear import (  # noqa: F401 (CI_METHODS, QUAD_ROUNDING re-exported)
-    CI_METHODS, QUAD_ROUNDING, _cell_reps, _cell_vcov, _quad_se, _ratio_se, _ratios, table_ci,
+    CI_METHODS,
+    QUAD_ROUNDING,
+    _cell_reps,
+    _cell_vcov,
+    _quad_se,
+    _ratio_se,
+    _ratios,
+    table_ci,
 )  # fmt: skip
 from surveykit.tables.multiple import MR_BASES, multiple_response  # noqa: F401 (MR_BASES re-exported)
-from surveykit.design.replicate import is_replicate, replicate_cells, replicate_vcov
-from surveykit.design.variance import level_variances
+from surveykit.tables.rao_scott import _rao_scott, _wald
 from surveykit.tables.results import (  # noqa: F401 (STATISTICS re-exported)
     STATISTICS,
     ChisqTest,
@@ -45,8 +53,6 @@ from surveykit.tables.results import (  # noqa: F401 (STATISTICS re-exported)
     FrequencyTable,
     MultipleResponseTable,
 )
-from surveykit._util.columns import check_alpha
-from surveykit.errors import DataError
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey
@@ -141,14 +147,21 @@ def frequency(
     table["estimate"], table["se"] = np.r_[p, nan], np.r_[se, nan]
     table["ci_low"], table["ci_high"] = np.r_[lo, nan], np.r_[hi, nan]
     return FrequencyTable(
-        variable=var, table=table, base_n=int(np.count_nonzero(wd)), base_weighted_n=float(wd.sum()),
-        method="replicate weights" if is_replicate(svy.resolved) else "Taylor linearisation", ci_method=ci_method,
-        df=df, alpha=alpha, **_design_facts(svy),
+        variable=var,
+        table=table,
+        base_n=int(np.count_nonzero(wd)),
+        base_weighted_n=float(wd.sum()),
+        method="replicate weights" if is_replicate(svy.resolved) else "Taylor linearisation",
+        ci_method=ci_method,
+        df=df,
+        alpha=alpha,
+        **_design_facts(svy),
     )
 
 
-def _one_way(codes: np.ndarray, m: int, k: int, w: np.ndarray,
-             svy: Survey) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _one_way(
+    codes: np.ndarray, m: int, k: int, w: np.ndarray, svy: Survey
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cell totals, their SEs, and the proportions of the first *k* (base) cells with SEs.
 
     Without calibrations (and lonely-PSU policy other than ``"average"``) only the variances
@@ -171,8 +184,9 @@ def _one_way(codes: np.ndarray, m: int, k: int, w: np.ndarray,
     return t, t_se, p, se
 
 
-def _frequency_dense(codes: np.ndarray, m: int, k: int, w: np.ndarray,
-                     svy: Survey) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _frequency_dense(
+    codes: np.ndarray, m: int, k: int, w: np.ndarray, svy: Survey
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """As :func:`_one_way` from the ``m x m`` covariance of the cell totals (calibrated designs)."""
     t, v = _cell_vcov(codes, m, w, svy)
     # base levels come first in `levels`; proportions are ratios to their summed total
@@ -182,8 +196,15 @@ def _frequency_dense(codes: np.ndarray, m: int, k: int, w: np.ndarray,
 
 
 def _frequency_frame(
-    svy: Survey, var: str, levels: list, base: list, codes: np.ndarray, w: np.ndarray, t: np.ndarray,
-    t_se: np.ndarray, lang: str | None,
+    svy: Survey,
+    var: str,
+    levels: list,
+    base: list,
+    codes: np.ndarray,
+    w: np.ndarray,
+    t: np.ndarray,
+    t_se: np.ndarray,
+    lang: str | None,
 ) -> pd.DataFrame:
     labels = _labels(svy, var, lang)
     k = len(levels)
@@ -278,8 +299,17 @@ def assemble_crosstab(row: str, col: str, rl: list, cl: list, counts: np.ndarray
         tests.append(_wald(t, v, nr, nc, nu))
     table = _crosstab_frame(rl, cl, counts, t, v, labels, reps, svy)
     return Crosstab(
-        row_variable=row, col_variable=col, table=table, tests=tuple(tests), method=method,
-        ci_method="none", df=nu, alpha=alpha, n=int(counts.sum()), deltas=tuple(np.sort(eig)[::-1]), **facts,
+        row_variable=row,
+        col_variable=col,
+        table=table,
+        tests=tuple(tests),
+        method=method,
+        ci_method="none",
+        df=nu,
+        alpha=alpha,
+        n=int(counts.sum()),
+        deltas=tuple(np.sort(eig)[::-1]),
+        **facts,
     )
 
 

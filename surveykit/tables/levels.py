@@ -63,7 +63,6 @@ def _design_facts(svy: Survey) -> dict[str, int]:
     return {"n_strata": rd.n_strata, "n_psu": rd.n_psu_total}
 
 
-
 def _two_way(svy: Survey, row: str, col: str, base: np.ndarray | None = None) -> dict[str, Any]:
     """Level codes of a two-way table over the valid rows (both variables present, not user-missing)."""
     r, c = svy.column(row), svy.column(col)
@@ -80,5 +79,4 @@ def _two_way(svy: Survey, row: str, col: str, base: np.ndarray | None = None) ->
     rc, cc = _codes(r, rl), _codes(c, cl)
     cell = np.where(valid, rc + len(rl) * cc, -1)  # row level varies fastest, as R's interaction()
     wd = np.where(valid, svy.resolved.weights, 0.0)
-    return {"rl": rl, "cl": cl, "rc": np.where(valid, rc, -1), "cc": np.where(valid, cc, -1),
-            "cell": cell, "wd": wd}
+    return {"rl": rl, "cl": cl, "rc": np.where(valid, rc, -1), "cc": np.where(valid, cc, -1), "cell": cell, "wd": wd}

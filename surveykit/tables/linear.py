@@ -84,8 +84,9 @@ def _quad_se(a: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.sqrt(np.where(var > bound, var, 0.0))
 
 
-def table_ci(p: np.ndarray, se: np.ndarray, df: int, alpha: float, method: str,
-             n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+def table_ci(
+    p: np.ndarray, se: np.ndarray, df: int, alpha: float, method: str, n_rows: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Intervals of cell proportions of one base, by :func:`surveykit.estimate.intervals.proportion_ci`.
 
     The base is the domain: every one of its *n_rows* rows answered, so R ``svyciprop``'s glm sees

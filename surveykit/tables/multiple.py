@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from surveykit.tables.rao_scott import _rao_scott
 from surveykit._util.columns import check_choice
-from surveykit.tables.levels import _design_facts, _sorted_levels, _two_way
-from surveykit.tables.linear import CI_METHODS, _cell_vcov, _quad_se, _ratios, table_ci
-from surveykit.tables.results import ChisqTest, MultipleResponseTable
 from surveykit.design.variance import design_vcov
 from surveykit.errors import DataError, closest
 from surveykit.results import jsonable
+from surveykit.tables.levels import _design_facts, _sorted_levels, _two_way
+from surveykit.tables.linear import CI_METHODS, _cell_vcov, _quad_se, _ratios, table_ci
+from surveykit.tables.rao_scott import _rao_scott
+from surveykit.tables.results import ChisqTest, MultipleResponseTable
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey
@@ -76,8 +76,16 @@ def _mr_rows(svy: Survey, x: np.ndarray, wd: np.ndarray, alpha: float, ci_method
     resp, ra = _ratios(t, eye, np.repeat(eye.sum(axis=1, keepdims=True), k, axis=1))
     cse = _quad_se(ca, v)
     lo, hi = table_ci(cases, cse, svy.resolved.degf_where(wd != 0), alpha, ci_method, int(np.count_nonzero(wd)))
-    return {"n": x[wd > 0].sum(axis=0).astype(int), "weighted_n": t[:k], "estimate": cases, "se": cse,
-            "ci_low": lo, "ci_high": hi, "responses": resp, "responses_se": _quad_se(ra, v)}
+    return {
+        "n": x[wd > 0].sum(axis=0).astype(int),
+        "weighted_n": t[:k],
+        "estimate": cases,
+        "se": cse,
+        "ci_low": lo,
+        "ci_high": hi,
+        "responses": resp,
+        "responses_se": _quad_se(ra, v),
+    }
 
 
 def multiple_response(
@@ -130,12 +138,22 @@ def multiple_response(
         groups = [(lv, in_base & (g == lv).to_numpy()) for lv in _sorted_levels(g[in_base])]
     for level, mask in groups:
         rows = _mr_rows(svy, x, np.where(mask, w, 0.0), alpha, ci_method)
-        blocks.append(pd.DataFrame({"variable": name, "item": cols, "label": _mr_labels(svy, cols, lang),
-                                    "domain": level, **rows}))
+        blocks.append(
+            pd.DataFrame(
+                {"variable": name, "item": cols, "label": _mr_labels(svy, cols, lang), "domain": level, **rows}
+            )
+        )
     tests = None if by is None else _mr_tests(svy, cols, by, in_base)
     return MultipleResponseTable(
-        variable=name, table=pd.concat(blocks, ignore_index=True), tests=tests, base=base,
-        method="Taylor linearisation (ratio)", ci_method=ci_method, df=df, alpha=alpha, **_design_facts(svy),
+        variable=name,
+        table=pd.concat(blocks, ignore_index=True),
+        tests=tests,
+        base=base,
+        method="Taylor linearisation (ratio)",
+        ci_method=ci_method,
+        df=df,
+        alpha=alpha,
+        **_design_facts(svy),
     )
 
 

@@ -19,9 +19,7 @@ def _interaction_contrasts(nr: int, nc: int) -> np.ndarray:
     rows = np.tile(np.arange(nr), nc)
     cols = np.repeat(np.arange(nc), nr)
     x1 = np.column_stack([np.ones(nr * nc), _onehot(rows, nr)[:, 1:], _onehot(cols, nc)[:, 1:]])
-    inter = np.column_stack(
-        [(rows == i) & (cols == j) for j in range(1, nc) for i in range(1, nr)]
-    ).astype(float)
+    inter = np.column_stack([(rows == i) & (cols == j) for j in range(1, nc) for i in range(1, nr)]).astype(float)
     q, _ = np.linalg.qr(x1)
     return inter - q @ (q.T @ inter)
 
@@ -67,8 +65,13 @@ def _wald(t: np.ndarray, v: np.ndarray, nr: int, nc: int, nu: int) -> ChisqTest:
     y = np.array([table[i, j] - tr[i] * tc[j] / total for i, j in use])
     # gradient of each y_m with respect to the cell totals (R's Jacobian Jcb, chained)
     a = np.column_stack(
-        [(np.arange(nr * nc) == i + nr * j) - (cell_row == i) * tc[j] / total
-         - (cell_col == j) * tr[i] / total + tr[i] * tc[j] / total**2 for i, j in use]
+        [
+            (np.arange(nr * nc) == i + nr * j)
+            - (cell_row == i) * tc[j] / total
+            - (cell_col == j) * tr[i] / total
+            + tr[i] * tc[j] / total**2
+            for i, j in use
+        ]
     )
     df = (nr - 1) * (nc - 1)
     stat = float(y @ np.linalg.solve(a.T @ v @ a, y)) / df

@@ -8,8 +8,6 @@ CI method, df, alpha, design size), and give it back as ``to_frame()``, ``to_dic
 
 from __future__ import annotations
 
-from surveykit.results import Printable
-
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from surveykit.errors import DataError, closest
-from surveykit.results import Summary, frame_records, jsonable
+from surveykit.results import Printable, Summary, frame_records, jsonable
 
 STATISTICS = ("F", "Chisq", "Wald")
 

@@ -27,8 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from surveykit._util.columns import as_names
+from surveykit._util.warn import warn
 from surveykit.design.replicate import is_replicate
 from surveykit.design.replicate_build import reweight_replicates
+from surveykit.errors import ConvergenceWarning, DataError, SurveykitWarning, format_rows
 from surveykit.weighting.calibration import (  # noqa: F401 (RAKE_RESIDUAL_SWEEPS re-exported)
     RAKE_RESIDUAL_SWEEPS,
     LinearCalibration,
@@ -45,9 +48,6 @@ from surveykit.weighting.linear import (  # noqa: F401 (GINV_TOL, RESCALE_THRESH
     model_matrix,
 )
 from surveykit.weighting.population import _cells, _population_table, _prepare, _show, _step
-from surveykit._util.columns import as_names
-from surveykit._util.warn import warn
-from surveykit.errors import ConvergenceWarning, DataError, SurveykitWarning, format_rows
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey
@@ -76,9 +76,7 @@ for _cls in (PostStratification, Raking, LinearCalibration):
 del _cls
 
 
-def poststratify(
-    svy: Survey, strata: str | Sequence[str], population: Any, *, partial: bool = False
-) -> Survey:
+def poststratify(svy: Survey, strata: str | Sequence[str], population: Any, *, partial: bool = False) -> Survey:
     """Post-stratify: scale weights so that weighted counts equal population counts.
 
     Parameters
@@ -128,8 +126,10 @@ def poststratify(
 
 def _margin_list(margins: Any) -> list[tuple[tuple[str, ...], Any]]:
     if not isinstance(margins, (Mapping, list, tuple)):
-        raise DataError("margins must be a mapping {variable: population counts} or a list of "
-                        f"(variables, counts) pairs; got {type(margins).__name__}.")
+        raise DataError(
+            "margins must be a mapping {variable: population counts} or a list of "
+            f"(variables, counts) pairs; got {type(margins).__name__}."
+        )
     items = margins.items() if isinstance(margins, Mapping) else margins
     out = []
     for item in items:
@@ -153,9 +153,7 @@ def _check_margin_totals(margins: list[tuple[tuple[str, ...], Any]]) -> None:
         )
 
 
-def rake(
-    svy: Survey, margins: Any, *, max_iter: int = 100, epsilon: float = 1e-10
-) -> Survey:
+def rake(svy: Survey, margins: Any, *, max_iter: int = 100, epsilon: float = 1e-10) -> Survey:
     """Rake (iterative proportional fitting) the weights to several population margins.
 
     Parameters
@@ -232,9 +230,7 @@ def _rake_loop(w: np.ndarray, prepared: list, cross: np.ndarray, n_cells: int, t
     return w, steps, converged, iteration
 
 
-def _warn_unmet_margins(
-    svy: Survey, margins: list[tuple[tuple[str, ...], Any]], w: np.ndarray, tol: float
-) -> None:
+def _warn_unmet_margins(svy: Survey, margins: list[tuple[tuple[str, ...], Any]], w: np.ndarray, tol: float) -> None:
     """Warn when the passes stopped moving but a margin is still far off (no joint solution).
 
     "Far" is more than ``UNMET_FACTOR`` times the convergence tolerance, and more than
@@ -325,6 +321,7 @@ def calibrate(
     cal = LinearCalibration(_orthonormal_basis(x * whalf[:, None]), g * whalf)
     step = f"calibrate({', '.join(names)}{'' if bounds is None else f'; bounds {bounds}'})"
     if is_replicate(svy.resolved):  # R calibrate.svyrep.design: every replicate to the same totals
+
         def g_of(w0: np.ndarray) -> np.ndarray:
             if bounds is None:
                 return w0 * _g_linear(x, w0, pop, names)
@@ -334,9 +331,7 @@ def calibrate(
     return svy.with_weights(w * g, calibration=cal, step=step)
 
 
-def trim(
-    svy: Survey, lower: float | None = None, upper: float | None = None, *, strict: bool = False
-) -> Survey:
+def trim(svy: Survey, lower: float | None = None, upper: float | None = None, *, strict: bool = False) -> Survey:
     """Trim weights to ``[lower, upper]`` and spread the trimmed amount over the other rows.
 
     Parameters

@@ -18,9 +18,7 @@ RAKE_RESIDUAL_SWEEPS = 10  # R svyrecvar: `for (iterations in 1:10)` over the ra
 
 def _group_sums(u: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
     """Column sums of ``u`` (n, k) by integer code: (n_groups, k)."""
-    return np.column_stack(
-        [np.bincount(codes, weights=u[:, j], minlength=n_groups) for j in range(u.shape[1])]
-    )
+    return np.column_stack([np.bincount(codes, weights=u[:, j], minlength=n_groups) for j in range(u.shape[1])])
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from surveykit.weighting.population import _column, _key
 from surveykit.errors import DataError, closest
+from surveykit.weighting.population import _column, _key
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey
@@ -99,9 +99,7 @@ def _population_vector(population: Any, names: list[str]) -> np.ndarray:
         )
     values = list(np.ravel(population)) if isinstance(population, np.ndarray) else list(population)
     if len(values) != len(names):
-        raise DataError(
-            f"calibration population must have {len(names)} totals ({names}); got {len(values)}."
-        )
+        raise DataError(f"calibration population must have {len(names)} totals ({names}); got {len(values)}.")
     return np.array([_total(v, n) for v, n in zip(values, names)])
 
 
@@ -112,9 +110,7 @@ def _unwrap_names(pop: dict, names: list[str]) -> dict:
         m = _WRAPPED_NAME.match(key) if isinstance(key, str) and key not in names else None
         name = m.group(1) + m.group(2) if m else key
         if name in out:
-            raise DataError(
-                f"calibration population must give each total once; got {name!r} twice (as {key!r} too)."
-            )
+            raise DataError(f"calibration population must give each total once; got {name!r} twice (as {key!r} too).")
         out[name] = value
     return out
 

@@ -24,9 +24,7 @@ if TYPE_CHECKING:
 def _column(svy: Survey, name: str, what: str) -> pd.Series:
     data = svy.data
     if name not in data.columns:
-        raise DataError(
-            f"{what} column {name!r} must be a column of the data; it is not.{closest(name, data.columns)}"
-        )
+        raise DataError(f"{what} column {name!r} must be a column of the data; it is not.{closest(name, data.columns)}")
     col = data[name]
     bad = col.isna().to_numpy()
     if bad.any():
@@ -92,9 +90,7 @@ def _population_table(population: Any, names: tuple[str, ...]) -> dict[tuple, fl
     for k, v in population.items():
         key = tuple(k) if isinstance(k, tuple) else (k,)
         if len(key) != len(names):
-            raise DataError(
-                f"population keys for {list(names)} must have {len(names)} part(s); got {k!r}."
-            )
+            raise DataError(f"population keys for {list(names)} must have {len(names)} part(s); got {k!r}.")
         key = tuple(_key(x) for x in key)
         out[key] = _count(v, names, key)
     return out

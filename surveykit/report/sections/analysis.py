@@ -10,12 +10,12 @@ import pandas as pd
 
 from surveykit.errors import ReportError
 from surveykit.report import charts
-from surveykit.report.context import Ctx, num, pct, proportion_flag
+from surveykit.report.context import Ctx, pct, proportion_flag
 from surveykit.report.document import Cell, CellValue, Section, Table
 from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
 
-__all__ = ["frequencies", "crosstab", "multiple_response", "model", "segments"]
+__all__ = ["frequencies", "crosstab", "multiple_response", "segments"]
 
 _TERM = re.compile(r"^C\((?P<var>[A-Za-z_][A-Za-z0-9_]*)\)\[T\.(?P<code>[^\]]+)\]$")
 
@@ -41,11 +41,13 @@ def _not_free_text(prep: Prepared, var: str, where: str) -> None:
     except (KeyError, ValueError):
         return
     if kind == "text":
-        raise ReportError(f"{where} cannot tabulate {var!r}: it is a free-text question, and each answer "
-                          "would be printed verbatim. Code the answers into categories first.")
+        raise ReportError(
+            f"{where} cannot tabulate {var!r}: it is a free-text question, and each answer "
+            "would be printed verbatim. Code the answers into categories first."
+        )
 
 
-def _asked(prep: Prepared, var: str):  # noqa: ANN202
+def _asked(prep: Prepared, var: str):
     """The survey restricted to those the questionnaire routes to *var*, and the rule's text."""
     try:
         rule = prep.instrument.question(var).ask_if
@@ -80,28 +82,42 @@ def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
             rows.append((f"{label} — {ctx.ui('missing_row')}", int(r.n), Cell(None), "", ""))
             continue
         flag = _flag(ctx, r.n, r.estimate, r.se, base_n)
-        rows.append((label, int(r.n), _pct_cell(ctx, r.estimate, flag),
-                     "" if flag == "suppressed" else pct(r.ci_low), "" if flag == "suppressed" else pct(r.ci_high)))
+        rows.append(
+            (
+                label,
+                int(r.n),
+                _pct_cell(ctx, r.estimate, flag),
+                "" if flag == "suppressed" else pct(r.ci_low),
+                "" if flag == "suppressed" else pct(r.ci_high),
+            )
+        )
         if flag != "suppressed":
             bars.append((label, 100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high))
-        ctx.record(key=f"{prep.name}.{var}.{_code(r.level)}", label=f"{prep.text(var, ctx.lang)}: {label}",
-                   estimate=float(r.estimate), se=float(r.se), ci_low=float(r.ci_low), ci_high=float(r.ci_high),
-                   n=int(r.n), flag=flag)
+        ctx.record(
+            key=f"{prep.name}.{var}.{_code(r.level)}",
+            label=f"{prep.text(var, ctx.lang)}: {label}",
+            estimate=float(r.estimate),
+            se=float(r.se),
+            ci_low=float(r.ci_low),
+            ci_high=float(r.ci_high),
+            n=int(r.n),
+            flag=flag,
+        )
     title = prep.text(var, ctx.lang)
     columns = (ctx.ui("level"), ctx.ui("n"), ctx.ui("percent"), ctx.ui("ci_low"), ctx.ui("ci_high"))
-    note = (f"n={int(base_n)}; " + ("비율은 모름/무응답을 제외한 값." if ctx.lang == "ko" else "Percentages exclude don't know / no answer."))
+    note = f"n={int(base_n)}; " + (
+        "비율은 모름/무응답을 제외한 값." if ctx.lang == "ko" else "Percentages exclude don't know / no answer."
+    )
     if rule:
         asked = _rule_text(prep, rule, ctx.lang)
-        note += (f" 응답 대상: {asked}." if ctx.lang == "ko" else f" Asked only if: {asked}.")
-    table = Table(title, columns, tuple(rows), notes=(note,),
-                  col_align=("left", "right", "right", "right", "right"))
+        note += f" 응답 대상: {asked}." if ctx.lang == "ko" else f" Asked only if: {asked}."
+    table = Table(title, columns, tuple(rows), notes=(note,), col_align=("left", "right", "right", "right", "right"))
     ctx.sheet(f"{prep.name} {var}", frame)
     blocks: list = [table]
     if chart and bars:
         labels, values, low, high = zip(*bars)
         top = int(np.argmax(values))
-        blocks.append(charts.bar_ci(labels, values, low, high, caption=f"{title} (%, 95% CI)",
-                                    highlight=top))
+        blocks.append(charts.bar_ci(labels, values, low, high, caption=f"{title} (%, 95% CI)", highlight=top))
     return blocks
 
 
@@ -140,17 +156,40 @@ def crosstab(ctx: Ctx, spec: SectionSpec) -> Section:
             r = part.loc[cl]
             flag = _flag(ctx, r["n"], r["row"], r["row_se"], n_row)
             cells.append(_pct_cell(ctx, r["row"], flag))
-            ctx.record(key=f"{prep.name}.{row}x{col}.{_code(rl)}.{_code(cl)}", label=f"{row}={_code(rl)}, {col}={_code(cl)} (row %)",
-                       estimate=float(r["row"]), se=float(r["row_se"]), ci_low=None, ci_high=None, n=int(r["n"]), flag=flag)
+            ctx.record(
+                key=f"{prep.name}.{row}x{col}.{_code(rl)}.{_code(cl)}",
+                label=f"{row}={_code(rl)}, {col}={_code(cl)} (row %)",
+                estimate=float(r["row"]),
+                se=float(r["row_se"]),
+                ci_low=None,
+                ci_high=None,
+                n=int(r["n"]),
+                flag=flag,
+            )
         body.append((prep.label(row, rl, ctx.lang), *cells, int(n_row)))
     f = next(t for t in res.tests if t.name == "F")
     p_text = _p(f.p_value)
     test = f"Rao–Scott F = {f.statistic:.2f}, df = ({f.ndf:.2f}, {f.ddf:.1f}), p {'' if p_text.startswith('<') else '= '}{p_text}"
-    ctx.record(key=f"{prep.name}.{row}x{col}.rao_scott_F", label="Rao-Scott F", estimate=float(f.statistic), se=None,
-               ci_low=None, ci_high=None, n=int(res.n), ndf=float(f.ndf), ddf=float(f.ddf), p_value=float(f.p_value))
+    ctx.record(
+        key=f"{prep.name}.{row}x{col}.rao_scott_F",
+        label="Rao-Scott F",
+        estimate=float(f.statistic),
+        se=None,
+        ci_low=None,
+        ci_high=None,
+        n=int(res.n),
+        ndf=float(f.ndf),
+        ddf=float(f.ddf),
+        p_value=float(f.p_value),
+    )
     caption = f"{prep.text(row, ctx.lang)} × {prep.text(col, ctx.lang)} ({'행 %' if ctx.lang == 'ko' else 'row %'})"
-    table = Table(caption, (prep.text(row, ctx.lang), *col_names, ctx.ui("n")), tuple(body), notes=(test,),
-                  col_align=("left", *["right"] * (len(col_names) + 1)))
+    table = Table(
+        caption,
+        (prep.text(row, ctx.lang), *col_names, ctx.ui("n")),
+        tuple(body),
+        notes=(test,),
+        col_align=("left", *["right"] * (len(col_names) + 1)),
+    )
     ctx.sheet(f"{prep.name} {row} x {col}", frame)
     return Section(spec.id, ctx.title(spec), (table,))
 
@@ -165,21 +204,36 @@ def multiple_response(ctx: Ctx, spec: SectionSpec) -> Section:
     base = float(answered.sum())
     for r in frame.itertuples(index=False):
         flag = _flag(ctx, r.n, r.estimate, r.se, base)
-        rows.append((r.label, int(r.n), _pct_cell(ctx, r.estimate, flag), pct(r.ci_low), pct(r.ci_high), pct(r.responses)))
+        rows.append(
+            (r.label, int(r.n), _pct_cell(ctx, r.estimate, flag), pct(r.ci_low), pct(r.ci_high), pct(r.responses))
+        )
         if flag != "suppressed":
             bars.append((r.label, 100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high))
-        ctx.record(key=f"{prep.name}.{r.item}", label=str(r.label), estimate=float(r.estimate), se=float(r.se),
-                   ci_low=float(r.ci_low), ci_high=float(r.ci_high), n=int(r.n), flag=flag)
+        ctx.record(
+            key=f"{prep.name}.{r.item}",
+            label=str(r.label),
+            estimate=float(r.estimate),
+            se=float(r.se),
+            ci_low=float(r.ci_low),
+            ci_high=float(r.ci_high),
+            n=int(r.n),
+            flag=flag,
+        )
     cases = "응답자 대비 %" if ctx.lang == "ko" else "% of cases"
     resp = "응답 대비 %" if ctx.lang == "ko" else "% of responses"
     title = prep.text(spec.options["set"], ctx.lang)
     _svy, rule = _asked(prep, spec.options["set"])
-    note = (f"기준: 문항 응답자 {int(base)}명" if ctx.lang == "ko" else f"Base: {int(base)} respondents who answered")
+    note = f"기준: 문항 응답자 {int(base)}명" if ctx.lang == "ko" else f"Base: {int(base)} respondents who answered"
     if rule:
         asked = _rule_text(prep, rule, ctx.lang)
-        note += (f" (응답 대상: {asked})" if ctx.lang == "ko" else f" (asked only if: {asked})")
-    table = Table(title, (ctx.ui("level"), ctx.ui("n"), cases, ctx.ui("ci_low"), ctx.ui("ci_high"), resp),
-                  tuple(rows), notes=(note + ".",), col_align=("left", "right", "right", "right", "right", "right"))
+        note += f" (응답 대상: {asked})" if ctx.lang == "ko" else f" (asked only if: {asked})"
+    table = Table(
+        title,
+        (ctx.ui("level"), ctx.ui("n"), cases, ctx.ui("ci_low"), ctx.ui("ci_high"), resp),
+        tuple(rows),
+        notes=(note + ".",),
+        col_align=("left", "right", "right", "right", "right", "right"),
+    )
     ctx.sheet(f"{prep.name} {spec.options['set']}", frame)
     blocks: list = [table]
     if bars:
@@ -188,145 +242,8 @@ def multiple_response(ctx: Ctx, spec: SectionSpec) -> Section:
     return Section(spec.id, ctx.title(spec), tuple(blocks))
 
 
-def _term_label(prep: Prepared, term: str, lang: str) -> str:
-    m = _TERM.match(term)
-    if m:
-        var = m.group("var")
-        return f"{prep.text(var, lang)}: {prep.label(var, float(m.group('code')), lang)}"
-    if term.endswith(("|", "Intercept")) or "|" in term:
-        return term
-    return prep.text(term, lang)
-
-
 def _p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def model(ctx: Ctx, spec: SectionSpec) -> Section:
-    from surveykit import models
-
-    prep = ctx.surveys[spec.options["survey"]]
-    kind, formula = spec.options["kind"], spec.options["formula"]
-    fit: models.LogisticResult | models.OrdinalResult
-    if kind == "logistic":
-        fit = models.logistic(prep.analysis, formula, firth=spec.options.get("firth", "auto"))
-    elif kind == "ordinal":
-        fit = models.ordinal_logistic(prep.analysis, formula)
-    else:
-        raise ReportError(f"plan {ctx.plan.id}: section {spec.id}: kind must be 'logistic' or 'ordinal'; got {kind!r}.")
-    forest = fit.forest_frame()
-    labels = [_term_label(prep, t, ctx.lang) for t in forest["term"]]
-    rows = []
-    for lab, r in zip(labels, forest.to_dict("records")):
-        rows.append((lab, num(r["or"]), num(r["ci_low"]), num(r["ci_high"]), _p(r["p_value"])))
-        ctx.record(key=f"{prep.name}.{spec.id}.{r['term']}", label=lab, estimate=float(r["or"]), se=None,
-                   ci_low=float(r["ci_low"]), ci_high=float(r["ci_high"]), n=int(fit.n), p_value=float(r["p_value"]),
-                   scale="odds ratio")
-    ko = ctx.lang == "ko"
-    facts = (f"n = {fit.n}, " + (f"잔차 설계 자유도 {fit.df_resid}" if ko else f"residual design df {fit.df_resid}"))
-    notes = [facts, f"{'모형' if ko else 'Model'}: {formula}"]
-    if isinstance(fit, models.LogisticResult):
-        notes.append(f"AUC = {fit.auc:.3f}, pseudo R² = {fit.pseudo_r2:.3f}")
-    if isinstance(fit, models.OrdinalResult) and fit.po_test is not None:
-        t = fit.po_test
-        notes.append(("비례승산 가정 검정" if ko else "Proportional-odds test") + f": p = {_p(t.p_value)}")
-        if fit.recommendation:
-            notes.append(fit.recommendation)
-    notes += list(fit.notices)
-    table = Table(ctx.title(spec), (ctx.ui("term"), ctx.ui("or"), ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("p")),
-                  tuple(rows), notes=tuple(notes), col_align=("left", "right", "right", "right", "right"))
-    ctx.sheet(f"{prep.name} {spec.id}", fit.to_frame())
-    chart = charts.forest(labels, forest["or"], forest["ci_low"], forest["ci_high"],
-                          caption=f"{ctx.title(spec)} ({ctx.ui('or')}, 95% CI)",
-                          xlabel=ctx.ui("or"))
-    blocks: list = [table, chart]
-    if kind == "logistic":
-        blocks.append(_ame_table(ctx, prep, fit, spec))
-        prediction = _prediction_table(ctx, prep, fit, spec)
-        if prediction is not None:
-            blocks.append(prediction)
-    return Section(spec.id, ctx.title(spec), tuple(blocks))
-
-
-def _typical_profile(prep: Prepared, terms: list[str]) -> tuple[dict[str, float], str | None]:
-    """Covariates of a typical respondent (weighted mean; modal level for ``C(x)``) and the first numeric term."""
-    data, w = prep.analysis.analysis_data(), prep.analysis.weights
-    profile: dict[str, float] = {}
-    focus = None
-    for term in terms:
-        m = re.fullmatch(r"C\((\w+)\)", term)
-        var = m.group(1) if m else term
-        col = pd.to_numeric(data[var], errors="coerce")
-        ok = col.notna().to_numpy() & (w > 0)
-        if m:
-            counts = pd.Series(w[ok]).groupby(col[ok].to_numpy()).sum()
-            profile[var] = float(counts.idxmax())
-        else:
-            profile[var] = float(np.average(col[ok], weights=w[ok]))
-            focus = focus or var
-    return profile, focus
-
-
-def _prediction_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table | None:  # noqa: ANN001
-    """Predicted probability for a typical respondent at low/median/high values of the first numeric term."""
-    from scipy.special import expit
-    from scipy.stats import t as t_dist
-
-    rhs = spec.options["formula"].split("~", 1)[1]
-    terms = [t.strip() for t in rhs.split("+") if t.strip()]
-    if not all(re.fullmatch(r"C\(\w+\)|\w+", t) for t in terms):
-        return None
-    profile, focus = _typical_profile(prep, terms)
-    if focus is None:
-        return None
-    col = pd.to_numeric(prep.analysis.analysis_data()[focus], errors="coerce").dropna()
-    values = sorted({round(float(v), 1) for v in col.quantile([0.1, 0.5, 0.9])})
-    new = pd.DataFrame([{**profile, focus: v} for v in values])
-    link = fit.predict(new, type="link")
-    crit = float(t_dist.ppf(0.975, fit.df_resid))
-    rows = []
-    for v, est, se in zip(values, link["estimate"], link["se"]):
-        p, lo, hi = expit(est), expit(est - crit * se), expit(est + crit * se)
-        label = f"{prep.text(focus, ctx.lang)} = {v:g}"
-        rows.append((label, pct(p), pct(lo), pct(hi)))
-        ctx.record(key=f"{prep.name}.{spec.id}.predicted.{focus}={v:g}", label=label, estimate=float(p), se=None,
-                   ci_low=float(lo), ci_high=float(hi), n=int(fit.n), scale="probability", link_se=float(se))
-    ko = ctx.lang == "ko"
-    outcome = prep.text(_outcome(spec), ctx.lang)
-    caption = (f"전형적 응답자의 예측확률(%): {outcome}" if ko else f"Predicted probability for a typical respondent (%): {outcome}")
-    note = ("다른 변수는 가중평균(범주형은 최빈 범주)에 고정; 신뢰구간은 로짓 척도 델타법." if ko else
-            "Other covariates at their weighted mean (categories at the modal level); CIs by the delta method on the logit scale.")
-    return Table(caption, (ctx.ui("term"), ctx.ui("percent"), ctx.ui("ci_low"), ctx.ui("ci_high")), tuple(rows), notes=(note,),
-                 col_align=("left", "right", "right", "right"))
-
-
-def _outcome(spec: SectionSpec) -> str:
-    """The response variable of a model section's formula (its left-hand side)."""
-    return str(spec.options["formula"]).split("~", 1)[0].strip()
-
-
-def _ame_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table:  # noqa: ANN001
-    ame = fit.marginal_effects().to_frame()
-    rows = []
-    for r in ame.itertuples(index=False):
-        var = str(r.variable)
-        if r.contrast == "dy/dx":
-            term, lab = var, prep.text(var, ctx.lang)
-        else:
-            code = str(r.contrast).split(" - ")[0]
-            term = f"{var}={code}"
-            lab = f"{prep.text(var, ctx.lang)}: {prep.label(var, float(code), ctx.lang)}"
-        rows.append((lab, f"{100 * r.estimate:+.1f}", f"{100 * r.ci_low:+.1f}", f"{100 * r.ci_high:+.1f}", _p(r.p_value)))
-        ctx.record(key=f"{prep.name}.{spec.id}.ame.{term}", label=lab, estimate=float(r.estimate), se=float(r.se),
-                   ci_low=float(r.ci_low), ci_high=float(r.ci_high), n=int(fit.n), scale="probability")
-    ko = ctx.lang == "ko"
-    outcome = prep.text(_outcome(spec), ctx.lang)
-    caption = (f"평균 한계효과: 예측확률의 변화(%p): {outcome}" if ko else
-               f"Average marginal effects: change in the predicted probability (points): {outcome}")
-    note = ("연속변수는 1단위 증가, 범주변수는 기준범주 대비 변화. 델타법 설계기반 신뢰구간." if ko else
-            "Per unit for numeric variables, against the base level for categories; delta-method design-based CIs.")
-    return Table(caption, (ctx.ui("term"), "AME", ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("p")), tuple(rows), notes=(note,),
-                 col_align=("left", "right", "right", "right", "right"))
 
 
 def segments(ctx: Ctx, spec: SectionSpec) -> Section:
@@ -337,8 +254,15 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
     profile = list(spec.options.get("profile", []))
     for var in variables + profile:
         _not_free_text(prep, var, "a segments section")
-    seg = run_segments(prep.analysis, variables, k=spec.options.get("k"), profile_vars=profile, seed=0,
-                       stability_reps=30, lang=ctx.lang)
+    seg = run_segments(
+        prep.analysis,
+        variables,
+        k=spec.options.get("k"),
+        profile_vars=profile,
+        seed=0,
+        stability_reps=30,
+        lang=ctx.lang,
+    )
     ko = ctx.lang == "ko"
     shares = seg.shares
     names = [f"{ctx.ui('segment')} {int(s)}" for s in shares["segment"]]
@@ -346,23 +270,47 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
     for name, r in zip(names, shares.itertuples(index=False)):
         flag = _flag(ctx, r.n, r.estimate, r.se, seg.n_assigned)
         rows.append((name, int(r.n), _pct_cell(ctx, r.estimate, flag), pct(r.ci_low), pct(r.ci_high)))
-        ctx.record(key=f"{prep.name}.{spec.id}.share.{int(r.segment)}", label=name, estimate=float(r.estimate),
-                   se=float(r.se), ci_low=float(r.ci_low), ci_high=float(r.ci_high), n=int(r.n), flag=flag)
+        ctx.record(
+            key=f"{prep.name}.{spec.id}.share.{int(r.segment)}",
+            label=name,
+            estimate=float(r.estimate),
+            se=float(r.se),
+            ci_low=float(r.ci_low),
+            ci_high=float(r.ci_high),
+            n=int(r.n),
+            flag=flag,
+        )
     stab = seg.stability
     notes = [("유형 수 k는 가중 실루엣으로 선택" if ko else "k chosen by the weighted silhouette") + f": k = {seg.k}"]
     if stab is not None:
-        notes.append(("PSU 부트스트랩 안정성(평균 ARI)" if ko else "PSU-bootstrap stability (mean ARI)") + f" = {stab.mean_ari:.2f}")
+        notes.append(
+            ("PSU 부트스트랩 안정성(평균 ARI)" if ko else "PSU-bootstrap stability (mean ARI)")
+            + f" = {stab.mean_ari:.2f}"
+        )
     crit = seg.criterion
     sil = float(crit.loc[crit["chosen"], "silhouette"].iloc[0])
-    notes.append((f"가중 실루엣 {sil:.2f}" if ko else f"weighted silhouette {sil:.2f}")
-                 + ((" — 군집 구조가 약하므로 유형은 참고용" if ko else " — weak structure: read segments as indicative")
-                    if sil < 0.25 else ""))
+    notes.append(
+        (f"가중 실루엣 {sil:.2f}" if ko else f"weighted silhouette {sil:.2f}")
+        + (
+            (" — 군집 구조가 약하므로 유형은 참고용" if ko else " — weak structure: read segments as indicative")
+            if sil < 0.25
+            else ""
+        )
+    )
     if stab is not None and stab.mean_ari < 0.6:
         notes.append("부트스트랩에서 유형이 불안정함" if ko else "segments are unstable under the bootstrap")
     if seg.n_unassigned:
-        notes.append(("결측으로 분류되지 않은 응답자" if ko else "Respondents left unassigned (missing inputs)") + f": {seg.n_unassigned}")
-    sizes = Table(f"{ctx.title(spec)}", (ctx.ui("segment"), ctx.ui("n"), ctx.ui("share"), ctx.ui("ci_low"), ctx.ui("ci_high")),
-                  tuple(rows), notes=tuple(notes), col_align=("left", "right", "right", "right", "right"))
+        notes.append(
+            ("결측으로 분류되지 않은 응답자" if ko else "Respondents left unassigned (missing inputs)")
+            + f": {seg.n_unassigned}"
+        )
+    sizes = Table(
+        f"{ctx.title(spec)}",
+        (ctx.ui("segment"), ctx.ui("n"), ctx.ui("share"), ctx.ui("ci_low"), ctx.ui("ci_high")),
+        tuple(rows),
+        notes=tuple(notes),
+        col_align=("left", "right", "right", "right", "right"),
+    )
     prof = seg.profiles
     inputs = prof[prof["variable"].isin(variables)].assign(_level=lambda f: f["level"].astype(str))
     grid, row_labels = [], []
@@ -372,19 +320,39 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
         grid.append((vals - np.nanmean(vals)) / spread if spread > 0 else np.zeros_like(vals))
         text = prep.text(str(var), ctx.lang)
         first = part.iloc[0]
-        row_labels.append(text if pd.isna(first["level"]) else f"{text}: {prep.label(str(var), first['level'], ctx.lang)}")
-    heat = charts.heatmap(row_labels, names, np.vstack(grid).round(2),
-                          caption=("유형별 특성(표준화 점수)" if ko else "Segment profiles (standardised)"),
-                          decimals=1)
+        row_labels.append(
+            text if pd.isna(first["level"]) else f"{text}: {prep.label(str(var), first['level'], ctx.lang)}"
+        )
+    heat = charts.heatmap(
+        row_labels,
+        names,
+        np.vstack(grid).round(2),
+        caption=("유형별 특성(표준화 점수)" if ko else "Segment profiles (standardised)"),
+        decimals=1,
+    )
     blocks: list = [sizes, heat]
     outcome = spec.options.get("outcome")
     if outcome:
         part = prof[prof["variable"] == outcome].sort_values("segment")
         labels = [f"{ctx.ui('segment')} {int(s)}" for s in part["segment"]]
         for r, lab in zip(part.itertuples(index=False), labels):
-            ctx.record(key=f"{prep.name}.{spec.id}.{outcome}.{int(r.segment)}", label=lab, estimate=float(r.estimate),
-                       se=float(r.se), ci_low=float(r.ci_low), ci_high=float(r.ci_high), n=int(r.n))
-        blocks.append(charts.bar_ci(labels, 100 * part["estimate"], 100 * part["ci_low"], 100 * part["ci_high"],
-                                    caption=f"{prep.text(outcome, ctx.lang)} — {ctx.ui('segment')} (%, 95% CI)"))
+            ctx.record(
+                key=f"{prep.name}.{spec.id}.{outcome}.{int(r.segment)}",
+                label=lab,
+                estimate=float(r.estimate),
+                se=float(r.se),
+                ci_low=float(r.ci_low),
+                ci_high=float(r.ci_high),
+                n=int(r.n),
+            )
+        blocks.append(
+            charts.bar_ci(
+                labels,
+                100 * part["estimate"],
+                100 * part["ci_low"],
+                100 * part["ci_high"],
+                caption=f"{prep.text(outcome, ctx.lang)} — {ctx.ui('segment')} (%, 95% CI)",
+            )
+        )
     ctx.sheet(f"{prep.name} segments", prof)
     return Section(spec.id, ctx.title(spec), tuple(blocks))

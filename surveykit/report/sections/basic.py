@@ -21,12 +21,16 @@ _SYNTHETIC = {
     "ko": "이 브리프의 수치는 실제 응답이 아닌 합성 자료로 계산하였다.",
     "en": "The figures in this brief are computed on synthetic data, not on real responses.",
 }
-_FACTS = (("name", "조사명", "Survey"), ("fieldwork", "조사 기간", "Fieldwork"),
-          ("population", "조사 대상", "Population"), ("sampling", "표본 추출", "Sampling"),
-          ("response", "응답", "Response"))
+_FACTS = (
+    ("name", "조사명", "Survey"),
+    ("fieldwork", "조사 기간", "Fieldwork"),
+    ("population", "조사 대상", "Population"),
+    ("sampling", "표본 추출", "Sampling"),
+    ("response", "응답", "Response"),
+)
 
 
-def design_line(design, lang: str) -> str:  # noqa: ANN001
+def design_line(design, lang: str) -> str:
     """The design in one line, in *lang*: ``stratified by stype_c, weights pw, fpc fpc`` /
     ``층화: stype_c, 가중치: pw, 유한모집단 보정: fpc`` (what R's ``print(svydesign)`` says)."""
     if lang != "ko":
@@ -44,14 +48,23 @@ def _design_text(ctx: Ctx, name: str) -> str:
     design = prep.survey.design
     if prep.survey.history:
         steps = "; ".join(prep.survey.history)
-        base = design_line(design, ctx.lang) if design.columns else (
-            "단순무작위표본" if ctx.lang == "ko" else "simple random sample")
-        return (f"{base}; 가중 조정: {steps} (보정을 반영한 표준오차)" if ctx.lang == "ko"
-                else f"{base}; weighting: {steps} (calibration-aware standard errors)")
+        base = (
+            design_line(design, ctx.lang)
+            if design.columns
+            else ("단순무작위표본" if ctx.lang == "ko" else "simple random sample")
+        )
+        return (
+            f"{base}; 가중 조정: {steps} (보정을 반영한 표준오차)"
+            if ctx.lang == "ko"
+            else f"{base}; weighting: {steps} (calibration-aware standard errors)"
+        )
     note = ctx.text(prep.spec.design_note) if prep.spec.design_note else ""
     if not design.columns:
-        text = ("가중치 없음: 응답자를 단순무작위표본으로 보고 설계기반 표준오차를 계산함" if ctx.lang == "ko"
-                else "Unweighted: respondents treated as a simple random sample for design-based standard errors")
+        text = (
+            "가중치 없음: 응답자를 단순무작위표본으로 보고 설계기반 표준오차를 계산함"
+            if ctx.lang == "ko"
+            else "Unweighted: respondents treated as a simple random sample for design-based standard errors"
+        )
     else:
         text = design_line(design, ctx.lang)
     return f"{text}({note})" if note and ctx.lang == "ko" else (f"{text} ({note})" if note else text)
@@ -74,7 +87,9 @@ def overview(ctx: Ctx, spec: SectionSpec) -> Section:
         pairs.append((f"{label}: {'유효 응답' if ko else 'valid responses'}", f"{prep.survey.n:,}"))
         pairs.append((f"{label}: {'설문 문항' if ko else 'questions'}", str(len(prep.instrument.variables()))))
         pairs.append((f"{label}: {'가중 및 설계' if ko else 'weighting and design'}", _design_text(ctx, name)))
-        ctx.record(key=f"{name}.n", label="n", estimate=prep.survey.n, se=None, ci_low=None, ci_high=None, n=prep.survey.n)
+        ctx.record(
+            key=f"{name}.n", label="n", estimate=prep.survey.n, se=None, ci_low=None, ci_high=None, n=prep.survey.n
+        )
     text = [ctx.text(plan.study["intro"])] if "intro" in plan.study else []
     if plan.data_status == "synthetic":
         text.append(ctx.text(plan.study["data_note"]) if "data_note" in plan.study else _SYNTHETIC[ctx.lang])
@@ -82,7 +97,7 @@ def overview(ctx: Ctx, spec: SectionSpec) -> Section:
     return Section(spec.id, ctx.title(spec), blocks)
 
 
-def _published_key(inst) -> str:  # noqa: ANN001
+def _published_key(inst) -> str:
     """The key of *inst*'s survey in the study's published figures (the 2018 study's own mapping)."""
     from surveykit.studies.safety_net_2018.reproduce import SURVEYS
 
@@ -108,8 +123,10 @@ def key_figures(ctx: Ctx, spec: SectionSpec) -> Section:
         fig = inst.figure(key)
         col = fig.question
         if col is None:
-            raise ReportError(f"key figure {key!r} must be computed from a question of instrument {inst.name!r}; "
-                              f"it is an external figure (it names none). Remove it from the section's figures.")
+            raise ReportError(
+                f"key figure {key!r} must be computed from a question of instrument {inst.name!r}; "
+                f"it is an external figure (it names none). Remove it from the section's figures."
+            )
         x = pd.to_numeric(data[col], errors="coerce").to_numpy(float)
         valid = ~np.isnan(x) & ~prep.survey.user_missing(col)
         base = inst.mask(fig.base, data) & (valid if fig.na == "exclude" else True)
@@ -121,21 +138,45 @@ def key_figures(ctx: Ctx, spec: SectionSpec) -> Section:
         note = f"{ctx.ui('ci')} {pct(row['ci_low'])}–{pct(row['ci_high'])} · n={int(row['n'])}"
         items.append(Callout(label, value, note))
         pub = published.get(key, {}).get("pct")
-        rows.append((label, Cell(pct(row["estimate"]), flag), pct(row["ci_low"]), pct(row["ci_high"]), int(row["n"]),
-                     "" if pub is None else f"{pub}"))
-        ctx.record(key=f"{prep.name}.{key}", label=label, estimate=float(row["estimate"]), se=float(row["se"]),
-                   ci_low=float(row["ci_low"]), ci_high=float(row["ci_high"]), n=int(row["n"]), published_pct=pub)
+        rows.append(
+            (
+                label,
+                Cell(pct(row["estimate"]), flag),
+                pct(row["ci_low"]),
+                pct(row["ci_high"]),
+                int(row["n"]),
+                "" if pub is None else f"{pub}",
+            )
+        )
+        ctx.record(
+            key=f"{prep.name}.{key}",
+            label=label,
+            estimate=float(row["estimate"]),
+            se=float(row["se"]),
+            ci_low=float(row["ci_low"]),
+            ci_high=float(row["ci_high"]),
+            n=int(row["n"]),
+            published_pct=pub,
+        )
     columns = (ctx.ui("key"), ctx.ui("percent"), ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("n"), ctx.ui("published"))
-    table = Table(f"{ctx.title(spec)}", columns, tuple(rows),
-                  notes=(_ci_note(ctx),), col_align=("left", "right", "right", "right", "right", "right"))
-    ctx.sheet(f"{prep.name} key figures", pd.DataFrame([[c.value if isinstance(c, Cell) else c for c in r] for r in rows], columns=columns))
-    blocks = [Callouts(tuple(items[i:i + 3])) for i in range(0, len(items), 3)]
+    table = Table(
+        f"{ctx.title(spec)}",
+        columns,
+        tuple(rows),
+        notes=(_ci_note(ctx),),
+        col_align=("left", "right", "right", "right", "right", "right"),
+    )
+    ctx.sheet(
+        f"{prep.name} key figures",
+        pd.DataFrame([[c.value if isinstance(c, Cell) else c for c in r] for r in rows], columns=columns),
+    )
+    blocks = [Callouts(tuple(items[i : i + 3])) for i in range(0, len(items), 3)]
     return Section(spec.id, ctx.title(spec), (*blocks, table))
 
 
 def _ci_note(ctx: Ctx) -> str:
     return (
-        "신뢰구간은 R survey의 svyciprop(method=\"logit\")와 같은 로짓 구간(설계 자유도)."
+        '신뢰구간은 R survey의 svyciprop(method="logit")와 같은 로짓 구간(설계 자유도).'
         if ctx.lang == "ko"
         else 'Intervals are logit intervals with design degrees of freedom, as R survey\'s svyciprop(method="logit").'
     )
@@ -162,8 +203,17 @@ def reproduction(ctx: Ctx, spec: SectionSpec) -> Section:
             inst = insts[check.survey]
             published, computed = (_label_in(inst, check.key, v, ctx.lang) for v in (published, computed))
         rows.append((labels[check.survey], check.key, str(published), "" if computed is None else str(computed), match))
-        ctx.record(key=f"reproduction.{check.survey}.{check.key}", label=check.key, estimate=check.exact,
-                   se=None, ci_low=None, ci_high=None, n=check.base, published=check.published, match=check.match)
+        ctx.record(
+            key=f"reproduction.{check.survey}.{check.key}",
+            label=check.key,
+            estimate=check.exact,
+            se=None,
+            ci_low=None,
+            ci_high=None,
+            n=check.base,
+            published=check.published,
+            match=check.match,
+        )
     n_ok = sum(1 for r in rows if r[4] == ctx.ui("yes"))
     n_all = sum(1 for r in rows if r[4] != "—")
     intro = (
@@ -178,7 +228,7 @@ def reproduction(ctx: Ctx, spec: SectionSpec) -> Section:
     return Section(spec.id, ctx.title(spec), (Text((intro,)), table))
 
 
-def _label_in(inst, key: str, value_ko: object, lang: str) -> object:  # noqa: ANN001
+def _label_in(inst, key: str, value_ko: object, lang: str) -> object:
     """The *lang* label of the option of figure *key*'s question whose Korean label is *value_ko*."""
     question = inst.question(inst.figure(key).question)
     for option in question.options:
@@ -201,20 +251,37 @@ def quality(ctx: Ctx, spec: SectionSpec) -> Section:
     if len(frame):
         cols = [c for c in ("severity", "check", "variable", "message") if c in frame.columns]
         shown = frame[cols].head(15)
-        blocks.append(Table(ctx.title(spec), tuple(cols),
-                            tuple(tuple(str(v) for v in r) for r in shown.itertuples(index=False))))
+        blocks.append(
+            Table(ctx.title(spec), tuple(cols), tuple(tuple(str(v) for v in r) for r in shown.itertuples(index=False)))
+        )
         ctx.sheet(f"{prep.name} validation", frame)
     nr = report.nonresponse
     if nr is not None and len(nr):
         top = nr.sort_values(["rate", "variable"], ascending=[False, True], kind="stable").head(10)
-        nr_cols = ("변수" if ko else "Variable", "대상" if ko else "Eligible", "응답" if ko else "Answered",
-                "무응답" if ko else "No answer", "무응답률(%)" if ko else "Rate (%)")
-        rows = tuple((str(r.variable), int(r.eligible), int(r.answered), int(r.nonresponse), pct(float(r.rate)))
-                     for r in top.itertuples(index=False))
-        blocks.append(Table("문항 무응답 상위 10개" if ko else "Item non-response, top 10", nr_cols, rows,
-                            notes=("무응답 = 모름/무응답 코드 + 응답 누락(해당 문항 대상자 기준)." if ko else
-                                   "No answer = don't-know codes + blanks among those routed to the question.",),
-                            col_align=("left", "right", "right", "right", "right")))
+        nr_cols = (
+            "변수" if ko else "Variable",
+            "대상" if ko else "Eligible",
+            "응답" if ko else "Answered",
+            "무응답" if ko else "No answer",
+            "무응답률(%)" if ko else "Rate (%)",
+        )
+        rows = tuple(
+            (str(r.variable), int(r.eligible), int(r.answered), int(r.nonresponse), pct(float(r.rate)))
+            for r in top.itertuples(index=False)
+        )
+        blocks.append(
+            Table(
+                "문항 무응답 상위 10개" if ko else "Item non-response, top 10",
+                nr_cols,
+                rows,
+                notes=(
+                    "무응답 = 모름/무응답 코드 + 응답 누락(해당 문항 대상자 기준)."
+                    if ko
+                    else "No answer = don't-know codes + blanks among those routed to the question.",
+                ),
+                col_align=("left", "right", "right", "right", "right"),
+            )
+        )
         ctx.sheet(f"{prep.name} nonresponse", nr)
     return Section(spec.id, ctx.title(spec), tuple(blocks))
 
@@ -254,8 +321,10 @@ def methods(ctx: Ctx, spec: SectionSpec) -> Section:
             f"{ctx.rule['max_cv']:.0%} or an effective n below {int(ctx.rule['min_effective_n'])} are flagged."
         ),
     )
-    pairs = [(f"{'입력 파일' if ko else 'Input file'} ({p.name})", f"{p.source_name} · SHA-256 {p.sha256[:16]}…")
-             for p in ctx.surveys.values()]
+    pairs = [
+        (f"{'입력 파일' if ko else 'Input file'} ({p.name})", f"{p.source_name} · SHA-256 {p.sha256[:16]}…")
+        for p in ctx.surveys.values()
+    ]
     for p in ctx.surveys.values():
         pairs.append((f"{'설계' if ko else 'Design'} ({p.name})", _design_text(ctx, p.name)))
         if p.survey.history:

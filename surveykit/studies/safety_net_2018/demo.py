@@ -35,7 +35,7 @@ def demo_path(instrument: str = "organisation_2018", suffix: str = ".sav") -> Pa
     return Path(str(ref))
 
 
-def demo_survey(instrument: str = "organisation_2018"):  # noqa: ANN201 (Survey: avoid import cycle)
+def demo_survey(instrument: str = "organisation_2018"):
     """The demo data of *instrument* as an unweighted :class:`~surveykit.Survey` with its questionnaire.
 
     Examples

@@ -21,8 +21,6 @@ Match rule
 
 from __future__ import annotations
 
-from surveykit.results import Printable
-
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -33,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit.errors import DataError, closest
-from surveykit.results import Summary, frame_records, jsonable
+from surveykit.results import Printable, Summary, frame_records, jsonable
 
 __all__ = ["FigureCheck", "ReproductionResult", "reproduce", "printed_unit"]
 
@@ -83,8 +81,10 @@ class ReproductionResult(Printable):
         for f in self.figures:
             if f.key == key and f.survey == survey:
                 return f
-        raise DataError(f"figure {key!r} of survey {survey!r} must be a published figure; it is not."
-                        f"{closest(key, [f.key for f in self.figures])}")
+        raise DataError(
+            f"figure {key!r} of survey {survey!r} must be a published figure; it is not."
+            f"{closest(key, [f.key for f in self.figures])}"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per figure: key, survey, kind, published, computed, match, base, count, exact, note."""
@@ -96,8 +96,11 @@ class ReproductionResult(Printable):
     def to_dict(self) -> dict[str, Any]:
         """``{"figures": [{key, survey, kind, published, computed, match, base, count, note}], "all_match"}``."""
         keep = [c for c in _COLUMNS if c != "exact"]
-        return {"figures": frame_records(self.to_frame()[keep]), "all_match": self.all_match,
-                "sources": jsonable(self.sources)}
+        return {
+            "figures": frame_records(self.to_frame()[keep]),
+            "all_match": self.all_match,
+            "sources": jsonable(self.sources),
+        }
 
     def summary(self) -> Summary:
         """Text/HTML table of every figure with its match flag."""
@@ -106,9 +109,12 @@ class ReproductionResult(Printable):
         for col in ("published", "computed", "base", "count"):
             table[col] = ["" if v is None else str(v) for v in table[col]]
         n = sum(1 for f in self.figures if f.match is not None)
-        facts = (("figures checked", str(n)), ("matching", str(n - self.n_mismatch)),
-                 ("all match", "yes" if self.all_match else "no"),
-                 *(("source", s) for s in self.sources))
+        facts = (
+            ("figures checked", str(n)),
+            ("matching", str(n - self.n_mismatch)),
+            ("all match", "yes" if self.all_match else "no"),
+            *(("source", s) for s in self.sources),
+        )
         return Summary(title="Reproduction of the published figures", facts=facts, table=table)
 
 
@@ -131,7 +137,8 @@ def _decimals(value: float | int) -> int:
 def _round_pct(count: int, base: int, decimals: int) -> Decimal:
     exact = Fraction(100 * count, base)
     return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
-        Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP
+    )
 
 
 def _round_to_unit(value: float, unit: Decimal) -> Decimal:
@@ -170,8 +177,9 @@ def _pct_one(spec: Any, pub: dict, data: pd.DataFrame, inst: Any, col: str) -> F
     base, count = int(denom.sum()), int(hit.sum())
     printed = pub["pct"]
     if base == 0:
-        return FigureCheck(spec.key, inst.survey, "pct", printed, None, False, 0, 0, None,
-                           f"no respondents in the base of {col!r}")
+        return FigureCheck(
+            spec.key, inst.survey, "pct", printed, None, False, 0, 0, None, f"no respondents in the base of {col!r}"
+        )
     rounded = _round_pct(count, base, _decimals(printed))
     match = rounded == Decimal(str(printed))
     notes = []
@@ -184,8 +192,18 @@ def _pct_one(spec: Any, pub: dict, data: pd.DataFrame, inst: Any, col: str) -> F
     want = pub.get("count")
     if want is not None and count not in (want if isinstance(want, list) else [want]):
         notes.append(f"count {count} differs from the published count {want}")
-    return FigureCheck(spec.key, inst.survey, "pct", printed, _num(rounded), bool(match), base, count,
-                       100.0 * count / base, "; ".join(notes))
+    return FigureCheck(
+        spec.key,
+        inst.survey,
+        "pct",
+        printed,
+        _num(rounded),
+        bool(match),
+        base,
+        count,
+        100.0 * count / base,
+        "; ".join(notes),
+    )
 
 
 def _pct(spec: Any, pub: dict, data: pd.DataFrame, inst: Any) -> FigureCheck:
@@ -199,13 +217,23 @@ def _mean(spec: Any, pub: dict, data: pd.DataFrame, inst: Any) -> FigureCheck:
     use = valid & inst.mask(spec.base, data)
     printed = pub["mean"]
     if not use.any():
-        return FigureCheck(spec.key, inst.survey, "mean", printed, None, False, 0, None, None,
-                           f"no valid answers of {spec.question!r}")
+        return FigureCheck(
+            spec.key, inst.survey, "mean", printed, None, False, 0, None, None, f"no valid answers of {spec.question!r}"
+        )
     mean = float(x[use].mean())
     rounded = _round_to_unit(mean, printed_unit(printed))
-    return FigureCheck(spec.key, inst.survey, "mean", printed, _num(rounded),
-                       bool(rounded == Decimal(str(printed))), int(use.sum()), None, mean,
-                       f"printed unit {_num(printed_unit(printed))}")
+    return FigureCheck(
+        spec.key,
+        inst.survey,
+        "mean",
+        printed,
+        _num(rounded),
+        bool(rounded == Decimal(str(printed))),
+        int(use.sum()),
+        None,
+        mean,
+        f"printed unit {_num(printed_unit(printed))}",
+    )
 
 
 def _mode(spec: Any, pub: dict, data: pd.DataFrame, inst: Any) -> FigureCheck:
@@ -215,8 +243,9 @@ def _mode(spec: Any, pub: dict, data: pd.DataFrame, inst: Any) -> FigureCheck:
     label = None if code is None else inst.label(spec.question, code, "ko")
     match = code == spec.code and label == pub.get("value_ko")
     note = "" if code is not None else "no single most frequent answer (tie)"
-    return FigureCheck(spec.key, inst.survey, "mode", pub.get("value_ko"), label, bool(match),
-                       int(use.sum()), top, code, note)
+    return FigureCheck(
+        spec.key, inst.survey, "mode", pub.get("value_ko"), label, bool(match), int(use.sum()), top, code, note
+    )
 
 
 def _external(spec: Any, pub: dict, data: pd.DataFrame, inst: Any) -> FigureCheck:
@@ -234,8 +263,17 @@ def _check_survey(survey: str, data: pd.DataFrame, inst: Any, published: list[di
     for pub in published:
         spec = specs.get(pub["key"])
         if spec is None:
-            out.append(FigureCheck(pub["key"], survey, "?", pub.get("pct", pub.get("mean")), None, False,
-                                   note=f"instrument {inst.name!r} has no figure spec for this key"))
+            out.append(
+                FigureCheck(
+                    pub["key"],
+                    survey,
+                    "?",
+                    pub.get("pct", pub.get("mean")),
+                    None,
+                    False,
+                    note=f"instrument {inst.name!r} has no figure spec for this key",
+                )
+            )
             continue
         out.append(_KINDS[spec.kind](spec, pub, data, inst))
     return out
@@ -268,8 +306,10 @@ def _load(source: Any, survey: str) -> tuple[pd.DataFrame, str]:
     if isinstance(source, pd.DataFrame):
         return source, f"<{survey} DataFrame>"
     if source is not None and not isinstance(source, (str, Path)):
-        raise DataError(f"{survey} data must be a file path or a DataFrame; got {type(source).__name__}. "
-                        f"Pass e.g. 'instruments/demo/{SURVEYS[survey]}.sav'.")
+        raise DataError(
+            f"{survey} data must be a file path or a DataFrame; got {type(source).__name__}. "
+            f"Pass e.g. 'instruments/demo/{SURVEYS[survey]}.sav'."
+        )
     from surveykit.io import read
 
     path = _demo_file(survey) if source is None else Path(source)

@@ -241,6 +241,7 @@ def _instrument(instrument: Any) -> Any:
 
     return load_instrument(instrument) if isinstance(instrument, (str, Path)) else instrument
 
+
 _GENERATORS = {
     "organisation": ("surveykit.studies.safety_net_2018.synth_org", "generate_org"),
     "worker": ("surveykit.studies.safety_net_2018.synth_worker", "generate_worker"),
@@ -329,7 +330,9 @@ def write_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise ReadError(f"output folder '{out}' must be a folder; it is a file. Pass a folder path (created if missing).")
+        raise ReadError(
+            f"output folder '{out}' must be a folder; it is a file. Pass a folder path (created if missing)."
+        )
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     for stem in DEMO_STEMS.values():

@@ -68,19 +68,42 @@ MEANS = {
 # item non-response shares, only on items no published figure rests on (or on means, whose
 # target is hit on the answered rows)
 NONRESPONSE = {
-    "org_type": 0.01, "net_income": 0.03, "debt_ratio_band": 0.04, "paid_workers": 0.01,
-    "social_insurance_all": 0.01, "coverage_premium_annual": 0.03, "retirement_pension": 0.02,
-    "service_need_loan": 0.02, "service_need_insurance": 0.02, "service_need_guarantee": 0.02,
-    "service_need_retirement": 0.02, "service_need_welfare": 0.02, "wanted_product_2": 0.03,
-    "fee_band": 0.02, "capital_band": 0.02,
+    "org_type": 0.01,
+    "net_income": 0.03,
+    "debt_ratio_band": 0.04,
+    "paid_workers": 0.01,
+    "social_insurance_all": 0.01,
+    "coverage_premium_annual": 0.03,
+    "retirement_pension": 0.02,
+    "service_need_loan": 0.02,
+    "service_need_insurance": 0.02,
+    "service_need_guarantee": 0.02,
+    "service_need_retirement": 0.02,
+    "service_need_welfare": 0.02,
+    "wanted_product_2": 0.03,
+    "fee_band": 0.02,
+    "capital_band": 0.02,
 }
-MEAN_NONRESPONSE = {"contracts_annual": 0.03, "contract_amount_annual": 0.04, "accidents_annual": 0.02,
-                    "accident_amount": 0.01}
+MEAN_NONRESPONSE = {
+    "contracts_annual": 0.03,
+    "contract_amount_annual": 0.04,
+    "accidents_annual": 0.02,
+    "accident_amount": 0.01,
+}
 
 BUSINESS = {
-    1: "청소년 진로교육 프로그램", 2: "친환경 생활용품 제조", 3: "공정무역 제품 유통", 4: "지역 식당 및 케이터링",
-    5: "돌봄 서비스", 6: "공연 기획 및 문화예술 교육", 7: "지역 미디어 제작", 8: "사회혁신 컨설팅",
-    9: "건물 청소 및 시설관리", 10: "도시농업 및 로컬푸드", 11: "집수리 및 에너지 효율화", 12: "기타 사회서비스",
+    1: "청소년 진로교육 프로그램",
+    2: "친환경 생활용품 제조",
+    3: "공정무역 제품 유통",
+    4: "지역 식당 및 케이터링",
+    5: "돌봄 서비스",
+    6: "공연 기획 및 문화예술 교육",
+    7: "지역 미디어 제작",
+    8: "사회혁신 컨설팅",
+    9: "건물 청소 및 시설관리",
+    10: "도시농업 및 로컬푸드",
+    11: "집수리 및 에너지 효율화",
+    12: "기타 사회서비스",
 }
 
 

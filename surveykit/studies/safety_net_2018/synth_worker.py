@@ -62,12 +62,26 @@ MEANS = {  # target, printed unit, data step
 }
 MEAN_NONRESPONSE = {"unemployment_months": 0.02, "premium_monthly": 0.03}
 NONRESPONSE = {
-    "unemployment_count": 0.02, "unemployment_preparation": 0.02, "unemployment_living_cost": 0.02,
-    "chronic_disease": 0.01, "medical_cost_annual": 0.03, "policy_cancelled": 0.02, "claim_received": 0.02,
-    "ins_factor_premium": 0.02, "ins_factor_coverage": 0.02, "ins_factor_trust": 0.02,
-    "ins_factor_payout": 0.02, "ins_factor_refund": 0.02, "wanted_product_2": 0.03, "fee_band": 0.02,
-    "capital_band": 0.02, "join_factor": 0.01, "gender": 0.01, "career_years": 0.02,
-    "household_type": 0.01, "employment_type": 0.01,
+    "unemployment_count": 0.02,
+    "unemployment_preparation": 0.02,
+    "unemployment_living_cost": 0.02,
+    "chronic_disease": 0.01,
+    "medical_cost_annual": 0.03,
+    "policy_cancelled": 0.02,
+    "claim_received": 0.02,
+    "ins_factor_premium": 0.02,
+    "ins_factor_coverage": 0.02,
+    "ins_factor_trust": 0.02,
+    "ins_factor_payout": 0.02,
+    "ins_factor_refund": 0.02,
+    "wanted_product_2": 0.03,
+    "fee_band": 0.02,
+    "capital_band": 0.02,
+    "join_factor": 0.01,
+    "gender": 0.01,
+    "career_years": 0.02,
+    "household_type": 0.01,
+    "employment_type": 0.01,
 }
 
 
@@ -76,8 +90,9 @@ def _demographics(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
     c["gender"] = rng.choice([1.0, 2.0], N, p=[0.44, 0.56])
     c["age"] = np.clip(np.round(rng.normal(40.0, 11.0, N)), 21, 72)
     c["career_years"] = np.clip(np.round((c["age"] - 22) * rng.beta(2.0, 3.0, N)), 0, 50)
-    c["income_band"] = by_rank(0.04 * c["age"] + 0.05 * c["career_years"] + rng.normal(0.0, 0.8, N),
-                               *plan_codes(INCOME))
+    c["income_band"] = by_rank(
+        0.04 * c["age"] + 0.05 * c["career_years"] + rng.normal(0.0, 0.8, N), *plan_codes(INCOME)
+    )
     c["household_type"] = rng.choice(np.arange(1.0, 7.0), N, p=[0.25, 0.15, 0.35, 0.05, 0.17, 0.03])
     c["employment_type"] = shuffled_codes(rng, *plan_codes(EMPLOYMENT))
     c["occupation"] = shuffled_codes(rng, *plan_codes(OCCUPATION))
@@ -85,8 +100,7 @@ def _demographics(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
 
 def _unemployment(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
     precarious = np.isin(c["employment_type"], [2.0, 3.0, 4.0])
-    c["unemployed_3y"] = by_rank(0.9 * precarious - 0.03 * (c["age"] - 40) + logistic(rng, N),
-                                 *plan_codes(UNEMPLOYED))
+    c["unemployed_3y"] = by_rank(0.9 * precarious - 0.03 * (c["age"] - 40) + logistic(rng, N), *plan_codes(UNEMPLOYED))
     u = c["unemployed_3y"] == 1
     k = int(u.sum())
     c["unemployment_count"] = routed(u, np.minimum(1 + rng.poisson(0.5, k), 20))
@@ -121,8 +135,9 @@ def _insurance(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
     base = 2.0 * outside + rng.normal(0.0, 1.0, N)
     for var in ("ins_national_pension", "ins_health", "ins_industrial_accident"):
         c[var] = by_rank(-(base + rng.normal(0.0, 0.3, N)), *plan_codes(SOCIAL_THREE))
-    c["ins_employment"] = by_rank(-(base + 1.0 * (c["employment_type"] == 3) + rng.normal(0.0, 0.5, N)),
-                                  *plan_codes(EMPLOYMENT_INS))
+    c["ins_employment"] = by_rank(
+        -(base + 1.0 * (c["employment_type"] == 3) + rng.normal(0.0, 0.5, N)), *plan_codes(EMPLOYMENT_INS)
+    )
     beta = EFFECTS["worker_income_private"]["effect"]
     c["private_insured"] = by_rank(beta * c["income_band"] + logistic(rng, N), *plan_codes(PRIVATE))
     insured = c["private_insured"] == 1
@@ -169,8 +184,10 @@ def _mutual_aid(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
 def _means(rng: np.random.Generator, c: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Unemployment months and monthly premium at their printed means; returns non-response masks."""
     asked = {"unemployment_months": c["unemployed_3y"] == 1, "premium_monthly": c["private_insured"] == 1}
-    raw = {"unemployment_months": c["_months"],
-           "premium_monthly": 50_000 * (1 + c["_n_products"]) * np.exp(0.15 * c["income_band"] + rng.normal(0, 0.4, N))}
+    raw = {
+        "unemployment_months": c["_months"],
+        "premium_monthly": 50_000 * (1 + c["_n_products"]) * np.exp(0.15 * c["income_band"] + rng.normal(0, 0.4, N)),
+    }
     skip = {}
     for var, (target, unit, step) in MEANS.items():
         skip[var] = pick_share(rng, asked[var], MEAN_NONRESPONSE[var])

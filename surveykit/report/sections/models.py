@@ -1,0 +1,214 @@
+"""Model sections of a brief: coefficient (odds-ratio) tables and forest plots, predicted
+probabilities for a typical respondent and average marginal effects."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from surveykit.errors import ReportError
+from surveykit.estimate.intervals import crit as interval_crit
+from surveykit.report import charts
+from surveykit.report.context import Ctx, num, pct
+from surveykit.report.document import Section, Table
+from surveykit.report.plan import SectionSpec
+from surveykit.report.prepare import Prepared
+from surveykit.report.sections.analysis import _TERM, _p
+
+
+def _term_label(prep: Prepared, term: str, lang: str) -> str:
+    m = _TERM.match(term)
+    if m:
+        var = m.group("var")
+        return f"{prep.text(var, lang)}: {prep.label(var, float(m.group('code')), lang)}"
+    if term.endswith(("|", "Intercept")) or "|" in term:
+        return term
+    return prep.text(term, lang)
+
+
+def model(ctx: Ctx, spec: SectionSpec) -> Section:
+    from surveykit import models
+
+    prep = ctx.surveys[spec.options["survey"]]
+    kind, formula = spec.options["kind"], spec.options["formula"]
+    fit: models.LogisticResult | models.OrdinalResult
+    if kind == "logistic":
+        fit = models.logistic(prep.analysis, formula, firth=spec.options.get("firth", "auto"))
+    elif kind == "ordinal":
+        fit = models.ordinal_logistic(prep.analysis, formula)
+    else:
+        raise ReportError(f"plan {ctx.plan.id}: section {spec.id}: kind must be 'logistic' or 'ordinal'; got {kind!r}.")
+    forest = fit.forest_frame()
+    labels = [_term_label(prep, t, ctx.lang) for t in forest["term"]]
+    rows = []
+    for lab, r in zip(labels, forest.to_dict("records")):
+        rows.append((lab, num(r["or"]), num(r["ci_low"]), num(r["ci_high"]), _p(r["p_value"])))
+        ctx.record(
+            key=f"{prep.name}.{spec.id}.{r['term']}",
+            label=lab,
+            estimate=float(r["or"]),
+            se=None,
+            ci_low=float(r["ci_low"]),
+            ci_high=float(r["ci_high"]),
+            n=int(fit.n),
+            p_value=float(r["p_value"]),
+            scale="odds ratio",
+        )
+    ko = ctx.lang == "ko"
+    facts = f"n = {fit.n}, " + (f"잔차 설계 자유도 {fit.df_resid}" if ko else f"residual design df {fit.df_resid}")
+    notes = [facts, f"{'모형' if ko else 'Model'}: {formula}"]
+    if isinstance(fit, models.LogisticResult):
+        notes.append(f"AUC = {fit.auc:.3f}, pseudo R² = {fit.pseudo_r2:.3f}")
+    if isinstance(fit, models.OrdinalResult) and fit.po_test is not None:
+        t = fit.po_test
+        notes.append(("비례승산 가정 검정" if ko else "Proportional-odds test") + f": p = {_p(t.p_value)}")
+        if fit.recommendation:
+            notes.append(fit.recommendation)
+    notes += list(fit.notices)
+    table = Table(
+        ctx.title(spec),
+        (ctx.ui("term"), ctx.ui("or"), ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("p")),
+        tuple(rows),
+        notes=tuple(notes),
+        col_align=("left", "right", "right", "right", "right"),
+    )
+    ctx.sheet(f"{prep.name} {spec.id}", fit.to_frame())
+    chart = charts.forest(
+        labels,
+        forest["or"],
+        forest["ci_low"],
+        forest["ci_high"],
+        caption=f"{ctx.title(spec)} ({ctx.ui('or')}, 95% CI)",
+        xlabel=ctx.ui("or"),
+    )
+    blocks: list = [table, chart]
+    if kind == "logistic":
+        blocks.append(_ame_table(ctx, prep, fit, spec))
+        prediction = _prediction_table(ctx, prep, fit, spec)
+        if prediction is not None:
+            blocks.append(prediction)
+    return Section(spec.id, ctx.title(spec), tuple(blocks))
+
+
+def _typical_profile(prep: Prepared, terms: list[str]) -> tuple[dict[str, float], str | None]:
+    """Covariates of a typical respondent (weighted mean; modal level for ``C(x)``) and the first numeric term."""
+    data, w = prep.analysis.analysis_data(), prep.analysis.weights
+    profile: dict[str, float] = {}
+    focus = None
+    for term in terms:
+        m = re.fullmatch(r"C\((\w+)\)", term)
+        var = m.group(1) if m else term
+        col = pd.to_numeric(data[var], errors="coerce")
+        ok = col.notna().to_numpy() & (w > 0)
+        if m:
+            counts = pd.Series(w[ok]).groupby(col[ok].to_numpy()).sum()
+            profile[var] = float(counts.idxmax())
+        else:
+            profile[var] = float(np.average(col[ok], weights=w[ok]))
+            focus = focus or var
+    return profile, focus
+
+
+def _prediction_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table | None:
+    """Predicted probability for a typical respondent at low/median/high values of the first numeric term."""
+    from scipy.special import expit
+
+    rhs = spec.options["formula"].split("~", 1)[1]
+    terms = [t.strip() for t in rhs.split("+") if t.strip()]
+    if not all(re.fullmatch(r"C\(\w+\)|\w+", t) for t in terms):
+        return None
+    profile, focus = _typical_profile(prep, terms)
+    if focus is None:
+        return None
+    col = pd.to_numeric(prep.analysis.analysis_data()[focus], errors="coerce").dropna()
+    values = sorted({round(float(v), 1) for v in col.quantile([0.1, 0.5, 0.9])})
+    new = pd.DataFrame([{**profile, focus: v} for v in values])
+    link = fit.predict(new, type="link")
+    crit = float(interval_crit(fit.alpha, fit.df_resid))  # the model's own alpha and residual df
+    rows = []
+    for v, est, se in zip(values, link["estimate"], link["se"]):
+        p, lo, hi = expit(est), expit(est - crit * se), expit(est + crit * se)
+        label = f"{prep.text(focus, ctx.lang)} = {v:g}"
+        rows.append((label, pct(p), pct(lo), pct(hi)))
+        ctx.record(
+            key=f"{prep.name}.{spec.id}.predicted.{focus}={v:g}",
+            label=label,
+            estimate=float(p),
+            se=None,
+            ci_low=float(lo),
+            ci_high=float(hi),
+            n=int(fit.n),
+            scale="probability",
+            link_se=float(se),
+        )
+    ko = ctx.lang == "ko"
+    outcome = prep.text(_outcome(spec), ctx.lang)
+    caption = (
+        f"전형적 응답자의 예측확률(%): {outcome}"
+        if ko
+        else f"Predicted probability for a typical respondent (%): {outcome}"
+    )
+    note = (
+        "다른 변수는 가중평균(범주형은 최빈 범주)에 고정; 신뢰구간은 로짓 척도 델타법."
+        if ko
+        else "Other covariates at their weighted mean (categories at the modal level); CIs by the delta method on the logit scale."
+    )
+    return Table(
+        caption,
+        (ctx.ui("term"), ctx.ui("percent"), ctx.ui("ci_low"), ctx.ui("ci_high")),
+        tuple(rows),
+        notes=(note,),
+        col_align=("left", "right", "right", "right"),
+    )
+
+
+def _outcome(spec: SectionSpec) -> str:
+    """The response variable of a model section's formula (its left-hand side)."""
+    return str(spec.options["formula"]).split("~", 1)[0].strip()
+
+
+def _ame_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table:
+    ame = fit.marginal_effects().to_frame()
+    rows = []
+    for r in ame.itertuples(index=False):
+        var = str(r.variable)
+        if r.contrast == "dy/dx":
+            term, lab = var, prep.text(var, ctx.lang)
+        else:
+            code = str(r.contrast).split(" - ")[0]
+            term = f"{var}={code}"
+            lab = f"{prep.text(var, ctx.lang)}: {prep.label(var, float(code), ctx.lang)}"
+        rows.append(
+            (lab, f"{100 * r.estimate:+.1f}", f"{100 * r.ci_low:+.1f}", f"{100 * r.ci_high:+.1f}", _p(r.p_value))
+        )
+        ctx.record(
+            key=f"{prep.name}.{spec.id}.ame.{term}",
+            label=lab,
+            estimate=float(r.estimate),
+            se=float(r.se),
+            ci_low=float(r.ci_low),
+            ci_high=float(r.ci_high),
+            n=int(fit.n),
+            scale="probability",
+        )
+    ko = ctx.lang == "ko"
+    outcome = prep.text(_outcome(spec), ctx.lang)
+    caption = (
+        f"평균 한계효과: 예측확률의 변화(%p): {outcome}"
+        if ko
+        else f"Average marginal effects: change in the predicted probability (points): {outcome}"
+    )
+    note = (
+        "연속변수는 1단위 증가, 범주변수는 기준범주 대비 변화. 델타법 설계기반 신뢰구간."
+        if ko
+        else "Per unit for numeric variables, against the base level for categories; delta-method design-based CIs."
+    )
+    return Table(
+        caption,
+        (ctx.ui("term"), "AME", ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("p")),
+        tuple(rows),
+        notes=(note,),
+        col_align=("left", "right", "right", "right", "right"),
+    )
