@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine (Debian + Python + pip):
 #   make brief   installs system libraries and the package, then builds the demo briefs in ./out/
-#   make test    installs system libraries and the package with test extras, then runs pytest
+#   make test    installs system libraries and the package with test extras, then runs ruff, mypy and pytest
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -30,6 +30,9 @@ brief: system venv
 	$(BIN)/surveykit brief
 
 test: system venv
+	@$(BIN)/ruff check --quiet surveykit tests benchmarks
+	@$(BIN)/ruff format --check --quiet surveykit tests benchmarks
+	@$(BIN)/mypy --no-error-summary
 	$(BIN)/python -m pytest -q
 
 bench: venv

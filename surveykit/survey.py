@@ -17,6 +17,7 @@ from surveykit import estimate as _estimate
 from surveykit import tables as _tables
 from surveykit.design import Design, ResolvedDesign
 from surveykit.errors import DataError, DesignError
+from surveykit.estimate import moments as _moments
 from surveykit.results import isolated
 
 if TYPE_CHECKING:
@@ -380,6 +381,8 @@ class Survey:
     frequency = _tables.frequency
     crosstab = _tables.crosstab
     multiple_response = _tables.multiple_response
+    var = _moments.var  # R svyvar
+    ttest = _moments.ttest  # R svyttest
 
     def __repr__(self) -> str:
         rd = self._resolved
@@ -387,21 +390,3 @@ class Survey:
             f"Survey(n={self.n}, weighted_n={self.weighted_n:.6g}, strata={rd.n_strata}, "
             f"psu={rd.n_psu_total}, design: {self._design.describe()})"
         )
-
-    # --- more descriptive verbs (surveykit.estimate.moments) --------------------------------
-    def var(self, variables: str | Sequence[str], *, na: str = "fail", include_missing: bool = False,
-            alpha: float = 0.05) -> Any:  # fmt: skip
-        """Design-based variance and covariances with SEs (R ``svyvar``); see
-        :func:`surveykit.estimate.moments.var`."""
-        from surveykit.estimate import moments
-
-        return moments.var(self, variables, na=na, include_missing=include_missing, alpha=alpha)
-
-    def ttest(self, column: str, by: str | None = None, *, na: str = "drop", include_missing: bool = False,
-              alpha: float = 0.05) -> Any:  # fmt: skip
-        """Design-based t test (R ``svyttest(y ~ g)``): difference second minus first group, se,
-        t, df, p_value; ``by=None`` tests mean 0 (``y ~ 0``). See
-        :func:`surveykit.estimate.moments.ttest`."""
-        from surveykit.estimate import moments
-
-        return moments.ttest(self, column, by, na=na, include_missing=include_missing, alpha=alpha)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -227,7 +227,7 @@ def _scales(design: ReplicateDesign, factors: np.ndarray, n_rep: int) -> tuple[f
     if kind == "BRR":
         scale = 1.0 / n_rep
     elif kind == "Fay":
-        scale = 1.0 / (n_rep * (1 - float(design.fay_rho)) ** 2)
+        scale = 1.0 / (n_rep * (1 - float(design.fay_rho or 0.0)) ** 2)  # fay_rho is checked for Fay
     elif kind == "SDR":
         scale, rs = 4.0 / n_rep, np.ones(n_rep)
     elif kind in ("bootstrap", "subbootstrap") and scale is None:
@@ -347,7 +347,7 @@ class ResolvedReplicate(ResolvedDesign):
         return replace(self, weights=w, _degf=[], _keys=self._keys)
 
 
-def is_replicate(rd: ResolvedDesign) -> bool:
+def is_replicate(rd: ResolvedDesign) -> TypeGuard[ResolvedReplicate]:
     """Whether *rd* is a replicate design (:attr:`ResolvedDesign.is_replicate`)."""
     return bool(rd.is_replicate)
 

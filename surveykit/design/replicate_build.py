@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from surveykit._util.warn import warn as warn_user
-from surveykit.design.replicate import ReplicateDesign, make_resolved
+from surveykit.design.replicate import ReplicateDesign, ResolvedReplicate, make_resolved
 from surveykit.errors import DesignError, SurveykitWarning, closest
 
 if TYPE_CHECKING:
@@ -148,18 +148,18 @@ def _bootstrap(st: Stage, replicates: int, rng: np.random.Generator, sub: bool) 
             if nh < 2:
                 raise DesignError(f"subbootstrap needs at least 2 PSUs per stratum; stratum "
                                   f"{st.stratum_label[h]!r} has {nh}.")  # fmt: skip
-            counts = rng.multinomial(nh - 1, np.full(nh, 1.0 / nh), size=replicates) * (nh / (nh - 1))
+            counts = rng.multinomial(nh - 1, np.full(nh, 1.0 / nh), size=replicates).astype(float) * (nh / (nh - 1))
         elif np.isinf(st.f_h[h]) or st.f_h[h] == 1.0:
-            counts = rng.multinomial(nh, np.full(nh, 1.0 / nh), size=replicates)
+            counts = rng.multinomial(nh, np.full(nh, 1.0 / nh), size=replicates).astype(float)
         else:  # R: sample(rep(psu, length = N_h), n_h) without replacement
             pop = int(round(nh / (1.0 - st.f_h[h])))
             copies = np.full(nh, pop // nh)
             copies[rng.permutation(nh)[: pop % nh]] += 1
-            counts = rng.multivariate_hypergeometric(copies, nh, size=replicates)
+            counts = rng.multivariate_hypergeometric(copies, nh, size=replicates).astype(float)
         factors[psus] = counts.T
     if sub:
         return factors, 1.0 / (replicates - 1), np.ones(replicates)
-    per = 1.0 / np.mean(1.0 / st.n_h)  # R: harmonic mean PSUs per stratum
+    per = float(1.0 / np.mean(1.0 / st.n_h))  # R: harmonic mean PSUs per stratum
     return factors, per / ((per - 1) * (replicates - 1)), np.ones(replicates)
 
 
@@ -264,6 +264,7 @@ def reweight_replicates(svy: Survey, weights: np.ndarray, adjust: Callable[[np.n
     from dataclasses import replace
 
     rd = svy.resolved
+    assert isinstance(rd, ResolvedReplicate)  # called by weighting only for replicate designs
     inside = rd.weights > 0
     rep = np.column_stack([adjust(np.where(inside, rd.repweights[:, r], 0.0)) for r in range(rd.n_replicates)])
     bad = ~np.isfinite(rep) | (rep < 0)

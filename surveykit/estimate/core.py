@@ -61,6 +61,7 @@ def _se_deff(lay: _ci.Layout, w: np.ndarray, z: np.ndarray, zbar: np.ndarray | N
     with np.errstate(all="ignore"):  # the spare column may hold inf/NaN; it is never summed
         u = w[:, None] * z
     if is_replicate(rd):
+        assert rep is not None  # the callers pass the replicate recipe with a replicate design
         se = replicate_se(lay, rd, *rep)
     else:
         se = np.sqrt(np.clip(np.diag(lay.vcov(u, rd)), 0, None))

@@ -161,7 +161,10 @@ class TTest(Printable):
         }])  # fmt: skip
 
     def summary(self) -> Summary:
-        facts = (("method", self.method), ("interval", f"{100 * (1 - self.alpha):g}% t, df={self.df:g}"))
+        facts: tuple[tuple[str, str], ...] = (
+            ("method", self.method),
+            ("interval", f"{100 * (1 - self.alpha):g}% t, df={self.df:g}"),
+        )
         if self.group is not None:
             facts += (("group means", f"{self.levels[0]}: {self.means[0]:.6g}; {self.levels[1]}: {self.means[1]:.6g}"),)
         title = "Design-based t-test" if self.group is not None else "Design-based one-sample t-test"

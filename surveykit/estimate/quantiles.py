@@ -74,6 +74,7 @@ def _quantile_one(rd: ResolvedDesign, x: np.ndarray, dom: _ci.Domains, probs: np
     cdfs = _ci.domain_cdfs(x, w, dom.codes, dom.k)
     est = np.array([c.quantile(probs) for c in cdfs]).reshape(dom.k, probs.size)  # loop over domains
     if interval == "quantile":
+        assert is_replicate(rd)  # interval="quantile" is refused on Taylor designs before this
         low, high = _replicate_quantiles(rd, x, cdfs, probs, est, alpha, df)
     else:
         p_low, p_high = _woodruff(rd, x, dom, est, interval, alpha, df, n)

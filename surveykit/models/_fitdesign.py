@@ -90,7 +90,7 @@ def model_design(svy: Any, mf: ModelFrame) -> ModelDesign:
     data = svy.analysis_data()[cols].reset_index(drop=True)
     data = data if complete else data.loc[mf.keep].reset_index(drop=True)
     design = getattr(svy, "design", None)
-    desc = design.describe() if hasattr(design, "describe") else "each row a PSU, weight 1"
+    desc = design.describe() if design is not None and hasattr(design, "describe") else "each row a PSU, weight 1"
     n_psu, n_strata = _counts(rd, w_all)
     return ModelDesign(
         w=w,

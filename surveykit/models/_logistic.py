@@ -74,6 +74,8 @@ class LogisticResult(ModelBase, Printable):
     def auc(self) -> float:
         """Weighted AUC of the fitted probabilities (see ``weighted_auc``), cached."""
         if "auc" not in self._cache:
+            if self._y is None or self._p is None:
+                raise ModelError("auc needs the fitted responses; this result was built without them.")
             self._cache["auc"] = weighted_auc(self._y, self._p, self._w)
         return self._cache["auc"]
 

@@ -99,7 +99,11 @@ def average_effects(
     rows = []
     for sc in scs:
         est = _ame(params, X, w, sc, prob, slope)
-        J = _jacobian(lambda p, sc=sc: _ame(p, X, w, sc, prob, slope), params)
+
+        def ame_at(p: np.ndarray, sc: Any = sc) -> np.ndarray:
+            return _ame(p, X, w, sc, prob, slope)
+
+        J = _jacobian(ame_at, params)
         se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, vcov, J), 0.0, None))
         for k, name in enumerate(outcomes):
             rows.append((sc.variable, sc.contrast, name, est[k], se[k]))

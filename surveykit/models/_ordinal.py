@@ -192,7 +192,8 @@ def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05, test_po: bo
         coef = coef_frame(names + cuts, fit.beta, vcov, df, alpha)
         coef.loc[len(names) :, ["odds_ratio", "or_ci_low", "or_ci_high"]] = np.nan
         coef["ci_kind"] = "Wald (t, residual design df)"
-        test, slopes, rec, notices = (None, None, None, ())
+        test, slopes, rec = None, None, None
+        notices: tuple[str, ...] = ()
         if test_po and names:
             try:
                 with numerical_guard("proportional-odds test of", formula):

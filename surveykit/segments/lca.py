@@ -130,6 +130,7 @@ def _lca(
         run = _em(x, w1, levels, np.asarray(prior0, float), tuple(np.asarray(t, float) for t in theta0), SCREEN_TOL)
         if best is None or run[3] > best[3]:
             best = run
+    assert best is not None  # at least one start (n_init >= 1 is checked)
     if start is None:
         prior, theta, post, ll, iters, conv = _em(x, w1, levels, best[0], best[1])
         iters += best[4]

@@ -291,8 +291,10 @@ def assemble_crosstab(row: str, col: str, rl: list, cl: list, counts: np.ndarray
     if reps is None or svy is None:
         v_p = a.T @ v @ a
     else:  # R svychisq.svyrep.design: the replicate covariance of the cell proportions
+        rd = svy.resolved
+        assert is_replicate(rd)  # replicate cell totals come only from a replicate design
         with np.errstate(all="ignore"):
-            v_p = replicate_vcov(reps / reps.sum(axis=1, keepdims=True), svy.resolved, p)
+            v_p = replicate_vcov(reps / reps.sum(axis=1, keepdims=True), rd, p)
         method = "replicate weights"
     tests, eig = _rao_scott(p, v_p, n_design, nr, nc, nu)
     if wald:

@@ -32,9 +32,12 @@ def _cell_vcov(codes: np.ndarray, k: int, wd: np.ndarray, svy: Survey) -> tuple[
     """
     ok = codes >= 0
     totals = np.bincount(codes[ok], weights=wd[ok], minlength=k)
-    if is_replicate(svy.resolved):
-        reps = _cell_reps(codes, k, wd, svy)
-        return totals, replicate_vcov(reps, svy.resolved, totals)
+    rd = svy.resolved
+    if is_replicate(rd):
+        ok_rows = (codes >= 0) & (wd > 0)
+        onehot = np.zeros((codes.shape[0], k))
+        onehot[np.flatnonzero(ok_rows), codes[ok_rows]] = 1.0
+        return totals, replicate_vcov(rd.repweights.T @ onehot, rd, totals)
     u = np.zeros((codes.shape[0], k))
     u[np.flatnonzero(ok), codes[ok]] = wd[ok]
     return totals, design_vcov(u, svy.resolved)
@@ -57,9 +60,11 @@ def _ratio_se(a: np.ndarray, v: np.ndarray, reps: np.ndarray | None, svy: Survey
     replicate design (*reps*) recomputed per replicate (R ``svymean``/``svyby`` on ``svrepdesign``)."""
     if reps is None:
         return _quad_se(a, v)
+    rd = svy.resolved
+    assert is_replicate(rd)  # replicate cell totals come only from a replicate design (_cell_reps)
     with np.errstate(all="ignore"):
         thetas = (reps @ num) / (reps @ den)
-    return np.sqrt(replicate_variance(thetas, svy.resolved, r))
+    return np.sqrt(replicate_variance(thetas, rd, r))
 
 
 def _ratios(t: np.ndarray, num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

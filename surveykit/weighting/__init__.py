@@ -216,7 +216,8 @@ def _rake_loop(w: np.ndarray, prepared: list, cross: np.ndarray, n_cells: int, t
                max_iter: int) -> tuple[np.ndarray, list, bool, int]:  # fmt: skip
     """Passes of post-stratification over the margins until the joint table moves less than *tol*."""
     table = np.bincount(cross, weights=w, minlength=n_cells)
-    converged, iteration, steps = False, 0, []
+    converged, iteration = False, 0
+    steps: list[tuple[Any, np.ndarray]] = []
     while iteration < max_iter:
         steps = []
         for codes, target in prepared:
