@@ -290,7 +290,7 @@ def test_data_that_fail_validation_are_refused(tmp_path):
         [{"type": "frequencies", "survey": "org", "variables": ["join_intent"]}],
     )
     with pytest.raises(
-        ReportError, match=r"'orgs.csv' must match questionnaire 'organisation_2018'.*join_intent.*surveykit validate"
+        ReportError, match=r"'orgs.csv' must match questionnaire 'organisation_2018'.*join_intent.*surveykit.validate"
     ):
         build_brief(path, out=tmp_path / "out")
     assert not (tmp_path / "out" / "probe").exists()

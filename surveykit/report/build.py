@@ -94,7 +94,7 @@ def build_brief(
     root = _output_root(out)
     target = root / plan.id
     if target.exists() and not target.is_dir():
-        raise ReportError(f"output {str(target)!r} must be a folder; it is a file. Choose another --out.")
+        raise ReportError(f"output {str(target)!r} must be a folder; it is a file. Choose another output folder.")
     remove_stale_stages(root)  # left by an earlier build that was killed (kill -9)
     with sigterm_raises():  # SIGTERM unwinds through the finally below, like Ctrl-C
         stage = make_stage(root, plan.id)
@@ -123,7 +123,7 @@ def _output_root(out: str | Path) -> Path:
     """The output folder, created if needed; a clear error when it cannot be."""
     root = Path(out)
     if root.exists() and not root.is_dir():
-        raise ReportError(f"--out {str(root)!r} must be a folder; it is a file. Choose another path.")
+        raise ReportError(f"output folder {str(root)!r} must be a folder; it is a file. Choose another path.")
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -131,7 +131,7 @@ def _output_root(out: str | Path) -> Path:
             f"output folder {str(root)!r} cannot be created ({exc.strerror}). Choose a folder you can write to."
         ) from exc
     if not os.access(root, os.W_OK):
-        raise ReportError(f"output folder {str(root)!r} must be writable; it is not. Choose another --out.")
+        raise ReportError(f"output folder {str(root)!r} must be writable; it is not. Choose another output folder.")
     return root
 
 
@@ -160,7 +160,7 @@ def build_briefs(
     plans = list(plans) or list(DEFAULT_PLANS)
     if data is not None and len(plans) != 1:
         raise ReportError(
-            "--data goes with exactly one plan; name the plan, e.g. `surveykit brief worker_brief --data FILE`."
+            "data goes with exactly one plan; got none or several. Name the one plan the data belong to."
         )
     for p in plans:
         load_plan(p)  # fail fast, before any work, on a bad plan name or key

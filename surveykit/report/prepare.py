@@ -95,7 +95,7 @@ def demo_path(instrument: str) -> Path:
     if instrument not in DEMO_INSTRUMENTS:
         raise ReportError(
             f"bundled demo data exist for instruments {', '.join(DEMO_INSTRUMENTS)}; got {instrument!r}. "
-            "Give the plan's data as a file path instead of 'demo', or pass --data."
+            "Give the plan's data as a file path instead of 'demo', or pass the data file."
         )
     return _demo(instrument)
 
@@ -167,8 +167,8 @@ def _refuse_broken(report: ValidationReport, path: Path, instrument: str) -> Non
         more = f" (+{len(blocking) - 3} more)" if len(blocking) > 3 else ""
         raise ReportError(
             f"data file {path.name!r} must match questionnaire {instrument!r} before a brief is built; "
-            f"got {len(blocking)} problems{more}: {shown} Run `surveykit validate {path.name} "
-            f"--instrument {instrument}` for the full list and fix the data."
+            f"got {len(blocking)} problems{more}: {shown} Validate the file against the "
+            "questionnaire (surveykit.validate) for the full list and fix the data."
         )
 
 
@@ -224,7 +224,7 @@ def prepare_surveys(plan: Plan, data: str | Path | None = None) -> dict[str, Pre
     """Read and prepare every survey of *plan*; *data* replaces the data of a one-survey plan."""
     if data is not None and len(plan.surveys) != 1:
         raise ReportError(
-            f"--data replaces the data of a plan with one survey; plan {plan.id!r} has "
+            f"data replace the data of a plan with one survey; plan {plan.id!r} has "
             f"{len(plan.surveys)} ({', '.join(plan.surveys)}). Edit the plan's surveys.*.data instead."
         )
     return {name: _load_one(spec, plan, data) for name, spec in plan.surveys.items()}
