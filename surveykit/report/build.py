@@ -159,9 +159,7 @@ def build_briefs(
     """
     plans = list(plans) or list(DEFAULT_PLANS)
     if data is not None and len(plans) != 1:
-        raise ReportError(
-            "data goes with exactly one plan; got none or several. Name the one plan the data belong to."
-        )
+        raise ReportError("data goes with exactly one plan; got none or several. Name the one plan the data belong to.")
     for p in plans:
         load_plan(p)  # fail fast, before any work, on a bad plan name or key
     jobs = [(p, data, out, lang) for p in plans]
