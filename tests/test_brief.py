@@ -362,3 +362,18 @@ def test_chart_labels_with_mathtext_characters_stay_literal(tmp_path):
     page = render_html(doc, embed_fonts=False)
     for lab in ("Costs $5 to $10", "a^b_c", "back\\slash {x}"):
         assert f">{lab}</text>" in svg and f">{lab}</text>" in page
+
+
+def test_an_unstable_segmentation_is_not_published_as_segments():
+    """The organisation segments fail the PSU-bootstrap stability threshold (mean ARI 0.55 < 0.6):
+    the brief says so and shows no segment table, profiles or shares."""
+    from surveykit.report.document import Table, Text
+    from surveykit.report.sections.analysis import STABLE_ARI
+
+    doc, ctx = build_document(load_plan("organisation_brief"), lang="en")
+    section = next(s for s in doc.sections if s.id.endswith("segments"))
+    assert all(isinstance(b, Text) for b in section.blocks)
+    text = " ".join(section.blocks[0].paragraphs)
+    assert "not stable under resampling of PSUs" in text and f"threshold {STABLE_ARI:.1f}" in text
+    assert not any(isinstance(b, Table) for b in section.blocks)
+    assert not [r for r in ctx.records if ".share." in r["key"] and r["key"].startswith("org.")]

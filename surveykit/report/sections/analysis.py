@@ -11,12 +11,13 @@ import pandas as pd
 from surveykit.errors import ReportError
 from surveykit.report import charts
 from surveykit.report.context import Ctx, pct, proportion_flag
-from surveykit.report.document import Cell, CellValue, Section, Table
+from surveykit.report.document import Cell, CellValue, Section, Table, Text
 from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
 
 __all__ = ["frequencies", "crosstab", "multiple_response", "segments"]
 
+STABLE_ARI = 0.6  # segments whose PSU-bootstrap mean ARI is below this are not published as segments
 _TERM = re.compile(r"^C\((?P<var>[A-Za-z_][A-Za-z0-9_]*)\)\[T\.(?P<code>[^\]]+)\]$")
 
 
@@ -264,6 +265,26 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
         lang=ctx.lang,
     )
     ko = ctx.lang == "ko"
+    stab = seg.stability
+    if stab is not None and stab.mean_ari < STABLE_ARI:  # not published as segments (issue 16)
+        ctx.record(
+            key=f"{prep.name}.{spec.id}.stability",
+            label="PSU-bootstrap mean ARI",
+            estimate=float(stab.mean_ari),
+            se=None,
+            ci_low=None,
+            ci_high=None,
+            n=int(seg.n_assigned),
+        )
+        text = (
+            f"응답자 유형 분석(k = {seg.k})은 표본 재추출(PSU 부트스트랩)에서 안정적이지 않아(평균 ARI {stab.mean_ari:.2f}, "
+            f"기준 {STABLE_ARI:.1f}) 유형을 제시하지 않는다. 이 자료로는 뚜렷한 응답자 유형을 확인할 수 없다."
+            if ko
+            else f"The respondent segmentation (k = {seg.k}) is not stable under resampling of PSUs (mean ARI "
+            f"{stab.mean_ari:.2f}, threshold {STABLE_ARI:.1f}), so no segments are shown: these data do not "
+            "support distinct respondent types."
+        )
+        return Section(spec.id, ctx.title(spec), (Text((text,)),))
     shares = seg.shares
     names = [f"{ctx.ui('segment')} {int(s)}" for s in shares["segment"]]
     rows = []
@@ -280,7 +301,6 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
             n=int(r.n),
             flag=flag,
         )
-    stab = seg.stability
     notes = [("유형 수 k는 가중 실루엣으로 선택" if ko else "k chosen by the weighted silhouette") + f": k = {seg.k}"]
     if stab is not None:
         notes.append(
@@ -297,8 +317,6 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
             else ""
         )
     )
-    if stab is not None and stab.mean_ari < 0.6:
-        notes.append("부트스트랩에서 유형이 불안정함" if ko else "segments are unstable under the bootstrap")
     if seg.n_unassigned:
         notes.append(
             ("결측으로 분류되지 않은 응답자" if ko else "Respondents left unassigned (missing inputs)")
