@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit.errors import ModelError
+from surveykit.estimate.intervals import crit
 from surveykit.results import Printable, Summary, jsonable
 
 __all__ = ["coef_frame", "wald", "TermTest", "numerical_guard", "check_finite_fit"]
@@ -68,7 +69,7 @@ def coef_frame(names: tuple[str, ...], est: np.ndarray, vcov: np.ndarray, df: fl
         t = est / se
     if df > 0:
         p = 2.0 * stats.t.sf(np.abs(t), df)
-        q = stats.t.ppf(1.0 - alpha / 2.0, df)
+        q = float(crit(alpha, df))  # the one t quantile (estimate.intervals)
     else:
         p = np.full_like(t, np.nan)
         q = np.nan

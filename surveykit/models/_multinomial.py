@@ -19,6 +19,7 @@ import pandas as pd
 
 from surveykit._util.warn import warn as warn_user
 from surveykit.errors import ConvergenceWarning, ModelError, closest
+from surveykit.estimate.intervals import crit
 from surveykit.models._fitdesign import check_response_varies, check_survey, model_design, sandwich
 from surveykit.models._formula import model_frame, rebuild_matrix, response_levels
 from surveykit.models._glm import ETA_LIMIT, separation_direction
@@ -135,12 +136,11 @@ class MultinomialResult(ModelBase, Printable):
 
         ``dp_k / db_m = p_k (1[k = m] - p_m) x`` for every non-reference category ``m``.
         """
-        from scipy import stats
 
         X = rebuild_matrix(self._mf, self._data if new_data is None else new_data)
         q, p = len(self.levels) - 1, X.shape[1]
         P = _probs(self.params.reshape(q, p).T, X)
-        q_t = stats.t.ppf(1.0 - self.alpha / 2.0, self.df_resid) if self.df_resid > 0 else np.nan
+        q_t = float(crit(self.alpha, self.df_resid)) if self.df_resid > 0 else np.nan
         frames = []
         for lv, k in zip(self.levels, self._order):
             G = np.hstack([X * (P[:, k] * (float(k == m) - P[:, m]))[:, None] for m in range(1, q + 1)])

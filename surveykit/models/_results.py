@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit.errors import ModelError, closest
+from surveykit.estimate.intervals import crit
 from surveykit.models._formula import ModelFrame
 from surveykit.models._inference import TermTest, wald
 from surveykit.results import Printable, Summary, frame_records, jsonable
@@ -64,7 +65,7 @@ def with_inference(frame: pd.DataFrame, df: float, alpha: float) -> pd.DataFrame
         out["t"] = out["estimate"] / out["se"]
     ok = df > 0
     out["p_value"] = 2.0 * stats.t.sf(np.abs(out["t"]), df) if ok else np.nan
-    q = stats.t.ppf(1.0 - alpha / 2.0, df) if ok else np.nan
+    q = float(crit(alpha, df)) if ok else np.nan  # the one t quantile (estimate.intervals)
     out["ci_low"] = out["estimate"] - q * out["se"]
     out["ci_high"] = out["estimate"] + q * out["se"]
     return out
