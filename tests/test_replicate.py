@@ -497,3 +497,13 @@ def test_as_replicate_jkn_lonely_psu_policies_match_r(policy):
     close(m.estimate, g["mean"])
     close(m.se, g["se"])
     assert svy.resolved.degf == g["degf"]
+
+
+def test_segment_stability_refuses_a_replicate_design():
+    """The PSU bootstrap of segment stability needs PSUs; a replicate design would be resampled
+    row by row without a word, so it is refused (segments themselves still work)."""
+    svy = sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15))
+    with pytest.raises(sk.DesignError, match=r"segment stability resamples the PSUs .* Pass stability_reps=0"):
+        sk.segments.fit(svy, ["api00", "ell"], k=2, stability_reps=5)
+    seg = sk.segments.fit(svy, ["api00", "ell"], k=2, stability_reps=0)
+    assert seg.k == 2 and not seg.publishable

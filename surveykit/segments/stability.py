@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from surveykit.errors import DesignError
 from surveykit.results import frame_records, jsonable
 from surveykit.segments.kmeans import _Fit, _fit, _nearest
 
@@ -32,6 +33,11 @@ def rao_wu_multipliers(rd: ResolvedDesign, rng: np.random.Generator) -> np.ndarr
     -----
     R equivalent: one column of ``survey:::subbootweights`` (``as.svrepdesign(type="subbootstrap")``).
     """
+    if rd.is_replicate:
+        raise DesignError(
+            "segment stability resamples the PSUs of a strata/clusters design; a replicate-weight design "
+            "has none to resample. Pass stability_reps=0, or build the Survey with sk.Design(strata=, ids=)."
+        )
     st = rd.stages[0]
     n_h = np.bincount(st.psu_stratum)
     order = np.argsort(st.psu_stratum, kind="stable")
