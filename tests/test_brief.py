@@ -368,12 +368,12 @@ def test_an_unstable_segmentation_is_not_published_as_segments():
     """The organisation segments fail the PSU-bootstrap stability threshold (mean ARI 0.55 < 0.6):
     the brief says so and shows no segment table, profiles or shares."""
     from surveykit.report.document import Table, Text
-    from surveykit.report.sections.analysis import STABLE_ARI
+    from surveykit.segments import UNSTABLE_ARI
 
     doc, ctx = build_document(load_plan("organisation_brief"), lang="en")
     section = next(s for s in doc.sections if s.id.endswith("segments"))
     assert all(isinstance(b, Text) for b in section.blocks)
     text = " ".join(section.blocks[0].paragraphs)
-    assert "not stable under resampling of PSUs" in text and f"threshold {STABLE_ARI:.1f}" in text
+    assert "not stable under resampling of PSUs" in text and f"threshold {UNSTABLE_ARI:.1f}" in text
     assert not any(isinstance(b, Table) for b in section.blocks)
     assert not [r for r in ctx.records if ".share." in r["key"] and r["key"].startswith("org.")]

@@ -61,7 +61,7 @@ def _weights(data: pd.DataFrame, name: str) -> np.ndarray:
     return w
 
 
-def _fpc_popsize(values: np.ndarray, name: str, strata: np.ndarray, sampsize_h: np.ndarray) -> np.ndarray:
+def fpc_popsize(values: np.ndarray, name: str, strata: np.ndarray, sampsize_h: np.ndarray) -> np.ndarray:
     """Population size per stratum (float64[H]) from an fpc column."""
     try:
         v = values.astype(float)
@@ -151,7 +151,7 @@ def resolve_design(design: Design, data: pd.DataFrame) -> ResolvedDesign:
         psu_stratum[psu] = strata_cols[s]
         n_h = np.bincount(psu_stratum, minlength=int(strata_cols[s].max()) + 1).astype(np.int64)
         if s < len(fpc):
-            pop_h = _fpc_popsize(_column(data, fpc[s], "fpc"), fpc[s], strata_cols[s], n_h.astype(float))
+            pop_h = fpc_popsize(_column(data, fpc[s], "fpc"), fpc[s], strata_cols[s], n_h.astype(float))
         else:
             pop_h = np.full(n_h.shape, np.inf)
         popsize[:, s] = pop_h[strata_cols[s]]

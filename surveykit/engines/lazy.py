@@ -25,6 +25,7 @@ import numpy as np
 
 from surveykit._util.columns import as_names, check_alpha, check_choice
 from surveykit.design import Design, Stage
+from surveykit.design.resolve import fpc_popsize
 from surveykit.design.resolved import ResolvedDesign, check_lonely, degf_present
 from surveykit.design.variance import design_vcov
 from surveykit.engines.aggregate import Cells, Sums, cells, positive_rows, sums, table_sums
@@ -304,23 +305,11 @@ def _unclustered(frame: Any, design: Design) -> _Strata:
         labels, code = np.array([1]), np.zeros(len(frame), np.int64)
     code = np.asarray(code, np.int64).reshape(-1)
     n_str = len(labels)
-    # the cells are the (strata, fpc) combinations, so a stratum spans several only through the fpc
-    if design.fpc and np.bincount(code, minlength=n_str).max() > 1:
-        raise DesignError(f"fpc {list(design.fpc)!r} must be constant within each stratum; it is not.")
     n_h = np.bincount(code, weights=frame["__rows"].to_numpy(dtype=float), minlength=n_str)
     f_h, weight_h = np.ones(n_str), np.ones(n_str)
-    if design.fpc:
-        v = np.zeros(n_str)
-        v[code] = frame[design.fpc[0]].to_numpy(dtype=float)
-        if np.all(v <= 1) and np.all(v > 0):
-            f_h, weight_h = 1 - v, 1 / v
-        elif np.all(v >= n_h):
-            f_h, weight_h = 1 - n_h / v, v / n_h
-        else:
-            raise DesignError(
-                f"fpc {design.fpc[0]!r} must be population sizes (all >= the sample size of their "
-                "stratum) or sampling fractions (all <= 1); got a mixture."
-            )
+    if design.fpc:  # the in-memory rule (R as.fpc): population sizes or sampling fractions, constant per stratum
+        pop_h = fpc_popsize(frame[design.fpc[0]].to_numpy(), design.fpc[0], code, n_h)
+        f_h, weight_h = 1 - n_h / pop_h, pop_h / n_h
     stage = Stage(
         np.zeros(0, np.int64),
         np.zeros(0, np.int64),

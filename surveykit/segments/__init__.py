@@ -40,15 +40,14 @@ from surveykit.segments.fit import SegmentFit, fit
 from surveykit.segments.kmeans import _Fit, _fit
 from surveykit.segments.profiles import ALPHA, _profiles, _shares
 from surveykit.segments.silhouette import _silhouettes, weighted_silhouette  # noqa: F401
-from surveykit.segments.stability import Stability, _stability, rao_wu_multipliers  # noqa: F401
+from surveykit.segments.stability import UNSTABLE_ARI, Stability, _stability, rao_wu_multipliers  # noqa: F401
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey
 
-__all__ = ["fit", "SegmentFit", "segments", "Segmentation", "Stability"]
+__all__ = ["fit", "SegmentFit", "segments", "Segmentation", "Stability", "UNSTABLE_ARI"]
 
 WEAK_SILHOUETTE = 0.25  # Kaufman & Rousseeuw (1990): below this, "no substantial structure"
-UNSTABLE_ARI = 0.6  # mean bootstrap ARI below this: segments change with the sample
 SILHOUETTE_MAX_ROWS = 5000  # above this many rows the silhouette uses a seeded random subsample
 
 Stability.__module__ = __name__  # defined in surveykit.segments.stability; public here

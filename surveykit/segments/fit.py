@@ -22,13 +22,13 @@ from surveykit.segments import criteria as _crit
 from surveykit.segments import describe as _desc
 from surveykit.segments.inputs import MISSING_OPTIONS, _Inputs, build_inputs
 from surveykit.segments.methods import _Method
-from surveykit.segments.stability import Stability
+from surveykit.segments.stability import UNSTABLE_ARI, Stability
 
 if TYPE_CHECKING:
     from surveykit.survey import Survey
 
 METHODS = ("kmeans", "kprototypes", "lca")
-MIN_ARI = 0.6  # mean bootstrap ARI below this: not publishable (as segments() warns)
+MIN_ARI = UNSTABLE_ARI  # mean bootstrap ARI below this: not publishable (the one threshold, segments.stability)
 AUTO_RANGE = range(2, 7)
 EXTEND_BY = 3
 

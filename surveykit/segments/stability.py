@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from surveykit.design import ResolvedDesign
 
 
+#: mean PSU-bootstrap ARI below which segments change with the sample (Hennig 2007: < 0.6 is
+#: unstable): not publishable by fit(), warned by segments(), not published by a brief
+UNSTABLE_ARI = 0.6
+
+
 def rao_wu_multipliers(rd: ResolvedDesign, rng: np.random.Generator) -> np.ndarray:
     """Weight multipliers of one Rao-Wu (n_h - 1) bootstrap replicate of the first-stage PSUs.
 

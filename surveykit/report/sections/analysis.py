@@ -14,10 +14,10 @@ from surveykit.report.context import Ctx, pct, proportion_flag
 from surveykit.report.document import Cell, CellValue, Section, Table, Text
 from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
+from surveykit.segments import UNSTABLE_ARI
 
 __all__ = ["frequencies", "crosstab", "multiple_response", "segments"]
 
-STABLE_ARI = 0.6  # segments whose PSU-bootstrap mean ARI is below this are not published as segments
 _TERM = re.compile(r"^C\((?P<var>[A-Za-z_][A-Za-z0-9_]*)\)\[T\.(?P<code>[^\]]+)\]$")
 
 
@@ -266,7 +266,7 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
     )
     ko = ctx.lang == "ko"
     stab = seg.stability
-    if stab is not None and stab.mean_ari < STABLE_ARI:  # not published as segments (issue 16)
+    if stab is not None and stab.mean_ari < UNSTABLE_ARI:  # not published as segments (issue 16)
         ctx.record(
             key=f"{prep.name}.{spec.id}.stability",
             label="PSU-bootstrap mean ARI",
@@ -278,10 +278,10 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
         )
         text = (
             f"응답자 유형 분석(k = {seg.k})은 표본 재추출(PSU 부트스트랩)에서 안정적이지 않아(평균 ARI {stab.mean_ari:.2f}, "
-            f"기준 {STABLE_ARI:.1f}) 유형을 제시하지 않는다. 이 자료로는 뚜렷한 응답자 유형을 확인할 수 없다."
+            f"기준 {UNSTABLE_ARI:.1f}) 유형을 제시하지 않는다. 이 자료로는 뚜렷한 응답자 유형을 확인할 수 없다."
             if ko
             else f"The respondent segmentation (k = {seg.k}) is not stable under resampling of PSUs (mean ARI "
-            f"{stab.mean_ari:.2f}, threshold {STABLE_ARI:.1f}), so no segments are shown: these data do not "
+            f"{stab.mean_ari:.2f}, threshold {UNSTABLE_ARI:.1f}), so no segments are shown: these data do not "
             "support distinct respondent types."
         )
         return Section(spec.id, ctx.title(spec), (Text((text,)),))
