@@ -46,6 +46,7 @@ _LAZY: dict[str, str] = {
     "demo_survey": "surveykit.studies.safety_net_2018.demo",
     "codebook": "surveykit.io.codebook",
     "scan": "surveykit.engines",
+    "link": "surveykit.design.link",
 }
 _SUBMODULES = ("estimate", "tables", "models", "segments", "synth", "weighting", "report")
 

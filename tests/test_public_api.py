@@ -25,6 +25,7 @@ EXPECTED = {
     "demo_survey",
     "codebook",
     "scan",
+    "link",
     "estimate",
     "tables",
     "models",

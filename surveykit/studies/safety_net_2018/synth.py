@@ -294,7 +294,10 @@ def generate(instrument: Any, *, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise DataError(f"seed must be a non-negative whole number; got {seed!r}. Pass e.g. seed=2018.")
     rng = np.random.default_rng(int(seed))
-    return getattr(importlib.import_module(module), func)(rng, inst)
+    extra: dict[str, Any] = {}
+    if inst.survey == "worker":  # workers are employed by the synthetic organisations of the same seed
+        extra["organisations"] = generate("organisation_2018", seed=seed)
+    return getattr(importlib.import_module(module), func)(rng, inst, **extra)
 
 
 def csv_frame(data: pd.DataFrame) -> pd.DataFrame:

@@ -85,6 +85,35 @@ NONRESPONSE = {
 }
 
 
+#: paid workers assumed for an organisation whose count is a missing code
+UNKNOWN_SIZE = 2
+#: most respondents one organisation contributes (a survey recruits a few workers per organisation)
+MAX_PER_ORG = 8
+#: latent shift of a worker's join intent shared by the workers of one organisation: ``ORG_INTENT``
+#: when the organisation itself intends to join (intent >= 3) plus normal noise of sd ``ORG_NOISE``
+ORG_INTENT, ORG_NOISE = 0.5, 0.5
+
+
+def _employer(rng: np.random.Generator, c: dict[str, np.ndarray], organisations: pd.DataFrame) -> None:
+    """``org_id``: each worker fills one paid post of a synthetic organisation of the same seed.
+
+    The 417 workers are drawn without replacement from the organisations' paid posts
+    (``paid_workers``, :data:`UNKNOWN_SIZE` where it is a missing code; at most
+    :data:`MAX_PER_ORG` posts per organisation), so larger organisations employ more respondents
+    and none has more respondents than paid workers. Workers of one
+    organisation share a latent shift of their join intent (:data:`ORG_INTENT`, :data:`ORG_NOISE`).
+    """
+    ids = organisations["id"].to_numpy(dtype=float)
+    size = organisations["paid_workers"].to_numpy(dtype=float)
+    size = np.where(np.isfinite(size) & (size < 9999), size, UNKNOWN_SIZE)
+    size = np.minimum(size, MAX_PER_ORG).astype(int)
+    posts = np.repeat(np.arange(ids.size), size)
+    employer = rng.choice(posts, N, replace=False)
+    c["org_id"] = ids[employer]
+    org_shift = ORG_INTENT * (organisations["join_intent"].to_numpy() >= 3) + rng.normal(0.0, ORG_NOISE, ids.size)
+    c["_org_shift"] = org_shift[employer]
+
+
 def _demographics(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
     c["id"] = np.arange(1, N + 1, dtype=float)
     c["gender"] = rng.choice([1.0, 2.0], N, p=[0.44, 0.56])
@@ -167,7 +196,8 @@ def _mutual_aid(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
     aware[answered] = by_rank(latent[answered], *plan_codes(AWARE))
     c["third_sector_aware"] = aware
     beta = EFFECTS["worker_aware_intent"]["effect"]
-    c["join_intent"] = by_rank(beta * (aware == 1) + 0.5 * member + logistic(rng, N), *plan_codes(JOIN_INTENT))
+    latent = beta * (aware == 1) + 0.5 * member + c["_org_shift"] + logistic(rng, N)
+    c["join_intent"] = by_rank(latent, *plan_codes(JOIN_INTENT))
     beta = EFFECTS["worker_unemployed_benefit"]["effect"]
     precarious = np.isin(c["employment_type"], [2.0, 3.0, 4.0])
     wanted = beta * (c["unemployed_3y"] == 1) + 0.4 * precarious + logistic(rng, N)
@@ -198,9 +228,14 @@ def _means(rng: np.random.Generator, c: dict[str, np.ndarray]) -> dict[str, np.n
     return skip
 
 
-def generate_worker(rng: np.random.Generator, instrument: Instrument) -> pd.DataFrame:
-    """Worker microdata (codes as float64, NaN = skipped) in questionnaire column order."""
+def generate_worker(rng: np.random.Generator, instrument: Instrument, organisations: pd.DataFrame) -> pd.DataFrame:
+    """Worker microdata (codes as float64, NaN = skipped) in questionnaire column order.
+
+    ``organisations`` is the synthetic organisation data of the same seed; ``org_id`` links each
+    worker to one of its rows (:func:`_employer`).
+    """
     c: dict[str, np.ndarray] = {}
+    _employer(rng, c, organisations)
     for step in (_demographics, _unemployment, _health, _insurance, _mutual_aid):
         step(rng, c)
     skip = _means(rng, c)
