@@ -32,79 +32,11 @@ import numpy as np
 import pandas as pd
 
 from surveykit.errors import DataError, ReadError
+from surveykit.studies.safety_net_2018.effects import DEPENDENCIES, EFFECTS, built_in
 
-__all__ = ["EFFECTS", "generate", "write_demo", "by_rank", "nudge_mean", "shuffled_codes"]
+__all__ = ["EFFECTS", "DEPENDENCIES", "built_in", "generate", "write_demo", "by_rank", "nudge_mean", "shuffled_codes"]
 
 DEFAULT_SEED = 2018
-
-#: Built-in relationships: ``name -> {survey, model, effect}``. ``model`` is a statsmodels
-#: formula on the generated columns (unweighted logistic unless stated); ``effect`` is the
-#: log-odds coefficient built into the latent score (standard-logistic noise, so the latent
-#: slope is the logistic slope of a dichotomy cut at a fixed rank). ``term`` names the
-#: coefficient in the fitted model. Tests and the models engineer read this table.
-#:
-#: Milder dependencies built in but not promised at p < 0.05 (latent slopes in brackets):
-#: organisation size -> revenue and full-time bands (rank of one size score), size ->
-#: workplace accident (1.0), revenue band -> guarantee use (0.5) and loan use (0.3), loan use ->
-#: wanting the emergency loan (0.8), loan use -> commercial-bank funding (0.8 on a uniform
-#: score); precarious employment (fixed-term, part-time, freelance) -> unemployment (0.9) and
-#: wanting the unemployment benefit (0.4), age -> unemployment (-0.03 per year), months
-#: unemployed -> hardship (0.1 per month), freelance/owner -> no social insurance, income and
-#: number of products -> premium, mutual-aid membership -> awareness (3.0) and intent (0.5),
-#: income band -> fee and capital bands. Join factors are independent of everything ("trust and
-#: social value lead regardless of respondent characteristics", as printed).
-EFFECTS: dict[str, dict[str, Any]] = {
-    "org_age_intent": {
-        "survey": "organisation",
-        "model": "I((join_intent >= 3) * 1) ~ I((2018 - founded_year) / 10)",
-        "term": "I((2018 - founded_year) / 10)",
-        "effect": 0.9,
-        "en": "older organisations more willing to join: log-odds of intent >= 3 per 10 years of age",
-    },
-    "org_revenue_coverage": {
-        "survey": "organisation",
-        "model": "I((coverage_held == 1) * 1) ~ revenue_band",
-        "term": "revenue_band",
-        "effect": 0.6,
-        "en": "larger organisations more often hold coverage products: per revenue band",
-    },
-    "worker_age50_worry": {
-        "survey": "worker",
-        "model": "I(worried_disease.isin([1, 2, 3]) * 1) ~ I(age >= 50) + I(occupation == 4)",
-        "term": "I(age >= 50)[T.True]",
-        "effect": 1.2,
-        "en": "disease worry higher among workers aged 50+: log-odds of worrying most about a serious disease (cancer, cardio- or cerebrovascular) rather than a minor one or none (ordered latent: none < minor < serious)",
-    },
-    "worker_sales_worry": {
-        "survey": "worker",
-        "model": "I(worried_disease.isin([1, 2, 3]) * 1) ~ I(age >= 50) + I(occupation == 4)",
-        "term": "I(occupation == 4)[T.True]",
-        "effect": 1.0,
-        "en": "disease worry higher among sales/service workers (same outcome and latent as above)",
-    },
-    "worker_unemployed_benefit": {
-        "survey": "worker",
-        "model": "I((wanted_product == 1) * 1) ~ I(unemployed_3y == 1)",
-        "term": "I(unemployed_3y == 1)[T.True]",
-        "effect": 1.3,
-        "en": "unemployment in the last 3 years -> wanting the unemployment-benefit product",
-    },
-    "worker_aware_intent": {
-        "survey": "worker",
-        "model": "I((join_intent >= 3) * 1) ~ I(third_sector_aware == 1)",
-        "term": "I(third_sector_aware == 1)[T.True]",
-        "effect": 1.4,
-        "en": "awareness of third-sector mutual aid -> intent to join (data: aware rows, code 9 dropped)",
-    },
-    "worker_income_private": {
-        "survey": "worker",
-        "model": "I((private_insured == 1) * 1) ~ income_band",
-        "term": "income_band",
-        "effect": 0.6,
-        "en": "private insurance held rises with income: per income band",
-    },
-}
-
 
 # --------------------------------------------------------------------------- building blocks
 

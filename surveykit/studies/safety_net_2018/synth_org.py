@@ -57,6 +57,18 @@ FEE = {1: 32, 2: 80, 3: 46, 4: 18, 5: 10}  # mode 2 printed
 CAPITAL = {1: 48, 2: 70, 3: 35, 4: 20, 5: 13}  # mode 2 printed
 JOIN_FACTOR = {1: 43, 2: 41, 3: 36, 4: 30, 5: 24, 6: 12}  # 1, 2 # (1 modal)
 
+# Joint structure of industry and products (assumed: the source prints no cross-tabulation).
+MANUFACTURING = 2
+#: latent shift of holding any coverage product for a manufacturer (product liability is bought
+#: by makers of products)
+MANUFACTURER_COVERAGE = 1.2
+#: latent shift of a workplace accident in manufacturing (2) and construction (11)
+RISKY_INDUSTRY_ACCIDENT = {2: 0.8, 11: 0.8}
+#: product line -> {industry: latent shift} for the coverage holders' main product: product
+#: liability (3) mostly manufacturers, some food/agriculture; group accident (2) care, facility
+#: management and construction
+PRODUCT_LINES = {3: {2: 4.0, 4: 1.5, 10: 1.5}, 2: {5: 1.5, 9: 1.5, 11: 1.5}}
+
 # printed means and the unit they are printed in
 MEANS = {
     "contracts_annual": (316.0, 1.0, 1.0),  # target, printed unit, step of the data
@@ -131,17 +143,40 @@ def _finance(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
     c["net_income"] = np.where(rng.random(N) < p_profit, 1.0, rng.choice([2.0, 3.0], N, p=[0.4, 0.6]))
     c["debt_ratio_band"] = rng.choice([1.0, 2.0, 3.0, 4.0, 5.0], N, p=[0.3, 0.3, 0.18, 0.14, 0.08])
     c["social_insurance_all"] = rng.choice([1.0, 2.0, 3.0], N, p=[0.8, 0.14, 0.06])
-    c["accident_3y"] = by_rank(c["_size"] + logistic(rng, N), *plan_codes(ACCIDENT_3Y))
+    risky = np.vectorize(lambda i: RISKY_INDUSTRY_ACCIDENT.get(int(i), 0.0))(c["industry"])
+    c["accident_3y"] = by_rank(c["_size"] + risky + logistic(rng, N), *plan_codes(ACCIDENT_3Y))
     hit = c["accident_3y"] == 1
     c["accident_type"] = np.full(N, np.nan)
     c["accident_type"][hit] = shuffled_codes(rng, *plan_codes(ACCIDENT_TYPE))
 
 
+def _coverage_type(rng: np.random.Generator, industry: np.ndarray) -> np.ndarray:
+    """Main coverage product of the holders: product lines follow the industry (:data:`PRODUCT_LINES`).
+
+    Product liability (3) goes by rank of ``PRODUCT_LINES[3][industry] + logistic`` to the
+    holders most likely to make products (manufacturers first), group accident (2) likewise
+    among the rest (care, facility management, construction), fire/property and other at
+    random, and general liability (1) to the remaining holders; every count is the plan's.
+    """
+    out = np.full(industry.size, np.nan)
+    free = np.ones(industry.size, dtype=bool)
+    for code in (3, 2):
+        boost = np.vectorize(lambda i, code=code: PRODUCT_LINES[code].get(int(i), 0.0))(industry)
+        latent = np.where(free, boost + logistic(rng, industry.size), -np.inf)
+        top = np.argsort(-latent, kind="stable")[: COVERAGE_TYPE[code]]
+        out[top], free[top] = code, False
+    rest = np.flatnonzero(free)
+    out[rest] = shuffled_codes(rng, [1, 4, 5], [COVERAGE_TYPE[1], COVERAGE_TYPE[4], COVERAGE_TYPE[5]])
+    return out
+
+
 def _products(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
     beta = EFFECTS["org_revenue_coverage"]["effect"]
-    c["coverage_held"] = by_rank(beta * c["revenue_band"] + logistic(rng, N), *plan_codes(COVERAGE_HELD))
+    manufacturer = c["industry"] == MANUFACTURING
+    latent = beta * c["revenue_band"] + MANUFACTURER_COVERAGE * manufacturer + logistic(rng, N)
+    c["coverage_held"] = by_rank(latent, *plan_codes(COVERAGE_HELD))
     held = c["coverage_held"] == 1
-    c["coverage_type"] = routed(held, shuffled_codes(rng, *plan_codes(COVERAGE_TYPE)))
+    c["coverage_type"] = routed(held, _coverage_type(rng, c["industry"][held]))
     premium = np.round(1_500_000 * np.exp(rng.normal(0.0, 0.7, held.sum())) / 10_000) * 10_000
     c["coverage_premium_annual"] = routed(held, premium)
     c["retirement_pension"] = rng.choice([1.0, 2.0, 3.0, 4.0], N, p=[0.12, 0.38, 0.35, 0.15])

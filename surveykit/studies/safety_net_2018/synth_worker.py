@@ -56,6 +56,12 @@ FEE = {1: 85, 2: 155, 3: 105, 4: 52, 5: 20}  # mode 2 printed
 CAPITAL = {1: 95, 2: 140, 3: 110, 4: 45, 5: 27}  # mode 2 printed
 JOIN_FACTOR = {1: 120, 2: 110, 3: 70, 4: 60, 5: 35, 6: 22}
 
+# Income structure (assumed, as in Korean wage statistics: the source prints no cross-tabulation):
+#: latent income gap of women (normal noise sd 0.8 on the latent of the income band)
+INCOME_FEMALE = 0.5
+#: latent income gap by employment type against permanent employees
+INCOME_EMPLOYMENT = {1: 0.0, 2: 0.6, 3: 1.5, 4: 0.8, 5: 0.2, 6: 0.6}
+
 MEANS = {  # target, printed unit, data step
     "unemployment_months": (9.0, 1.0, 1.0),
     "premium_monthly": (180_000.0, 10_000.0, 1_000.0),
@@ -119,11 +125,11 @@ def _demographics(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
     c["gender"] = rng.choice([1.0, 2.0], N, p=[0.44, 0.56])
     c["age"] = np.clip(np.round(rng.normal(40.0, 11.0, N)), 21, 72)
     c["career_years"] = np.clip(np.round((c["age"] - 22) * rng.beta(2.0, 3.0, N)), 0, 50)
-    c["income_band"] = by_rank(
-        0.04 * c["age"] + 0.05 * c["career_years"] + rng.normal(0.0, 0.8, N), *plan_codes(INCOME)
-    )
-    c["household_type"] = rng.choice(np.arange(1.0, 7.0), N, p=[0.25, 0.15, 0.35, 0.05, 0.17, 0.03])
     c["employment_type"] = shuffled_codes(rng, *plan_codes(EMPLOYMENT))
+    pay_gap = np.vectorize(lambda e: INCOME_EMPLOYMENT[int(e)])(c["employment_type"])
+    latent = 0.04 * c["age"] + 0.05 * c["career_years"] - INCOME_FEMALE * (c["gender"] == 2) - pay_gap
+    c["income_band"] = by_rank(latent + rng.normal(0.0, 0.8, N), *plan_codes(INCOME))
+    c["household_type"] = rng.choice(np.arange(1.0, 7.0), N, p=[0.25, 0.15, 0.35, 0.05, 0.17, 0.03])
     c["occupation"] = shuffled_codes(rng, *plan_codes(OCCUPATION))
 
 
