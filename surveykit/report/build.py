@@ -41,6 +41,7 @@ def _builders() -> dict[str, Callable[[Ctx, SectionSpec], Section]]:
         "crosstab": a.crosstab,
         "multiple_response": a.multiple_response,
         "model": m.model,
+        "multinomial": m.multinomial,
         "segments": a.segments,
     }
 

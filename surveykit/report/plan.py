@@ -21,6 +21,7 @@ Section types and their keys::
     crosstab      survey, row, col                Rao-Scott test
     multiple_response  survey, set                "% of cases" with CIs
     model         survey, kind: logistic|ordinal, formula, labels: {term: {ko, en}}
+    multinomial   survey, formula, reference      nominal outcome: relative-risk ratios
     segments      survey, variables: [...], profile: [...], outcome, k
     reproduction                                  published vs computed, every figure
     quality       survey                          validation summary and item non-response
@@ -50,6 +51,7 @@ SECTION_KEYS: dict[str, dict[str, bool]] = {
     "crosstab": {"survey": True, "row": True, "col": True},
     "multiple_response": {"survey": True, "set": True},
     "model": {"survey": True, "kind": True, "formula": True, "labels": False, "firth": False},
+    "multinomial": {"survey": True, "formula": True, "reference": False, "labels": False},
     "segments": {"survey": True, "variables": True, "profile": False, "outcome": False, "k": False},
     "reproduction": {},
     "quality": {"survey": True},
@@ -209,6 +211,11 @@ _OPTION_CHECKS: dict[str, Any] = {
     "kind": lambda v, p, c: c.choice(v, p, ("logistic", "ordinal")),
     "formula": lambda v, p, c: c.string(v, p, 'a model formula such as "y ~ x + C(g)"', pattern=_FORMULA),
     "labels": _labels,
+    "reference": lambda v, p, c: (
+        c.string(v, p, "the outcome's baseline category (a code or level)")
+        if isinstance(v, str)
+        else c.number(v, p, "the outcome's baseline category (a code or level)")
+    ),
     "firth": lambda v, p, c: c.choice(v, p, (True, False, "auto")),
     "k": lambda v, p, c: (
         None if v is None else c.integer(v, p, "an integer >= 2 (or null: chosen from the data)", minimum=2)

@@ -1,5 +1,13 @@
 """Model sections of a brief: coefficient (odds-ratio) tables and forest plots, predicted
-probabilities for a typical respondent and average marginal effects."""
+probabilities for a typical respondent and average marginal effects; the multinomial section
+(relative-risk ratios and predicted shares per category).
+
+Every model section states how its outcome is coded, its events per parameter (a logistic model
+below ``model_facts.MIN_EPP`` is fitted by Firth's penalised likelihood, and the section says why), the
+largest generalised variance-inflation factor (terms above ``model_facts.MAX_GVIF_ADJ`` flagged), and,
+on the bundled synthetic data, which of its terms were built into the generator
+(:func:`surveykit.studies.safety_net_2018.effects.built_in`): every other association is noise.
+Wording is "associated factors", never causes."""
 
 from __future__ import annotations
 
@@ -15,17 +23,17 @@ from surveykit.report.context import Ctx, num, pct
 from surveykit.report.document import Section, Table
 from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
-from surveykit.report.sections.analysis import _TERM, _p
-
-
-def _term_label(prep: Prepared, term: str, lang: str) -> str:
-    m = _TERM.match(term)
-    if m:
-        var = m.group("var")
-        return f"{prep.text(var, lang)}: {prep.label(var, float(m.group('code')), lang)}"
-    if term.endswith(("|", "Intercept")) or "|" in term:
-        return term
-    return prep.text(term, lang)
+from surveykit.report.sections.analysis import _p
+from surveykit.report.sections.model_facts import (
+    BUILT_IN_MARK,
+    MIN_EPP,
+    built_in_terms,
+    coding,
+    events_per_parameter,
+    synthetic_notes,
+    term_label,
+    vif_notes,
+)
 
 
 def model(ctx: Ctx, spec: SectionSpec) -> Section:
@@ -34,14 +42,32 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
     prep = ctx.surveys[spec.options["survey"]]
     kind, formula = spec.options["kind"], spec.options["formula"]
     fit: models.LogisticResult | models.OrdinalResult
+    ko = ctx.lang == "ko"
+    design_notes: list[str] = [coding(prep, _outcome(spec), ctx.lang)]
     if kind == "logistic":
-        fit = models.logistic(prep.analysis, formula, firth=spec.options.get("firth", "auto"))
+        firth = spec.options.get("firth", "auto")
+        epp, events, n_par = events_per_parameter(prep, formula)
+        design_notes.append(
+            f"모수당 사건 수 {epp:.1f} (드문 쪽 결과 {events}명 / 계수 {n_par}개)"
+            if ko
+            else f"Events per parameter {epp:.1f} ({events} with the rarer outcome / {n_par} coefficients)"
+        )
+        if epp < MIN_EPP and firth is not False:
+            firth = True
+            design_notes.append(
+                f"모수당 사건 수가 {MIN_EPP:g} 미만이므로 Firth 벌점 우도로 추정하였다(작은 표본의 편향 보정)."
+                if ko
+                else f"Fitted by Firth's penalised likelihood because events per parameter are below {MIN_EPP:g} "
+                "(it corrects the small-sample bias of the estimates)."
+            )
+        fit = models.logistic(prep.analysis, formula, firth=firth)
     elif kind == "ordinal":
         fit = models.ordinal_logistic(prep.analysis, formula)
     else:
         raise ReportError(f"plan {ctx.plan.id}: section {spec.id}: kind must be 'logistic' or 'ordinal'; got {kind!r}.")
     forest = fit.forest_frame()
-    labels = [_term_label(prep, t, ctx.lang) for t in forest["term"]]
+    built = built_in_terms(ctx, prep, _outcome(spec), list(forest["term"]))
+    labels = [term_label(prep, t, ctx.lang) + (BUILT_IN_MARK if t in built else "") for t in forest["term"]]
     rows = []
     for lab, r in zip(labels, forest.to_dict("records")):
         rows.append((lab, num(r["or"]), num(r["ci_low"]), num(r["ci_high"]), _p(r["p_value"])))
@@ -56,9 +82,10 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
             p_value=float(r["p_value"]),
             scale="odds ratio",
         )
-    ko = ctx.lang == "ko"
     facts = f"n = {fit.n}, " + (f"잔차 설계 자유도 {fit.df_resid}" if ko else f"residual design df {fit.df_resid}")
-    notes = [facts, f"{'모형' if ko else 'Model'}: {formula}"]
+    notes = [facts, *design_notes, f"{'모형' if ko else 'Model'}: {formula}"]
+    notes += vif_notes(fit, prep, ctx.lang)
+    notes += synthetic_notes(ctx, prep, _outcome(spec), built, list(forest["term"]))
     if isinstance(fit, models.LogisticResult):
         notes.append(f"AUC = {fit.auc:.3f}, pseudo R² = {fit.pseudo_r2:.3f}")
     if isinstance(fit, models.OrdinalResult) and fit.po_test is not None:
@@ -66,7 +93,7 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
         notes.append(("비례승산 가정 검정" if ko else "Proportional-odds test") + f": p = {_p(t.p_value)}")
         if fit.recommendation:
             notes.append(fit.recommendation)
-    notes += list(fit.notices)
+    notes += [n for n in fit.notices if not n.startswith("reference category")]
     table = Table(
         ctx.title(spec),
         (ctx.ui("term"), ctx.ui("or"), ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("p")),
@@ -211,4 +238,112 @@ def _ame_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table:
         tuple(rows),
         notes=(note,),
         col_align=("left", "right", "right", "right", "right"),
+    )
+
+
+# --------------------------------------------------------------------------- multinomial section
+
+
+def multinomial(ctx: Ctx, spec: SectionSpec) -> Section:
+    """A nominal outcome: relative-risk ratios against the reference category and predicted shares."""
+    from surveykit import models
+
+    prep = ctx.surveys[spec.options["survey"]]
+    formula, outcome = spec.options["formula"], _outcome(spec)
+    ref = spec.options.get("reference")
+    reference = None if ref is None else (ref if isinstance(ref, str) else f"{float(ref):g}")
+    fit = models.multinomial(prep.analysis, formula, reference=reference)
+    ko = ctx.lang == "ko"
+    title = ctx.text(spec.title, "다항 로지스틱 모형" if ko else "Multinomial logistic model")
+    coef = fit.coef[fit.coef["term"] != "Intercept"]
+    terms = list(dict.fromkeys(coef["term"]))
+    built = built_in_terms(ctx, prep, outcome, terms)
+    base = prep.label(outcome, float(fit.reference), ctx.lang)
+    rows, labels = [], []
+    for r in coef.to_dict("records"):
+        lab = f"{prep.label(outcome, float(r['outcome']), ctx.lang)} ({'대' if ko else 'vs'} {base}): "
+        lab += term_label(prep, str(r["term"]), ctx.lang) + (BUILT_IN_MARK if r["term"] in built else "")
+        labels.append(lab)
+        rows.append((lab, num(r["rrr"]), num(r["rrr_ci_low"]), num(r["rrr_ci_high"]), _p(r["p_value"])))
+        ctx.record(
+            key=f"{prep.name}.{spec.id}.{r['outcome']}.{r['term']}",
+            label=lab,
+            estimate=float(r["rrr"]),
+            se=None,
+            ci_low=float(r["rrr_ci_low"]),
+            ci_high=float(r["rrr_ci_high"]),
+            n=int(fit.n),
+            p_value=float(r["p_value"]),
+            scale="relative-risk ratio",
+        )
+    rrr = "상대위험비" if ko else "Relative-risk ratio"
+    notes = [
+        f"n = {fit.n}, " + (f"잔차 설계 자유도 {fit.df_resid:g}" if ko else f"residual design df {fit.df_resid:g}"),
+        coding(prep, outcome, ctx.lang, reference=fit.reference),
+        "상대위험비: 기준 범주 대비 해당 범주를 고를 상대적 가능성의 배수(다른 변수 고정)."
+        if ko
+        else "Relative-risk ratio: how many times more likely the category is chosen over the reference, other variables fixed.",
+        f"{'모형' if ko else 'Model'}: {formula}",
+        *vif_notes(fit, prep, ctx.lang),
+        *synthetic_notes(ctx, prep, outcome, built, terms),
+        *(n for n in fit.notices if not n.startswith("reference category")),
+    ]
+    table = Table(
+        title,
+        (ctx.ui("term"), rrr, ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("p")),
+        tuple(rows),
+        notes=tuple(notes),
+        col_align=("left", "right", "right", "right", "right"),
+    )
+    ctx.sheet(f"{prep.name} {spec.id}", fit.to_frame())
+    chart = charts.forest(
+        labels, coef["rrr"], coef["rrr_ci_low"], coef["rrr_ci_high"], caption=f"{title} ({rrr}, 95% CI)", xlabel=rrr
+    )
+    blocks: list = [table, chart]
+    shares = _multinomial_shares(ctx, prep, fit, spec)
+    if shares is not None:
+        blocks.append(shares)
+    return Section(spec.id, title, tuple(blocks))
+
+
+def _multinomial_shares(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table | None:
+    """Predicted share of every category for a typical respondent (delta-method CIs)."""
+    rhs = spec.options["formula"].split("~", 1)[1]
+    terms = [t.strip() for t in rhs.split("+") if t.strip()]
+    if not all(re.fullmatch(r"C\(\w+\)|\w+", t) for t in terms):
+        return None
+    profile, _focus = _typical_profile(prep, terms)
+    pred = fit.predict_se(pd.DataFrame([profile]))
+    outcome = _outcome(spec)
+    rows = []
+    for r in pred.to_dict("records"):
+        label = prep.label(outcome, float(r["outcome"]), ctx.lang)
+        rows.append((label, pct(r["estimate"]), pct(r["ci_low"]), pct(r["ci_high"])))
+        ctx.record(
+            key=f"{prep.name}.{spec.id}.predicted.{r['outcome']}",
+            label=label,
+            estimate=float(r["estimate"]),
+            se=float(r["se"]),
+            ci_low=float(r["ci_low"]),
+            ci_high=float(r["ci_high"]),
+            n=int(fit.n),
+            scale="probability",
+        )
+    ko = ctx.lang == "ko"
+    caption = (
+        f"전형적 응답자의 범주별 예측확률(%): {prep.text(outcome, ctx.lang)}"
+        if ko
+        else f"Predicted share of each category for a typical respondent (%): {prep.text(outcome, ctx.lang)}"
+    )
+    note = (
+        "다른 변수는 가중평균(범주형은 최빈 범주)에 고정; 델타법 신뢰구간."
+        if ko
+        else "Other covariates at their weighted mean (categories at the modal level); delta-method CIs."
+    )
+    return Table(
+        caption,
+        (ctx.ui("term"), ctx.ui("percent"), ctx.ui("ci_low"), ctx.ui("ci_high")),
+        tuple(rows),
+        notes=(note,),
+        col_align=("left", "right", "right", "right"),
     )

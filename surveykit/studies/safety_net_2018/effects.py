@@ -122,7 +122,7 @@ DEPENDENCIES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
         "source: older organisations more willing to join; 0.9 per 10 years",
     ),
     ("organisation", "service_need_loan", ("join_intent",), "0.5 per intent point (every service_need item)"),
-    ("organisation", "wanted_product", ("loan_used_3y",), "loan users want the emergency loan (0.8)"),
+    ("organisation", "wanted_product", ("loan_used_3y",), "loan users want the emergency loan (1.4)"),
     ("organisation", "fee_band", ("revenue_band",), "size score"),
     ("organisation", "capital_band", ("revenue_band",), "size score"),
     ("organisation", "contracts_annual", ("revenue_band",), "size score"),

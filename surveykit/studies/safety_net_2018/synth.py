@@ -56,6 +56,19 @@ def by_rank(latent: np.ndarray, codes: Sequence[float], counts: Sequence[int]) -
     return out
 
 
+def top_code(rng: np.random.Generator, latent: np.ndarray, code: float, plan: Mapping[int, int]) -> np.ndarray:
+    """The ``plan[code]`` rows of highest ``latent`` get ``code``; the other codes of ``plan``
+    go to the rest at random (so the latent favours one category, not an order of all of them)."""
+    latent = np.asarray(latent, dtype=float)
+    out = np.empty(latent.size)
+    top = np.argsort(-latent, kind="stable")[: plan[int(code)]]
+    rest = np.setdiff1d(np.arange(latent.size), top)
+    out[top] = code
+    others = {k: v for k, v in plan.items() if k != code}
+    out[rest] = shuffled_codes(rng, list(others), list(others.values()))
+    return out
+
+
 def shuffled_codes(rng: np.random.Generator, codes: Sequence[float], counts: Sequence[int]) -> np.ndarray:
     """Codes with exact ``counts`` in random order (a nominal item with no covariates)."""
     return by_rank(rng.random(int(sum(counts))), codes, counts)

@@ -23,6 +23,7 @@ from surveykit.studies.safety_net_2018.synth import (
     plan_codes,
     routed,
     shuffled_codes,
+    top_code,
     unstraightline,
 )
 
@@ -68,6 +69,10 @@ RISKY_INDUSTRY_ACCIDENT = {2: 0.8, 11: 0.8}
 #: liability (3) mostly manufacturers, some food/agriculture; group accident (2) care, facility
 #: management and construction
 PRODUCT_LINES = {3: {2: 4.0, 4: 1.5, 10: 1.5}, 2: {5: 1.5, 9: 1.5, 11: 1.5}}
+
+#: latent shift towards the emergency operating loan (first-choice product) for organisations
+#: that took a loan in the last 3 years
+LOAN_WANTS_LOAN = 1.4
 
 # printed means and the unit they are printed in
 MEANS = {
@@ -232,7 +237,7 @@ def _demand(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
     for k, var in enumerate(("loan", "insurance", "guarantee", "retirement", "welfare")):
         need = 0.5 * c["join_intent"] + rng.normal(0.0, 1.0, N) + (0.6 if var == "loan" else 0.0)
         c[f"service_need_{var}"] = np.clip(np.round(need + 1.3), 1, 5)
-    c["wanted_product"] = by_rank(-(0.8 * (c["loan_used_3y"] == 1) + logistic(rng, N)), *plan_codes(WANTED))
+    c["wanted_product"] = top_code(rng, LOAN_WANTS_LOAN * (c["loan_used_3y"] == 1) + logistic(rng, N), 1.0, WANTED)
     second = rng.choice(np.arange(1.0, 9.0), N)
     clash = second == c["wanted_product"]
     second[clash] = np.where(c["wanted_product"][clash] == 1, 2.0, 1.0)

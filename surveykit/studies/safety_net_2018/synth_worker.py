@@ -22,6 +22,7 @@ from surveykit.studies.safety_net_2018.synth import (
     plan_codes,
     routed,
     shuffled_codes,
+    top_code,
     unstraightline,
 )
 
@@ -51,7 +52,16 @@ MEMBER = {2: 393, 1: 24}  # 1 #
 AWARE = {2: 337, 1: 77}  # 2 # of the 414 who answered; 3 answered code 9
 AWARE_NONRESPONSE = 3
 JOIN_INTENT = {1: 27, 2: 113, 3: 200, 4: 77}  # 3 # (modal)
-WANTED = {2: 64, 3: 59, 4: 45, 5: 30, 6: 40, 7: 20, 8: 6, 1: 153}  # 1 # (modal); 1 = highest latent
+WANTED = {
+    1: 153,
+    2: 64,
+    3: 59,
+    4: 45,
+    5: 30,
+    6: 40,
+    7: 20,
+    8: 6,
+}  # 1 # (modal): the top of the latent; others at random
 FEE = {1: 85, 2: 155, 3: 105, 4: 52, 5: 20}  # mode 2 printed
 CAPITAL = {1: 95, 2: 140, 3: 110, 4: 45, 5: 27}  # mode 2 printed
 JOIN_FACTOR = {1: 120, 2: 110, 3: 70, 4: 60, 5: 35, 6: 22}
@@ -207,7 +217,7 @@ def _mutual_aid(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
     beta = EFFECTS["worker_unemployed_benefit"]["effect"]
     precarious = np.isin(c["employment_type"], [2.0, 3.0, 4.0])
     wanted = beta * (c["unemployed_3y"] == 1) + 0.4 * precarious + logistic(rng, N)
-    c["wanted_product"] = by_rank(wanted, *plan_codes(WANTED))
+    c["wanted_product"] = top_code(rng, wanted, 1.0, WANTED)
     second = rng.choice(np.arange(1.0, 9.0), N)
     clash = second == c["wanted_product"]
     second[clash] = np.where(c["wanted_product"][clash] == 1, 2.0, 1.0)
