@@ -42,7 +42,7 @@ def test_outputs_are_written_and_nothing_else(org):
 
 def test_pdf_has_korean_headings_and_the_json_key_figures(org):
     text = _pdftext(org[".pdf"])
-    for heading in ("설문조사 개요", "핵심 지표", "공제 가입 의향의 결정 요인", "공표 수치 재현", "방법론 부록"):
+    for heading in ("설문조사 개요", "핵심 지표", "공제 가입 의향과 관련 요인", "공표 수치 재현", "방법론 부록"):
         assert heading in text
     results = json.loads(org[".json"].read_text(encoding="utf-8"))["results"]
     figures = [r for r in results if r.get("published_pct") is not None]
@@ -364,13 +364,21 @@ def test_chart_labels_with_mathtext_characters_stay_literal(tmp_path):
         assert f">{lab}</text>" in svg and f">{lab}</text>" in page
 
 
-def test_an_unstable_segmentation_is_not_published_as_segments():
-    """The organisation segments fail the PSU-bootstrap stability threshold (mean ARI 0.55 < 0.6):
-    the brief says so and shows no segment table, profiles or shares."""
+def test_an_unstable_segmentation_is_not_published_as_segments(tmp_path):
+    """The organisation segments at k = 8 fail the PSU-bootstrap stability threshold (mean ARI
+    0.56 < 0.6): the brief says so and shows no segment table, profiles or shares."""
+    import importlib.resources
+
+    import yaml
+
     from surveykit.report.document import Table, Text
     from surveykit.segments import UNSTABLE_ARI
 
-    doc, ctx = build_document(load_plan("organisation_brief"), lang="en")
+    text = importlib.resources.files("surveykit.reports").joinpath("organisation_brief.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    raw["sections"] = [dict(s, k=8) for s in raw["sections"] if s["type"] == "segments"]
+    (tmp_path / "unstable.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    doc, ctx = build_document(load_plan(tmp_path / "unstable.yaml"), lang="en")
     section = next(s for s in doc.sections if s.id.endswith("segments"))
     assert all(isinstance(b, Text) for b in section.blocks)
     text = " ".join(section.blocks[0].paragraphs)

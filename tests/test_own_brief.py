@@ -169,8 +169,8 @@ def test_the_2018_briefs_still_say_what_they_said():
     assert ("Fieldwork", "2018-10 to 2018-12") in pairs
     assert pairs[-1] == (
         "Workers: weighting and design",
-        "Unweighted: respondents treated as a simple random sample "
-        "for design-based standard errors (no population frame data were published)",
+        "unstratified, clusters org_id, equal weights "
+        "(no population frame data were published; the workers of one organisation form a cluster)",
     )
 
 

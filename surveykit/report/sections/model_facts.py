@@ -18,8 +18,9 @@ from surveykit.report.sections.analysis import _TERM
 MIN_EPP = 10.0
 #: GVIF^(1/(2 df)) above which a term is flagged as collinear (sqrt(5): VIF 5 for one column)
 MAX_GVIF_ADJ = float(np.sqrt(5.0))
-#: mark appended to the label of a term built into the synthetic generator
-BUILT_IN_MARK = "†"
+#: tag appended to the label of a term built into the synthetic generator (words, not a symbol:
+#: the table flags already use the symbols)
+BUILT_IN_TAG = {"ko": " [생성기 내장]", "en": " [built in]"}
 
 
 def term_label(prep: Prepared, term: str, lang: str) -> str:
@@ -89,10 +90,10 @@ def synthetic_notes(ctx: Ctx, prep: Prepared, outcome: str, built: set[str], ter
     names = sorted({term_label(prep, t, ctx.lang) for t in built})
     if names:
         return [
-            f"{BUILT_IN_MARK} 합성 자료 생성기에 내장된 관계: {', '.join(names)}. 이 표의 다른 연관은 p값과 관계없이 "
+            f"{BUILT_IN_TAG['ko'].strip()}: 합성 자료 생성기에 내장된 관계: {', '.join(names)}. 이 표의 다른 연관은 p값과 관계없이 "
             "합성 자료의 우연한 잡음이다."
             if ko
-            else f"{BUILT_IN_MARK} Built into the synthetic-data generator: {', '.join(names)}. Every other "
+            else f"{BUILT_IN_TAG['en'].strip()}: built into the synthetic-data generator: {', '.join(names)}. Every other "
             "association in this table is noise of the synthetic data, whatever its p-value."
         ]
     return [

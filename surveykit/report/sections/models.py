@@ -25,7 +25,7 @@ from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
 from surveykit.report.sections.analysis import _p
 from surveykit.report.sections.model_facts import (
-    BUILT_IN_MARK,
+    BUILT_IN_TAG,
     MIN_EPP,
     built_in_terms,
     coding,
@@ -67,7 +67,7 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
         raise ReportError(f"plan {ctx.plan.id}: section {spec.id}: kind must be 'logistic' or 'ordinal'; got {kind!r}.")
     forest = fit.forest_frame()
     built = built_in_terms(ctx, prep, _outcome(spec), list(forest["term"]))
-    labels = [term_label(prep, t, ctx.lang) + (BUILT_IN_MARK if t in built else "") for t in forest["term"]]
+    labels = [term_label(prep, t, ctx.lang) + (BUILT_IN_TAG[ctx.lang] if t in built else "") for t in forest["term"]]
     rows = []
     for lab, r in zip(labels, forest.to_dict("records")):
         rows.append((lab, num(r["or"]), num(r["ci_low"]), num(r["ci_high"]), _p(r["p_value"])))
@@ -261,8 +261,8 @@ def multinomial(ctx: Ctx, spec: SectionSpec) -> Section:
     base = prep.label(outcome, float(fit.reference), ctx.lang)
     rows, labels = [], []
     for r in coef.to_dict("records"):
-        lab = f"{prep.label(outcome, float(r['outcome']), ctx.lang)} ({'대' if ko else 'vs'} {base}): "
-        lab += term_label(prep, str(r["term"]), ctx.lang) + (BUILT_IN_MARK if r["term"] in built else "")
+        lab = f"{prep.label(outcome, float(r['outcome']), ctx.lang)}: "
+        lab += term_label(prep, str(r["term"]), ctx.lang) + (BUILT_IN_TAG[ctx.lang] if r["term"] in built else "")
         labels.append(lab)
         rows.append((lab, num(r["rrr"]), num(r["rrr_ci_low"]), num(r["rrr_ci_high"]), _p(r["p_value"])))
         ctx.record(
@@ -289,7 +289,7 @@ def multinomial(ctx: Ctx, spec: SectionSpec) -> Section:
         *(n for n in fit.notices if not n.startswith("reference category")),
     ]
     table = Table(
-        title,
+        f"{title}: {'기준 범주' if ko else 'reference'} {base}",
         (ctx.ui("term"), rrr, ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("p")),
         tuple(rows),
         notes=tuple(notes),
@@ -297,7 +297,12 @@ def multinomial(ctx: Ctx, spec: SectionSpec) -> Section:
     )
     ctx.sheet(f"{prep.name} {spec.id}", fit.to_frame())
     chart = charts.forest(
-        labels, coef["rrr"], coef["rrr_ci_low"], coef["rrr_ci_high"], caption=f"{title} ({rrr}, 95% CI)", xlabel=rrr
+        labels,
+        coef["rrr"],
+        coef["rrr_ci_low"],
+        coef["rrr_ci_high"],
+        caption=f"{title} ({rrr} {'대' if ko else 'vs'} {base}, 95% CI)",
+        xlabel=rrr,
     )
     blocks: list = [table, chart]
     shares = _multinomial_shares(ctx, prep, fit, spec)
