@@ -12,7 +12,11 @@ that
 * carries plausible item non-response (1-4 %) coded with the instrument's user-missing codes, on
   items whose published figures it cannot disturb;
 * builds in the relationships listed in :data:`EFFECTS` (name, model and effect size), strong
-  enough that an unweighted logistic model recovers each at p < 0.05.
+  enough that an unweighted logistic model recovers each at p < 0.05, and a plausible joint
+  structure (industry x product lines, income x gender and employment type, disease worry at 50+
+  as the source states, workers employed by the synthetic organisations through ``org_id``);
+  every direct dependency is listed in :data:`DEPENDENCIES` (module ``effects``, the one home;
+  ``docs/synthetic.md`` gives the assumptions), everything else is drawn independently.
 
 Everything is drawn from one :class:`numpy.random.Generator` seeded by ``seed``; the same seed
 gives byte-identical files from :func:`write_demo`.
