@@ -111,3 +111,13 @@ def test_real_data_status_says_nothing_about_a_generator(tmp_path):
     table = _tables(doc, "m")[0]
     assert not any("generator" in n for n in table.notes)
     assert not any("[built in]" in c for c in _cells(table))
+
+
+def test_an_expression_response_states_no_coding_it_cannot_read(tmp_path):
+    formula = "I((join_intent >= 3) * 1) ~ org_age10"
+    section = {"type": "model", "id": "expr", "survey": "org", "kind": "logistic", "formula": formula}
+    doc, _ = build_document(_plan(tmp_path, "organisation_brief", [section]), lang="en")
+    notes = _tables(doc, "expr")[0].notes
+    assert not any(n.startswith(("Outcome:", "Events per parameter", "Fitted by Firth")) for n in notes)
+    # the columns an expression names are looked up: organisation age is built into join intent
+    assert "Organisation age (per 10 years) [built in]" in _cells(_tables(doc, "expr")[0])

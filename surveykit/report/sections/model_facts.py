@@ -46,9 +46,12 @@ def _derive_specs(prep: Prepared) -> dict[str, dict]:
 def _sources(prep: Prepared, var: str, depth: int = 0) -> list[str]:
     """Data columns a (possibly derived) variable is computed from, in order of appearance."""
     spec = _derive_specs(prep).get(var)
-    if spec is None or depth > 10:
+    if depth > 10 or (spec is None and var in prep.survey.data.columns):
         return [var]
-    names = [spec["from"]] if "from" in spec else _NAME.findall(str(spec["expr"]))
+    if spec is None:  # an expression such as I((join_intent >= 3) * 1): the columns it names
+        names = _NAME.findall(var)
+    else:
+        names = [spec["from"]] if "from" in spec else _NAME.findall(str(spec["expr"]))
     out: list[str] = []
     for name in names:
         if name in prep.survey.data.columns or name in prep.derived:
@@ -74,7 +77,10 @@ def built_in_terms(ctx: Ctx, prep: Prepared, outcome: str, terms: list[str]) -> 
         return set()
     from surveykit.studies.safety_net_2018.effects import built_in
 
-    inputs = built_in(str(prep.instrument.survey), _sources(prep, outcome)[0])
+    sources = _sources(prep, outcome)
+    if not sources:
+        return set()
+    inputs = built_in(str(prep.instrument.survey), sources[0])
     out = set()
     for term in terms:
         var = _term_var(term)
@@ -104,6 +110,8 @@ def synthetic_notes(ctx: Ctx, prep: Prepared, outcome: str, built: set[str], ter
 
 
 def _levels_text(prep: Prepared, var: str, lang: str) -> str:
+    if var not in prep.analysis.data.columns:  # an I(...) response: the model states its own terms
+        return var
     values = pd.to_numeric(prep.analysis.analysis_data()[var], errors="coerce").dropna().unique()
     return " < ".join(f"{v:g} {prep.label(var, v, lang)}" for v in sorted(values))
 
@@ -147,7 +155,8 @@ def events_per_parameter(prep: Prepared, formula: str) -> tuple[float, int, int]
     n_par = 0
     for term in (t.strip() for t in rhs.split("+") if t.strip()):
         m = re.fullmatch(r"C\((\w+)\)", term)
-        n_par += max(int(data.loc[ok, m.group(1)].nunique()) - 1, 0) if m else 1
+        known = m is not None and m.group(1) in data.columns
+        n_par += max(int(data.loc[ok, m.group(1)].nunique()) - 1, 0) if m and known else 1
     return (events / n_par if n_par else float("inf")), events, n_par
 
 

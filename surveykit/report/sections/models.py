@@ -43,28 +43,31 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
     kind, formula = spec.options["kind"], spec.options["formula"]
     fit: models.LogisticResult | models.OrdinalResult
     ko = ctx.lang == "ko"
-    design_notes: list[str] = [coding(prep, _outcome(spec), ctx.lang)]
+    if kind not in ("logistic", "ordinal"):
+        raise ReportError(f"plan {ctx.plan.id}: section {spec.id}: kind must be 'logistic' or 'ordinal'; got {kind!r}.")
+    # an I(...) response is not a column: its coding and events are the model's own business
+    known = _outcome(spec) in prep.analysis.data.columns
+    design_notes = [coding(prep, _outcome(spec), ctx.lang)] if known else []
     if kind == "logistic":
         firth = spec.options.get("firth", "auto")
-        epp, events, n_par = events_per_parameter(prep, formula)
-        design_notes.append(
-            f"모수당 사건 수 {epp:.1f} (드문 쪽 결과 {events}명 / 계수 {n_par}개)"
-            if ko
-            else f"Events per parameter {epp:.1f} ({events} with the rarer outcome / {n_par} coefficients)"
-        )
-        if epp < MIN_EPP and firth is not False:
-            firth = True
+        if known:
+            epp, events, n_par = events_per_parameter(prep, formula)
             design_notes.append(
-                f"모수당 사건 수가 {MIN_EPP:g} 미만이므로 Firth 벌점 우도로 추정하였다(작은 표본의 편향 보정)."
+                f"모수당 사건 수 {epp:.1f} (드문 쪽 결과 {events}명 / 계수 {n_par}개)"
                 if ko
-                else f"Fitted by Firth's penalised likelihood because events per parameter are below {MIN_EPP:g} "
-                "(it corrects the small-sample bias of the estimates)."
+                else f"Events per parameter {epp:.1f} ({events} with the rarer outcome / {n_par} coefficients)"
             )
+            if epp < MIN_EPP and firth is not False:
+                firth = True
+                design_notes.append(
+                    f"모수당 사건 수가 {MIN_EPP:g} 미만이므로 Firth 벌점 우도로 추정하였다(작은 표본의 편향 보정)."
+                    if ko
+                    else f"Fitted by Firth's penalised likelihood because events per parameter are below {MIN_EPP:g} "
+                    "(it corrects the small-sample bias of the estimates)."
+                )
         fit = models.logistic(prep.analysis, formula, firth=firth)
-    elif kind == "ordinal":
-        fit = models.ordinal_logistic(prep.analysis, formula)
     else:
-        raise ReportError(f"plan {ctx.plan.id}: section {spec.id}: kind must be 'logistic' or 'ordinal'; got {kind!r}.")
+        fit = models.ordinal_logistic(prep.analysis, formula)
     forest = fit.forest_frame()
     built = built_in_terms(ctx, prep, _outcome(spec), list(forest["term"]))
     labels = [term_label(prep, t, ctx.lang) + (BUILT_IN_TAG[ctx.lang] if t in built else "") for t in forest["term"]]

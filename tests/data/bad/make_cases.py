@@ -16,7 +16,7 @@ HERE = Path(__file__).parent
 ROOT = HERE.parents[2]
 PLAN = (ROOT / "reports" / "worker_brief.yaml").read_text(encoding="utf-8")
 INST = (ROOT / "instruments" / "organisation_2018.yaml").read_text(encoding="utf-8")
-FORMULA = "join_yes ~ age10 + female + C(emp_grp) + income_score + unemployed + aware + insured"
+FORMULA = "join_nonmember ~ age10 + female + C(emp_grp) + income_score + unemployed + aware + insured"
 CASES: list[dict] = []
 
 
@@ -92,10 +92,10 @@ plan("max_cv_inf", "max_cv: 0.3", "max_cv: .inf", "max_cv")
 plan("unknown_top_key", "lang: ko", "lang: ko\nlangauge: ko", "langauge")
 plan("bad_lang", "lang: ko", "lang: kr", "lang")
 plan("title_list", "title:\n  ko:", "title: [a, b]\nold_title:\n  ko:", "title")
-plan("design_ids_nested", "design: {}", "design: {ids: [[id]]}", "ids")
-plan("design_unknown", "design: {}", "design: {wieghts: w}", "wieghts")
-plan("weighting_method_list", "    design: {}", "    design: {}\n    weighting:\n      - method: [rake]", "method")
-plan("weighting_max_iter", "    design: {}", "    design: {}\n    weighting:\n      - {method: rake, margins: {gender: {1: 1, 2: 1}}, max_iter: abc}", "max_iter")
+plan("design_ids_nested", "design: {ids: org_id}", "design: {ids: [[id]]}", "ids")
+plan("design_unknown", "design: {ids: org_id}", "design: {wieghts: w}", "wieghts")
+plan("weighting_method_list", "    design: {ids: org_id}", "    design: {ids: org_id}\n    weighting:\n      - method: [rake]", "method")
+plan("weighting_max_iter", "    design: {ids: org_id}", "    design: {ids: org_id}\n    weighting:\n      - {method: rake, margins: {gender: {1: 1, 2: 1}}, max_iter: abc}", "max_iter")
 plan("section_unknown_type", "  - type: overview", "  - type: overveiw", "overveiw")
 plan("duplicate_key", "lang: ko", "lang: ko\nlang: en", "duplicate|lang")
 plan("alias", "lang: ko", "lang: &l ko\nx_lang: *l", "alias|anchor")
