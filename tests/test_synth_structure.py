@@ -138,3 +138,11 @@ def test_org_ids_give_plausible_organisation_sizes(demo):
     counts = demo["worker_2018"]["org_id"].value_counts()
     assert counts.max() <= 8 and 100 <= counts.size <= 186
     assert np.isin(demo["worker_2018"]["org_id"], demo["organisation_2018"]["id"]).all()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_seed_of_the_sweep_reproduces_every_published_figure(seed):
+    from surveykit.studies.safety_net_2018.reproduce import reproduce
+
+    org, worker = (synth.generate(s, seed=seed) for s in ("organisation_2018", "worker_2018"))
+    assert reproduce(org, worker).all_match
