@@ -179,6 +179,12 @@ def test_chart_rules_unit() -> None:
     f = charts.forest(["A", "B"], [2.0, 0.5], [1.2, 0.3], [3.4, 12.0], caption="f")
     assert f.svg.index('id="reference-line"') > f.svg.index('id="xtick_1"')
     assert re.search(r">10</text>", f.svg) and not re.search(r">1</text>.*>1</text>", f.svg, re.S)
+    # a long category label goes on two balanced lines instead of squeezing the plot
+    long = charts.forest(
+        ["Organisation type: Village/self-sufficiency/social venture"], [2.0], [1.2], [3.4], caption="f"
+    )
+    assert ">Organisation type: Village/</text>" in long.svg and ">self-sufficiency/social venture</text>" in long.svg
+    assert long.alt.startswith("Organisation type: Village/self-sufficiency/social venture: ")
     seq = charts.heatmap(["a"], ["x", "y"], [[10.0, 30.0]], caption="h")
     div = charts.heatmap(["a"], ["x", "y"], [[-1.0, 2.0]], caption="h", center=0.0, key="z")
     assert 'id="colour-key"' in seq.svg and 'id="colour-key"' in div.svg

@@ -130,6 +130,22 @@ def _array(values: Values | None, n: int, what: str) -> np.ndarray | None:
     return arr
 
 
+_LABEL_WIDTH = 32  # characters per line of a category label (a Hangul syllable counts as two)
+
+
+def _wrap(label: str) -> str:
+    """A long category label on two lines of about equal length, broken at the space (or after
+    the "/" or "·") nearest the middle, so the plot keeps its width."""
+    width = _LABEL_WIDTH // 2 if has_hangul(label) else _LABEL_WIDTH
+    # (where line 1 ends, where line 2 starts)
+    cuts = [(i, i + 1) for i, ch in enumerate(label) if ch == " "]
+    cuts += [(i + 1, i + 1) for i, ch in enumerate(label[:-1]) if ch in "/·" and label[i + 1] != " "]
+    if len(label) <= width or not cuts:
+        return label
+    end, start = min(cuts, key=lambda c: max(c[0], len(label) - c[1]))
+    return f"{label[:end]}\n{label[start:]}"
+
+
 def _describe(labels: Sequence[str], values: np.ndarray, fmt: _Label) -> str:
     return "; ".join(f"{lab}: {fmt(v)}" for lab, v in zip(labels, values))
 
@@ -233,7 +249,7 @@ def bar_ci(
         for yi, v, e in zip(y, vals, ends):
             if np.isfinite(v):  # a missing value gets no bar and no label
                 ax.text(e + top * 0.012, yi, fmt(v), va="center", ha="left", fontsize=8, color=INK)
-        ax.set_yticks(y, labels)
+        ax.set_yticks(y, [_wrap(lab) for lab in labels])
         ax.set_xlim(0, top * (1.08 if xmax is not None else 1.0))
         ax.xaxis.set_major_formatter(_fmt(0))
         ax.set_xlabel(xlabel)
@@ -289,7 +305,7 @@ def grouped_bars(
                 )
         top = xmax if xmax is not None else max(float(np.nanmax(v)) for v in data.values()) * 1.15
         ax.set_xlim(0, top * 1.08)
-        ax.set_yticks(base, cats)
+        ax.set_yticks(base, [_wrap(c) for c in cats])
         ax.xaxis.set_major_formatter(_fmt(0))
         ax.set_xlabel(xlabel)
         ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
@@ -366,7 +382,7 @@ def forest(
         ticks = log_ticks(*span)
         ax.set_xticks(ticks, [tick_label(t) for t in ticks])
         ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_yticks(y, labels)
+        ax.set_yticks(y, [_wrap(lab) for lab in labels])
         ax.set_ylim(-0.7, len(labels) - 0.3)
         ax.set_xlabel(xlabel)
         for yi, e, a, b in zip(y, est, lo, hi):
@@ -450,7 +466,7 @@ def heatmap(
                 color="white" if dark[i, j] else INK,
             )
         ax.set_xticks(np.arange(len(columns)) + 0.5, columns)
-        ax.set_yticks(np.arange(len(rows)) + 0.5, rows)
+        ax.set_yticks(np.arange(len(rows)) + 0.5, [_wrap(r) for r in rows])
         ax.tick_params(axis="x", top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
         for side in ("left", "bottom", "top", "right"):
             ax.spines[side].set_visible(False)
