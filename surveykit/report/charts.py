@@ -1,9 +1,12 @@
 """Charts for briefs, drawn with matplotlib (Agg) as SVG and returned as :class:`Chart` blocks.
 
-* :func:`bar_ci` - horizontal bars of percentages with confidence-interval whiskers;
+* :func:`bar_ci` - horizontal bars of percentages with confidence-interval whiskers; a bar is
+  highlighted only under a stated rule (its interval overlaps no other bar's), said in a note;
 * :func:`grouped_bars` - horizontal bars of several groups per category;
-* :func:`forest` - odds ratios with confidence intervals on a log axis, with a line at 1;
-* :func:`heatmap` - a profile table (rows x columns) as coloured cells with values.
+* :func:`forest` - odds ratios with confidence intervals on a log axis (ticks 0.5, 1, 2, 5, 10, ...
+  printed in full), with a dashed reference line at 1 drawn above the grid;
+* :func:`heatmap` - a profile table (rows x columns) as coloured cells with values and a colour key;
+  a diverging palette around *center* (e.g. 0 for standardised scores), else a sequential one.
 
 Text stays text (``svg.fonttype='none'``) in the bundled Korean font, so Hangul in a chart is
 searchable in the PDF, and is drawn literally (``text.parse_math=False``): ``$``, ``^``, ``_``
@@ -24,12 +27,17 @@ import numpy as np
 from surveykit.errors import ReportError
 from surveykit.report.document import Chart
 from surveykit.report.fonts import FAMILY, FONT_STACK, register_matplotlib
+from surveykit.report.text import has_hangul
 
-__all__ = ["PALETTE", "bar_ci", "grouped_bars", "forest", "heatmap"]
+__all__ = ["PALETTE", "DIVERGING", "bar_ci", "grouped_bars", "forest", "heatmap", "clear_leader", "log_ticks"]
 
 #: the brief's colours: navy, teal, ochre, slate, brick, sky
 PALETTE = ("#1f3a5f", "#2a7f8e", "#c98b2b", "#7a8591", "#b4543a", "#8fb3d1")
 INK, MUTED, GRID = "#1d2430", "#5b6573", "#e3e7ec"
+#: the diverging palette (below centre, centre, above centre): ochre-brick to navy, colour-blind safe
+DIVERGING = ("#b4543a", "#f4f6f8", "#1f3a5f")
+#: SVG ids of the drawn elements tests and readers look for (the sanitiser prefixes them per chart)
+REFERENCE_GID, HIGHLIGHT_GID, KEY_GID = "reference-line", "highlight", "colour-key"
 WIDTH_IN = 6.69  # the A4 text block: 210 mm - 2 x 20 mm margins = 170 mm
 _BAR_IN = 0.34  # height per bar row
 
@@ -122,8 +130,54 @@ def _array(values: Values | None, n: int, what: str) -> np.ndarray | None:
     return arr
 
 
+_LABEL_WIDTH = 32  # characters per line of a category label (a Hangul syllable counts as two)
+
+
+def _wrap(label: str) -> str:
+    """A long category label on two lines of about equal length, broken at the space (or after
+    the "/" or "·") nearest the middle, so the plot keeps its width."""
+    width = _LABEL_WIDTH // 2 if has_hangul(label) else _LABEL_WIDTH
+    # (where line 1 ends, where line 2 starts)
+    cuts = [(i, i + 1) for i, ch in enumerate(label) if ch == " "]
+    cuts += [(i + 1, i + 1) for i, ch in enumerate(label[:-1]) if ch in "/·" and label[i + 1] != " "]
+    if len(label) <= width or not cuts:
+        return label
+    end, start = min(cuts, key=lambda c: max(c[0], len(label) - c[1]))
+    return f"{label[:end]}\n{label[start:]}"
+
+
 def _describe(labels: Sequence[str], values: np.ndarray, fmt: _Label) -> str:
     return "; ".join(f"{lab}: {fmt(v)}" for lab, v in zip(labels, values))
+
+
+def _lang(lang: str | None, *texts: object) -> str:
+    """The chart's language: *lang*, else Korean when any of *texts* holds Hangul."""
+    if lang is not None:
+        return lang
+    return "ko" if any(has_hangul(str(t)) for t in texts) else "en"
+
+
+def clear_leader(values: Values, low: Values, high: Values, index: int) -> bool:
+    """Whether bar *index* is the highest and its interval lies above every other bar's interval.
+
+    The one rule under which a bar chart highlights a bar: the highest value, and its lower bound
+    above the upper bound of every other bar (non-overlapping intervals), so the highlight never
+    marks a lead the data do not support. Missing values are ignored; with fewer than two bars
+    there is nothing to lead.
+    """
+    vals, lo, hi = (np.asarray(v, dtype=float) for v in (values, low, high))
+    ok = np.isfinite(vals) & np.isfinite(lo) & np.isfinite(hi)
+    if not ok[index] or ok.sum() < 2:
+        return False
+    others = ok.copy()
+    others[index] = False
+    return bool(vals[index] >= vals[others].max() and lo[index] > hi[others].max())
+
+
+_HIGHLIGHT_NOTE = {
+    "ko": "주황색 막대: 가장 높은 값이며 95% 신뢰구간이 다른 모든 막대의 신뢰구간과 겹치지 않음.",
+    "en": "Orange bar: the highest value, its 95% confidence interval overlapping no other bar's interval.",
+}
 
 
 def bar_ci(
@@ -138,6 +192,7 @@ def bar_ci(
     decimals: int = 1,
     xmax: float | None = 100.0,
     highlight: int | None = None,
+    lang: str | None = None,
     notes: Sequence[str] = (),
     source: str = "",
 ) -> Chart:
@@ -149,7 +204,11 @@ def bar_ci(
     low, high : optional CI bounds (same length), drawn as whiskers.
     caption, alt : figure caption and text alternative (default: the values listed).
     xlabel, decimals, xmax : axis label, printed decimals, axis maximum (``None``: automatic).
-    highlight : index of a bar drawn in the accent colour.
+    highlight : index of a bar to draw in the accent colour, honoured only when
+        :func:`clear_leader` holds (needs *low* and *high*); the chart's notes then state the
+        rule. Otherwise every bar has the same colour.
+    lang : ``"ko"`` or ``"en"`` for that note (default: Korean when the caption or labels hold
+        Hangul).
 
     Notes
     -----
@@ -160,10 +219,19 @@ def bar_ci(
     lo, hi = _array(low, len(labels), "low"), _array(high, len(labels), "high")
     fmt = _fmt(decimals)
     y = np.arange(len(labels))[::-1]
+    lead = (
+        highlight
+        if highlight is not None and lo is not None and hi is not None and clear_leader(vals, lo, hi, highlight)
+        else None
+    )
+    if lead is not None:
+        notes = (*notes, _HIGHLIGHT_NOTE[_lang(lang, caption, *labels)])
 
     def paint(fig, ax) -> None:
-        colors = [PALETTE[2] if i == highlight else PALETTE[0] for i in range(len(labels))]
-        ax.barh(y, vals, color=colors, height=0.62, zorder=2)
+        colors = [PALETTE[2] if i == lead else PALETTE[0] for i in range(len(labels))]
+        bars = ax.barh(y, vals, color=colors, height=0.62, zorder=2)
+        if lead is not None:
+            bars[lead].set_gid(HIGHLIGHT_GID)
         if lo is not None and hi is not None:
             ax.errorbar(
                 vals,
@@ -181,11 +249,12 @@ def bar_ci(
         for yi, v, e in zip(y, vals, ends):
             if np.isfinite(v):  # a missing value gets no bar and no label
                 ax.text(e + top * 0.012, yi, fmt(v), va="center", ha="left", fontsize=8, color=INK)
-        ax.set_yticks(y, labels)
+        ax.set_yticks(y, [_wrap(lab) for lab in labels])
         ax.set_xlim(0, top * (1.08 if xmax is not None else 1.0))
         ax.xaxis.set_major_formatter(_fmt(0))
         ax.set_xlabel(xlabel)
-        ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
+        ax.set_axisbelow(True)
+        ax.grid(axis="x", color=GRID, linewidth=0.6)
 
     svg = _draw(WIDTH_IN, 0.55 + _BAR_IN * len(labels), paint)
     return Chart(svg, caption, alt or _describe(labels, vals, fmt), tuple(notes), source)
@@ -236,7 +305,7 @@ def grouped_bars(
                 )
         top = xmax if xmax is not None else max(float(np.nanmax(v)) for v in data.values()) * 1.15
         ax.set_xlim(0, top * 1.08)
-        ax.set_yticks(base, cats)
+        ax.set_yticks(base, [_wrap(c) for c in cats])
         ax.xaxis.set_major_formatter(_fmt(0))
         ax.set_xlabel(xlabel)
         ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
@@ -247,10 +316,21 @@ def grouped_bars(
     return Chart(svg, caption, alt or text, tuple(notes), source)
 
 
-def _log_ticks(lo: float, hi: float) -> list[float]:
-    candidates = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50]
-    ticks = [t for t in candidates if lo <= t <= hi]
-    return ticks if 1 in ticks else sorted({*ticks, 1.0})
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """Ticks for a log axis from *lo* to *hi*: the 1-2-5 steps inside the range (thinned to
+    1-10-100 steps and 0.5, 2, 5 when there are too many), always including 1."""
+    steps = [m * 10.0**e for e in range(-4, 5) for m in (1, 2, 5)]
+    ticks = [t for t in steps if lo <= t <= hi]
+    if len(ticks) > 9:
+        ticks = [t for t in ticks if round(np.log10(t), 9).is_integer() or t in (0.5, 2, 5)]
+    return sorted({*(float(f"{t:.4g}") for t in ticks), 1.0})
+
+
+def tick_label(value: float) -> str:
+    """A log-axis tick as printed: ``0.05``, ``0.5``, ``1``, ``10``, ``100`` (shortest exact form,
+    never an exponent and never trailing zeros stripped from an integer)."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".") if value < 1 else f"{value:.0f}"
+    return text
 
 
 def forest(
@@ -268,6 +348,9 @@ def forest(
 ) -> Chart:
     """Forest plot of odds ratios with CIs on a log axis and a reference line at 1.
 
+    The reference line (SVG id ``...reference-line``) is drawn above the grid lines, so it shows
+    in every renderer; tick labels come from :func:`log_ticks` and :func:`tick_label`.
+
     Notes
     -----
     R equivalent: ``exp(cbind(coef(fit), confint(fit)))`` of a ``svyglm`` fit, plotted.
@@ -284,21 +367,24 @@ def forest(
 
     fmt = _fmt(decimals)
     y = np.arange(len(labels))[::-1]
-    span = (min(lo.min(), 1.0) / 1.25, max(hi.max(), 1.0) * 1.25)
+    finite = np.concatenate([lo, hi])[np.isfinite(np.concatenate([lo, hi]))]
+    span = (min(finite.min(initial=1.0), 1.0) / 1.25, max(finite.max(initial=1.0), 1.0) * 1.25)
 
     def paint(fig, ax) -> None:
-        ax.axvline(1.0, color=MUTED, linewidth=0.8, linestyle=(0, (3, 2)), zorder=1)
-        ax.hlines(y, lo, hi, color=PALETTE[0], linewidth=1.2, zorder=2)
-        ax.plot(est, y, "s", color=PALETTE[0], markersize=4.5, zorder=3)
+        ax.set_axisbelow(True)  # grid under everything, the reference line above it
+        ax.grid(axis="x", color=GRID, linewidth=0.6)
+        ref = ax.axvline(1.0, color=MUTED, linewidth=0.9, linestyle=(0, (3, 2)), zorder=2)
+        ref.set_gid(REFERENCE_GID)
+        ax.hlines(y, lo, hi, color=PALETTE[0], linewidth=1.2, zorder=3)
+        ax.plot(est, y, "s", color=PALETTE[0], markersize=4.5, zorder=4)
         ax.set_xscale("log")
         ax.set_xlim(*span)
-        ticks = _log_ticks(*span)
-        ax.set_xticks(ticks, [_fmt(2 if t < 1 else 0)(t).rstrip("0").rstrip(".") for t in ticks])
+        ticks = log_ticks(*span)
+        ax.set_xticks(ticks, [tick_label(t) for t in ticks])
         ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_yticks(y, labels)
+        ax.set_yticks(y, [_wrap(lab) for lab in labels])
         ax.set_ylim(-0.7, len(labels) - 0.3)
         ax.set_xlabel(xlabel)
-        ax.grid(axis="x", color=GRID, linewidth=0.6, zorder=0)
         for yi, e, a, b in zip(y, est, lo, hi):
             ax.annotate(
                 f"{fmt(e)} ({fmt(a)}, {fmt(b)})",
@@ -323,32 +409,52 @@ def heatmap(
     caption: str,
     alt: str | None = None,
     decimals: int = 0,
+    center: float | None = None,
+    key: str = "",
     notes: Sequence[str] = (),
     source: str = "",
 ) -> Chart:
-    """A profile heat map: rows x columns of values, each cell coloured and labelled.
+    """A profile heat map: rows x columns of values, each cell coloured and labelled, with a
+    colour key (SVG id ``...colour-key``) under the cells.
+
+    Parameters
+    ----------
+    center : float, optional
+        Values around a meaningful centre (e.g. ``0`` for standardised scores) get a diverging
+        palette (:data:`DIVERGING`, symmetric around *center*); default: a sequential palette
+        from the smallest to the largest value.
+    key : str
+        Label of the colour key (e.g. what the scores are).
 
     Notes
     -----
     R equivalent: ``heatmap(as.matrix(svyby(...)), Rowv = NA, Colv = NA)``.
     """
     from matplotlib.colors import LinearSegmentedColormap
+    from matplotlib.ticker import MaxNLocator
 
     rows, columns = [str(r) for r in rows], [str(c) for c in columns]
     grid = np.asarray(values, dtype=float)
     if grid.shape != (len(rows), len(columns)):
         raise ReportError(f"heatmap values must be {len(rows)} rows x {len(columns)} columns; got shape {grid.shape}.")
     fmt = _fmt(decimals)
-    cmap = LinearSegmentedColormap.from_list("sk", ["#f4f6f8", PALETTE[5], PALETTE[0]])
     finite = grid[np.isfinite(grid)]
-    vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if center is not None:
+        cmap = LinearSegmentedColormap.from_list("sk-div", list(DIVERGING))
+        reach = float(np.abs(finite - center).max()) if finite.size else 1.0
+        vmin, vmax = center - (reach or 1.0), center + (reach or 1.0)
+        # light text where the cell is far from the centre, either side
+        dark = np.abs(grid - center) / (reach or 1.0) > 0.6
+    else:
+        cmap = LinearSegmentedColormap.from_list("sk", ["#f4f6f8", PALETTE[5], PALETTE[0]])
+        vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        dark = (grid - vmin) / ((vmax - vmin) or 1.0) > 0.55
 
     def paint(fig, ax) -> None:
         masked = np.ma.masked_invalid(grid)
-        ax.pcolormesh(masked, cmap=cmap, vmin=vmin, vmax=vmax, edgecolors="white", linewidth=1.5)
+        mesh = ax.pcolormesh(masked, cmap=cmap, vmin=vmin, vmax=vmax, edgecolors="white", linewidth=1.5)
         ax.set_xlim(0, len(columns))
         ax.set_ylim(len(rows), 0)
-        dark = (grid - vmin) / ((vmax - vmin) or 1.0) > 0.55
         for (i, j), v in np.ndenumerate(grid):
             ax.text(
                 j + 0.5,
@@ -360,12 +466,24 @@ def heatmap(
                 color="white" if dark[i, j] else INK,
             )
         ax.set_xticks(np.arange(len(columns)) + 0.5, columns)
-        ax.set_yticks(np.arange(len(rows)) + 0.5, rows)
+        ax.set_yticks(np.arange(len(rows)) + 0.5, [_wrap(r) for r in rows])
         ax.tick_params(axis="x", top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
         for side in ("left", "bottom", "top", "right"):
             ax.spines[side].set_visible(False)
+        # a stepped key (12 steps): vector rectangles, where a smooth one would be a bitmap
+        steps = np.linspace(vmin, vmax, 13)
+        bar = fig.colorbar(mesh, ax=ax, location="bottom", shrink=0.45, aspect=32, pad=0.02, boundaries=steps)
+        bar.solids.set_rasterized(False)
+        bar.ax.set_gid(KEY_GID)
+        bar.outline.set_visible(False)
+        bar.ax.tick_params(labelsize=7, length=2, width=0.5, color=MUTED)
+        bar.set_ticks(MaxNLocator(nbins=4, symmetric=center is not None).tick_values(vmin, vmax))
+        bar.ax.set_xlim(vmin, vmax)
+        bar.ax.xaxis.set_major_formatter(_fmt(decimals))
+        if key:
+            bar.set_label(key, fontsize=7.5, color=MUTED)
 
-    svg = _draw(WIDTH_IN, 0.7 + 0.3 * len(rows), paint)
+    svg = _draw(WIDTH_IN, 1.25 + 0.3 * len(rows), paint)
     text = "; ".join(
         f"{r}: " + ", ".join(f"{c} {fmt(v)}" for c, v in zip(columns, grid[i])) for i, r in enumerate(rows)
     )

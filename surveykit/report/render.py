@@ -41,6 +41,8 @@ from surveykit.results import jsonable
 __all__ = ["render_html", "write_html", "write_pdf", "write_json", "write_xlsx", "PackageFetcher"]
 
 _FONT_SLOT = "/*@surveykit-font-face@*/"
+#: WeasyPrint's accessible PDF variant; the variant alone leaves ``pdf_tags`` off in WeasyPrint 70
+_PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
 
 
 @functools.cache
@@ -163,8 +165,9 @@ def render_pdf(doc: Document, *, fetcher: Any = None) -> bytes:
     html = _render(doc).replace(_FONT_SLOT, font_face_css(embed=False), 1)
     fetcher = fetcher if fetcher is not None else PackageFetcher.create()
     with glyph_check() as check:
-        rendered = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
-        pdf = rendered.write_pdf()
+        # tagged PDF/UA-1: structure tags, document language (<html lang>) and title (<title>)
+        rendered = weasyprint.HTML(string=html, url_fetcher=fetcher).render(**_PDF_OPTIONS)
+        pdf = rendered.write_pdf(**_PDF_OPTIONS)
     problems = sorted(set(check.problems)) + fallback_fonts(rendered, FAMILY)
     if problems:
         raise ReportError(

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from surveykit.report.document import Cell
 
-__all__ = ["kw", "format_cell", "UI"]
+__all__ = ["kw", "format_cell", "has_hangul", "UI"]
 
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7a3\ud7b0-\ud7ff]")
 _SPACE = re.compile(r"(\s+)")
@@ -47,6 +47,11 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType(
         ),
     }
 )
+
+
+def has_hangul(text: str) -> bool:
+    """Whether *text* holds a Hangul character."""
+    return _HANGUL.search(text) is not None
 
 
 def kw(text: object) -> Markup:

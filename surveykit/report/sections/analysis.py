@@ -118,7 +118,9 @@ def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
     if chart and bars:
         labels, values, low, high = zip(*bars)
         top = int(np.argmax(values))
-        blocks.append(charts.bar_ci(labels, values, low, high, caption=f"{title} (%, 95% CI)", highlight=top))
+        blocks.append(
+            charts.bar_ci(labels, values, low, high, caption=f"{title} (%, 95% CI)", highlight=top, lang=ctx.lang)
+        )
     return blocks
 
 
@@ -347,6 +349,12 @@ def segments(ctx: Ctx, spec: SectionSpec) -> Section:
         np.vstack(grid).round(2),
         caption=("유형별 특성(표준화 점수)" if ko else "Segment profiles (standardised)"),
         decimals=1,
+        center=0.0,
+        key=(
+            "표준화 점수: 0 = 유형 간 평균, 음수 = 평균보다 낮음, 양수 = 높음"
+            if ko
+            else "Standardised score: 0 = average of the segments, below 0 lower, above 0 higher"
+        ),
     )
     blocks: list = [sizes, heat]
     outcome = spec.options.get("outcome")

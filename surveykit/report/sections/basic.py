@@ -170,8 +170,8 @@ def key_figures(ctx: Ctx, spec: SectionSpec) -> Section:
         f"{prep.name} key figures",
         pd.DataFrame([[c.value if isinstance(c, Cell) else c for c in r] for r in rows], columns=columns),
     )
-    blocks = [Callouts(tuple(items[i : i + 3])) for i in range(0, len(items), 3)]
-    return Section(spec.id, ctx.title(spec), (*blocks, table))
+    # one block: the template lays the cards out in balanced rows (7 -> 4 + 3)
+    return Section(spec.id, ctx.title(spec), (Callouts(tuple(items)), table))
 
 
 def _ci_note(ctx: Ctx) -> str:
