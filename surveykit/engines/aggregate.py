@@ -19,14 +19,13 @@ import numpy as np
 import pandas as pd
 
 from surveykit.design import Design
-from surveykit.engines.sql import ident
 
 if TYPE_CHECKING:
     from surveykit.engines.source import Scan
 
 from surveykit.errors import DataError, DesignError
 
-__all__ = ["Cells", "cells", "Sums", "sums"]
+__all__ = ["Cells", "cells", "Sums", "sums", "table_sums", "positive_rows", "weight_sql"]
 
 CELL = "__surveykit_cell__"
 
@@ -45,20 +44,22 @@ def _design_keys(design: Design) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
-def _weight_sql(design: Design) -> str:
-    return f"CAST({ident(design.weights)} AS DOUBLE)" if design.weights else "1.0"
+def weight_sql(scan: Scan, design: Design) -> str:
+    """The SQL of a row's weight (a double; 1 without a weights column)."""
+    return f"CAST({scan.q(design.weights)} AS DOUBLE)" if design.weights else "CAST(1 AS DOUBLE)"
 
 
 def cells(scan: Scan, design: Design) -> Cells:
     """Check the design columns in the engine and fetch the design cells."""
     keys = _design_keys(design)
     scan.check_columns(keys + ((design.weights,) if design.weights else ()), "design column", DesignError)
-    checks = [f"count(*) FILTER (WHERE {ident(k)} IS NULL) AS {ident('null:' + k)}" for k in keys]
+    checks = [f"count(*) FILTER (WHERE {scan.q(k)} IS NULL) AS {scan.q('null:' + k)}" for k in keys]
     if design.weights:
-        w = ident(design.weights)
+        w = scan.q(design.weights)
         if not scan.is_numeric(design.weights):
             raise DesignError(f"weights column {design.weights!r} must be numeric; got {scan.dtype(design.weights)}.")
-        checks.append(f"count(*) FILTER (WHERE {w} IS NULL OR NOT isfinite(CAST({w} AS DOUBLE)) OR {w} < 0) AS bad_w")
+        finite = scan.dialect.isfinite(f"CAST({w} AS DOUBLE)")
+        checks.append(f"count(*) FILTER (WHERE {w} IS NULL OR NOT {finite} OR {w} < 0) AS bad_w")
     checks.append("count(*) AS n")
     row = scan.fetch(f"SELECT {', '.join(checks)} FROM {scan.table}").to_pylist()[0]
     for k in keys:
@@ -74,7 +75,7 @@ def cells(scan: Scan, design: Design) -> Cells:
         )
     if row["n"] == 0:
         raise DataError(f"{scan.source} must have at least one row; got none.")
-    cols = ", ".join(ident(k) for k in keys)
+    cols = ", ".join(scan.q(k) for k in keys)
     if keys:
         frame = scan.fetch(
             f"SELECT {cols}, count(*) AS __rows FROM {scan.table} GROUP BY {cols} ORDER BY {cols}"
@@ -112,8 +113,8 @@ def sums(scan: Scan, design: Design, cl: Cells, exprs: list[tuple[str, list[Any]
          squares_of_weights: bool) -> Sums:  # fmt: skip
     """One pass: the sums of :class:`Sums` for the SQL value expressions *exprs* (each with the
     parameters its ``?`` placeholders take, in order)."""
-    w = _weight_sql(design)
-    means = [f"avg({e})" for e, _ in exprs]
+    w = weight_sql(scan, design).replace("{", "{{").replace("}", "}}")  # a template below
+    means = [f"avg({e}) AS m{j}" for j, (e, _) in enumerate(exprs)]
     first = scan.fetch(f"SELECT {', '.join(means)} FROM {scan.table}", [a for _, ps in exprs for a in ps])
     shift = np.array(list(first.to_pylist()[0].values()), dtype=float)
     shift = np.where(np.isfinite(shift), shift, 0.0)
@@ -139,8 +140,8 @@ def sums(scan: Scan, design: Design, cl: Cells, exprs: list[tuple[str, list[Any]
             add(f"sum({w} * {w}) FILTER (WHERE {{0}}) AS ww{j}", ok)
             add(f"sum({w} * {w} * {{0}}) FILTER (WHERE {{1}}) AS wwy{j}", y, ok)
             add(f"sum({w} * {w} * {{0}} * {{1}}) FILTER (WHERE {{2}}) AS wwyy{j}", y, y, ok)
-    group = [ident(c) for c in dict.fromkeys(cl.keys + tuple(by))]
-    where = " AND ".join(f"{ident(b)} IS NOT NULL" for b in by)
+    group = [scan.q(c) for c in dict.fromkeys(cl.keys + tuple(by))]
+    where = " AND ".join(f"{scan.q(b)} IS NOT NULL" for b in by)
     sql = (
         f"SELECT {', '.join(group + parts)} FROM {scan.table}"
         + (f" WHERE {where}" if where else "")
@@ -194,9 +195,9 @@ def _arrange(table: pd.DataFrame, cl: Cells, by: tuple[str, ...], k: int, sq: bo
 def table_sums(scan: Scan, design: Design, cl: Cells, row: str, col: str) -> tuple[pd.DataFrame, np.ndarray]:
     """Per (design cell, row level, column level): rows, ``sum(w)`` and ``sum(w^2)`` over the rows
     with positive weight where both variables are present; also each result row's design cell."""
-    w = _weight_sql(design)
-    r, c = ident(row), ident(col)
-    group = list(dict.fromkeys([ident(k) for k in cl.keys] + [r, c]))
+    w = weight_sql(scan, design)
+    r, c = scan.q(row), scan.q(col)
+    group = list(dict.fromkeys([scan.q(k) for k in cl.keys] + [r, c]))
     sql = (
         f"SELECT {', '.join(group)}, count(*) AS n, sum({w}) AS sw, sum({w} * {w}) AS sww FROM {scan.table} "
         f"WHERE {r} IS NOT NULL AND {c} IS NOT NULL AND {w} > 0 GROUP BY {', '.join(group)}"
@@ -212,5 +213,5 @@ def table_sums(scan: Scan, design: Design, cl: Cells, row: str, col: str) -> tup
 
 def positive_rows(scan: Scan, design: Design) -> int:
     """Rows with positive weight (R's ``nrow(design)``)."""
-    w = _weight_sql(design)
+    w = weight_sql(scan, design)
     return int(scan.fetch(f"SELECT count(*) AS n FROM {scan.table} WHERE {w} > 0").column("n").to_pylist()[0])

@@ -29,7 +29,6 @@ from surveykit.design.resolve import fpc_popsize
 from surveykit.design.resolved import ResolvedDesign, check_lonely, degf_present
 from surveykit.design.variance import design_vcov
 from surveykit.engines.aggregate import Cells, Sums, cells, positive_rows, sums, table_sums
-from surveykit.engines.sql import ident
 
 if TYPE_CHECKING:
     from surveykit.engines.source import Scan
@@ -144,7 +143,7 @@ class LazySurvey:
         for v in names:
             self.scan.check_columns([v], "variable")
             for lv in self._levels(v, level):
-                exprs.append((f"CAST({ident(v)} = ? AS DOUBLE)", [lv]))
+                exprs.append((f"CAST({self.scan.q(v)} = ? AS DOUBLE)", [lv]))
                 keys.append((v, lv))
         st, dom_keys, by_cols = self._stats("proportion", exprs, by, na, alpha)
         n_rows = st["n"] + st["n_missing"]
@@ -225,13 +224,13 @@ class LazySurvey:
 
     def _levels(self, v: str, level: Any) -> list[Any]:
         if level is not None:
-            hits = self.scan.fetch(f"SELECT count(*) AS c FROM {self.scan.table} WHERE {ident(v)} = ?", [level])
+            hits = self.scan.fetch(f"SELECT count(*) AS c FROM {self.scan.table} WHERE {self.scan.q(v)} = ?", [level])
             if not hits.column("c").to_pylist()[0]:
                 raise DataError(
                     f"level must be a value of {v!r}; got {level!r}, which no row holds. Pass one of its values."
                 )
             return [level]
-        got = self.scan.fetch(f"SELECT DISTINCT {ident(v)} AS v FROM {self.scan.table} WHERE {ident(v)} IS NOT NULL "
+        got = self.scan.fetch(f"SELECT DISTINCT {self.scan.q(v)} AS v FROM {self.scan.table} WHERE {self.scan.q(v)} IS NOT NULL "
                               f"ORDER BY 1 LIMIT 10001").column("v").to_pylist()  # fmt: skip
         if len(got) > 10000:
             raise DataError(
@@ -251,7 +250,7 @@ class LazySurvey:
                     f"variable {v!r} must be numeric for {kind}(); got {self.scan.dtype(v)}. "
                     "Use proportion() for a categorical variable."
                 )
-        exprs: list[tuple[str, list[Any]]] = [(ident(v), []) for v in names]
+        exprs: list[tuple[str, list[Any]]] = [(self.scan.q(v), []) for v in names]
         st, dom_keys, by_cols = self._stats(kind, exprs, by, na, alpha)
         t = crit(alpha, np.inf)
         low, high = st["estimate"] - t * st["se"], st["estimate"] + t * st["se"]

@@ -18,8 +18,7 @@ import pandas as pd
 from surveykit._util.warn import warn
 from surveykit.design.resolved import degf_present
 from surveykit.design.variance import design_vcov
-from surveykit.engines.aggregate import CELL
-from surveykit.engines.sql import ident
+from surveykit.engines.aggregate import CELL, weight_sql
 from surveykit.errors import ConvergenceWarning, DataError, ModelError
 
 if TYPE_CHECKING:
@@ -48,10 +47,10 @@ def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: floa
                 f"model variable {v!r} must be numeric in a lazy model; got {scan.dtype(v)}. "
                 "Recode it to 0/1 indicator columns, or use the in-memory Survey."
             )
-    w = f"CAST({ident(design.weights)} AS DOUBLE)" if design.weights else "1.0"
-    xs = ["1.0", *(f"CAST({ident(c)} AS DOUBLE)" for c in covariates)]
-    y = f"CAST({ident(response)} AS DOUBLE)"
-    complete = " AND ".join(f"{ident(c)} IS NOT NULL" for c in [response, *covariates]) + f" AND {w} > 0"
+    w = weight_sql(scan, design)
+    xs = ["CAST(1 AS DOUBLE)", *(f"CAST({scan.q(c)} AS DOUBLE)" for c in covariates)]
+    y = f"CAST({scan.q(response)} AS DOUBLE)"
+    complete = " AND ".join(f"{scan.q(c)} IS NOT NULL" for c in [response, *covariates]) + f" AND {w} > 0"
     bad = scan.fetch(f"SELECT count(*) AS n FROM {scan.table} WHERE {complete} AND {y} NOT IN (0, 1)")
     if bad.column("n").to_pylist()[0]:
         raise DataError(
@@ -105,7 +104,7 @@ def _newton_sums(scan: Any, xs: list[str], y: str, w: str, complete: str, beta: 
     pairs = [(i, j) for i in range(k) for j in range(i, k)]
     parts = [f"sum({w} * {p} * (1.0 - {p}) * {xs[i]} * {xs[j]}) AS a{i}_{j}" for i, j in pairs]
     parts += [f"sum({w} * ({y} - {p}) * {xs[i]}) AS g{i}" for i in range(k)]
-    keys = [ident(c) for c in lazy._cells.keys]
+    keys = [scan.q(c) for c in lazy._cells.keys]
     if lazy.design.weights or not keys:
         row = scan.fetch(f"SELECT {', '.join(parts)} FROM {scan.table} WHERE {complete}").to_pylist()[0]
         rows = [row]
@@ -137,7 +136,7 @@ def _cell_scores(scan: Any, xs: list[str], y: str, w: str, complete: str, beta: 
                  lazy: LazySurvey) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Score totals ``sum w (y - p) x`` and complete rows of every design cell at *beta*."""
     p = f"(1.0 / (1.0 + exp(-({_eta(xs, beta)}))))"
-    keys = [ident(c) for c in lazy._cells.keys]
+    keys = [scan.q(c) for c in lazy._cells.keys]
     parts = [f"sum({w} * ({y} - {p}) * {x}) AS s{i}" for i, x in enumerate(xs)] + ["count(*) AS n"]
     table = scan.fetch(
         f"SELECT {', '.join(keys + parts)} FROM {scan.table} WHERE {complete} GROUP BY {', '.join(keys)}"
