@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 from surveykit.errors import DataError, DesignError
 
-__all__ = ["Cells", "cells", "Sums", "sums", "table_sums", "positive_rows", "weight_sql"]
+__all__ = ["Cells", "cells", "Sums", "sums", "table_sums", "weight_sql"]
 
 CELL = "__surveykit_cell__"
 
@@ -37,6 +37,7 @@ class Cells:
     frame: pd.DataFrame  # one row per cell: the design columns, "__rows"
     keys: tuple[str, ...]  # the design columns that define a cell (strata, ids, fpc)
     rows: int  # rows of the source
+    positive: int  # rows with positive weight (R's nrow(design))
 
 
 def _design_keys(design: Design) -> tuple[str, ...]:
@@ -50,39 +51,42 @@ def weight_sql(scan: Scan, design: Design) -> str:
 
 
 def cells(scan: Scan, design: Design) -> Cells:
-    """Check the design columns in the engine and fetch the design cells."""
+    """Check the design columns and fetch the design cells: one GROUP BY in the engine, which
+    also counts per cell the rows with a missing or invalid weight and those with positive weight."""
     keys = _design_keys(design)
     scan.check_columns(keys + ((design.weights,) if design.weights else ()), "design column", DesignError)
-    checks = [f"count(*) FILTER (WHERE {scan.q(k)} IS NULL) AS {scan.q('null:' + k)}" for k in keys]
+    parts = ["count(*) AS __rows"]
     if design.weights:
         w = scan.q(design.weights)
         if not scan.is_numeric(design.weights):
             raise DesignError(f"weights column {design.weights!r} must be numeric; got {scan.dtype(design.weights)}.")
         finite = scan.dialect.isfinite(f"CAST({w} AS DOUBLE)")
-        checks.append(f"count(*) FILTER (WHERE {w} IS NULL OR NOT {finite} OR {w} < 0) AS bad_w")
-    checks.append("count(*) AS n")
-    row = scan.fetch(f"SELECT {', '.join(checks)} FROM {scan.table}").to_pylist()[0]
+        parts.append(f"count(*) FILTER (WHERE {w} IS NULL OR NOT {finite} OR {w} < 0) AS __bad_w")
+        parts.append(f"count(*) FILTER (WHERE {w} > 0) AS __positive")
+    else:
+        parts += ["0 AS __bad_w", "count(*) AS __positive"]
+    cols = ", ".join(scan.q(k) for k in keys)
+    group = f" GROUP BY {cols} ORDER BY {cols}" if keys else ""
+    frame = scan.fetch(f"SELECT {cols + ', ' if keys else ''}{', '.join(parts)} FROM {scan.table}{group}").to_pandas()
     for k in keys:
-        if row["null:" + k]:
+        missing = int(frame.loc[frame[k].isna(), "__rows"].sum())
+        if missing:
             raise DesignError(
-                f"design column {k!r} must have no missing values; got {row['null:' + k]} missing in "
+                f"design column {k!r} must have no missing values; got {missing} missing in "
                 f"{scan.source}. Drop those rows or fill them before building the design."
             )
-    if design.weights and row["bad_w"]:
+    bad = int(frame["__bad_w"].sum())
+    if design.weights and bad:
         raise DesignError(
-            f"weights column {design.weights!r} must be finite and >= 0; got {row['bad_w']} missing, "
+            f"weights column {design.weights!r} must be finite and >= 0; got {bad} missing, "
             f"infinite or negative values in {scan.source}. Drop or correct those rows."
         )
-    if row["n"] == 0:
+    rows = int(frame["__rows"].sum())
+    if rows == 0:
         raise DataError(f"{scan.source} must have at least one row; got none.")
-    cols = ", ".join(scan.q(k) for k in keys)
-    if keys:
-        frame = scan.fetch(
-            f"SELECT {cols}, count(*) AS __rows FROM {scan.table} GROUP BY {cols} ORDER BY {cols}"
-        ).to_pandas()
-    else:
-        frame = pd.DataFrame({"__rows": [row["n"]]})
-    return Cells(frame, keys, int(row["n"]))
+    positive = int(frame["__positive"].sum())
+    frame = frame.drop(columns=["__bad_w", "__positive"]).reset_index(drop=True)
+    return Cells(frame, keys, rows, positive)
 
 
 @dataclass(frozen=True)
@@ -111,13 +115,12 @@ class Sums:
 
 def sums(scan: Scan, design: Design, cl: Cells, exprs: list[tuple[str, list[Any]]], by: tuple[str, ...],
          squares_of_weights: bool) -> Sums:  # fmt: skip
-    """One pass: the sums of :class:`Sums` for the SQL value expressions *exprs* (each with the
-    parameters its ``?`` placeholders take, in order)."""
+    """One query: the sums of :class:`Sums` for the SQL value expressions *exprs* (each with the
+    parameters its ``?`` placeholders take, in order). The shift of each variable (its mean over
+    the source) is a one-row subquery the sums are joined with, so the engine makes one round trip."""
     w = weight_sql(scan, design).replace("{", "{{").replace("}", "}}")  # a template below
-    means = [f"avg({e}) AS m{j}" for j, (e, _) in enumerate(exprs)]
-    first = scan.fetch(f"SELECT {', '.join(means)} FROM {scan.table}", [a for _, ps in exprs for a in ps])
-    shift = np.array(list(first.to_pylist()[0].values()), dtype=float)
-    shift = np.where(np.isfinite(shift), shift, 0.0)
+    shift_alias = "surveykit_shift"
+    means = [f"coalesce(avg(CAST(({e}) AS DOUBLE)), 0) AS mean{j}" for j, (e, _) in enumerate(exprs)]
     parts: list[str] = []
     args: list[Any] = []
 
@@ -127,9 +130,9 @@ def sums(scan: Scan, design: Design, cl: Cells, exprs: list[tuple[str, list[Any]
             args.extend(ps)
 
     for j, (e, ps) in enumerate(exprs):
-        c = repr(float(shift[j]))
-        y = (f"(CAST(({e}) AS DOUBLE) - {c})", ps)
+        y = (f"(CAST(({e}) AS DOUBLE) - {shift_alias}.mean{j})", ps)
         ok = (f"({e}) IS NOT NULL", ps)
+        add(f"max({shift_alias}.mean{j}) AS shift{j}")
         add(f"count(*) FILTER (WHERE {{0}}) AS c{j}", ok)
         add(f"sum({w}) FILTER (WHERE {{0}}) AS w{j}", ok)
         add(f"sum({w} * {{0}}) FILTER (WHERE {{1}}) AS wy{j}", y, ok)
@@ -140,14 +143,19 @@ def sums(scan: Scan, design: Design, cl: Cells, exprs: list[tuple[str, list[Any]
             add(f"sum({w} * {w}) FILTER (WHERE {{0}}) AS ww{j}", ok)
             add(f"sum({w} * {w} * {{0}}) FILTER (WHERE {{1}}) AS wwy{j}", y, ok)
             add(f"sum({w} * {w} * {{0}} * {{1}}) FILTER (WHERE {{2}}) AS wwyy{j}", y, y, ok)
+    args.extend(a for _, ps in exprs for a in ps)  # the shift subquery's parameters follow the select list
     group = [scan.q(c) for c in dict.fromkeys(cl.keys + tuple(by))]
     where = " AND ".join(f"{scan.q(b)} IS NOT NULL" for b in by)
     sql = (
-        f"SELECT {', '.join(group + parts)} FROM {scan.table}"
+        f"SELECT {', '.join(group + parts)} FROM {scan.table} CROSS JOIN "
+        f"(SELECT {', '.join(means)} FROM {scan.table}) AS {shift_alias}"
         + (f" WHERE {where}" if where else "")
         + (f" GROUP BY {', '.join(group)}" if group else "")
     )
     table = scan.fetch(sql, args).to_pandas()
+    k = len(exprs)
+    shift = table[[f"shift{j}" for j in range(k)]].iloc[0].to_numpy(float) if len(table) else np.zeros(k)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
     return _arrange(table, cl, by, len(exprs), squares_of_weights, shift)
 
 
@@ -209,9 +217,3 @@ def table_sums(scan: Scan, design: Design, cl: Cells, row: str, col: str) -> tup
     else:
         cell = np.zeros(len(table), np.int64)
     return table, cell
-
-
-def positive_rows(scan: Scan, design: Design) -> int:
-    """Rows with positive weight (R's ``nrow(design)``)."""
-    w = weight_sql(scan, design)
-    return int(scan.fetch(f"SELECT count(*) AS n FROM {scan.table} WHERE {w} > 0").column("n").to_pylist()[0])

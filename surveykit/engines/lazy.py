@@ -28,7 +28,7 @@ from surveykit.design import Design, Stage
 from surveykit.design.resolve import fpc_popsize
 from surveykit.design.resolved import ResolvedDesign, check_lonely, degf_present
 from surveykit.design.variance import design_vcov
-from surveykit.engines.aggregate import Cells, Sums, cells, positive_rows, sums, table_sums
+from surveykit.engines.aggregate import Cells, Sums, cells, sums, table_sums
 
 if TYPE_CHECKING:
     from surveykit.engines.source import Scan
@@ -199,7 +199,7 @@ class LazySurvey:
             t,
             v,
             nu,
-            positive_rows(self.scan, self.design),
+            self._cells.positive,
             ({}, {}),
             wald=wald,
             alpha=alpha,
