@@ -220,3 +220,16 @@ def test_spark_bad_input_gives_surveykit_errors(spark: Any, tmp_path: Path) -> N
         sk.scan(tmp_path / "none.parquet", engine="spark", session=spark)
     with pytest.raises(sk.ReadError, match=r"Spark table 'no_such_table' could not be opened"):
         sk.scan(spark, table="no_such_table")
+
+
+def test_replicate_weights_on_spark(spark: Any) -> None:
+    """JK1 replicate weights: one SUM per replicate column, in Spark."""
+    frame = _frame("apiclus1")
+    groups = sorted(frame["dnum"].unique())
+    for i, v in enumerate(groups):
+        frame[f"rep{i}"] = np.where(frame["dnum"] == v, 0.0, frame["pw"] * len(groups) / (len(groups) - 1))
+    design = sk.ReplicateDesign("pw", r"^rep\d+$", type="JK1", scale=(len(groups) - 1) / len(groups))
+    mem, lazy = sk.Survey(frame, design), sk.Survey(sk.scan(_spark_frame(spark, frame)), design)
+    _same(mem.mean(["api00", "enroll"], by="stype", na="drop"), lazy.mean(["api00", "enroll"], by="stype", na="drop"))
+    _same(mem.total("enroll", na="drop"), lazy.total("enroll", na="drop"))
+    _same(mem.proportion("awards", by="stype"), lazy.proportion("awards", by="stype"))

@@ -111,14 +111,21 @@ class Sums:
     domain_keys: tuple[Any, ...]
     missing: np.ndarray
     w_missing: np.ndarray
+    rep_w: np.ndarray | None = None  # (cells, domains, variables, replicates): sum(w_r) of a replicate design
+    rep_wy: np.ndarray | None = None  # sum(w_r (y - shift))
 
 
 def sums(scan: Scan, design: Design, cl: Cells, exprs: list[tuple[str, list[Any]]], by: tuple[str, ...],
-         squares_of_weights: bool) -> Sums:  # fmt: skip
+         squares_of_weights: bool, replicates: tuple[str, ...] = ()) -> Sums:  # fmt: skip
     """One query: the sums of :class:`Sums` for the SQL value expressions *exprs* (each with the
     parameters its ``?`` placeholders take, in order). The shift of each variable (its mean over
-    the source) is a one-row subquery the sums are joined with, so the engine makes one round trip."""
-    w = weight_sql(scan, design).replace("{", "{{").replace("}", "}}")  # a template below
+    the source) is a one-row subquery the sums are joined with, so the engine makes one round trip.
+
+    With *replicates* (the SQL of each replicate's combined weight, a replicate design) the same
+    query also forms, per replicate, ``sum(w_r)`` and ``sum(w_r (y - shift))`` over the answered
+    rows, and keeps only the rows of positive full-sample weight (the in-memory domains' rule)."""
+    w_sql = weight_sql(scan, design)
+    w = w_sql.replace("{", "{{").replace("}", "}}")  # a template below
     shift_alias = "surveykit_shift"
     means = [f"coalesce(avg(CAST(({e}) AS DOUBLE)), 0) AS mean{j}" for j, (e, _) in enumerate(exprs)]
     parts: list[str] = []
@@ -143,9 +150,13 @@ def sums(scan: Scan, design: Design, cl: Cells, exprs: list[tuple[str, list[Any]
             add(f"sum({w} * {w}) FILTER (WHERE {{0}}) AS ww{j}", ok)
             add(f"sum({w} * {w} * {{0}}) FILTER (WHERE {{1}}) AS wwy{j}", y, ok)
             add(f"sum({w} * {w} * {{0}} * {{1}}) FILTER (WHERE {{2}}) AS wwyy{j}", y, y, ok)
+        for r, rw in enumerate(replicates):
+            rw = rw.replace("{", "{{").replace("}", "}}")
+            add(f"sum({rw}) FILTER (WHERE {{0}}) AS rw{j}_{r}", ok)
+            add(f"sum({rw} * {{0}}) FILTER (WHERE {{1}}) AS rwy{j}_{r}", y, ok)
     args.extend(a for _, ps in exprs for a in ps)  # the shift subquery's parameters follow the select list
     group = [scan.q(c) for c in dict.fromkeys(cl.keys + tuple(by))]
-    where = " AND ".join(f"{scan.q(b)} IS NOT NULL" for b in by)
+    where = " AND ".join([f"{scan.q(b)} IS NOT NULL" for b in by] + ([f"{w_sql} > 0"] if replicates else []))
     sql = (
         f"SELECT {', '.join(group + parts)} FROM {scan.table} CROSS JOIN "
         f"(SELECT {', '.join(means)} FROM {scan.table}) AS {shift_alias}"
@@ -156,10 +167,11 @@ def sums(scan: Scan, design: Design, cl: Cells, exprs: list[tuple[str, list[Any]
     k = len(exprs)
     shift = table[[f"shift{j}" for j in range(k)]].iloc[0].to_numpy(float) if len(table) else np.zeros(k)
     shift = np.where(np.isfinite(shift), shift, 0.0)
-    return _arrange(table, cl, by, len(exprs), squares_of_weights, shift)
+    return _arrange(table, cl, by, len(exprs), squares_of_weights, shift, len(replicates))
 
 
-def _arrange(table: pd.DataFrame, cl: Cells, by: tuple[str, ...], k: int, sq: bool, shift: np.ndarray) -> Sums:
+def _arrange(table: pd.DataFrame, cl: Cells, by: tuple[str, ...], k: int, sq: bool, shift: np.ndarray,
+             n_rep: int) -> Sums:  # fmt: skip
     n_cells = len(cl.frame)
     if cl.keys:
         index = cl.frame[list(cl.keys)].assign(**{CELL: np.arange(n_cells)})
@@ -185,6 +197,15 @@ def _arrange(table: pd.DataFrame, cl: Cells, by: tuple[str, ...], k: int, sq: bo
             np.add.at(out[:, :, j], (cell, dom), table[f"{prefix}{j}"].fillna(0).to_numpy(dtype=float))
         return out
 
+    def replicate_block(prefix: str) -> np.ndarray | None:
+        if not n_rep:
+            return None
+        out = np.zeros(shape + (n_rep,))
+        for j in range(k):
+            for r in range(n_rep):
+                np.add.at(out[:, :, j, r], (cell, dom), table[f"{prefix}{j}_{r}"].fillna(0).to_numpy(dtype=float))
+        return out
+
     return Sums(
         block("c"),
         block("w"),
@@ -197,6 +218,8 @@ def _arrange(table: pd.DataFrame, cl: Cells, by: tuple[str, ...], k: int, sq: bo
         tuple(keys),
         block("m"),
         block("wm"),
+        replicate_block("rw"),
+        replicate_block("rwy"),
     )
 
 
