@@ -5,6 +5,8 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := libharfbuzz-subset0 poppler-utils chromium
+# a Java runtime for PySpark (the Spark tests), installed only when java is missing
+JAVA_PACKAGE := openjdk-17-jre-headless
 
 .PHONY: brief test system venv bench
 
@@ -14,6 +16,10 @@ system:
 	  if [ -n "$$missing" ]; then \
 	    echo "installing system packages:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  fi; \
+	  if ! command -v java >/dev/null 2>&1; then \
+	    echo "installing a Java runtime for the Spark tests: $(JAVA_PACKAGE)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(JAVA_PACKAGE) >/dev/null; \
 	  fi; \
 	fi
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -65,8 +66,12 @@ class ResolvedDesign:
 
     @property
     def degf(self) -> int:
-        """Design degrees of freedom as R ``degf()``: PSUs minus strata among rows with weight != 0."""
-        return self.degf_where(self.weights != 0)
+        """Design degrees of freedom as R ``degf()``: PSUs minus strata among rows with weight != 0
+        (computed once per resolved design: its arrays are never changed)."""
+        got = _DEGF.get(self)
+        if got is None:
+            got = _DEGF[self] = self.degf_where(self.weights != 0)
+        return got
 
     def degf_where(self, rows: np.ndarray) -> int:
         """R ``degf()`` of the design restricted to *rows* (bool per row): first-stage PSUs with
@@ -81,6 +86,9 @@ class ResolvedDesign:
         w = np.asarray(weights, dtype=float)
         check_weight_sum(w, "new weights")
         return replace(self, weights=w, calibrations=cals)
+
+
+_DEGF: weakref.WeakKeyDictionary[ResolvedDesign, int] = weakref.WeakKeyDictionary()  # ResolvedDesign.degf
 
 
 def check_lonely(stages: tuple[Stage, ...], policy: str) -> None:

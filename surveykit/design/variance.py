@@ -163,10 +163,9 @@ def design_vcov(u: np.ndarray, rd: ResolvedDesign) -> np.ndarray:
         u = u[:, None]
     for cal in rd.calibrations:
         u = cal.residualize(u)
-    nonzero = u != 0
 
-    def present(s: int, st: Stage) -> np.ndarray:
-        rows = psu_totals(nonzero.astype(float), st.psu, st.psu_stratum.shape[0])
+    def present(s: int, st: Stage) -> np.ndarray:  # only the "average" lonely-PSU policy asks for it
+        rows = psu_totals((u != 0).astype(float), st.psu, st.psu_stratum.shape[0])
         return _group_sums(rows, st.psu_stratum, st.n_h.shape[0]) > 0
 
     return _recursion(rd, lambda s, st: psu_totals(u, st.psu, st.psu_stratum.shape[0]), present)

@@ -7,6 +7,7 @@ DuckDB (:mod:`surveykit.engines.aggregate`) and the small variance algebra in nu
 from __future__ import annotations
 
 from surveykit.engines.lazy import LazySurvey
-from surveykit.engines.source import Scan, scan
+from surveykit.engines.source import scan
+from surveykit.engines.view import Scan
 
 __all__ = ["Scan", "scan", "LazySurvey"]

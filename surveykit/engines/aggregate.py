@@ -19,14 +19,13 @@ import numpy as np
 import pandas as pd
 
 from surveykit.design import Design
-from surveykit.engines.sql import ident
 
 if TYPE_CHECKING:
     from surveykit.engines.source import Scan
 
 from surveykit.errors import DataError, DesignError
 
-__all__ = ["Cells", "cells", "Sums", "sums"]
+__all__ = ["Cells", "cells", "Sums", "sums", "table_sums", "weight_sql"]
 
 CELL = "__surveykit_cell__"
 
@@ -38,6 +37,7 @@ class Cells:
     frame: pd.DataFrame  # one row per cell: the design columns, "__rows"
     keys: tuple[str, ...]  # the design columns that define a cell (strata, ids, fpc)
     rows: int  # rows of the source
+    positive: int  # rows with positive weight (R's nrow(design))
 
 
 def _design_keys(design: Design) -> tuple[str, ...]:
@@ -45,43 +45,48 @@ def _design_keys(design: Design) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
-def _weight_sql(design: Design) -> str:
-    return f"CAST({ident(design.weights)} AS DOUBLE)" if design.weights else "1.0"
+def weight_sql(scan: Scan, design: Design) -> str:
+    """The SQL of a row's weight (a double; 1 without a weights column)."""
+    return f"CAST({scan.q(design.weights)} AS DOUBLE)" if design.weights else "CAST(1 AS DOUBLE)"
 
 
 def cells(scan: Scan, design: Design) -> Cells:
-    """Check the design columns in the engine and fetch the design cells."""
+    """Check the design columns and fetch the design cells: one GROUP BY in the engine, which
+    also counts per cell the rows with a missing or invalid weight and those with positive weight."""
     keys = _design_keys(design)
     scan.check_columns(keys + ((design.weights,) if design.weights else ()), "design column", DesignError)
-    checks = [f"count(*) FILTER (WHERE {ident(k)} IS NULL) AS {ident('null:' + k)}" for k in keys]
+    parts = ["count(*) AS __rows"]
     if design.weights:
-        w = ident(design.weights)
+        w = scan.q(design.weights)
         if not scan.is_numeric(design.weights):
             raise DesignError(f"weights column {design.weights!r} must be numeric; got {scan.dtype(design.weights)}.")
-        checks.append(f"count(*) FILTER (WHERE {w} IS NULL OR NOT isfinite(CAST({w} AS DOUBLE)) OR {w} < 0) AS bad_w")
-    checks.append("count(*) AS n")
-    row = scan.fetch(f"SELECT {', '.join(checks)} FROM {scan.table}").to_pylist()[0]
+        finite = scan.dialect.isfinite(f"CAST({w} AS DOUBLE)")
+        parts.append(f"count(*) FILTER (WHERE {w} IS NULL OR NOT {finite} OR {w} < 0) AS __bad_w")
+        parts.append(f"count(*) FILTER (WHERE {w} > 0) AS __positive")
+    else:
+        parts += ["0 AS __bad_w", "count(*) AS __positive"]
+    cols = ", ".join(scan.q(k) for k in keys)
+    group = f" GROUP BY {cols} ORDER BY {cols}" if keys else ""
+    frame = scan.fetch(f"SELECT {cols + ', ' if keys else ''}{', '.join(parts)} FROM {scan.table}{group}").to_pandas()
     for k in keys:
-        if row["null:" + k]:
+        missing = int(frame.loc[frame[k].isna(), "__rows"].sum())
+        if missing:
             raise DesignError(
-                f"design column {k!r} must have no missing values; got {row['null:' + k]} missing in "
+                f"design column {k!r} must have no missing values; got {missing} missing in "
                 f"{scan.source}. Drop those rows or fill them before building the design."
             )
-    if design.weights and row["bad_w"]:
+    bad = int(frame["__bad_w"].sum())
+    if design.weights and bad:
         raise DesignError(
-            f"weights column {design.weights!r} must be finite and >= 0; got {row['bad_w']} missing, "
+            f"weights column {design.weights!r} must be finite and >= 0; got {bad} missing, "
             f"infinite or negative values in {scan.source}. Drop or correct those rows."
         )
-    if row["n"] == 0:
+    rows = int(frame["__rows"].sum())
+    if rows == 0:
         raise DataError(f"{scan.source} must have at least one row; got none.")
-    cols = ", ".join(ident(k) for k in keys)
-    if keys:
-        frame = scan.fetch(
-            f"SELECT {cols}, count(*) AS __rows FROM {scan.table} GROUP BY {cols} ORDER BY {cols}"
-        ).to_pandas()
-    else:
-        frame = pd.DataFrame({"__rows": [row["n"]]})
-    return Cells(frame, keys, int(row["n"]))
+    positive = int(frame["__positive"].sum())
+    frame = frame.drop(columns=["__bad_w", "__positive"]).reset_index(drop=True)
+    return Cells(frame, keys, rows, positive)
 
 
 @dataclass(frozen=True)
@@ -106,17 +111,23 @@ class Sums:
     domain_keys: tuple[Any, ...]
     missing: np.ndarray
     w_missing: np.ndarray
+    rep_w: np.ndarray | None = None  # (cells, domains, variables, replicates): sum(w_r) of a replicate design
+    rep_wy: np.ndarray | None = None  # sum(w_r (y - shift))
 
 
 def sums(scan: Scan, design: Design, cl: Cells, exprs: list[tuple[str, list[Any]]], by: tuple[str, ...],
-         squares_of_weights: bool) -> Sums:  # fmt: skip
-    """One pass: the sums of :class:`Sums` for the SQL value expressions *exprs* (each with the
-    parameters its ``?`` placeholders take, in order)."""
-    w = _weight_sql(design)
-    means = [f"avg({e})" for e, _ in exprs]
-    first = scan.fetch(f"SELECT {', '.join(means)} FROM {scan.table}", [a for _, ps in exprs for a in ps])
-    shift = np.array(list(first.to_pylist()[0].values()), dtype=float)
-    shift = np.where(np.isfinite(shift), shift, 0.0)
+         squares_of_weights: bool, replicates: tuple[str, ...] = ()) -> Sums:  # fmt: skip
+    """One query: the sums of :class:`Sums` for the SQL value expressions *exprs* (each with the
+    parameters its ``?`` placeholders take, in order). The shift of each variable (its mean over
+    the source) is a one-row subquery the sums are joined with, so the engine makes one round trip.
+
+    With *replicates* (the SQL of each replicate's combined weight, a replicate design) the same
+    query also forms, per replicate, ``sum(w_r)`` and ``sum(w_r (y - shift))`` over the answered
+    rows, and keeps only the rows of positive full-sample weight (the in-memory domains' rule)."""
+    w_sql = weight_sql(scan, design)
+    w = w_sql.replace("{", "{{").replace("}", "}}")  # a template below
+    shift_alias = "surveykit_shift"
+    means = [f"coalesce(avg(CAST(({e}) AS DOUBLE)), 0) AS mean{j}" for j, (e, _) in enumerate(exprs)]
     parts: list[str] = []
     args: list[Any] = []
 
@@ -126,9 +137,9 @@ def sums(scan: Scan, design: Design, cl: Cells, exprs: list[tuple[str, list[Any]
             args.extend(ps)
 
     for j, (e, ps) in enumerate(exprs):
-        c = repr(float(shift[j]))
-        y = (f"(CAST(({e}) AS DOUBLE) - {c})", ps)
+        y = (f"(CAST(({e}) AS DOUBLE) - {shift_alias}.mean{j})", ps)
         ok = (f"({e}) IS NOT NULL", ps)
+        add(f"max({shift_alias}.mean{j}) AS shift{j}")
         add(f"count(*) FILTER (WHERE {{0}}) AS c{j}", ok)
         add(f"sum({w}) FILTER (WHERE {{0}}) AS w{j}", ok)
         add(f"sum({w} * {{0}}) FILTER (WHERE {{1}}) AS wy{j}", y, ok)
@@ -139,18 +150,28 @@ def sums(scan: Scan, design: Design, cl: Cells, exprs: list[tuple[str, list[Any]
             add(f"sum({w} * {w}) FILTER (WHERE {{0}}) AS ww{j}", ok)
             add(f"sum({w} * {w} * {{0}}) FILTER (WHERE {{1}}) AS wwy{j}", y, ok)
             add(f"sum({w} * {w} * {{0}} * {{1}}) FILTER (WHERE {{2}}) AS wwyy{j}", y, y, ok)
-    group = [ident(c) for c in dict.fromkeys(cl.keys + tuple(by))]
-    where = " AND ".join(f"{ident(b)} IS NOT NULL" for b in by)
+        for r, rw in enumerate(replicates):
+            rw = rw.replace("{", "{{").replace("}", "}}")
+            add(f"sum({rw}) FILTER (WHERE {{0}}) AS rw{j}_{r}", ok)
+            add(f"sum({rw} * {{0}}) FILTER (WHERE {{1}}) AS rwy{j}_{r}", y, ok)
+    args.extend(a for _, ps in exprs for a in ps)  # the shift subquery's parameters follow the select list
+    group = [scan.q(c) for c in dict.fromkeys(cl.keys + tuple(by))]
+    where = " AND ".join([f"{scan.q(b)} IS NOT NULL" for b in by] + ([f"{w_sql} > 0"] if replicates else []))
     sql = (
-        f"SELECT {', '.join(group + parts)} FROM {scan.table}"
+        f"SELECT {', '.join(group + parts)} FROM {scan.table} CROSS JOIN "
+        f"(SELECT {', '.join(means)} FROM {scan.table}) AS {shift_alias}"
         + (f" WHERE {where}" if where else "")
         + (f" GROUP BY {', '.join(group)}" if group else "")
     )
     table = scan.fetch(sql, args).to_pandas()
-    return _arrange(table, cl, by, len(exprs), squares_of_weights, shift)
+    k = len(exprs)
+    shift = table[[f"shift{j}" for j in range(k)]].iloc[0].to_numpy(float) if len(table) else np.zeros(k)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    return _arrange(table, cl, by, len(exprs), squares_of_weights, shift, len(replicates))
 
 
-def _arrange(table: pd.DataFrame, cl: Cells, by: tuple[str, ...], k: int, sq: bool, shift: np.ndarray) -> Sums:
+def _arrange(table: pd.DataFrame, cl: Cells, by: tuple[str, ...], k: int, sq: bool, shift: np.ndarray,
+             n_rep: int) -> Sums:  # fmt: skip
     n_cells = len(cl.frame)
     if cl.keys:
         index = cl.frame[list(cl.keys)].assign(**{CELL: np.arange(n_cells)})
@@ -176,6 +197,15 @@ def _arrange(table: pd.DataFrame, cl: Cells, by: tuple[str, ...], k: int, sq: bo
             np.add.at(out[:, :, j], (cell, dom), table[f"{prefix}{j}"].fillna(0).to_numpy(dtype=float))
         return out
 
+    def replicate_block(prefix: str) -> np.ndarray | None:
+        if not n_rep:
+            return None
+        out = np.zeros(shape + (n_rep,))
+        for j in range(k):
+            for r in range(n_rep):
+                np.add.at(out[:, :, j, r], (cell, dom), table[f"{prefix}{j}_{r}"].fillna(0).to_numpy(dtype=float))
+        return out
+
     return Sums(
         block("c"),
         block("w"),
@@ -188,15 +218,17 @@ def _arrange(table: pd.DataFrame, cl: Cells, by: tuple[str, ...], k: int, sq: bo
         tuple(keys),
         block("m"),
         block("wm"),
+        replicate_block("rw"),
+        replicate_block("rwy"),
     )
 
 
 def table_sums(scan: Scan, design: Design, cl: Cells, row: str, col: str) -> tuple[pd.DataFrame, np.ndarray]:
     """Per (design cell, row level, column level): rows, ``sum(w)`` and ``sum(w^2)`` over the rows
     with positive weight where both variables are present; also each result row's design cell."""
-    w = _weight_sql(design)
-    r, c = ident(row), ident(col)
-    group = list(dict.fromkeys([ident(k) for k in cl.keys] + [r, c]))
+    w = weight_sql(scan, design)
+    r, c = scan.q(row), scan.q(col)
+    group = list(dict.fromkeys([scan.q(k) for k in cl.keys] + [r, c]))
     sql = (
         f"SELECT {', '.join(group)}, count(*) AS n, sum({w}) AS sw, sum({w} * {w}) AS sww FROM {scan.table} "
         f"WHERE {r} IS NOT NULL AND {c} IS NOT NULL AND {w} > 0 GROUP BY {', '.join(group)}"
@@ -208,9 +240,3 @@ def table_sums(scan: Scan, design: Design, cl: Cells, row: str, col: str) -> tup
     else:
         cell = np.zeros(len(table), np.int64)
     return table, cell
-
-
-def positive_rows(scan: Scan, design: Design) -> int:
-    """Rows with positive weight (R's ``nrow(design)``)."""
-    w = _weight_sql(design)
-    return int(scan.fetch(f"SELECT count(*) AS n FROM {scan.table} WHERE {w} > 0").column("n").to_pylist()[0])

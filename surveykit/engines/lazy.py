@@ -25,11 +25,12 @@ import numpy as np
 
 from surveykit._util.columns import as_names, check_alpha, check_choice
 from surveykit.design import Design, Stage
+from surveykit.design.replicate import ReplicateDesign
 from surveykit.design.resolve import fpc_popsize
 from surveykit.design.resolved import ResolvedDesign, check_lonely, degf_present
 from surveykit.design.variance import design_vcov
-from surveykit.engines.aggregate import Cells, Sums, cells, positive_rows, sums, table_sums
-from surveykit.engines.sql import ident
+from surveykit.engines.aggregate import Sums, cells, sums, table_sums
+from surveykit.engines.replicate import Replicates, replicate_degf, replicate_logit_se, replicate_moments, replicates
 
 if TYPE_CHECKING:
     from surveykit.engines.source import Scan
@@ -63,25 +64,30 @@ class LazySurvey:
     in-memory result (tests compare them to 1e-10).
     """
 
-    __slots__ = ("scan", "design", "_cells", "_rd", "_factor", "_strata")
-    # exactly one of these is set: the cells resolved as a design (with clusters) or the strata facts
+    __slots__ = ("scan", "design", "_cells", "_rd", "_factor", "_strata", "_rep")
+    # exactly one of these is set: the cells resolved as a design (with clusters), the strata facts
+    # (without), or the replicate weights (a ReplicateDesign)
     _rd: ResolvedDesign | None
     _strata: _Strata | None
+    _rep: Replicates | None
 
     def __init__(self, scan: Scan, design: Design | None = None) -> None:
         if design is not None and not isinstance(design, Design):
             raise DesignError(f"design must be a surveykit.Design; got {type(design).__name__}.")
         design = design if design is not None else Design()
         self.scan, self.design = scan, design
-        self._cells: Cells = cells(scan, design)
+        self._rd, self._strata, self._rep = None, None, None
+        if isinstance(design, ReplicateDesign):
+            self._rep, self._cells = replicates(scan, design)
+            self._factor = np.ones(1)
+            return
+        self._cells = cells(scan, design)
         frame = self._cells.frame
         if design.ids:
             spec = dataclasses.replace(design, weights=_UNIT if design.weights else None)
             self._rd = spec.resolve(frame.assign(**{_UNIT: 1.0}))
             self._factor = np.ones(len(frame)) if design.weights else self._rd.weights.copy()
-            self._strata = None
         else:
-            self._rd = None
             self._strata = _unclustered(frame, design)
             self._factor = self._strata["weight"]
 
@@ -92,10 +98,14 @@ class LazySurvey:
 
     @property
     def n_strata(self) -> int:
+        if self._rep is not None:
+            return 0  # as the in-memory replicate Survey
         return int(self._rd.n_strata) if self._rd is not None else int(self._strata_facts()["n_h"].shape[0])
 
     @property
     def n_psu(self) -> int:
+        if self._rep is not None:
+            return 0
         return int(self._rd.n_psu_total) if self._rd is not None else self._cells.rows
 
     def __repr__(self) -> str:
@@ -144,14 +154,21 @@ class LazySurvey:
         for v in names:
             self.scan.check_columns([v], "variable")
             for lv in self._levels(v, level):
-                exprs.append((f"CAST({ident(v)} = ? AS DOUBLE)", [lv]))
+                exprs.append((f"CAST({self.scan.q(v)} = ? AS DOUBLE)", [lv]))
                 keys.append((v, lv))
+        if self._rep is not None and ci_method == "likelihood":
+            raise DesignError(
+                'ci_method="likelihood" is not available on replicate-weight designs (R svyciprop returns NA '
+                'there). Use "logit" (replicate refits, as R), "xlogit", "beta", "asin" or "mean".'
+            )
         st, dom_keys, by_cols = self._stats("proportion", exprs, by, na, alpha)
         n_rows = st["n"] + st["n_missing"]
         w_glm = n_rows * st["weighted_n"] / (st["weighted_n"] + st["w_missing"])
         shape = st["estimate"].shape
         flat = [np.ravel(np.asarray(a, dtype=float)) for a in (st["estimate"], st["se"], st["df_domain"], n_rows,
                                                               st["n"], w_glm)]  # fmt: skip
+        if self._rep is not None and ci_method == "logit":  # R refits svyglm per replicate: logit(p_r)
+            flat[1] = np.ravel(replicate_logit_se(st["thetas"], self._rep, st["estimate"]))
         low, high = proportion_ci(ci_method, flat[0], flat[1], alpha, flat[2], flat[3], flat[4], flat[5])
         low, high = low.reshape(shape), high.reshape(shape)
         label = "normal" if ci_method == "wald" else "t, design df"
@@ -163,6 +180,7 @@ class LazySurvey:
         from surveykit.tables import assemble_crosstab
 
         check_alpha(alpha)
+        self._taylor_only("crosstab")
         self.scan.check_columns([row, col], "crosstab variable")
         table, cell = table_sums(self.scan, self.design, self._cells, row, col)
         rl, cl = sorted(table[row].unique().tolist()), sorted(table[col].unique().tolist())
@@ -200,7 +218,7 @@ class LazySurvey:
             t,
             v,
             nu,
-            positive_rows(self.scan, self.design),
+            self._cells.positive,
             ({}, {}),
             wald=wald,
             alpha=alpha,
@@ -215,9 +233,21 @@ class LazySurvey:
         from surveykit.engines.models import logistic
 
         check_alpha(alpha)
+        self._taylor_only("logistic")
         return logistic(self, response, as_names(covariates, "covariates"), alpha)
 
     # --- machinery ------------------------------------------------------------------------
+    def _rep_method(self) -> str:
+        assert self._rep is not None
+        return f"replicate weights ({self._rep.rd.type}, {len(self._rep.names)} replicates)"
+
+    def _taylor_only(self, verb: str) -> None:
+        if self._rep is not None:
+            raise DesignError(
+                f"a lazy {verb} needs a Taylor design (strata, ids, fpc); with replicate weights read the "
+                "data with sk.read and use the in-memory Survey."
+            )
+
     def _strata_facts(self) -> _Strata:
         """The strata facts of a design without clusters, for code reached only when ``_rd`` is None."""
         assert self._strata is not None, "a LazySurvey holds _strata exactly when it has no _rd"
@@ -225,13 +255,13 @@ class LazySurvey:
 
     def _levels(self, v: str, level: Any) -> list[Any]:
         if level is not None:
-            hits = self.scan.fetch(f"SELECT count(*) AS c FROM {self.scan.table} WHERE {ident(v)} = ?", [level])
+            hits = self.scan.fetch(f"SELECT count(*) AS c FROM {self.scan.table} WHERE {self.scan.q(v)} = ?", [level])
             if not hits.column("c").to_pylist()[0]:
                 raise DataError(
                     f"level must be a value of {v!r}; got {level!r}, which no row holds. Pass one of its values."
                 )
             return [level]
-        got = self.scan.fetch(f"SELECT DISTINCT {ident(v)} AS v FROM {self.scan.table} WHERE {ident(v)} IS NOT NULL "
+        got = self.scan.fetch(f"SELECT DISTINCT {self.scan.q(v)} AS v FROM {self.scan.table} WHERE {self.scan.q(v)} IS NOT NULL "
                               f"ORDER BY 1 LIMIT 10001").column("v").to_pylist()  # fmt: skip
         if len(got) > 10000:
             raise DataError(
@@ -251,7 +281,7 @@ class LazySurvey:
                     f"variable {v!r} must be numeric for {kind}(); got {self.scan.dtype(v)}. "
                     "Use proportion() for a categorical variable."
                 )
-        exprs: list[tuple[str, list[Any]]] = [(ident(v), []) for v in names]
+        exprs: list[tuple[str, list[Any]]] = [(self.scan.q(v), []) for v in names]
         st, dom_keys, by_cols = self._stats(kind, exprs, by, na, alpha)
         t = crit(alpha, np.inf)
         low, high = st["estimate"] - t * st["se"], st["estimate"] + t * st["se"]
@@ -264,13 +294,18 @@ class LazySurvey:
         check_choice("na", na, ("fail", "drop"))
         by_cols = tuple(as_names(by, "by")) if by is not None else ()
         self.scan.check_columns(by_cols, "by")
-        s = sums(self.scan, self.design, self._cells, exprs, by_cols, squares_of_weights=self._rd is None)
+        reps = self._rep.sql if self._rep is not None else ()
+        squares = self._rd is None and self._rep is None
+        s = sums(self.scan, self.design, self._cells, exprs, by_cols, squares_of_weights=squares, replicates=reps)
         if na == "fail" and s.missing.sum() > 0:
             j = int(np.flatnonzero(s.missing.sum(axis=(0, 1)))[0])
             raise DataError(
                 f"variable {exprs[j][0]} must have no missing values in the estimand; got "
                 f"{int(s.missing[:, :, j].sum())} missing. Pass na='drop' to leave them out."
             )
+        if self._rep is not None:
+            degf = replicate_degf(self.scan, self.design, self._rep, exprs, by_cols, s.domain_keys)
+            return replicate_moments(kind, s, self._rep, degf), s.domain_keys, by_cols
         return _moments(kind, s, self._factor, self._rd, self._strata), s.domain_keys, by_cols
 
     def _result(self, kind: str, keys: list[tuple[str, Any]], dom_keys: tuple[Any, ...], by: tuple[str, ...],
@@ -288,7 +323,8 @@ class LazySurvey:
             domain=tuple(dom_keys) * len(keys), level=tuple(lv for _, lv in keys for _ in range(d)),
             label=(None,) * (len(keys) * d), estimate=flat(st["estimate"]), se=flat(st["se"]),
             ci_low=flat(low), ci_high=flat(high), df=flat(df), deff=flat(st["deff"]), cv=cv, n=flat(st["n"]),
-            weighted_n=flat(st["weighted_n"]), method=method + " in the engine", ci_method=ci_method,
+            weighted_n=flat(st["weighted_n"]), ci_method=ci_method,
+            method=(self._rep_method() if self._rep is not None else method) + " in the engine",
             alpha=float(alpha), n_strata=self.n_strata, n_psu=self.n_psu, by=by,
         )  # fmt: skip
 

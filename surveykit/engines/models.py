@@ -18,8 +18,7 @@ import pandas as pd
 from surveykit._util.warn import warn
 from surveykit.design.resolved import degf_present
 from surveykit.design.variance import design_vcov
-from surveykit.engines.aggregate import CELL
-from surveykit.engines.sql import ident
+from surveykit.engines.aggregate import CELL, weight_sql
 from surveykit.errors import ConvergenceWarning, DataError, ModelError
 
 if TYPE_CHECKING:
@@ -48,21 +47,20 @@ def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: floa
                 f"model variable {v!r} must be numeric in a lazy model; got {scan.dtype(v)}. "
                 "Recode it to 0/1 indicator columns, or use the in-memory Survey."
             )
-    w = f"CAST({ident(design.weights)} AS DOUBLE)" if design.weights else "1.0"
-    xs = ["1.0", *(f"CAST({ident(c)} AS DOUBLE)" for c in covariates)]
-    y = f"CAST({ident(response)} AS DOUBLE)"
-    complete = " AND ".join(f"{ident(c)} IS NOT NULL" for c in [response, *covariates]) + f" AND {w} > 0"
-    bad = scan.fetch(f"SELECT count(*) AS n FROM {scan.table} WHERE {complete} AND {y} NOT IN (0, 1)")
-    if bad.column("n").to_pylist()[0]:
-        raise DataError(
-            f"response {response!r} must be 0/1; got {bad.column('n').to_pylist()[0]} other values. "
-            "Recode it, e.g. as an indicator of the category of interest."
-        )
+    w = weight_sql(scan, design)
+    xs = ["CAST(1 AS DOUBLE)", *(f"CAST({scan.q(c)} AS DOUBLE)" for c in covariates)]
+    y = f"CAST({scan.q(response)} AS DOUBLE)"
+    complete = " AND ".join(f"{scan.q(c)} IS NOT NULL" for c in [response, *covariates]) + f" AND {w} > 0"
     factor = _weight_factor(lazy)
     k = len(xs)
     beta = np.zeros(k)
     for iteration in range(1, MAX_ITER + 1):
-        info, grad = _newton_sums(scan, xs, y, w, complete, beta, factor, lazy)
+        info, grad, _, _, bad = _newton_sums(scan, xs, y, w, complete, beta, factor, lazy, per_cell=False)
+        if bad:
+            raise DataError(
+                f"response {response!r} must be 0/1; got {bad} other values. "
+                "Recode it, e.g. as an indicator of the category of interest."
+            )
         try:
             step = np.linalg.solve(info, grad)
         except np.linalg.LinAlgError:
@@ -75,8 +73,7 @@ def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: floa
             break
     else:
         warn(f"lazy logistic model of {response!r} did not converge in {MAX_ITER} iterations.", ConvergenceWarning)
-    info, _ = _newton_sums(scan, xs, y, w, complete, beta, factor, lazy)
-    scores, counts = _cell_scores(scan, xs, y, w, complete, beta, lazy)
+    info, _, scores, counts, _ = _newton_sums(scan, xs, y, w, complete, beta, factor, lazy, per_cell=True)
     bread = np.linalg.pinv(info)
     meat = design_vcov(scores * factor[:, None], lazy._rd)
     st = lazy._rd.stages[0]
@@ -97,55 +94,42 @@ def _eta(xs: list[str], beta: np.ndarray) -> str:
 
 
 def _newton_sums(scan: Any, xs: list[str], y: str, w: str, complete: str, beta: np.ndarray, factor: np.ndarray,
-                 lazy: LazySurvey) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """``X'WX`` with ``W = w p (1 - p)`` and ``X'W(y - p)`` at *beta* (weights times the cells'
-    fpc-implied factor when the design has no weights column)."""
+                 lazy: LazySurvey, per_cell: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:  # fmt: skip
+    """One query at *beta*: ``X'WX`` with ``W = w p (1 - p)``, ``X'W(y - p)`` (weights times the
+    cells' fpc-implied factor when the design has no weights column), and with *per_cell* also the
+    score totals ``sum w (y - p) x`` and complete rows of every design cell (the sandwich's meat);
+    last, the number of complete rows whose response is not 0/1."""
     p = f"(1.0 / (1.0 + exp(-({_eta(xs, beta)}))))"
     k = len(xs)
     pairs = [(i, j) for i in range(k) for j in range(i, k)]
     parts = [f"sum({w} * {p} * (1.0 - {p}) * {xs[i]} * {xs[j]}) AS a{i}_{j}" for i, j in pairs]
     parts += [f"sum({w} * ({y} - {p}) * {xs[i]}) AS g{i}" for i in range(k)]
-    keys = [ident(c) for c in lazy._cells.keys]
-    if lazy.design.weights or not keys:
-        row = scan.fetch(f"SELECT {', '.join(parts)} FROM {scan.table} WHERE {complete}").to_pylist()[0]
-        rows = [row]
-        f = np.ones(1)
-    else:  # weights implied by the fpc differ by cell: sum per cell, then weight
+    parts += ["count(*) AS n", f"count(*) FILTER (WHERE {y} NOT IN (0, 1)) AS bad"]
+    keys = [scan.q(c) for c in lazy._cells.keys]
+    n_cells = len(lazy._cells.frame)
+    if keys and (per_cell or not lazy.design.weights):  # per cell: scores, or weights implied by the fpc
         table = scan.fetch(
             f"SELECT {', '.join(keys + parts)} FROM {scan.table} WHERE {complete} GROUP BY {', '.join(keys)}"
         ).to_pandas()
         cell = _cell_index(table, lazy)
-        rows = table.to_dict("records")
-        f = factor[cell]
-    info, grad = np.zeros((k, k)), np.zeros(k)
-    for r, fr in zip(rows, f):
-        for i, j in pairs:
-            info[i, j] += fr * float(r[f"a{i}_{j}"] or 0.0)
-        for i in range(k):
-            grad[i] += fr * float(r[f"g{i}"] or 0.0)
+    else:
+        table = scan.fetch(f"SELECT {', '.join(parts)} FROM {scan.table} WHERE {complete}").to_pandas()
+        cell = np.zeros(len(table), np.int64)
+    f = factor[cell] if keys else np.ones(len(table))
+    a = table[[f"a{i}_{j}" for i, j in pairs]].fillna(0.0).to_numpy(float)
+    g = table[[f"g{i}" for i in range(k)]].fillna(0.0).to_numpy(float)
+    info = np.zeros((k, k))
+    info[tuple(np.array(pairs).T)] = f @ a
     info = np.triu(info) + np.triu(info, 1).T
-    return info, grad
+    grad = f @ g
+    scores, counts = np.zeros((n_cells, k)), np.zeros(n_cells)
+    if per_cell:
+        np.add.at(scores, cell, g)
+        np.add.at(counts, cell, table["n"].to_numpy(float))
+    return info, grad, scores, counts, int(table["bad"].sum())
 
 
 def _cell_index(table: pd.DataFrame, lazy: LazySurvey) -> np.ndarray:
     keys = list(lazy._cells.keys)
     index = lazy._cells.frame[keys].assign(**{CELL: np.arange(len(lazy._cells.frame))})
     return table[keys].merge(index, on=keys, how="left")[CELL].to_numpy(dtype=np.int64)
-
-
-def _cell_scores(scan: Any, xs: list[str], y: str, w: str, complete: str, beta: np.ndarray,
-                 lazy: LazySurvey) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Score totals ``sum w (y - p) x`` and complete rows of every design cell at *beta*."""
-    p = f"(1.0 / (1.0 + exp(-({_eta(xs, beta)}))))"
-    keys = [ident(c) for c in lazy._cells.keys]
-    parts = [f"sum({w} * ({y} - {p}) * {x}) AS s{i}" for i, x in enumerate(xs)] + ["count(*) AS n"]
-    table = scan.fetch(
-        f"SELECT {', '.join(keys + parts)} FROM {scan.table} WHERE {complete} GROUP BY {', '.join(keys)}"
-    ).to_pandas()
-    cell = _cell_index(table, lazy)
-    n_cells = len(lazy._cells.frame)
-    scores = np.zeros((n_cells, len(xs)))
-    counts = np.zeros(n_cells)
-    np.add.at(scores, cell, table[[f"s{i}" for i in range(len(xs))]].to_numpy(float))
-    np.add.at(counts, cell, table["n"].to_numpy(float))
-    return scores, counts

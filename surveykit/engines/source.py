@@ -1,5 +1,6 @@
 """Lazy data sources: :func:`scan` wraps Parquet/CSV files or folders, a DuckDB relation or table,
-a pandas frame or an Arrow table as a DuckDB relation, read only by the aggregating queries of
+a pandas frame or an Arrow table as a DuckDB relation, or a Spark DataFrame or table
+(:mod:`surveykit.engines.spark`), read only by the aggregating queries of
 :mod:`surveykit.engines.aggregate` (nothing is loaded into memory row by row).
 
 Column names reach SQL only as quoted identifiers (:func:`ident`) and values only as query
@@ -8,91 +9,32 @@ parameters, so no text of a file or a user is ever executed as SQL.
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 from typing import Any
 
-from surveykit.engines.sql import ident
-from surveykit.errors import DataError, ReadError, closest
+from surveykit.engines.sql import DUCKDB, ident
+from surveykit.engines.view import Scan
+from surveykit.errors import DataError, ReadError
 
 __all__ = ["Scan", "scan", "ident"]
 
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".txt")
+_SERIAL = itertools.count()
 
 
-class Scan:
-    """A lazy table: a DuckDB relation and the connection it lives on (see :func:`scan`)."""
+def _duckdb_scan(con: Any, relation: Any, source: str) -> Scan:
+    view = f"surveykit_scan_{id(relation):x}_{next(_SERIAL)}"
+    relation.create_view(view, replace=True)
+    schema = [(str(r[0]), str(r[1])) for r in con.execute(f"DESCRIBE {DUCKDB.ident(view)}").fetchall()]
 
-    __slots__ = ("_con", "_view", "_columns", "_types", "source")
-
-    def __init__(self, con: Any, relation: Any, source: str) -> None:
-        self._con = con
-        self.source = source
-        self._view = f"surveykit_scan_{id(self):x}"
-        relation.create_view(self._view, replace=True)
-        described = con.execute(f"DESCRIBE {ident(self._view)}").fetchall()
-        self._columns = tuple(str(r[0]) for r in described)
-        self._types = {str(r[0]): str(r[1]).upper() for r in described}
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return self._columns
-
-    def dtype(self, name: str) -> str:
-        """DuckDB type name of column *name* (``DOUBLE``, ``BIGINT``, ``VARCHAR``, ...)."""
-        return self._types[name]
-
-    def is_numeric(self, name: str) -> bool:
-        t = self._types[name]
-        return any(
-            t.startswith(p)
-            for p in (
-                "TINYINT",
-                "SMALLINT",
-                "INTEGER",
-                "BIGINT",
-                "HUGEINT",
-                "UTINYINT",
-                "USMALLINT",
-                "UINTEGER",
-                "UBIGINT",
-                "FLOAT",
-                "DOUBLE",
-                "DECIMAL",
-                "REAL",
-                "BOOLEAN",
-            )
-        )
-
-    def check_columns(self, names: Any, role: str, error: type[Exception] = DataError) -> None:
-        for name in names:
-            if name not in self._types:
-                raise error(
-                    f"{role} {name!r} must be a column of {self.source}; it is not." + closest(str(name), self._columns)
-                )
-
-    @property
-    def table(self) -> str:
-        """The quoted name of the view to select from."""
-        return ident(self._view)
-
-    def fetch(self, sql: str, params: list[Any] | None = None) -> Any:
-        """Run *sql* (which selects from :attr:`table`) and return a pyarrow Table."""
-        rel = self._con.sql(sql, params=params) if params else self._con.sql(sql)
+    def run(sql: str, params: list[Any] | None) -> Any:
+        rel = con.sql(sql, params=params) if params else con.sql(sql)
         return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
 
-    def count(self) -> int:
-        return int(self._con.execute(f"SELECT count(*) FROM {self.table}").fetchone()[0])
-
-    def __repr__(self) -> str:
-        return f"Scan({self.source}, {len(self._columns)} columns)"
-
-    def _lazy_survey(self, design: Any) -> Any:
-        """``sk.Survey(scan, design)`` calls this: the :class:`~surveykit.engines.LazySurvey`."""
-        from surveykit.engines.lazy import LazySurvey
-
-        return LazySurvey(self, design)
+    return Scan(con, run, view, schema, source, DUCKDB)
 
 
 def _connection(threads: int | None, memory_limit: str | None) -> Any:
@@ -106,17 +48,31 @@ def _connection(threads: int | None, memory_limit: str | None) -> Any:
     return con
 
 
-def scan(source: Any, *, table: str | None = None, threads: int | None = None, memory_limit: str | None = None) -> Scan:
+def scan(
+    source: Any,
+    *,
+    table: str | None = None,
+    engine: str | None = None,
+    session: Any = None,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+) -> Scan:
     """A lazy data source for :class:`surveykit.Survey` (surveys larger than memory).
 
     Parameters
     ----------
-    source : path, folder, glob, pandas.DataFrame, pyarrow.Table, DuckDB relation or connection
+    source : path, folder, glob, pandas.DataFrame, pyarrow.Table, DuckDB connection, Spark DataFrame or SparkSession
         Parquet (``.parquet``/``.pq``) or CSV files, a folder of them (read as one table), a glob
-        such as ``"data/*.parquet"``, an in-memory frame, or a DuckDB relation; with a DuckDB
-        connection, *table* names the table or view to read.
+        such as ``"data/*.parquet"``, an in-memory frame, or a DuckDB connection with *table*;
+        a PySpark DataFrame (the estimates then run on Spark), or a SparkSession with *table*
+        (a table of its catalog, e.g. a warehouse table).
     table : str, optional
-        With a DuckDB connection: the table (or view) holding the survey.
+        With a DuckDB connection or a SparkSession: the table (or view) holding the survey.
+    engine : {"duckdb", "spark"}, optional
+        The engine for a path: DuckDB (the default, embedded) or Spark, which reads the path
+        with *session* (paths such as ``s3a://bucket/survey/`` work on a cluster).
+    session : pyspark.sql.SparkSession, optional
+        With ``engine="spark"``: the session to read with.
     threads, memory_limit : optional
         DuckDB settings for a connection surveykit opens (e.g. ``memory_limit="2GB"``; DuckDB
         spills to disk beyond it).
@@ -125,7 +81,7 @@ def scan(source: Any, *, table: str | None = None, threads: int | None = None, m
     -------
     Scan
         Pass it to ``sk.Survey(scan, design)``: every estimate is computed from per-PSU sums
-        aggregated inside DuckDB, so memory use does not grow with the number of rows.
+        aggregated inside the engine, so memory use does not grow with the number of rows.
 
     Examples
     --------
@@ -134,6 +90,32 @@ def scan(source: Any, *, table: str | None = None, threads: int | None = None, m
     >>> s.columns
     ('y', 'w')
     """
+    from surveykit.engines import spark
+
+    if engine not in (None, "duckdb", "spark"):
+        raise DataError(f"engine must be 'duckdb' or 'spark'; got {engine!r}.")
+    if spark.is_spark_frame(source):
+        return spark.spark_scan(source, "a Spark DataFrame")
+    if spark.is_spark_session(source):
+        if not isinstance(table, str) or not table:
+            raise DataError(
+                "table must name a table or view of the SparkSession's catalog; got none. "
+                "Pass sk.scan(session, table='db.survey')."
+            )
+        return spark.spark_table(source, table)
+    if engine == "spark":
+        if not spark.is_spark_session(session):
+            raise DataError(
+                f"engine='spark' needs session=, a pyspark SparkSession; got {type(session).__name__}. "
+                "Pass sk.scan(path, engine='spark', session=spark)."
+            )
+        if not isinstance(source, (str, os.PathLike)):
+            raise DataError(f"with engine='spark', source must be a path Spark can read; got {type(source).__name__}.")
+        return spark.spark_read(session, str(source))
+    return _duckdb_source(source, table, threads, memory_limit)
+
+
+def _duckdb_source(source: Any, table: str | None, threads: int | None, memory_limit: str | None) -> Scan:
     try:
         import duckdb
     except ImportError as exc:  # pragma: no cover - duckdb is a dependency
@@ -147,7 +129,7 @@ def scan(source: Any, *, table: str | None = None, threads: int | None = None, m
                 "Pass sk.scan(con, table='survey')."
             )
         try:
-            return Scan(source, source.table(table), f"DuckDB table {table!r}")
+            return _duckdb_scan(source, source.table(table), f"DuckDB table {table!r}")
         except duckdb.Error as exc:
             raise ReadError(f"DuckDB table {table!r} could not be opened: {exc}.") from None
     if isinstance(source, duckdb.DuckDBPyRelation):
@@ -157,15 +139,15 @@ def scan(source: Any, *, table: str | None = None, threads: int | None = None, m
         )
     con = _connection(threads, memory_limit)
     if isinstance(source, pd.DataFrame):
-        return Scan(con, con.from_df(source), "a pandas DataFrame")
+        return _duckdb_scan(con, con.from_df(source), "a pandas DataFrame")
     if type(source).__module__.startswith("pyarrow"):
-        return Scan(con, con.from_arrow(source), "an Arrow table")
+        return _duckdb_scan(con, con.from_arrow(source), "an Arrow table")
     if not isinstance(source, (str, os.PathLike)):
         raise DataError(
-            f"source must be a file, folder or glob path, a DataFrame, an Arrow table or a DuckDB "
-            f"connection; got {type(source).__name__}."
+            f"source must be a file, folder or glob path, a DataFrame, an Arrow table, a DuckDB "
+            f"connection or a Spark DataFrame; got {type(source).__name__}."
         )
-    return Scan(con, _read(con, str(source)), f"data {str(source)!r}")
+    return _duckdb_scan(con, _read(con, str(source)), f"data {str(source)!r}")
 
 
 def _read(con: Any, text: str) -> Any:

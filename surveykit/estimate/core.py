@@ -167,6 +167,14 @@ def _moments(lay: _ci.Layout, rd: ResolvedDesign, values: np.ndarray, kind: str,
     w = rd.weights
     n, df = lay.counts(rd)
     big_n = lay.sum(w)
+    if lay.cell is None and values.shape[1] == 1 and kind != "total":  # the common mean: one buffer
+        z = np.multiply(w, values[:, 0])  # w y, then (y - mean) / N in place: the same numbers
+        tot = np.array([np.sum(z)])
+        est = tot / big_n
+        np.subtract(values[:, 0], float(est[0]), out=z)
+        np.divide(z, float(big_n[0]), out=z)
+        se, de = _se_deff(lay, w, z[:, None], None, rd, deff, big_n, n, (values, None, True, est))
+        return dict(estimate=est, se=se, deff=de, n=n, weighted_n=big_n, df=df)
     with np.errstate(all="ignore"):  # the spare column may hold inf/NaN; it is never summed
         tot = lay.sum(w[:, None] * values)
         if kind == "total":

@@ -48,6 +48,10 @@ def _sorted_levels(values: pd.Series) -> list[Any]:
 
 def _codes(col: pd.Series, levels: list[Any]) -> np.ndarray:
     """Level index of each row (-1 for values not in *levels*)."""
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iuf":
+        index = pd.Index(levels)
+        if index.dtype.kind in "iuf":  # numbers: hashed as numbers, without boxing every row
+            return index.get_indexer(col.to_numpy()).astype(np.int64)
     return pd.Index(levels, dtype=object).get_indexer(col.astype(object)).astype(np.int64)
 
 

@@ -1,7 +1,7 @@
 """Numeric core of the design-based tables: weighted cell totals, their ratios, SEs and intervals.
 
 Every statistic of a table is a ratio of weighted cell totals; :func:`_cell_vcov` passes the
-one-hot cell indicators through :func:`surveykit.design.variance.design_vcov` once, :func:`_ratios`
+cell codes through :func:`surveykit.design.variance.cells_vcov` once, :func:`_ratios`
 gives the ratios with their gradients, :func:`_quad_se` the linearised SEs and :func:`table_ci` the
 intervals (the proportion intervals of :mod:`surveykit.estimate.intervals`; no loops over rows).
 """
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from surveykit.design.replicate import is_replicate, replicate_variance, replicate_vcov
-from surveykit.design.variance import design_vcov
+from surveykit.design.variance import cells_vcov
 from surveykit.estimate.intervals import PROPORTION_METHODS, proportion_ci
 
 if TYPE_CHECKING:
@@ -38,9 +38,8 @@ def _cell_vcov(codes: np.ndarray, k: int, wd: np.ndarray, svy: Survey) -> tuple[
         onehot = np.zeros((codes.shape[0], k))
         onehot[np.flatnonzero(ok_rows), codes[ok_rows]] = 1.0
         return totals, replicate_vcov(rd.repweights.T @ onehot, rd, totals)
-    u = np.zeros((codes.shape[0], k))
-    u[np.flatnonzero(ok), codes[ok]] = wd[ok]
-    return totals, design_vcov(u, svy.resolved)
+    cell = np.where(ok, codes, k).astype(np.int64)[:, None]  # integer codes: no dense (n, k) one-hot
+    return totals, cells_vcov(wd[:, None], cell, k, rd)
 
 
 def _cell_reps(codes: np.ndarray, k: int, wd: np.ndarray, svy: Survey) -> np.ndarray | None:
