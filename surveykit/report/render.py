@@ -256,6 +256,9 @@ def _excel_value(value: Any, digits: int) -> tuple[Any, str | None]:
             return value, None
         return value, "#,##0" if digits == 0 else "#,##0." + "0" * digits
     text = str(value).strip()
+    if text.endswith("%") and _NUMBER_TEXT.match(text[:-1].strip()):  # "36%" -> 0.36 shown as 36%
+        number, fmt = _excel_value(text[:-1].strip(), digits)
+        return number / 100, (fmt or "0").replace("#,##", "") + "%"
     m = _NUMBER_TEXT.match(text)
     if not m:
         return value, None

@@ -260,7 +260,11 @@ def reproduction(ctx: Ctx, spec: SectionSpec) -> Section:
             f"recomputed; {n_ok} match to the printed precision."
         )
         if n_external:
-            intro += f" The other {n_external} (—) quote sources outside the survey and are not compared."
+            intro += (
+                " The other one (—) quotes a source outside the survey and is not compared."
+                if n_external == 1
+                else f" The other {n_external} (—) quote sources outside the survey and are not compared."
+            )
     columns = (ctx.ui("survey"), ctx.ui("key"), ctx.ui("published"), ctx.ui("computed"), ctx.ui("match"))
     table = Table(f"{ctx.title(spec)}", columns, tuple(rows), col_align=("left", "left", "right", "right", "center"))
     return Section(spec.id, ctx.title(spec), (Text((intro,)), table), appendix=True)
@@ -294,6 +298,8 @@ def _figure_text(inst, key: str, pub: dict, lang: str) -> str:
         return f"{text} ({'평균' if lang == 'ko' else 'mean'})"
     if fig.kind == "mode":
         return f"{text} ({'가장 많은 응답' if lang == 'ko' else 'most common answer'})"
+    if inst.question(fig.question).var != fig.question:  # a multiple-response column names its option
+        return text
     codes = fig.codes or ((fig.code,) if fig.code is not None else ())
     answers = ", ".join(inst.label(fig.question, float(c), lang) for c in codes)
     return f"{text}: {answers}" if answers else text

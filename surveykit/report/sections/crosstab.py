@@ -91,6 +91,7 @@ def crosstab(ctx: Ctx, spec: SectionSpec) -> Section:
         ddf=float(f.ddf),
         p_value=float(f.p_value),
         test="rao_scott",
+        scale="F statistic",
         row_text=row_text,
         col_text=col_text,
     )
