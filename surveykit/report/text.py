@@ -56,7 +56,7 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "page": "page",
                 "appendix": "Appendix",
                 "appendix_lead": "Methods, reproduction of the published figures and data-quality checks, for readers who want to verify the results.",
-                "see": "see the table",
+                "see": "See the table",
             }
         ),
     }

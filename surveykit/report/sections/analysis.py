@@ -115,6 +115,7 @@ def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
             n=int(r.n),
             flag=flag,
             variable=var,
+            survey=prep.name,
             question=question,
             answer=label,
             base_n=int(base_n),

@@ -266,7 +266,20 @@ def reproduction(ctx: Ctx, spec: SectionSpec) -> Section:
                 else f" The other {n_external} (—) quote sources outside the survey and are not compared."
             )
     columns = (ctx.ui("survey"), ctx.ui("key"), ctx.ui("published"), ctx.ui("computed"), ctx.ui("match"))
-    table = Table(f"{ctx.title(spec)}", columns, tuple(rows), col_align=("left", "left", "right", "right", "center"))
+    note = (
+        "공표값은 원 발간물이 쓴 기준(예: 전체 응답자)의 비율이라, 같은 항목이라도 본문 표(예: 해당 문항을 받은 응답자 기준)와 "
+        "다를 수 있다. 각 본문 표의 기준은 표 아래 주에 있다."
+        if ctx.lang == "ko"
+        else "Published shares use the base of the original publication (e.g. all respondents), so the same item "
+        "can differ from a table in the body (e.g. of those asked); each body table states its base in its note."
+    )
+    table = Table(
+        f"{ctx.title(spec)}",
+        columns,
+        tuple(rows),
+        notes=(note,),
+        col_align=("left", "left", "right", "right", "center"),
+    )
     return Section(spec.id, ctx.title(spec), (Text((intro,)), table), appendix=True)
 
 

@@ -67,17 +67,19 @@ def _most_common(ctx: Ctx, recs: list[dict[str, Any]]) -> str | None:
     q = top["question"]
     a, b = top["answer"], second["answer"]
     pa, pb, moe = _p1(top["estimate"]), _p1(second["estimate"]), margin_of_error(top) or 0.0
+    # with several surveys in the plan, say whose answers these are
+    who = f"{_survey_label(ctx, top)}: " if len(ctx.surveys) > 1 and _survey_label(ctx, top) else ""
     if float(top["ci_low"]) > float(second["ci_high"]):  # the intervals do not overlap
         if ctx.lang == "ko":
-            return f"‘{q}’에는 ‘{a}’가 {pa}%(표본오차 ±{moe:.1f}%p)로 가장 많았고, 다음인 ‘{b}’({pb}%)보다 뚜렷이 많다."
+            return f"{who}‘{q}’에는 ‘{a}’가 {pa}%(표본오차 ±{moe:.1f}%p)로 가장 많았고, 다음인 ‘{b}’({pb}%)보다 뚜렷이 많다."
         return (
-            f"The most common answer to ‘{q}’ was ‘{a}’ ({pa}%, margin of error ±{moe:.1f} points), "
+            f"{who}The most common answer to ‘{q}’ was ‘{a}’ ({pa}%, margin of error ±{moe:.1f} points), "
             f"clearly ahead of ‘{b}’ ({pb}%)."
         )
     if ctx.lang == "ko":
-        return f"‘{q}’에는 ‘{a}’({pa}%)와 ‘{b}’({pb}%)가 가장 많았으며, 두 응답의 차이는 표본오차 범위 안에 있다."
+        return f"{who}‘{q}’에는 ‘{a}’({pa}%)와 ‘{b}’({pb}%)가 가장 많았으며, 두 응답의 차이는 표본오차 범위 안에 있다."
     return (
-        f"The most common answers to ‘{q}’ were ‘{a}’ ({pa}%) and ‘{b}’ ({pb}%); "
+        f"{who}The most common answers to ‘{q}’ were ‘{a}’ ({pa}%) and ‘{b}’ ({pb}%); "
         "the difference between them is within the margin of error."
     )
 
