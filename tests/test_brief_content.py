@@ -3,17 +3,20 @@ file, findings first, no internal keys or formulas before the appendix, shares i
 hidden cells not recoverable, numbers stored as numbers."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
 
+from surveykit.errors import ReportError
 from surveykit.instrument import load_published_figures
 from surveykit.report.build import build_brief, build_document
 from surveykit.report.context import secondary_suppression
-from surveykit.report.document import Findings
+from surveykit.report.document import Box, Document, Finding, Findings, Section, Text
 from surveykit.report.plan import load_plan
 from surveykit.report.render import render_html
 from surveykit.report.text import quantity, won
@@ -272,3 +275,54 @@ def test_reproduction_prints_labels_and_counts_what_it_checks(briefs):
     assert n_all == n_checked + n_external and n_ok <= n_checked and n_external == 1
     assert "KRW 180,000 a" in text  # the monthly premium, with unit and separators
     assert "Medical indemnity: Medical indemnity" not in text
+
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "brief_content.html"
+
+
+def _content_document(lang: str = "ko") -> Document:
+    return Document(
+        title="시연 브리프",
+        subtitle="부제",
+        lang=lang,
+        date="2018-12",
+        organisation="예시 센터",
+        notice="이 문서는 합성 자료로 만든 시연용이다.",
+        footer="합성 자료 시연",
+        keywords=("합성 자료", "synthetic data"),
+        sections=(
+            Section("s2-methods", "방법", (Text(("부록 본문",)),), appendix=True),
+            Section(
+                "s1-summary",
+                "요약",
+                (
+                    Findings((Finding("응답 186건 중 32.3%가 <가입>했다(표본오차 ±6.7%p).", "s3-figs"),)),
+                    Box("읽는 법", (("신뢰구간", "범위"),), ("단순무작위표본 가정",)),
+                ),
+            ),
+            Section("s3-figs", "핵심 지표", (Text(("본문",)),)),
+        ),
+    )
+
+
+def test_html_snapshot_of_status_findings_and_appendix():
+    html = render_html(_content_document(), embed_fonts=False)
+    if os.environ.get("SURVEYKIT_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(html, encoding="utf-8")
+    assert html == SNAPSHOT.read_text(encoding="utf-8")
+    # body sections numbered first, the appendix lettered after them, whatever the given order
+    assert html.index('id="s1-summary"') < html.index('id="s3-figs"') < html.index('id="appendix"')
+    assert html.index('id="appendix"') < html.index('id="s2-methods"')
+    assert (
+        '<span class="num">A</span><span class="w">방법' in html
+        and '<span class="num">2</span><span class="w">핵심' in html
+    )
+    assert "&lt;가입&gt;" in html and "<가입>" not in html  # finding text is escaped
+    assert '<meta name="keywords" content="합성 자료, synthetic data">' in html
+    assert '<meta name="author"' not in html  # a demonstration has no institutional author
+    assert "<title>시연 브리프 (합성 자료 시연)</title>" in html and '<div class="status-footer" role="note">' in html
+
+
+def test_a_finding_anchor_must_be_a_section_id():
+    with pytest.raises(ReportError, match="anchor must be a section id"):
+        Finding("text", "not an id!")
