@@ -1,8 +1,10 @@
 """The build context shared by section builders: language, surveys, reliability rule, records.
 
 Internal to :mod:`surveykit.report`. A builder appends what it computes to ``records`` (every
-number of the brief, for ``results.json``) and ``sheets`` (every table, for ``tables.xlsx``), and
-returns a document :class:`~surveykit.report.document.Section`.
+number of the brief, for ``results.json`` and the summary) and returns a document
+:class:`~surveykit.report.document.Section`; ``tables.xlsx`` is written from the document's
+tables. ``sheets`` still collects the raw result frames the model and segment sections pass to
+:meth:`Ctx.sheet`; nothing writes them any more.
 """
 
 from __future__ import annotations

@@ -48,7 +48,6 @@ __all__ = ["Plan", "SurveySpec", "SectionSpec", "load_plan", "bundled_plans", "S
 
 SECTION_KEYS: dict[str, dict[str, bool]] = {
     # key -> required?
-    "summary": {"max_findings": False},
     "overview": {},
     "key_figures": {"survey": True, "figures": True},
     "frequencies": {"survey": True, "variables": True, "chart": False},
@@ -59,6 +58,7 @@ SECTION_KEYS: dict[str, dict[str, bool]] = {
     "reproduction": {},
     "quality": {"survey": True},
     "methods": {},
+    "summary": {"max_findings": False},
 }
 _COMMON_SECTION_KEYS = ("type", "id", "title", "note")
 #: section types printed in the appendix (internal quality assurance, methods, reproduction)
