@@ -42,7 +42,14 @@ def test_outputs_are_written_and_nothing_else(org):
 
 def test_pdf_has_korean_headings_and_the_json_key_figures(org):
     text = _pdftext(org[".pdf"])
-    for heading in ("설문조사 개요", "핵심 지표", "공제 가입 의향과 관련 요인", "공표 수치 재현", "방법론 부록"):
+    for heading in (
+        "설문조사 개요",
+        "핵심 지표",
+        "공제 가입 의향과 관련 요인",
+        "공표 수치 재현",
+        "분석 방법",
+        "요약: 주요 결과",
+    ):
         assert heading in text
     results = json.loads(org[".json"].read_text(encoding="utf-8"))["results"]
     figures = [r for r in results if r.get("published_pct") is not None]
@@ -83,9 +90,10 @@ def _visible(html: str) -> str:
 
 def test_small_cells_are_suppressed_and_high_cv_flagged(org):
     results = json.loads(org[".json"].read_text(encoding="utf-8"))["results"]
-    suppressed = [r for r in results if r.get("flag") == "suppressed"]
-    assert suppressed and all(r["n"] < 5 for r in suppressed)
-    assert all(r.get("flag") != "suppressed" for r in results if r.get("n", 99) >= 5 and "flag" in r)
+    suppressed = [r for r in results if r.get("flag") in ("suppressed", "secondary")]
+    # a hidden cell is hidden in results.json too: no estimate, interval or count
+    assert suppressed and all(r[k] is None for r in suppressed for k in ("estimate", "se", "ci_low", "ci_high", "n"))
+    assert all(r.get("flag") != "suppressed" for r in results if (r.get("n") or 0) >= 5 and "flag" in r)
     text = _visible(org[".html"].read_text(encoding="utf-8"))
     assert "응답자 수가 적어 값을 표시하지 않음" in text
     assert "변동계수(CV)가 높아 해석에 주의" in text
@@ -110,8 +118,9 @@ def test_planted_small_cell_is_suppressed(tmp_path):
     record = next(r for r in ctx.records if r["key"] == "w.fee_band.5")
     assert record["n"] == 2 and record["flag"] == "suppressed"
     table = doc.sections[0].blocks[0]
-    row = next(r for r in table.rows if r[1].value == 2)
-    assert row[2].value is None and row[2].flag == "suppressed"
+    row = next(r for r in table.rows if r[2].flag == "suppressed")
+    assert row[2].value is None and row[1].value is None and row[1].flag == "suppressed"  # count hidden too
+    assert sum(1 for r in table.rows if r[2].flag == "secondary") == 1  # and one more cell, so 100% - rest fails
     html = _visible(render_html(doc))
     assert f"{100 * record['estimate']:.1f}" not in html  # 0.5% is printed nowhere
     assert "응답자 수가 적어 값을 표시하지 않음" in html
@@ -138,7 +147,7 @@ def test_english_brief_uses_english_labels():
     text = _visible(html)
     assert "Organisations: key figures" in text and "Reproduction of published figures" in text
     assert "Strong" in text  # join_intent code 4 in English
-    assert "Methods appendix" in text
+    assert "Methods" in text and "Appendix" in text
     assert doc.lang == "en"
 
 
@@ -302,7 +311,7 @@ def test_a_plan_without_tables_still_writes_all_outputs(tmp_path):
     path = _plan_file(tmp_path, {"org": {"instrument": "organisation_2018", "data": "demo"}}, [{"type": "overview"}])
     outputs = build_brief(path, out=tmp_path / "out")
     xlsx = next(p for p in outputs if p.suffix == ".xlsx")
-    assert load_workbook(xlsx).sheetnames == ["results"]
+    assert load_workbook(xlsx).sheetnames == ["README"]
 
 
 def test_out_must_be_a_writable_folder(tmp_path):

@@ -108,7 +108,7 @@ def _variant(tmp_path: Path, **changes) -> Path:
 
 def _overview_text(path: Path, lang: str) -> tuple[str, list[tuple[str, str]]]:
     doc, _ = build_document(load_plan(path), lang=lang)
-    blocks = doc.sections[0].blocks
+    blocks = next(s for s in doc.sections if s.id.endswith("-overview")).blocks
     paras = " ".join(p for b in blocks if hasattr(b, "paragraphs") for p in b.paragraphs)
     pairs = [p for b in blocks if hasattr(b, "pairs") for p in b.pairs]
     return paras, pairs
@@ -155,8 +155,8 @@ def test_the_2018_briefs_still_say_what_they_said():
     """Their texts moved from the generic report code into their plans; the briefs read the same."""
     paras, pairs = _overview_text(Path("organisation_brief"), "ko")
     assert paras == (
-        "이 브리프는 2018년 서울 제3섹터 조직·종사자 사회안전망 설문조사의 결과를 설계기반 통계로 다시 계산한 "
-        "것이다. 원자료는 공개되지 않았으므로, 공표된 모든 수치를 정확히 재현하도록 보정한 합성 자료로 계산하였다."
+        "이 브리프는 2018년 서울 제3섹터 조직·종사자 사회안전망 설문조사의 공표 결과를 바탕으로, 같은 분석을 "
+        "합성 자료로 시연한 것이다. 원자료는 공개되지 않았으므로, 공표된 모든 수치를 정확히 재현하도록 보정한 합성 자료로 계산하였다."
     )
     assert pairs[:3] == [
         ("조사명", "제3섹터 조직 및 종사자 사회안전망 실태와 보장상품 수요 조사"),
@@ -164,7 +164,7 @@ def test_the_2018_briefs_still_say_what_they_said():
         ("조사 대상", "사회적경제/소셜벤처/NPO/중간지원조직/플랫폼노동자 등 제3섹터 조직 및 종사자"),
     ]
     paras, pairs = _overview_text(Path("worker_brief"), "en")
-    assert paras.startswith("This brief recomputes the results of the 2018 Seoul third-sector safety-net surveys")
+    assert paras.startswith("This brief demonstrates, on synthetic data, the analyses of the 2018 Seoul third-sector")
     assert paras.endswith("calibrated synthetic microdata that reproduce every published number exactly.")
     assert ("Fieldwork", "2018-10 to 2018-12") in pairs
     assert pairs[-1] == (
@@ -180,8 +180,8 @@ def test_an_unweighted_plan_says_nothing_of_published_frames(tmp_path):
     raw["surveys"]["api"]["design"] = {}
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     for lang, text in (
-        ("en", "Unweighted: respondents treated as a simple random sample for design-based standard errors"),
-        ("ko", "가중치 없음: 응답자를 단순무작위표본으로 보고 설계기반 표준오차를 계산함"),
+        ("en", "No weights or design information: standard errors and intervals assume simple random sampling"),
+        ("ko", "가중치·표본 설계 정보 없음: 표준오차와 신뢰구간은 응답자를 단순무작위표본으로 가정하고 계산함"),
     ):
         _, pairs = _overview_text(path, lang)
         assert pairs[-1][1] == text

@@ -12,7 +12,7 @@ from surveykit.report.plan import SECTION_KEYS, bundled_plans, load_plan
 def test_bundled_plans_load_with_their_sections():
     assert bundled_plans() == ["combined_brief", "organisation_brief", "worker_brief"]
     org = load_plan("organisation_brief")
-    assert [s.type for s in org.sections][:2] == ["overview", "key_figures"]
+    assert [s.type for s in org.sections][:3] == ["summary", "overview", "key_figures"]
     assert {s.type for s in org.sections} == set(SECTION_KEYS)  # every section type is exercised
     assert org.reliability == {"min_n": 5, "max_cv": 0.3, "min_effective_n": 30}
     assert org.surveys["org"].instrument == "organisation_2018"

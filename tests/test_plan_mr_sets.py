@@ -40,7 +40,9 @@ def _table(path: Path, lang: str = "ko"):
 def test_set_from_the_files_mrsets_record(tmp_path):
     table, rows, records = _table(_plan(tmp_path, MR, "fund"))
     assert table.caption == "재원"
-    assert [r[0] for r in rows] == ["정부", "기부", "회비"] and [r[1] for r in rows] == [3, 3, 3]
+    # 3 respondents per item: below min_n, so the counts are hidden with the shares
+    assert [r[0] for r in rows] == ["정부", "기부", "회비"] and [r[1] for r in rows] == [None, None, None]
+    assert [r[1].flag for r in table.rows] == ["suppressed"] * 3
     assert records["s.fund_b"]["estimate"] == pytest.approx(0.5) and records["s.fund_b"]["n"] == 3
 
 

@@ -385,7 +385,7 @@ def test_write_xlsx_sheet_names(tmp_path: Path) -> None:
     assert len(names) == len(set(n.lower() for n in names)) == 4
     assert all(len(n) <= 31 for n in names) and names[1] == "a b c"
     rows = list(wb[names[0]].values)
-    assert rows[0] == ("유형", "사례 수", "비율(%)") and rows[3] == ("마을기업", 3, None)
+    assert rows[0] == ("유형", "사례 수", "비율(%)") and rows[3] == ("마을기업", 3, "†")
     assert wb[names[0]]["A1"].font.bold and wb[names[0]].freeze_panes == "A2"
     with pytest.raises(ReportError, match=r"at least one table"):
         write_xlsx([], tmp_path / "empty.xlsx")

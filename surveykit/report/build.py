@@ -12,14 +12,14 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from surveykit.errors import ReportError, SurveykitError
+from surveykit.report import status
 from surveykit.report._staging import make_stage, remove_stale_stages, sigterm_raises
 from surveykit.report.context import Ctx
-from surveykit.report.document import Document, Section, as_lang
-from surveykit.report.plan import Plan, SectionSpec, load_plan
+from surveykit.report.document import Document, Section, Table, as_lang
+from surveykit.report.plan import APPENDIX_TYPES, Plan, SectionSpec, load_plan
 from surveykit.report.prepare import prepare_surveys
+from surveykit.report.text import UI
 
 __all__ = ["build_brief", "build_briefs", "build_document", "DEFAULT_PLANS"]
 
@@ -29,16 +29,19 @@ DEFAULT_PLANS = ("organisation_brief", "worker_brief")
 def _builders() -> dict[str, Callable[[Ctx, SectionSpec], Section]]:
     from surveykit.report.sections import analysis as a
     from surveykit.report.sections import basic as b
+    from surveykit.report.sections import crosstab as x
     from surveykit.report.sections import models as m
+    from surveykit.report.sections import summary as s
 
     return {
+        "summary": s.summary,
         "overview": b.overview,
         "key_figures": b.key_figures,
         "reproduction": b.reproduction,
         "quality": b.quality,
         "methods": b.methods,
         "frequencies": a.frequencies,
-        "crosstab": a.crosstab,
+        "crosstab": x.crosstab,
         "multiple_response": a.multiple_response,
         "model": m.model,
         "multinomial": m.multinomial,
@@ -57,15 +60,24 @@ def build_document(
     lang = as_lang(lang or plan.lang)
     ctx = Ctx(plan=plan, lang=lang, surveys=prepare_surveys(plan, data))
     builders = _builders()
-    sections = []
+    built: dict[int, Section] = {}
     label = plan.path.name if plan.path is not None else f"{plan.id}.yaml"
-    for i, spec in enumerate(plan.sections):
+    # the summary reads what the other sections computed, so it is built last (printed first)
+    order = sorted(range(len(plan.sections)), key=lambda i: plan.sections[i].type == "summary")
+    for i in order:
+        spec = plan.sections[i]
         if on_section is not None:
             on_section(spec.type)
+        ctx.current = spec
         try:
-            sections.append(builders[spec.type](ctx, spec))
+            section = builders[spec.type](ctx, spec)
         except SurveykitError as exc:
             raise type(exc)(f"{label}: sections[{i}] ({spec.type}): {exc}") from exc
+        finally:
+            ctx.current = None
+        if spec.type in APPENDIX_TYPES and not section.appendix:
+            section = Section(section.id, section.title, section.blocks, appendix=True)
+        built[i] = section
     doc = Document(
         title=ctx.text(plan.title),
         subtitle=ctx.text(plan.subtitle),
@@ -73,7 +85,10 @@ def build_document(
         date=plan.date,
         organisation=ctx.text(plan.organisation),
         meta={},
-        sections=tuple(sections),
+        sections=tuple(built[i] for i in range(len(plan.sections))),
+        notice=status.notice(plan, lang),
+        footer=status.footer(plan, lang),
+        keywords=status.keywords(plan, lang),
     )
     return doc, ctx
 
@@ -108,8 +123,8 @@ def build_brief(
             ]
             write_html(doc, stage / names[0])
             write_pdf(doc, stage / names[1])
-            write_json({"plan": plan.id, "lang": ctx.lang, "results": ctx.records}, stage / names[2])
-            write_xlsx([*ctx.sheets, ("results", pd.DataFrame(ctx.records))], stage / names[3])
+            write_json(results_json(plan, doc, ctx), stage / names[2])
+            write_xlsx(_tables(doc), stage / names[3], readme=readme(plan, doc), lang=doc.lang)
             target.mkdir(exist_ok=True)
             outputs = []
             for name in names:
@@ -118,6 +133,66 @@ def build_brief(
             return outputs
         finally:
             shutil.rmtree(stage, ignore_errors=True)
+
+
+#: the version of the results.json layout (docs/results.md); bump it when a field changes meaning
+RESULTS_SCHEMA = "surveykit.results/1"
+_SUPPRESSED = ("suppressed", "secondary")
+_HIDDEN = ("estimate", "se", "ci_low", "ci_high", "n", "count")
+
+
+def results_json(plan: Plan, doc: Document, ctx: Ctx) -> dict:
+    """The content of ``results.json`` (documented in docs/results.md).
+
+    A suppressed number is published as ``null`` (with its flag), as in the printed tables.
+    """
+    records = []
+    for rec in ctx.records:
+        if rec.get("flag") in _SUPPRESSED:
+            rec = {**rec, **{k: None for k in _HIDDEN if k in rec}}
+        records.append(rec)
+    return {
+        "schema": RESULTS_SCHEMA,
+        "plan": plan.id,
+        "lang": ctx.lang,
+        "title": doc.title,
+        **status.status_fields(plan, ctx.lang),
+        "reliability": dict(plan.reliability),
+        "results": records,
+    }
+
+
+def _tables(doc: Document) -> list[tuple[str, object]]:
+    """Every table of the document as one sheet, named by its number (``표 3`` / ``Table 3``)."""
+
+    tables = [b for sec in doc.sections for b in sec.blocks if isinstance(b, Table)]
+    word = UI[doc.lang]["table"]
+    return [(f"{word} {i}", t) for i, t in enumerate(tables, 1)]
+
+
+def readme(plan: Plan, doc: Document) -> list[tuple[str, object]]:
+    """The README sheet of ``tables.xlsx``: what the workbook is, its data status, its sheets."""
+
+    ko = doc.lang == "ko"
+    rows: list[tuple[str, object]] = [
+        ("브리프" if ko else "Brief", doc.title),
+        ("자료 상태" if ko else "Data status", plan.data_status or ("밝히지 않음" if ko else "not stated")),
+    ]
+    if doc.notice:
+        rows.append(("알림" if ko else "Notice", doc.notice))
+    rows.append(
+        (
+            "읽는 법" if ko else "How to read",
+            "표마다 시트 하나. 숫자는 숫자 셀(비율은 %), 표시하지 않은 값은 †, 주의 표시는 셀 메모와 표 아래 주석에 있다."
+            if ko
+            else "One sheet per table of the brief. Numbers are numeric cells (shares in percent); values not "
+            "shown are marked †; caution flags are cell comments and notes below each table.",
+        )
+    )
+    word = UI[doc.lang]["table"]
+    tables = [b for sec in doc.sections for b in sec.blocks if isinstance(b, Table)]
+    rows += [(f"{word} {i}", t.caption) for i, t in enumerate(tables, 1)]
+    return rows
 
 
 def _output_root(out: str | Path) -> Path:

@@ -1,8 +1,10 @@
 """The build context shared by section builders: language, surveys, reliability rule, records.
 
 Internal to :mod:`surveykit.report`. A builder appends what it computes to ``records`` (every
-number of the brief, for ``results.json``) and ``sheets`` (every table, for ``tables.xlsx``), and
-returns a document :class:`~surveykit.report.document.Section`.
+number of the brief, for ``results.json`` and the summary) and returns a document
+:class:`~surveykit.report.document.Section`; ``tables.xlsx`` is written from the document's
+tables. ``sheets`` still collects the raw result frames the model and segment sections pass to
+:meth:`Ctx.sheet`; nothing writes them any more.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ import pandas as pd
 from surveykit.report.plan import Plan, SectionSpec
 from surveykit.report.prepare import Prepared
 
-__all__ = ["Ctx", "UI", "pct", "num", "reliability_flag", "proportion_flag"]
+__all__ = ["Ctx", "UI", "pct", "num", "reliability_flag", "proportion_flag", "secondary_suppression", "HIDDEN"]
+
+#: flags whose cells are not shown (the small-cell rule and its secondary suppression)
+HIDDEN = ("suppressed", "secondary")
 
 UI: dict[str, dict[str, str]] = {
     "ko": {
@@ -29,7 +34,8 @@ UI: dict[str, dict[str, str]] = {
         "segments": "응답자 유형",
         "reproduction": "공표 수치 재현",
         "quality": "데이터 품질",
-        "methods": "방법론 부록",
+        "methods": "분석 방법",
+        "summary": "요약: 주요 결과",
         "level": "응답",
         "n": "사례 수",
         "percent": "비율(%)",
@@ -63,7 +69,8 @@ UI: dict[str, dict[str, str]] = {
         "segments": "Respondent segments",
         "reproduction": "Reproduction of published figures",
         "quality": "Data quality",
-        "methods": "Methods appendix",
+        "methods": "Methods",
+        "summary": "Summary: key findings",
         "level": "Answer",
         "n": "n",
         "percent": "Percent",
@@ -133,6 +140,27 @@ def proportion_flag(rule: dict[str, float], n_cell: float, p: float, se: float, 
     return reliability_flag(n_cell, cv, n_eff, rule)
 
 
+def secondary_suppression(flags: list[str | None], counts: list[float], min_n: float) -> list[str | None]:
+    """*flags* of cells that add up to a known total, with complementary cells hidden too.
+
+    The one home of cell suppression in a brief (primary: :func:`reliability_flag`). When a
+    cell is ``suppressed``, subtracting the shown cells from the total (a row's 100%, a printed
+    base) would give it back; so the smallest other cells are flagged ``secondary`` until at least
+    two are hidden and together they rest on at least *min_n* respondents. A group with nothing
+    suppressed is returned unchanged.
+    """
+    out = list(flags)
+    hidden = [i for i, f in enumerate(out) if f in HIDDEN]
+    if not hidden:
+        return out
+    rest = sorted((i for i in range(len(out)) if out[i] not in HIDDEN), key=lambda i: (counts[i], i))
+    while rest and (len(hidden) < 2 or sum(counts[i] for i in hidden) < min_n):
+        i = rest.pop(0)
+        out[i] = "secondary"
+        hidden.append(i)
+    return out
+
+
 @dataclass
 class Ctx:
     """Mutable state of one brief's build (internal; never returned to users)."""
@@ -142,6 +170,8 @@ class Ctx:
     surveys: dict[str, Prepared]
     records: list[dict[str, Any]] = field(default_factory=list)
     sheets: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    #: the section being built (its id and type go into every record it makes)
+    current: SectionSpec | None = None
 
     @property
     def rule(self) -> dict[str, float]:
@@ -159,6 +189,10 @@ class Ctx:
         return self.text(section.title, self.ui(section.type))
 
     def record(self, **fields: Any) -> None:
+        """Record one number of the brief (for ``results.json`` and the summary), tagged with the
+        id and type of the section being built."""
+        if self.current is not None:
+            fields = {"section": self.current.id, "section_type": self.current.type, **fields}
         self.records.append(fields)
 
     def sheet(self, name: str, frame: pd.DataFrame) -> None:

@@ -1,8 +1,11 @@
 """The document model a brief is rendered from: plain, frozen, generic data.
 
 A :class:`Document` holds :class:`Section` objects, each a sequence of blocks:
-:class:`Text`, :class:`Callouts`, :class:`Table`, :class:`Chart`, :class:`KeyValue` and
-:class:`PageBreak`. Nothing here knows about statistics: the analysis layer (``report.build``)
+:class:`Text`, :class:`Callouts`, :class:`Table`, :class:`Chart`, :class:`KeyValue`,
+:class:`Findings` (key findings, each linking to where its numbers are), :class:`Box` (a boxed
+explanation) and :class:`PageBreak`. Sections marked ``appendix`` are printed after the others,
+lettered A, B, ...; a document's ``notice`` (e.g. that its data are synthetic) is printed on the
+cover and in every page's footer. Nothing here knows about statistics: the analysis layer (``report.build``)
 fills the model from results, and ``report.render`` turns it into HTML and PDF.
 
 Every class coerces lists to tuples and checks its input once, raising
@@ -34,6 +37,9 @@ __all__ = [
     "Table",
     "Chart",
     "KeyValue",
+    "Finding",
+    "Findings",
+    "Box",
     "PageBreak",
     "Block",
     "DEFAULT_FLAGS",
@@ -101,6 +107,9 @@ DEFAULT_FLAGS: Mapping[str, Mapping[str, Flag]] = MappingProxyType(
         "ko": MappingProxyType(
             {
                 "suppressed": Flag("suppressed", "†", "응답자 수가 적어 값을 표시하지 않음", suppress=True),
+                "secondary": Flag(
+                    "secondary", "†", "숨긴 값이 합계에서 역산되지 않도록 함께 표시하지 않음", suppress=True
+                ),
                 "high_cv": Flag("high_cv", "*", "변동계수(CV)가 높아 해석에 주의"),
                 "low_n": Flag("low_n", "‡", "유효 표본 수가 적어 해석에 주의"),
             }
@@ -108,6 +117,12 @@ DEFAULT_FLAGS: Mapping[str, Mapping[str, Flag]] = MappingProxyType(
         "en": MappingProxyType(
             {
                 "suppressed": Flag("suppressed", "†", "Too few respondents; value not shown", suppress=True),
+                "secondary": Flag(
+                    "secondary",
+                    "†",
+                    "Not shown so that a hidden value cannot be worked out from the total",
+                    suppress=True,
+                ),
                 "high_cv": Flag("high_cv", "*", "High coefficient of variation (CV); interpret with caution"),
                 "low_n": Flag("low_n", "‡", "Low effective sample size; interpret with caution"),
             }
@@ -317,23 +332,71 @@ class KeyValue:
 
 
 @dataclass(frozen=True, slots=True)
+class Finding:
+    """One key finding: a sentence and the id of the section that holds its numbers."""
+
+    text: str
+    anchor: str = ""
+
+    def __post_init__(self) -> None:
+        if self.anchor and not _ID.match(self.anchor):
+            raise ReportError(
+                f"Finding {self.text[:40]!r}: anchor must be a section id (letters, digits, '-', '_'); "
+                f"got {self.anchor!r}."
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """A list of key findings (an executive summary); ``link`` is the text of each link."""
+
+    items: tuple[Finding, ...]
+    link: str = ""
+    kind: ClassVar[str] = "findings"
+
+    def __post_init__(self) -> None:
+        items = tuple(i if isinstance(i, Finding) else Finding(*i) for i in _tuple(self.items, "Findings.items"))
+        if not items:
+            raise ReportError("Findings.items must hold at least one finding; got none.")
+        _set(self, "items", items)
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A boxed explanation: a title and (term, explanation) pairs or plain paragraphs."""
+
+    title: str
+    pairs: tuple[tuple[str, str], ...] = ()
+    paragraphs: tuple[str, ...] = ()
+    kind: ClassVar[str] = "box"
+
+    def __post_init__(self) -> None:
+        _set(self, "pairs", tuple((str(k), str(v)) for k, v in _tuple(self.pairs, "Box.pairs")))
+        _set(self, "paragraphs", tuple(str(p) for p in _tuple(self.paragraphs, "Box.paragraphs")))
+
+
+@dataclass(frozen=True, slots=True)
 class PageBreak:
     """Start a new page in the PDF (no effect on screen)."""
 
     kind: ClassVar[str] = "pagebreak"
 
 
-Block: TypeAlias = Text | Callouts | Table | Chart | KeyValue | PageBreak
-_BLOCKS = (Text, Callouts, Table, Chart, KeyValue, PageBreak)
+Block: TypeAlias = Text | Callouts | Table | Chart | KeyValue | Findings | Box | PageBreak
+_BLOCKS = (Text, Callouts, Table, Chart, KeyValue, Findings, Box, PageBreak)
 
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A numbered section: an HTML id (letters, digits, ``-``, ``_``), a title and blocks."""
+    """A numbered section: an HTML id (letters, digits, ``-``, ``_``), a title and blocks.
+
+    ``appendix=True`` prints it in the appendix (after the other sections, lettered A, B, ...).
+    """
 
     id: str
     title: str
     blocks: tuple[Block, ...]
+    appendix: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID.match(self.id):
@@ -355,6 +418,8 @@ class Section:
 class Document:
     """A whole brief: cover facts, free-form ``meta`` (shown on the cover) and sections.
 
+    ``notice`` (e.g. that the data are synthetic) is printed on the cover, ``footer`` (its short
+    form) in every page's footer, and both go into the PDF's metadata with ``keywords``.
     ``date`` is printed as given (a :class:`datetime.date` is formatted per ``lang``); the
     renderer never reads the clock, so the same document always renders to the same bytes.
     """
@@ -366,8 +431,12 @@ class Document:
     meta: Mapping[str, str] = field(default_factory=dict)
     sections: tuple[Section, ...] = ()
     organisation: str = ""
+    notice: str = ""
+    footer: str = ""
+    keywords: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        _set(self, "keywords", tuple(str(k) for k in _tuple(self.keywords, "Document.keywords")))
         if self.lang not in LANGS:
             raise ReportError(f"Document.lang must be one of {LANGS}; got {self.lang!r}.")
         sections = _tuple(self.sections, "Document.sections")
@@ -395,7 +464,7 @@ class Document:
 
 
 def _plain(obj: Any) -> Any:
-    if isinstance(obj, _BLOCKS + (Document, Section, Cell, Callout, Flag)):
+    if isinstance(obj, _BLOCKS + (Document, Section, Cell, Callout, Flag, Finding)):
         out = {"kind": getattr(obj, "kind", type(obj).__name__.lower())}
         out.update({f.name: _plain(getattr(obj, f.name)) for f in fields(obj)})
         return out

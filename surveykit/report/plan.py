@@ -13,6 +13,7 @@ naming the file and key path of anything wrong; docs/plans.md lists the rules. T
 
 Section types and their keys::
 
+    summary       max_findings (3-6, default 5)   key findings as sentences and a how-to-read box
     overview                                      study facts (plan key study: name, fieldwork,
                                                   population, sampling, response, intro, data_note,
                                                   data_status: real|synthetic), n, design
@@ -26,6 +27,9 @@ Section types and their keys::
     reproduction                                  published vs computed, every figure
     quality       survey                          validation summary and item non-response
     methods                                       design, variance, CI method, versions, file hashes
+
+Sections of the types in :data:`APPENDIX_TYPES` (reproduction, quality, methods) are printed in
+the appendix, after every other section, whatever their place in the list.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from surveykit._util.yaml import MAX_CHARS, load_yaml
 from surveykit.errors import ReportError, closest, excerpt
 from surveykit.report._plan_surveys import SURVEY_KEYS, check_derive, check_design, check_mr_sets, check_weighting
 
-__all__ = ["Plan", "SurveySpec", "SectionSpec", "load_plan", "bundled_plans", "SECTION_KEYS"]
+__all__ = ["Plan", "SurveySpec", "SectionSpec", "load_plan", "bundled_plans", "SECTION_KEYS", "APPENDIX_TYPES"]
 
 SECTION_KEYS: dict[str, dict[str, bool]] = {
     # key -> required?
@@ -56,8 +60,11 @@ SECTION_KEYS: dict[str, dict[str, bool]] = {
     "reproduction": {},
     "quality": {"survey": True},
     "methods": {},
+    "summary": {"max_findings": False},
 }
 _COMMON_SECTION_KEYS = ("type", "id", "title", "note")
+#: section types printed in the appendix (internal quality assurance, methods, reproduction)
+APPENDIX_TYPES = frozenset({"reproduction", "quality", "methods"})
 #: study facts (plan key ``study:``) printed by the overview section, each only when given (bilingual texts)
 STUDY_KEYS = ("name", "fieldwork", "population", "sampling", "response", "intro", "data_note")
 DATA_STATUS = ("real", "synthetic")
@@ -216,6 +223,7 @@ _OPTION_CHECKS: dict[str, Any] = {
         if isinstance(v, str)
         else c.number(v, p, "the outcome's baseline category (a code or level)")
     ),
+    "max_findings": lambda v, p, c: c.choice(v, p, (3, 4, 5, 6)),
     "firth": lambda v, p, c: c.choice(v, p, (True, False, "auto")),
     "k": lambda v, p, c: (
         None if v is None else c.integer(v, p, "an integer >= 2 (or null: chosen from the data)", minimum=2)

@@ -61,10 +61,20 @@ def _env():
 
 
 def _view(doc: Document) -> list[dict[str, Any]]:
-    """Sections with numbered tables/figures, resolved flags and sanitised SVG."""
+    """Sections with numbered tables/figures, resolved flags and sanitised SVG.
+
+    Body sections are numbered 1, 2, ...; appendix sections follow them, lettered A, B, ...
+    """
     counts = {"table": 0, "chart": 0}
-    sections = []
-    for number, sec in enumerate(doc.sections, 1):
+    sections: list[dict[str, Any]] = []
+    ordered = [s for s in doc.sections if not s.appendix] + [s for s in doc.sections if s.appendix]
+    n_body = 0
+    for sec in ordered:
+        if sec.appendix:
+            number = chr(ord("A") + len(sections) - n_body) if len(sections) - n_body < 26 else str(len(sections))
+        else:
+            n_body += 1
+            number = str(n_body)
         items = []
         for block in sec.blocks:
             item: dict[str, Any] = {"kind": block.kind, "block": block, "flags": {}}
@@ -85,6 +95,8 @@ def _view(doc: Document) -> list[dict[str, Any]]:
                 "id": sec.id,
                 "title": sec.title,
                 "number": number,
+                "appendix": sec.appendix,
+                "first_appendix": sec.appendix and len(sections) == n_body,
                 "break_before": lead_break,
                 "blocks": items[1:] if lead_break else items,
             }
@@ -99,7 +111,9 @@ def _render(doc: Document) -> str:
             f"render needs a surveykit.report.Document; got {type(doc).__name__}. "
             f"Build one with Document(title=..., sections=[...])."
         )
-    css = (package_dir() / "static" / "brief.css").read_text(encoding="utf-8")
+    static = package_dir() / "static"
+    # brief.css is the layout; status.css places the data-status footer and the cover notice
+    css = "\n".join((static / name).read_text(encoding="utf-8") for name in ("brief.css", "status.css"))
     return (
         _env()
         .get_template("brief.html.j2")
@@ -229,14 +243,84 @@ def _sheet_names(names: Sequence[str]) -> list[str]:
     return out
 
 
-def write_xlsx(tables: Sequence[Any] | Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+_NUMBER_TEXT = re.compile(r"^[+\-\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
+
+
+def _excel_value(value: Any, digits: int) -> tuple[Any, str | None]:
+    """A cell value for Excel and its number format: numbers stay numbers (printed text such as
+    ``"32.3"`` or ``"1,234"`` becomes a number with a format of the same precision)."""
+    value = jsonable(value)
+    if isinstance(value, bool) or value is None:
+        return value, None
+    if isinstance(value, int):
+        return value, "#,##0"
+    if isinstance(value, float):
+        if digits < 0:  # full precision (a data frame's raw values)
+            return value, None
+        return value, "#,##0" if digits == 0 else "#,##0." + "0" * digits
+    text = str(value).strip()
+    if text.endswith("%") and _NUMBER_TEXT.match(text[:-1].strip()):  # "36%" -> 0.36 shown as 36%
+        number, fmt = _excel_value(text[:-1].strip(), digits)
+        return number / 100, (fmt or "0").replace("#,##", "") + "%"
+    m = _NUMBER_TEXT.match(text)
+    if not m:
+        return value, None
+    number = float(text.replace(",", "").replace("\u2212", "-"))
+    decimals = len(m.group(1) or "")
+    if decimals == 0 and "." not in text:
+        return int(number), "#,##0"
+    return number, "#,##0." + "0" * decimals
+
+
+def _table_sheet(ws: Any, table: Table, lang: str) -> None:
+    """One document table: header, rows (numbers as numbers; suppressed cells as their marker,
+    flagged cells with the flag as a comment) and its notes below."""
+    from openpyxl.comments import Comment
+
+    flags = table.resolve_flags(lang)
+    ws.append(list(table.columns))
+    for r, row in enumerate(table.rows, 2):
+        for c, cell in enumerate(row, 1):
+            flag = flags.get(cell.flag) if cell.flag else None
+            target = ws.cell(row=r, column=c)
+            if flag is not None and flag.suppress:
+                target.value = flag.marker
+                continue
+            value, fmt = _excel_value(cell.value, table.digits)
+            target.value = value
+            if fmt:
+                target.number_format = fmt
+            if flag is not None:
+                target.comment = Comment(f"{flag.marker} {flag.note}", "surveykit")
+    notes = [f"{f.marker} {f.note}" for f in flags.values()] + list(table.notes)
+    if table.source:
+        notes.append(table.source)
+    if notes:
+        ws.append([])
+        for note in notes:
+            ws.append([note])
+
+
+def write_xlsx(
+    tables: Sequence[Any] | Mapping[str, Any],
+    path: str | os.PathLike[str],
+    *,
+    readme: Sequence[tuple[str, Any]] = (),
+    lang: str = "en",
+) -> Path:
     """Write tables to an Excel workbook, one sheet per table.
 
     Parameters
     ----------
     tables : sequence of Table or of (name, Table | DataFrame) pairs, or a mapping name -> either
         Sheet names come from the keys or the table captions, made unique and <= 31 characters.
+        A :class:`Table` keeps its notes (below the rows) and flags; numbers printed as text
+        (``"32.3"``, ``"1,234"``) are stored as numbers with a number format of that precision.
     path : path-like
+    readme : sequence of (label, value) pairs
+        When given, a first sheet ``README`` lists them (e.g. data status, sheet contents).
+    lang : {"en", "ko"}
+        Language of the flag notes.
     """
     import io
 
@@ -248,16 +332,31 @@ def write_xlsx(tables: Sequence[Any] | Mapping[str, Any], path: str | os.PathLik
         if isinstance(tables, Mapping)
         else [(t.caption, t) if isinstance(t, Table) else tuple(t) for t in tables]
     )
-    if not items:
-        raise ReportError(f"write_xlsx: {str(path)!r} needs at least one table; got none.")
+    if not items and not readme:
+        raise ReportError(f"write_xlsx: {str(path)!r} needs at least one table (or a readme); got none.")
     wb = Workbook()
     wb.remove(wb.active)
-    for name, (_, table) in zip(_sheet_names([n for n, _ in items]), items):
-        frame = table.to_frame() if isinstance(table, Table) else table
+    names = _sheet_names((["README"] if readme else []) + [n for n, _ in items])
+    if readme:
+        ws = wb.create_sheet(names.pop(0))
+        for label, value in readme:
+            ws.append([str(label), *[_excel_value(value, 0)[0]]])
+        for cell in ws["A"]:
+            cell.font = Font(bold=True)
+        ws.column_dimensions["A"].width = 28
+        ws.column_dimensions["B"].width = 100
+    for name, (_, table) in zip(names, items):
         ws = wb.create_sheet(name)
-        ws.append([str(c) for c in frame.columns])
-        for row in frame.itertuples(index=False):
-            ws.append([jsonable(v) for v in row])
+        if isinstance(table, Table):
+            _table_sheet(ws, table, lang)
+        else:
+            ws.append([str(c) for c in table.columns])
+            for row in table.itertuples(index=False):
+                values = [_excel_value(v, -1) for v in row]
+                ws.append([v for v, _ in values])
+                for cell, (_, fmt) in zip(ws[ws.max_row], values):
+                    if fmt:
+                        cell.number_format = fmt
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"

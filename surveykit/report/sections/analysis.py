@@ -10,13 +10,13 @@ import pandas as pd
 
 from surveykit.errors import ReportError
 from surveykit.report import charts
-from surveykit.report.context import Ctx, pct, proportion_flag
+from surveykit.report.context import HIDDEN, Ctx, pct, proportion_flag, secondary_suppression
 from surveykit.report.document import Cell, CellValue, Section, Table, Text
 from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
 from surveykit.segments import UNSTABLE_ARI
 
-__all__ = ["frequencies", "crosstab", "multiple_response", "segments"]
+__all__ = ["frequencies", "multiple_response", "segments"]
 
 _TERM = re.compile(r"^C\((?P<var>[A-Za-z_][A-Za-z0-9_]*)\)\[T\.(?P<code>[^\]]+)\]$")
 
@@ -26,7 +26,7 @@ def _flag(ctx: Ctx, n_cell: float, p: float, se: float, n_base: float) -> str | 
 
 
 def _pct_cell(ctx: Ctx, value: float, flag: str | None) -> Cell:
-    return Cell(None if flag == "suppressed" else pct(value), flag)
+    return Cell(None if flag in HIDDEN else pct(value), flag)
 
 
 def _label(prep: Prepared, var: str, code: object, lang: str, fallback: object = None) -> str:
@@ -72,8 +72,18 @@ def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
     svy, rule = _asked(prep, var)
     res = svy.frequency(var, lang=ctx.lang)
     frame = res.to_frame()
-    rows, valid = [], frame[~frame["missing"]]
+    valid = frame[~frame["missing"]]
     base_n = float(valid["n"].sum())
+    primary = [None if r.missing else _flag(ctx, r.n, r.estimate, r.se, base_n) for r in frame.itertuples(index=False)]
+    is_valid = [not bool(m) for m in frame["missing"]]
+    flags_valid = secondary_suppression(
+        [f for f, v in zip(primary, is_valid) if v],
+        [float(n) for n, v in zip(frame["n"], is_valid) if v],
+        ctx.rule["min_n"],
+    )
+    flags = iter(flags_valid)
+    question = prep.text(var, ctx.lang)
+    rows: list[tuple[Cell | CellValue, ...]] = []
     bars: list[tuple[str, float, float, float]] = []
     for r in frame.itertuples(index=False):
         label = _label(prep, var, r.level, ctx.lang, r.label)
@@ -82,46 +92,83 @@ def _freq_block(ctx: Ctx, prep: Prepared, var: str, chart: bool) -> list:
         if r.missing:
             rows.append((f"{label} — {ctx.ui('missing_row')}", int(r.n), Cell(None), "", ""))
             continue
-        flag = _flag(ctx, r.n, r.estimate, r.se, base_n)
+        flag = next(flags)
+        hidden = flag in HIDDEN
         rows.append(
             (
-                label,
-                int(r.n),
+                Cell(label),
+                Cell(None, flag) if hidden else int(r.n),
                 _pct_cell(ctx, r.estimate, flag),
-                "" if flag == "suppressed" else pct(r.ci_low),
-                "" if flag == "suppressed" else pct(r.ci_high),
+                "" if hidden else pct(r.ci_low),
+                "" if hidden else pct(r.ci_high),
             )
         )
-        if flag != "suppressed":
+        if not hidden:
             bars.append((label, 100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high))
         ctx.record(
             key=f"{prep.name}.{var}.{_code(r.level)}",
-            label=f"{prep.text(var, ctx.lang)}: {label}",
+            label=f"{question}: {label}",
             estimate=float(r.estimate),
             se=float(r.se),
             ci_low=float(r.ci_low),
             ci_high=float(r.ci_high),
             n=int(r.n),
             flag=flag,
+            variable=var,
+            survey=prep.name,
+            question=question,
+            answer=label,
+            base_n=int(base_n),
+            scale="proportion",
         )
-    title = prep.text(var, ctx.lang)
     columns = (ctx.ui("level"), ctx.ui("n"), ctx.ui("percent"), ctx.ui("ci_low"), ctx.ui("ci_high"))
-    note = f"n={int(base_n)}; " + (
-        "비율은 모름/무응답을 제외한 값." if ctx.lang == "ko" else "Percentages exclude don't know / no answer."
+    table = Table(
+        question,
+        columns,
+        tuple(rows),
+        notes=(_base_note(ctx, prep, rule, int(base_n)),),
+        col_align=("left", "right", "right", "right", "right"),
     )
-    if rule:
-        asked = _rule_text(prep, rule, ctx.lang)
-        note += f" 응답 대상: {asked}." if ctx.lang == "ko" else f" Asked only if: {asked}."
-    table = Table(title, columns, tuple(rows), notes=(note,), col_align=("left", "right", "right", "right", "right"))
-    ctx.sheet(f"{prep.name} {var}", frame)
     blocks: list = [table]
     if chart and bars:
         labels, values, low, high = zip(*bars)
         top = int(np.argmax(values))
         blocks.append(
-            charts.bar_ci(labels, values, low, high, caption=f"{title} (%, 95% CI)", highlight=top, lang=ctx.lang)
+            charts.bar_ci(
+                labels,
+                values,
+                low,
+                high,
+                caption=f"{question} (%)",
+                highlight=top,
+                lang=ctx.lang,
+                notes=(_bar_note(ctx),),
+            )
         )
     return blocks
+
+
+def _base_note(ctx: Ctx, prep: Prepared, rule: str | None, base_n: int) -> str:
+    """Whom a percentage table counts: all respondents, or those the questionnaire asked."""
+    ko = ctx.lang == "ko"
+    if rule:
+        asked = _rule_text(prep, rule, ctx.lang)
+        who = (
+            f"문항을 받은 응답자({asked}) 중 응답한 {base_n:,}명"
+            if ko
+            else f"{base_n:,} of those asked (if: {asked}) who answered"
+        )
+    else:
+        who = f"전체 응답자 중 응답한 {base_n:,}명" if ko else f"{base_n:,} of all respondents who answered"
+    return (
+        f"비율의 기준: {who}(모름/무응답 제외)."
+        if ko
+        else f"Percentages are of {who} (don't know / no answer excluded)."
+    )
+
+
+def _bar_note(ctx: Ctx) -> str:
+    return "막대 끝의 선은 95% 신뢰구간." if ctx.lang == "ko" else "Lines show 95% confidence intervals."
 
 
 def _code(level: Any) -> str:  # any level value; float() failing is handled
@@ -140,63 +187,6 @@ def frequencies(ctx: Ctx, spec: SectionSpec) -> Section:
     return Section(spec.id, ctx.title(spec), tuple(blocks))
 
 
-def crosstab(ctx: Ctx, spec: SectionSpec) -> Section:
-    prep = ctx.surveys[spec.options["survey"]]
-    row, col = spec.options["row"], spec.options["col"]
-    for var in (row, col):
-        _not_free_text(prep, var, "a crosstab section")
-    res = prep.analysis.crosstab(row, col, lang=ctx.lang)
-    frame = res.to_frame()
-    rows_lv = sorted(frame["row_level"].unique())
-    cols_lv = sorted(frame["col_level"].unique())
-    col_names = [prep.label(col, c, ctx.lang) for c in cols_lv]
-    body: list[tuple[Cell | CellValue, ...]] = []
-    for rl in rows_lv:
-        part = frame[frame["row_level"] == rl].set_index("col_level")
-        n_row = float(part["n"].sum())
-        cells = []
-        for cl in cols_lv:
-            r = part.loc[cl]
-            flag = _flag(ctx, r["n"], r["row"], r["row_se"], n_row)
-            cells.append(_pct_cell(ctx, r["row"], flag))
-            ctx.record(
-                key=f"{prep.name}.{row}x{col}.{_code(rl)}.{_code(cl)}",
-                label=f"{row}={_code(rl)}, {col}={_code(cl)} (row %)",
-                estimate=float(r["row"]),
-                se=float(r["row_se"]),
-                ci_low=None,
-                ci_high=None,
-                n=int(r["n"]),
-                flag=flag,
-            )
-        body.append((prep.label(row, rl, ctx.lang), *cells, int(n_row)))
-    f = next(t for t in res.tests if t.name == "F")
-    p_text = _p(f.p_value)
-    test = f"Rao–Scott F = {f.statistic:.2f}, df = ({f.ndf:.2f}, {f.ddf:.1f}), p {'' if p_text.startswith('<') else '= '}{p_text}"
-    ctx.record(
-        key=f"{prep.name}.{row}x{col}.rao_scott_F",
-        label="Rao-Scott F",
-        estimate=float(f.statistic),
-        se=None,
-        ci_low=None,
-        ci_high=None,
-        n=int(res.n),
-        ndf=float(f.ndf),
-        ddf=float(f.ddf),
-        p_value=float(f.p_value),
-    )
-    caption = f"{prep.text(row, ctx.lang)} × {prep.text(col, ctx.lang)} ({'행 %' if ctx.lang == 'ko' else 'row %'})"
-    table = Table(
-        caption,
-        (prep.text(row, ctx.lang), *col_names, ctx.ui("n")),
-        tuple(body),
-        notes=(test,),
-        col_align=("left", *["right"] * (len(col_names) + 1)),
-    )
-    ctx.sheet(f"{prep.name} {row} x {col}", frame)
-    return Section(spec.id, ctx.title(spec), (table,))
-
-
 def multiple_response(ctx: Ctx, spec: SectionSpec) -> Section:
     prep = ctx.surveys[spec.options["survey"]]
     res = prep.survey.multiple_response(spec.options["set"], lang=ctx.lang)
@@ -205,12 +195,25 @@ def multiple_response(ctx: Ctx, spec: SectionSpec) -> Section:
     columns = list(prep.instrument.mr_sets().get(spec.options["set"], frame["item"]))
     answered = prep.survey.data[columns].notna().all(axis=1).to_numpy() & (prep.survey.weights > 0)
     base = float(answered.sum())
-    for r in frame.itertuples(index=False):
-        flag = _flag(ctx, r.n, r.estimate, r.se, base)
+    # "% of responses" adds up to 100%: a hidden item must not be recoverable from the others
+    flags = secondary_suppression(
+        [_flag(ctx, r.n, r.estimate, r.se, base) for r in frame.itertuples(index=False)],
+        [float(n) for n in frame["n"]],
+        ctx.rule["min_n"],
+    )
+    for r, flag in zip(frame.itertuples(index=False), flags):
+        hidden = flag in HIDDEN
         rows.append(
-            (r.label, int(r.n), _pct_cell(ctx, r.estimate, flag), pct(r.ci_low), pct(r.ci_high), pct(r.responses))
+            (
+                r.label,
+                Cell(None, flag) if hidden else int(r.n),
+                _pct_cell(ctx, r.estimate, flag),
+                "" if hidden else pct(r.ci_low),
+                "" if hidden else pct(r.ci_high),
+                Cell(None, flag) if hidden else pct(r.responses),
+            )
         )
-        if flag != "suppressed":
+        if not hidden:
             bars.append((r.label, 100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high))
         ctx.record(
             key=f"{prep.name}.{r.item}",
@@ -221,27 +224,42 @@ def multiple_response(ctx: Ctx, spec: SectionSpec) -> Section:
             ci_high=float(r.ci_high),
             n=int(r.n),
             flag=flag,
+            scale="proportion",
+            base_n=int(base),
         )
-    cases = "응답자 대비 %" if ctx.lang == "ko" else "% of cases"
-    resp = "응답 대비 %" if ctx.lang == "ko" else "% of responses"
+    ko = ctx.lang == "ko"
+    cases = "응답자 대비 %" if ko else "% of cases"
+    resp = "응답 대비 %" if ko else "% of responses"
     title = prep.text(spec.options["set"], ctx.lang)
     _svy, rule = _asked(prep, spec.options["set"])
-    note = f"기준: 문항 응답자 {int(base)}명" if ctx.lang == "ko" else f"Base: {int(base)} respondents who answered"
     if rule:
         asked = _rule_text(prep, rule, ctx.lang)
-        note += f" (응답 대상: {asked})" if ctx.lang == "ko" else f" (asked only if: {asked})"
+        who = (
+            f"문항을 받은 응답자({asked}) 중 응답한 {int(base):,}명"
+            if ko
+            else f"{int(base):,} of those asked (if: {asked}) who answered"
+        )
+    else:
+        who = f"전체 응답자 중 응답한 {int(base):,}명" if ko else f"{int(base):,} of all respondents who answered"
+    note = (
+        f"비율의 기준: {who}. ‘응답자 대비 %’는 응답자 가운데 그 항목을 고른 비율(여러 개를 고를 수 있어 합이 100%를 "
+        "넘을 수 있음), ‘응답 대비 %’는 모든 선택 가운데 그 항목이 차지하는 비율(합 100%)."
+        if ko
+        else f"Percentages are of {who}. ‘% of cases’ is the share of respondents who chose the item (several "
+        "could be chosen, so they add to more than 100%); ‘% of responses’ is the item's share of all choices "
+        "made (they add to 100%)."
+    )
     table = Table(
         title,
         (ctx.ui("level"), ctx.ui("n"), cases, ctx.ui("ci_low"), ctx.ui("ci_high"), resp),
         tuple(rows),
-        notes=(note + ".",),
+        notes=(note,),
         col_align=("left", "right", "right", "right", "right", "right"),
     )
-    ctx.sheet(f"{prep.name} {spec.options['set']}", frame)
     blocks: list = [table]
     if bars:
         labels, values, low, high = zip(*bars)
-        blocks.append(charts.bar_ci(labels, values, low, high, caption=f"{title} ({cases}, 95% CI)"))
+        blocks.append(charts.bar_ci(labels, values, low, high, caption=f"{title} ({cases})", notes=(_bar_note(ctx),)))
     return Section(spec.id, ctx.title(spec), tuple(blocks))
 
 

@@ -14,12 +14,18 @@ from surveykit.instrument import load_published_figures
 from surveykit.report.context import Ctx, pct, proportion_flag
 from surveykit.report.document import Callout, Callouts, Cell, KeyValue, Section, Table, Text
 from surveykit.report.plan import SectionSpec
+from surveykit.report.text import quantity
 
 __all__ = ["overview", "key_figures", "reproduction", "quality", "methods"]
 
 _SYNTHETIC = {
     "ko": "이 브리프의 수치는 실제 응답이 아닌 합성 자료로 계산하였다.",
     "en": "The figures in this brief are computed on synthetic data, not on real responses.",
+}
+_SEVERITY = {
+    "error": {"ko": "오류", "en": "Error"},
+    "warning": {"ko": "경고", "en": "Warning"},
+    "info": {"ko": "참고", "en": "Note"},
 }
 _FACTS = (
     ("name", "조사명", "Survey"),
@@ -61,9 +67,9 @@ def _design_text(ctx: Ctx, name: str) -> str:
     note = ctx.text(prep.spec.design_note) if prep.spec.design_note else ""
     if not design.columns:
         text = (
-            "가중치 없음: 응답자를 단순무작위표본으로 보고 설계기반 표준오차를 계산함"
+            "가중치·표본 설계 정보 없음: 표준오차와 신뢰구간은 응답자를 단순무작위표본으로 가정하고 계산함"
             if ctx.lang == "ko"
-            else "Unweighted: respondents treated as a simple random sample for design-based standard errors"
+            else "No weights or design information: standard errors and intervals assume simple random sampling"
         )
     else:
         text = design_line(design, ctx.lang)
@@ -134,16 +140,18 @@ def key_figures(ctx: Ctx, spec: SectionSpec) -> Section:
         est = prep.survey.assign(_hit=hit.astype(float)).domain(base).proportion("_hit")
         row = est.to_frame().iloc[-1]
         flag = proportion_flag(ctx.rule, int(hit.sum()), float(row["estimate"]), float(row["se"]), float(row["n"]))
-        value = "—" if flag == "suppressed" else f"{pct(row['estimate'])}%"
-        note = f"{ctx.ui('ci')} {pct(row['ci_low'])}–{pct(row['ci_high'])} · n={int(row['n'])}"
+        hidden = flag == "suppressed"
+        moe = 50 * (float(row["ci_high"]) - float(row["ci_low"]))
+        value = "—" if hidden else f"{pct(row['estimate'])}%"
+        note = f"n={int(row['n']):,}" if hidden else f"{_moe_text(ctx, moe)} · n={int(row['n']):,}"
         items.append(Callout(label, value, note))
         pub = published.get(key, {}).get("pct")
         rows.append(
             (
                 label,
                 Cell(pct(row["estimate"]), flag),
-                pct(row["ci_low"]),
-                pct(row["ci_high"]),
+                "" if hidden else pct(row["ci_low"]),
+                "" if hidden else pct(row["ci_high"]),
                 int(row["n"]),
                 "" if pub is None else f"{pub}",
             )
@@ -157,28 +165,41 @@ def key_figures(ctx: Ctx, spec: SectionSpec) -> Section:
             ci_high=float(row["ci_high"]),
             n=int(row["n"]),
             published_pct=pub,
+            flag=flag,
+            survey=prep.name,
+            scale="proportion",
         )
     columns = (ctx.ui("key"), ctx.ui("percent"), ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("n"), ctx.ui("published"))
     table = Table(
         f"{ctx.title(spec)}",
         columns,
         tuple(rows),
-        notes=(_ci_note(ctx),),
+        notes=(_base_note(ctx), _ci_note(ctx)),
         col_align=("left", "right", "right", "right", "right", "right"),
-    )
-    ctx.sheet(
-        f"{prep.name} key figures",
-        pd.DataFrame([[c.value if isinstance(c, Cell) else c for c in r] for r in rows], columns=columns),
     )
     # one block: the template lays the cards out in balanced rows (7 -> 4 + 3)
     return Section(spec.id, ctx.title(spec), (Callouts(tuple(items)), table))
 
 
-def _ci_note(ctx: Ctx) -> str:
+def _moe_text(ctx: Ctx, moe: float) -> str:
+    return f"표본오차 ±{moe:.1f}%p" if ctx.lang == "ko" else f"margin of error ±{moe:.1f} pts"
+
+
+def _base_note(ctx: Ctx) -> str:
     return (
-        '신뢰구간은 R survey의 svyciprop(method="logit")와 같은 로짓 구간(설계 자유도).'
+        "기준: 각 지표의 n은 비율의 분모(모름/무응답 제외; 해당 문항을 받은 응답자만 묻는 지표는 그 응답자)."
         if ctx.lang == "ko"
-        else 'Intervals are logit intervals with design degrees of freedom, as R survey\'s svyciprop(method="logit").'
+        else "Base: n is the denominator of each share (don't know / no answer excluded; for a question asked "
+        "of some respondents only, those asked)."
+    )
+
+
+def _ci_note(ctx: Ctx) -> str:
+    # plain words in the body; the method (logit interval, R svyciprop) is named in the methods appendix
+    return (
+        "95% 신뢰구간은 0~100% 밖으로 나가지 않는 방식(로짓 변환)으로 계산했다."
+        if ctx.lang == "ko"
+        else "95% confidence intervals are computed so that they stay within 0–100% (on the logit scale)."
     )
 
 
@@ -192,20 +213,31 @@ def reproduction(ctx: Ctx, spec: SectionSpec) -> Section:
         labels[key] = ctx.text(prep.spec.label, key)
         insts[key] = prep.instrument
     result = reproduce(frames.get("organisation"), frames.get("worker"))
-    wanted = set(frames)
+    published_all = load_published_figures()["figures"]
     rows = []
     for check in result.figures:
-        if check.survey not in wanted:
+        if check.survey not in frames:
             continue
+        inst = insts[check.survey]
+        pub: dict = next((f for f in published_all.get(check.survey, ()) if f["key"] == check.key), {})
         match = {True: ctx.ui("yes"), False: ctx.ui("no"), None: "—"}[check.match]
         published, computed = check.published, check.computed
         if check.kind == "mode" and ctx.lang != "ko":
-            inst = insts[check.survey]
             published, computed = (_label_in(inst, check.key, v, ctx.lang) for v in (published, computed))
-        rows.append((labels[check.survey], check.key, str(published), "" if computed is None else str(computed), match))
+        unit = "%" if check.kind == "pct" or (check.kind == "external" and "pct" in pub) else pub.get("unit")
+        label = _figure_text(inst, check.key, pub, ctx.lang)
+        rows.append(
+            (
+                labels[check.survey],
+                label,
+                quantity(published, unit, ctx.lang),
+                quantity(computed, unit, ctx.lang),
+                match,
+            )
+        )
         ctx.record(
             key=f"reproduction.{check.survey}.{check.key}",
-            label=check.key,
+            label=label,
             estimate=check.exact,
             se=None,
             ci_low=None,
@@ -213,19 +245,42 @@ def reproduction(ctx: Ctx, spec: SectionSpec) -> Section:
             n=check.base,
             published=check.published,
             match=check.match,
+            unit=unit,
         )
     n_ok = sum(1 for r in rows if r[4] == ctx.ui("yes"))
-    n_all = sum(1 for r in rows if r[4] != "—")
-    intro = (
-        f"공표된 수치 {n_all}개 중 {n_ok}개가 이 자료에서 인쇄된 자릿수까지 같게 재현된다."
-        if ctx.lang == "ko"
-        else f"{n_ok} of {n_all} published figures are reproduced from these data to the printed precision."
-    )
+    n_checked = sum(1 for r in rows if r[4] != "—")
+    n_external = len(rows) - n_checked
+    if ctx.lang == "ko":
+        intro = f"공표 수치 {len(rows)}개 중 자료로 계산할 수 있는 {n_checked}개를 다시 계산했고, {n_ok}개가 인쇄된 자릿수까지 같다."
+        if n_external:
+            intro += f" 나머지 {n_external}개(—)는 조사 밖의 자료를 인용한 수치라 비교하지 않았다."
+    else:
+        intro = (
+            f"Of the {len(rows)} published figures, the {n_checked} that can be computed from the data were "
+            f"recomputed; {n_ok} match to the printed precision."
+        )
+        if n_external:
+            intro += (
+                " The other one (—) quotes a source outside the survey and is not compared."
+                if n_external == 1
+                else f" The other {n_external} (—) quote sources outside the survey and are not compared."
+            )
     columns = (ctx.ui("survey"), ctx.ui("key"), ctx.ui("published"), ctx.ui("computed"), ctx.ui("match"))
-    frame = pd.DataFrame(rows, columns=columns)
-    ctx.sheet("reproduction", frame)
-    table = Table(f"{ctx.title(spec)}", columns, tuple(rows), col_align=("left", "left", "right", "right", "center"))
-    return Section(spec.id, ctx.title(spec), (Text((intro,)), table))
+    note = (
+        "공표값은 원 발간물이 쓴 기준(예: 전체 응답자)의 비율이라, 같은 항목이라도 본문 표(예: 해당 문항을 받은 응답자 기준)와 "
+        "다를 수 있다. 각 본문 표의 기준은 표 아래 주에 있다."
+        if ctx.lang == "ko"
+        else "Published shares use the base of the original publication (e.g. all respondents), so the same item "
+        "can differ from a table in the body (e.g. of those asked); each body table states its base in its note."
+    )
+    table = Table(
+        f"{ctx.title(spec)}",
+        columns,
+        tuple(rows),
+        notes=(note,),
+        col_align=("left", "left", "right", "right", "center"),
+    )
+    return Section(spec.id, ctx.title(spec), (Text((intro,)), table), appendix=True)
 
 
 def _label_in(inst, key: str, value_ko: object, lang: str) -> object:
@@ -235,6 +290,32 @@ def _label_in(inst, key: str, value_ko: object, lang: str) -> object:
         if option.ko == value_ko:
             return option.label(lang)
     return value_ko
+
+
+def _figure_text(inst, key: str, pub: dict, lang: str) -> str:
+    """A published figure as a reader names it: its question and answer in *lang* (an external
+    figure, which has no question, by its printed wording)."""
+    try:
+        fig = inst.figure(key)
+    except (KeyError, ValueError):
+        fig = None
+    if fig is None or fig.question is None:
+        if lang == "ko" and pub.get("ko"):  # the printed wording, without its English aside and number
+            text = re.sub(r"\s*\([^)]*[A-Za-z][^)]*\)", "", str(pub["ko"]))
+            return re.sub(r"\s*\d[\d.,]*\s*%", "", text).strip() + " (외부 인용)"
+        if lang != "ko" and fig is not None and fig.note:
+            return fig.note.split(";")[0].strip()
+        return "외부 인용 수치" if lang == "ko" else "Figure quoted from another source"
+    text = inst.text(fig.question, lang)
+    if fig.kind == "mean":
+        return f"{text} ({'평균' if lang == 'ko' else 'mean'})"
+    if fig.kind == "mode":
+        return f"{text} ({'가장 많은 응답' if lang == 'ko' else 'most common answer'})"
+    if inst.question(fig.question).var != fig.question:  # a multiple-response column names its option
+        return text
+    codes = fig.codes or ((fig.code,) if fig.code is not None else ())
+    answers = ", ".join(inst.label(fig.question, float(c), lang) for c in codes)
+    return f"{text}: {answers}" if answers else text
 
 
 def quality(ctx: Ctx, spec: SectionSpec) -> Section:
@@ -249,12 +330,33 @@ def quality(ctx: Ctx, spec: SectionSpec) -> Section:
     )
     blocks: list = [Text((intro,))]
     if len(frame):
-        cols = [c for c in ("severity", "check", "variable", "message") if c in frame.columns]
+        names = {
+            "severity": "심각도" if ko else "Severity",
+            "check": "점검" if ko else "Check",
+            "variable": "문항" if ko else "Question",
+            "message": "내용" if ko else "Finding",
+        }
+        cols = [c for c in names if c in frame.columns]
         shown = frame[cols].head(15)
+        rows_q = []
+        for r in shown.to_dict("records"):
+            if "severity" in r:
+                r["severity"] = _SEVERITY.get(str(r["severity"]), {}).get(ctx.lang, str(r["severity"]))
+            if "check" in r:
+                r["check"] = str(r["check"]).replace("_", " ")
+            if "variable" in r and isinstance(r["variable"], str):
+                r["variable"] = prep.text(r["variable"], ctx.lang)
+            rows_q.append(tuple(str(r[c]) for c in cols))
+        more = len(frame) - len(shown)
         blocks.append(
-            Table(ctx.title(spec), tuple(cols), tuple(tuple(str(v) for v in r) for r in shown.itertuples(index=False)))
+            Table(
+                ctx.title(spec),
+                tuple(names[c] for c in cols),
+                tuple(rows_q),
+                notes=((f"그 밖의 {more}건은 생략." if ko else f"{more} more not shown."),) if more > 0 else (),
+                col_align=("left",) * len(cols),
+            )
         )
-        ctx.sheet(f"{prep.name} validation", frame)
     nr = report.nonresponse
     if nr is not None and len(nr):
         top = nr.sort_values(["rate", "variable"], ascending=[False, True], kind="stable").head(10)
@@ -266,7 +368,13 @@ def quality(ctx: Ctx, spec: SectionSpec) -> Section:
             "무응답률(%)" if ko else "Rate (%)",
         )
         rows = tuple(
-            (str(r.variable), int(r.eligible), int(r.answered), int(r.nonresponse), pct(float(r.rate)))
+            (
+                prep.text(str(r.variable), ctx.lang),
+                int(r.eligible),
+                int(r.answered),
+                int(r.nonresponse),
+                pct(float(r.rate)),
+            )
             for r in top.itertuples(index=False)
         )
         blocks.append(
@@ -282,8 +390,7 @@ def quality(ctx: Ctx, spec: SectionSpec) -> Section:
                 col_align=("left", "right", "right", "right", "right"),
             )
         )
-        ctx.sheet(f"{prep.name} nonresponse", nr)
-    return Section(spec.id, ctx.title(spec), tuple(blocks))
+    return Section(spec.id, ctx.title(spec), tuple(blocks), appendix=True)
 
 
 def _cellval(v: object) -> str | int | float | None:
@@ -305,19 +412,24 @@ def methods(ctx: Ctx, spec: SectionSpec) -> Section:
     ko = ctx.lang == "ko"
     paras = (
         (
-            "분산은 테일러 선형화(R survey의 svyrecvar와 동일)로 추정하였다. 비율의 신뢰구간은 로짓 구간, "
-            "평균의 신뢰구간은 정규분포 분위수를 쓴다. 교차표 검정은 Rao–Scott 2차 보정 F 검정이다. "
-            "로지스틱 모형은 가중 의사최우추정과 설계기반 샌드위치 분산(svyglm과 동일)을 쓴다. "
-            f"응답자 수가 {int(ctx.rule['min_n'])}명 미만인 셀은 표시하지 않고, 변동계수가 "
+            "분산은 테일러 선형화(R survey의 svyrecvar와 동일)로 추정하였다. 가중치와 설계 정보가 없는 조사는 "
+            "응답자를 단순무작위표본으로 가정한다. 비율의 신뢰구간은 로짓 구간(R survey의 "
+            'svyciprop(method="logit"), 설계 자유도), 평균의 신뢰구간은 정규분포 분위수를 쓴다. 교차표 검정은 '
+            "Rao–Scott 2차 보정 F 검정이다. 로지스틱 모형은 가중 의사최우추정과 설계기반 샌드위치 분산(svyglm과 "
+            f"동일)을 쓴다. 응답자 수가 {int(ctx.rule['min_n'])}명 미만인 셀은 표시하지 않고(다른 칸과 합계에서 "
+            "거꾸로 계산되지 않도록 가장 작은 다른 칸도 함께 숨김), 변동계수가 "
             f"{ctx.rule['max_cv']:.0%}를 넘거나 유효 표본이 {int(ctx.rule['min_effective_n'])}명 미만이면 표시한다."
         )
         if ko
         else (
-            "Variances are Taylor-linearisation estimates (as R survey's svyrecvar). Intervals for "
-            "proportions are logit intervals; for means, normal quantiles. Cross-tabulations are tested "
+            "Variances are Taylor-linearisation estimates (as R survey's svyrecvar); a survey without weights "
+            "or design information is treated as a simple random sample of its respondents. Intervals for "
+            'proportions are logit intervals with design degrees of freedom (R survey\'s svyciprop(method="logit")); '
+            "for means, normal quantiles. Cross-tabulations are tested "
             "with the Rao-Scott second-order corrected F test. Logistic models are weighted pseudo-ML "
             "fits with design-based sandwich variances (as svyglm). Cells resting on fewer than "
-            f"{int(ctx.rule['min_n'])} respondents are suppressed; estimates with a CV above "
+            f"{int(ctx.rule['min_n'])} respondents are suppressed, together with the smallest other cell of the "
+            "same row or column so that they cannot be worked out from the others and the totals; estimates with a CV above "
             f"{ctx.rule['max_cv']:.0%} or an effective n below {int(ctx.rule['min_effective_n'])} are flagged."
         ),
     )
@@ -329,7 +441,17 @@ def methods(ctx: Ctx, spec: SectionSpec) -> Section:
         pairs.append((f"{'설계' if ko else 'Design'} ({p.name})", _design_text(ctx, p.name)))
         if p.survey.history:
             pairs.append((f"{'가중 단계' if ko else 'Weighting steps'} ({p.name})", "; ".join(p.survey.history)))
+    for rec in ctx.records:  # the full test statistics behind the plain words of the body
+        if rec.get("test") == "rao_scott":
+            p = rec["p_value"]
+            p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+            pairs.append(
+                (
+                    f"{'교차분석 검정' if ko else 'Cross-tabulation test'}: {rec['row_text']} × {rec['col_text']}",
+                    f"Rao–Scott F = {rec['estimate']:.2f}, df = ({rec['ndf']:.2f}, {rec['ddf']:.1f}), {p_text}",
+                )
+            )
     pairs.append(("Python", platform.python_version()))
     for pkg in ("surveykit", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "weasyprint"):
         pairs.append((pkg, _version(pkg)))
-    return Section(spec.id, ctx.title(spec), (Text(paras), KeyValue(tuple(pairs))))
+    return Section(spec.id, ctx.title(spec), (Text(paras), KeyValue(tuple(pairs))), appendix=True)
