@@ -157,7 +157,13 @@ f_logit_clus <- yes ~ ell + meals
 f_olr <- api4 ~ meals + ell + stype
 f_olr_clus <- api4 ~ meals + ell
 lk <- c("logit", "probit", "cloglog", "loglog")
+# R's Hadamard matrices (survey::hadamard(n) for n strata, as brrweights uses them), column-major
+# 0/1 strings, for surveykit.design.replicate_hadamard
+had_n <- c(1, 2, 5, 8, 13, 20, 23, 40, 59, 76, 100, 150, 239)
+hadamards <- lapply(had_n, function(n) { H <- hadamard(n); list(n = n, order = nrow(H),
+                                                                bits = paste(as.vector(H), collapse = "")) })
 out <- list(
+  hadamard = hadamards,
   r_version = R.version.string, survey_version = as.character(packageVersion("survey")),
   mass_version = as.character(packageVersion("MASS")),
   logistic = list(jk1 = logit_fit(reps$jk1, f_logit_clus), jkn = logit_fit(reps$jkn, f_logit),
