@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 import numpy as np
 import pandas as pd
 
+from surveykit._util.threads import one_blas_thread
 from surveykit._util.warn import warn as warn_user
 from surveykit.design.core import Design
 from surveykit.design.resolved import ResolvedDesign, Stage, rows_message
@@ -352,6 +353,7 @@ def is_replicate(rd: ResolvedDesign) -> TypeGuard[ResolvedReplicate]:
     return bool(rd.is_replicate)
 
 
+@one_blas_thread
 def rank_degf(rep: np.ndarray, rows: np.ndarray | None = None, keys: np.ndarray | None = None) -> int:
     """Rank of ``rep[rows]`` minus one, from the eigenvalues of its ``R x R`` Gram matrix
     (singular values below ``RANK_TOL`` of the largest count as 0). With *keys*
@@ -388,6 +390,7 @@ def _column_values(lay: Layout, values: np.ndarray) -> np.ndarray:
         return dense_cells(np.asarray(vals, dtype=float), lay.cell, lay.m)
 
 
+@one_blas_thread
 def replicate_totals(lay: Layout, rd: ResolvedReplicate, values: np.ndarray | None) -> np.ndarray:
     """``(R, m)`` replicate totals of *values* in each result column (``None``: of 1, the
     replicate weighted counts): ``W_rep.T @ Y``, one matrix product."""
@@ -398,6 +401,7 @@ def replicate_totals(lay: Layout, rd: ResolvedReplicate, values: np.ndarray | No
     return rd.repweights.T @ _column_values(lay, values)
 
 
+@one_blas_thread
 def replicate_thetas(lay: Layout, rd: ResolvedReplicate, num: np.ndarray, den: np.ndarray | None = None,
                      ratio: bool = True) -> np.ndarray:  # fmt: skip
     """``(R, m)`` replicate estimates of ``sum(w num) / sum(w den)`` per result column (``den``
@@ -466,6 +470,7 @@ def replicate_counts(lay: Layout, rd: ResolvedReplicate) -> tuple[np.ndarray, np
     return n, df
 
 
+@one_blas_thread
 def replicate_cells(codes: np.ndarray, m: int, k: int, w: np.ndarray,
                     rd: ResolvedReplicate) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """One-way table on a replicate design: cell totals of the *m* cells (``codes``, -1 none), their
