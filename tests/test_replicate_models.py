@@ -159,3 +159,12 @@ def test_replicate_ordinal_with_missing_rows_equals_complete_cases(designs):
     ref = sk.models.ordinal_logistic(sub, "api4 ~ meals + ell")
     close(full.params, ref.params, 1e-10)
     close(full.coef["se"], ref.coef["se"], 1e-8)
+
+
+def test_replicate_logistic_refuses_a_separated_model(designs):
+    data = designs["clus1"].data.assign(sep=(designs["clus1"].data["api00"] > 700).astype(float))
+    rep = sk.as_replicate(sk.Survey(data, sk.Design(ids="dnum", weights="pw", fpc="fpc")), type="JK1")
+    with pytest.raises(
+        ModelError, match=r"shows \(quasi-\)complete separation \(.*api00.*\).*replicate refits diverge"
+    ):
+        sk.models.logistic(rep, "sep ~ api00")

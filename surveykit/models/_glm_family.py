@@ -263,8 +263,8 @@ def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05
         ``poisson``/``quasipoisson`` (and ``binomial``/``quasibinomial``) give the same
         estimates and design-based SEs, as in R ``svyglm``. The response of a Poisson model must
         be >= 0, of a binomial one 0/1 (or two-level). :func:`surveykit.models.logistic` has
-        more for binary responses (Firth, separation checks, AUC, marginal effects) but works
-        on Taylor designs only; this one also refits on replicate designs.
+        more for binary responses (separation checks, AUC, Firth on Taylor designs) and shares
+        this function's replicate refits.
     alpha : float
         1 - confidence level of the t intervals.
 

@@ -191,14 +191,17 @@ def _check_args(family: str, firth: Any, alpha: float, weights_are: Any = "sampl
         raise ModelError(f'weights_are must be "sampling" or "frequency"; got {weights_are!r}.')
 
 
-def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, firth: Any, formula: str, rescale: bool):
+def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, firth: Any, formula: str, rescale: bool,
+         replicate: bool = False):  # fmt: skip
+    """The ML (or Firth) fit, its separation check and notices; a replicate design warns nothing
+    here: it refuses a separated model."""
     notices: list[str] = []
     ml = fit_logistic(X, y, w)
     direction = separation_direction(X, y, w) if looks_separated(ml, X, w) else None
     separated = direction is not None
     use_firth = firth is True or (firth == "auto" and separated)
     fit: Fit = fit_firth(X, y, w, rescale=rescale) if use_firth else ml
-    if separated:
+    if separated and not replicate:
         what = (
             "Firth's penalised likelihood was used instead"
             if use_firth
@@ -228,6 +231,8 @@ def logistic(
     Parameters
     ----------
     svy : Survey
+        Taylor or replicate design (on a replicate design the variance comes from refits with
+        every replicate's weights; Firth and frequency weights are Taylor-only).
     formula : str
         Model formula in patsy's notation, e.g. ``"join ~ org_age + C(org_type)"``, parsed by
         surveykit and never run as Python: terms ``x``, ``Q("a.b")``, ``C(g)``,
@@ -265,6 +270,12 @@ def logistic(
     as ``svyglm``'s ``na.omit`` does: their weights become 0 (every PSU stays for the variance;
     ``degf`` counts the PSUs with complete rows).
 
+    Replicate designs: R ``svyglm.svyrep.design``: the model is refitted with each replicate's
+    weights from the full-sample coefficients (the IRLS of :func:`surveykit.models.glm`, whose
+    replicate variance this shares) and ``V`` is R ``svrVar`` of the refits; ``df = degf - p +
+    1`` with ``degf`` the rank of the replicate weights minus one. Separation is still detected
+    and flagged (no Firth fallback).
+
     Firth fits: R ``logistf(formula, data)`` (profile CIs, penalised LR tests; Heinze &
     Schemper 2002) on an equal-weight simple random sample or with frequency weights. Under
     other designs the LR statistic is divided by the mean generalised design effect of the
@@ -288,7 +299,15 @@ def logistic(
         y = binary_response(mf)
         with numerical_guard("logistic model", formula):
             fit, involved, used_firth, notices = _fit(mf.X, y, md.w, False if replicate else firth, formula,
-                                                      not frequency)  # fmt: skip
+                                                      not frequency, replicate)  # fmt: skip
+            if replicate and involved.any():
+                terms = ", ".join(c for c, bad in zip(mf.columns, involved) if bad)
+                raise ModelError(
+                    f"logistic model {formula!r} shows (quasi-)complete separation ({terms}): its ML estimate does "
+                    "not exist, so the replicate refits diverge, and Firth's correction is only available on a "
+                    "Taylor design. Drop or merge the terms involved, or fit on a Design with strata and ids "
+                    "with firth=True."
+                )
             if replicate:  # R svyglm.svyrep.design: one refit per replicate (the GLM home's refits)
                 vcov, degf = replicate_glm_vcov("quasibinomial", mf.X, y, mf.keep, svy.resolved, fit.beta)
             else:
