@@ -21,6 +21,7 @@ from surveykit._util.warn import warn
 from surveykit.errors import ConvergenceWarning, ModelError, closest, format_rows
 from surveykit.models._fitdesign import check_response_varies, check_survey, model_design, sandwich
 from surveykit.models._formula import binary_response, model_frame, rebuild_matrix
+from surveykit.models._glm import weighted_gram
 from surveykit.models._inference import (
     check_finite_fit,
     coef_frame,
@@ -212,7 +213,7 @@ def _fit_irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: Any, start: np.
     for it in range(1, MAX_ITER + 1):
         mu, v, _ = link(eta, y)
         z = eta + (y - mu) / v
-        a = (X * (ws * v)[:, None]).T @ X
+        a = weighted_gram(X, ws * v)  # blocked: X is read once, no n x p temporary
         beta = np.linalg.solve(a, X.T @ (ws * v * z))
         eta = X @ beta
         mu, v, unit = link(eta, y)
@@ -221,7 +222,7 @@ def _fit_irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: Any, start: np.
             converged = True
             break
         dev_old = dev
-    info = (X * (w * v)[:, None]).T @ X
+    info = weighted_gram(X, w * v)
     return _Fit(beta, info, X * (w * (y - mu))[:, None], mu, it, converged)
 
 
@@ -239,12 +240,14 @@ def replicate_glm_vcov(family: str, X: np.ndarray, y: np.ndarray, keep: np.ndarr
     The linear model's refits are closed-form: every replicate's ``X' W_r X`` and ``X' W_r y``
     come from one product ``W_rep.T @ [x_j x_k, x_j y]``; IRLS families refit per replicate,
     started at the full-sample coefficients (as R)."""
+    from surveykit.design.replicate import replicate_product
+
     if family != "gaussian":
         return replicate_refit_vcov(lambda w: _fit(family, X, y, w, beta).beta, keep, rd, beta)
     rep = rd.repweights if keep.all() else rd.repweights[keep]
     p = X.shape[1]
     ia, ib = np.repeat(np.arange(p), p), np.tile(np.arange(p), p)
-    tot = rep.T @ np.column_stack([X[:, ia] * X[:, ib], X * y[:, None]])  # (R, p*p + p)
+    tot = replicate_product(rep, np.column_stack([X[:, ia] * X[:, ib], X * y[:, None]]))  # (R, p*p + p)
     gram = tot[:, : p * p].reshape(-1, p, p)
     betas = np.linalg.solve(gram, tot[:, p * p :][:, :, None])[:, :, 0]
     return replicate_coef_vcov(betas, keep, rd, beta)
