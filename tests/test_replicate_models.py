@@ -168,3 +168,27 @@ def test_replicate_logistic_refuses_a_separated_model(designs):
         ModelError, match=r"shows \(quasi-\)complete separation \(.*api00.*\).*replicate refits diverge"
     ):
         sk.models.logistic(rep, "sep ~ api00")
+
+
+@pytest.mark.parametrize("link", ["probit", "cloglog", "loglog"])
+def test_olr_links_score_and_hessian_match_finite_differences(link):
+    from surveykit.models._olr_fit import _OlrPass, _onehot, _score_rows, olr_log_lik
+
+    rng = np.random.default_rng(11)
+    X = np.asfortranarray(rng.normal(size=(400, 3)))
+    codes = rng.integers(0, 4, 400)
+    w = rng.uniform(0.2, 3.0, 400)
+    phi = np.array([0.4, -0.3, 0.2, -1.0, 0.1, 1.2])  # off the optimum
+    onehot = _onehot(codes, 3)
+    at = _OlrPass(phi, X, codes, w, 3, onehot, link)
+    assert at.ll == pytest.approx(olr_log_lik(phi, X, codes, w, link), rel=1e-14)
+    step = 1e-5
+    eye = np.eye(phi.size) * step
+    grad = [(olr_log_lik(phi + e, X, codes, w, link) - olr_log_lik(phi - e, X, codes, w, link)) / (2 * step)
+            for e in eye]  # fmt: skip
+    np.testing.assert_allclose(at.grad, grad, rtol=1e-6)
+    hess = np.column_stack([(_OlrPass(phi + e, X, codes, w, 3, onehot, link).grad
+                             - _OlrPass(phi - e, X, codes, w, 3, onehot, link).grad) / (2 * step)
+                            for e in eye])  # fmt: skip
+    np.testing.assert_allclose(at.hess, hess, rtol=1e-6, atol=1e-6 * np.abs(hess).max())
+    np.testing.assert_allclose(_score_rows(X, w, at, onehot, 3).sum(axis=0), at.grad, rtol=1e-12)
