@@ -1,12 +1,17 @@
-"""Replicate-weight designs: surveykit vs R survey (and svy, when it has replicate designs).
+"""Replicate-weight designs: surveykit vs R survey and the Python ``svy`` package.
 
-On the stratified cluster synthetic frame (50 strata x 20 PSUs) with 80 bootstrap replicates
-(``sk.as_replicate(..., type="bootstrap", replicates=80)``; R:
-``as.svrepdesign(des, type = "bootstrap", replicates = 80, compress = FALSE)``, i.e. a dense
-``n x 80`` matrix as read from a public-use file): the mean of ``y`` with its replicate SE, the
-mean in 4 domains, the ratio ``y / x``, a linear model (closed-form refits) and a logistic model
-(``sk.models.glm(family="quasibinomial")``: IRLS refit per replicate, as R's ``svyglm``). Building the replicates is not timed; every tool's
-time is the best of ``--repeat`` runs. Run:
+On the stratified cluster synthetic frame (50 strata x 20 PSUs) with 80 bootstrap replicates,
+given to surveykit and svy as the same 80 dense replicate-weight columns (as read from a
+public-use file: ``sk.ReplicateDesign("w", r"^rw\\d+$", type="bootstrap", scale=)``,
+``svy.Design(wgt="w", rep_wgts=svy.BootstrapWgts(prefix="rw", n_reps=80, scale=))``), and to R
+as ``as.svrepdesign(des, type = "bootstrap", replicates = 80, compress = FALSE)`` (a dense
+``n x 80`` matrix; R's own draws, the same size): the mean of ``y`` with its replicate SE, the
+mean in 4 domains, the ratio ``y / x``, a linear model (surveykit: closed-form refits) and a
+logistic model (``sk.models.logistic``: an IRLS refit per replicate, as R's ``svyglm``).
+Building the designs is not timed. surveykit and svy are called in turn, call by call
+(``common.alternating``), so a slow spell of the shared machine hits both alike; every time is
+the best of ``--repeat`` calls; R runs in its own process afterwards. svy is skipped, with a
+message, when it is not installed (``pip install svy``: the ``bench`` extra). Run:
 ``python benchmarks/bench_replicate.py [--sizes 100000 1000000] [--repeat 3]``.
 """
 
@@ -14,11 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from common import bench_args, best_of, have_r, print_table, r_frame_timings, synthetic_frame
+import pandas as pd
+from common import alternating, bench_args, have_r, print_table, r_frame_timings, synthetic_frame
 
 import surveykit as sk
 
 REPLICATES = 80
+COLUMNS = ["stratum", "psu", "w", "y", "x", "g4", "b", "x1", "x2", "x3"]
 
 R_CODE = """
 des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = d)
@@ -37,38 +44,75 @@ OPERATIONS = {
     "by4": f"mean, 4 domains, {REPLICATES} reps",
     "ratio": f"ratio + SE, {REPLICATES} reps",
     "linear": f"linear model, {REPLICATES} reps",
-    "logistic": f"logistic (glm), {REPLICATES} reps",
+    "logistic": f"logistic model, {REPLICATES} reps",
 }
 
 
-def _surveykit(frame) -> dict[str, Callable[[], object]]:
+def replicate_frame(n: int) -> tuple[pd.DataFrame, float]:
+    """The synthetic frame with 80 bootstrap replicate-weight columns ``rw1..rw80`` (surveykit's
+    Canty-Davison draws, seed 1) and their variance scale."""
+    frame = synthetic_frame(n)[COLUMNS]
     base = sk.Survey(frame, sk.Design(weights="w", strata="stratum", ids="psu"))
-    svy = sk.as_replicate(base, type="bootstrap", replicates=REPLICATES, seed=1)
+    rd = sk.as_replicate(base, type="bootstrap", replicates=REPLICATES, seed=1).resolved
+    reps = pd.DataFrame(rd.repweights, columns=[f"rw{r + 1}" for r in range(REPLICATES)])
+    return pd.concat([frame.reset_index(drop=True), reps], axis=1), float(rd.scale)
+
+
+def _surveykit(frame: pd.DataFrame, scale: float) -> dict[str, Callable[[], object]]:
+    svy = sk.Survey(frame, sk.ReplicateDesign("w", r"^rw\d+$", type="bootstrap", scale=scale))
     svy.mean("y")  # the design's degf (rank of the replicate weights) is computed once, as R does at build
     return {
         "mean": lambda: svy.mean("y"),
         "by4": lambda: svy.mean("y", by="g4"),
         "ratio": lambda: svy.ratio("y", "x"),
         "linear": lambda: sk.models.linear(svy, "y ~ x1 + x2 + x3"),
-        "logistic": lambda: sk.models.glm(svy, "b ~ x1 + x2 + x3", family="quasibinomial"),
+        "logistic": lambda: sk.models.logistic(svy, "b ~ x1 + x2 + x3"),
+    }
+
+
+def _svy(frame: pd.DataFrame, scale: float) -> dict[str, Callable[[], object]] | None:
+    try:
+        import polars as pl
+        import svy
+    except ImportError:
+        return None
+    rw = svy.BootstrapWgts(prefix="rw", n_reps=REPLICATES, scale=scale)
+    sample = svy.Sample(pl.from_pandas(frame), design=svy.Design(wgt="w", rep_wgts=rw))
+    e, rep = sample.estimation, "replication"
+    return {
+        "mean": lambda: e.mean("y", method=rep),
+        "by4": lambda: e.mean("y", by="g4", method=rep),
+        "ratio": lambda: e.ratio("y", "x", method=rep),
+        "linear": lambda: sample.glm.fit("y", x=["x1", "x2", "x3"], method=rep),
+        "logistic": lambda: sample.glm.fit("b", x=["x1", "x2", "x3"], family="binomial", method=rep),
     }
 
 
 def main(argv: list[str] | None = None) -> None:
+    import warnings
+
     args = bench_args(argv)
-    rows = []
+    rows, svy_missing = [], False
     for n in args.sizes:
-        frame = synthetic_frame(n)
-        cols = ["stratum", "psu", "w", "y", "x", "g4", "b", "x1", "x2", "x3"]
-        sk_times = {k: best_of(fn, args.repeat) for k, fn in _surveykit(frame[cols]).items()}
+        frame, scale = replicate_frame(n)
+        ours, theirs = _surveykit(frame, scale), _svy(frame, scale)
+        svy_missing = theirs is None
+        times: dict[str, dict[str, float]] = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # svy's notes on replicate SEs, not timings
+            for k in OPERATIONS:
+                calls = {"surveykit": ours[k]} | ({} if theirs is None else {"svy": theirs[k]})
+                times[k] = alternating(calls, args.repeat)
         r = (r_frame_timings(R_CODE.replace("{repeat}", str(args.repeat)).replace("{reps}", str(REPLICATES)),
-                             frame[cols]) if have_r() else {})  # fmt: skip
+                             frame[COLUMNS]) if have_r() else {})  # fmt: skip
         rows += [
-            {"operation": label, "n": n, "surveykit": sk_times[k], "svy": None, "R": r.get(k)}
+            {"operation": label, "n": n, "surveykit": times[k]["surveykit"], "svy": times[k].get("svy"),
+             "R": r.get(k)}
             for k, label in OPERATIONS.items()
-        ]
+        ]  # fmt: skip
     print_table(rows)
-    print("\nsvy: not run (replicate-weight designs are not compared with svy here).")
+    if svy_missing:
+        print("\nsvy: not installed (pip install svy, or the bench extra); its column is empty.")
 
 
 if __name__ == "__main__":

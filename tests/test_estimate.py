@@ -374,7 +374,7 @@ def test_bad_quantile_options(surveys):
     with pytest.raises(DataError, match="probs must be"):
         est.quantile(surveys["strat"], "api00", 50)
     with pytest.raises(DataError, match="interval must be one of"):
-        est.quantile(surveys["strat"], "api00", interval="score")
+        est.quantile(surveys["strat"], "api00", interval="wilson")
 
 
 _VERBS = {

@@ -339,8 +339,6 @@ def test_wrong_rscales_length_and_bad_options():
 
 def test_replicate_design_refuses_taylor_only_analyses_and_reweighting():
     svy = sk.Survey(jk1_columns(), sk.ReplicateDesign("pw", r"^rw\d+$", type="JK1", scale=14 / 15))
-    with pytest.raises(DesignError, match="not available on replicate-weight designs yet"):
-        sk.models.logistic(svy, "yes ~ api00")
     with pytest.raises(DesignError, match="can only be restricted to a domain"):
         svy.with_weights(svy.weights * 2)
     with pytest.raises(DesignError, match='ci_method="likelihood" is not available on replicate'):

@@ -18,6 +18,7 @@ import numpy as np
 
 from surveykit._util.warn import warn as warn_user
 from surveykit.design.replicate import ReplicateDesign, ResolvedReplicate, make_resolved
+from surveykit.design.replicate_hadamard import r_hadamard
 from surveykit.errors import DesignError, SurveykitWarning, closest
 
 if TYPE_CHECKING:
@@ -126,16 +127,34 @@ def _brr(st: Stage, rho: float) -> tuple[np.ndarray, float, np.ndarray]:
             "Pair the PSUs into strata of two, or use type='JKn' or 'bootstrap'."
         )
     n_str = st.n_h.shape[0]
-    size = _hadamard_size(n_str)
-    hm = hadamard(size)[1 : n_str + 1]  # one row per stratum (R: H[1 + ii, ])
     rank = np.zeros(st.psu_stratum.shape[0], np.int64)  # first (0) or second (1) PSU of its pair
     seen = np.zeros(n_str, np.int64)
     for p, h in zip(order, strata):
         rank[p], seen[h] = seen[h], seen[h] + 1
-    first_in = hm[st.psu_stratum] > 0  # (P, R): this replicate keeps the stratum's second PSU when +1
-    keep = np.where(rank[:, None] == 1, first_in, ~first_in)
+    r_matrix = r_hadamard(n_str)
+    if r_matrix is not None:  # R's own matrix: stratum k (R's sorted order) takes row k + 1
+        names = [_r_string(v) for v in st.stratum_label]
+        row = np.empty(n_str, np.int64)
+        row[sorted(range(n_str), key=lambda h: names[h])] = np.arange(1, n_str + 1)
+        first_kept = r_matrix[row[st.psu_stratum]] == 1  # (P, R): R keeps the first PSU where H is 1
+        keep = np.where(rank[:, None] == 0, first_kept, ~first_kept)
+        size = r_matrix.shape[1]
+    else:
+        size = _hadamard_size(n_str)
+        hm = hadamard(size)[1 : n_str + 1]  # one row per stratum (R: H[1 + ii, ])
+        first_in = hm[st.psu_stratum] > 0  # (P, R): this replicate keeps the stratum's second PSU when +1
+        keep = np.where(rank[:, None] == 1, first_in, ~first_in)
     factors = np.where(keep, 2.0 - rho, rho)
     return factors, 1.0 / (size * (1 - rho) ** 2), np.ones(size)
+
+
+def _r_string(value: object) -> str:
+    """A stratum label as R's ``as.character`` writes it (R sorts strata by these strings)."""
+    if isinstance(value, (bool, np.bool_)):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _bootstrap(st: Stage, replicates: int, rng: np.random.Generator, sub: bool) -> tuple[np.ndarray, float, np.ndarray]:
@@ -194,10 +213,14 @@ def as_replicate(svy: Survey, type: str = "JK1", replicates: int | None = None, 
     As R: the first-stage fpc is folded into JK1's ``scale`` (``(1 - n/N) (n - 1) / n``) and
     JKn's ``rscales`` (``(1 - n_h/N_h) (n_h - 1) / n_h``); later-stage fpcs are dropped (with a
     warning); BRR and Fay drop the fpc (with a warning); bootstrap uses it in the draws. Lonely
-    PSUs in JKn follow the design's ``lonely_psu`` as R's ``jknweights``. BRR uses a Hadamard
-    matrix of the smallest order this module builds (Sylvester or Paley), which may differ from
-    R's choice of order: totals get the same variance (full orthogonal balance), nonlinear
-    statistics differ slightly, as between any two BRR replicate sets.
+    PSUs in JKn follow the design's ``lonely_psu`` as R's ``jknweights``. BRR and Fay use the
+    Hadamard matrix R's ``brrweights`` uses (:mod:`surveykit.design.replicate_hadamard`), with
+    R's assignment (strata in the order of their names as R's ``as.character`` writes them,
+    sorted by code point as R does in a C locale; the first PSU of a stratum, in data order,
+    is kept where the matrix has 1), so the replicates are R's. For the strata counts where R
+    uses its tabulated order-28 or -36 matrices (24-27, 32-35, 48-55, 68-71, ... strata), a
+    Sylvester or Paley matrix of the smallest order is used instead: totals get the same
+    variance (full orthogonal balance), nonlinear statistics differ slightly.
     """
     from surveykit.design.replicate import is_replicate
     from surveykit.survey import Survey

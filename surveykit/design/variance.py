@@ -135,8 +135,8 @@ def _taylor_only(rd: ResolvedDesign) -> None:
         raise DesignError(
             "this analysis needs a Taylor-linearisation design (strata, clusters); it is not available "
             "on replicate-weight designs yet. Means, totals, ratios, proportions, quantiles, frequency, "
-            "crosstab, var(), ttest() and sk.models.glm (use family='quasibinomial' for a logistic "
-            "model) work on replicate designs; for the rest, use a Design with strata and ids."
+            "crosstab, var(), ttest(), sk.models.glm, logistic and ordinal_logistic work on replicate "
+            "designs; for the rest, use a Design with strata and ids."
         )
 
 

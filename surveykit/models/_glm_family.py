@@ -21,13 +21,29 @@ from surveykit._util.warn import warn
 from surveykit.errors import ConvergenceWarning, ModelError, closest, format_rows
 from surveykit.models._fitdesign import check_response_varies, check_survey, model_design, sandwich
 from surveykit.models._formula import binary_response, model_frame, rebuild_matrix
-from surveykit.models._inference import check_finite_fit, coef_frame, numerical_guard
+from surveykit.models._glm import weighted_gram
+from surveykit.models._inference import (
+    check_finite_fit,
+    coef_frame,
+    numerical_guard,
+    replicate_coef_vcov,
+    replicate_refit_vcov,
+)
 from surveykit.models._margins import average_effects, scenarios
 from surveykit.models._results import MarginalEffects, ModelBase, term_label, with_inference
 from surveykit.models._threads import single_thread_blas
 from surveykit.results import Printable, Summary, jsonable
 
-__all__ = ["glm", "linear", "poisson", "GlmResult", "GLMResult", "GLM_FAMILIES"]
+__all__ = [
+    "glm",
+    "linear",
+    "poisson",
+    "GlmResult",
+    "GLMResult",
+    "GLM_FAMILIES",
+    "replicate_glm_vcov",
+    "replicate_model_design",
+]
 
 GLM_FAMILIES: tuple[str, ...] = ("gaussian", "poisson", "quasipoisson", "binomial", "quasibinomial")
 TOL = 1e-12  # relative change in the deviance at which IRLS stops (R glm: 1e-8)
@@ -197,7 +213,7 @@ def _fit_irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: Any, start: np.
     for it in range(1, MAX_ITER + 1):
         mu, v, _ = link(eta, y)
         z = eta + (y - mu) / v
-        a = (X * (ws * v)[:, None]).T @ X
+        a = weighted_gram(X, ws * v)  # blocked: X is read once, no n x p temporary
         beta = np.linalg.solve(a, X.T @ (ws * v * z))
         eta = X @ beta
         mu, v, unit = link(eta, y)
@@ -206,7 +222,7 @@ def _fit_irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: Any, start: np.
             converged = True
             break
         dev_old = dev
-    info = (X * (w * v)[:, None]).T @ X
+    info = weighted_gram(X, w * v)
     return _Fit(beta, info, X * (w * (y - mu))[:, None], mu, it, converged)
 
 
@@ -216,29 +232,25 @@ def _fit(family: str, X: np.ndarray, y: np.ndarray, w: np.ndarray, start: np.nda
     return _fit_irls(X, y, w, _log_link if "poisson" in family else _logit_link, start)
 
 
-def _replicate_vcov(family: str, X: np.ndarray, y: np.ndarray, keep: np.ndarray, rd: Any,
-                    beta: np.ndarray) -> tuple[np.ndarray, int]:  # fmt: skip
-    """R ``svyglm.svyrep.design``: refit with every replicate's weights, ``svrVar`` of the betas.
+def replicate_glm_vcov(family: str, X: np.ndarray, y: np.ndarray, keep: np.ndarray, rd: Any,
+                       beta: np.ndarray) -> tuple[np.ndarray, int]:  # fmt: skip
+    """R ``svyglm.svyrep.design``: refit with every replicate's weights, ``svrVar`` of the betas
+    (:func:`surveykit.models._inference.replicate_refit_vcov`; also used by ``logistic``).
 
     The linear model's refits are closed-form: every replicate's ``X' W_r X`` and ``X' W_r y``
     come from one product ``W_rep.T @ [x_j x_k, x_j y]``; IRLS families refit per replicate,
     started at the full-sample coefficients (as R)."""
-    from surveykit.design.replicate import rank_degf, replicate_vcov
+    from surveykit.design.replicate import replicate_product
 
+    if family != "gaussian":
+        return replicate_refit_vcov(lambda w: _fit(family, X, y, w, beta).beta, keep, rd, beta)
     rep = rd.repweights if keep.all() else rd.repweights[keep]
     p = X.shape[1]
-    if family == "gaussian":
-        ia, ib = np.repeat(np.arange(p), p), np.tile(np.arange(p), p)
-        tot = rep.T @ np.column_stack([X[:, ia] * X[:, ib], X * y[:, None]])  # (R, p*p + p)
-        gram = tot[:, : p * p].reshape(-1, p, p)
-        betas = np.linalg.solve(gram, tot[:, p * p :][:, :, None])[:, :, 0]
-    else:
-        betas = np.empty((rep.shape[1], p))
-        for r in range(rep.shape[1]):  # loop over replicates: one IRLS refit each, as R
-            betas[r] = _fit(family, X, y, rep[:, r], beta).beta
-    active = np.zeros(rd.n, bool)
-    active[np.flatnonzero(keep)] = rd.weights[keep] > 0
-    return replicate_vcov(betas, rd, beta), rank_degf(rd.repweights, active, rd.row_keys)
+    ia, ib = np.repeat(np.arange(p), p), np.tile(np.arange(p), p)
+    tot = replicate_product(rep, np.column_stack([X[:, ia] * X[:, ib], X * y[:, None]]))  # (R, p*p + p)
+    gram = tot[:, : p * p].reshape(-1, p, p)
+    betas = np.linalg.solve(gram, tot[:, p * p :][:, :, None])[:, :, 0]
+    return replicate_coef_vcov(betas, keep, rd, beta)
 
 
 def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05) -> GlmResult:
@@ -254,8 +266,8 @@ def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05
         ``poisson``/``quasipoisson`` (and ``binomial``/``quasibinomial``) give the same
         estimates and design-based SEs, as in R ``svyglm``. The response of a Poisson model must
         be >= 0, of a binomial one 0/1 (or two-level). :func:`surveykit.models.logistic` has
-        more for binary responses (Firth, separation checks, AUC, marginal effects) but works
-        on Taylor designs only; this one also refits on replicate designs.
+        more for binary responses (separation checks, AUC, Firth on Taylor designs) and shares
+        this function's replicate refits.
     alpha : float
         1 - confidence level of the t intervals.
 
@@ -292,12 +304,12 @@ def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05
                              f"{int((y < 0).sum())} negative values ({format_rows(rows)}). Use linear for a signed "
                              "outcome, or recode it.")  # fmt: skip
         replicate = is_replicate(svy.resolved)
-        md = _replicate_model_design(svy, mf) if replicate else model_design(svy, mf)
+        md = replicate_model_design(svy, mf) if replicate else model_design(svy, mf)
         check_response_varies(mf, md.w)
         with numerical_guard(f"{family} model", formula):
             fit = _fit(family, mf.X, y, md.w)
             if replicate:
-                vcov, degf = _replicate_vcov(family, mf.X, y, mf.keep, svy.resolved, fit.beta)
+                vcov, degf = replicate_glm_vcov(family, mf.X, y, mf.keep, svy.resolved, fit.beta)
             else:
                 vcov, degf = sandwich(fit, md), md.degf
         check_finite_fit(f"{family} model", formula, fit.beta, vcov)
@@ -322,7 +334,7 @@ def glm(svy: Any, formula: str, *, family: str = "gaussian", alpha: float = 0.05
         )  # fmt: skip
 
 
-def _replicate_model_design(svy: Any, mf: Any) -> Any:
+def replicate_model_design(svy: Any, mf: Any) -> Any:
     """The complete-case weights and data of a replicate design (no Taylor counts)."""
     from surveykit.models._fitdesign import ModelDesign
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +14,15 @@ from surveykit.errors import ModelError
 from surveykit.estimate.intervals import crit
 from surveykit.results import Printable, Summary, jsonable
 
-__all__ = ["coef_frame", "wald", "TermTest", "numerical_guard", "check_finite_fit"]
+__all__ = [
+    "coef_frame",
+    "wald",
+    "TermTest",
+    "numerical_guard",
+    "check_finite_fit",
+    "replicate_refit_vcov",
+    "replicate_coef_vcov",
+]
 
 SINGULAR_FIX = (
     "Usual causes: (quasi-)complete separation (a predictor or category predicts the "
@@ -154,3 +162,26 @@ def wald(
         chisq_p_value=float(stats.chi2.sf(chisq, k)),
         label=label,
     )
+
+
+def replicate_coef_vcov(betas: np.ndarray, keep: np.ndarray, rd: Any, beta: np.ndarray) -> tuple[np.ndarray, int]:
+    """R ``svrVar`` of replicate coefficients *betas* ``(R, k)`` around the full-sample *beta*
+    (the centre when ``mse``), and R ``degf()`` of the complete-case design: the rank of the
+    replicate weights of the complete rows with weight > 0, minus one."""
+    from surveykit.design.replicate import rank_degf, replicate_vcov
+
+    active = np.zeros(rd.n, bool)
+    active[np.flatnonzero(keep)] = rd.weights[keep] > 0
+    return replicate_vcov(betas, rd, beta), rank_degf(rd.repweights, active, rd.row_keys)
+
+
+def replicate_refit_vcov(refit: Callable[[np.ndarray], np.ndarray], keep: np.ndarray, rd: Any,
+                         beta: np.ndarray) -> tuple[np.ndarray, int]:  # fmt: skip
+    """The one replicate variance of a model (R ``svyglm.svyrep.design``, ``svyolr.svyrep.design``):
+    ``refit(w_r)`` returns the coefficients refitted with replicate *r*'s weights on the complete
+    rows (``keep``); ``V`` is ``svrVar`` of them (:func:`replicate_coef_vcov`)."""
+    rep = rd.repweights if keep.all() else rd.repweights[keep]
+    betas = np.empty((rep.shape[1], beta.size))
+    for r in range(rep.shape[1]):  # loop over replicates: one refit each, as R
+        betas[r] = refit(np.ascontiguousarray(rep[:, r]))
+    return replicate_coef_vcov(betas, keep, rd, beta)

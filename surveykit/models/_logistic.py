@@ -14,6 +14,7 @@ from surveykit.models._firth import fit_firth, flic_intercept
 from surveykit.models._fitdesign import ModelDesign, check_response_varies, check_survey, model_design, sandwich
 from surveykit.models._formula import binary_response, model_frame, rebuild_matrix
 from surveykit.models._glm import Fit, expit, fit_logistic, log_lik, looks_separated, separation_direction
+from surveykit.models._glm_family import replicate_glm_vcov, replicate_model_design
 from surveykit.models._inference import check_finite_fit, coef_frame, numerical_guard
 from surveykit.models._margins import average_effects, scenarios
 from surveykit.models._profile import design_effect, equal_weight_srs, firth_table
@@ -190,14 +191,17 @@ def _check_args(family: str, firth: Any, alpha: float, weights_are: Any = "sampl
         raise ModelError(f'weights_are must be "sampling" or "frequency"; got {weights_are!r}.')
 
 
-def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, firth: Any, formula: str, rescale: bool):
+def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, firth: Any, formula: str, rescale: bool,
+         replicate: bool = False):  # fmt: skip
+    """The ML (or Firth) fit, its separation check and notices; a replicate design warns nothing
+    here: it refuses a separated model."""
     notices: list[str] = []
     ml = fit_logistic(X, y, w)
     direction = separation_direction(X, y, w) if looks_separated(ml, X, w) else None
     separated = direction is not None
     use_firth = firth is True or (firth == "auto" and separated)
     fit: Fit = fit_firth(X, y, w, rescale=rescale) if use_firth else ml
-    if separated:
+    if separated and not replicate:
         what = (
             "Firth's penalised likelihood was used instead"
             if use_firth
@@ -227,6 +231,8 @@ def logistic(
     Parameters
     ----------
     svy : Survey
+        Taylor or replicate design (on a replicate design the variance comes from refits with
+        every replicate's weights; Firth and frequency weights are Taylor-only).
     formula : str
         Model formula in patsy's notation, e.g. ``"join ~ org_age + C(org_type)"``, parsed by
         surveykit and never run as Python: terms ``x``, ``Q("a.b")``, ``C(g)``,
@@ -264,28 +270,55 @@ def logistic(
     as ``svyglm``'s ``na.omit`` does: their weights become 0 (every PSU stays for the variance;
     ``degf`` counts the PSUs with complete rows).
 
+    Replicate designs: R ``svyglm.svyrep.design``: the model is refitted with each replicate's
+    weights from the full-sample coefficients (the IRLS of :func:`surveykit.models.glm`, whose
+    replicate variance this shares) and ``V`` is R ``svrVar`` of the refits; ``df = degf - p +
+    1`` with ``degf`` the rank of the replicate weights minus one. Separation is still detected
+    and flagged (no Firth fallback).
+
     Firth fits: R ``logistf(formula, data)`` (profile CIs, penalised LR tests; Heinze &
     Schemper 2002) on an equal-weight simple random sample or with frequency weights. Under
     other designs the LR statistic is divided by the mean generalised design effect of the
     coefficients not involved in the separation (first-order Rao-Scott), see ``_profile``.
     Predictions and AMEs use the FLIC intercept (Puhr et al. 2017).
     """
+    from surveykit.design.replicate import is_replicate
+
     _check_args(family, firth, alpha, weights_are)
     frequency = weights_are == "frequency"
     with single_thread_blas():  # see _threads: small BLAS calls, no thread wake-ups
         check_survey(svy)
+        replicate = is_replicate(svy.resolved)
+        if replicate:
+            _check_replicate_args(firth, frequency)
         mf = model_frame(formula, svy.analysis_data())
-        md = model_design(svy, mf)
+        md = replicate_model_design(svy, mf) if replicate else model_design(svy, mf)
         if frequency:
             _check_frequency_design(md)
         check_response_varies(mf, md.w)
         y = binary_response(mf)
         with numerical_guard("logistic model", formula):
-            fit, involved, used_firth, notices = _fit(mf.X, y, md.w, firth, formula, not frequency)
-            vcov = np.linalg.inv(fit.info) if frequency else sandwich(fit, md)
+            fit, involved, used_firth, notices = _fit(mf.X, y, md.w, False if replicate else firth, formula,
+                                                      not frequency, replicate)  # fmt: skip
+            if replicate and involved.any():
+                terms = ", ".join(c for c, bad in zip(mf.columns, involved) if bad)
+                raise ModelError(
+                    f"logistic model {formula!r} shows (quasi-)complete separation ({terms}): its ML estimate does "
+                    "not exist, so the replicate refits diverge, and Firth's correction is only available on a "
+                    "Taylor design. Drop or merge the terms involved, or fit on a Design with strata and ids "
+                    "with firth=True."
+                )
+            if replicate:  # R svyglm.svyrep.design: one refit per replicate (the GLM home's refits)
+                vcov, degf = replicate_glm_vcov("quasibinomial", mf.X, y, mf.keep, svy.resolved, fit.beta)
+            else:
+                vcov = np.linalg.inv(fit.info) if frequency else sandwich(fit, md)
+                degf = md.degf
         check_finite_fit("logistic model", formula, fit.beta, vcov)
         k = mf.X.shape[1]
-        df = float(md.w.sum() - k) if frequency else float(md.degf - k + 1)
+        df = float(md.w.sum() - k) if frequency else float(degf - k + 1)
+        facts = md.facts()
+        if replicate:
+            facts.update(n_strata=1, n_psu=int(facts["n"]))
         coef = coef_frame(mf.columns, fit.beta, vcov, df, alpha)
         deff, flic = float("nan"), None
         if used_firth:
@@ -297,9 +330,12 @@ def logistic(
             # a separated coefficient has no ML estimate: no Wald statistic, p or interval
             coef.loc[involved, ["t", "p_value", "ci_low", "ci_high", "or_ci_low", "or_ci_high"]] = np.nan
             coef.loc[involved, ["ci_kind", "p_kind"]] = NO_CI
+        method = "Firth penalised ML" if used_firth else "weighted ML (pseudo-likelihood)"
+        if replicate:
+            method = f"weighted ML; replicate weights ({svy.resolved.type}, {svy.resolved.n_replicates} refits)"
         return LogisticResult(
             formula=formula,
-            method="Firth penalised ML" if used_firth else "weighted ML (pseudo-likelihood)",
+            method=method,
             coef=coef,
             params=fit.beta,
             vcov=vcov,
@@ -318,8 +354,21 @@ def logistic(
             weights_are=weights_are,
             deff=deff,
             flic_params=flic,
-            **md.facts(),
+            **facts,
         )
+
+
+def _check_replicate_args(firth: Any, frequency: bool) -> None:
+    """Replicate designs: Wald inference from replicate refits; Firth and frequency weights are Taylor-only."""
+    if firth is True:
+        raise ModelError(
+            "firth=True is not available on a replicate-weight design (its profile intervals are rescaled by a "
+            "Taylor design effect). Fit on a Design with strata and ids, or use firth='auto'/False (Wald "
+            "intervals from replicate refits)."
+        )
+    if frequency:
+        raise ModelError('weights_are="frequency" needs a design without strata, clusters, fpc or calibration; got '
+                         'a replicate-weight design. Use the default weights_are="sampling".')  # fmt: skip
 
 
 def _check_frequency_design(md: ModelDesign) -> None:

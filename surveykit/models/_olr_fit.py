@@ -1,7 +1,10 @@
-"""Weighted proportional-odds (cumulative logit) fit: Newton with analytic derivatives.
+"""Weighted cumulative-link (proportional-odds) fit: Newton with analytic derivatives.
 
-Parametrisation as R ``MASS::polr`` / ``survey::svyolr``: ``logit P(Y <= k) = zeta_k - x'b``,
-``k = 1..K-1``, parameters ``phi = (b, zeta)``.
+Parametrisation as R ``MASS::polr`` / ``survey::svyolr``: ``P(Y <= k) = F(zeta_k - x'b)``,
+``k = 1..K-1``, parameters ``phi = (b, zeta)``, with ``F`` the inverse link (:data:`LINKS`):
+``logit`` (logistic), ``probit`` (normal), ``cloglog`` (``1 - exp(-exp(z))``, MASS ``polr``'s
+"cloglog") and ``loglog`` (``exp(-exp(-z))``, MASS's "loglog"; R ``svyolr``'s Taylor method calls
+this one "cloglog", see :func:`surveykit.models.ordinal_logistic`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import numpy as np
 
 from surveykit.models._glm import BLOCK, expit
 
-__all__ = ["OlrFit", "fit_olr", "category_probs", "olr_log_lik"]
+__all__ = ["OlrFit", "fit_olr", "category_probs", "olr_log_lik", "LINKS", "link_cdf"]
+
+LINKS: tuple[str, ...] = ("logit", "probit", "cloglog", "loglog")
 
 TOL = 1e-14  # relative change of the weighted log-likelihood at which Newton stops
 STEP_TOL = 1e-10  # and the largest Newton step, relative to 1 + |phi|
@@ -35,18 +40,56 @@ def _bounds(X, codes, beta, zeta):
     return cuts[codes + 1] - eta, cuts[codes] - eta
 
 
-def _dens(z):
-    F = expit(z)
-    return F, F * (1.0 - F)
+def _dens(z: np.ndarray, link: str = "logit") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``F(z)``, its density ``f(z)`` and ``f'(z)`` for the inverse link; 0 density at +-inf."""
+    if link == "logit":
+        F = expit(z)
+        f = F * (1.0 - F)
+        return F, f, f * (1.0 - 2.0 * F)
+    from scipy.special import ndtr
+
+    fin = np.isfinite(z)
+    zf = np.where(fin, z, 0.0)
+    if link == "probit":
+        F = ndtr(z)
+        f = np.where(fin, np.exp(-0.5 * zf * zf) / np.sqrt(2.0 * np.pi), 0.0)
+        return F, f, -zf * f
+    if link == "cloglog":  # F = 1 - exp(-exp(z))
+        ez = np.exp(np.minimum(zf, 700.0))
+        F = np.where(fin, -np.expm1(-ez), (z > 0).astype(float))
+        f = np.where(fin, np.exp(zf - ez), 0.0)
+        return F, f, f * (1.0 - ez)
+    emz = np.exp(np.minimum(-zf, 700.0))  # loglog: F = exp(-exp(-z))
+    F = np.where(fin, np.exp(-emz), (z > 0).astype(float))
+    f = np.where(fin, np.exp(-zf - emz), 0.0)
+    return F, f, f * (emz - 1.0)
 
 
-def olr_log_lik(phi: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray) -> float:
+def link_cdf(z: np.ndarray, link: str = "logit") -> np.ndarray:
+    """The inverse link ``F`` (a CDF) at *z*."""
+    return _dens(np.asarray(z, dtype=float), link)[0]
+
+
+def _quantile(p: np.ndarray, link: str) -> np.ndarray:
+    """``F^-1(p)``: the link function."""
+    from scipy.special import ndtri
+
+    if link == "logit":
+        return np.log(p / (1.0 - p))
+    if link == "probit":
+        return ndtri(p)
+    if link == "cloglog":
+        return np.log(-np.log1p(-p))
+    return -np.log(-np.log(p))
+
+
+def olr_log_lik(phi: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray, link: str = "logit") -> float:
     p = X.shape[1]
     beta, zeta = phi[:p], phi[p:]
     if np.any(np.diff(zeta) <= 0):
         return -np.inf
     a, b = _bounds(X, codes, beta, zeta)
-    prob = expit(a) - expit(b)
+    prob = link_cdf(a, link) - link_cdf(b, link)
     if np.any(prob <= 0):
         return -np.inf
     return float(w @ np.log(prob))
@@ -64,16 +107,15 @@ class _OlrPass:
 
     __slots__ = ("ll", "grad", "hess", "u", "v")
 
-    def __init__(
-        self, phi: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray, q: int, onehot: np.ndarray
-    ) -> None:
+    def __init__(self, phi: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray, q: int, onehot: np.ndarray,
+                 link: str = "logit") -> None:  # fmt: skip
         n, p = X.shape
         self.ll = -np.inf
         if np.any(np.diff(phi[p:]) <= 0):
             return
         cuts = np.concatenate(([-np.inf], phi[p:], [np.inf]))
         self.u, self.v = np.empty(n), np.empty(n)
-        acc = _Sums(p, q)
+        acc = _Sums(p, q, link)
         for s in range(0, n, BLOCK):
             sl = slice(s, s + BLOCK)
             if not acc.add(X[sl], codes[sl], w[sl], onehot[sl], phi[:p], cuts, self.u[sl], self.v[sl]):
@@ -84,8 +126,8 @@ class _OlrPass:
 class _Sums:
     """Running sums of one ``_OlrPass``."""
 
-    def __init__(self, p: int, q: int) -> None:
-        self.q, self.ll = q, 0.0
+    def __init__(self, p: int, q: int, link: str = "logit") -> None:
+        self.q, self.ll, self.link = q, 0.0, link
         self.xs, self.hbb = np.zeros(p), np.zeros((p, p))
         self.hbz_up, self.hbz_lo = np.zeros((p, q + 1)), np.zeros((p, q + 1))
         self.cat = np.zeros((5, q + 1))  # per category: w u, w v, upper, lower, cross
@@ -93,15 +135,15 @@ class _Sums:
     def add(self, X, codes, w, onehot, beta, cuts, u_out, v_out) -> bool:
         """Add one block; False when some row has probability <= 0."""
         eta = X @ beta
-        F1, f1 = _dens(cuts[codes + 1] - eta)
-        F0, f0 = _dens(cuts[codes] - eta)
+        F1, f1, g1 = _dens(cuts[codes + 1] - eta, self.link)
+        F0, f0, g0 = _dens(cuts[codes] - eta, self.link)
         P = F1 - F0
         if np.any(P <= 0):
             return False
         self.ll += float(w @ np.log(P))
         u = np.divide(f1, P, out=u_out)  # d log P / d(upper bound)
         v = np.divide(f0, P, out=v_out)  # -d log P / d(lower bound)
-        d1, d0 = f1 * (1.0 - 2.0 * F1) / P, f0 * (1.0 - 2.0 * F0) / P
+        d1, d0 = g1 / P, g0 / P  # f'(upper) / P, f'(lower) / P
         s = u - v
         wu, wv = w * u, w * v
         self.xs -= (w * s) @ X
@@ -141,12 +183,13 @@ def _score_rows(X: np.ndarray, w: np.ndarray, last: _OlrPass, onehot: np.ndarray
     return out
 
 
-def _start(codes, w, p, q):
+def _start(codes, w, p, q, link="logit"):
     cum = np.cumsum(np.bincount(codes, weights=w, minlength=q + 1))[:q] / w.sum()
-    return np.concatenate((np.zeros(p), np.log(cum / (1.0 - cum))))
+    return np.concatenate((np.zeros(p), _quantile(cum, link)))
 
 
-def fit_olr(X: np.ndarray, codes: np.ndarray, w: np.ndarray, q: int) -> OlrFit:
+def fit_olr(X: np.ndarray, codes: np.ndarray, w: np.ndarray, q: int, link: str = "logit",
+            start: np.ndarray | None = None) -> OlrFit:  # fmt: skip
     """Maximise ``sum w log P(Y = y)`` by Newton-Raphson with step halving (weights rescaled to
     mean 1 for the iterations; information and scores are returned on the caller's scale).
 
@@ -157,12 +200,15 @@ def fit_olr(X: np.ndarray, codes: np.ndarray, w: np.ndarray, q: int) -> OlrFit:
     ws = w / scale
     p = X.shape[1]
     onehot = _onehot(codes, q)
-    phi = _start(codes, ws, p, q)
-    cur = _OlrPass(phi, X, codes, ws, q, onehot)
+    phi = _start(codes, ws, p, q, link) if start is None else np.asarray(start, dtype=float).copy()
+    cur = _OlrPass(phi, X, codes, ws, q, onehot, link)
+    if not np.isfinite(cur.ll):  # a replicate's start outside its parameter space: start afresh
+        phi = _start(codes, ws, p, q, link)
+        cur = _OlrPass(phi, X, codes, ws, q, onehot, link)
     converged, it = False, 0
     for it in range(1, MAX_ITER + 1):
         step = _newton_step(cur.hess, cur.grad)
-        new_phi, new = _halve_pass(phi, step, cur, lambda f: _OlrPass(f, X, codes, ws, q, onehot))
+        new_phi, new = _halve_pass(phi, step, cur, lambda f: _OlrPass(f, X, codes, ws, q, onehot, link))
         change = abs(new.ll - cur.ll) / (abs(new.ll) + 0.1)
         phi, cur = new_phi, new
         if change < TOL and np.max(np.abs(step)) < STEP_TOL * (1.0 + np.max(np.abs(phi))):
@@ -196,19 +242,18 @@ def _halve_pass(phi, step, cur, evaluate, max_halvings: int = 30):
     return phi, cur
 
 
-def category_probs(phi: np.ndarray, X: np.ndarray, q: int) -> np.ndarray:
+def category_probs(phi: np.ndarray, X: np.ndarray, q: int, link: str = "logit") -> np.ndarray:
     """P(Y = k) for k = 1..K: n x (q + 1)."""
     p = X.shape[1]
-    cum = expit(phi[p:][None, :] - (X @ phi[:p])[:, None])
+    cum = link_cdf(phi[p:][None, :] - (X @ phi[:p])[:, None], link)
     n = X.shape[0]
     return np.diff(np.hstack((np.zeros((n, 1)), cum, np.ones((n, 1)))), axis=1)
 
 
-def category_slopes(phi: np.ndarray, X: np.ndarray, dX: np.ndarray, q: int) -> np.ndarray:
+def category_slopes(phi: np.ndarray, X: np.ndarray, dX: np.ndarray, q: int, link: str = "logit") -> np.ndarray:
     """d P(Y = k) / dv given dX/dv: ``-(f(zeta_k - eta) - f(zeta_{k-1} - eta)) * dX b``."""
     p = X.shape[1]
-    F = expit(phi[p:][None, :] - (X @ phi[:p])[:, None])
-    f = F * (1.0 - F)
+    f = _dens(phi[p:][None, :] - (X @ phi[:p])[:, None], link)[1]
     n = X.shape[0]
     fk = np.hstack((np.zeros((n, 1)), f, np.zeros((n, 1))))
     return -np.diff(fk, axis=1) * (dX @ phi[:p])[:, None]

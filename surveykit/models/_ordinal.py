@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit._util.warn import warn as warn_user
-from surveykit.errors import ConvergenceWarning, ModelError
+from surveykit.errors import ConvergenceWarning, ModelError, closest
 from surveykit.models._fitdesign import (
     ModelDesign,
     check_response_varies,
@@ -20,9 +20,17 @@ from surveykit.models._fitdesign import (
 )
 from surveykit.models._formula import ModelFrame, model_frame, ordinal_response, rebuild_matrix
 from surveykit.models._glm import fit_logistic
-from surveykit.models._inference import TermTest, check_finite_fit, coef_frame, numerical_guard, wald
+from surveykit.models._glm_family import replicate_model_design
+from surveykit.models._inference import (
+    TermTest,
+    check_finite_fit,
+    coef_frame,
+    numerical_guard,
+    replicate_refit_vcov,
+    wald,
+)
 from surveykit.models._margins import average_effects, scenarios
-from surveykit.models._olr_fit import category_probs, category_slopes, fit_olr
+from surveykit.models._olr_fit import LINKS, category_probs, category_slopes, fit_olr
 from surveykit.models._results import MarginalEffects, ModelBase, with_inference
 from surveykit.models._threads import single_thread_blas
 from surveykit.results import Printable, Summary, frame_records, jsonable
@@ -32,15 +40,18 @@ __all__ = ["ordinal_logistic", "OrdinalResult", "po_test"]
 
 @dataclass(frozen=True, slots=True)
 class OrdinalResult(ModelBase, Printable):
-    """A fitted survey proportional-odds model ``logit P(Y <= k) = zeta_k - x'b``.
+    """A fitted survey cumulative-link model ``link(P(Y <= k)) = zeta_k - x'b`` (proportional
+    odds for ``link="logit"``).
 
-    ``coef`` lists the slopes (``odds_ratio = exp(b)``: odds of a *higher* category per unit)
-    then the thresholds ``zeta`` named ``"low|mid"`` as R (their odds-ratio columns are NaN).
-    ``df_resid = degf - p`` (p slopes), as ``svyolr``. ``po_test`` is the design-based Wald test
-    of proportional odds; ``recommendation`` is set when it rejects at ``alpha``.
+    ``coef`` lists the slopes (``odds_ratio = exp(b)``: odds of a *higher* category per unit;
+    NaN for links other than logit) then the thresholds ``zeta`` named ``"low|mid"`` as R (their
+    odds-ratio columns are NaN). ``df_resid = degf - p`` (p slopes), as ``svyolr``. ``po_test``
+    is the design-based Wald test of proportional odds (logit link); ``recommendation`` is set
+    when it rejects at ``alpha``.
     """
 
     levels: tuple[str, ...] = ()
+    link: str = "logit"
     po_test: TermTest | None = None
     po_slopes: pd.DataFrame | None = None
     recommendation: str | None = None
@@ -55,7 +66,7 @@ class OrdinalResult(ModelBase, Printable):
     def predict(self, new_data: pd.DataFrame | None = None) -> pd.DataFrame:
         """Predicted category probabilities, one column per level (rows sum to 1)."""
         X = self._matrix(self._data if new_data is None else new_data)
-        return pd.DataFrame(category_probs(self.params, X, len(self.levels) - 1), columns=list(self.levels))
+        return pd.DataFrame(category_probs(self.params, X, len(self.levels) - 1, self.link), columns=list(self.levels))
 
     def marginal_effects(self) -> MarginalEffects:
         """AMEs on the probability of each category (``outcome`` column), delta-method SEs."""
@@ -69,8 +80,8 @@ class OrdinalResult(ModelBase, Printable):
             np.hstack((np.ones((X.shape[0], cut)), X)),
             self._w,
             scs,
-            lambda ph, Xf: category_probs(ph, Xf[:, cut:], q),
-            lambda ph, Xf, dX: category_slopes(ph, Xf[:, cut:], dX[:, cut:], q),
+            lambda ph, Xf: category_probs(ph, Xf[:, cut:], q, self.link),
+            lambda ph, Xf, dX: category_slopes(ph, Xf[:, cut:], dX[:, cut:], q, self.link),
             tuple(f"P({lv})" for lv in self.levels),
         )
         return MarginalEffects(
@@ -84,6 +95,7 @@ class OrdinalResult(ModelBase, Printable):
         out = self._base_dict()
         out.update(
             levels=list(self.levels),
+            link=self.link,
             recommendation=self.recommendation,
             po_test=self.po_test.to_dict() if self.po_test else None,
             po_slopes=frame_records(self.po_slopes) if self.po_slopes is not None else None,
@@ -91,13 +103,15 @@ class OrdinalResult(ModelBase, Printable):
         return jsonable(out)
 
     def summary(self) -> Summary:
-        facts = self._facts() + (("levels", " < ".join(self.levels)),)
+        facts = self._facts() + (("levels", " < ".join(self.levels)), ("link", self.link))
         if self.po_test is not None:
             t = self.po_test
             facts += (("proportional odds test", f"F = {t.F:.3f} on {t.df}, {t.ddf:g} df; p = {t.p_value:.4g}"),)
         notes = self.notices + ((self.recommendation,) if self.recommendation else ())
+        title = ("Survey ordinal logistic regression (proportional odds)" if self.link == "logit"
+                 else f"Survey ordinal regression (cumulative {self.link})")  # fmt: skip
         return Summary(
-            title="Survey ordinal logistic regression (proportional odds)",
+            title=title,
             facts=facts,
             table=self.coef[["term", "estimate", "se", "t", "p_value", "ci_low", "ci_high", "odds_ratio"]],
             notes=notes,
@@ -128,7 +142,13 @@ def po_test(
         scores[:, block] = fit.scores
         inv[block, block] = np.linalg.pinv(fit.info)
     theta = np.concatenate(est)
-    V = inv.T @ design_scores_vcov(scores, md) @ inv  # = design variance of the influence rows
+    if md.rd.is_replicate:  # the q binary fits refitted with every replicate's weights
+        ys = [(codes > k).astype(float) for k in range(q)]
+        V = replicate_refit_vcov(
+            lambda w: np.concatenate([fit_logistic(X1, yk, w).beta for yk in ys]), md.keep, md.rd, theta
+        )[0]
+    else:
+        V = inv.T @ design_scores_vcov(scores, md) @ inv  # = design variance of the influence rows
     slopes = [j for j in range(p1) if j > 0]  # column 0 is the intercept a_k
     rows = []
     for k in range(1, q):
@@ -141,19 +161,26 @@ def po_test(
     return test, table.reset_index(names="term")
 
 
-def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05, test_po: bool = True) -> OrdinalResult:
-    """Survey-weighted proportional-odds logistic regression with design-based SEs.
+def ordinal_logistic(
+    svy: Any, formula: str, *, link: str = "logit", alpha: float = 0.05, test_po: bool = True
+) -> OrdinalResult:
+    """Survey-weighted cumulative-link (proportional-odds) regression with design-based SEs.
 
     Parameters
     ----------
     svy : Survey
+        Taylor or replicate design.
     formula : str
         ``"intent ~ org_age + C(org_type)"``; the response is an ordered Categorical (category
         order), strings (sorted) or numbers (by value), with at least 3 levels.
+    link : {"logit", "probit", "cloglog", "loglog"}
+        ``P(Y <= k) = F(zeta_k - x'b)`` with ``F`` logistic, normal, ``1 - exp(-exp(z))``
+        (complementary log-log) or ``exp(-exp(-z))`` (log-log). See the notes on R's names.
     alpha : float
         1 - confidence level; also the level of the proportional-odds test.
     test_po : bool
-        Run the design-based proportional-odds test (``q`` extra binary fits).
+        Run the design-based proportional-odds test (``q`` extra binary logistic fits; logit
+        link only).
 
     Returns
     -------
@@ -161,40 +188,60 @@ def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05, test_po: bo
 
     Notes
     -----
-    R equivalent: ``svyolr(formula, design)``. The weighted log-likelihood is maximised by
-    Newton's method with analytic derivatives; ``V = H^-1 B H^-1`` with ``B`` the design variance
-    (``svyrecvar``) of the score rows in ``(b, zeta)``, exactly svyolr's sandwich (which uses
-    optim's numerical Hessian). Rows with missing model variables are dropped as in svyglm.
+    R equivalent: ``svyolr(formula, design, method = "logistic" | "probit" | "cloglog")``. The
+    weighted log-likelihood is maximised by Newton's method with analytic derivatives. Taylor
+    designs: ``V = H^-1 B H^-1`` with ``B`` the design variance (``svyrecvar``) of the score rows
+    in ``(b, zeta)``, exactly svyolr's sandwich (which uses optim's numerical Hessian). Replicate
+    designs: the model is refitted with every replicate's weights from the full-sample fit and
+    ``V`` is R ``svrVar`` of the refits (``svyolr.svyrep.design``), ``df = degf - p``.
+
+    R's names for the log-log links differ between its two methods: ``svyolr`` on a Taylor
+    design with ``method = "cloglog"`` uses ``F(z) = exp(-exp(-z))`` (surveykit's
+    ``link="loglog"``), while on a replicate design it calls ``MASS::polr(method = "cloglog")``,
+    ``F(z) = 1 - exp(-exp(z))`` (surveykit's ``link="cloglog"``, the usual meaning). Rows with
+    missing model variables are dropped as in svyglm (the df is the complete-case design's; R's
+    replicate method uses the whole design's ``degf``, the same without missing values).
     """
-    if not 0.0 < alpha < 1.0:
+    from surveykit.design.replicate import is_replicate
+
+    if link not in LINKS:
+        raise ModelError(f"link must be one of {', '.join(LINKS)}; got {link!r}." + closest(str(link), LINKS))
+    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0.0 < alpha < 1.0:
         raise ModelError(f"alpha must be between 0 and 1; got {alpha!r}.")
     with single_thread_blas():  # see _threads: small BLAS calls, no thread wake-ups
         check_survey(svy)
+        replicate = is_replicate(svy.resolved)
         mf = model_frame(formula, svy.analysis_data())
-        md = model_design(svy, mf)
+        md = replicate_model_design(svy, mf) if replicate else model_design(svy, mf)
         check_response_varies(mf, md.w)
         codes, levels = ordinal_response(mf)
         _check_levels(codes, md.w, levels, formula)
         X = _drop_intercept(mf, mf.X)
         q = len(levels) - 1
         with numerical_guard("ordinal model", formula):
-            fit = fit_olr(X, codes, md.w, q)
+            fit = fit_olr(X, codes, md.w, q, link)
             _check_identified(fit, formula, int(np.count_nonzero(md.w > 0)))
             if not fit.converged:
                 warn_user(
                     f"ordinal model {formula!r} did not converge in {fit.iterations} iterations.", ConvergenceWarning
                 )
-            vcov = sandwich(fit, md)
+            if replicate:  # R svyolr.svyrep.design: polr refitted per replicate from the full fit
+                vcov, degf = replicate_refit_vcov(
+                    lambda w: fit_olr(X, codes, w, q, link, start=fit.beta).beta, mf.keep, svy.resolved, fit.beta
+                )
+            else:
+                vcov, degf = sandwich(fit, md), md.degf
         check_finite_fit("ordinal model", formula, fit.beta, vcov)
-        df = md.degf - X.shape[1]
+        df = degf - X.shape[1]
         names = tuple(c for c in mf.columns if c != "Intercept")
         cuts = tuple(f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:]))
         coef = coef_frame(names + cuts, fit.beta, vcov, df, alpha)
-        coef.loc[len(names) :, ["odds_ratio", "or_ci_low", "or_ci_high"]] = np.nan
+        ratio_rows = slice(len(names), None) if link == "logit" else slice(None)
+        coef.loc[coef.index[ratio_rows], ["odds_ratio", "or_ci_low", "or_ci_high"]] = np.nan
         coef["ci_kind"] = "Wald (t, residual design df)"
         test, slopes, rec = None, None, None
         notices: tuple[str, ...] = ()
-        if test_po and names:
+        if test_po and names and link == "logit":
             try:
                 with numerical_guard("proportional-odds test of", formula):
                     test, slopes = po_test(
@@ -208,9 +255,14 @@ def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05, test_po: bo
                 rec = _recommend(test, alpha)
             except ModelError as exc:  # the model stands; only its test is undefined
                 notices = (f"The proportional-odds test was not computed: {exc}",)
+        facts = md.facts()
+        method = "weighted ML (pseudo-likelihood), " + ("proportional odds" if link == "logit" else f"{link} link")
+        if replicate:
+            facts.update(n_strata=1, n_psu=int(facts["n"]))
+            method += f"; replicate weights ({svy.resolved.type}, {svy.resolved.n_replicates} refits)"
         return OrdinalResult(
             formula=formula,
-            method="weighted ML (pseudo-likelihood), proportional odds",
+            method=method,
             coef=coef,
             params=fit.beta,
             vcov=vcov,
@@ -222,10 +274,11 @@ def ordinal_logistic(svy: Any, formula: str, *, alpha: float = 0.05, test_po: bo
             _mf=mf,
             _w=md.w,
             levels=levels,
+            link=link,
             po_test=test,
             po_slopes=slopes,
             recommendation=rec,
-            **md.facts(),
+            **facts,
         )
 
 

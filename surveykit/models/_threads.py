@@ -1,27 +1,8 @@
-"""BLAS threading for the model fits.
-
-Every BLAS call in the fits is small: ``p x BLOCK`` row blocks, ``p x p`` solves, dots of one
-column. Threading them only adds the latency of waking OpenBLAS's worker threads, which is
-milliseconds per call when the other cores are busy (measured on the 2-core benchmark machine:
-a 1e5-row logistic fit went from ~55 ms to ~25 ms with one thread). The fits therefore run with
-BLAS limited to one thread; the previous limits are restored afterwards.
-"""
+"""BLAS threading for the model fits: :func:`surveykit._util.threads.single_thread_blas` (one home,
+shared with the replicate-weight passes of :mod:`surveykit.design.replicate`)."""
 
 from __future__ import annotations
 
-import functools
-from typing import Any
+from surveykit._util.threads import single_thread_blas
 
 __all__ = ["single_thread_blas"]
-
-
-@functools.lru_cache(maxsize=1)
-def _controller() -> Any:
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-def single_thread_blas() -> Any:
-    """Context manager: BLAS on one thread inside, the caller's setting restored on exit."""
-    return _controller().limit(limits=1, user_api="blas")

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from surveykit.errors import DataError, closest
 from surveykit.results import Printable, Summary, frame_records, jsonable
 
-STATISTICS = ("F", "Chisq", "Wald")
+STATISTICS = ("F", "Chisq", "Wald", "adjWald", "lincom", "saddlepoint")
 
 
 def _facts(obj: Any) -> tuple[tuple[str, str], ...]:
@@ -111,11 +112,40 @@ class Crosstab(Printable):
     deltas: tuple[float, ...] = field(default=())
 
     def test(self, name: str = "F") -> ChisqTest:
-        """The test named ``"F"`` (Rao-Scott second order), ``"Chisq"`` or ``"Wald"``."""
+        """One of R ``svychisq``'s statistics.
+
+        ``"F"`` (Rao-Scott second order), ``"Chisq"`` (first order), ``"Wald"`` (design-based
+        Wald F on ``((R-1)(C-1), nu)`` df), ``"adjWald"`` (the Wald statistic times
+        ``(nu - d + 1) / (d nu)``, d = (R-1)(C-1), on ``(d, nu - d + 1)`` df), ``"saddlepoint"``
+        and ``"lincom"`` (Pearson's X^2 against the weighted sum of chi-squares with the
+        eigenvalues of Delta as weights: saddlepoint approximation, or the exact distribution by
+        numerical inversion; on a Taylor design, as R, with the denominator ``chi^2_ddf / ddf``,
+        ``ddf = d0 nu``, on a replicate design without). The last three are computed on request.
+        ``Wald`` and ``adjWald`` need the table built with ``wald=True``.
+        """
         for t in self.tests:
             if t.name == name:
                 return t
-        raise DataError(f"test must be one of {list(STATISTICS)}; got {name!r}." + closest(name, STATISTICS))
+        if name not in STATISTICS:
+            raise DataError(f"test must be one of {list(STATISTICS)}; got {name!r}." + closest(name, STATISTICS))
+        if name == "adjWald":
+            wald = [t for t in self.tests if t.name == "Wald"]
+            if not wald:
+                raise DataError('test "adjWald" needs the Wald test; this crosstab was built with wald=False.')
+            w = wald[0]
+            ddf = w.ddf - w.ndf + 1
+            stat = w.statistic * ddf / w.ddf  # (chisq / d) * (nu - d + 1) / nu
+            from scipy import stats
+
+            p = float(stats.f.sf(stat, w.ndf, ddf)) if ddf > 0 else float("nan")
+            return ChisqTest("adjWald", stat, w.ndf, ddf, p)
+        from surveykit.tables.chisqsum import exact_sf, saddlepoint_sf
+
+        chisq, f = self.test("Chisq"), self.test("F")
+        eig = np.asarray(self.deltas, dtype=float)
+        ddf = float("inf") if self.method.startswith("replicate") else f.ddf  # R: pchisqsum / pFsum(ddf = d0 nu)
+        tail = saddlepoint_sf if name == "saddlepoint" else exact_sf
+        return ChisqTest(name, chisq.statistic, chisq.ndf, ddf, tail(chisq.statistic, eig, ddf))
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
