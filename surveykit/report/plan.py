@@ -3,7 +3,8 @@
 A plan names one or more surveys (data, optionally an instrument -- drafted from the data file's
 metadata when absent -- design, derived variables, weighting steps:
 ``poststratify`` with ``by`` and ``population``, ``rake`` with ``margins``, ``trim`` with
-``lower``/``upper``, applied in order), the reliability
+``lower``/``upper``, applied in order; ``link`` to another survey of the plan through
+:func:`surveykit.link`), the reliability
 rule for published cells, and an ordered list of sections. Loading reads the YAML strictly
 (:func:`surveykit._util.yaml.load_yaml`: no anchors or aliases, no duplicate keys, bounded size and
 depth) and checks every key's type at every level with the shared
