@@ -104,7 +104,7 @@ def test_the_combined_brief_links_workers_to_organisations():
     assert plan.surveys["worker"].link == {
         "to": "org",
         "on": ("org_id", "id"),
-        "columns": ["join_yes", "fulltime_band"],
+        "columns": ["join_yes", "staff_band"],
         "prefix": "org_",
     }
     preps = prepare_surveys(plan)
@@ -113,13 +113,12 @@ def test_the_combined_brief_links_workers_to_organisations():
     by_id = org.survey.data.set_index("id")
     ids = worker.survey.data["org_id"]
     np.testing.assert_array_equal(worker.survey.data["org_join_yes"], by_id.loc[ids, "join_yes"].to_numpy())
-    # the organisation survey's user-missing code 9 stays missing in the worker analysis
-    assert 9 in worker.survey.missing_codes("org_fulltime_band")
-    assert worker.label("org_fulltime_band", 1, "en") == org.label("fulltime_band", 1, "en")
+    np.testing.assert_array_equal(worker.survey.data["org_staff_band"], by_id.loc[ids, "fulltime_band"].to_numpy())
+    assert worker.text("org_staff_band", "ko") == "조직: 정규직 인원 구간(1 없음 ~ 6 30명 이상)"
     # built in: the organisation's own intent (LINKED_DEPENDENCIES); its size is noise given that intent
     section = next(s for s in plan.sections if s.id == "worker-org-model")
     ctx = type("C", (), {"plan": plan})()
-    terms = ["age10", "unemployed", "aware", "insured", "org_join_yes", "org_fulltime_band"]
+    terms = ["age10", "unemployed", "aware", "insured", "org_join_yes", "org_staff_band"]
     assert built_in_terms(ctx, worker, "join_nonmember", terms) == {"aware", "org_join_yes"}
     fit = sk.models.logistic(worker.analysis, section.options["formula"])
     coef = fit.coef.set_index("term")
@@ -133,14 +132,14 @@ def test_brief_prints_the_linked_model_with_its_labels():
     table = text[start : text.index("Average marginal effects", start)]
     assert "Organisations: Intends to join (some or strong) [built in]" in table
     assert "Aware of third-sector mutual aid [built in]" in table
-    size = "Organisations: " + ctx.surveys["org"].text("fulltime_band", "en")
+    size = "Organisations: Full-time staff band (1 none to 6 30 or more)"
     assert size in table and f"{size} [built in]" not in table
     assert "built into the synthetic-data generator: Aware of third-sector mutual aid, Organisations: Intends" in table
-    assert "Model: join_nonmember ~ age10 + unemployed + aware + insured + org_join_yes + org_fulltime_band" in table
+    assert "Model: join_nonmember ~ age10 + unemployed + aware + insured + org_join_yes + org_staff_band" in table
     # the number printed is the model's: the odds ratio of the organisation's intent
     fit = sk.models.logistic(
         ctx.surveys["worker"].analysis,
-        "join_nonmember ~ age10 + unemployed + aware + insured + org_join_yes + org_fulltime_band",
+        "join_nonmember ~ age10 + unemployed + aware + insured + org_join_yes + org_staff_band",
     )
     odds = float(np.exp(fit.coef.set_index("term").loc["org_join_yes", "estimate"]))
     record = next(r for r in ctx.records if r["key"] == "worker.worker-org-model.org_join_yes")

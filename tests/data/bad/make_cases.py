@@ -16,7 +16,7 @@ HERE = Path(__file__).parent
 ROOT = HERE.parents[2]
 PLAN = (ROOT / "reports" / "worker_brief.yaml").read_text(encoding="utf-8")
 COMBINED = (ROOT / "reports" / "combined_brief.yaml").read_text(encoding="utf-8")
-LINK = "link: {to: org, by: [org_id, id], columns: [join_yes, fulltime_band], prefix: org_}"
+LINK = "link: {to: org, by: [org_id, id], columns: [join_yes, staff_band], prefix: org_}"
 INST = (ROOT / "instruments" / "organisation_2018.yaml").read_text(encoding="utf-8")
 FORMULA = "join_nonmember ~ age10 + female + C(emp_grp) + income_score + unemployed + aware + insured"
 CASES: list[dict] = []
@@ -113,8 +113,8 @@ plan("alias", "lang: ko", "lang: &l ko\nx_lang: *l", "alias|anchor")
 plan("syntax", "lang: ko", "lang: [ko", "YAML")
 combined("link_unknown_survey", LINK, LINK.replace("to: org,", "to: orgs,"),
          r"surveys\.worker\.link\.to must name a survey of the plan; got 'orgs'\. Did you mean 'org'")
-combined("link_bad_column", LINK, LINK.replace("fulltime_band]", "fulltime_bnd]"),
-         r"surveys\.worker\.link \(to org\): column 'fulltime_bnd' must be a column of the organisation data.*'fulltime_band'")
+combined("link_bad_column", LINK, LINK.replace("staff_band]", "staff_bnd]"),
+         r"surveys\.worker\.link \(to org\): column 'staff_bnd' must be a column of the organisation data.*'staff_band'")
 combined("link_on_unquoted", LINK, LINK.replace("by:", "on:"), r"link\.on is read by YAML as true")
 _write("plan_bomb.yaml", BOMB)
 case("plan_bomb", ["brief", "{bad}/plan_bomb.yaml", "--out", "{out}", "--quiet", "--jobs", "1"], "alias|anchor")
