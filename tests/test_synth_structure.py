@@ -46,7 +46,14 @@ def _fit_terms(prep, spec) -> pd.DataFrame:
         fit = sk.models.ordinal_logistic(prep.analysis, formula)
         coef = fit.coef[~fit.coef["term"].str.contains("|", regex=False)]
         keys = list(coef["term"])
-    return pd.DataFrame({"key": keys, "term": list(coef["term"]), "p": coef["p_value"].to_numpy()})
+    return pd.DataFrame(
+        {
+            "key": keys,
+            "term": list(coef["term"]),
+            "p": coef["p_value"].to_numpy(),
+            "estimate": coef["estimate"].to_numpy(),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +68,9 @@ def sweep(tmp_path_factory) -> pd.DataFrame:
         for name in PLANS:
             plan = load_plan(name)
             ctx = types.SimpleNamespace(plan=plan)
-            preps = {n: _load_one(s, plan, paths[str(s.instrument)]) for n, s in plan.surveys.items()}
+            preps: dict = {}
+            for n, s in sorted(plan.surveys.items(), key=lambda item: bool(item[1].link)):  # linked after its target
+                preps[n] = _load_one(s, plan, paths[str(s.instrument)], preps)
             for spec in plan.sections:
                 if spec.type not in ("model", "multinomial"):
                     continue
@@ -72,8 +81,8 @@ def sweep(tmp_path_factory) -> pd.DataFrame:
                 outcome = spec.options["formula"].split("~", 1)[0].strip()
                 built = built_in_terms(ctx, prep, outcome, list(terms["term"]))
                 for r in terms.itertuples(index=False):
-                    rows.append((name, spec.id, r.key, r.term in built, seed, r.p))
-    return pd.DataFrame(rows, columns=["plan", "section", "key", "built_in", "seed", "p"])
+                    rows.append((name, spec.id, r.key, r.term in built, seed, r.p, r.estimate))
+    return pd.DataFrame(rows, columns=["plan", "section", "key", "built_in", "seed", "p", "estimate"])
 
 
 def test_every_model_section_has_a_built_in_term(sweep):
@@ -81,11 +90,23 @@ def test_every_model_section_has_a_built_in_term(sweep):
     assert per_section.all(), per_section[~per_section]
 
 
+#: built-in terms that are dependencies but not promised effects (not in EFFECTS), so not recovered in most
+#: seeds: the organisation's own intent on its workers' (LINKED_DEPENDENCIES: 0.5 on the latent, shared
+#: by the few workers of each organisation)
+WEAK_BUILT_IN = {"org_join_yes"}
+
+
 def test_built_in_terms_are_significant_in_most_seeds(sweep):
-    built = sweep[sweep["built_in"]]
+    built = sweep[sweep["built_in"] & ~sweep["key"].isin(WEAK_BUILT_IN)]
     hits = built.groupby(["plan", "section", "key"])["p"].apply(lambda p: int((p < ALPHA).sum()))
     assert len(hits) >= 8
     assert (hits >= BUILT_IN_MIN).all(), hits[hits < BUILT_IN_MIN]
+
+
+def test_the_organisations_intent_is_built_in_and_positive_in_every_seed(sweep):
+    weak = sweep[sweep["key"].isin(WEAK_BUILT_IN)]
+    assert len(weak) == len(SEEDS) and weak["built_in"].all()
+    assert (weak["estimate"] > 0).all() and (weak["p"] < 0.10).sum() >= 3
 
 
 def test_noise_terms_are_not_systematically_significant(sweep):

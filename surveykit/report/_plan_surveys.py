@@ -1,4 +1,4 @@
-"""Schema checks of a plan's ``surveys:`` entries: design, weighting steps, derived variables.
+"""Schema checks of a plan's ``surveys:`` entries: design, weighting steps, derived variables, links.
 
 Every check goes through the shared :class:`surveykit._util.schema.Checker`, so a mistake names the
 file and the full key path (``surveys.worker.weighting[0].max_iter``) and shows only a short
@@ -15,9 +15,18 @@ from surveykit._util.schema import Checker, is_number, key_path
 from surveykit.design import LONELY_PSU_POLICIES
 from surveykit.errors import closest
 
-__all__ = ["check_design", "check_weighting", "check_derive", "check_mr_sets", "SURVEY_KEYS"]
+__all__ = [
+    "check_design",
+    "check_weighting",
+    "check_derive",
+    "check_mr_sets",
+    "check_link",
+    "check_links",
+    "SURVEY_KEYS",
+]
 
-SURVEY_KEYS = ("instrument", "data", "label", "design", "design_note", "weighting", "derive", "mr_sets")
+SURVEY_KEYS = ("instrument", "data", "label", "design", "design_note", "weighting", "derive", "mr_sets", "link")
+LINK_KEYS = ("to", "by", "columns", "prefix")
 MR_SET_KEYS = ("columns", "label", "options")
 DESIGN_KEYS = ("weights", "strata", "ids", "fpc", "nest", "lonely_psu")
 WEIGHTING_KEYS: dict[str, tuple[str, ...]] = {
@@ -190,3 +199,77 @@ def _derive(item: Any, where: str, c: Checker) -> dict[str, Any]:
     out["labels"] = {code: c.bilingual(text, key_path(f"{where}.labels", code)) for code, text in labels.items()}
     out["text"] = c.bilingual(item.get("text"), f"{where}.text")
     return out
+
+
+def check_link(value: Any, path: str, c: Checker) -> dict[str, Any]:
+    """``link:``: ``{to: <survey>, by: <id column> | [<this survey's column>, <to's column>], columns: [...], prefix: ...}``.
+
+    The arguments of :func:`surveykit.link` (``by`` is its ``on``, a word YAML reads as ``true``
+    unquoted; ``columns`` null or absent: every column of the other survey). Whether ``to`` names
+    another survey of the plan is checked by :func:`check_links`; whether the columns exist, when
+    the data are read.
+    """
+    if isinstance(value, dict) and True in value:
+        c.fail(
+            f"{path}.on",
+            "is read by YAML as true (unquoted on, yes and y are booleans); write the id columns as by: [org_id, id].",
+        )
+    link = c.mapping(
+        value, path, LINK_KEYS, what="a mapping {to: <survey>, by: [<id column>, <its id column>]}", optional=True
+    )
+    if not link:
+        return {}
+    for key, example in (("to", "to: organisations"), ("by", "by: [org_id, id]")):
+        if key not in link:
+            c.fail(f"{path}.{key}", f"is required in a link; add it (e.g. {example}).")
+    c.string(link["to"], f"{path}.to", "the name of another survey of this plan")
+    by = link["by"]
+    what = "an id column name, or a list [this survey's id column, the other survey's id column]"
+    if isinstance(by, list):
+        names = c.names(by, f"{path}.by", what)
+        if len(names) != 2:
+            c.fail(
+                f"{path}.by", f"must list 2 columns (this survey's id column, the other survey's); got {len(names)}."
+            )
+        on: str | tuple[str, str] = (names[0], names[1])
+    else:
+        on = c.string(by, f"{path}.by", what)
+    columns = None
+    if link.get("columns") is not None:
+        columns = c.names(link["columns"], f"{path}.columns", "a non-empty list of the other survey's column names")
+        if len(set(columns)) != len(columns):
+            c.fail(f"{path}.columns", f"must list each column once; got {c.got(columns)}.")
+    prefix = link.get("prefix")
+    if prefix is None or prefix == "":
+        prefix = ""
+    else:
+        c.string(
+            prefix,
+            f"{path}.prefix",
+            "text put before every attached name, e.g. org_ (letters, digits, _)",
+            pattern=_IDENT,
+        )
+    return {"to": link["to"], "on": on, "columns": columns, "prefix": prefix}
+
+
+def check_links(links: dict[str, dict[str, Any]], c: Checker) -> None:
+    """Every ``surveys.<name>.link.to`` names another survey of the plan, one that links to none itself."""
+    for name, link in links.items():
+        if not link:
+            continue
+        where = f"{key_path('surveys', name)}.link.to"
+        target = link["to"]
+        if target == name:
+            c.fail(where, f"must name another survey of the plan; got {c.got(target)}, this survey itself.")
+        if target not in links:
+            c.fail(
+                where,
+                f"must name a survey of the plan; got {c.got(target)}.{closest(target, links)} "
+                f"Surveys: {', '.join(links)}.",
+            )
+        if links[target]:
+            c.fail(
+                where,
+                f"must name a survey without a link of its own; {c.got(target)} links to "
+                f"{c.got(links[target]['to'])}. Link both to the same survey instead.",
+            )

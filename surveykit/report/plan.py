@@ -3,7 +3,8 @@
 A plan names one or more surveys (data, optionally an instrument -- drafted from the data file's
 metadata when absent -- design, derived variables, weighting steps:
 ``poststratify`` with ``by`` and ``population``, ``rake`` with ``margins``, ``trim`` with
-``lower``/``upper``, applied in order), the reliability
+``lower``/``upper``, applied in order; ``link`` to another survey of the plan through
+:func:`surveykit.link`), the reliability
 rule for published cells, and an ordered list of sections. Loading reads the YAML strictly
 (:func:`surveykit._util.yaml.load_yaml`: no anchors or aliases, no duplicate keys, bounded size and
 depth) and checks every key's type at every level with the shared
@@ -43,7 +44,15 @@ from typing import Any
 from surveykit._util.schema import Checker, key_path
 from surveykit._util.yaml import MAX_CHARS, load_yaml
 from surveykit.errors import ReportError, closest, excerpt
-from surveykit.report._plan_surveys import SURVEY_KEYS, check_derive, check_design, check_mr_sets, check_weighting
+from surveykit.report._plan_surveys import (
+    SURVEY_KEYS,
+    check_derive,
+    check_design,
+    check_link,
+    check_links,
+    check_mr_sets,
+    check_weighting,
+)
 
 __all__ = ["Plan", "SurveySpec", "SectionSpec", "load_plan", "bundled_plans", "SECTION_KEYS", "APPENDIX_TYPES"]
 
@@ -87,6 +96,8 @@ class SurveySpec:
     weighting: tuple[dict[str, Any], ...] = ()
     mr_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
     design_note: dict[str, str] = field(default_factory=dict)
+    #: ``{to, on, columns, prefix}``: another survey's variables attached by :func:`surveykit.link` ({}: none)
+    link: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +194,7 @@ def _survey(name: str, raw: Any, c: Checker) -> SurveySpec:
         check_weighting(raw.get("weighting"), f"{where}.weighting", c),
         check_mr_sets(raw.get("mr_sets"), f"{where}.mr_sets", c),
         c.bilingual(raw.get("design_note"), f"{where}.design_note"),
+        check_link(raw.get("link"), f"{where}.link", c),
     )
 
 
@@ -306,6 +318,7 @@ def load_plan(name_or_path: str | Path) -> Plan:
         c.fail("surveys", f"must be a non-empty mapping of name -> survey; got {c.got(surveys_raw)}.")
     c.mapping(surveys_raw, "surveys", what="a non-empty mapping of name -> survey")
     surveys = {k: _survey(k, v, c) for k, v in surveys_raw.items()}
+    check_links({k: s.link for k, s in surveys.items()}, c)
     sections_raw = raw.get("sections")
     if not isinstance(sections_raw, list) or not sections_raw:
         c.fail("sections", f"must be a non-empty list; got {c.got(sections_raw)}.")

@@ -4,6 +4,9 @@ Data ``demo`` means the bundled synthetic demo file of the instrument; any other
 (relative paths resolve against the plan's folder). Without an instrument the questionnaire is
 drafted from the data file's metadata (:meth:`~surveykit.instrument.model.Instrument.from_meta`). Derived variables never change the input
 file: they are added to an in-memory copy. User-missing codes become missing before deriving.
+A survey with a ``link`` gets the other survey's variables (its data columns and derived
+variables) attached by :func:`surveykit.link` after its own derived variables and before its
+weighting steps; the other survey is prepared first.
 """
 
 from __future__ import annotations
@@ -55,9 +58,15 @@ class Prepared:
     sha256: str
     validation: ValidationReport
     derived: dict[str, Derived]
+    #: attached column -> (the linked survey, its column name there)
+    linked: dict[str, tuple[Prepared, str]] = field(default_factory=dict)
 
     def text(self, var: str, lang: str) -> str:
-        """Question text (or derived variable text) of *var* in *lang*."""
+        """Question text (or derived variable text) of *var* in *lang*; a linked variable's is its
+        survey's, after that survey's label (``Organisations: ...``)."""
+        if var in self.linked:
+            other, source = self.linked[var]
+            return f"{other.spec.label.get(lang) or other.name}: {other.text(source, lang)}"
         if var in self.derived:
             return self.derived[var].text.get(lang, var)
         try:
@@ -66,7 +75,10 @@ class Prepared:
             return var
 
     def label(self, var: str, code: Any, lang: str) -> str:
-        """Value label of *code* for *var* (derived labels first, then the instrument)."""
+        """Value label of *code* for *var* (linked survey's, derived labels, then the instrument)."""
+        if var in self.linked:
+            other, source = self.linked[var]
+            return other.label(source, code, lang)
         if var in self.derived:
             lab = self.derived[var].labels.get(int(code)) if _is_int(code) else None
             return lab.get(lang, str(code)) if lab else _num(code)
@@ -172,7 +184,29 @@ def _refuse_broken(report: ValidationReport, path: Path, instrument: str) -> Non
         )
 
 
-def _load_one(spec: SurveySpec, plan: Plan, data_override: str | Path | None) -> Prepared:
+def _link(
+    survey: Survey, spec: SurveySpec, plan: Plan, other: Prepared
+) -> tuple[Survey, dict[str, tuple[Prepared, str]]]:
+    """Attach the linked survey's variables (:func:`surveykit.link`, the one merge)."""
+    from surveykit.design.link import link
+
+    link_spec = spec.link
+    where = f"{plan.path.name if plan.path is not None else plan.id + '.yaml'}: surveys.{spec.name}.link"
+    try:
+        linked = link(
+            survey, other.survey, on=link_spec["on"], columns=link_spec["columns"], prefix=link_spec["prefix"]
+        )
+    except (DataError, DesignError) as exc:
+        raise ReportError(f"{where} (to {other.name}): {exc}") from None
+    added = [c for c in linked.data.columns if c not in survey.data.columns]
+    prefix = link_spec["prefix"]
+    return linked, {c: (other, c[len(prefix) :]) for c in added}
+
+
+def _load_one(
+    spec: SurveySpec, plan: Plan, data_override: str | Path | None, loaded: dict[str, Prepared] | None = None
+) -> Prepared:
+    """Prepare one survey; *loaded* holds the surveys prepared so far (a linked one among them)."""
     instrument = load_instrument(spec.instrument) if spec.instrument is not None else None
     if data_override is not None:
         path = Path(data_override)
@@ -215,9 +249,17 @@ def _load_one(spec: SurveySpec, plan: Plan, data_override: str | Path | None) ->
         survey = Survey(frame, design, instrument, meta=meta)
     except DesignError as exc:
         raise ReportError(f"plan {plan.id}: surveys.{spec.name}.design on {path.name}: {exc}") from exc
+    linked: dict[str, tuple[Prepared, str]] = {}
+    if spec.link:
+        other = (loaded or {}).get(spec.link["to"])
+        if other is None:
+            raise ReportError(
+                f"plan {plan.id}: surveys.{spec.name}.link needs survey {spec.link['to']!r} prepared first."
+            )
+        survey, linked = _link(survey, spec, plan, other)
     for i, step in enumerate(spec.weighting):
         survey = _weight(survey, step, f"plan {plan.id}: surveys.{spec.name}.weighting[{i}]")
-    return Prepared(spec.name, spec, survey, survey, instrument, path.name, _sha256(path), report, derived)
+    return Prepared(spec.name, spec, survey, survey, instrument, path.name, _sha256(path), report, derived, linked)
 
 
 def prepare_surveys(plan: Plan, data: str | Path | None = None) -> dict[str, Prepared]:
@@ -227,4 +269,8 @@ def prepare_surveys(plan: Plan, data: str | Path | None = None) -> dict[str, Pre
             f"data replace the data of a plan with one survey; plan {plan.id!r} has "
             f"{len(plan.surveys)} ({', '.join(plan.surveys)}). Edit the plan's surveys.*.data instead."
         )
-    return {name: _load_one(spec, plan, data) for name, spec in plan.surveys.items()}
+    loaded: dict[str, Prepared] = {}
+    # a linked survey after the one it links to (a link never chains: the plan check refuses it)
+    for name, spec in sorted(plan.surveys.items(), key=lambda item: bool(item[1].link)):
+        loaded[name] = _load_one(spec, plan, data, loaded)
+    return {name: loaded[name] for name in plan.surveys}

@@ -84,9 +84,23 @@ def built_in_terms(ctx: Ctx, prep: Prepared, outcome: str, terms: list[str]) -> 
     out = set()
     for term in terms:
         var = _term_var(term)
-        if var is not None and set(_sources(prep, var)) & set(inputs):
+        if var is None:
+            continue
+        columns = _sources(prep, var)
+        if set(columns) & set(inputs) or any(_linked_input(prep, sources[0], c) for c in columns):
             out.add(term)
     return out
+
+
+def _linked_input(prep: Prepared, outcome: str, column: str) -> bool:
+    """A column attached from another demo survey (``link``) on which the generator makes *outcome* depend."""
+    from surveykit.studies.safety_net_2018.effects import built_in
+
+    if column not in prep.linked:
+        return False
+    other, source = prep.linked[column]
+    inputs = built_in(str(prep.instrument.survey), outcome, inputs_of=str(other.instrument.survey))
+    return other.spec.data == "demo" and bool(set(_sources(other, source)) & set(inputs))
 
 
 def synthetic_notes(ctx: Ctx, prep: Prepared, outcome: str, built: set[str], terms: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["EFFECTS", "DEPENDENCIES", "built_in"]
+__all__ = ["EFFECTS", "DEPENDENCIES", "LINKED_DEPENDENCIES", "built_in"]
 
 #: Built-in relationships: ``name -> {survey, model, effect}``. ``model`` is a statsmodels
 #: formula on the generated columns (unweighted logistic unless stated); ``effect`` is the
@@ -174,14 +174,41 @@ DEPENDENCIES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 )
 
 
-def built_in(survey: str, outcome: str) -> dict[str, str]:
+#: Dependencies across the two surveys, through the worker's ``org_id``: ``(survey, outcome,
+#: other survey, inputs there, note)``. The ``org_id`` input of the worker's join intent in
+#: :data:`DEPENDENCIES` is this shift; a linked analysis (``sk.link``) sees it as a dependency on
+#: the organisation's own answer.
+LINKED_DEPENDENCIES: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
+    (
+        "worker",
+        "join_intent",
+        "organisation",
+        ("join_intent",),
+        "an organisation that itself intends to join (3 or 4) shifts its workers' latent intent by 0.5, "
+        "plus a shift of sd 0.5 shared by its workers",
+    ),
+)
+
+_NAMES = {"organisation_2018": "organisation", "worker_2018": "worker"}
+
+
+def built_in(survey: str, outcome: str, inputs_of: str | None = None) -> dict[str, str]:
     """Direct inputs of ``outcome`` in the generator of ``survey`` -> the note on how (``{}``: none).
 
     ``survey`` is ``"organisation"`` or ``"worker"`` (or an instrument name such as
     ``"worker_2018"``). Battery items share their first item's entry (``service_need_*``,
-    ``ins_*``). Read from :data:`DEPENDENCIES`.
+    ``ins_*``). Read from :data:`DEPENDENCIES`; with ``inputs_of`` another survey, the inputs in
+    that survey (its columns attached by ``sk.link``), read from :data:`LINKED_DEPENDENCIES`.
     """
-    survey = {"organisation_2018": "organisation", "worker_2018": "worker"}.get(survey, survey)
+    survey = _NAMES.get(survey, survey)
+    if inputs_of is not None and _NAMES.get(inputs_of, inputs_of) != survey:
+        other = _NAMES.get(inputs_of, inputs_of)
+        return {
+            column: note
+            for s, o, o_survey, inputs, note in LINKED_DEPENDENCIES
+            if (s, o, o_survey) == (survey, outcome, other)
+            for column in inputs
+        }
     family = {
         "service_need_": "service_need_loan",
         "ins_national_pension": "ins_health",

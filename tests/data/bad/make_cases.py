@@ -15,6 +15,8 @@ import yaml
 HERE = Path(__file__).parent
 ROOT = HERE.parents[2]
 PLAN = (ROOT / "reports" / "worker_brief.yaml").read_text(encoding="utf-8")
+COMBINED = (ROOT / "reports" / "combined_brief.yaml").read_text(encoding="utf-8")
+LINK = "link: {to: org, by: [org_id, id], columns: [join_yes, staff_band], prefix: org_}"
 INST = (ROOT / "instruments" / "organisation_2018.yaml").read_text(encoding="utf-8")
 FORMULA = "join_nonmember ~ age10 + female + C(emp_grp) + income_score + unemployed + aware + insured"
 CASES: list[dict] = []
@@ -36,6 +38,15 @@ def case(name: str, argv: list[str], expect: str) -> None:
 
 def plan(name: str, old: str, new: str, expect: str) -> None:
     text = _edit(PLAN, old, new).replace("data: demo", "data: ../../../instruments/demo/worker_2018.sav")
+    _write(f"plan_{name}.yaml", text)
+    case(f"plan_{name}", ["brief", f"{{bad}}/plan_{name}.yaml", "--out", "{out}", "--quiet", "--jobs", "1"], expect)
+
+
+def combined(name: str, old: str, new: str, expect: str) -> None:
+    """A defect planted in the combined brief (two surveys, the workers linked to the organisations)."""
+    text = _edit(COMBINED, old, new)
+    for stem in ("organisation_2018", "worker_2018"):
+        text = _edit(text, f"instrument: {stem}\n    data: demo", f"instrument: {stem}\n    data: ../../../instruments/demo/{stem}.sav")
     _write(f"plan_{name}.yaml", text)
     case(f"plan_{name}", ["brief", f"{{bad}}/plan_{name}.yaml", "--out", "{out}", "--quiet", "--jobs", "1"], expect)
 
@@ -100,6 +111,11 @@ plan("section_unknown_type", "  - type: overview", "  - type: overveiw", "overve
 plan("duplicate_key", "lang: ko", "lang: ko\nlang: en", "duplicate|lang")
 plan("alias", "lang: ko", "lang: &l ko\nx_lang: *l", "alias|anchor")
 plan("syntax", "lang: ko", "lang: [ko", "YAML")
+combined("link_unknown_survey", LINK, LINK.replace("to: org,", "to: orgs,"),
+         r"surveys\.worker\.link\.to must name a survey of the plan; got 'orgs'\. Did you mean 'org'")
+combined("link_bad_column", LINK, LINK.replace("staff_band]", "staff_bnd]"),
+         r"surveys\.worker\.link \(to org\): column 'staff_bnd' must be a column of the organisation data.*'staff_band'")
+combined("link_on_unquoted", LINK, LINK.replace("by:", "on:"), r"link\.on is read by YAML as true")
 _write("plan_bomb.yaml", BOMB)
 case("plan_bomb", ["brief", "{bad}/plan_bomb.yaml", "--out", "{out}", "--quiet", "--jobs", "1"], "alias|anchor")
 _write("plan_not_mapping.yaml", "- just\n- a list\n")
