@@ -64,6 +64,17 @@ def test_crosstab_test_matches_r(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
+@pytest.mark.parametrize("name", ["adjWald", "saddlepoint"])
+def test_crosstab_offers_every_svychisq_statistic(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    res = _json(capsys, "crosstab", SAV, "awards_yes", "stype_c", *DESIGN, "--test", name)
+    data, meta = sk.read(SAV)
+    svy = sk.Survey(data, sk.Design(weights="pw", strata="stype_c", fpc="fpc"), meta=meta)
+    want = svy.crosstab("awards_yes", "stype_c").test(name)
+    t = res["test_shown"]
+    assert t["name"] == name
+    np.testing.assert_allclose([t["statistic"], t["p_value"]], [want.statistic, want.p_value], rtol=1e-12)
+
+
 def test_describe_reports_the_design(capsys: pytest.CaptureFixture[str]) -> None:
     res = _json(capsys, "describe", SAV, *DESIGN, "--vars", "meals9")
     assert (res["strata"], res["psu"], res["df"], res["rows"]) == (3, 200, 197, 200)

@@ -69,6 +69,7 @@ def test_sav_carries_labels_and_missing_codes():
     from surveykit.io import read
 
     data, meta = read(DEMO / "worker_2018.sav")
+    assert meta.file_label == "SYNTHETIC demo data (surveykit), calibrated to 2018 figures"
     assert meta.value_labels["join_intent"][3] == "약간 있다"
     assert meta.variable_labels["age"] == "만 나이"
     assert 9 in meta.missing["third_sector_aware"].values
@@ -209,3 +210,16 @@ def test_write_demo_into_a_file_is_a_read_error(tmp_path):
     target.write_text("x")
     with pytest.raises(ReadError, match="must be a folder"):
         synth.write_demo(target)
+
+
+def test_write_sav_file_label_round_trips_and_is_bounded(tmp_path):
+    from surveykit.errors import DataError
+    from surveykit.io import read, write_sav
+
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    path = write_sav(frame, tmp_path / "a.sav", file_label="합성 자료")
+    assert read(path)[1].file_label == "합성 자료"
+    assert read(write_sav(frame, tmp_path / "b.sav"))[1].file_label is None
+    with pytest.raises(DataError, match="at most 64 bytes"):
+        write_sav(frame, tmp_path / "c.sav", file_label="가" * 30)
+    assert not (tmp_path / "c.sav").exists()

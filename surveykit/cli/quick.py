@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from surveykit.errors import ReportError
+from surveykit.tables.results import STATISTICS
 
 __all__ = ["add_commands"]
 
@@ -287,7 +288,7 @@ def add_commands(sub: Any) -> None:
     _file_options(x)
     x.add_argument("row")
     x.add_argument("col")
-    x.add_argument("--test", default="F", choices=("F", "Chisq", "Wald"), help="test shown (default: F)")
+    x.add_argument("--test", default="F", choices=STATISTICS, help="svychisq statistic shown (default: F)")
     _design_options(x)
     x.set_defaults(func=_cmd_crosstab)
 

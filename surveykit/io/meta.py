@@ -127,6 +127,7 @@ class FileMeta(Printable):
     encoding_note: str | None = None
     formats: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    file_label: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe plain data (value-label codes become string keys)."""

@@ -129,4 +129,5 @@ def _meta_from_pyreadstat(
         encoding=_codec_name(used),
         encoding_note=note,
         formats={c: f for c, f in (pmeta.original_variable_types or {}).items() if c in keep},
+        file_label=(getattr(pmeta, "file_label", None) or None),
     )

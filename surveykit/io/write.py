@@ -35,6 +35,7 @@ def write_sav(
     missing: Mapping[str, Any] | None = None,
     measure: Mapping[str, str] | None = None,
     compress: bool = False,
+    file_label: str | None = None,
 ) -> Path:
     """Write *data* as an SPSS system file, atomically, with labels and user-missing codes.
 
@@ -49,6 +50,8 @@ def write_sav(
         written as SPSS user-missing (at most three codes, or one range and one code).
     measure : ``{column: "nominal" | "ordinal" | "scale"}``.
     compress : write a zlib-compressed ``.zsav``.
+    file_label : the file's label (SPSS ``FILE LABEL``; at most 64 bytes in UTF-8), read back as
+        ``FileMeta.file_label``.
 
     Returns
     -------
@@ -63,6 +66,10 @@ def write_sav(
     import pyreadstat
 
     target = _check_target(data, path, (".zsav",) if compress else (".sav",))
+    if file_label is not None and (not isinstance(file_label, str) or len(file_label.encode("utf-8")) > 64):
+        raise DataError(
+            f"file_label must be text of at most 64 bytes in UTF-8 (an SPSS limit); got {file_label!r}. Shorten it."
+        )
     columns = [str(c) for c in data.columns]
     kwargs: dict[str, Any] = {
         "column_labels": _known(variable_labels, columns, "variable_labels"),
@@ -70,6 +77,7 @@ def write_sav(
         "missing_ranges": _missing_for_writer(_known(missing, columns, "missing")),
         "variable_measure": _measures(_known(measure, columns, "measure")),
         "compress": compress,
+        "file_label": file_label,
     }
     kwargs = {k: v for k, v in kwargs.items() if v or k == "compress"}
 

@@ -197,6 +197,8 @@ _GENERATORS = {
 }
 #: file stem of the shipped demo data per survey
 DEMO_STEMS = {"organisation": "organisation_2018", "worker": "worker_2018"}
+#: the demo ``.sav`` files' label (SPSS FILE LABEL, 64 bytes at most): what a user opening the file sees
+SAV_FILE_LABEL = "SYNTHETIC demo data (surveykit), calibrated to 2018 figures"
 # SPSS header bytes 92..108 hold the creation date ("dd Mon yy") and time ("hh:mm:ss"); they are
 # fixed so the same seed gives byte-identical .sav files.
 _SAV_STAMP_OFFSET = 92
@@ -290,7 +292,7 @@ def write_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
     for stem in DEMO_STEMS.values():
         inst = load_instrument(stem)
         data = generate(inst, seed=seed)
-        sav = write_sav(data, out / f"{stem}.sav", **inst.to_file_meta("ko"))
+        sav = write_sav(data, out / f"{stem}.sav", file_label=SAV_FILE_LABEL, **inst.to_file_meta("ko"))
         _fix_sav_stamp(sav)
         paths += [sav, write_csv(csv_frame(data), out / f"{stem}.csv")]
     return paths
