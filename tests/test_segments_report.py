@@ -56,7 +56,7 @@ def test_worker_section_publishes_named_segments_with_logit_shares(worker) -> No
     doc, ctx = built["en"]
     section = doc.sections[0]
     kinds = [type(b).__name__ for b in section.blocks]
-    assert kinds == ["Text", "Table", "Table", "Table", "Table"]
+    assert kinds == ["Text", "Table", "Table", "Chart", "Table", "Table"]
     assert res.method == "lca" and res.publishable and res.stability.mean_ari >= UNSTABLE_ARI
     intro = " ".join(section.blocks[0].paragraphs)
     assert intro.startswith(spec.options["why"]["en"]) and "latent class analysis" in intro
@@ -94,7 +94,7 @@ def test_profiles_are_domain_estimates_next_to_everyone(worker) -> None:
 def test_join_intent_by_segment_with_the_rao_scott_test(worker) -> None:
     built, spec, svy, res = worker
     doc, ctx = built["en"]
-    table = doc.sections[0].blocks[3]
+    table = doc.sections[0].blocks[4]
     tab = svy.assign(g=res.labels.astype("float64").to_numpy()).crosstab("g", "join_intent")
     f = next(t for t in tab.tests if t.name == "F")
     assert table.notes[0].startswith(f"Rao–Scott F = {f.statistic:.2f}, df = ({f.ndf:.2f}, {f.ddf:.1f})")
@@ -108,7 +108,7 @@ def test_join_intent_by_segment_with_the_rao_scott_test(worker) -> None:
 
 def test_criteria_table_in_plain_words(worker) -> None:
     built, _, _, res = worker
-    crit = built["en"][0].sections[0].blocks[4]
+    crit = built["en"][0].sections[0].blocks[5]
     assert crit.columns[:4] == (
         "Segments k",
         "BIC (lower is better)",

@@ -13,8 +13,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from surveykit.report import charts
 from surveykit.report.context import Ctx, pct, proportion_flag
 from surveykit.report.document import Cell, CellValue, Section, Table, Text
 from surveykit.report.plan import SectionSpec
@@ -281,12 +283,17 @@ def _sizes(ctx: Ctx, prep: Prepared, spec: SectionSpec, res: SegmentFit) -> Tabl
     )
 
 
-def _profile_rows(prep: Prepared, spec: SectionSpec, res: SegmentFit, ctx: Ctx) -> list[tuple[Cell | CellValue, ...]]:
+def _profile_rows(
+    prep: Prepared, spec: SectionSpec, res: SegmentFit, ctx: Ctx, heat: list[tuple[str, np.ndarray]]
+) -> list[tuple[Cell | CellValue, ...]]:
+    """Profile table rows; *heat* gets each row's standardised difference from all assigned respondents
+    (``(p_g - p) / sqrt(p (1 - p))`` of a level, ``(m_g - m) / sd`` of a number: the naming criterion)."""
     prof = res.profiles
     k = res.k
     out: list[tuple[Cell | CellValue, ...]] = []
     svy = prep.analysis
-    assigned = svy.domain(res.labels.notna().to_numpy())
+    inside = res.labels.notna().to_numpy()
+    assigned = svy.domain(inside)
     for var in dict.fromkeys(prof["variable"]):
         part = prof[prof["variable"] == var]
         levels = list(dict.fromkeys(part["level"].tolist()))
@@ -296,7 +303,12 @@ def _profile_rows(prep: Prepared, spec: SectionSpec, res: SegmentFit, ctx: Ctx) 
             text = prep.text(str(var), ctx.lang)  # a number: the full text carries its unit or scale
             overall = assigned.mean(str(var), na="drop").to_frame()["estimate"].iloc[0]
             by = part.set_index("segment")["estimate"]
-            values = pd.to_numeric(svy.analysis_data()[str(var)], errors="coerce").dropna()
+            y = pd.to_numeric(svy.analysis_data()[str(var)], errors="coerce").to_numpy(dtype=float)
+            ok = inside & np.isfinite(y) & (svy.weights > 0)
+            sd = float(np.sqrt(np.average((y[ok] - overall) ** 2, weights=svy.weights[ok]))) if ok.any() else 0.0
+            by_g = np.array([by.get(g, np.nan) for g in range(1, k + 1)], dtype=float)
+            heat.append((text, (by_g - overall) / sd if sd > 0 else np.zeros(k)))
+            values = pd.Series(y).dropna()
             if values.isin([0, 1]).all():  # a 0/1 indicator: the mean is the percentage with 1
                 out.append((f"{text} (%)", pct(overall), *[pct(by.get(g)) for g in range(1, k + 1)]))
             else:
@@ -308,6 +320,8 @@ def _profile_rows(prep: Prepared, spec: SectionSpec, res: SegmentFit, ctx: Ctx) 
         for lev in levels:
             rows = part[part["level"] == lev].set_index("segment")
             cells: list[Cell | CellValue] = []
+            p = float(overall.get(lev, np.nan))
+            std = np.full(k, np.nan)
             for g in range(1, k + 1):
                 if g not in rows.index:
                     cells.append(pct(0.0))
@@ -315,20 +329,22 @@ def _profile_rows(prep: Prepared, spec: SectionSpec, res: SegmentFit, ctx: Ctx) 
                 r = rows.loc[g]
                 flag = proportion_flag(ctx.rule, r["n"] * r["estimate"], r["estimate"], r["se"], r["n"])
                 cells.append(Cell(None if flag == "suppressed" else pct(r["estimate"]), flag))
-            out.append((f"{text}: {prep.label(str(var), lev, ctx.lang)} (%)", pct(overall.get(lev)), *cells))
+                if flag != "suppressed" and 0 < p < 1:
+                    std[g - 1] = (float(r["estimate"]) - p) / np.sqrt(p * (1 - p))
+            label = f"{text}: {prep.label(str(var), lev, ctx.lang)}"
+            out.append((f"{label} (%)", pct(overall.get(lev)), *cells))
+            heat.append((label, std))
     return out
 
 
-def _profiles(ctx: Ctx, prep: Prepared, spec: SectionSpec, res: SegmentFit) -> Table:
-    cols = (
-        _w(ctx, "특성", "Characteristic"),
-        _w(ctx, "전체", "All"),
-        *[f"{ctx.ui('segment')} {g}" for g in range(1, res.k + 1)],
-    )
-    return Table(
+def _profiles(ctx: Ctx, prep: Prepared, spec: SectionSpec, res: SegmentFit) -> list:
+    """The profile table and its heat map of standardised differences from all assigned respondents."""
+    segs = [f"{ctx.ui('segment')} {g}" for g in range(1, res.k + 1)]
+    heat: list[tuple[str, np.ndarray]] = []
+    table = Table(
         _w(ctx, "유형별 특성", "Segment profiles"),
-        cols,
-        tuple(_profile_rows(prep, spec, res, ctx)),
+        (_w(ctx, "특성", "Characteristic"), _w(ctx, "전체", "All"), *segs),
+        tuple(_profile_rows(prep, spec, res, ctx, heat)),
         notes=(
             _w(
                 ctx,
@@ -339,6 +355,21 @@ def _profiles(ctx: Ctx, prep: Prepared, spec: SectionSpec, res: SegmentFit) -> T
         ),
         col_align=("left", *["right"] * (res.k + 1)),
     )
+    chart = charts.heatmap(
+        [label for label, _ in heat],
+        segs,
+        np.vstack([v for _, v in heat]).round(2),
+        caption=_w(ctx, "유형별 특성(전체 대비 표준화 차이)", "Segment profiles (standardised difference from all)"),
+        decimals=1,
+        center=0.0,
+        key=_w(
+            ctx,
+            "표준화 차이: 0 = 전체와 같음, 음수 = 전체보다 낮음, 양수 = 높음 (비율은 √(p(1−p)), 평균은 표준편차 단위)",
+            "Standardised difference: 0 = as all respondents, below 0 lower, above 0 higher (in units of "
+            "√(p(1−p)) for a percentage, of the SD for a mean)",
+        ),
+    )
+    return [table, chart]
 
 
 def _criteria(ctx: Ctx, res: SegmentFit) -> Table:
@@ -456,7 +487,7 @@ def build(ctx: Ctx, spec: SectionSpec) -> Section:
     ctx.sheet(f"{prep.name} segment criteria", res.criteria)
     if not res.publishable:
         return _not_published(ctx, prep, spec, res)
-    blocks: list = [_intro(ctx, spec, res, prep), _sizes(ctx, prep, spec, res), _profiles(ctx, prep, spec, res)]
+    blocks: list = [_intro(ctx, spec, res, prep), _sizes(ctx, prep, spec, res), *_profiles(ctx, prep, spec, res)]
     outcome = spec.options.get("outcome")
     if outcome:
         blocks.append(_outcome(ctx, prep, spec, res, str(outcome)))
