@@ -182,8 +182,16 @@ PLAN_CASES = [
         ["unemployed_3y"],
         "sections[2].figures[0] must be a figure key (a string) or a {key, ko, en} mapping; got ['unemployed_3y'].",
     ),
-    (("sections", 9, "k"), 1, "sections[9].k must be an integer >= 2 (or null: chosen from the data); got 1."),
-    (("sections", 9, "k"), 2.5, "sections[9].k must be an integer >= 2 (or null: chosen from the data); got 2.5."),
+    (
+        ("sections", 9, "k"),
+        1,
+        "sections[9].k must be auto, a whole number >= 2 or a range [low, high] such as [2, 6]; got 1. Fix the value.",
+    ),
+    (
+        ("sections", 9, "k"),
+        2.5,
+        "sections[9].k must be auto, a whole number >= 2 or a range [low, high] such as [2, 6]; got 2.5. Fix the value.",
+    ),
     (("sections", 9, "profile"), "join_yes", "sections[9].profile must be a list of variable names; got 'join_yes'."),
     (("sections", 3, "variables", 1), {"x": 1}, "sections[3].variables[1] must be a name (a string); got {'x': 1}."),
     (("sections", 3, "title"), ["a"], "sections[3].title must be a string or a mapping with 'ko' and 'en'; got ['a']."),

@@ -52,7 +52,7 @@ def test_auto_k_picks_the_planted_four_where_silhouette_alone_picks_three(four) 
     assert choice == {"calinski_harabasz": 4, "silhouette": 3, "gap": 4}
     assert res.k == 4 and crit["k"].tolist() == [2, 3, 4, 5, 6]
     assert adjusted_rand_score(g, res.labels.to_numpy(int)) >= 0.9
-    assert res.chosen_by.startswith("median")
+    assert res.chosen_by.startswith("lower median") and bool(crit.loc[crit["k"] == 4, "stability_choice"].iloc[0])
     assert res.publishable and "ARI" in res.reason
 
 
@@ -407,3 +407,26 @@ def test_shares_match_r_svyciprop_logit(name: str) -> None:
     for col in ("estimate", "se", "ci_low", "ci_high", "df"):
         want = np.array([row[col] for row in gold])
         np.testing.assert_allclose(got[col].to_numpy(float), want, rtol=1e-10, err_msg=col)
+
+
+def test_shares_and_profiles_on_a_replicate_design_use_its_replicate_weights() -> None:
+    """sk.as_replicate: no PSUs to resample, so stability is not assessed (not publishable, said why),
+    but shares and profiles are the replicate-weight estimates of svy.proportion / svy.mean."""
+    frame = pd.read_csv(Path(__file__).parent / "data" / "api" / "apiclus1.csv")
+    rep = sk.as_replicate(sk.Survey(frame, sk.Design(weights="pw", ids="dnum", fpc="fpc")), type="JK1")
+    res = sk.segments.fit(rep, ["api00", "ell", "meals"], k=3, profile_vars=["stype"], n_init=3)
+    assert res.stability is None and not res.publishable
+    assert res.reason == "stability was not assessed (a replicate-weight design has no PSUs to resample)"
+    seg = res.labels.astype(float).to_numpy()
+    want = rep.assign(g=seg).proportion("g", na="drop", ci_method="logit").to_frame()
+    cols = ["estimate", "se", "ci_low", "ci_high", "df"]
+    np.testing.assert_allclose(res.shares[cols].to_numpy(float), want[cols].to_numpy(float), rtol=1e-12)
+    assert want["df"].iloc[0] == rep.resolved.degf  # replicate df, not the rows
+    assert ((res.shares["ci_low"] > 0) & (res.shares["ci_high"] < 1)).all()
+    by = rep.assign(g=seg).mean("ell", by="g", na="drop").to_frame()
+    got = res.profiles[res.profiles["variable"] == "ell"].sort_values("segment")
+    np.testing.assert_allclose(
+        got[["estimate", "se"]].to_numpy(float), by[["estimate", "se"]].to_numpy(float), rtol=1e-12
+    )
+    auto = sk.segments.fit(rep, ["api00", "ell"], k=range(2, 4), n_init=2)
+    assert any("without the stability vote (a replicate-weight design" in note for note in auto.notes)

@@ -24,7 +24,7 @@ Section types and their keys::
     multiple_response  survey, set                "% of cases" with CIs
     model         survey, kind: logistic|ordinal, formula, labels: {term: {ko, en}}
     multinomial   survey, formula, reference      nominal outcome: relative-risk ratios
-    segments      survey, variables: [...], profile: [...], outcome, k
+    segments      survey, variables: [...], method, k, missing, profile: [...], outcome, short_names, why
     reproduction                                  published vs computed, every figure
     quality       survey                          validation summary and item non-response
     methods                                       design, variance, CI method, versions, file hashes
@@ -65,7 +65,17 @@ SECTION_KEYS: dict[str, dict[str, bool]] = {
     "multiple_response": {"survey": True, "set": True},
     "model": {"survey": True, "kind": True, "formula": True, "labels": False, "firth": False},
     "multinomial": {"survey": True, "formula": True, "reference": False, "labels": False},
-    "segments": {"survey": True, "variables": True, "profile": False, "outcome": False, "k": False},
+    "segments": {
+        "survey": True,
+        "variables": True,
+        "method": False,
+        "k": False,
+        "missing": False,
+        "profile": False,
+        "outcome": False,
+        "short_names": False,
+        "why": False,
+    },
     "reproduction": {},
     "quality": {"survey": True},
     "methods": {},
@@ -237,10 +247,30 @@ _OPTION_CHECKS: dict[str, Any] = {
     ),
     "max_findings": lambda v, p, c: c.choice(v, p, (3, 4, 5, 6)),
     "firth": lambda v, p, c: c.choice(v, p, (True, False, "auto")),
-    "k": lambda v, p, c: (
-        None if v is None else c.integer(v, p, "an integer >= 2 (or null: chosen from the data)", minimum=2)
-    ),
+    "k": lambda v, p, c: _segment_k(v, p, c),
+    "method": lambda v, p, c: c.choice(v, p, ("kmeans", "kprototypes", "lca")),
+    "missing": lambda v, p, c: c.choice(v, p, ("exclude", "category", "impute")),
+    "short_names": lambda v, p, c: [
+        c.bilingual(text, key_path(p, var))
+        for var, text in c.mapping(v, p, what="a mapping of variable -> {ko, en}").items()
+    ],
+    "why": lambda v, p, c: c.bilingual(v, p),
 }
+
+
+def _segment_k(value: Any, path: str, c: Checker) -> None:
+    """Segments ``k``: ``auto`` (or null), a whole number >= 2, or a range ``[low, high]``."""
+    what = "auto, a whole number >= 2 or a range [low, high] such as [2, 6]"
+    if value is None or value == "auto":
+        return
+    if isinstance(value, list):
+        if len(value) != 2:
+            c.expect(path, what, value, "Give two numbers, e.g. [2, 6].")
+        low, high = (c.integer(v, f"{path}[{i}]", what, minimum=2) for i, v in enumerate(value))
+        if high < low:
+            c.fail(path, f"must be a range [low, high] with low <= high; got {c.got(value)}. Swap them.")
+        return
+    c.integer(value, path, what, minimum=2)
 
 
 def _section(i: int, raw: Any, surveys: dict[str, SurveySpec], c: Checker) -> SectionSpec:

@@ -4,8 +4,8 @@ Shares and profiles are estimated by the one estimation machinery on a derived s
 (:func:`surveykit.estimate.proportion` with logit intervals, :func:`surveykit.estimate.mean`),
 so a share's interval never leaves [0, 1]. Names are built from the answers that distinguish a
 segment most from everyone: the largest standardised differences ``(p_seg - p) / sqrt(p (1 - p))``
-of a level (or ``(m_seg - m) / sd`` of a number), written with the survey's value and variable
-labels. Stability refits on Rao-Wu PSU bootstrap replicates (as :func:`segments`).
+of a level that at least half of the segment gives (or ``(m_seg - m) / sd`` of a number), written
+with the survey's value labels (prefixed with the short name of the item when one is given). Stability refits on Rao-Wu PSU bootstrap replicates (as :func:`segments`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from surveykit.survey import Survey
 
 SEGMENT_COLUMN = "_segment"
+MAJORITY = 0.5  # an answer names a segment only if at least half of the segment gives it
 _WORDS = {
     "ko": {"high": "{} 높음", "low": "{} 낮음", "missing": "{} 무응답", "sep": "·"},
     "en": {"high": "High {}", "low": "Low {}", "missing": "{}: no answer", "sep": ", "},
@@ -92,7 +93,7 @@ def _answer_text(
     label = svy.value_labels(name, lang).get(level)
     if not label:
         return f"{var} = {level}"
-    return f"{var}: {label}" if str(label) in shared else str(label)
+    return f"{var}: {label}" if given or str(label) in shared else str(label)
 
 
 def names(
@@ -124,7 +125,7 @@ def names(
                 for lev in inputs.levels[name]:
                     y = (vals == lev).astype(float)
                     p, pg = np.average(y, weights=w), np.average(y[m], weights=w[m])
-                    if 0 < p < 1 and pg > p:
+                    if 0 < p < 1 and pg > p and pg >= MAJORITY:
                         cand.append(((pg - p) / np.sqrt(p * (1 - p)), name, lev, 1.0))
             else:
                 y = col.to_numpy(dtype=float)

@@ -31,6 +31,8 @@ METHODS = ("kmeans", "kprototypes", "lca")
 MIN_ARI = UNSTABLE_ARI  # mean bootstrap ARI below this: not publishable (the one threshold, segments.stability)
 AUTO_RANGE = range(2, 7)
 EXTEND_BY = 3
+DEFAULT_REPS = 50
+CHOICE_REPS = 20  # PSU-bootstrap refits per candidate k in the stability screen of k='auto'
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,18 +159,32 @@ def _ks(k: Any) -> tuple[list[int], bool]:
 
 
 def _choose(
-    method: _Method, data: Any, z: np.ndarray, w: np.ndarray, ks: list[int], seed: int, n_init: int
+    method: _Method,
+    data: Any,
+    z: np.ndarray,
+    w: np.ndarray,
+    ks: list[int],
+    seed: int,
+    n_init: int,
+    stable_of: Any,
+    fits: dict | None = None,
 ) -> tuple[pd.DataFrame, int, dict, str]:
-    fits = {k: method.fit(data, w, k, seed, n_init) for k in ks}
+    """Criteria of every k, each criterion's vote among the stable k, and the chosen k.
+
+    ``stable_of(k, fit)`` gives the mean PSU-bootstrap ARI of k segments (None: not assessed)."""
+    fits = dict(fits or {})
+    for k in ks:
+        if k not in fits:
+            fits[k] = method.fit(data, w, k, seed, n_init)
     if method.name == "lca":
-        table, best = _crit.lca_criteria(fits, ks)
-        rule = "smallest BIC"
+        table = _crit.lca_criteria(fits, ks)
     elif method.name == "kmeans":
-        table, best = _crit.kmeans_criteria(z, w, ks, seed, n_init, fits)
-        rule = "median of the Calinski-Harabasz, silhouette and gap choices"
+        table = _crit.kmeans_criteria(z, w, ks, seed, n_init, fits)
     else:
-        table, best = _crit.kprototypes_criteria(z, w, ks, lambda k: fits[k].labels, {k: fits[k].cost for k in ks})
-        rule = "largest Calinski-Harabasz"
+        table = _crit.kprototypes_criteria(z, w, ks, lambda k: fits[k].labels, {k: fits[k].cost for k in ks})
+    if len(ks) > 1:
+        table["stability"] = [stable_of(k, fits[k]) for k in ks]
+    best, rule = _crit.choose(table, method.name)
     return table, best, fits, rule if len(ks) > 1 else "given"
 
 
@@ -181,7 +197,7 @@ def fit(
     random_state: int = 0,
     missing: str = "exclude",
     n_init: int = 10,
-    stability_reps: int = 50,
+    stability_reps: int | None = None,
     min_ari: float = MIN_ARI,
     profile_vars: str | Sequence[str] = (),
     categorical: Sequence[str] | None = None,
@@ -207,8 +223,11 @@ def fit(
         See :mod:`surveykit.segments.inputs`. User-missing codes are never numbers.
     n_init : int
         Restarts per fit (k-means, EM random starts, k-prototypes).
-    stability_reps : int
-        Rao-Wu bootstrap replicates (0 skips; the result is then not publishable).
+    stability_reps : int, optional
+        Rao-Wu bootstrap replicates of the PSUs (0 skips; the result is then not publishable).
+        Default: 50, and 0 on a replicate-weight design (it has no PSUs to resample: shares and
+        profiles are still estimated with its replicate weights; an explicit number is refused).
+        The first ``CHOICE_REPS`` of them also screen the candidate k of a range for stability.
     min_ari : float
         Mean bootstrap adjusted Rand index a publishable segmentation must reach.
     profile_vars : str or sequence of str
@@ -246,6 +265,9 @@ def fit(
     extra = tuple(as_names(profile_vars, "profile_vars")) if profile_vars else ()
     for name in extra:
         svy.column(name)
+    replicate = svy.resolved.is_replicate
+    if stability_reps is None:
+        stability_reps = 0 if replicate else DEFAULT_REPS
     for what, value, low in (("n_init", n_init, 1), ("stability_reps", stability_reps, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise DataError(f"{what} must be a whole number >= {low}; got {value!r}.")
@@ -266,18 +288,45 @@ def fit(
     z = meth.kmeans_space(fr, learn=True)
     data = meth.prepare(fr)
     distinct = np.unique(data, axis=0).shape[0]
+    if auto and any(v < distinct for v in ks):
+        ks = [v for v in ks if v < distinct]  # "auto" never asks for more segments than answer patterns
     if max(ks) >= distinct:
         raise DataError(
             f"k must be smaller than the number of distinct answer patterns ({distinct}); got "
             f"k = {max(ks)}. Use fewer segments or more variables."
         )
-    table, best, fits, rule = _choose(meth, data, z, w, ks, random_state, n_init)
+    psu_rows = np.flatnonzero(rows)
+    assess = bool(stability_reps) and not replicate
+    stable_cache: dict[int, float | None] = {}
+
+    def stable_of(kk: int, model: Any) -> float | None:
+        if kk not in stable_cache:
+            stable_cache[kk] = (
+                _desc.stability(
+                    meth,
+                    data,
+                    w,
+                    psu_rows,
+                    svy.resolved,
+                    model,
+                    np.asarray(model.labels, dtype=np.int64),
+                    kk,
+                    seed=random_state,
+                    n_init=min(n_init, 3),
+                    reps=min(CHOICE_REPS, int(stability_reps)),
+                ).mean_ari
+                if assess
+                else None
+            )
+        return stable_cache[kk]
+
+    table, best, fits, rule = _choose(meth, data, z, w, ks, random_state, n_init, stable_of)
     notes = []
     if len(ks) > 1 and best == max(ks):
         wider = [v for v in range(max(ks) + 1, max(ks) + 1 + EXTEND_BY) if v < distinct]
         if auto and wider:
             ks = ks + wider
-            table, best, fits, rule = _choose(meth, data, z, w, ks, random_state, n_init)
+            table, best, fits, rule = _choose(meth, data, z, w, ks, random_state, n_init, stable_of, fits)
             notes.append(
                 f"k = {max(ks) - len(wider)} was on the edge of 2..{max(ks) - len(wider)}; "
                 f"the range was extended once to {max(ks)}."
@@ -287,6 +336,12 @@ def fit(
                 f"the chosen k = {best} is on the upper edge of the range searched; more segments "
                 "may describe the data better."
             )
+    if len(ks) > 1 and not assess:
+        notes.append(
+            "k was chosen without the stability vote ("
+            + ("a replicate-weight design has no PSUs to resample" if replicate else "stability_reps=0")
+            + ")."
+        )
     model = fits[best]
     labels = np.asarray(model.labels, dtype=np.int64)
     seg = np.zeros(len(w_all), dtype=np.int64)
@@ -307,7 +362,10 @@ def fit(
             reps=int(stability_reps),
         )
     if stab is None:
-        publishable, reason = False, "stability was not assessed (stability_reps=0)"
+        publishable = False
+        reason = "stability was not assessed (" + (
+            "a replicate-weight design has no PSUs to resample)" if replicate else "stability_reps=0)"
+        )
     elif not stab.ari or stab.mean_ari < min_ari:
         publishable = False
         reason = f"mean bootstrap ARI {stab.mean_ari:.2f} < {min_ari}: the segments change with the sample"

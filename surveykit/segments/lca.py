@@ -88,18 +88,41 @@ def _em(
     theta: tuple[np.ndarray, ...],
     tol: float | None = None,
 ) -> tuple[np.ndarray, tuple, np.ndarray, float, int, bool]:
+    """EM from (prior, theta) until the log-likelihood rises by less than ``tol * (1 + |ll|)``.
+
+    The loop keeps the item probabilities as one (k, sum L) matrix (the E and M steps of
+    :func:`_posterior` and :func:`_m_step` without the per-item tuples), which makes the many
+    short bootstrap refits of the stability check cheap."""
     tol = TOL if tol is None else tol
     onehot = _one_hot(x, levels)
+    starts = np.cumsum((0, *levels))[:-1]
+    lev = np.asarray(levels)
+    flat = np.hstack(theta)
+    w_sum = w.sum()
     ll_old = -np.inf
+    converged, it = False, MAX_ITER
     for it in range(1, MAX_ITER + 1):
+        with np.errstate(divide="ignore"):
+            logt = np.log(flat)
+            joint = onehot @ np.where(np.isfinite(logt), logt, -1e300).T + np.log(prior)[None, :]
+        top = joint.max(1, keepdims=True)
+        dens = np.exp(joint - top)
+        total = dens.sum(1, keepdims=True)
+        post = dens / total
+        ll = float(w @ (top + np.log(total)).ravel())
+        if ll - ll_old < tol * (1.0 + abs(ll)):
+            converged = True
+            break
+        ll_old = ll
+        wp = w[:, None] * post
+        prior = wp.sum(0) / w_sum
+        counts = wp.T @ onehot
+        flat = counts / np.repeat(np.add.reduceat(counts, starts, axis=1), lev, axis=1)
+    theta = tuple(np.split(flat, starts[1:], axis=1))
+    if not converged:
         post, row_ll = _posterior(x, prior, theta, onehot)
         ll = float(w @ row_ll)
-        if ll - ll_old < tol * (1.0 + abs(ll)):
-            return prior, theta, post, ll, it, True
-        ll_old = ll
-        prior, theta = _m_step(onehot, w, post, levels)
-    post, row_ll = _posterior(x, prior, theta, onehot)
-    return prior, theta, post, float(w @ row_ll), MAX_ITER, False
+    return prior, theta, post, ll, it, converged
 
 
 def _start(rng: np.random.Generator, k: int, levels: tuple[int, ...]) -> tuple[np.ndarray, tuple]:

@@ -11,10 +11,10 @@ import pandas as pd
 from surveykit.errors import ReportError
 from surveykit.report import charts
 from surveykit.report.context import HIDDEN, Ctx, pct, proportion_flag, secondary_suppression
-from surveykit.report.document import Cell, CellValue, Section, Table, Text
+from surveykit.report.document import Cell, CellValue, Section, Table
 from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
-from surveykit.segments import UNSTABLE_ARI
+from surveykit.report.sections import segments as seg_section
 
 __all__ = ["frequencies", "multiple_response", "segments"]
 
@@ -268,135 +268,9 @@ def _p(p: float) -> str:
 
 
 def segments(ctx: Ctx, spec: SectionSpec) -> Section:
-    from surveykit.segments import segments as run_segments
-
+    """``sk.segments.fit`` as a section (built in :mod:`surveykit.report.sections.segments`)."""
     prep = ctx.surveys[spec.options["survey"]]
-    variables = list(spec.options["variables"])
-    profile = list(spec.options.get("profile", []))
-    for var in variables + profile:
-        _not_free_text(prep, var, "a segments section")
-    seg = run_segments(
-        prep.analysis,
-        variables,
-        k=spec.options.get("k"),
-        profile_vars=profile,
-        seed=0,
-        stability_reps=30,
-        lang=ctx.lang,
-    )
-    ko = ctx.lang == "ko"
-    stab = seg.stability
-    if stab is not None and stab.mean_ari < UNSTABLE_ARI:  # not published as segments (issue 16)
-        ctx.record(
-            key=f"{prep.name}.{spec.id}.stability",
-            label="PSU-bootstrap mean ARI",
-            estimate=float(stab.mean_ari),
-            se=None,
-            ci_low=None,
-            ci_high=None,
-            n=int(seg.n_assigned),
-        )
-        text = (
-            f"응답자 유형 분석(k = {seg.k})은 표본 재추출(PSU 부트스트랩)에서 안정적이지 않아(평균 ARI {stab.mean_ari:.2f}, "
-            f"기준 {UNSTABLE_ARI:.1f}) 유형을 제시하지 않는다. 이 자료로는 뚜렷한 응답자 유형을 확인할 수 없다."
-            if ko
-            else f"The respondent segmentation (k = {seg.k}) is not stable under resampling of PSUs (mean ARI "
-            f"{stab.mean_ari:.2f}, threshold {UNSTABLE_ARI:.1f}), so no segments are shown: these data do not "
-            "support distinct respondent types."
-        )
-        return Section(spec.id, ctx.title(spec), (Text((text,)),))
-    shares = seg.shares
-    names = [f"{ctx.ui('segment')} {int(s)}" for s in shares["segment"]]
-    rows = []
-    for name, r in zip(names, shares.itertuples(index=False)):
-        flag = _flag(ctx, r.n, r.estimate, r.se, seg.n_assigned)
-        rows.append((name, int(r.n), _pct_cell(ctx, r.estimate, flag), pct(r.ci_low), pct(r.ci_high)))
-        ctx.record(
-            key=f"{prep.name}.{spec.id}.share.{int(r.segment)}",
-            label=name,
-            estimate=float(r.estimate),
-            se=float(r.se),
-            ci_low=float(r.ci_low),
-            ci_high=float(r.ci_high),
-            n=int(r.n),
-            flag=flag,
-        )
-    notes = [("유형 수 k는 가중 실루엣으로 선택" if ko else "k chosen by the weighted silhouette") + f": k = {seg.k}"]
-    if stab is not None:
-        notes.append(
-            ("PSU 부트스트랩 안정성(평균 ARI)" if ko else "PSU-bootstrap stability (mean ARI)")
-            + f" = {stab.mean_ari:.2f}"
-        )
-    crit = seg.criterion
-    sil = float(crit.loc[crit["chosen"], "silhouette"].iloc[0])
-    notes.append(
-        (f"가중 실루엣 {sil:.2f}" if ko else f"weighted silhouette {sil:.2f}")
-        + (
-            (" — 군집 구조가 약하므로 유형은 참고용" if ko else " — weak structure: read segments as indicative")
-            if sil < 0.25
-            else ""
-        )
-    )
-    if seg.n_unassigned:
-        notes.append(
-            ("결측으로 분류되지 않은 응답자" if ko else "Respondents left unassigned (missing inputs)")
-            + f": {seg.n_unassigned}"
-        )
-    sizes = Table(
-        f"{ctx.title(spec)}",
-        (ctx.ui("segment"), ctx.ui("n"), ctx.ui("share"), ctx.ui("ci_low"), ctx.ui("ci_high")),
-        tuple(rows),
-        notes=tuple(notes),
-        col_align=("left", "right", "right", "right", "right"),
-    )
-    prof = seg.profiles
-    inputs = prof[prof["variable"].isin(variables)].assign(_level=lambda f: f["level"].astype(str))
-    grid, row_labels = [], []
-    for (var, _level), part in inputs.groupby(["variable", "_level"], sort=False, dropna=False):
-        vals = part.sort_values("segment")["estimate"].to_numpy(float)
-        spread = np.nanstd(vals)
-        grid.append((vals - np.nanmean(vals)) / spread if spread > 0 else np.zeros_like(vals))
-        text = prep.text(str(var), ctx.lang)
-        first = part.iloc[0]
-        row_labels.append(
-            text if pd.isna(first["level"]) else f"{text}: {prep.label(str(var), first['level'], ctx.lang)}"
-        )
-    heat = charts.heatmap(
-        row_labels,
-        names,
-        np.vstack(grid).round(2),
-        caption=("유형별 특성(표준화 점수)" if ko else "Segment profiles (standardised)"),
-        decimals=1,
-        center=0.0,
-        key=(
-            "표준화 점수: 0 = 유형 간 평균, 음수 = 평균보다 낮음, 양수 = 높음"
-            if ko
-            else "Standardised score: 0 = average of the segments, below 0 lower, above 0 higher"
-        ),
-    )
-    blocks: list = [sizes, heat]
-    outcome = spec.options.get("outcome")
-    if outcome:
-        part = prof[prof["variable"] == outcome].sort_values("segment")
-        labels = [f"{ctx.ui('segment')} {int(s)}" for s in part["segment"]]
-        for r, lab in zip(part.itertuples(index=False), labels):
-            ctx.record(
-                key=f"{prep.name}.{spec.id}.{outcome}.{int(r.segment)}",
-                label=lab,
-                estimate=float(r.estimate),
-                se=float(r.se),
-                ci_low=float(r.ci_low),
-                ci_high=float(r.ci_high),
-                n=int(r.n),
-            )
-        blocks.append(
-            charts.bar_ci(
-                labels,
-                100 * part["estimate"],
-                100 * part["ci_low"],
-                100 * part["ci_high"],
-                caption=f"{prep.text(outcome, ctx.lang)} — {ctx.ui('segment')} (%, 95% CI)",
-            )
-        )
-    ctx.sheet(f"{prep.name} segments", prof)
-    return Section(spec.id, ctx.title(spec), tuple(blocks))
+    for var in (*spec.options["variables"], *spec.options.get("profile", []), spec.options.get("outcome")):
+        if var:
+            _not_free_text(prep, var, "a segments section")
+    return seg_section.build(ctx, spec)
