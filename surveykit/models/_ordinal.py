@@ -35,7 +35,7 @@ class OrdinalResult(ModelBase, Printable):
     is the design-based Wald test of proportional odds (logit link); ``recommendation`` is set
     when it rejects at ``alpha``. ``po_excluded`` lists the (term, cut) slopes left out of that
     test because their binary fit is separated (an empty cell), with the reason in words
-    (``note``); ``po_test`` is None when nothing testable is left (see ``notices``).
+    (``note``, also in ``summary()``); ``po_test`` is None when nothing testable is left.
     """
 
     levels: tuple[str, ...] = ()
@@ -98,7 +98,8 @@ class OrdinalResult(ModelBase, Printable):
             t = self.po_test
             facts += (("proportional odds test", f"F = {t.F:.3f} on {t.df}, {t.ddf:g} df; p = {t.p_value:.4g}"),)
         if self.po_excluded is not None and len(self.po_excluded):
-            facts += (("left out of that test", "; ".join(self.po_excluded["note"])),)
+            what = "left out of that test" if self.po_test is not None else "proportional odds test not computable"
+            facts += ((what, "; ".join(self.po_excluded["note"])),)
         notes = self.notices + ((self.recommendation,) if self.recommendation else ())
         title = ("Survey ordinal logistic regression (proportional odds)" if self.link == "logit"
                  else f"Survey ordinal regression (cumulative {self.link})")  # fmt: skip
@@ -206,7 +207,6 @@ def ordinal_logistic(
                         df,
                         levels,
                     )
-                notices = _po_notices(test, excluded)
                 rec = _recommend(test, alpha, excluded) if test is not None else None
             except ModelError as exc:  # the model stands; only its test is undefined
                 notices = (f"The proportional-odds test was not computed: {exc}",)
@@ -264,15 +264,6 @@ def _check_identified(fit: Any, formula: str, n_rows: int) -> None:
         "categories, drop or coarsen the separating predictor, or fit a binary split with "
         "logistic(..., firth=True)."
     )
-
-
-def _po_notices(test: TermTest | None, excluded: pd.DataFrame) -> tuple[str, ...]:
-    if not len(excluded):
-        return ()
-    notes = "; ".join(excluded["note"])
-    if test is None:
-        return (f"The proportional-odds test is not computable: {notes}.",)
-    return (f"Left out of the proportional-odds test (no finite slope at that cut): {notes}.",)
 
 
 def _recommend(test: TermTest, alpha: float, excluded: pd.DataFrame) -> str | None:
