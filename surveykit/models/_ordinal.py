@@ -10,27 +10,13 @@ import pandas as pd
 
 from surveykit._util.warn import warn as warn_user
 from surveykit.errors import ConvergenceWarning, ModelError, closest
-from surveykit.models._fitdesign import (
-    ModelDesign,
-    check_response_varies,
-    check_survey,
-    design_scores_vcov,
-    model_design,
-    sandwich,
-)
+from surveykit.models._fitdesign import check_response_varies, check_survey, model_design, sandwich
 from surveykit.models._formula import ModelFrame, model_frame, ordinal_response, rebuild_matrix
-from surveykit.models._glm import fit_logistic
 from surveykit.models._glm_family import replicate_model_design
-from surveykit.models._inference import (
-    TermTest,
-    check_finite_fit,
-    coef_frame,
-    numerical_guard,
-    replicate_refit_vcov,
-    wald,
-)
+from surveykit.models._inference import TermTest, check_finite_fit, coef_frame, numerical_guard, replicate_refit_vcov
 from surveykit.models._margins import average_effects, scenarios
 from surveykit.models._olr_fit import LINKS, category_probs, category_slopes, fit_olr
+from surveykit.models._po_test import po_test
 from surveykit.models._results import MarginalEffects, ModelBase, with_inference
 from surveykit.models._threads import single_thread_blas
 from surveykit.results import Printable, Summary, frame_records, jsonable
@@ -47,13 +33,16 @@ class OrdinalResult(ModelBase, Printable):
     NaN for links other than logit) then the thresholds ``zeta`` named ``"low|mid"`` as R (their
     odds-ratio columns are NaN). ``df_resid = degf - p`` (p slopes), as ``svyolr``. ``po_test``
     is the design-based Wald test of proportional odds (logit link); ``recommendation`` is set
-    when it rejects at ``alpha``.
+    when it rejects at ``alpha``. ``po_excluded`` lists the (term, cut) slopes left out of that
+    test because their binary fit is separated (an empty cell), with the reason in words
+    (``note``, also in ``summary()``); ``po_test`` is None when nothing testable is left.
     """
 
     levels: tuple[str, ...] = ()
     link: str = "logit"
     po_test: TermTest | None = None
     po_slopes: pd.DataFrame | None = None
+    po_excluded: pd.DataFrame | None = None
     recommendation: str | None = None
 
     @property
@@ -99,6 +88,7 @@ class OrdinalResult(ModelBase, Printable):
             recommendation=self.recommendation,
             po_test=self.po_test.to_dict() if self.po_test else None,
             po_slopes=frame_records(self.po_slopes) if self.po_slopes is not None else None,
+            po_excluded=frame_records(self.po_excluded) if self.po_excluded is not None else None,
         )
         return jsonable(out)
 
@@ -107,6 +97,9 @@ class OrdinalResult(ModelBase, Printable):
         if self.po_test is not None:
             t = self.po_test
             facts += (("proportional odds test", f"F = {t.F:.3f} on {t.df}, {t.ddf:g} df; p = {t.p_value:.4g}"),)
+        if self.po_excluded is not None and len(self.po_excluded):
+            what = "left out of that test" if self.po_test is not None else "proportional odds test not computable"
+            facts += ((what, "; ".join(self.po_excluded["note"])),)
         notes = self.notices + ((self.recommendation,) if self.recommendation else ())
         title = ("Survey ordinal logistic regression (proportional odds)" if self.link == "logit"
                  else f"Survey ordinal regression (cumulative {self.link})")  # fmt: skip
@@ -120,45 +113,6 @@ class OrdinalResult(ModelBase, Printable):
 
 def _drop_intercept(mf: ModelFrame, X: np.ndarray) -> np.ndarray:
     return X[:, 1:] if "Intercept" in mf.columns else X
-
-
-def po_test(
-    X1: np.ndarray, codes: np.ndarray, md: ModelDesign, q: int, names: tuple[str, ...], ddf: float
-) -> tuple[TermTest, pd.DataFrame]:
-    """Design-based Wald test of proportional odds (a survey Brant test).
-
-    Fits the ``q`` binary logits ``logit P(Y > k) = a_k + x'b_k`` (weighted), stacks their
-    influence rows so that ``design_vcov`` gives the joint design covariance of all ``b_k``,
-    and tests ``b_1 = b_2 = ... = b_q`` (``(q - 1) p`` contrasts) with F on the model's
-    residual design df. Under proportional odds every ``b_k`` estimates the same ``b``.
-    """
-    p1 = X1.shape[1]
-    est, scores = [], np.empty((X1.shape[0], q * p1), order="F")
-    inv = np.zeros((q * p1, q * p1))
-    for k in range(q):
-        fit = fit_logistic(X1, (codes > k).astype(float), md.w)
-        est.append(fit.beta)
-        block = slice(k * p1, (k + 1) * p1)
-        scores[:, block] = fit.scores
-        inv[block, block] = np.linalg.pinv(fit.info)
-    theta = np.concatenate(est)
-    if md.rd.is_replicate:  # the q binary fits refitted with every replicate's weights
-        ys = [(codes > k).astype(float) for k in range(q)]
-        V = replicate_refit_vcov(
-            lambda w: np.concatenate([fit_logistic(X1, yk, w).beta for yk in ys]), md.keep, md.rd, theta
-        )[0]
-    else:
-        V = inv.T @ design_scores_vcov(scores, md) @ inv  # = design variance of the influence rows
-    slopes = [j for j in range(p1) if j > 0]  # column 0 is the intercept a_k
-    rows = []
-    for k in range(1, q):
-        for j in slopes:
-            r = np.zeros(theta.size)
-            r[j], r[k * p1 + j] = 1.0, -1.0
-            rows.append(r)
-    test = wald(theta, V, np.array(rows), ddf, names, label="Proportional-odds test (Wald, design-based)")
-    table = pd.DataFrame({f"b (Y > {k + 1})": est[k][1:] for k in range(q)}, index=list(names))
-    return test, table.reset_index(names="term")
 
 
 def ordinal_logistic(
@@ -239,20 +193,21 @@ def ordinal_logistic(
         ratio_rows = slice(len(names), None) if link == "logit" else slice(None)
         coef.loc[coef.index[ratio_rows], ["odds_ratio", "or_ci_low", "or_ci_high"]] = np.nan
         coef["ci_kind"] = "Wald (t, residual design df)"
-        test, slopes, rec = None, None, None
+        test, slopes, excluded, rec = None, None, None, None
         notices: tuple[str, ...] = ()
         if test_po and names and link == "logit":
             try:
                 with numerical_guard("proportional-odds test of", formula):
-                    test, slopes = po_test(
+                    test, slopes, excluded = po_test(
                         mf.X if "Intercept" in mf.columns else np.hstack((np.ones((X.shape[0], 1)), X)),
                         codes,
                         md,
                         q,
                         names,
                         df,
+                        levels,
                     )
-                rec = _recommend(test, alpha)
+                rec = _recommend(test, alpha, excluded) if test is not None else None
             except ModelError as exc:  # the model stands; only its test is undefined
                 notices = (f"The proportional-odds test was not computed: {exc}",)
         facts = md.facts()
@@ -277,6 +232,7 @@ def ordinal_logistic(
             link=link,
             po_test=test,
             po_slopes=slopes,
+            po_excluded=excluded,
             recommendation=rec,
             **facts,
         )
@@ -310,11 +266,12 @@ def _check_identified(fit: Any, formula: str, n_rows: int) -> None:
     )
 
 
-def _recommend(test: TermTest, alpha: float) -> str | None:
+def _recommend(test: TermTest, alpha: float, excluded: pd.DataFrame) -> str | None:
     if not test.p_value < alpha:
         return None
+    left_out = " on the slopes that are finite at every cut tested" if len(excluded) else ""
     return (
-        f"The proportional-odds assumption is rejected (design-based Wald F = {test.F:.2f}, "
+        f"The proportional-odds assumption is rejected{left_out} (design-based Wald F = {test.F:.2f}, "
         f"p = {test.p_value:.3g}): slopes differ between thresholds. Report the binary logistic "
         "models at each threshold (po_slopes), or a partial proportional-odds / multinomial model."
     )

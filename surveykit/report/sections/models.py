@@ -96,6 +96,22 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
         notes.append(("비례승산 가정 검정" if ko else "Proportional-odds test") + f": p = {_p(t.p_value)}")
         if fit.recommendation:
             notes.append(fit.recommendation)
+    if isinstance(fit, models.OrdinalResult) and fit.po_excluded is not None and len(fit.po_excluded):
+        left = []  # slopes with no finite estimate at a cut (separation): out of the test, said in words
+        for e in fit.po_excluded.to_dict("records"):
+            lab, low, cut = term_label(prep, e["term"], ctx.lang), fit.levels[e["cut"] - 1], e["threshold"]
+            if e["reason"] != "empty cell":
+                left.append(f"{lab}(절단점 {cut}에서 분리, 유한한 추정치 없음)" if ko else
+                            f"{lab} (separated at cut {cut}, no finite estimate)")  # fmt: skip
+                continue
+            where = ({"low": f"'{low}' 이하", "high": f"'{low}' 초과"} if ko else
+                     {"low": f"at or below '{low}'", "high": f"above '{low}'"})[e["side"]]  # fmt: skip
+            left.append(f"{lab}(= {e['value']:g}): {where} 응답자 없음(절단점 {cut}의 빈 칸)" if ko else
+                        f"{lab} (= {e['value']:g}): no respondents {where} (empty cell at cut {cut})")  # fmt: skip
+        computable = fit.po_test is not None
+        head = (("비례승산 가정 검정에서 제외" if ko else "Left out of the proportional-odds test") if computable
+                else ("비례승산 가정 검정은 계산할 수 없음" if ko else "Proportional-odds test not computable"))  # fmt: skip
+        notes.append(f"{head}: " + "; ".join(left) + ".")
     notes += [n for n in fit.notices if not n.startswith("reference category")]
     table = Table(
         ctx.title(spec),
