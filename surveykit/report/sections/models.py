@@ -100,9 +100,18 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
         details.append(f"AUC = {fit.auc:.3f}, pseudo R² = {fit.pseudo_r2:.3f}")
     if isinstance(fit, models.OrdinalResult) and fit.po_test is not None:
         notes += _po_notes(fit, ko)
-        details.append(("비례승산 가정 검정" if ko else "Proportional-odds test") + f": {_p_text(fit.po_test.p_value)}")
+        t = fit.po_test
+        details.append(
+            ("비례승산 가정 검정(Wald)" if ko else "Proportional-odds test (Wald)")
+            + f": F = {t.F:.2f}, df = ({t.df}, {t.ddf:g}), {_p_text(t.p_value)}"
+        )
         if fit.recommendation:
-            details.append(fit.recommendation)
+            details.append(
+                "기각: 임계값마다 기울기가 다르므로 임계값별 이분형 로지스틱 모형(po_slopes)이나 부분 비례승산·다항 모형을 권한다"
+                if ko
+                else "rejected: slopes differ between thresholds; binary logistic models at each threshold (po_slopes) "
+                "or a partial proportional-odds / multinomial model are recommended"
+            )
     notes += [n for n in fit.notices if not n.startswith("reference category")]
     _record_fit(ctx, prep, spec, ctx.title(spec), fit.n, details)
     table = Table(
