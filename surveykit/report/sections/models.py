@@ -140,15 +140,11 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
 
 
 def _n_note(n: int, ko: bool) -> str:
-    return (
-        f"분석 대상: 모형의 문항에 모두 응답한 {n:,}명"
-        if ko
-        else f"n = {n:,} respondents who answered every item of the model"
-    )
+    return f"n = {n:,} (모형의 문항에 모두 응답한 사람)" if ko else f"n = {n:,} respondents who answered every item of the model"
 
 
 def _df_text(df: float, ko: bool) -> str:
-    return f"잔차 설계 자유도 {df:g}" if ko else f"residual design df {df:g}"
+    return f"잔차 설계 자유도 {df:.1f}" if ko else f"residual design df {df:.1f}"
 
 
 def _p_text(p: float) -> str:
