@@ -140,7 +140,11 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
 
 
 def _n_note(n: int, ko: bool) -> str:
-    return f"n = {n:,} (모형의 문항에 모두 응답한 사람)" if ko else f"n = {n:,} respondents who answered every item of the model"
+    return (
+        f"n = {n:,} (모형의 문항에 모두 응답한 사람)"
+        if ko
+        else f"n = {n:,} respondents who answered every item of the model"
+    )
 
 
 def _df_text(df: float, ko: bool) -> str:
