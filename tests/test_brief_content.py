@@ -99,7 +99,6 @@ def test_no_internal_keys_or_method_jargon_before_the_appendix(briefs, which):
 
 
 @needs_poppler
-@pytest.mark.xfail(strict=True, reason="model sections (report/sections/models.py, issue 15) print formula/AUC/AME")
 def test_model_sections_speak_plain_words(briefs):
     pages = _pages(briefs[("organisation_brief", "ko")][".pdf"])
     body = "\n".join(_body_pages(pages, "ko"))

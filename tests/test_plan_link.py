@@ -129,13 +129,17 @@ def test_brief_prints_the_linked_model_with_its_labels():
     doc, ctx = build_document(load_plan("combined_brief"), lang="en")
     text = html.unescape(re.sub(r"<[^>]+>", "", render_html(doc)))
     start = re.search(r"Table \d+\.Workers' intent to join and their organisation \(linked analysis\)", text).start()
-    table = text[start : text.index("Average marginal effects", start)]
+    table = text[start : text.index("Average change in the probability", start)]
     assert "Organisations: Intends to join (some or strong) [built in]" in table
     assert "Aware of third-sector mutual aid [built in]" in table
     size = "Organisations: Full-time staff band (1 none to 6 30 or more)"
     assert size in table and f"{size} [built in]" not in table
     assert "built into the synthetic-data generator: Aware of third-sector mutual aid, Organisations: Intends" in table
-    assert "Model: join_nonmember ~ age10 + unemployed + aware + insured + org_join_yes + org_staff_band" in table
+    assert "Yes/no factors compare 1 with 0 (0 is the reference): " in table
+    assert "Organisations: Intends to join (some or strong) (1 = Some, Strong; 0 = None at all, Little)" in table
+    # the formula is printed in the methods appendix, not in the body
+    assert "Formula: join_nonmember ~ age10 + unemployed + aware + insured + org_join_yes + org_staff_band" in text
+    assert " ~ " not in table
     # the number printed is the model's: the odds ratio of the organisation's intent
     fit = sk.models.logistic(
         ctx.surveys["worker"].analysis,

@@ -18,7 +18,17 @@ import pandas as pd
 from surveykit.report.plan import Plan, SectionSpec
 from surveykit.report.prepare import Prepared
 
-__all__ = ["Ctx", "UI", "pct", "num", "reliability_flag", "proportion_flag", "secondary_suppression", "HIDDEN"]
+__all__ = [
+    "Ctx",
+    "UI",
+    "pct",
+    "num",
+    "reliability_flag",
+    "proportion_flag",
+    "secondary_suppression",
+    "HIDDEN",
+    "assumes_srs",
+]
 
 #: flags whose cells are not shown (the small-cell rule and its secondary suppression)
 HIDDEN = ("suppressed", "secondary")
@@ -159,6 +169,12 @@ def secondary_suppression(flags: list[str | None], counts: list[float], min_n: f
         out[i] = "secondary"
         hidden.append(i)
     return out
+
+
+def assumes_srs(prep: Prepared) -> bool:
+    """The survey has no strata, clusters, weights or weighting steps, so its intervals assume
+    simple random sampling of the respondents (the one home of that test in a brief)."""
+    return not prep.survey.design.columns and not prep.survey.history
 
 
 @dataclass

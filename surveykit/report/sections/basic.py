@@ -451,6 +451,9 @@ def methods(ctx: Ctx, spec: SectionSpec) -> Section:
                     f"Rao–Scott F = {rec['estimate']:.2f}, df = ({rec['ndf']:.2f}, {rec['ddf']:.1f}), {p_text}",
                 )
             )
+    for rec in ctx.records:  # the formula and fit statistics behind the model sections' plain words
+        if rec.get("test") == "model_fit":
+            pairs.append((f"{'모형' if ko else 'Model'}: {rec['label']}", rec["details"]))
     pairs.append(("Python", platform.python_version()))
     for pkg in ("surveykit", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "weasyprint"):
         pairs.append((pkg, _version(pkg)))

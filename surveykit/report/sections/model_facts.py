@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from surveykit.report.context import Ctx
+from surveykit.report.context import Ctx, assumes_srs
 from surveykit.report.prepare import Prepared
 from surveykit.report.sections.analysis import _TERM
 
@@ -130,6 +130,21 @@ def _levels_text(prep: Prepared, var: str, lang: str) -> str:
     return " < ".join(f"{v:g} {prep.label(var, v, lang)}" for v in sorted(values))
 
 
+def _binary_groups(prep: Prepared, var: str, lang: str) -> dict[float, list[str]] | None:
+    """Labels of the source answers coded 1 and 0 by a two-valued ``map`` (a linked variable's in its survey)."""
+    if var in prep.linked:
+        other, source = prep.linked[var]
+        return _binary_groups(other, source, lang)
+    spec = _derive_specs(prep).get(var)
+    if spec is None or "map" not in spec or len(set(spec["map"].values())) != 2:
+        return None
+    source = str(spec["from"])
+    groups: dict[float, list[str]] = {}
+    for code, value in spec["map"].items():
+        groups.setdefault(float(value), []).append(prep.label(source, code, lang))
+    return groups
+
+
 def coding(prep: Prepared, var: str, lang: str, reference: object = None) -> str:
     """How the outcome is coded: which answers count as 1 and 0 (a mapped variable), the order of
     an ordinal one, or the baseline of a nominal one."""
@@ -139,11 +154,9 @@ def coding(prep: Prepared, var: str, lang: str, reference: object = None) -> str
     if reference is not None:
         base = prep.label(var, float(str(reference)), lang)
         return head + (f"; 기준 범주: {base}" if ko else f"; reference category: {base}")
-    if spec is not None and "map" in spec and len(set(spec["map"].values())) == 2:
+    groups = _binary_groups(prep, var, lang) if var not in prep.linked else None
+    if spec is not None and groups is not None:
         source = str(spec["from"])
-        groups: dict[float, list[str]] = {}
-        for code, value in spec["map"].items():
-            groups.setdefault(float(value), []).append(prep.label(source, code, lang))
         parts = [f"{v:g} = {', '.join(labels)}" for v, labels in sorted(groups.items(), reverse=True)]
         seen = pd.to_numeric(prep.analysis.analysis_data()[source], errors="coerce").dropna().unique()
         rest = sorted(set(map(float, seen)) - {float(k) for k in spec["map"]})
@@ -185,9 +198,11 @@ def vif_notes(fit, prep: Prepared, lang: str) -> list[str]:
     top = vif.loc[vif["gvif_adj"].idxmax()]
     label = prep.text(str(top["term"]).removeprefix("C(").removesuffix(")"), lang)
     out = [
-        f"다중공선성 점검: 최대 GVIF^(1/2df) = {top['gvif_adj']:.2f}({label}; 기준 {MAX_GVIF_ADJ:.2f})"
+        f"다중공선성 점검(요인끼리 겹치는 정도): 가장 큰 값 {top['gvif_adj']:.2f}({label}); "
+        f"{MAX_GVIF_ADJ:.2f}를 넘으면 그 요인들의 연관을 서로 구분하기 어렵다."
         if ko
-        else f"Collinearity check: largest GVIF^(1/2df) = {top['gvif_adj']:.2f} ({label}; threshold {MAX_GVIF_ADJ:.2f})"
+        else f"Collinearity check (how much the factors overlap): largest {top['gvif_adj']:.2f} ({label}); "
+        f"above {MAX_GVIF_ADJ:.2f} the factors' associations cannot be told apart."
     ]
     high = vif[vif["gvif_adj"] > MAX_GVIF_ADJ]
     if not high.empty:
@@ -198,3 +213,119 @@ def vif_notes(fit, prep: Prepared, lang: str) -> list[str]:
             else f"Collinear terms: {names}; their coefficients are hard to tell apart."
         )
     return out
+
+
+# --------------------------------------------------------------------------- plain words for the body
+
+
+def rhs_terms(formula: str) -> list[str]:
+    """The right-hand-side terms of a model formula, as written."""
+    return [t.strip() for t in str(formula).split("~", 1)[1].split("+") if t.strip()]
+
+
+def factors_sentence(prep: Prepared, formula: str, lang: str, scale: str) -> str:
+    """What the model relates, by labels instead of the formula: outcome, factors, and how to read *scale*."""
+    outcome = prep.text(str(formula).split("~", 1)[0].strip(), lang).rstrip(".")
+    stop = "" if outcome.endswith("?") else "."
+    names = []
+    for term in rhs_terms(formula):
+        m = re.fullmatch(r"C\((\w+)\)", term)
+        names.append(prep.text(m.group(1) if m else term, lang))
+    if lang == "ko":
+        return (
+            f"결과: {outcome}{stop} 함께 고려한 요인: {', '.join(names)}. 각 {scale}는 다른 요인을 같게 두었을 때의 "
+            "연관이며 원인을 뜻하지 않는다."
+        )
+    return (
+        f"Outcome: {outcome}{stop} Factors considered together: {', '.join(names)}. Each {scale.lower()} is an "
+        "association with the other factors held equal, not a cause."
+    )
+
+
+def reference_notes(prep: Prepared, terms: list[str], lang: str) -> list[str]:
+    """The reference category of every categorical term (the level without a row) and, for every 0/1
+    term, what 1 and 0 stand for."""
+    ko = lang == "ko"
+    shown: dict[str, list[float]] = {}
+    plain: list[str] = []
+    for term in terms:
+        m = _TERM.match(term)
+        if m:
+            shown.setdefault(m.group("var"), []).append(float(m.group("code")))
+        elif _term_var(term) is not None:
+            plain.append(term)
+    refs = []
+    data = prep.analysis.analysis_data()
+    for var, codes in shown.items():
+        ok = prep.analysis.weights > 0
+        seen = sorted(set(map(float, pd.to_numeric(data[var], errors="coerce")[ok].dropna())) - set(codes))
+        if seen:
+            refs.append(f"{prep.text(var, lang)}: {', '.join(prep.label(var, v, lang) for v in seen)}")
+    out = []
+    if refs:
+        out.append(
+            f"기준 범주(승산비 1): {'; '.join(refs)}. 범주별 승산비는 이 범주와 비교한 값이다."
+            if ko
+            else f"Reference categories (ratio 1): {'; '.join(refs)}. Each category's ratio compares it with this one."
+        )
+    binary = []
+    for term in plain:
+        groups = _binary_groups(prep, term, lang)
+        if groups is not None and set(groups) == {0.0, 1.0}:
+            binary.append(f"{prep.text(term, lang)} (1 = {', '.join(groups[1.0])}; 0 = {', '.join(groups[0.0])})")
+    if binary:
+        out.append(
+            f"0/1 변수는 1을 0과 비교한다(0이 기준): {'; '.join(binary)}."
+            if ko
+            else f"Yes/no factors compare 1 with 0 (0 is the reference): {'; '.join(binary)}."
+        )
+    return out
+
+
+def _short(prep: Prepared, column: str, lang: str) -> str:
+    """A design column's label without its parenthetical explanation."""
+    return re.split(r"\s*\(", prep.text(column, lang), maxsplit=1)[0] or column
+
+
+def interval_note(prep: Prepared, lang: str, p_values: bool = True) -> str:
+    """How the intervals (and p-values) treat the sample: simple random sampling, or the design named by labels."""
+    ko = lang == "ko"
+    what = (
+        ("신뢰구간과 p값은" if p_values else "신뢰구간은")
+        if ko
+        else ("Intervals and p-values" if p_values else "Intervals")
+    )
+    if assumes_srs(prep):
+        return (
+            f"{what} 응답자를 단순무작위표본으로 가정한다(가중치·표본 설계 정보 없음)."
+            if ko
+            else f"{what} assume simple random sampling of the respondents (no weights or design information)."
+        )
+    design = prep.survey.design
+    strata: str | None = getattr(design, "strata", None)
+    ids: list[str] = list(getattr(design, "ids", None) or ())
+    weights: str | None = getattr(design, "weights", None)
+    parts = []
+    if strata:
+        parts.append(("층화: " if ko else "strata: ") + _short(prep, strata, lang))
+    if ids:
+        parts.append(("집락: " if ko else "clusters: ") + " > ".join(_short(prep, c, lang) for c in ids))
+    if weights:
+        parts.append(("가중치: " if ko else "weights: ") + _short(prep, weights, lang))
+    if prep.survey.history:
+        parts.append("가중 조정" if ko else "calibrated weights")
+    if not parts:  # replicate weights
+        parts.append("반복 가중치" if ko else "replicate weights")
+    return (
+        f"{what} 표본 설계를 반영한다({', '.join(parts)})." if ko else f"{what} are design-based ({', '.join(parts)})."
+    )
+
+
+def separation_note(prep: Prepared, outcome: str, auc: float, lang: str) -> str:
+    """The AUC in plain words (the term itself is printed in the methods appendix)."""
+    label = prep.text(outcome, lang)
+    if lang == "ko":
+        return (
+            f"모형이 ‘{label}’에 해당하는 응답자와 아닌 응답자를 가려내는 정도: {auc:.2f} (0.5 = 우연 수준, 1 = 완벽)."
+        )
+    return f"How well the model separates respondents with ‘{label}’ from the others: {auc:.2f} (0.5 = chance, 1 = perfect)."

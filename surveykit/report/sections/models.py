@@ -20,7 +20,7 @@ from surveykit.errors import ReportError
 from surveykit.estimate.intervals import crit as interval_crit
 from surveykit.report import charts
 from surveykit.report.context import Ctx, num, pct
-from surveykit.report.document import Section, Table
+from surveykit.report.document import Section, Table, Text
 from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
 from surveykit.report.sections.analysis import _p
@@ -30,6 +30,11 @@ from surveykit.report.sections.model_facts import (
     built_in_terms,
     coding,
     events_per_parameter,
+    factors_sentence,
+    interval_note,
+    reference_notes,
+    rhs_terms,
+    separation_note,
     synthetic_notes,
     term_label,
     vif_notes,
@@ -85,17 +90,28 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
             p_value=float(r["p_value"]),
             scale="odds ratio",
         )
-    facts = f"n = {fit.n}, " + (f"잔차 설계 자유도 {fit.df_resid}" if ko else f"residual design df {fit.df_resid}")
-    notes = [facts, *design_notes, f"{'모형' if ko else 'Model'}: {formula}"]
+    notes = [_n_note(fit.n, ko), *design_notes, interval_note(prep, ctx.lang)]
+    notes += reference_notes(prep, list(forest["term"]), ctx.lang)
     notes += vif_notes(fit, prep, ctx.lang)
     notes += synthetic_notes(ctx, prep, _outcome(spec), built, list(forest["term"]))
+    details = [f"{'모형식' if ko else 'Formula'}: {formula}", _df_text(fit.df_resid, ko)]
     if isinstance(fit, models.LogisticResult):
-        notes.append(f"AUC = {fit.auc:.3f}, pseudo R² = {fit.pseudo_r2:.3f}")
+        notes.append(separation_note(prep, _outcome(spec), fit.auc, ctx.lang))
+        details.append(f"AUC = {fit.auc:.3f}, pseudo R² = {fit.pseudo_r2:.3f}")
     if isinstance(fit, models.OrdinalResult) and fit.po_test is not None:
+        notes += _po_notes(fit, ko)
         t = fit.po_test
-        notes.append(("비례승산 가정 검정" if ko else "Proportional-odds test") + f": p = {_p(t.p_value)}")
+        details.append(
+            ("비례승산 가정 검정(Wald)" if ko else "Proportional-odds test (Wald)")
+            + f": F = {t.F:.2f}, df = ({t.df}, {t.ddf:g}), {_p_text(t.p_value)}"
+        )
         if fit.recommendation:
-            notes.append(fit.recommendation)
+            details.append(
+                "기각: 임계값마다 기울기가 다르므로 임계값별 이분형 로지스틱 모형(po_slopes)이나 부분 비례승산·다항 모형을 권한다"
+                if ko
+                else "rejected: slopes differ between thresholds; binary logistic models at each threshold (po_slopes) "
+                "or a partial proportional-odds / multinomial model are recommended"
+            )
     if isinstance(fit, models.OrdinalResult) and fit.po_excluded is not None and len(fit.po_excluded):
         left = []  # slopes with no finite estimate at a cut (separation): out of the test, said in words
         for e in fit.po_excluded.to_dict("records"):
@@ -113,6 +129,7 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
                 else ("비례승산 가정 검정은 계산할 수 없음" if ko else "Proportional-odds test not computable"))  # fmt: skip
         notes.append(f"{head}: " + "; ".join(left) + ".")
     notes += [n for n in fit.notices if not n.startswith("reference category")]
+    _record_fit(ctx, prep, spec, ctx.title(spec), fit.n, details)
     table = Table(
         ctx.title(spec),
         (ctx.ui("term"), ctx.ui("or"), ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("p")),
@@ -129,13 +146,64 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
         caption=f"{ctx.title(spec)} ({ctx.ui('or')}, 95% CI)",
         xlabel=ctx.ui("or"),
     )
-    blocks: list = [table, chart]
+    blocks: list = [Text((factors_sentence(prep, formula, ctx.lang, ctx.ui("or")),)), table, chart]
     if kind == "logistic":
         blocks.append(_ame_table(ctx, prep, fit, spec))
         prediction = _prediction_table(ctx, prep, fit, spec)
         if prediction is not None:
             blocks.append(prediction)
     return Section(spec.id, ctx.title(spec), tuple(blocks))
+
+
+def _n_note(n: int, ko: bool) -> str:
+    return (
+        f"n = {n:,} (모형의 문항에 모두 응답한 사람)"
+        if ko
+        else f"n = {n:,} respondents who answered every item of the model"
+    )
+
+
+def _df_text(df: float, ko: bool) -> str:
+    return f"잔차 설계 자유도 {df:.1f}" if ko else f"residual design df {df:.1f}"
+
+
+def _p_text(p: float) -> str:
+    text = _p(p)
+    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
+def _po_notes(fit, ko: bool) -> list[str]:
+    """The proportional-odds check in plain words (its statistic is in the methods appendix)."""
+    p = _p_text(fit.po_test.p_value)
+    out = [
+        f"요인의 연관이 척도의 모든 단계에서 같다는 가정의 검정: {p}."
+        if ko
+        else f"Test of the assumption that each factor's association is the same at every step of the scale: {p}."
+    ]
+    if fit.recommendation:  # the assumption is rejected
+        out.append(
+            "가정이 맞지 않으므로 위 승산비는 단계마다 다른 연관을 평균한 요약으로 읽는다. 단계별 결과는 이분형 "
+            "로지스틱 모형이 더 정확하다."
+            if ko
+            else "The assumption does not hold, so these odds ratios summarise associations that differ between "
+            "steps; a yes/no (logistic) model of one step is more exact."
+        )
+    return out
+
+
+def _record_fit(ctx: Ctx, prep: Prepared, spec: SectionSpec, title: str, n: int, details: list[str]) -> None:
+    """The model's formula and fit statistics, for the methods appendix and ``results.json``."""
+    ctx.record(
+        key=f"{prep.name}.{spec.id}.model",
+        label=title,
+        estimate=None,
+        se=None,
+        ci_low=None,
+        ci_high=None,
+        n=int(n),
+        test="model_fit",
+        details="; ".join(details),
+    )
 
 
 def _typical_profile(prep: Prepared, terms: list[str]) -> tuple[dict[str, float], str | None]:
@@ -161,8 +229,7 @@ def _prediction_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table
     """Predicted probability for a typical respondent at low/median/high values of the first numeric term."""
     from scipy.special import expit
 
-    rhs = spec.options["formula"].split("~", 1)[1]
-    terms = [t.strip() for t in rhs.split("+") if t.strip()]
+    terms = rhs_terms(spec.options["formula"])
     if not all(re.fullmatch(r"C\(\w+\)|\w+", t) for t in terms):
         return None
     profile, focus = _typical_profile(prep, terms)
@@ -197,15 +264,15 @@ def _prediction_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table
         else f"Predicted probability for a typical respondent (%): {outcome}"
     )
     note = (
-        "다른 변수는 가중평균(범주형은 최빈 범주)에 고정; 신뢰구간은 로짓 척도 델타법."
+        "다른 요인은 평균값(범주는 가장 흔한 범주)에 둔 응답자의 예측확률."
         if ko
-        else "Other covariates at their weighted mean (categories at the modal level); CIs by the delta method on the logit scale."
+        else "Predicted for a respondent with the other factors at their average (categories at the most common one)."
     )
     return Table(
         caption,
         (ctx.ui("term"), ctx.ui("percent"), ctx.ui("ci_low"), ctx.ui("ci_high")),
         tuple(rows),
-        notes=(note,),
+        notes=(note, interval_note(prep, ctx.lang, p_values=False)),
         col_align=("left", "right", "right", "right"),
     )
 
@@ -242,20 +309,28 @@ def _ame_table(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table:
     ko = ctx.lang == "ko"
     outcome = prep.text(_outcome(spec), ctx.lang)
     caption = (
-        f"평균 한계효과: 예측확률의 변화(%p): {outcome}"
+        f"요인별 확률의 평균 변화(%p): {outcome}"
         if ko
-        else f"Average marginal effects: change in the predicted probability (points): {outcome}"
+        else f"Average change in the probability by factor (percentage points): {outcome}"
     )
     note = (
-        "연속변수는 1단위 증가, 범주변수는 기준범주 대비 변화. 델타법 설계기반 신뢰구간."
+        "응답자마다 예측확률이 얼마나 달라지는지를 평균한 값: 숫자 변수는 한 단위 증가, 0/1 변수와 범주는 기준 "
+        "대비(위 승산비 표의 기준과 같음)."
         if ko
-        else "Per unit for numeric variables, against the base level for categories; delta-method design-based CIs."
+        else "The change in each respondent's predicted probability, averaged: per one unit for numbers, against the "
+        "reference (as in the odds-ratio table) for yes/no factors and categories."
     )
     return Table(
         caption,
-        (ctx.ui("term"), "AME", ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("p")),
+        (
+            ctx.ui("term"),
+            "확률 변화(%p)" if ko else "Change (points)",
+            ctx.ui("ci_low"),
+            ctx.ui("ci_high"),
+            ctx.ui("p"),
+        ),
         tuple(rows),
-        notes=(note,),
+        notes=(note, interval_note(prep, ctx.lang)),
         col_align=("left", "right", "right", "right", "right"),
     )
 
@@ -297,16 +372,20 @@ def multinomial(ctx: Ctx, spec: SectionSpec) -> Section:
         )
     rrr = "상대위험비" if ko else "Relative-risk ratio"
     notes = [
-        f"n = {fit.n}, " + (f"잔차 설계 자유도 {fit.df_resid:g}" if ko else f"residual design df {fit.df_resid:g}"),
+        _n_note(fit.n, ko),
         coding(prep, outcome, ctx.lang, reference=fit.reference),
         "상대위험비: 기준 범주 대비 해당 범주를 고를 상대적 가능성의 배수(다른 변수 고정)."
         if ko
         else "Relative-risk ratio: how many times more likely the category is chosen over the reference, other variables fixed.",
-        f"{'모형' if ko else 'Model'}: {formula}",
+        interval_note(prep, ctx.lang),
+        *reference_notes(prep, terms, ctx.lang),
         *vif_notes(fit, prep, ctx.lang),
         *synthetic_notes(ctx, prep, outcome, built, terms),
         *(n for n in fit.notices if not n.startswith("reference category")),
     ]
+    _record_fit(
+        ctx, prep, spec, title, fit.n, [f"{'모형식' if ko else 'Formula'}: {formula}", _df_text(fit.df_resid, ko)]
+    )
     table = Table(
         f"{title}: {'기준 범주' if ko else 'reference'} {base}",
         (ctx.ui("term"), rrr, ctx.ui("ci_low"), ctx.ui("ci_high"), ctx.ui("p")),
@@ -323,7 +402,7 @@ def multinomial(ctx: Ctx, spec: SectionSpec) -> Section:
         caption=f"{title} ({rrr} {'대' if ko else 'vs'} {base}, 95% CI)",
         xlabel=rrr,
     )
-    blocks: list = [table, chart]
+    blocks: list = [Text((factors_sentence(prep, formula, ctx.lang, rrr),)), table, chart]
     shares = _multinomial_shares(ctx, prep, fit, spec)
     if shares is not None:
         blocks.append(shares)
@@ -332,8 +411,7 @@ def multinomial(ctx: Ctx, spec: SectionSpec) -> Section:
 
 def _multinomial_shares(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Table | None:
     """Predicted share of every category for a typical respondent (delta-method CIs)."""
-    rhs = spec.options["formula"].split("~", 1)[1]
-    terms = [t.strip() for t in rhs.split("+") if t.strip()]
+    terms = rhs_terms(spec.options["formula"])
     if not all(re.fullmatch(r"C\(\w+\)|\w+", t) for t in terms):
         return None
     profile, _focus = _typical_profile(prep, terms)
@@ -360,14 +438,14 @@ def _multinomial_shares(ctx: Ctx, prep: Prepared, fit, spec: SectionSpec) -> Tab
         else f"Predicted share of each category for a typical respondent (%): {prep.text(outcome, ctx.lang)}"
     )
     note = (
-        "다른 변수는 가중평균(범주형은 최빈 범주)에 고정; 델타법 신뢰구간."
+        "다른 요인은 평균값(범주는 가장 흔한 범주)에 둔 응답자의 범주별 예측확률."
         if ko
-        else "Other covariates at their weighted mean (categories at the modal level); delta-method CIs."
+        else "Predicted for a respondent with the other factors at their average (categories at the most common one)."
     )
     return Table(
         caption,
         (ctx.ui("term"), ctx.ui("percent"), ctx.ui("ci_low"), ctx.ui("ci_high")),
         tuple(rows),
-        notes=(note,),
+        notes=(note, interval_note(prep, ctx.lang, p_values=False)),
         col_align=("left", "right", "right", "right"),
     )

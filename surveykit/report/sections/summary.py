@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from surveykit.report import charts
-from surveykit.report.context import Ctx
+from surveykit.report.context import Ctx, assumes_srs
 from surveykit.report.document import DEFAULT_FLAGS, Box, Finding, Findings, Section, Text
 from surveykit.report.plan import SectionSpec
 
@@ -130,10 +130,6 @@ def findings(ctx: Ctx, limit: int = 5) -> list[Finding]:
     return out[:limit]
 
 
-def _srs(ctx: Ctx) -> bool:
-    return all(not p.survey.design.columns and not p.survey.history for p in ctx.surveys.values())
-
-
 def _how_to_read(ctx: Ctx) -> Box:
     ko = ctx.lang == "ko"
     flags = DEFAULT_FLAGS[ctx.lang]
@@ -203,7 +199,7 @@ def _how_to_read(ctx: Ctx) -> Box:
             )
         )
     paragraphs = []
-    if _srs(ctx):
+    if all(assumes_srs(p) for p in ctx.surveys.values()):
         paragraphs.append(
             "이 자료에는 가중치와 표본 설계 정보가 없어, 모든 신뢰구간은 응답자를 단순무작위표본으로 가정하고 계산했다."
             if ko
