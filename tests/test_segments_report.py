@@ -97,13 +97,24 @@ def test_join_intent_by_segment_with_the_rao_scott_test(worker) -> None:
     table = doc.sections[0].blocks[4]
     tab = svy.assign(g=res.labels.astype("float64").to_numpy()).crosstab("g", "join_intent")
     f = next(t for t in tab.tests if t.name == "F")
-    assert table.notes[0].startswith(f"Rao–Scott F = {f.statistic:.2f}, df = ({f.ndf:.2f}, {f.ddf:.1f})")
-    assert "not a cause" in table.notes[0]
+    # the brief's one crosstab table: base and the test in plain words; the statistics go to the appendix
+    assert table.notes[0] == f"Percentages are of the respondents in each row (column n); {int(tab.n)} in all."
+    assert table.notes[1] == (
+        f"Test of no difference: the distribution differs by segment (p = {f.p_value:.3f}); an association, not a cause."
+    )
+    assert "Rao" not in " ".join(table.notes)
     rec = next(r for r in ctx.records if r["key"] == f"worker.{spec.id}.join_intent.rao_scott_F")
     assert rec["estimate"] == pytest.approx(float(f.statistic), rel=1e-12)
+    assert rec["test"] == "rao_scott" and (rec["ndf"], rec["ddf"]) == pytest.approx((f.ndf, f.ddf), rel=1e-12)
+    cell = next(r for r in ctx.records if r["key"] == f"worker.{spec.id}.join_intent.1.4")
+    assert 0 <= cell["ci_low"] < cell["estimate"] < cell["ci_high"] <= 1  # logit interval, as every crosstab
     frame = tab.to_frame()
-    first = frame[(frame["row_level"] == 1) & (frame["col_level"] == 4)]["row"].iloc[0]
-    assert table.rows[0][4].value == f"{100 * first:.1f}"
+    some = frame[(frame["row_level"] == 1) & (frame["col_level"] == 3)]["row"].iloc[0]
+    assert table.rows[0][3].value == f"{100 * some:.1f}"
+    # segment 2 (24 respondents) has two cells under 5: hidden, and the cells that would give them back
+    # (the row's smallest other cell, the same columns of segment 1) hidden with them
+    assert [c.flag for c in table.rows[1][1:5]] == ["suppressed", "suppressed", "low_n", "secondary"]
+    assert [c.flag for c in table.rows[0][1:5]] == ["secondary", "secondary", None, "secondary"]
 
 
 def test_criteria_table_in_plain_words(worker) -> None:

@@ -31,6 +31,7 @@ def _builders() -> dict[str, Callable[[Ctx, SectionSpec], Section]]:
     from surveykit.report.sections import basic as b
     from surveykit.report.sections import crosstab as x
     from surveykit.report.sections import models as m
+    from surveykit.report.sections import segments as seg
     from surveykit.report.sections import summary as s
 
     return {
@@ -45,7 +46,7 @@ def _builders() -> dict[str, Callable[[Ctx, SectionSpec], Section]]:
         "multiple_response": a.multiple_response,
         "model": m.model,
         "multinomial": m.multinomial,
-        "segments": a.segments,
+        "segments": seg.build,
     }
 
 

@@ -14,9 +14,8 @@ from surveykit.report.context import HIDDEN, Ctx, pct, proportion_flag, secondar
 from surveykit.report.document import Cell, CellValue, Section, Table
 from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
-from surveykit.report.sections import segments as seg_section
 
-__all__ = ["frequencies", "multiple_response", "segments"]
+__all__ = ["frequencies", "multiple_response"]
 
 _TERM = re.compile(r"^C\((?P<var>[A-Za-z_][A-Za-z0-9_]*)\)\[T\.(?P<code>[^\]]+)\]$")
 
@@ -265,12 +264,3 @@ def multiple_response(ctx: Ctx, spec: SectionSpec) -> Section:
 
 def _p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def segments(ctx: Ctx, spec: SectionSpec) -> Section:
-    """``sk.segments.fit`` as a section (built in :mod:`surveykit.report.sections.segments`)."""
-    prep = ctx.surveys[spec.options["survey"]]
-    for var in (*spec.options["variables"], *spec.options.get("profile", []), spec.options.get("outcome")):
-        if var:
-            _not_free_text(prep, var, "a segments section")
-    return seg_section.build(ctx, spec)

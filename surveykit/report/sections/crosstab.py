@@ -4,6 +4,9 @@ Rao-Scott statistics go to the methods appendix)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from surveykit.estimate.intervals import proportion_ci
@@ -12,7 +15,11 @@ from surveykit.report.document import Cell, CellValue, Section, Table
 from surveykit.report.plan import SectionSpec
 from surveykit.report.sections.analysis import _code, _flag, _not_free_text, _p, _pct_cell
 
-__all__ = ["crosstab"]
+if TYPE_CHECKING:
+    from surveykit.report.prepare import Prepared
+    from surveykit.survey import Survey
+
+__all__ = ["crosstab", "crosstab_table"]
 
 
 def _grid_suppression(flags: np.ndarray, counts: np.ndarray, min_n: float) -> np.ndarray:
@@ -35,8 +42,32 @@ def crosstab(ctx: Ctx, spec: SectionSpec) -> Section:
     row, col = spec.options["row"], spec.options["col"]
     for var in (row, col):
         _not_free_text(prep, var, "a crosstab section")
-    res = prep.analysis.crosstab(row, col, lang=ctx.lang)
+    table = crosstab_table(ctx, prep, prep.analysis, row, col, key=f"{prep.name}.{row}x{col}")
+    return Section(spec.id, ctx.title(spec), (table,))
+
+
+def crosstab_table(
+    ctx: Ctx,
+    prep: Prepared,
+    svy: Survey,
+    row: str,
+    col: str,
+    *,
+    key: str,
+    row_text: str | None = None,
+    row_labels: Mapping[Any, str] | None = None,
+    caption: str | None = None,
+    sheet: str | None = None,
+) -> Table:
+    """The one cross-tabulation table of a brief: row % of ``col`` by ``row`` in ``svy`` (the
+    survey's analysis design, or one with a derived row column such as a segment), primary and
+    secondary suppression, logit intervals, one record per cell under ``key`` and the Rao-Scott
+    F test in plain words (its statistics recorded for the methods appendix and the summary);
+    ``sheet`` names a tables.xlsx sheet for the full crosstab frame."""
+    res = svy.crosstab(row, col, lang=ctx.lang)
     frame = res.to_frame()
+    if sheet:
+        ctx.sheet(sheet, frame)
     rows_lv = sorted(frame["row_level"].unique())
     cols_lv = sorted(frame["col_level"].unique())
     col_names = [prep.label(col, c, ctx.lang) for c in cols_lv]
@@ -60,15 +91,17 @@ def crosstab(ctx: Ctx, spec: SectionSpec) -> Section:
     df = np.full(share.shape, float(prep.analysis.resolved.degf))
     low, high = proportion_ci("logit", share, share_se, 0.05, df, counts, counts, counts)
     body: list[tuple[Cell | CellValue, ...]] = []
-    row_text, col_text = prep.text(row, ctx.lang), prep.text(col, ctx.lang)
+    row_text = row_text or prep.text(row, ctx.lang)
+    col_text = prep.text(col, ctx.lang)
+    row_names = [row_labels[rl] if row_labels is not None else prep.label(row, rl, ctx.lang) for rl in rows_lv]
     for i, rl in enumerate(rows_lv):
         cells = []
         for j, cl in enumerate(cols_lv):
             flag = flags[i, j]
             cells.append(_pct_cell(ctx, share[i, j], flag))
             ctx.record(
-                key=f"{prep.name}.{row}x{col}.{_code(rl)}.{_code(cl)}",
-                label=f"{row_text}: {prep.label(row, rl, ctx.lang)}; {col_text}: {col_names[j]} (row %)",
+                key=f"{key}.{_code(rl)}.{_code(cl)}",
+                label=f"{row_text}: {row_names[i]}; {col_text}: {col_names[j]} (row %)",
                 estimate=float(share[i, j]),
                 se=float(share_se[i, j]),
                 ci_low=float(low[i, j]),
@@ -77,10 +110,10 @@ def crosstab(ctx: Ctx, spec: SectionSpec) -> Section:
                 flag=flag,
                 scale="proportion",
             )
-        body.append((prep.label(row, rl, ctx.lang), *cells, int(n_rows[i])))
+        body.append((row_names[i], *cells, int(n_rows[i])))
     f = next(t for t in res.tests if t.name == "F")
     ctx.record(
-        key=f"{prep.name}.{row}x{col}.rao_scott_F",
+        key=f"{key}.rao_scott_F",
         label="Rao-Scott F",
         estimate=float(f.statistic),
         se=None,
@@ -113,12 +146,11 @@ def crosstab(ctx: Ctx, spec: SectionSpec) -> Section:
         if ko
         else f"Percentages are of the respondents in each row (column n); {int(res.n):,} in all."
     )
-    caption = f"{row_text} × {col_text} ({'행 %' if ko else 'row %'})"
-    table = Table(
+    caption = caption or f"{row_text} × {col_text} ({'행 %' if ko else 'row %'})"
+    return Table(
         caption,
         (row_text, *col_names, ctx.ui("n")),
         tuple(body),
         notes=(base, test),
         col_align=("left", *["right"] * (len(col_names) + 1)),
     )
-    return Section(spec.id, ctx.title(spec), (table,))

@@ -113,21 +113,28 @@ def model(ctx: Ctx, spec: SectionSpec) -> Section:
                 "or a partial proportional-odds / multinomial model are recommended"
             )
     if isinstance(fit, models.OrdinalResult) and fit.po_excluded is not None and len(fit.po_excluded):
-        left = []  # slopes with no finite estimate at a cut (separation): out of the test, said in words
+        left, plain = [], []  # slopes with no finite estimate at a cut (separation): out of the test, said in words
         for e in fit.po_excluded.to_dict("records"):
             lab, low, cut = term_label(prep, e["term"], ctx.lang), fit.levels[e["cut"] - 1], e["threshold"]
             if e["reason"] != "empty cell":
                 left.append(f"{lab}(절단점 {cut}에서 분리, 유한한 추정치 없음)" if ko else
                             f"{lab} (separated at cut {cut}, no finite estimate)")  # fmt: skip
+                plain.append(f"{lab}(한쪽 단계에서 응답이 완전히 갈림)" if ko else
+                             f"{lab} (answers split completely at one step)")  # fmt: skip
                 continue
             where = ({"low": f"'{low}' 이하", "high": f"'{low}' 초과"} if ko else
                      {"low": f"at or below '{low}'", "high": f"above '{low}'"})[e["side"]]  # fmt: skip
             left.append(f"{lab}(= {e['value']:g}): {where} 응답자 없음(절단점 {cut}의 빈 칸)" if ko else
                         f"{lab} (= {e['value']:g}): no respondents {where} (empty cell at cut {cut})")  # fmt: skip
+            plain.append(f"{lab}(= {e['value']:g}): 응답이 {where}인 응답자가 없음" if ko else
+                         f"{lab} (= {e['value']:g}): no respondents answered {where}")  # fmt: skip
         computable = fit.po_test is not None
         head = (("비례승산 가정 검정에서 제외" if ko else "Left out of the proportional-odds test") if computable
                 else ("비례승산 가정 검정은 계산할 수 없음" if ko else "Proportional-odds test not computable"))  # fmt: skip
-        notes.append(f"{head}: " + "; ".join(left) + ".")
+        details.append(f"{head}: " + "; ".join(left))
+        plain_head = (("이 가정의 검정에서 빠진 요인" if ko else "Left out of that test") if computable
+                      else ("이 가정은 검정할 수 없음" if ko else "That assumption could not be tested"))  # fmt: skip
+        notes.append(f"{plain_head}: " + "; ".join(plain) + ".")
     notes += [n for n in fit.notices if not n.startswith("reference category")]
     _record_fit(ctx, prep, spec, ctx.title(spec), fit.n, details)
     table = Table(

@@ -21,6 +21,8 @@ from surveykit.report.context import Ctx, pct, proportion_flag
 from surveykit.report.document import Cell, CellValue, Section, Table, Text
 from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
+from surveykit.report.sections.analysis import _not_free_text
+from surveykit.report.sections.crosstab import crosstab_table
 from surveykit.segments import UNSTABLE_ARI, WEAK_SILHOUETTE, SegmentFit
 from surveykit.segments import fit as fit_segments
 from surveykit.segments.fit import CHOICE_REPS
@@ -250,10 +252,11 @@ def _sizes(ctx: Ctx, prep: Prepared, spec: SectionSpec, res: SegmentFit) -> Tabl
     notes = [
         _w(
             ctx,
-            f"비중은 유형이 배정된 응답자 {res.n_assigned}명 중 설계기반 추정값이며, 95% 신뢰구간은 로짓 구간"
+            f"비중은 유형이 배정된 응답자 {res.n_assigned}명 중 조사 설계(가중치·층·집락)를 반영한 추정값이며, 95% 신뢰구간은 로짓 구간"
             "(0~100% 안에 머묾)이다. 안정성(Jaccard)은 재추출에서 같은 유형이 재현된 정도(0.75 이상이면 안정, "
             "Hennig 2007).",
-            f"Shares are design-based estimates among the {res.n_assigned} respondents assigned to a segment; the "
+            f"Shares are estimated with the survey's weights and design among the {res.n_assigned} respondents "
+            "assigned to a segment; the "
             "95% confidence intervals are logit intervals (they stay within 0-100%). Stability (Jaccard) is how "
             "far resampling reproduces the segment (0.75 or more: stable, Hennig 2007).",
         )
@@ -348,8 +351,9 @@ def _profiles(ctx: Ctx, prep: Prepared, spec: SectionSpec, res: SegmentFit) -> l
         notes=(
             _w(
                 ctx,
-                "각 유형(영역)의 설계기반 추정값: 비율(%) 또는 평균. '전체'는 유형이 배정된 응답자 전체.",
-                "Design-based estimates within each segment (as a domain): percentages or means. 'All' is every "
+                "각 유형 안에서 조사 설계를 반영한 추정값: 비율(%) 또는 평균. '전체'는 유형이 배정된 응답자 전체.",
+                "Estimates within each segment, with the survey's weights and design: percentages or means. "
+                "'All' is every "
                 "respondent assigned to a segment.",
             ),
         ),
@@ -417,59 +421,25 @@ def _p(p: float) -> str:
 
 
 def _outcome(ctx: Ctx, prep: Prepared, spec: SectionSpec, res: SegmentFit, outcome: str) -> Table:
-    """Outcome by segment: the crosstab of the survey's tables code with its Rao-Scott F test."""
+    """Outcome by segment: the brief's one cross-tabulation table (suppression, logit intervals,
+    the Rao-Scott test in plain words, its statistics in the methods appendix) with the segment
+    as its row."""
     seg = res.labels.astype("float64").to_numpy()
     svy = prep.analysis.assign(**{SEGMENT_COLUMN: seg})
-    tab = svy.crosstab(SEGMENT_COLUMN, outcome, lang=ctx.lang)
-    frame = tab.to_frame()
-    cols_lv = sorted(frame["col_level"].unique())
     names = res.names[ctx.lang]
-    body: list[tuple[Cell | CellValue, ...]] = []
-    for g in sorted(frame["row_level"].unique()):
-        part = frame[frame["row_level"] == g].set_index("col_level")
-        n_row = float(part["n"].sum())
-        cells = []
-        for cl in cols_lv:
-            r = part.loc[cl]
-            flag = proportion_flag(ctx.rule, r["n"], r["row"], r["row_se"], n_row)
-            cells.append(Cell(None if flag == "suppressed" else pct(r["row"]), flag))
-            ctx.record(
-                key=f"{prep.name}.{spec.id}.{outcome}.{int(g)}.{_code(cl)}",
-                label=f"{ctx.ui('segment')} {int(g)}, {outcome}={_code(cl)} (row %)",
-                estimate=float(r["row"]),
-                se=float(r["row_se"]),
-                ci_low=None,
-                ci_high=None,
-                n=int(r["n"]),
-                flag=flag,
-            )
-        body.append((f"{int(g)}. {names[int(g) - 1]}", *cells, int(n_row)))
-    f = next(t for t in tab.tests if t.name == "F")
-    ctx.record(
-        key=f"{prep.name}.{spec.id}.{outcome}.rao_scott_F",
-        label=f"Rao-Scott F, segment x {outcome}",
-        estimate=float(f.statistic),
-        se=None,
-        ci_low=None,
-        ci_high=None,
-        n=int(tab.n),
-        ndf=float(f.ndf),
-        ddf=float(f.ddf),
-        p_value=float(f.p_value),
-    )
-    test = f"Rao–Scott F = {f.statistic:.2f}, df = ({f.ndf:.2f}, {f.ddf:.1f}), p {_p(float(f.p_value))}. " + _w(
+    table = crosstab_table(
         ctx,
-        "설계를 반영한 독립성 검정: 유형에 따라 응답 분포가 다른지를 본다(연관이며 인과가 아님).",
-        "A design-based test of independence: does the answer differ by segment (an association, not a cause)?",
+        prep,
+        svy,
+        SEGMENT_COLUMN,
+        outcome,
+        key=f"{prep.name}.{spec.id}.{outcome}",
+        row_text=_w(ctx, "유형", "Segment"),
+        row_labels={float(g): f"{g}. {names[g - 1]}" for g in range(1, res.k + 1)},
+        caption=f"{prep.text(outcome, ctx.lang)} — {_w(ctx, '유형별 행 %', 'row % by segment')}",
+        sheet=f"{prep.name} segments x {outcome}",
     )
-    ctx.sheet(f"{prep.name} segments x {outcome}", frame)
-    return Table(
-        f"{prep.text(outcome, ctx.lang)} — {_w(ctx, '유형별 행 %', 'row % by segment')}",
-        (ctx.ui("segment"), *[prep.label(outcome, c, ctx.lang) for c in cols_lv], ctx.ui("n")),
-        tuple(body),
-        notes=(test,),
-        col_align=("left", *["right"] * (len(cols_lv) + 1)),
-    )
+    return table
 
 
 def _code(level: Any) -> str:
@@ -483,6 +453,9 @@ def _code(level: Any) -> str:
 def build(ctx: Ctx, spec: SectionSpec) -> Section:
     """The section: not published (stability below the threshold or not assessed), or published."""
     prep = ctx.surveys[spec.options["survey"]]
+    for var in (*spec.options["variables"], *spec.options.get("profile", []), spec.options.get("outcome")):
+        if var:
+            _not_free_text(prep, var, "a segments section")
     res = _fit(prep, spec)
     ctx.sheet(f"{prep.name} segment criteria", res.criteria)
     if not res.publishable:
