@@ -233,3 +233,8 @@ def test_replicate_weights_on_spark(spark: Any) -> None:
     _same(mem.mean(["api00", "enroll"], by="stype", na="drop"), lazy.mean(["api00", "enroll"], by="stype", na="drop"))
     _same(mem.total("enroll", na="drop"), lazy.total("enroll", na="drop"))
     _same(mem.proportion("awards", by="stype"), lazy.proportion("awards", by="stype"))
+    a, b = mem.crosstab("stype", "awards"), lazy.crosstab("stype", "awards")  # replicate cell totals, one query
+    cols = ["weighted_n", "weighted_n_se", "cell", "cell_se", "row", "row_se"]
+    np.testing.assert_allclose(b.table[cols].to_numpy(float), a.table[cols].to_numpy(float), rtol=1e-10, atol=1e-13)
+    for name in ("F", "Wald"):
+        np.testing.assert_allclose(b.test(name).p_value, a.test(name).p_value, rtol=1e-9)

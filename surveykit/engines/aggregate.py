@@ -12,6 +12,7 @@ the sums of squares are formed, so that ``sum(w y^2) - ...`` loses no precision 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -223,14 +224,18 @@ def _arrange(table: pd.DataFrame, cl: Cells, by: tuple[str, ...], k: int, sq: bo
     )
 
 
-def table_sums(scan: Scan, design: Design, cl: Cells, row: str, col: str) -> tuple[pd.DataFrame, np.ndarray]:
+def table_sums(scan: Scan, design: Design, cl: Cells, row: str, col: str,
+               replicates: Sequence[str] = ()) -> tuple[pd.DataFrame, np.ndarray]:  # fmt: skip
     """Per (design cell, row level, column level): rows, ``sum(w)`` and ``sum(w^2)`` over the rows
-    with positive weight where both variables are present; also each result row's design cell."""
+    with positive weight where both variables are present; also each result row's design cell.
+    With *replicates* (the SQL of each replicate weight) also ``sum`` of each, as ``r0, r1, ...``:
+    the replicate cell totals of one query."""
     w = weight_sql(scan, design)
     r, c = scan.q(row), scan.q(col)
     group = list(dict.fromkeys([scan.q(k) for k in cl.keys] + [r, c]))
+    reps = "".join(f", sum({x}) AS r{j}" for j, x in enumerate(replicates))
     sql = (
-        f"SELECT {', '.join(group)}, count(*) AS n, sum({w}) AS sw, sum({w} * {w}) AS sww FROM {scan.table} "
+        f"SELECT {', '.join(group)}, count(*) AS n, sum({w}) AS sw, sum({w} * {w}) AS sww{reps} FROM {scan.table} "
         f"WHERE {r} IS NOT NULL AND {c} IS NOT NULL AND {w} > 0 GROUP BY {', '.join(group)}"
     )
     table = scan.fetch(sql).to_pandas()

@@ -25,7 +25,7 @@ import numpy as np
 
 from surveykit._util.columns import as_names, check_alpha, check_choice
 from surveykit.design import Design, Stage
-from surveykit.design.replicate import ReplicateDesign
+from surveykit.design.replicate import ReplicateDesign, replicate_vcov
 from surveykit.design.resolve import fpc_popsize
 from surveykit.design.resolved import ResolvedDesign, check_lonely, degf_present
 from surveykit.design.variance import design_vcov
@@ -180,9 +180,9 @@ class LazySurvey:
         from surveykit.tables import assemble_crosstab
 
         check_alpha(alpha)
-        self._taylor_only("crosstab")
         self.scan.check_columns([row, col], "crosstab variable")
-        table, cell = table_sums(self.scan, self.design, self._cells, row, col)
+        rep = self._rep
+        table, cell = table_sums(self.scan, self.design, self._cells, row, col, rep.sql if rep is not None else ())
         rl, cl = sorted(table[row].unique().tolist()), sorted(table[col].unique().tolist())
         if len(rl) < 2 or len(cl) < 2:
             raise DataError(
@@ -193,11 +193,22 @@ class LazySurvey:
         k = table[row].map({v: i for i, v in enumerate(rl)}).to_numpy(np.int64) + nr * table[col].map(
             {v: j for j, v in enumerate(cl)}
         ).to_numpy(np.int64)
+        counts = np.bincount(k, weights=table["n"].to_numpy(float), minlength=nr * nc).astype(np.int64)
+        facts = {"n_strata": self.n_strata, "n_psu": self.n_psu}
+        if rep is not None:  # R svychisq.svyrep.design: replicate cell totals from the same query
+            t = np.bincount(k, weights=table["sw"].to_numpy(float), minlength=nr * nc)
+            reps = np.stack(
+                [np.bincount(k, weights=table[f"r{j}"].to_numpy(float), minlength=nr * nc) for j in range(len(rep.sql))]
+            )
+            nu = int(replicate_degf(self.scan, self.design, rep, [("1", [])], (), (None,))[1][0, 0])
+            return assemble_crosstab(
+                row, col, rl, cl, counts, t, replicate_vcov(reps, rep.rd, t), nu, self._cells.positive, ({}, {}),
+                wald=wald, alpha=alpha, facts=facts, method=self._rep_method(), reps=reps, rd=rep.rd,
+            )  # fmt: skip
         factor = self._factor[cell]
         n_cells = len(self._cells.frame)
         u = np.zeros((n_cells, nr * nc))
         np.add.at(u, (cell, k), table["sw"].to_numpy(float) * factor)
-        counts = np.bincount(k, weights=table["n"].to_numpy(float), minlength=nr * nc).astype(np.int64)
         t = u.sum(axis=0)
         if self._rd is not None:
             v = design_vcov(u, self._rd)
@@ -208,7 +219,6 @@ class LazySurvey:
             strata = self._strata_facts()
             v = _unclustered_vcov(u, sq, strata)
             nu = int(strata["n_h"].sum() - strata["n_h"].shape[0])
-        facts = {"n_strata": self.n_strata, "n_psu": self.n_psu}
         return assemble_crosstab(
             row,
             col,

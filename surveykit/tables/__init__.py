@@ -55,6 +55,7 @@ from surveykit.tables.results import (  # noqa: F401 (STATISTICS re-exported)
 )
 
 if TYPE_CHECKING:
+    from surveykit.design.resolved import ResolvedDesign
     from surveykit.survey import Survey
 
 __all__ = [
@@ -274,24 +275,24 @@ def crosstab(
     labels = (_labels(svy, row, lang), _labels(svy, col, lang))
     reps = _cell_reps(tw["cell"], nr * nc, tw["wd"], svy)  # replicate designs: cell totals per replicate
     return assemble_crosstab(row, col, tw["rl"], tw["cl"], counts, t, v, svy.resolved.degf, n_design, labels,
-                             wald=wald, alpha=alpha, facts=_design_facts(svy), reps=reps, svy=svy)  # fmt: skip
+                             wald=wald, alpha=alpha, facts=_design_facts(svy), reps=reps, rd=svy.resolved)  # fmt: skip
 
 
 def assemble_crosstab(row: str, col: str, rl: list, cl: list, counts: np.ndarray, t: np.ndarray, v: np.ndarray,
                       nu: int, n_design: int, labels: tuple[dict, dict], *, wald: bool, alpha: float,
                       facts: dict[str, int], method: str = "Taylor linearisation", reps: np.ndarray | None = None,
-                      svy: Survey | None = None) -> Crosstab:  # fmt: skip
+                      rd: ResolvedDesign | None = None) -> Crosstab:  # fmt: skip
     """The :class:`Crosstab` of the ``nr x nc`` cell totals *t* and their covariance *v* (cells in
     R's order, row level fastest): proportions, SEs and the tests. Shared by the in-memory
     :func:`crosstab` and the lazy survey, which computes *t* and *v* in the engine. On a
-    replicate design *reps* holds the cell totals per replicate (and *svy* the survey): shares
-    and tests are recomputed per replicate, as R ``svychisq.svyrep.design``."""
+    replicate design *reps* holds the cell totals per replicate (and *rd* the resolved replicate
+    design, in memory or the lazy survey's stand-in): shares and tests are recomputed per
+    replicate, as R ``svychisq.svyrep.design``."""
     nr, nc = len(rl), len(cl)
     p, a = _ratios(t, np.eye(nr * nc), np.ones((nr * nc, nr * nc)))
-    if reps is None or svy is None:
+    if reps is None or rd is None:
         v_p = a.T @ v @ a
     else:  # R svychisq.svyrep.design: the replicate covariance of the cell proportions
-        rd = svy.resolved
         assert is_replicate(rd)  # replicate cell totals come only from a replicate design
         with np.errstate(all="ignore"):
             v_p = replicate_vcov(reps / reps.sum(axis=1, keepdims=True), rd, p)
@@ -299,7 +300,7 @@ def assemble_crosstab(row: str, col: str, rl: list, cl: list, counts: np.ndarray
     tests, eig = _rao_scott(p, v_p, n_design, nr, nc, nu)
     if wald:
         tests.append(_wald(t, v, nr, nc, nu))
-    table = _crosstab_frame(rl, cl, counts, t, v, labels, reps, svy)
+    table = _crosstab_frame(rl, cl, counts, t, v, labels, reps, rd)
     return Crosstab(
         row_variable=row,
         col_variable=col,
@@ -317,7 +318,7 @@ def assemble_crosstab(row: str, col: str, rl: list, cl: list, counts: np.ndarray
 
 def _crosstab_frame(rl: list, cl: list, counts: np.ndarray, t: np.ndarray, v: np.ndarray,
                     labels: tuple[dict, dict], reps: np.ndarray | None = None,
-                    svy: Survey | None = None) -> pd.DataFrame:  # fmt: skip
+                    rd: ResolvedDesign | None = None) -> pd.DataFrame:  # fmt: skip
     nr, nc, k = len(rl), len(cl), len(rl) * len(cl)
     cell_row, cell_col = np.tile(np.arange(nr), nc), np.repeat(np.arange(nc), nr)
     eye = np.eye(k)
@@ -330,7 +331,7 @@ def _crosstab_frame(rl: list, cl: list, counts: np.ndarray, t: np.ndarray, v: np
     rlab, clab = labels
 
     def se(grad: np.ndarray, den: np.ndarray, r: np.ndarray) -> np.ndarray:
-        return _quad_se(grad, v) if reps is None or svy is None else _ratio_se(grad, v, reps, svy, eye, den, r)
+        return _ratio_se(grad, v, reps, rd, eye, den, r)
 
     return pd.DataFrame(
         {

@@ -17,6 +17,7 @@ from surveykit.design.variance import cells_vcov
 from surveykit.estimate.intervals import PROPORTION_METHODS, proportion_ci
 
 if TYPE_CHECKING:
+    from surveykit.design.resolved import ResolvedDesign
     from surveykit.survey import Survey
 
 CI_METHODS = PROPORTION_METHODS  # the proportion intervals of surveykit.estimate, by name
@@ -53,13 +54,13 @@ def _cell_reps(codes: np.ndarray, k: int, wd: np.ndarray, svy: Survey) -> np.nda
     return rd.repweights.T @ onehot
 
 
-def _ratio_se(a: np.ndarray, v: np.ndarray, reps: np.ndarray | None, svy: Survey, num: np.ndarray,
+def _ratio_se(a: np.ndarray, v: np.ndarray, reps: np.ndarray | None, rd: ResolvedDesign | None, num: np.ndarray,
               den: np.ndarray, r: np.ndarray) -> np.ndarray:  # fmt: skip
     """SEs of the ratios ``(t @ num) / (t @ den)``: linearised (:func:`_quad_se`), or on a
-    replicate design (*reps*) recomputed per replicate (R ``svymean``/``svyby`` on ``svrepdesign``)."""
-    if reps is None:
+    replicate design (*reps*, the replicate cell totals, and its resolved design *rd*) recomputed
+    per replicate (R ``svymean``/``svyby`` on ``svrepdesign``)."""
+    if reps is None or rd is None:
         return _quad_se(a, v)
-    rd = svy.resolved
     assert is_replicate(rd)  # replicate cell totals come only from a replicate design (_cell_reps)
     with np.errstate(all="ignore"):
         thetas = (reps @ num) / (reps @ den)
