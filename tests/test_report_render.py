@@ -455,3 +455,29 @@ def test_svg_comments_are_dropped_not_refused() -> None:
     assert "<!--" not in out and "f-clip" in out
     with pytest.raises(ReportError, match="DOCTYPE/ENTITY/CDATA"):
         sanitize_svg(svg.replace("<defs>", "<!ENTITY x 'y'><defs>", 1), "f-")
+
+
+def test_cells_hidden_together_share_one_marker_and_one_legend_line(tmp_path: Path) -> None:
+    """A cell under the small-cell rule and the one hidden with it print the same mark (a reader
+    must not tell which is the small one): the legend says it once, with both reasons."""
+    from openpyxl import load_workbook
+
+    table = Table(
+        "가입 의향",
+        ("유형", "있다", "없다"),
+        (("가", Cell(1.0, "suppressed"), Cell(2.0, "secondary")), ("나", 40.0, Cell(60.0, "high_cv"))),
+    )
+    doc = Document("브리프", "부제", "ko", dt.date(2019, 3, 15), sections=(Section("s", "표", (table,)),))
+    page = render_html(doc)
+    flagnotes = [
+        (m, re.sub(r"<[^>]+>", "", note))
+        for m, note in re.findall(r'<p class="flagnote"><span class="marker">(.*?)</span>(.*?)</p>', page)
+    ]
+    assert flagnotes == [
+        ("†", "응답자 수가 적어 값을 표시하지 않음; 숨긴 값이 합계에서 역산되지 않도록 함께 표시하지 않음"),
+        ("*", "변동계수(CV)가 높아 해석에 주의"),
+    ]
+    wb = load_workbook(write_xlsx([table], tmp_path / "t.xlsx", lang="ko"))
+    rows = [r for r in wb[wb.sheetnames[0]].values if r and r[0]]
+    assert rows[1][1:] == ("†", "†")
+    assert rows[-2][0].startswith("† 응답자 수가 적어 값을 표시하지 않음; 숨긴 값이")

@@ -27,6 +27,7 @@ from surveykit.errors import ReportError, closest
 from surveykit.results import jsonable
 
 __all__ = [
+    "legend",
     "Document",
     "Section",
     "Text",
@@ -129,6 +130,18 @@ DEFAULT_FLAGS: Mapping[str, Mapping[str, Flag]] = MappingProxyType(
         ),
     }
 )
+
+
+def legend(flags: Mapping[str, Flag]) -> list[tuple[str, str]]:
+    """The flag notes of a table, one line per marker: flags sharing a marker (a cell hidden for
+    too few respondents and one hidden with it print the same mark, so that the reader cannot
+    tell which is which) share one line with both reasons."""
+    lines: dict[str, list[str]] = {}
+    for flag in flags.values():
+        notes = lines.setdefault(flag.marker, [])
+        if flag.note not in notes:
+            notes.append(flag.note)
+    return [(marker, "; ".join(notes)) for marker, notes in lines.items()]
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from markupsafe import Markup
 
 from surveykit._util.atomic import atomic_target
 from surveykit.errors import ReportError
-from surveykit.report.document import Chart, Document, Table
+from surveykit.report.document import Chart, Document, Table, legend
 from surveykit.report.fonts import FAMILY, font_face_css, package_dir
 from surveykit.report.pdfguard import PackageFetcher, fallback_fonts, glyph_check
 from surveykit.report.svg import sanitize_svg
@@ -77,7 +77,7 @@ def _view(doc: Document) -> list[dict[str, Any]]:
             number = str(n_body)
         items = []
         for block in sec.blocks:
-            item: dict[str, Any] = {"kind": block.kind, "block": block, "flags": {}}
+            item: dict[str, Any] = {"kind": block.kind, "block": block, "flags": {}, "legend": []}
             if block.kind in counts:
                 counts[block.kind] += 1
                 n = counts[block.kind]
@@ -85,6 +85,7 @@ def _view(doc: Document) -> list[dict[str, Any]]:
                 item["anchor"] = f"{'tbl' if block.kind == 'table' else 'fig'}-{n}"
             if isinstance(block, Table):
                 item["flags"] = block.resolve_flags(doc.lang)
+                item["legend"] = legend(item["flags"])
             elif isinstance(block, Chart):
                 where = f"section {sec.id!r}, figure {item['number']} ({block.caption!r})"
                 item["svg"] = Markup(sanitize_svg(block.svg, f"fig{item['number']}-", where=where))
@@ -292,7 +293,7 @@ def _table_sheet(ws: Any, table: Table, lang: str) -> None:
                 target.number_format = fmt
             if flag is not None:
                 target.comment = Comment(f"{flag.marker} {flag.note}", "surveykit")
-    notes = [f"{f.marker} {f.note}" for f in flags.values()] + list(table.notes)
+    notes = [f"{marker} {note}" for marker, note in legend(flags)] + list(table.notes)
     if table.source:
         notes.append(table.source)
     if notes:
