@@ -229,12 +229,16 @@ class LazySurvey:
     def logistic(self, response: str, covariates: str | Sequence[str], *, alpha: float = 0.05) -> Any:
         """Survey logistic regression of a 0/1 *response* on numeric *covariates* (R ``svyglm``,
         quasibinomial), Newton steps in the engine; the coefficient table of
-        :func:`surveykit.models.logistic` (``term, estimate, se, t, p_value, ci_low, ci_high, odds_ratio, ...``)."""
-        from surveykit.engines.models import logistic
+        :func:`surveykit.models.logistic` (``term, estimate, se, t, p_value, ci_low, ci_high, odds_ratio, ...``).
+        Clustered Taylor designs (sandwich variance) and replicate-weight designs (R
+        ``svyglm.svyrep.design``: every replicate refitted, one query per Newton step for all of them)."""
+        from surveykit.engines.models import logistic, replicate_logistic
 
         check_alpha(alpha)
-        self._taylor_only("logistic")
-        return logistic(self, response, as_names(covariates, "covariates"), alpha)
+        names = as_names(covariates, "covariates")
+        if self._rep is not None:
+            return replicate_logistic(self, response, names, alpha)
+        return logistic(self, response, names, alpha)
 
     # --- machinery ------------------------------------------------------------------------
     def _rep_method(self) -> str:
