@@ -60,8 +60,8 @@ def _survey(kind: str, mse: bool) -> sk.Survey:
         return sk.as_replicate(svy, kind, mse=mse)
 
 
-def _lazy(mem: sk.Survey, tmp_path: Path) -> LazySurvey:
-    """*mem*'s data with its replicate weight columns, written to Parquet and scanned."""
+def _parquet(mem: sk.Survey, tmp_path: Path) -> Path:
+    """*mem*'s data with its replicate weight columns, written to Parquet."""
     rd = mem.resolved
     names = mem.design.replicate_weights
     assert isinstance(names, tuple)
@@ -69,7 +69,12 @@ def _lazy(mem: sk.Survey, tmp_path: Path) -> LazySurvey:
     frame = pd.concat([mem.analysis_data().reset_index(drop=True), reps], axis=1)
     path = tmp_path / "replicates.parquet"
     frame.to_parquet(path)
-    lazy = sk.Survey(sk.scan(path), mem.design)
+    return path
+
+
+def _lazy(mem: sk.Survey, tmp_path: Path) -> LazySurvey:
+    """*mem* as a lazy survey on its Parquet file."""
+    lazy = sk.Survey(sk.scan(_parquet(mem, tmp_path)), mem.design)
     assert isinstance(lazy, LazySurvey)
     return lazy
 
@@ -146,3 +151,13 @@ def test_lazy_replicate_logistic_errors(tmp_path: Path) -> None:
         lazy.logistic("api00", ["ell"])
     with pytest.raises(DataError, match=r"model variable 'nope'"):
         lazy.logistic("hi", ["nope"])
+
+
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+def test_lazy_replicate_logistic_on_spark(spark: Any, tmp_path: Path) -> None:
+    """The same SQL in Spark's dialect (local mode): JK1 with mse and missing covariates."""
+    mem = _survey("JK1", True)
+    want = models.logistic(mem, FORMULA).coef
+    path = _parquet(mem, tmp_path)
+    got = sk.Survey(sk.scan(path, engine="spark", session=spark), mem.design).logistic(RESPONSE, COVARIATES)
+    _same(want, got)

@@ -10,9 +10,10 @@ from the per-cell sums of :mod:`surveykit.engines.aggregate`:
   (sum u^2 - (sum u)^2/n_h)`` is formed from sums of ``w^2`` terms.
 
 Supported: ``mean``, ``total``, ``proportion`` (every interval method), ``crosstab`` (Rao–Scott
-and Wald tests), ``by=`` domains, ``na="fail" | "drop"`` (SQL NULL is missing). Not (yet) lazy:
-calibrated weights, quantiles, ratios, models, ``lonely_psu="average"`` without clusters; they
-need the in-memory Survey.
+and Wald tests), ``by=`` domains, ``na="fail" | "drop"`` (SQL NULL is missing), and ``logistic``
+with numeric covariates on clustered and replicate-weight designs (:mod:`surveykit.engines.models`).
+Not (yet) lazy: calibrated weights, quantiles, ratios, other models, ``lonely_psu="average"``
+without clusters; they need the in-memory Survey.
 """
 
 from __future__ import annotations

@@ -6,6 +6,16 @@ with ``p = expit(X b)`` evaluated in SQL; the design-based sandwich needs the sc
 each design cell, a second GROUP BY, passed through the one variance kernel
 (:func:`surveykit.design.variance.design_vcov`). Only numeric covariates (and the intercept)
 are supported; the result's coefficient table is that of :func:`surveykit.models.logistic`.
+
+On a replicate-weight design (:func:`replicate_logistic`, R ``svyglm.svyrep.design``) the
+full-sample fit takes the steps of the in-memory one (:func:`surveykit.models._glm.fit_logistic`)
+and every replicate is refitted from its coefficients by the in-memory IRLS
+(:func:`surveykit.models.glm`, same stopping rule): one query per Newton step computes, for all
+unconverged replicates at once, ``X'W_r p_r (1 - p_r) X``, ``X'W_r (y - p_r)`` and the
+log-likelihood with ``p_r = expit(X b_r)`` in SQL (at most ``SETS_PER_QUERY`` replicates a
+query). ``V`` is R ``svrVar`` of the replicate coefficients
+(:func:`surveykit.design.replicate.replicate_vcov`) and the df R ``degf() - p + 1`` of the
+complete rows (:func:`surveykit.engines.replicate.replicate_degf`).
 """
 
 from __future__ import annotations
@@ -208,13 +218,16 @@ def _one_pass(model: _Model, weights: list[str], betas: np.ndarray) -> _Pass:
     cols += [f"{w} AS sk_w{s}" for s, w in enumerate(weights)]
     inner = f"SELECT {', '.join(cols)} FROM {scan.table} WHERE {model.complete}"
     x = ["1.0", *(f"sk_x{j}" for j in range(1, k))]
-    etas = [f"{_eta(x, betas[s])} AS sk_e{s}" for s in range(n_sets)]
+    pairs = [(i, j) for i in range(k) for j in range(i, k)]
+    # the products x_i x_j once per row, shared by every weight set's X'WX sums
+    xx = {(i, j): f"sk_q{i}_{j}" if i else x[j] for i, j in pairs}
+    products = [f"sk_x{i} * sk_x{j} AS sk_q{i}_{j}" for i, j in pairs if i]
+    etas = [f"{_eta(x, betas[s])} AS sk_e{s}" for s in range(n_sets)] + products
     probs = [f"1.0 / (1.0 + exp(-sk_e{s})) AS sk_p{s}" for s in range(n_sets)]
     terms = [f"sk_w{s} * sk_p{s} * (1.0 - sk_p{s}) AS sk_v{s}" for s in range(n_sets)]
     terms += [f"sk_w{s} * (sk_y - sk_p{s}) AS sk_r{s}" for s in range(n_sets)]
     terms += [f"sk_w{s} * (sk_y * sk_e{s} - greatest(sk_e{s}, 0.0) - ln(1.0 + exp(-abs(sk_e{s})))) AS sk_l{s}"
               for s in range(n_sets)]  # fmt: skip
-    pairs = [(i, j) for i in range(k) for j in range(i, k)]
 
     def times(*names: str) -> str:
         return " * ".join(n for n in names if n != "1.0")
@@ -222,7 +235,7 @@ def _one_pass(model: _Model, weights: list[str], betas: np.ndarray) -> _Pass:
     parts = ["count(*) AS n", "count(*) FILTER (WHERE sk_y NOT IN (0, 1)) AS bad"]
     for s in range(n_sets):
         parts += [f"sum(sk_w{s}) AS w{s}", f"sum(sk_l{s}) AS l{s}"]
-        parts += [f"sum({times(f'sk_v{s}', x[i], x[j])}) AS a{s}_{i}_{j}" for i, j in pairs]
+        parts += [f"sum({times(f'sk_v{s}', xx[i, j])}) AS a{s}_{i}_{j}" for i, j in pairs]
         parts += [f"sum({times(f'sk_r{s}', x[i])}) AS g{s}_{i}" for i in range(k)]
     sql = (
         f"SELECT {', '.join(parts)} FROM (SELECT *, {', '.join(terms)} FROM (SELECT *, {', '.join(probs)} "
