@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,47 +41,6 @@ DESIGNS = {  # every row its own PSU; and strata with two-stage clusters, fpc at
         dict(strata="stype", ids=["dnum", "snum"], fpc=["fpc1", "fpc2"], nest=True, lonely_psu="adjust"),
     ),
 }
-LOG4J = """rootLogger.level = error
-logger.repl.name = org.apache.spark.repl.Main
-logger.repl.level = error
-rootLogger.appenderRef.stderr.ref = console
-appender.console.type = Console
-appender.console.name = console
-appender.console.target = SYSTEM_ERR
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %p %c{1}: %m%n
-"""
-
-
-@pytest.fixture(scope="session")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from pyspark.sql import SparkSession
-
-    conf = tmp_path_factory.mktemp("spark") / "log4j2.properties"
-    conf.write_text(LOG4J)
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("surveykit-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.default.parallelism", "1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.adaptive.enabled", "false")  # small data: no re-planning
-        .config("spark.sql.codegen.wholeStage", "false")  # nor compiling each query's code
-        .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
-        # a short-lived JVM on few cores: the quick compiler, one GC thread, errors-only logging
-        .config(
-            "spark.driver.extraJavaOptions",
-            f"-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dlog4j2.configurationFile=file:{conf}",
-        )
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _spark_frame(spark: Any, frame: pd.DataFrame) -> Any:

@@ -10,9 +10,10 @@ from the per-cell sums of :mod:`surveykit.engines.aggregate`:
   (sum u^2 - (sum u)^2/n_h)`` is formed from sums of ``w^2`` terms.
 
 Supported: ``mean``, ``total``, ``proportion`` (every interval method), ``crosstab`` (Rao–Scott
-and Wald tests), ``by=`` domains, ``na="fail" | "drop"`` (SQL NULL is missing). Not (yet) lazy:
-calibrated weights, quantiles, ratios, models, ``lonely_psu="average"`` without clusters; they
-need the in-memory Survey.
+and Wald tests), ``by=`` domains, ``na="fail" | "drop"`` (SQL NULL is missing), and ``logistic``
+with numeric covariates on clustered and replicate-weight designs (:mod:`surveykit.engines.models`).
+Not (yet) lazy: calibrated weights, quantiles, ratios, other models, ``lonely_psu="average"``
+without clusters; they need the in-memory Survey.
 """
 
 from __future__ import annotations
@@ -239,12 +240,16 @@ class LazySurvey:
     def logistic(self, response: str, covariates: str | Sequence[str], *, alpha: float = 0.05) -> Any:
         """Survey logistic regression of a 0/1 *response* on numeric *covariates* (R ``svyglm``,
         quasibinomial), Newton steps in the engine; the coefficient table of
-        :func:`surveykit.models.logistic` (``term, estimate, se, t, p_value, ci_low, ci_high, odds_ratio, ...``)."""
-        from surveykit.engines.models import logistic
+        :func:`surveykit.models.logistic` (``term, estimate, se, t, p_value, ci_low, ci_high, odds_ratio, ...``).
+        Clustered Taylor designs (sandwich variance) and replicate-weight designs (R
+        ``svyglm.svyrep.design``: every replicate refitted, one query per Newton step for all of them)."""
+        from surveykit.engines.models import logistic, replicate_logistic
 
         check_alpha(alpha)
-        self._taylor_only("logistic")
-        return logistic(self, response, as_names(covariates, "covariates"), alpha)
+        names = as_names(covariates, "covariates")
+        if self._rep is not None:
+            return replicate_logistic(self, response, names, alpha)
+        return logistic(self, response, names, alpha)
 
     # --- machinery ------------------------------------------------------------------------
     def _rep_method(self) -> str:

@@ -6,10 +6,21 @@ with ``p = expit(X b)`` evaluated in SQL; the design-based sandwich needs the sc
 each design cell, a second GROUP BY, passed through the one variance kernel
 (:func:`surveykit.design.variance.design_vcov`). Only numeric covariates (and the intercept)
 are supported; the result's coefficient table is that of :func:`surveykit.models.logistic`.
+
+On a replicate-weight design (:func:`replicate_logistic`, R ``svyglm.svyrep.design``) the
+full-sample fit takes the steps of the in-memory one (:func:`surveykit.models._glm.fit_logistic`)
+and every replicate is refitted from its coefficients by the in-memory IRLS
+(:func:`surveykit.models.glm`, same stopping rule): one query per Newton step computes, for all
+unconverged replicates at once, ``X'W_r p_r (1 - p_r) X``, ``X'W_r (y - p_r)`` and the
+log-likelihood with ``p_r = expit(X b_r)`` in SQL (at most ``SETS_PER_QUERY`` replicates a
+query). ``V`` is R ``svrVar`` of the replicate coefficients
+(:func:`surveykit.design.replicate.replicate_vcov`) and the df R ``degf() - p + 1`` of the
+complete rows (:func:`surveykit.engines.replicate.replicate_degf`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,10 +35,11 @@ from surveykit.errors import ConvergenceWarning, DataError, ModelError
 if TYPE_CHECKING:
     from surveykit.engines.lazy import LazySurvey
 
-__all__ = ["logistic"]
+__all__ = ["logistic", "replicate_logistic"]
 
 MAX_ITER = 50
 TOL = 1e-10
+SETS_PER_QUERY = 100  # weight sets (replicates) per aggregating query of a replicate refit
 
 
 def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: float) -> pd.DataFrame:
@@ -40,16 +52,8 @@ def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: floa
             "a lazy logistic model needs a clustered design (ids=); for a design without "
             "clusters read the data with sk.read and use the in-memory Survey."
         )
-    scan.check_columns([response, *covariates], "model variable")
-    for v in [response, *covariates]:
-        if not scan.is_numeric(v):
-            raise DataError(
-                f"model variable {v!r} must be numeric in a lazy model; got {scan.dtype(v)}. "
-                "Recode it to 0/1 indicator columns, or use the in-memory Survey."
-            )
+    xs, y = _model_sql(scan, response, covariates)
     w = weight_sql(scan, design)
-    xs = ["CAST(1 AS DOUBLE)", *(f"CAST({scan.q(c)} AS DOUBLE)" for c in covariates)]
-    y = f"CAST({scan.q(response)} AS DOUBLE)"
     complete = " AND ".join(f"{scan.q(c)} IS NOT NULL" for c in [response, *covariates]) + f" AND {w} > 0"
     factor = _weight_factor(lazy)
     k = len(xs)
@@ -82,6 +86,20 @@ def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: floa
     vcov = bread @ meat @ bread
     names = ("Intercept", *covariates)
     return coef_frame(names, beta, vcov, degf - k + 1, alpha)
+
+
+def _model_sql(scan: Any, response: str, covariates: list[str]) -> tuple[list[str], str]:
+    """The SQL of the model's columns (the intercept first) and of its response, after checking
+    that they exist and are numeric."""
+    scan.check_columns([response, *covariates], "model variable")
+    for v in [response, *covariates]:
+        if not scan.is_numeric(v):
+            raise DataError(
+                f"model variable {v!r} must be numeric in a lazy model; got {scan.dtype(v)}. "
+                "Recode it to 0/1 indicator columns, or use the in-memory Survey."
+            )
+    xs = ["CAST(1 AS DOUBLE)", *(f"CAST({scan.q(c)} AS DOUBLE)" for c in covariates)]
+    return xs, f"CAST({scan.q(response)} AS DOUBLE)"
 
 
 def _weight_factor(lazy: LazySurvey) -> np.ndarray:
@@ -133,3 +151,186 @@ def _cell_index(table: pd.DataFrame, lazy: LazySurvey) -> np.ndarray:
     keys = list(lazy._cells.keys)
     index = lazy._cells.frame[keys].assign(**{CELL: np.arange(len(lazy._cells.frame))})
     return table[keys].merge(index, on=keys, how="left")[CELL].to_numpy(dtype=np.int64)
+
+
+# --- replicate-weight designs ------------------------------------------------------------------
+
+
+def replicate_logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: float) -> pd.DataFrame:
+    """Coefficients of the survey logistic model on a replicate-weight design (R
+    ``svyglm.svyrep.design``), as :func:`surveykit.models.logistic` computes them in memory.
+
+    The full-sample fit follows :func:`surveykit.models._glm.fit_logistic` (Newton from 0 with
+    step halving, its stopping rule); every replicate is then refitted from the full-sample
+    coefficients by the IRLS of :func:`surveykit.models.glm` (its stopping rule: the relative
+    change of the deviance), all replicates' Newton step in one query; ``V`` is R ``svrVar`` of
+    the replicate coefficients (:func:`surveykit.design.replicate.replicate_vcov`, the variance
+    of :func:`surveykit.models._inference.replicate_coef_vcov`) and ``df = degf - p + 1`` with
+    ``degf`` the rank of the complete rows' replicate weights minus one
+    (:func:`surveykit.engines.replicate.replicate_degf`)."""
+    from surveykit.design.replicate import replicate_vcov
+    from surveykit.engines.replicate import replicate_degf
+    from surveykit.models import coef_frame
+
+    scan, rep = lazy.scan, lazy._rep
+    assert rep is not None  # called by LazySurvey.logistic for a replicate design
+    xs, y = _model_sql(scan, response, covariates)
+    complete = " AND ".join(f"{scan.q(c)} IS NOT NULL" for c in [response, *covariates])
+    model = _Model(scan, xs, y, complete)
+    beta = _full_fit(model, weight_sql(scan, lazy.design), response)
+    betas = _refits(model, rep.sql, beta, response)
+    vcov = replicate_vcov(betas, rep.rd, beta)
+    answered = " + ".join([y, *xs[1:]])  # NULL where a model variable is
+    degf = float(replicate_degf(scan, lazy.design, rep, [(answered, [])], (), (None,))[0][0, 0])
+    return coef_frame(("Intercept", *covariates), beta, vcov, degf - len(xs) + 1, alpha)
+
+
+@dataclass(frozen=True)
+class _Model:
+    """The SQL of a lazy model: covariates (intercept first), response and complete-case filter."""
+
+    scan: Any
+    xs: list[str]
+    y: str
+    complete: str
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """The sums of one query at coefficients ``betas`` ``(S, k)``, one set per weight: the
+    log-likelihood, score ``X'W(y - p)`` and information ``X'W p (1 - p) X``, each on the weights
+    rescaled to mean 1 over the complete rows (as the in-memory fits), and the rows' count."""
+
+    ll: np.ndarray
+    score: np.ndarray
+    info: np.ndarray
+    n: int
+    bad: int
+
+
+def _one_pass(model: _Model, weights: list[str], betas: np.ndarray) -> _Pass:
+    """One aggregating query: for every weight expression ``w_s`` and its coefficients ``b_s``,
+    ``eta_s = X b_s`` and ``p_s = expit(eta_s)`` per row (in SQL), then the sums of ``X'W_s X``
+    terms, ``X'W_s (y - p_s)`` and the log-likelihood."""
+    scan, xs = model.scan, model.xs
+    k, n_sets = len(xs), len(weights)
+    cols = [f"{model.y} AS sk_y", *(f"{x} AS sk_x{j}" for j, x in enumerate(xs) if j)]
+    cols += [f"{w} AS sk_w{s}" for s, w in enumerate(weights)]
+    inner = f"SELECT {', '.join(cols)} FROM {scan.table} WHERE {model.complete}"
+    x = ["1.0", *(f"sk_x{j}" for j in range(1, k))]
+    pairs = [(i, j) for i in range(k) for j in range(i, k)]
+    # the products x_i x_j once per row, shared by every weight set's X'WX sums
+    xx = {(i, j): f"sk_q{i}_{j}" if i else x[j] for i, j in pairs}
+    products = [f"sk_x{i} * sk_x{j} AS sk_q{i}_{j}" for i, j in pairs if i]
+    etas = [f"{_eta(x, betas[s])} AS sk_e{s}" for s in range(n_sets)] + products
+    probs = [f"1.0 / (1.0 + exp(-sk_e{s})) AS sk_p{s}" for s in range(n_sets)]
+    terms = [f"sk_w{s} * sk_p{s} * (1.0 - sk_p{s}) AS sk_v{s}" for s in range(n_sets)]
+    terms += [f"sk_w{s} * (sk_y - sk_p{s}) AS sk_r{s}" for s in range(n_sets)]
+    terms += [f"sk_w{s} * (sk_y * sk_e{s} - greatest(sk_e{s}, 0.0) - ln(1.0 + exp(-abs(sk_e{s})))) AS sk_l{s}"
+              for s in range(n_sets)]  # fmt: skip
+
+    def times(*names: str) -> str:
+        return " * ".join(n for n in names if n != "1.0")
+
+    parts = ["count(*) AS n", "count(*) FILTER (WHERE sk_y NOT IN (0, 1)) AS bad"]
+    for s in range(n_sets):
+        parts += [f"sum(sk_w{s}) AS w{s}", f"sum(sk_l{s}) AS l{s}"]
+        parts += [f"sum({times(f'sk_v{s}', xx[i, j])}) AS a{s}_{i}_{j}" for i, j in pairs]
+        parts += [f"sum({times(f'sk_r{s}', x[i])}) AS g{s}_{i}" for i in range(k)]
+    sql = (
+        f"SELECT {', '.join(parts)} FROM (SELECT *, {', '.join(terms)} FROM (SELECT *, {', '.join(probs)} "
+        f"FROM (SELECT *, {', '.join(etas)} FROM ({inner}) AS sk_a) AS sk_b) AS sk_c) AS sk_d"
+    )
+    row = scan.fetch(sql).to_pylist()[0]
+    n = int(row["n"])
+    scale = np.array([float(row[f"w{s}"] or 0.0) / max(n, 1) for s in range(n_sets)])
+    with np.errstate(all="ignore"):
+        ll = np.array([float(row[f"l{s}"] or 0.0) for s in range(n_sets)]) / scale
+        score = np.array([[float(row[f"g{s}_{i}"] or 0.0) for i in range(k)] for s in range(n_sets)]) / scale[:, None]
+        info = np.zeros((n_sets, k, k))
+        for i, j in pairs:
+            info[:, i, j] = info[:, j, i] = [float(row[f"a{s}_{i}_{j}"] or 0.0) for s in range(n_sets)]
+        info /= scale[:, None, None]
+    return _Pass(ll, score, info, n, int(row["bad"] or 0))
+
+
+def _passes(model: _Model, weights: list[str], betas: np.ndarray) -> _Pass:
+    """:func:`_one_pass` in batches of at most ``SETS_PER_QUERY`` weight sets (one query each)."""
+    if len(weights) <= SETS_PER_QUERY:
+        return _one_pass(model, weights, betas)
+    done = [_one_pass(model, weights[s : s + SETS_PER_QUERY], betas[s : s + SETS_PER_QUERY])
+            for s in range(0, len(weights), SETS_PER_QUERY)]  # fmt: skip
+    return _Pass(np.concatenate([d.ll for d in done]), np.concatenate([d.score for d in done]),
+                 np.concatenate([d.info for d in done]), done[0].n, done[0].bad)  # fmt: skip
+
+
+def _full_fit(model: _Model, w: str, response: str) -> np.ndarray:
+    """The full-sample fit, step for step that of :func:`surveykit.models._glm.fit_logistic`."""
+    from surveykit.models._glm import MAX_ITER as ML_MAX_ITER
+    from surveykit.models._glm import TOL as ML_TOL
+
+    k = len(model.xs)
+    beta = np.zeros(k)
+    cur = _one_pass(model, [w], beta[None, :])
+    if cur.n == 0 or not np.isfinite(cur.ll[0]):
+        raise ModelError(f"logistic model of {response!r} needs complete rows with positive weight; got none.")
+    if cur.bad:
+        raise DataError(
+            f"response {response!r} must be 0/1; got {cur.bad} other values. "
+            "Recode it, e.g. as an indicator of the category of interest."
+        )
+    converged = False
+    for _ in range(ML_MAX_ITER):
+        step = np.linalg.lstsq(cur.info[0], cur.score[0], rcond=None)[0]
+        factor = 1.0
+        for _ in range(30):  # step halving until the log-likelihood does not decrease
+            cand = _one_pass(model, [w], (beta + factor * step)[None, :])
+            if np.isfinite(cand.ll[0]) and cand.ll[0] >= cur.ll[0] - 1e-12 * abs(cur.ll[0]):
+                break
+            factor /= 2.0
+        else:
+            break
+        beta, change, cur = beta + factor * step, abs(cand.ll[0] - cur.ll[0]) / (abs(cand.ll[0]) + 0.1), cand
+        if change < ML_TOL and np.max(np.abs(factor * step)) < 1e-7 * (1 + np.max(np.abs(beta))):
+            converged = True
+            break
+    if not converged:
+        warn(f"lazy logistic model of {response!r} did not converge in {ML_MAX_ITER} iterations.", ConvergenceWarning)
+    return beta
+
+
+def _refits(model: _Model, weights: tuple[str, ...], beta: np.ndarray, response: str) -> np.ndarray:
+    """``(R, k)``: every replicate's coefficients by the IRLS of :func:`surveykit.models.glm`
+    (started at the full-sample *beta*, stopped when the relative change of the deviance is
+    below its tolerance); each step of all unconverged replicates is one query."""
+    from surveykit.models._glm_family import MAX_ITER as IRLS_MAX_ITER
+    from surveykit.models._glm_family import TOL as IRLS_TOL
+
+    n_rep = len(weights)
+    betas = np.tile(beta, (n_rep, 1))
+    dev_old = np.full(n_rep, np.inf)
+    todo = np.arange(n_rep)
+    cur = _passes(model, list(weights), betas)
+    for _ in range(IRLS_MAX_ITER):
+        try:
+            steps = np.linalg.solve(cur.info, cur.score[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            raise ModelError(
+                f"logistic model of {response!r} cannot be refitted with every replicate's weights: the "
+                "covariates are linearly dependent in a replicate. Drop one of them."
+            ) from None
+        betas[todo] = betas[todo] + steps
+        cur = _passes(model, [weights[r] for r in todo], betas[todo])
+        dev = -2.0 * cur.ll
+        with np.errstate(invalid="ignore"):
+            done = np.abs(dev - dev_old[todo]) / (np.abs(dev) + 0.1) < IRLS_TOL
+        dev_old[todo] = dev
+        keep = ~done
+        todo = todo[keep]
+        if not todo.size:
+            break
+        cur = _Pass(cur.ll[keep], cur.score[keep], cur.info[keep], cur.n, cur.bad)
+    else:
+        warn(f"lazy logistic model of {response!r}: {todo.size} replicate refits did not converge in "
+             f"{IRLS_MAX_ITER} iterations.", ConvergenceWarning)  # fmt: skip
+    return betas
