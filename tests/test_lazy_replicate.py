@@ -154,7 +154,5 @@ def test_replicate_rules_and_errors_match_the_in_memory_design() -> None:
         with pytest.raises(DesignError, match=r"pattern '\^zz' must match at least one column"):
             sk.Survey(sk.scan(frame), sk.ReplicateDesign("pw", "^zz", type="JK1", scale=1.0))
         lazy = sk.Survey(sk.scan(frame), sk.ReplicateDesign("pw", r"^rep\d+$", type="JK1", scale=14 / 15))
-        with pytest.raises(DesignError, match=r"a lazy logistic needs a Taylor design"):
-            lazy.logistic("awards", ["api00"])
         with pytest.raises(DesignError, match=r'ci_method="likelihood" is not available on replicate-weight'):
             lazy.proportion("awards", ci_method="likelihood")

@@ -256,13 +256,6 @@ class LazySurvey:
         assert self._rep is not None
         return f"replicate weights ({self._rep.rd.type}, {len(self._rep.names)} replicates)"
 
-    def _taylor_only(self, verb: str) -> None:
-        if self._rep is not None:
-            raise DesignError(
-                f"a lazy {verb} needs a Taylor design (strata, ids, fpc); with replicate weights read the "
-                "data with sk.read and use the in-memory Survey."
-            )
-
     def _strata_facts(self) -> _Strata:
         """The strata facts of a design without clusters, for code reached only when ``_rd`` is None."""
         assert self._strata is not None, "a LazySurvey holds _strata exactly when it has no _rd"
