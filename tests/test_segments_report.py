@@ -195,3 +195,20 @@ def test_a_replicate_design_is_reported_without_segments() -> None:
         in out.blocks[0].paragraphs[0]
     )
     assert not [r for r in ctx.records if ".share." in r["key"]]
+
+
+def test_profile_levels_that_add_to_100_hide_a_second_cell() -> None:
+    """Organisation segment 2: 'Social insurance: None enrolled' rests on too few organisations;
+    All + Some + None = 100%, so the smallest other level is hidden with it (issue 13)."""
+    doc, _ = build_document(_segments_only("organisation_brief"), lang="en")
+    prof = next(b for b in doc.sections[0].blocks if isinstance(b, Table) and b.caption == "Segment profiles")
+    rows = {r[0].value: r for r in prof.rows}
+    levels = [k for k in rows if str(k).startswith("Social insurance: ")]
+    assert len(levels) == 3
+    for seg in (2, 3):  # columns: characteristic, all, segment 1, segment 2
+        flags = [rows[k][seg].flag for k in levels]
+        hidden = [f for f in flags if f in ("suppressed", "secondary")]
+        assert len(hidden) != 1, (seg, flags)  # never one hidden level alone
+    seg2 = [rows[k][3] for k in levels]
+    assert [c.flag for c in seg2].count("suppressed") == 1 and [c.flag for c in seg2].count("secondary") == 1
+    assert sum(c.value is None for c in seg2) == 2

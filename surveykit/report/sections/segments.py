@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from surveykit.report import charts
-from surveykit.report.context import Ctx, pct, proportion_flag
+from surveykit.report.context import HIDDEN, Ctx, pct, proportion_flag, secondary_suppression
 from surveykit.report.document import Cell, CellValue, Section, Table, Text
 from surveykit.report.plan import SectionSpec
 from surveykit.report.prepare import Prepared
@@ -320,20 +320,33 @@ def _profile_rows(
         if len(levels) == 2:
             levels = levels[:1]  # a two-level item: the first level says it all
         overall = assigned.proportion(str(var), na="drop").to_frame().set_index("level")["estimate"]
+        grid: list[list[tuple[float, str | None, float]]] = []  # per level: (value, flag, count) by segment
         for lev in levels:
             rows = part[part["level"] == lev].set_index("segment")
-            cells: list[Cell | CellValue] = []
-            p = float(overall.get(lev, np.nan))
-            std = np.full(k, np.nan)
+            line: list[tuple[float, str | None, float]] = []
             for g in range(1, k + 1):
                 if g not in rows.index:
-                    cells.append(pct(0.0))
+                    line.append((0.0, None, 0.0))
                     continue
                 r = rows.loc[g]
-                flag = proportion_flag(ctx.rule, r["n"] * r["estimate"], r["estimate"], r["se"], r["n"])
-                cells.append(Cell(None if flag == "suppressed" else pct(r["estimate"]), flag))
-                if flag != "suppressed" and 0 < p < 1:
-                    std[g - 1] = (float(r["estimate"]) - p) / np.sqrt(p * (1 - p))
+                count = float(r["n"] * r["estimate"])
+                line.append(
+                    (float(r["estimate"]), proportion_flag(ctx.rule, count, r["estimate"], r["se"], r["n"]), count)
+                )
+            grid.append(line)
+        if len(levels) > 1:  # the levels of a segment add up to 100%: hide what would give a hidden one back
+            for g in range(k):
+                flags = secondary_suppression([ln[g][1] for ln in grid], [ln[g][2] for ln in grid], ctx.rule["min_n"])
+                for ln, flag in zip(grid, flags):
+                    ln[g] = (ln[g][0], flag, ln[g][2])
+        p_all = [float(overall.get(lev, np.nan)) for lev in levels]
+        for lev, line, p in zip(levels, grid, p_all):
+            cells: list[Cell | CellValue] = []
+            std = np.full(k, np.nan)
+            for g, (value, flag, _count) in enumerate(line):
+                cells.append(Cell(None if flag in HIDDEN else pct(value), flag))
+                if flag not in HIDDEN and 0 < p < 1:
+                    std[g] = (value - p) / np.sqrt(p * (1 - p))
             label = f"{text}: {prep.label(str(var), lev, ctx.lang)}"
             out.append((f"{label} (%)", pct(overall.get(lev)), *cells))
             heat.append((label, std))
@@ -366,11 +379,15 @@ def _profiles(ctx: Ctx, prep: Prepared, spec: SectionSpec, res: SegmentFit) -> l
         caption=_w(ctx, "유형별 특성(전체 대비 표준화 차이)", "Segment profiles (standardised difference from all)"),
         decimals=1,
         center=0.0,
-        key=_w(
-            ctx,
-            "표준화 차이: 0 = 전체와 같음, 음수 = 전체보다 낮음, 양수 = 높음 (비율은 √(p(1−p)), 평균은 표준편차 단위)",
-            "Standardised difference: 0 = as all respondents, below 0 lower, above 0 higher (in units of "
-            "√(p(1−p)) for a percentage, of the SD for a mean)",
+        key=_w(ctx, "전체 대비 표준화 차이", "Standardised difference from all respondents"),
+        notes=(
+            _w(
+                ctx,
+                "0 = 전체와 같음, 음수 = 전체보다 낮음, 양수 = 높음. 단위는 비율이면 √(p(1−p)), 평균이면 표준편차. "
+                "빈 칸은 위 표에서 표시하지 않은 값.",
+                "0 = as all respondents, below 0 lower, above 0 higher; in units of √(p(1−p)) for a percentage, of "
+                "the SD for a mean. Empty cells are values the table above does not show.",
+            ),
         ),
     )
     return [table, chart]
