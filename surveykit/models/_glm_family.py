@@ -28,6 +28,7 @@ from surveykit.models._inference import (
     numerical_guard,
     replicate_coef_vcov,
     replicate_refit_vcov,
+    replicate_rows,
 )
 from surveykit.models._margins import average_effects, scenarios
 from surveykit.models._results import MarginalEffects, ModelBase, term_label, with_inference
@@ -244,7 +245,7 @@ def replicate_glm_vcov(family: str, X: np.ndarray, y: np.ndarray, keep: np.ndarr
 
     if family != "gaussian":
         return replicate_refit_vcov(lambda w: _fit(family, X, y, w, beta).beta, keep, rd, beta)
-    rep = rd.repweights if keep.all() else rd.repweights[keep]
+    rep = replicate_rows(rd, keep)
     p = X.shape[1]
     ia, ib = np.repeat(np.arange(p), p), np.tile(np.arange(p), p)
     tot = replicate_product(rep, np.column_stack([X[:, ia] * X[:, ib], X * y[:, None]]))  # (R, p*p + p)

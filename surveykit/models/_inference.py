@@ -175,12 +175,25 @@ def replicate_coef_vcov(betas: np.ndarray, keep: np.ndarray, rd: Any, beta: np.n
     return replicate_vcov(betas, rd, beta), rank_degf(rd.repweights, active, rd.row_keys)
 
 
+def replicate_rows(rd: Any, keep: np.ndarray) -> np.ndarray:
+    """The replicate weights a model refits with: those of the complete rows (*keep*), zero on
+    rows whose full-sample weight is 0. A domain (``Survey.domain``) sets the full-sample weights
+    outside it to 0 and keeps the rows; R ``subset()`` of a replicate design drops them, so their
+    replicate weights must not enter the refits (as every estimator, which counts only rows of
+    positive weight)."""
+    rep = rd.repweights if keep.all() else rd.repweights[keep]
+    outside = rd.weights[keep] <= 0
+    if outside.any():
+        rep = np.where(outside[:, None], 0.0, rep)
+    return rep
+
+
 def replicate_refit_vcov(refit: Callable[[np.ndarray], np.ndarray], keep: np.ndarray, rd: Any,
                          beta: np.ndarray) -> tuple[np.ndarray, int]:  # fmt: skip
     """The one replicate variance of a model (R ``svyglm.svyrep.design``, ``svyolr.svyrep.design``):
     ``refit(w_r)`` returns the coefficients refitted with replicate *r*'s weights on the complete
     rows (``keep``); ``V`` is ``svrVar`` of them (:func:`replicate_coef_vcov`)."""
-    rep = rd.repweights if keep.all() else rd.repweights[keep]
+    rep = replicate_rows(rd, keep)
     betas = np.empty((rep.shape[1], beta.size))
     for r in range(rep.shape[1]):  # loop over replicates: one refit each, as R
         betas[r] = refit(np.ascontiguousarray(rep[:, r]))
