@@ -236,7 +236,9 @@ def test_standardised_profiles_get_a_diverging_palette_with_a_key(brief) -> None
         pytest.skip("the organisation segmentation is unstable and not published")
     heat = next(s for s in _svgs(brief["html"]) if "colour-key" in s)
     assert _sides(heat) == (True, True)  # below-average cells reddish, above-average bluish
-    assert "0 = " in heat  # the key says where the centre is
+    figure = next(f for f in re.findall(r'<figure class="chart".*?</figure>', brief["html"], re.S) if "colour-key" in f)
+    note = re.sub(r"<[^>]+>", "", figure.split("</svg>")[-1])
+    assert "0 = " in note  # the figure note says where the centre is (the key under the cells names the scale)
 
 
 def test_cards_fill_balanced_rows(brief) -> None:

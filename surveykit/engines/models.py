@@ -266,8 +266,7 @@ def _passes(model: _Model, weights: list[str], betas: np.ndarray) -> _Pass:
 
 def _full_fit(model: _Model, w: str, response: str) -> np.ndarray:
     """The full-sample fit, step for step that of :func:`surveykit.models._glm.fit_logistic`."""
-    from surveykit.models._glm import MAX_ITER as ML_MAX_ITER
-    from surveykit.models._glm import TOL as ML_TOL
+    from surveykit.models import ML_MAX_ITER, ML_TOL  # the in-memory fit's stopping rule, not a copy
 
     k = len(model.xs)
     beta = np.zeros(k)
@@ -303,8 +302,7 @@ def _refits(model: _Model, weights: tuple[str, ...], beta: np.ndarray, response:
     """``(R, k)``: every replicate's coefficients by the IRLS of :func:`surveykit.models.glm`
     (started at the full-sample *beta*, stopped when the relative change of the deviance is
     below its tolerance); each step of all unconverged replicates is one query."""
-    from surveykit.models._glm_family import MAX_ITER as IRLS_MAX_ITER
-    from surveykit.models._glm_family import TOL as IRLS_TOL
+    from surveykit.models import IRLS_MAX_ITER, IRLS_TOL  # the in-memory refits' stopping rule
 
     n_rep = len(weights)
     betas = np.tile(beta, (n_rep, 1))

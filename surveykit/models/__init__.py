@@ -5,6 +5,10 @@ Estimates are weighted pseudo-MLE; variances are the design-based sandwich of R 
 (``svyglm``, ``svyolr``), computed with the shared Taylor kernel ``design.variance.design_vcov``.
 """
 
+from surveykit.models._glm import MAX_ITER as ML_MAX_ITER
+from surveykit.models._glm import TOL as ML_TOL
+from surveykit.models._glm_family import MAX_ITER as IRLS_MAX_ITER
+from surveykit.models._glm_family import TOL as IRLS_TOL
 from surveykit.models._glm_family import GLMResult, GlmResult, glm, linear, poisson
 from surveykit.models._inference import TermTest, coef_frame
 from surveykit.models._logistic import LogisticResult, logistic
@@ -27,4 +31,9 @@ __all__ = [
     "MarginalEffects",
     "TermTest",
     "coef_frame",
+    # the stopping rules of the Newton/IRLS fits (the lazy engine's models take the same steps)
+    "ML_MAX_ITER",
+    "ML_TOL",
+    "IRLS_MAX_ITER",
+    "IRLS_TOL",
 ]
