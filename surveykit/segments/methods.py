@@ -23,6 +23,7 @@ from surveykit.errors import DataError
 from surveykit.segments.encode import _Encoded, _standardize
 from surveykit.segments.inputs import _Inputs
 from surveykit.segments.kmeans import _fit, _nearest, _relabel
+from surveykit.segments.kproto_cost import vectorised_labels_cost
 from surveykit.segments.lca import _lca, _lca_predict
 
 
@@ -79,7 +80,8 @@ class _Method:
             return _nearest(data, model.centers)
         if self.name == "lca":
             return np.argmax(_lca_predict(data, model), axis=1)
-        return model.relabel[model.km.predict(data, categorical=model.cat_idx)]
+        with vectorised_labels_cost(model.km):
+            return model.relabel[model.km.predict(data, categorical=model.cat_idx)]
 
     def warm_start(self, model: Any) -> Any:
         return (model.prior, model.theta) if self.name == "lca" else None
@@ -110,7 +112,8 @@ def _kproto(data: np.ndarray, w: np.ndarray, k: int, seed: int, n_init: int, n_n
             "or method='lca' for categorical items."
         )
     km = KPrototypes(n_clusters=k, init="Cao", n_init=n_init, random_state=seed, max_iter=100)
-    km.fit(data, categorical=cat_idx, sample_weight=w)
+    with vectorised_labels_cost(km):
+        km.fit(data, categorical=cat_idx, sample_weight=w)
     raw = np.asarray(km.labels_, dtype=np.int64)
     labels, _ = _relabel(raw, np.zeros((k, 1)), w, k)
     relabel = np.arange(k, dtype=np.int64)
