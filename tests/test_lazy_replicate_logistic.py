@@ -146,7 +146,7 @@ def test_one_query_per_newton_step_for_all_replicates(tmp_path: Path, monkeypatc
 def test_lazy_replicate_logistic_errors(tmp_path: Path) -> None:
     lazy = _lazy(_survey("JK1", False), tmp_path)
     with pytest.raises(DataError, match=r"model variable 'stype' must be numeric in a lazy model; got VARCHAR"):
-        lazy.logistic("hi", ["ell", "stype"])
+        lazy.logistic("stype", ["ell"])  # a text covariate is categorical (tests/test_lazy_categorical.py)
     with pytest.raises(DataError, match=r"response 'api00' must be 0/1; got 183 other values"):
         lazy.logistic("api00", ["ell"])
     with pytest.raises(DataError, match=r"model variable 'nope'"):

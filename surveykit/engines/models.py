@@ -20,6 +20,7 @@ complete rows (:func:`surveykit.engines.replicate.replicate_degf`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,8 @@ __all__ = ["logistic", "replicate_logistic"]
 MAX_ITER = 50
 TOL = 1e-10
 SETS_PER_QUERY = 100  # weight sets (replicates) per aggregating query of a replicate refit
+MAX_LEVELS = 100  # levels of one categorical covariate
+_CATEGORICAL = re.compile(r"C\(\s*([^()]*?[^()\s])\s*\)")  # C(column), as in a formula
 
 
 def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: float) -> pd.DataFrame:
@@ -52,14 +55,13 @@ def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: floa
             "a lazy logistic model needs a clustered design (ids=); for a design without "
             "clusters read the data with sk.read and use the in-memory Survey."
         )
-    xs, y = _model_sql(scan, response, covariates)
     w = weight_sql(scan, design)
-    complete = " AND ".join(f"{scan.q(c)} IS NOT NULL" for c in [response, *covariates]) + f" AND {w} > 0"
+    model = _model(scan, response, covariates, w, positive=True)
     factor = _weight_factor(lazy)
-    k = len(xs)
+    k = len(model.xs)
     beta = np.zeros(k)
     for iteration in range(1, MAX_ITER + 1):
-        info, grad, _, _, bad = _newton_sums(scan, xs, y, w, complete, beta, factor, lazy, per_cell=False)
+        info, grad, _, _, bad = _newton_sums(model, w, beta, factor, lazy, per_cell=False)
         if bad:
             raise DataError(
                 f"response {response!r} must be 0/1; got {bad} other values. "
@@ -77,29 +79,81 @@ def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: floa
             break
     else:
         warn(f"lazy logistic model of {response!r} did not converge in {MAX_ITER} iterations.", ConvergenceWarning)
-    info, _, scores, counts, _ = _newton_sums(scan, xs, y, w, complete, beta, factor, lazy, per_cell=True)
+    info, _, scores, counts, _ = _newton_sums(model, w, beta, factor, lazy, per_cell=True)
     bread = np.linalg.pinv(info)
     meat = design_vcov(scores * factor[:, None], lazy._rd)
     st = lazy._rd.stages[0]
     by_psu = np.bincount(st.psu, weights=counts, minlength=st.psu_stratum.shape[0]) > 0
     degf = float(degf_present(by_psu[:, None], st.psu_stratum)[0])
     vcov = bread @ meat @ bread
-    names = ("Intercept", *covariates)
-    return coef_frame(names, beta, vcov, degf - k + 1, alpha)
+    return coef_frame(model.names, beta, vcov, degf - k + 1, alpha)
 
 
-def _model_sql(scan: Any, response: str, covariates: list[str]) -> tuple[list[str], str]:
-    """The SQL of the model's columns (the intercept first) and of its response, after checking
-    that they exist and are numeric."""
-    scan.check_columns([response, *covariates], "model variable")
-    for v in [response, *covariates]:
-        if not scan.is_numeric(v):
-            raise DataError(
-                f"model variable {v!r} must be numeric in a lazy model; got {scan.dtype(v)}. "
-                "Recode it to 0/1 indicator columns, or use the in-memory Survey."
-            )
-    xs = ["CAST(1 AS DOUBLE)", *(f"CAST({scan.q(c)} AS DOUBLE)" for c in covariates)]
-    return xs, f"CAST({scan.q(response)} AS DOUBLE)"
+@dataclass(frozen=True)
+class _Model:
+    """The SQL of a lazy model: its columns (intercept first; ``?`` marks the bound *params*, in
+    order), their coefficient names (those of :func:`surveykit.models.logistic`), the response
+    and the complete-case filter (no parameters)."""
+
+    scan: Any
+    names: tuple[str, ...]
+    xs: list[str]
+    params: list[Any]
+    y: str
+    complete: str
+
+
+def _model(scan: Any, response: str, covariates: list[str], w: str, positive: bool) -> _Model:
+    """The model's SQL after checking its variables. A covariate ``C(x)``, or a column that is
+    not numeric (text, dates) or is boolean, is categorical as in a formula of
+    :func:`surveykit.models.logistic`: its levels are those of the complete rows with positive
+    weight (one query), in the order of :func:`surveykit.models.categorical_levels`; the first is
+    the reference and every other level ``v`` a column ``x = v`` (named ``C(x)[T.v]``, or
+    ``x[T.v]`` for a plain column), the level a bound parameter, never SQL text. Categorical terms
+    come before numeric ones, as patsy orders them. With *positive* the complete rows are
+    those of positive weight (the Taylor fit); the replicate fits use every complete row."""
+    terms = []  # (name, column, categorical?)
+    for c in covariates:
+        hit = _CATEGORICAL.fullmatch(c.strip())
+        terms.append((f"C({hit.group(1)})", hit.group(1), True) if hit else (c, c, False))
+    scan.check_columns([response, *(t[1] for t in terms)], "model variable")
+    if not scan.is_numeric(response):
+        raise DataError(
+            f"model variable {response!r} must be numeric in a lazy model; got {scan.dtype(response)}. "
+            "Recode the response to 0/1, or use the in-memory Survey."
+        )
+    complete = " AND ".join(f"{scan.q(c)} IS NOT NULL" for c in dict.fromkeys([response, *(t[1] for t in terms)]))
+    fitted = f"{complete} AND {w} > 0"
+    categorical = [t for t in terms if t[2] or not scan.is_numeric(t[1]) or _boolean(scan.dtype(t[1]))]
+    names, xs, params = ["Intercept"], ["CAST(1 AS DOUBLE)"], []
+    for name, column, _ in categorical:
+        for v in _levels(scan, column, fitted)[1:]:
+            names.append(f"{name}[T.{v}]")
+            xs.append(f"CASE WHEN {scan.q(column)} = ? THEN 1.0 ELSE 0.0 END")
+            params.append(v)
+    for name, column, _ in (t for t in terms if t not in categorical):
+        names.append(name)
+        xs.append(f"CAST({scan.q(column)} AS DOUBLE)")
+    y = f"CAST({scan.q(response)} AS DOUBLE)"
+    return _Model(scan, tuple(names), xs, params, y, fitted if positive else complete)
+
+
+def _boolean(dtype: str) -> bool:
+    return dtype.upper() in ("BOOLEAN", "BOOL")
+
+
+def _levels(scan: Any, column: str, where: str) -> tuple[Any, ...]:
+    """The levels of *column* among the rows *where* holds, ordered as a formula orders them."""
+    from surveykit.models import categorical_levels
+
+    got = scan.fetch(f"SELECT DISTINCT {scan.q(column)} AS v FROM {scan.table} WHERE {where} LIMIT {MAX_LEVELS + 1}")
+    values = got.column("v").to_pylist()
+    if len(values) > MAX_LEVELS:
+        raise DataError(
+            f"categorical covariate {column!r} must have at most {MAX_LEVELS} levels in a lazy model; got more. "
+            "Merge levels, or use the in-memory Survey."
+        )
+    return categorical_levels(values)
 
 
 def _weight_factor(lazy: LazySurvey) -> np.ndarray:
@@ -111,12 +165,15 @@ def _eta(xs: list[str], beta: np.ndarray) -> str:
     return f"greatest(least({terms}, 700.0), -700.0)"
 
 
-def _newton_sums(scan: Any, xs: list[str], y: str, w: str, complete: str, beta: np.ndarray, factor: np.ndarray,
-                 lazy: LazySurvey, per_cell: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:  # fmt: skip
+def _newton_sums(model: _Model, w_sql: str, beta: np.ndarray, factor: np.ndarray, lazy: LazySurvey,
+                 per_cell: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:  # fmt: skip
     """One query at *beta*: ``X'WX`` with ``W = w p (1 - p)``, ``X'W(y - p)`` (weights times the
     cells' fpc-implied factor when the design has no weights column), and with *per_cell* also the
     score totals ``sum w (y - p) x`` and complete rows of every design cell (the sandwich's meat);
-    last, the number of complete rows whose response is not 0/1."""
+    last, the number of complete rows whose response is not 0/1. The model's columns are selected
+    once, in a subquery (so each bound parameter occurs once)."""
+    scan = model.scan
+    xs, y, w = ["1.0", *(f"sk_x{j}" for j in range(1, len(model.xs)))], "sk_y", "sk_w"
     p = f"(1.0 / (1.0 + exp(-({_eta(xs, beta)}))))"
     k = len(xs)
     pairs = [(i, j) for i in range(k) for j in range(i, k)]
@@ -125,13 +182,16 @@ def _newton_sums(scan: Any, xs: list[str], y: str, w: str, complete: str, beta: 
     parts += ["count(*) AS n", f"count(*) FILTER (WHERE {y} NOT IN (0, 1)) AS bad"]
     keys = [scan.q(c) for c in lazy._cells.keys]
     n_cells = len(lazy._cells.frame)
-    if keys and (per_cell or not lazy.design.weights):  # per cell: scores, or weights implied by the fpc
-        table = scan.fetch(
-            f"SELECT {', '.join(keys + parts)} FROM {scan.table} WHERE {complete} GROUP BY {', '.join(keys)}"
-        ).to_pandas()
+    grouped = bool(keys) and (per_cell or not lazy.design.weights)  # per cell: scores, or fpc-implied weights
+    cols = [*(keys if grouped else []), f"{w_sql} AS sk_w", f"{model.y} AS sk_y"]
+    cols += [f"{x} AS sk_x{j}" for j, x in enumerate(model.xs) if j]
+    inner = f"(SELECT {', '.join(cols)} FROM {scan.table} WHERE {model.complete}) AS sk_m"
+    if grouped:
+        table = scan.fetch(f"SELECT {', '.join(keys + parts)} FROM {inner} GROUP BY {', '.join(keys)}",
+                           model.params).to_pandas()  # fmt: skip
         cell = _cell_index(table, lazy)
     else:
-        table = scan.fetch(f"SELECT {', '.join(parts)} FROM {scan.table} WHERE {complete}").to_pandas()
+        table = scan.fetch(f"SELECT {', '.join(parts)} FROM {inner}", model.params).to_pandas()
         cell = np.zeros(len(table), np.int64)
     f = factor[cell] if keys else np.ones(len(table))
     a = table[[f"a{i}_{j}" for i, j in pairs]].fillna(0.0).to_numpy(float)
@@ -174,25 +234,14 @@ def replicate_logistic(lazy: LazySurvey, response: str, covariates: list[str], a
 
     scan, rep = lazy.scan, lazy._rep
     assert rep is not None  # called by LazySurvey.logistic for a replicate design
-    xs, y = _model_sql(scan, response, covariates)
-    complete = " AND ".join(f"{scan.q(c)} IS NOT NULL" for c in [response, *covariates])
-    model = _Model(scan, xs, y, complete)
-    beta = _full_fit(model, weight_sql(scan, lazy.design), response)
+    w = weight_sql(scan, lazy.design)
+    model = _model(scan, response, covariates, w, positive=False)
+    beta = _full_fit(model, w, response)
     betas = _refits(model, rep.sql, beta, response)
     vcov = replicate_vcov(betas, rep.rd, beta)
-    answered = " + ".join([y, *xs[1:]])  # NULL where a model variable is
+    answered = f"CASE WHEN {model.complete} THEN 1.0 END"  # NULL where a model variable is
     degf = float(replicate_degf(scan, lazy.design, rep, [(answered, [])], (), (None,))[0][0, 0])
-    return coef_frame(("Intercept", *covariates), beta, vcov, degf - len(xs) + 1, alpha)
-
-
-@dataclass(frozen=True)
-class _Model:
-    """The SQL of a lazy model: covariates (intercept first), response and complete-case filter."""
-
-    scan: Any
-    xs: list[str]
-    y: str
-    complete: str
+    return coef_frame(model.names, beta, vcov, degf - len(model.xs) + 1, alpha)
 
 
 @dataclass(frozen=True)
@@ -241,7 +290,7 @@ def _one_pass(model: _Model, weights: list[str], betas: np.ndarray) -> _Pass:
         f"SELECT {', '.join(parts)} FROM (SELECT *, {', '.join(terms)} FROM (SELECT *, {', '.join(probs)} "
         f"FROM (SELECT *, {', '.join(etas)} FROM ({inner}) AS sk_a) AS sk_b) AS sk_c) AS sk_d"
     )
-    row = scan.fetch(sql).to_pylist()[0]
+    row = scan.fetch(sql, model.params).to_pylist()[0]
     n = int(row["n"])
     scale = np.array([float(row[f"w{s}"] or 0.0) / max(n, 1) for s in range(n_sets)])
     with np.errstate(all="ignore"):

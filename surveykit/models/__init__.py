@@ -5,6 +5,7 @@ Estimates are weighted pseudo-MLE; variances are the design-based sandwich of R 
 (``svyglm``, ``svyolr``), computed with the shared Taylor kernel ``design.variance.design_vcov``.
 """
 
+from surveykit.models._formula_build import sorted_levels as categorical_levels
 from surveykit.models._glm import MAX_ITER as ML_MAX_ITER
 from surveykit.models._glm import TOL as ML_TOL
 from surveykit.models._glm_family import MAX_ITER as IRLS_MAX_ITER
@@ -36,4 +37,6 @@ __all__ = [
     "ML_TOL",
     "IRLS_MAX_ITER",
     "IRLS_TOL",
+    # the order of a categorical covariate's levels (the lazy engine's models code them alike)
+    "categorical_levels",
 ]

@@ -23,7 +23,7 @@ from surveykit.instrument.expr import evaluate
 from surveykit.models._formula_parse import Factor, Term, term_name
 from surveykit.models._formula_tokens import formula_error
 
-__all__ = ["MAX_CELLS", "MAX_COLUMNS", "Coding", "FactorInfo", "factor_values", "layout"]
+__all__ = ["MAX_CELLS", "MAX_COLUMNS", "Coding", "FactorInfo", "factor_values", "layout", "sorted_levels"]
 
 MAX_COLUMNS = 1000  # columns of one model matrix
 MAX_CELLS = 250_000_000  # rows x columns (2 GB of float64)
@@ -121,6 +121,12 @@ def _sniff(s: pd.Series) -> tuple[np.ndarray, tuple[Any, ...]]:
     except TypeError:  # mixed types: order by type name, then text
         levels = tuple(sorted(set(s.dropna().tolist()), key=lambda v: (type(v).__name__, str(v))))
         return _codes(s, levels), levels
+
+
+def sorted_levels(values: Any) -> tuple[Any, ...]:
+    """The distinct non-missing *values* in the order a categorical column's levels take here
+    (patsy's: sorted; mixed types by type name, then text); the reference level is the first."""
+    return _sniff(pd.Series(list(values), dtype=object).dropna())[1]
 
 
 def _codes(s: pd.Series, levels: tuple[Any, ...]) -> np.ndarray:
