@@ -88,11 +88,16 @@ def test_levels_with_quotes_are_bound_parameters() -> None:
 
 
 def test_text_column_without_c_is_categorical() -> None:
-    """As in a formula, a text column given plainly is categorical, named ``stype[T.H]``."""
+    """As in a formula, a text or boolean column given plainly is categorical, named ``stype[T.H]``."""
     frame = _frame("apiclus1")
     want = models.logistic(sk.Survey(frame, CLUSTERED), "hi ~ stype + ell").coef
     assert want["term"].tolist() == ["Intercept", "stype[T.H]", "stype[T.M]", "ell"]
     assert _same(want, sk.Survey(sk.scan(frame), CLUSTERED).logistic("hi", ["stype", "ell"])) < RTOL
+    # a boolean column too: levels False < True, named yr[T.True]
+    frame["yr"] = frame["yr.rnd"] == "Yes"
+    want = models.logistic(sk.Survey(frame, CLUSTERED), "hi ~ yr + ell").coef
+    assert want["term"].tolist() == ["Intercept", "yr[T.True]", "ell"]
+    assert _same(want, sk.Survey(sk.scan(frame), CLUSTERED).logistic("hi", ["yr", "ell"])) < RTOL
 
 
 def test_level_only_among_missing_responses_makes_no_column() -> None:

@@ -4,8 +4,17 @@ For the pseudo-likelihood of R ``svyglm(family = quasibinomial())`` a Newton ste
 ``X'WX`` and ``X'W(y - p)`` at the current coefficients, sums the engine computes in one pass
 with ``p = expit(X b)`` evaluated in SQL; the design-based sandwich needs the score totals of
 each design cell, a second GROUP BY, passed through the one variance kernel
-(:func:`surveykit.design.variance.design_vcov`). Only numeric covariates (and the intercept)
-are supported; the result's coefficient table is that of :func:`surveykit.models.logistic`.
+(:func:`surveykit.design.variance.design_vcov`). The result's coefficient table is that of
+:func:`surveykit.models.logistic`.
+
+Covariates are numeric or categorical: ``C(x)``, or a text or boolean column given plainly, is
+coded as a formula codes it (:func:`_model`): its levels are fetched from the complete rows with
+positive weight (one ``SELECT DISTINCT``, at most ``MAX_LEVELS``) and ordered by
+:func:`surveykit.models.categorical_levels`; the first is the reference and every other level
+``v`` a column ``CASE WHEN x = ? THEN 1.0 ELSE 0.0 END`` with ``v`` a bound parameter (never SQL
+text), named ``C(x)[T.v]`` (``x[T.v]`` for a plain column); categorical terms come first, as
+patsy orders them. The model's columns are selected once, in a subquery, so each parameter
+occurs once in a query.
 
 On a replicate-weight design (:func:`replicate_logistic`, R ``svyglm.svyrep.design``) the
 full-sample fit takes the steps of the in-memory one (:func:`surveykit.models._glm.fit_logistic`)
