@@ -22,7 +22,7 @@ import pytest
 
 import surveykit as sk
 from surveykit import models
-from surveykit.errors import ModelError, SurveykitWarning
+from surveykit.errors import DataError, ModelError, SurveykitWarning
 
 API = Path(__file__).parent / "data" / "api"
 RTOL = 1e-10
@@ -85,6 +85,30 @@ def test_levels_with_quotes_are_bound_parameters() -> None:
     # the same fit as with the plain levels E < H < M (the same order, the same reference)
     plain = sk.Survey(sk.scan(frame), CLUSTERED).logistic("hi", ["C(stype)", "ell"])
     np.testing.assert_allclose(got[COLS].to_numpy(float), plain[COLS].to_numpy(float), rtol=RTOL)
+
+
+def test_levels_never_become_sql_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every query of the fit carries the levels as parameters; no level is in any SQL text."""
+    frame = _frame("apiclus1")
+    lazy = sk.Survey(sk.scan(frame), CLUSTERED)
+    seen: list[tuple[str, list[Any]]] = []
+    fetch = type(lazy.scan).fetch
+
+    def recording(self: Any, sql: str, params: Any = None) -> Any:
+        seen.append((sql, list(params or [])))
+        return fetch(self, sql, params)
+
+    monkeypatch.setattr(type(lazy.scan), "fetch", recording)
+    lazy.logistic("hi", ["C(who)", "ell"])
+    fits = [(sql, params) for sql, params in seen if "CASE WHEN" in sql]
+    assert len(fits) >= 3 and all(params == ['P "hi"', "Q'; --"] for _, params in fits)
+    assert not any(v in sql for sql, _ in seen for v in QUOTED.values())
+
+
+def test_too_many_levels_are_refused() -> None:
+    frame = _frame("apiclus1")
+    with pytest.raises(DataError, match=r"categorical covariate 'name' must have at most 100 levels in a lazy model"):
+        sk.Survey(sk.scan(frame), CLUSTERED).logistic("hi", ["C(name)", "ell"])
 
 
 def test_text_column_without_c_is_categorical() -> None:
