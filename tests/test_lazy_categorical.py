@@ -6,8 +6,9 @@ query over the complete rows with positive weight, every other level than the fi
 coefficient table of ``models.logistic(svy, "hi ~ C(stype) + ell")`` term for term (same names,
 same order, same reference level) to 1e-10 relative: on a clustered Taylor design and on a JK1
 replicate design, with a numeric C(), with level values holding quote characters, with a text
-column given without C() (categorical, as in a formula), and with a level whose every row has a
-missing response (no column, as if the level were absent).
+or boolean column given without C() (categorical, as in a formula), with a pandas Categorical
+(its categories' order), and with a level whose every row has a missing response (no column, as
+if the level were absent).
 """
 
 from __future__ import annotations
@@ -122,6 +123,17 @@ def test_text_column_without_c_is_categorical() -> None:
     want = models.logistic(sk.Survey(frame, CLUSTERED), "hi ~ yr + ell").coef
     assert want["term"].tolist() == ["Intercept", "yr[T.True]", "ell"]
     assert _same(want, sk.Survey(sk.scan(frame), CLUSTERED).logistic("hi", ["yr", "ell"])) < RTOL
+
+
+def test_pandas_categorical_keeps_its_order() -> None:
+    """A pandas Categorical (a DuckDB ENUM) has its categories' order, as in a formula: M first."""
+    frame = _frame("apiclus1")
+    frame["stype"] = pd.Categorical(frame["stype"], categories=["M", "E", "H"])
+    want = models.logistic(sk.Survey(frame, CLUSTERED), "hi ~ C(stype) + ell").coef
+    assert want["term"].tolist() == ["Intercept", "C(stype)[T.E]", "C(stype)[T.H]", "ell"]
+    assert _same(want, sk.Survey(sk.scan(frame), CLUSTERED).logistic("hi", ["C(stype)", "ell"])) < RTOL
+    plain = models.logistic(sk.Survey(frame, CLUSTERED), "hi ~ stype + ell").coef
+    assert _same(plain, sk.Survey(sk.scan(frame), CLUSTERED).logistic("hi", ["stype", "ell"])) < RTOL
 
 
 def test_level_only_among_missing_responses_makes_no_column() -> None:

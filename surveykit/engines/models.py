@@ -152,17 +152,20 @@ def _boolean(dtype: str) -> bool:
 
 
 def _levels(scan: Any, column: str, where: str) -> tuple[Any, ...]:
-    """The levels of *column* among the rows *where* holds, ordered as a formula orders them."""
+    """The levels of *column* among the rows *where* holds, ordered as a formula orders them (a
+    DuckDB ENUM, which a pandas Categorical becomes, in the order of its values, as its categories)."""
     from surveykit.models import categorical_levels
 
-    got = scan.fetch(f"SELECT DISTINCT {scan.q(column)} AS v FROM {scan.table} WHERE {where} LIMIT {MAX_LEVELS + 1}")
+    enum = scan.dtype(column).upper().startswith("ENUM")
+    got = scan.fetch(f"SELECT DISTINCT {scan.q(column)} AS v FROM {scan.table} WHERE {where}"
+                     f"{' ORDER BY 1' if enum else ''} LIMIT {MAX_LEVELS + 1}")  # fmt: skip
     values = got.column("v").to_pylist()
     if len(values) > MAX_LEVELS:
         raise DataError(
             f"categorical covariate {column!r} must have at most {MAX_LEVELS} levels in a lazy model; got more. "
             "Merge levels, or use the in-memory Survey."
         )
-    return categorical_levels(values)
+    return tuple(values) if enum else categorical_levels(values)
 
 
 def _weight_factor(lazy: LazySurvey) -> np.ndarray:
