@@ -391,7 +391,6 @@ def _column_values(lay: Layout, values: np.ndarray) -> np.ndarray:
 
 
 @one_blas_thread
-@one_blas_thread
 def replicate_product(rep: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``rep.T @ values`` (``(R, k)``) for the ``n x R`` replicate weights and ``n x k`` values,
     computed as ``values.T @ rep`` with ``values.T`` made C-contiguous: OpenBLAS then streams
