@@ -229,6 +229,29 @@ def test_worker_survey_200_bootstrap_refits() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"method": "pam"}, "method"),
+        ({"missing": "drop"}, "missing"),
+        ({"k": 1}, "k must be a whole number >= 2, a range or 'auto'; got 1."),
+        ({"k": "many"}, "k"),
+        ({"k": [1, 2]}, "k must be a whole number >= 2, a range or 'auto'; got \\[1, 2\\]"),
+        ({"method": "kprototypes", "k": 2}, "method='kprototypes' needs both numeric and categorical inputs"),
+        ({"n_init": 0}, "n_init must be a whole number >= 1; got 0."),
+        ({"min_ari": 2}, "min_ari must be a number between -1 and 1"),
+        ({"profile_vars": ["bb"]}, "variable 'bb' must be a column of the survey data"),
+        ({"alpha": 5}, "alpha must be a number between 0 and 1"),
+        ({"lang": "fr"}, "lang"),
+    ],
+)
+def test_messages(kwargs: dict, message: str) -> None:
+    frame, _ = four_clusters(n=80)
+    kwargs = {"stability_reps": 0, "n_init": 2, **kwargs}
+    with pytest.raises(DataError, match=message):
+        sk.segments.fit(survey(frame), ["a", "b"], **kwargs)
+
+
 def test_unknown_input_and_all_missing_messages() -> None:
     frame, _ = four_clusters(n=80)
     with pytest.raises(DataError, match="variable 'aa' must be a column of the survey data; it is not.*'a'"):
