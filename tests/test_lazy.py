@@ -221,6 +221,3 @@ def test_lazy_logistic_refuses_what_it_cannot_do() -> None:
         lazy.logistic("api00", ["ell"])
     with pytest.raises(DataError, match=r"model variable 'stype' must be numeric in a lazy model; got VARCHAR"):
         lazy.logistic("stype", ["ell"])  # a text covariate is categorical (tests/test_lazy_categorical.py)
-    srs = sk.Survey(sk.scan(frame), sk.Design(weights="pw"))
-    with pytest.raises(sk.ModelError, match=r"needs a clustered design"):
-        srs.logistic("hi", ["ell"])

@@ -450,22 +450,27 @@ def _variance(u: np.ndarray, s: Sums, f: np.ndarray, centre: np.ndarray, scale_u
 
 
 def _unclustered_vcov(u: np.ndarray, sq: np.ndarray, strata: _Strata) -> np.ndarray:
-    """Covariance of the column totals of *u* when every row is a PSU: per stratum,
-    ``f_h n_h/(n_h-1) (sum_i u_i u_i' - T_h T_h'/n_h)``, where a row falls in one column only, so
-    ``sum_i u_i u_i'`` is the diagonal of the per-column sums of squares *sq*."""
+    """Covariance of the column totals of *u* (per cell) when every row is a PSU: per stratum,
+    ``f_h n_h/(n_h-1) (sum_i u_i u_i' - T_h T_h'/n_h)``, R ``lonely.psu="adjust"`` adding a lone
+    row's ``u_i u_i'`` (measured from 0). *sq* holds the cells' ``sum_i u_i u_i'``: ``(cells, k, k)``,
+    or ``(cells, k)`` its diagonal when a row falls in one column only (a table's cells)."""
     code, n_h, f_h, single = strata["code"], strata["n_h"], strata["f_h"], strata["single"]
     n_str, k = n_h.shape[0], u.shape[1]
-    t_h, q_h = np.zeros((n_str, k)), np.zeros((n_str, k))
+    t_h, q_h = np.zeros((n_str, k)), np.zeros((n_str, *sq.shape[1:]))
     np.add.at(t_h, code, u)
     np.add.at(q_h, code, sq)
+
+    def cross(h: Any) -> np.ndarray:
+        return q_h[h] if q_h.ndim == 3 else np.diag(q_h[h])
+
     scale = np.where(single, f_h, f_h * n_h / np.maximum(n_h - 1, 1))
     scale = np.where((f_h < 1e-7) | single, 0.0, scale)
     v = np.zeros((k, k))
     for h in np.flatnonzero(scale):  # loop over strata, not rows
-        v += scale[h] * (np.diag(q_h[h]) - np.outer(t_h[h], t_h[h]) / n_h[h])
+        v += scale[h] * (cross(h) - np.outer(t_h[h], t_h[h]) / n_h[h])
     if strata.get("policy") == "adjust":
         for h in np.flatnonzero(single & (f_h >= 1e-7)):
-            v += f_h[h] * np.diag(q_h[h])
+            v += f_h[h] * cross(h)
     return v
 
 

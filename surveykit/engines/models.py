@@ -59,18 +59,13 @@ def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: floa
     from surveykit.models import coef_frame
 
     scan, design = lazy.scan, lazy.design
-    if lazy._rd is None:
-        raise ModelError(
-            "a lazy logistic model needs a clustered design (ids=); for a design without "
-            "clusters read the data with sk.read and use the in-memory Survey."
-        )
     w = weight_sql(scan, design)
     model = _model(scan, response, covariates, w, positive=True)
     factor = _weight_factor(lazy)
     k = len(model.xs)
     beta = np.zeros(k)
     for iteration in range(1, MAX_ITER + 1):
-        info, grad, _, _, bad = _newton_sums(model, w, beta, factor, lazy, per_cell=False)
+        info, grad, _, _, bad, _ = _newton_sums(model, w, beta, factor, lazy, per_cell=False)
         if bad:
             raise DataError(
                 f"response {response!r} must be 0/1; got {bad} other values. "
@@ -88,14 +83,36 @@ def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: floa
             break
     else:
         warn(f"lazy logistic model of {response!r} did not converge in {MAX_ITER} iterations.", ConvergenceWarning)
-    info, _, scores, counts, _ = _newton_sums(model, w, beta, factor, lazy, per_cell=True)
+    info, _, scores, counts, _, cross = _newton_sums(model, w, beta, factor, lazy, per_cell=True,
+                                                     squares=lazy._rd is None)  # fmt: skip
     bread = np.linalg.pinv(info)
-    meat = design_vcov(scores * factor[:, None], lazy._rd)
-    st = lazy._rd.stages[0]
-    by_psu = np.bincount(st.psu, weights=counts, minlength=st.psu_stratum.shape[0]) > 0
-    degf = float(degf_present(by_psu[:, None], st.psu_stratum)[0])
+    meat, degf = _meat(lazy, scores, counts, cross, factor)
     vcov = bread @ meat @ bread
     return coef_frame(model.names, beta, vcov, degf - k + 1, alpha)
+
+
+def _meat(lazy: LazySurvey, scores: np.ndarray, counts: np.ndarray, cross: np.ndarray | None,
+          factor: np.ndarray) -> tuple[np.ndarray, float]:  # fmt: skip
+    """The sandwich's meat ``V(sum_i u_i)`` of the score rows ``u_i = w_i x_i (y_i - p_i)`` and R
+    ``degf()`` of the complete rows with positive weight, from the per-cell sums of
+    :func:`_newton_sums`: the score totals *scores*, the row counts *counts* and (without
+    clusters) the sums *cross* of ``u u'`` (all before the cells' weight *factor*).
+
+    With clusters, the cells' score totals go through :func:`surveykit.design.variance.design_vcov`.
+    Without (every row its own PSU) the per-stratum variance of the rows is
+    :func:`surveykit.engines.lazy._unclustered_vcov` (``f_h n_h/(n_h-1) (sum u u' - T_h T_h'/n_h)``,
+    the lonely-PSU policies as the means'), and the df the complete rows minus the strata holding
+    them (:func:`surveykit.engines.lazy._degf`)."""
+    from surveykit.engines.lazy import _degf, _unclustered_vcov
+
+    if lazy._rd is not None:
+        st = lazy._rd.stages[0]
+        by_psu = np.bincount(st.psu, weights=counts, minlength=st.psu_stratum.shape[0]) > 0
+        return design_vcov(scores * factor[:, None], lazy._rd), float(degf_present(by_psu[:, None], st.psu_stratum)[0])
+    strata = lazy._strata_facts()
+    assert cross is not None  # asked of _newton_sums exactly when there are no clusters
+    meat = _unclustered_vcov(scores * factor[:, None], cross * (factor**2)[:, None, None], strata)
+    return meat, float(_degf(counts[:, None, None], None, strata)[0, 0])
 
 
 @dataclass(frozen=True)
@@ -177,13 +194,15 @@ def _eta(xs: list[str], beta: np.ndarray) -> str:
     return f"greatest(least({terms}, 700.0), -700.0)"
 
 
-def _newton_sums(model: _Model, w_sql: str, beta: np.ndarray, factor: np.ndarray, lazy: LazySurvey,
-                 per_cell: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:  # fmt: skip
+def _newton_sums(model: _Model, w_sql: str, beta: np.ndarray, factor: np.ndarray, lazy: LazySurvey, per_cell: bool,
+                 squares: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None]:  # fmt: skip
     """One query at *beta*: ``X'WX`` with ``W = w p (1 - p)``, ``X'W(y - p)`` (weights times the
     cells' fpc-implied factor when the design has no weights column), and with *per_cell* also the
     score totals ``sum w (y - p) x`` and complete rows of every design cell (the sandwich's meat);
-    last, the number of complete rows whose response is not 0/1. The model's columns are selected
-    once, in a subquery (so each bound parameter occurs once)."""
+    then the number of complete rows whose response is not 0/1, and with *squares* (a design
+    without clusters) the per-cell sums of ``u u'`` for the score rows ``u = w (y - p) x``
+    (``(cells, k, k)``; None without). The model's columns are selected once, in a subquery (so
+    each bound parameter occurs once)."""
     scan = model.scan
     xs, y, w = ["1.0", *(f"sk_x{j}" for j in range(1, len(model.xs)))], "sk_y", "sk_w"
     p = f"(1.0 / (1.0 + exp(-({_eta(xs, beta)}))))"
@@ -191,6 +210,8 @@ def _newton_sums(model: _Model, w_sql: str, beta: np.ndarray, factor: np.ndarray
     pairs = [(i, j) for i in range(k) for j in range(i, k)]
     parts = [f"sum({w} * {p} * (1.0 - {p}) * {xs[i]} * {xs[j]}) AS a{i}_{j}" for i, j in pairs]
     parts += [f"sum({w} * ({y} - {p}) * {xs[i]}) AS g{i}" for i in range(k)]
+    if squares:
+        parts += [f"sum({w} * {w} * ({y} - {p}) * ({y} - {p}) * {xs[i]} * {xs[j]}) AS s{i}_{j}" for i, j in pairs]
     parts += ["count(*) AS n", f"count(*) FILTER (WHERE {y} NOT IN (0, 1)) AS bad"]
     keys = [scan.q(c) for c in lazy._cells.keys]
     n_cells = len(lazy._cells.frame)
@@ -216,7 +237,14 @@ def _newton_sums(model: _Model, w_sql: str, beta: np.ndarray, factor: np.ndarray
     if per_cell:
         np.add.at(scores, cell, g)
         np.add.at(counts, cell, table["n"].to_numpy(float))
-    return info, grad, scores, counts, int(table["bad"].sum())
+    cross = None
+    if squares:
+        cross = np.zeros((n_cells, k, k))
+        s = table[[f"s{i}_{j}" for i, j in pairs]].fillna(0.0).to_numpy(float)
+        ii, jj = np.array(pairs).T
+        np.add.at(cross, (cell[:, None], ii[None, :], jj[None, :]), s)  # the upper triangle, then mirrored
+        cross += np.transpose(np.triu(cross, 1), (0, 2, 1))
+    return info, grad, scores, counts, int(table["bad"].sum()), cross
 
 
 def _cell_index(table: pd.DataFrame, lazy: LazySurvey) -> np.ndarray:
