@@ -11,8 +11,8 @@ from the per-cell sums of :mod:`surveykit.engines.aggregate`:
 
 Supported: ``mean``, ``total``, ``proportion`` (every interval method), ``crosstab`` (Rao–Scott
 and Wald tests), ``by=`` domains, ``na="fail" | "drop"`` (SQL NULL is missing), and ``logistic``
-with numeric and categorical (``C(x)``) covariates on clustered and replicate-weight designs
-(:mod:`surveykit.engines.models`).
+with numeric and categorical (``C(x)``) covariates on Taylor designs (with or without clusters)
+and replicate-weight designs (:mod:`surveykit.engines.models`).
 Not (yet) lazy: calibrated weights, quantiles, ratios, other models, ``lonely_psu="average"``
 without clusters; they need the in-memory Survey.
 """
@@ -242,7 +242,7 @@ class LazySurvey:
         """Survey logistic regression of a 0/1 *response* on *covariates* (R ``svyglm``,
         quasibinomial), Newton steps in the engine; the coefficient table of
         :func:`surveykit.models.logistic` (``term, estimate, se, t, p_value, ci_low, ci_high, odds_ratio, ...``).
-        Clustered Taylor designs (sandwich variance) and replicate-weight designs (R
+        Taylor designs with or without clusters (sandwich variance) and replicate-weight designs (R
         ``svyglm.svyrep.design``: every replicate refitted, one query per Newton step for all of them).
         A covariate is a numeric column, or categorical as in a formula: ``"C(x)"``, or a text or
         boolean column ``"x"`` (terms ``C(x)[T.b]`` / ``x[T.b]``, the first level the reference)."""

@@ -2,9 +2,14 @@
 
 For the pseudo-likelihood of R ``svyglm(family = quasibinomial())`` a Newton step needs only
 ``X'WX`` and ``X'W(y - p)`` at the current coefficients, sums the engine computes in one pass
-with ``p = expit(X b)`` evaluated in SQL; the design-based sandwich needs the score totals of
-each design cell, a second GROUP BY, passed through the one variance kernel
-(:func:`surveykit.design.variance.design_vcov`). The result's coefficient table is that of
+with ``p = expit(X b)`` evaluated in SQL; the design-based sandwich needs, at the converged
+coefficients, one GROUP BY over the design cells (:func:`_meat`): with clusters, the cells'
+totals of the score rows ``u = w x (y - p)``, passed through the one variance kernel
+(:func:`surveykit.design.variance.design_vcov`); without clusters (every row its own PSU:
+strata only, weights only, with or without fpc), also the cells' sums of ``u u'``, from which
+the lazy means' per-stratum variance (:func:`surveykit.engines.lazy._unclustered_vcov`, its
+lonely-PSU policies; not ``"average"``) forms the meat. The df is ``degf - p + 1`` of the
+complete rows with positive weight. The result's coefficient table is that of
 :func:`surveykit.models.logistic`.
 
 Covariates are numeric or categorical: ``C(x)``, or a text or boolean column given plainly, is
@@ -55,7 +60,7 @@ _CATEGORICAL = re.compile(r"C\(\s*([^()]*?[^()\s])\s*\)")  # C(column), as in a 
 
 
 def logistic(lazy: LazySurvey, response: str, covariates: list[str], alpha: float) -> pd.DataFrame:
-    """Coefficients of the survey logistic model of 0/1 *response* on numeric *covariates*."""
+    """Coefficients of the survey logistic model of 0/1 *response* on *covariates* (a Taylor design)."""
     from surveykit.models import coef_frame
 
     scan, design = lazy.scan, lazy.design
