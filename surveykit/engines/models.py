@@ -7,7 +7,7 @@ coefficients, one GROUP BY over the design cells (:func:`_meat`): with clusters,
 totals of the score rows ``u = w x (y - p)``, passed through the one variance kernel
 (:func:`surveykit.design.variance.design_vcov`); without clusters (every row its own PSU:
 strata only, weights only, with or without fpc), also the cells' sums of ``u u'``, from which
-the lazy means' per-stratum variance (:func:`surveykit.engines.lazy._unclustered_vcov`, its
+the lazy means' per-stratum variance (:func:`surveykit.engines.strata._unclustered_vcov`, its
 lonely-PSU policies; not ``"average"``) forms the meat. The df is ``degf - p + 1`` of the
 complete rows with positive weight. The result's coefficient table is that of
 :func:`surveykit.models.logistic`.
@@ -105,10 +105,10 @@ def _meat(lazy: LazySurvey, scores: np.ndarray, counts: np.ndarray, cross: np.nd
 
     With clusters, the cells' score totals go through :func:`surveykit.design.variance.design_vcov`.
     Without (every row its own PSU) the per-stratum variance of the rows is
-    :func:`surveykit.engines.lazy._unclustered_vcov` (``f_h n_h/(n_h-1) (sum u u' - T_h T_h'/n_h)``,
+    :func:`surveykit.engines.strata._unclustered_vcov` (``f_h n_h/(n_h-1) (sum u u' - T_h T_h'/n_h)``,
     the lonely-PSU policies as the means'), and the df the complete rows minus the strata holding
-    them (:func:`surveykit.engines.lazy._degf`)."""
-    from surveykit.engines.lazy import _degf, _unclustered_vcov
+    them (:func:`surveykit.engines.strata._degf`)."""
+    from surveykit.engines.strata import _degf, _unclustered_vcov
 
     if lazy._rd is not None:
         st = lazy._rd.stages[0]
