@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from coef_compare import same_coefs
+from coef_compare import record_queries, same_coefs
 
 import surveykit as sk
 from surveykit import models
@@ -89,14 +89,7 @@ def test_levels_never_become_sql_text(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every query of the fit carries the levels as parameters; no level is in any SQL text."""
     frame = _frame("apiclus1")
     lazy = sk.Survey(sk.scan(frame), CLUSTERED)
-    seen: list[tuple[str, list[Any]]] = []
-    fetch = type(lazy.scan).fetch
-
-    def recording(self: Any, sql: str, params: Any = None) -> Any:
-        seen.append((sql, list(params or [])))
-        return fetch(self, sql, params)
-
-    monkeypatch.setattr(type(lazy.scan), "fetch", recording)
+    seen = record_queries(monkeypatch, lazy)
     lazy.logistic("hi", ["C(who)", "ell"])
     fits = [(sql, params) for sql, params in seen if "CASE WHEN" in sql]
     assert len(fits) >= 3 and all(params == ['P "hi"', "Q'; --"] for _, params in fits)

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from coef_compare import same_coefs
+from coef_compare import record_queries, same_coefs
 from scipy import stats
 
 import surveykit as sk
@@ -127,14 +126,7 @@ def test_the_sandwich_is_one_group_by_query(monkeypatch: pytest.MonkeyPatch) -> 
     """With a weights column the Newton steps are ungrouped sums; the meat is one GROUP BY."""
     frame = _frame("apistrat")
     lazy = sk.Survey(sk.scan(frame), sk.Design(strata="stype", weights="pw", fpc="fpc"))
-    seen: list[str] = []
-    fetch = type(lazy.scan).fetch
-
-    def recording(self: Any, sql: str, params: Any = None) -> Any:
-        seen.append(sql)
-        return fetch(self, sql, params)
-
-    monkeypatch.setattr(type(lazy.scan), "fetch", recording)
+    seen = record_queries(monkeypatch, lazy)
     lazy.logistic("hi", ["ell", "meals"])
     assert len(seen) >= 3
-    assert sum("GROUP BY" in sql for sql in seen) == 1 and "GROUP BY" in seen[-1]
+    assert sum("GROUP BY" in sql for sql, _ in seen) == 1 and "GROUP BY" in seen[-1][0]

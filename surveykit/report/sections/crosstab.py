@@ -88,7 +88,7 @@ def crosstab_table(
     # logit intervals of the row shares (the one interval home), with the design df
     share = np.array([[float(cell.loc[(rl, cl), "row"]) for cl in cols_lv] for rl in rows_lv])
     share_se = np.array([[float(cell.loc[(rl, cl), "row_se"]) for cl in cols_lv] for rl in rows_lv])
-    df = np.full(share.shape, float(prep.analysis.resolved.degf))
+    df = np.full(share.shape, float(svy.resolved.degf))  # the df of the survey tabulated
     low, high = proportion_ci("logit", share, share_se, 0.05, df, counts, counts, counts)
     body: list[tuple[Cell | CellValue, ...]] = []
     row_text = row_text or prep.text(row, ctx.lang)
